@@ -1,0 +1,155 @@
+/**
+ * The daemon's storage contracts. Each is one small interface with a SQLite implementation
+ * behind it (`sqlite-*.ts`), so that a Redis implementation of the journal can take its
+ * place later (DESIGN §8) without touching the bridge or the sessions. All methods are
+ * synchronous: better-sqlite3 is synchronous, and the journal append must complete inside
+ * the Baileys event handler before anything else happens (DESIGN §4, delivery details).
+ */
+import type { BotEvent, JournalEntry, Result, Session, SessionStatus, WireError } from '@stickerbot/protocol';
+import type { AuthenticationState } from '@whiskeysockets/baileys';
+
+/** What the daemon hands the journal to append. */
+export interface JournalAppend {
+  sessionId: string;
+  event: BotEvent;
+  /**
+   * The raw Baileys `WAMessage` of a `message:received` event, kept so that later
+   * commands can refer to the message by id (download its media, quote it, react to it).
+   * Serialised with Baileys' `BufferJSON`.
+   */
+  raw?: unknown;
+  /** When the daemon journaled it (epoch ms); defaults to now. */
+  ts?: number;
+}
+
+/** A consumer group's acknowledged position. */
+export interface GroupPosition {
+  group: string;
+  /** `seq` of the last entry the group acknowledged (0: none). */
+  position: number;
+  /** When it last acknowledged (epoch ms). */
+  updatedAt: number;
+}
+
+/** Retention policy: acknowledged entries older than `maxAgeMs` or beyond the newest `maxCount` go. */
+export interface RetentionPolicy {
+  maxAgeMs: number;
+  maxCount: number;
+  /** Unacknowledged entries above this count make the journal "full" (a /readyz failure). */
+  maxUnacknowledged: number;
+  now?: number;
+}
+
+/** Outcome of {@link Journal.prune}. */
+export interface PruneOutcome {
+  /** Entries deleted. */
+  pruned: number;
+  /** Entries no group has acknowledged yet (never pruned). */
+  unacknowledged: number;
+  /** Whether `unacknowledged` exceeds the policy's bound: loud, never silent loss. */
+  full: boolean;
+}
+
+/** The durable event journal (DESIGN §3 Journal). */
+export interface Journal {
+  /** Appends one entry synchronously and durably; returns it with its new `seq`. */
+  append(input: JournalAppend): JournalEntry;
+  /** Entries with `seq > position`, in `seq` order, at most `limit`. */
+  readAfter(position: number, limit: number): JournalEntry[];
+  /** The raw `WAMessage` journaled for a message id of a session, if still held. */
+  findRawMessage(sessionId: string, messageId: string): unknown;
+  /**
+   * Cumulative acknowledgement: the group's position becomes `max(stored, position)`,
+   * never beyond {@link lastSeq}. Creates the group on first use. Returns the new position.
+   */
+  ack(group: string, position: number): number;
+  /** The group's stored position (0 for an unknown group). */
+  position(group: string): number;
+  /** Every known group's position. */
+  positions(): GroupPosition[];
+  /** The highest `seq` ever appended (0 when empty); survives pruning and restarts. */
+  lastSeq(): number;
+  /** Applies retention. Only entries every known group has acknowledged may go. */
+  prune(policy: RetentionPolicy): PruneOutcome;
+  /** Entries held now. */
+  count(): number;
+}
+
+/** A session as persisted by the daemon (its registry survives restarts). */
+export interface StoredSession {
+  id: string;
+  status: SessionStatus;
+  /** Whether the daemon starts it on boot (false after an explicit stop or a logout). */
+  autostart: boolean;
+  account?: Session['account'];
+  lastError?: WireError;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** The registry of sessions. */
+export interface SessionStore {
+  list(): StoredSession[];
+  get(id: string): StoredSession | undefined;
+  /** Inserts or updates (by id); `createdAt` is kept on update. */
+  save(session: Omit<StoredSession, 'createdAt' | 'updatedAt'> & { updatedAt?: number }): StoredSession;
+  remove(id: string): void;
+}
+
+/**
+ * Baileys authentication state in SQLite: creds plus Signal keys, one row per key,
+ * `BufferJSON` serialisation, every `keys.set` in one transaction. The value returned by
+ * {@link AuthStore.open} is what `makeWASocket({ auth })` takes (before the cacheable
+ * key-store wrapper, which the socket factory adds).
+ */
+export interface AuthStore {
+  /** Loads (or initialises) one session's state. `saveCreds` persists `state.creds`. */
+  open(sessionId: string): { state: AuthenticationState; saveCreds: () => void };
+  /** Whether the session has stored creds that completed a login. */
+  hasCredentials(sessionId: string): boolean;
+  /** Deletes every row of this session (logout) and nothing else. */
+  clear(sessionId: string): void;
+}
+
+/** Recorded outcome of a command id (idempotency, DESIGN §3 Commands). */
+export interface CommandRecord {
+  id: string;
+  op: string;
+  sessionId?: string;
+  result: Result<unknown>;
+  createdAt: number;
+}
+
+/** The idempotency log: a repeated command id returns the recorded result. */
+export interface CommandLog {
+  get(id: string): CommandRecord | undefined;
+  record(record: Omit<CommandRecord, 'createdAt'> & { createdAt?: number }): void;
+  /** Deletes records older than `olderThanMs` before `now`. Returns how many. */
+  prune(olderThanMs: number, now?: number): number;
+}
+
+/** One pending outbound send, persisted so a daemon restart resumes it. */
+export interface OutboxItem {
+  /** The command id of the `message:send` that queued it. */
+  commandId: string;
+  sessionId: string;
+  chat: string;
+  /** The validated `message:send` arguments (binary kept as binary). */
+  args: unknown;
+  enqueuedAt: number;
+  attempts: number;
+}
+
+/** The persistent per-session outbound queue store (pacing is the runtime's job). */
+export interface OutboxStore {
+  enqueue(item: Omit<OutboxItem, 'attempts' | 'enqueuedAt'> & { enqueuedAt?: number }): void;
+  /** Pending items of a session, oldest first. */
+  pending(sessionId: string): OutboxItem[];
+  /** Whether a command id is queued. */
+  has(commandId: string): boolean;
+  markAttempt(commandId: string): void;
+  /** Removes the item and records its outcome in the command log, in one transaction. */
+  complete(commandId: string, record: Omit<CommandRecord, 'createdAt'>): void;
+  /** Pending items across sessions. */
+  size(): number;
+}
