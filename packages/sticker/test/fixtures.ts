@@ -20,7 +20,7 @@ export async function makeJpeg(width: number, height: number, options: { orienta
     <rect width="100%" height="100%" fill="url(#g)"/>
     <circle cx="${width * 0.3}" cy="${height * 0.4}" r="${Math.min(width, height) * 0.2}" fill="#fff" fill-opacity="0.6"/>
     <rect x="${width * 0.6}" y="${height * 0.1}" width="${width * 0.25}" height="${height * 0.8}" fill="#124" fill-opacity="0.7"/></svg>`;
-  const grain = await sharp({ create: { width, height, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 24 } } })
+  const grain = await sharp({ create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 24 } } })
     .png()
     .toBuffer();
   let image = sharp(Buffer.from(svg)).composite([{ input: grain, blend: 'soft-light' }]);
