@@ -1,0 +1,26 @@
+export { createStickerEngine, type StickerEngine } from './engine.js';
+export { STICKER_ERROR_CODES, StickerError, isStickerError, type StickerErrorCode } from './errors.js';
+export { STICKER_RULES } from './rules.js';
+export type { StickerShape } from './shape-mask.js';
+export {
+  decodeStickerExif,
+  encodeStickerExif,
+  readStickerMetadata,
+  type StickerMetadata,
+} from './sticker-metadata.js';
+export { checkStickerRules } from './sticker-rules-check.js';
+export type { ImageResult } from './to-image.js';
+export type { StickerEngineOptions, StickerInfo, StickerOptions, StickerResult } from './types.js';
+export { detectFormat, type InputFormat } from './detect-format.js';
+export { locateFfmpeg, type FfmpegSource } from './ffmpeg-locator.js';
+export {
+  looksLikeWebp,
+  parseWebp,
+  replaceWebpExif,
+  rewriteFrameDurations,
+  webpImageData,
+  type WebpChunk,
+  type WebpContainer,
+  type WebpFlags,
+  type WebpFrame,
+} from './webp-container.js';

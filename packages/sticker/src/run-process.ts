@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import { StickerError } from './errors.js';
+
+/** One run of a child process. */
+export interface RunOptions {
+  /** Argument array; never a shell string. */
+  args: readonly string[];
+  /** Bytes written to the child's stdin, which is then closed. */
+  stdin?: Buffer | undefined;
+  /** Deadline in milliseconds: past it the child is killed (SIGKILL) and TIMEOUT thrown. */
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  /** The child is killed and FFMPEG_FAILED thrown if stdout grows past this. */
+  maxStdoutBytes: number;
+}
+
+/** What the child printed and how it ended. */
+export interface RunResult {
+  stdout: Buffer;
+  /** The last 16 KiB of stderr. */
+  stderr: string;
+  exitCode: number | null;
+}
+
+const STDERR_KEEP = 16 * 1024;
+
+/**
+ * Spawns `command` with an argument array and collects its output. Resolves on any exit
+ * code (the caller decides what a non-zero code means); rejects with TIMEOUT, ABORTED or
+ * FFMPEG_FAILED (could not start, output too large). Always waits for the child to be
+ * gone before settling, so the caller may remove its temp files right after.
+ */
+export function runProcess(command: string, options: RunOptions): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    if (options.signal?.aborted) {
+      reject(new StickerError('ABORTED', 'the conversion was aborted', { cause: options.signal.reason }));
+      return;
+    }
+    const child = spawn(command, options.args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+    const out: Buffer[] = [];
+    let outBytes = 0;
+    let stderr = '';
+    let failure: StickerError | undefined;
+
+    const kill = (err: StickerError): void => {
+      failure ??= err;
+      child.kill('SIGKILL');
+    };
+    const timer = setTimeout(() => {
+      kill(new StickerError('TIMEOUT', `ffmpeg ran past its ${options.timeoutMs} ms deadline and was killed`, { details: { pid: child.pid } }));
+    }, options.timeoutMs);
+    const onAbort = (): void => kill(new StickerError('ABORTED', 'the conversion was aborted', { cause: options.signal?.reason, details: { pid: child.pid } }));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    child.stdout.on('data', (chunk: Buffer) => {
+      outBytes += chunk.length;
+      if (outBytes > options.maxStdoutBytes) {
+        kill(new StickerError('FFMPEG_FAILED', `ffmpeg wrote more than ${options.maxStdoutBytes} bytes`));
+        return;
+      }
+      out.push(chunk);
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-STDERR_KEEP);
+    });
+    // ffmpeg may stop reading stdin early (e.g. after an error): that EPIPE is not ours to report.
+    child.stdin.on('error', () => undefined);
+    child.on('error', (err) => {
+      failure ??= new StickerError('FFMPEG_FAILED', `could not start ${command}: ${err.message}`, { cause: err });
+    });
+    child.on('close', (exitCode) => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (failure !== undefined) reject(failure);
+      else resolve({ stdout: Buffer.concat(out), stderr, exitCode });
+    });
+    if (options.stdin !== undefined) child.stdin.end(options.stdin);
+    else child.stdin.end();
+  });
+}
