@@ -1,7 +1,7 @@
+import type { StickerShape } from '@stickerbot/sticker';
 import { CommandFailure } from '../router/command-failure.js';
 import { defineCommand } from '../router/define-command.js';
 import { splitPair } from '../router/parse.js';
-import type { StickerShape } from '../media/sticker-port.js';
 
 const SHAPES: Record<string, StickerShape> = {
   fit: 'fit',

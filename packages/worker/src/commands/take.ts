@@ -19,7 +19,7 @@ export const takeCommand = defineCommand({
     const sticker = await ctx.download(source);
     const retagged = await ctx.services.stickers.retag(sticker, {
       packName: pack ?? defaults.pack,
-      publisher: author ?? (pack ? '' : defaults.author),
+      publisher: author ?? defaults.author,
     });
     await ctx.sendSticker(retagged);
   },

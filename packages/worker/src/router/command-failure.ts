@@ -1,5 +1,5 @@
 import { StickerbotError } from '@stickerbot/protocol';
-import { isStickerFailure } from '../media/sticker-port.js';
+import { isStickerError, type StickerErrorCode } from '@stickerbot/sticker';
 
 /** A failure whose message is meant for the chat user, in plain words. */
 export class CommandFailure extends Error {
@@ -17,7 +17,7 @@ const BRIDGE_WORDS: Partial<Record<StickerbotError['code'], string>> = {
   MESSAGE_NOT_FOUND: "I can't find that message any more. Please send the media again.",
 };
 
-const STICKER_WORDS: Record<string, string> = {
+const STICKER_WORDS: Record<StickerErrorCode, string> = {
   EMPTY_INPUT: 'That file is empty.',
   UNSUPPORTED_FORMAT: "I can't make a sticker from that kind of file. Send an image, GIF, video or sticker.",
   CORRUPT_INPUT: 'That file looks damaged; I could not read it.',
@@ -31,6 +31,7 @@ const STICKER_WORDS: Record<string, string> = {
   CLOSED: "I'm restarting. Please send it again in a minute.",
   FFMPEG_FAILED: "I couldn't convert that video.",
   NOT_A_STICKER: "That isn't a sticker I can read.",
+  TEXT_RENDER_FAILED: "I couldn't draw that text. Try plainer words.",
 };
 
 /** Plain words for anything a command threw, for the chat. */
@@ -40,7 +41,7 @@ export function describeFailure(error: unknown, maxMediaBytes: number): string {
     if (error.code === 'MEDIA_TOO_LARGE') return tooLarge(maxMediaBytes);
     return BRIDGE_WORDS[error.code] ?? 'Something went wrong on my side. Please try again later.';
   }
-  if (isStickerFailure(error)) return STICKER_WORDS[error.code] ?? "I couldn't make that sticker.";
+  if (isStickerError(error)) return STICKER_WORDS[error.code];
   return 'Something went wrong on my side. Please try again later.';
 }
 

@@ -1,3 +1,4 @@
+import type { StickerEngine } from '@stickerbot/sticker';
 import type { Message, WorkerCommandArgs, WorkerCommandName, WorkerCommandResult } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
 import type { CommandOptions } from '../bridge/bridge-client.js';
@@ -5,7 +6,6 @@ import type { WorkerConfig } from '../config.js';
 import type { BotDatabase } from '../db/bot-database.js';
 import type { PackDefaults } from '../db/settings-store.js';
 import type { MediaSource } from '../media/media-source.js';
-import type { StickerPort } from '../media/sticker-port.js';
 import type { AccountBook } from './account-book.js';
 import type { CommandRegistry } from './command-registry.js';
 
@@ -13,11 +13,11 @@ import type { CommandRegistry } from './command-registry.js';
 export interface CommandServices {
   readonly config: WorkerConfig;
   readonly db: BotDatabase;
-  readonly stickers: StickerPort;
+  readonly stickers: StickerEngine;
   readonly registry: CommandRegistry;
   readonly accounts: AccountBook;
   readonly log: Logger;
-  now(): number;
+  readonly now: () => number;
   /** When this worker process started (epoch ms). */
   readonly startedAt: number;
 }

@@ -62,10 +62,19 @@ export function parseBare(text: string): ParsedCommand | undefined {
   return { name, args: splitArgs(rest), rest };
 }
 
-/** Splits `a | b` into its trimmed halves (for `pack name | author`); missing halves are `undefined`. */
+/** Removes one pair of quotes around a whole value (`"Cat Pack"` → `Cat Pack`). */
+export function unquote(value: string): string {
+  const closing = QUOTES[value[0] ?? ''];
+  return closing !== undefined && value.length >= 2 && value.endsWith(closing) ? value.slice(1, -1).trim() : value;
+}
+
+/**
+ * Splits `a | b` into its trimmed, unquoted halves (for `pack name | author`); missing
+ * halves are `undefined`.
+ */
 export function splitPair(text: string): [string | undefined, string | undefined] {
   const at = text.indexOf('|');
-  const first = (at === -1 ? text : text.slice(0, at)).trim();
-  const second = at === -1 ? '' : text.slice(at + 1).trim();
+  const first = unquote((at === -1 ? text : text.slice(0, at)).trim());
+  const second = unquote(at === -1 ? '' : text.slice(at + 1).trim());
   return [first === '' ? undefined : first, second === '' ? undefined : second];
 }
