@@ -106,6 +106,7 @@ describe('chat commands', () => {
     await using h = startRouterHarness({}, stickers);
     await h.send({ text: '!s' });
     expect(h.bridge.texts()[0]).toBe('Send an image, GIF or video with !sticker as its caption, or reply to one with !sticker.');
+    expect(h.bridge.reactions()).toEqual([]);
   });
 
   it('turns one of its own stickers back into an image without downloading it', async () => {

@@ -68,9 +68,16 @@ describe('router', () => {
     await using h = startRouterHarness({}, stickers);
     await h.send({ text: 'ping' });
     await h.send({ text: 'ping', isGroup: true, chat: GROUP });
-    await h.send({ text: 'take care!' });
     expect(h.bridge.texts()).toHaveLength(1);
     expect(h.bridge.sentOfType('text').map((args) => args.chat)).toEqual([ALICE]);
+  });
+
+  it('points a private chatter to the commands once, not on every message', async () => {
+    await using h = startRouterHarness({}, stickers);
+    await h.send({ text: 'take care!' });
+    await h.send({ text: 'hello?' });
+    await h.send({ text: 'hello everyone', isGroup: true, chat: GROUP });
+    expect(h.bridge.texts()).toEqual(["Hi! Send me an image, GIF or video and I'll turn it into a sticker. Send !help for everything I can do."]);
   });
 
   it('acknowledges and ignores offline-backlog commands older than the cut-off, answers younger ones', async () => {

@@ -34,7 +34,6 @@ export const stickerCommand = defineCommand({
   usage: '[fit|crop|circle|rounded] [pack | author]',
   examples: ['s', 's circle', 'sticker crop My Pack | Me'],
   details: 'Shapes: fit (whole picture, default), crop (square centre), circle, rounded. Videos become animated stickers (up to 10 s).',
-  slow: true,
   async run(ctx) {
     const source = ctx.findMedia();
     if (!source) {
@@ -42,6 +41,7 @@ export const stickerCommand = defineCommand({
     }
     const options = parseStickerOptions(ctx.args);
     const defaults = ctx.packFor();
+    await ctx.working();
     const input = await ctx.download(source);
     const sticker = await ctx.services.stickers.toSticker(input, {
       shape: options.shape,

@@ -10,12 +10,12 @@ export const takeCommand = defineCommand({
   usage: '[pack | author]',
   examples: ['take (as a reply to a sticker)', 'take Cats | Alice'],
   details: 'Without a name it uses your default pack (see pack).',
-  slow: true,
   async run(ctx) {
     const source = ctx.findMedia();
     if (!source || source.kind !== 'sticker') throw new CommandFailure(`Reply to a sticker with ${ctx.prefix}take pack | author.`);
     const [pack, author] = splitPair(ctx.rest);
     const defaults = ctx.packFor();
+    await ctx.working();
     const sticker = await ctx.download(source);
     const retagged = await ctx.services.stickers.retag(sticker, {
       packName: pack ?? defaults.pack,

@@ -9,10 +9,10 @@ export const toimgCommand = defineCommand({
   summary: 'turn a sticker back into an image (or a video if it moves)',
   usage: '',
   examples: ['toimg (as a reply to a sticker)'],
-  slow: true,
   async run(ctx) {
     const source = ctx.findMedia();
     if (!source || source.kind !== 'sticker') throw new CommandFailure(`Reply to a sticker with ${ctx.prefix}toimg.`);
+    await ctx.working();
     const sticker = await ctx.download(source);
     const image = await ctx.services.stickers.toImage(sticker, { signal: ctx.signal });
     const content =

@@ -27,6 +27,7 @@ export function createCommandContext(
 ): CommandContext {
   const { message, sessionId } = invocation;
   const { config, db } = services;
+  let working = false;
 
   const context: CommandContext = {
     ...invocation,
@@ -45,6 +46,14 @@ export function createCommandContext(
         chat: message.chat,
         content: { type: 'reaction', messageId: message.id, emoji, ...(message.isGroup ? { participant: message.sender } : {}) },
       });
+    },
+    async working() {
+      if (working) return;
+      working = true;
+      await context.react('⏳');
+    },
+    get isWorking() {
+      return working;
     },
     async sendSticker(sticker) {
       const sha256 = db.catalogue.add({ data: sticker.data, animated: sticker.animated, creator: message.sender, chat: message.chat });

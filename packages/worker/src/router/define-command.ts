@@ -54,6 +54,13 @@ export interface CommandContext {
   reply(text: string): Promise<void>;
   /** Reacts to the message. */
   react(emoji: string): Promise<void>;
+  /**
+   * Marks the start of slow work: reacts ⏳ once. The router then reacts ✅ or ❌ when the
+   * command ends. Call it after checking the input, so quick refusals stay quiet.
+   */
+  working(): Promise<void>;
+  /** Whether {@link working} was called. */
+  readonly isWorking: boolean;
   /** Sends a sticker into the chat, adds it to the catalogue and returns its hash. */
   sendSticker(sticker: OutgoingSticker): Promise<string>;
   /** The media this command works on (own or quoted), if any. */
@@ -85,8 +92,6 @@ export interface CommandDefinition {
   readonly ownerOnly?: boolean;
   /** Default `any`. */
   readonly scope?: CommandScope;
-  /** Slow work: the router reacts ⏳ first, then ✅ or ❌. */
-  readonly slow?: boolean;
   run(context: CommandContext): Promise<void>;
 }
 

@@ -31,6 +31,7 @@ export function phoneOf(jid: string): string | undefined {
 }
 
 const IGNORED_CHATS = /@(broadcast|newsletter)$/;
+const HINT_EVERY_MS = 12 * 3600 * 1000;
 
 /**
  * The command router: prefix, command word and arguments, aliases, typo suggestions,
@@ -41,6 +42,7 @@ export function createRouter(options: RouterOptions): Router {
   const { services, bridge } = options;
   const { config, registry, db } = services;
   const log = services.log.child({ module: 'router' });
+  const hinted = new Map<string, number>();
   const limiter = createRateLimiter(options.rateLimit ?? { capacity: 5, refillPerSecond: 0.25 }, services.now);
 
   function autostickerOn(sessionId: string, message: Message): boolean {
@@ -53,15 +55,14 @@ export function createRouter(options: RouterOptions): Router {
     const clog = log.child({ command: command.name, messageId: message.id, chat: message.chat });
     let ok = true;
     try {
-      if (command.slow) await context.react('⏳');
       await command.run(context);
-      if (command.slow) await context.react('✅');
+      if (context.isWorking) await context.react('✅');
     } catch (error) {
       ok = false;
       const words = describeFailure(error, config.maxMediaBytes);
       clog.warn({ err: error }, `command failed: ${words}`);
       try {
-        if (command.slow) await context.react('❌');
+        if (context.isWorking) await context.react('❌');
         await context.reply(words);
       } catch (replyError) {
         clog.warn({ err: replyError }, 'could not tell the user about the failure');
@@ -137,6 +138,15 @@ export function createRouter(options: RouterOptions): Router {
       if (!sticker) return;
       if (await rateLimited(message.sender, replyWith('Slow down a little, please: I answer again in a few seconds. 🙂'))) return;
       await run(sticker, { ...base, args: [], rest: '', invokedAs: 'sticker', auto: true }, ids);
+      return;
+    }
+
+    // Someone chatting to the bot in private gets one pointer to the commands, not one per message.
+    if (!message.isGroup && message.kind === 'text') {
+      const last = hinted.get(message.chat);
+      if (last !== undefined && services.now() - last < HINT_EVERY_MS) return;
+      hinted.set(message.chat, services.now());
+      await replyWith(`Hi! Send me an image, GIF or video and I'll turn it into a sticker. Send ${config.prefix}help for everything I can do.`)();
     }
   }
 
