@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       maxMediaBytes: 16 * 1024 * 1024,
       backlogMaxAgeMs: 600_000,
       logLevel: 'info',
+      shutdownGraceMs: 5000,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });

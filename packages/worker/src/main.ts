@@ -21,7 +21,7 @@ try {
 const log = createLogger(config.logLevel);
 const stickers = createStickerEngine({ ffmpegPath: config.ffmpegPath, maxInputBytes: config.maxMediaBytes });
 const worker = createWorker({ log, stickers }, config);
-const graceMs = Number(process.env.STICKERBOT_SHUTDOWN_GRACE_MS ?? 5000);
+const graceMs = config.shutdownGraceMs;
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
