@@ -93,6 +93,13 @@ describe('chat commands', () => {
     expect(h.bridge.reactions()).toEqual(['⏳', '❌']);
   });
 
+  it('refuses a video declared longer than ten minutes before downloading it', async () => {
+    await using h = startRouterHarness({}, stickers);
+    await h.send({ id: 'LONG1', kind: 'video', text: '!s', media: { mimetype: 'video/mp4', size: 1000, durationS: 3600 } });
+    expect(h.bridge.sent.some((c) => c.name === 'media:download')).toBe(false);
+    expect(h.bridge.texts()[0]).toMatch(/^That video is too long/);
+  });
+
   it('answers corrupt media in plain words', async () => {
     await using h = startRouterHarness({}, stickers);
     const bad = corruptJpeg();

@@ -3,6 +3,9 @@ import { CommandFailure } from '../router/command-failure.js';
 import { defineCommand } from '../router/define-command.js';
 import { splitPair } from '../router/parse.js';
 
+/** Longest video accepted (before download); the engine clips longer ones to under 10 s. */
+export const MAX_VIDEO_SECONDS = 600;
+
 const SHAPES: Record<string, StickerShape> = {
   fit: 'fit',
   full: 'fit',
@@ -38,6 +41,9 @@ export const stickerCommand = defineCommand({
     const source = ctx.findMedia();
     if (!source) {
       throw new CommandFailure(`Send an image, GIF or video with ${ctx.prefix}sticker as its caption, or reply to one with ${ctx.prefix}sticker.`);
+    }
+    if (source.durationS !== undefined && source.durationS > MAX_VIDEO_SECONDS) {
+      throw new CommandFailure('That video is too long. Send a clip shorter than 10 minutes (I use the first 10 seconds).');
     }
     const options = parseStickerOptions(ctx.args);
     const defaults = ctx.packFor();

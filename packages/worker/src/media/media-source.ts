@@ -13,6 +13,8 @@ export interface MediaSource {
   /** Declared size in bytes, when known. */
   size: number | undefined;
   animated: boolean | undefined;
+  /** Declared duration in seconds (own video media only). */
+  durationS: number | undefined;
   /** Whether the media is attached to the command message itself (else it is quoted). */
   own: boolean;
 }
@@ -42,6 +44,7 @@ export function findMedia(message: Message, remembered: (messageId: string) => R
       mimetype: message.media?.mimetype,
       size: message.media?.size,
       animated: message.media?.animated,
+      durationS: message.media?.durationS,
       own: true,
     };
   }
@@ -57,6 +60,7 @@ export function findMedia(message: Message, remembered: (messageId: string) => R
     mimetype: memory?.mimetype,
     size: memory?.size,
     animated: memory?.animated,
+    durationS: undefined,
     own: false,
   };
 }
