@@ -103,7 +103,9 @@ interface InnerFields {
 
 function innerOf(content: proto.IMessage, key: ContentKey): InnerFields | undefined {
   const inner: unknown = content[key];
-  return typeof inner === 'object' && inner !== null ? (inner as InnerFields) : undefined;
+  if (typeof inner !== 'object' || inner === null) return undefined;
+  const fields: InnerFields = inner;
+  return fields;
 }
 
 function mediaOf(inner: InnerFields, kind: MessageKind): Media | undefined {
@@ -207,7 +209,7 @@ export function mapMessageUpdate(entry: WaSocketEvents['messages.update'][number
       if (cut !== undefined) event.editedText = cut;
     }
   }
-  if (update.messageStubType === STUB_REVOKE || update.message === null) event.deleted = true;
+  if (Number(update.messageStubType) === STUB_REVOKE || update.message === null) event.deleted = true;
   return event.status || event.editedText !== undefined || event.deleted ? event : undefined;
 }
 
