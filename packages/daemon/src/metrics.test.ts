@@ -129,9 +129,9 @@ describe('daemon metrics', () => {
     const commandSink: CommandMetricsSink = metrics;
     const workerSink: WorkerNamespaceMetrics = metrics;
     commandSink.observeCommand('session:list', 'replayed', 0.002);
-    workerSink.eventsDelivered(3);
+    workerSink.eventsDelivered(3, 'bot');
     const text = await metrics.metrics();
     expect(text).toContain('stickerbot_command_duration_seconds_count{op="session:list",outcome="replayed"} 1');
-    expect(text).toContain('stickerbot_events_delivered_total{group="unknown"} 3');
+    expect(text).toContain('stickerbot_events_delivered_total{group="bot"} 3');
   });
 });
