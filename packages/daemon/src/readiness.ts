@@ -13,8 +13,8 @@ export interface ReadinessDeps {
   isRunning: () => boolean;
   journal: Journal;
   registry: SessionRegistry;
-  /** Whether the last retention pass found the journal full (unacknowledged entries over the bound). */
-  isJournalFull: () => boolean;
+  /** The last retention pass: `full` when unacknowledged entries passed the bound, `ok: false` also when it failed. */
+  retention: () => { ok: boolean; full: boolean; lastError?: string };
 }
 
 /** Returns the function `/readyz` calls. */
@@ -28,8 +28,10 @@ export function createReadiness(deps: ReadinessDeps): () => ReadinessReport {
     let journal: ReadinessReport['checks']['journal'] = null;
     if (store) {
       const lastSeq = deps.journal.lastSeq();
-      const full = deps.isJournalFull();
+      const retention = deps.retention();
+      const full = retention.full;
       if (full) problems.push('the journal is full: a consumer group is not acknowledging (see the logs)');
+      else if (!retention.ok) problems.push(`journal retention failed: ${retention.lastError ?? 'see the logs'}`);
       journal = {
         lastSeq,
         entries: deps.journal.count(),

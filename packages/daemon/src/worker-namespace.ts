@@ -37,7 +37,7 @@ type WorkerSocket = Socket<WorkerClientToServerEvents, WorkerServerToClientEvent
 
 /** What the worker namespace reports (Prometheus counters in production). */
 export interface WorkerNamespaceMetrics {
-  eventsDelivered(count: number): void;
+  eventsDelivered(count: number, group: string): void;
   acked(group: string, position: number): void;
 }
 
@@ -127,7 +127,7 @@ export function attachWorkerNamespace(deps: WorkerNamespaceDeps): { detach(): vo
       after,
       batchSize,
       logger: log.child({ socket: socket.id, group: verdict.group }),
-      onSent: (count) => deps.metrics?.eventsDelivered(count),
+      onSent: (count) => deps.metrics?.eventsDelivered(count, verdict.group),
       onError: () => socket.disconnect(true),
     });
     next();

@@ -36,7 +36,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function startBridge(options: { replayBatchSize?: number } = {}): Promise<Harness> {
+async function startBridge(options: { replayBatchSize?: number; journalFull?: boolean } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'stickerbot-bridge-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const db = openDatabase(join(dir, 'daemon.db'));
@@ -56,7 +56,7 @@ async function startBridge(options: { replayBatchSize?: number } = {}): Promise<
     maxMediaBytes: MAX_MEDIA,
     startedAt: 1_700_000_000_000,
     now: Date.now,
-    readiness: createReadiness({ isStoreOpen: () => db.open, isRunning: () => true, journal, registry, isJournalFull: () => false }),
+    readiness: createReadiness({ isStoreOpen: () => db.open, isRunning: () => true, journal, registry, retention: () => ({ ok: !(options.journalFull ?? false), full: options.journalFull ?? false }) }),
     metrics: metricsRegistry,
     replayBatchSize: options.replayBatchSize,
   });
@@ -313,6 +313,15 @@ describe('bridge server: HTTP', () => {
     expect(metrics.headers.get('content-type')).toContain('text/plain');
     expect((await fetch(`${url}/nothing-here`)).status).toBe(404);
     expect((await fetch(`${url}/healthz`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('reports not ready with 503 when the journal is full', async () => {
+    const { url } = await startBridge({ journalFull: true });
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(503);
+    const body = (await ready.json()) as { problems: string[]; checks: { journal: { full: boolean } } };
+    expect(body.checks.journal.full).toBe(true);
+    expect(body.problems.join(' ')).toContain('journal is full');
   });
 
   it('reports not ready with 503 once the store is closed', async () => {
