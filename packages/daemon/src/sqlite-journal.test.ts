@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -74,6 +74,28 @@ describe('sqlite journal', () => {
     expect(journal.readAfter(3, 10)).toEqual([]);
     expect(journal.lastSeq()).toBe(3);
     expect(journal.count()).toBe(3);
+  });
+
+  it('appends a batch in one transaction, in order, all or nothing', () => {
+    const { journal } = openJournal();
+    journal.append({ sessionId: 'default', event: reaction });
+    const entries = journal.appendMany([
+      { sessionId: 'default', event: received('B1'), raw: { key: { id: 'B1' }, mediaKey: Buffer.from([1]) }, ts: 5 },
+      { sessionId: 'other', event: received('B2') },
+    ]);
+    expect(entries.map((e) => [e.seq, e.sessionId])).toEqual([[2, 'default'], [3, 'other']]);
+    expect(entries[0]?.ts).toBe(5);
+    expect(journal.findRawMessage('default', 'B1')).toEqual({ key: { id: 'B1' }, mediaKey: Buffer.from([1]) });
+    expect(journal.appendMany([])).toEqual([]);
+    // A raw value that cannot be serialised fails the whole batch: nothing of it is kept.
+    expect(() =>
+      journal.appendMany([
+        { sessionId: 'default', event: received('C1') },
+        { sessionId: 'default', event: received('C2'), raw: { big: 1n } },
+      ]),
+    ).toThrow(/BigInt/);
+    expect(journal.readAfter(0, 100).map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(journal.append({ sessionId: 'default', event: reaction }).seq).toBeGreaterThan(3);
   });
 
   it('never reuses a seq after everything was pruned and the daemon restarted', () => {
@@ -207,29 +229,36 @@ describe('sqlite journal', () => {
 });
 
 describe('sqlite journal durability', () => {
-  it('loses no appended entry when the writing process is SIGKILLed mid-stream', async () => {
+  let child: ChildProcess | undefined;
+  afterEach(() => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    child = undefined;
+  });
+
+  it('loses no appended entry when the writing process is SIGKILLed mid-stream', { timeout: 90_000 }, async () => {
     const fixture = fileURLToPath(new URL('../test/fixtures/journal-writer.ts', import.meta.url));
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    const child = spawn(process.execPath, ['--conditions=@stickerbot/source', '--import', tsx, fixture, file], {
+    const writer = spawn(process.execPath, ['--conditions=@stickerbot/source', '--import', tsx, fixture, file], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    child = writer;
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    writer.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const reported = await new Promise<number[]>((resolve, reject) => {
       let out = '';
-      child.once('exit', (code) => reject(new Error(`writer exited early (${String(code)}): ${stderr}`)));
-      child.stdout.on('data', (chunk: Buffer) => {
+      writer.once('exit', (code) => reject(new Error(`writer exited early (${String(code)}): ${stderr}`)));
+      writer.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
         const lines = out.split('\n').filter((line) => line !== '');
         if (lines.length >= 500) {
-          child.removeAllListeners('exit');
-          child.kill('SIGKILL');
+          writer.removeAllListeners('exit');
+          writer.kill('SIGKILL');
           resolve(lines.map(Number));
         }
       });
     });
-    await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve)));
-    expect(child.signalCode).toBe('SIGKILL');
+    await new Promise((resolve) => (writer.exitCode !== null || writer.signalCode !== null ? resolve(null) : writer.once('exit', resolve)));
+    expect(writer.signalCode).toBe('SIGKILL');
 
     const { journal } = openJournal();
     const held = new Set(journal.readAfter(0, 1_000_000).map((e) => e.seq));

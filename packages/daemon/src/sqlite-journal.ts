@@ -5,6 +5,7 @@ import type { GroupPosition, Journal, JournalAppend, PruneOutcome, RetentionPoli
 
 /** The SQLite journal: {@link Journal} plus a few administrative extras. */
 export interface SqliteJournal extends Journal {
+  appendMany(inputs: readonly JournalAppend[]): JournalEntry[];
   /**
    * Forgets a consumer group (a retired worker group that would otherwise hold every
    * entry forever). Returns whether it existed.
@@ -46,7 +47,8 @@ function messageIdOf(event: BotEvent): string | null {
  *   entry was pruned and the daemon restarted (`lastSeq` reads `sqlite_sequence`).
  * - `append` is one prepared INSERT in autocommit mode: when it returns the entry is in
  *   the WAL, so a process crash (even SIGKILL) cannot lose it (see `SynchronousLevel` in
- *   db.ts for power loss). Measured at thousands of appends per second (`pnpm bench:bridge`).
+ *   db.ts for power loss). `appendMany` commits a batch (one `messages.upsert`) at once,
+ *   all or nothing. Measured with `pnpm bench:bridge`.
  * - The raw Baileys `WAMessage` is stored with `BufferJSON.replacer` and returned by
  *   `findRawMessage` through `BufferJSON.reviver`, so media keys come back as Buffers.
  * - Positions are per consumer group and cumulative; `prune` deletes only entries every
@@ -89,6 +91,15 @@ export function createSqliteJournal(db: SqliteDatabase): SqliteJournal {
   const prunablePosition = (): number => selectMinPosition.get() ?? 0;
   const unacknowledged = (): number => selectCountAfter.get(prunablePosition()) ?? 0;
 
+  function appendOne({ sessionId, event, raw, ts }: JournalAppend): JournalEntry {
+    const at = ts ?? Date.now();
+    const rawJson = raw === undefined || raw === null ? null : JSON.stringify(raw, BufferJSON.replacer);
+    const { lastInsertRowid } = insert.run(sessionId, at, event.type, messageIdOf(event), JSON.stringify(event), rawJson);
+    return { seq: Number(lastInsertRowid), sessionId, ts: at, event };
+  }
+
+  const appendMany = db.transaction((inputs: readonly JournalAppend[]): JournalEntry[] => inputs.map(appendOne));
+
   const ack = db.transaction((group: string, position: number, now: number): number => {
     const clamped = Math.min(assertPosition(position, 'position'), lastSeq());
     upsertGroup.run(group, clamped, now);
@@ -106,11 +117,10 @@ export function createSqliteJournal(db: SqliteDatabase): SqliteJournal {
   });
 
   return {
-    append({ sessionId, event, raw, ts }: JournalAppend): JournalEntry {
-      const at = ts ?? Date.now();
-      const rawJson = raw === undefined || raw === null ? null : JSON.stringify(raw, BufferJSON.replacer);
-      const { lastInsertRowid } = insert.run(sessionId, at, event.type, messageIdOf(event), JSON.stringify(event), rawJson);
-      return { seq: Number(lastInsertRowid), sessionId, ts: at, event };
+    append: appendOne,
+
+    appendMany(inputs: readonly JournalAppend[]): JournalEntry[] {
+      return inputs.length === 0 ? [] : appendMany(inputs);
     },
 
     readAfter(position: number, limit: number): JournalEntry[] {
