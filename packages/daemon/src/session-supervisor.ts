@@ -220,7 +220,8 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
         ...options.socket,
         sessionId: id,
         auth: state,
-        logger: log.child({ module: 'baileys' }),
+        // Baileys is chatty at info; its warnings and errors are what an operator needs.
+        logger: log.child({ module: 'baileys' }, { level: log.level === 'trace' || log.level === 'debug' ? log.level : 'warn' }),
         getMessage: (key) => {
           const raw = key.id ? deps.journal.findRawMessage(id, key.id) : undefined;
           const message = typeof raw === 'object' && raw !== null && 'message' in raw ? raw.message : undefined;
