@@ -43,4 +43,13 @@ describe('openStorage', () => {
     expect(again.commands.get('c1')?.result).toEqual({ ok: true, result: null });
     expect(again.auth.sessionIds()).toEqual(['default']);
   });
+
+  it('checkpoints in the background unless told to checkpoint on commit', () => {
+    const background = open();
+    expect(background.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    background.close();
+    const commit = openStorage(join(dir, 'data'), { checkpoint: 'commit' });
+    opened.push(commit);
+    expect(commit.db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+  });
 });
