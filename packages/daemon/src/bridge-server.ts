@@ -102,7 +102,14 @@ export function createBridgeServer(deps: BridgeServerDeps): BridgeServer {
     async close() {
       worker.detach();
       dashboard.detach();
-      // io.close() disconnects every socket and closes the HTTP server it is attached to.
+      // io.close() alone drops connections with their unsent packets (command answers,
+      // journal entries) discarded; a graceful disconnect first flushes them and tells the
+      // clients the server left (`io server disconnect`) rather than that the line broke.
+      workers.disconnectSockets(true);
+      dashboards.disconnectSockets(true);
+      const deadline = Date.now() + 1000;
+      while (io.engine.clientsCount > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      // Then io.close() closes what is left and the HTTP server it is attached to.
       await new Promise<void>((resolve) => {
         void io.close(() => resolve());
       });

@@ -44,6 +44,7 @@ describe('loadConfig', () => {
       STICKERBOT_JOURNAL_MAX_COUNT: '0',
       STICKERBOT_JOURNAL_PRUNE_INTERVAL_S: '5',
       LOG_LEVEL: 'debug',
+      STICKERBOT_DB_SYNC: 'FULL',
     });
     expect(config).toMatchObject({
       dataDir: '/var/lib/stickerbot',
@@ -54,14 +55,16 @@ describe('loadConfig', () => {
       waVersion: [2, 3000, 1023223821],
       maxMediaBytes: 512 * 1024,
       logLevel: 'debug',
+      dbSynchronous: 'FULL',
     });
     // A deliberate 0 is a value, not "unset".
     expect(config.journal.maxCount).toBe(0);
     expect(config.journal.intervalMs).toBe(5000);
   });
 
-  it('treats blank variables as unset', () => {
+  it('treats blank variables as unset, except an empty session list, which starts none', () => {
     expect(loadConfig({ STICKERBOT_PORT: '', STICKERBOT_TOKEN: '  ' })).toMatchObject({ port: 7420, token: undefined });
+    expect(loadConfig({ STICKERBOT_SESSIONS: '' }).sessions).toEqual([]);
   });
 
   it('reports every bad variable at once, naming each', () => {
@@ -81,9 +84,11 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).not.toContain('short');
   });
 
-  it('refuses a non-loopback bind without an explicit token', () => {
+  it('refuses a non-loopback bind without an explicit token, along with any other problem', () => {
     const problems = problemsOf({ STICKERBOT_HOST: '0.0.0.0' });
     expect(problems[0]).toMatch(/^STICKERBOT_HOST: .*STICKERBOT_TOKEN/);
+    expect(problemsOf({ STICKERBOT_HOST: '192.168.1.2', STICKERBOT_PORT: 'x' })).toHaveLength(2);
+    expect(loadConfig({ STICKERBOT_HOST: '0.0.0.0', STICKERBOT_TOKEN: 'a-long-enough-token' }).host).toBe('0.0.0.0');
     expect(loadConfig({ STICKERBOT_HOST: '::1' }).host).toBe('::1');
   });
 

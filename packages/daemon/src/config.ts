@@ -47,6 +47,11 @@ export interface DaemonConfig {
   readonly waVersion: readonly [number, number, number] | undefined;
   /** Largest media the daemon downloads or accepts, in bytes (`STICKERBOT_MAX_MEDIA_MB`, default 16 MiB). */
   readonly maxMediaBytes: number;
+  /**
+   * SQLite durability of each commit (`STICKERBOT_DB_SYNC`, default `NORMAL`): `NORMAL`
+   * survives any process crash; `FULL` also power loss, at one fsync per journaled event.
+   */
+  readonly dbSynchronous: 'NORMAL' | 'FULL';
   /** Command results are remembered (idempotency) this long (ms; `STICKERBOT_COMMAND_LOG_MAX_AGE_H`, default 24 h). */
   readonly commandLogMaxAgeMs: number;
   readonly journal: JournalRetentionConfig;
@@ -116,6 +121,7 @@ const envSchema = z.object({
       .optional(),
   ),
   STICKERBOT_MAX_MEDIA_MB: positiveNumber(2048),
+  STICKERBOT_DB_SYNC: optionalString.pipe(z.enum(['NORMAL', 'FULL'], { message: 'must be NORMAL or FULL' }).optional()),
   STICKERBOT_COMMAND_LOG_MAX_AGE_H: positiveNumber(24 * 365),
   STICKERBOT_JOURNAL_MAX_AGE_H: positiveNumber(24 * 365),
   STICKERBOT_JOURNAL_MAX_COUNT: integer(0, Number.MAX_SAFE_INTEGER),
@@ -137,21 +143,23 @@ export function isLoopbackHost(host: string): boolean {
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): DaemonConfig {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const variable = String(issue.path[0] ?? 'environment');
-      const value = variable === 'STICKERBOT_TOKEN' || variable === 'STICKERBOT_JWT_SECRET' ? '' : ` (got ${JSON.stringify(env[variable])})`;
-      return `${variable}: ${issue.message}${value}`;
-    });
-    throw new ConfigError(problems);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
+        const variable = String(issue.path[0] ?? 'environment');
+        const value = variable === 'STICKERBOT_TOKEN' || variable === 'STICKERBOT_JWT_SECRET' ? '' : ` (got ${JSON.stringify(env[variable])})`;
+        return `${variable}: ${issue.message}${value}`;
+      });
+  // Judged on the raw values, so that it is reported together with every other problem.
+  const givenHost = env.STICKERBOT_HOST?.trim() ?? '';
+  const rawHost = givenHost === '' ? '127.0.0.1' : givenHost;
+  const rawToken = env.STICKERBOT_TOKEN?.trim() ?? '';
+  if (isIP(rawHost) !== 0 && !isLoopbackHost(rawHost) && rawToken === '') {
+    problems.push(`STICKERBOT_HOST: binding to ${rawHost} exposes the bridge beyond this machine; set STICKERBOT_TOKEN explicitly to do that`);
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const vars = parsed.data;
   const host = vars.STICKERBOT_HOST ?? '127.0.0.1';
-  if (!isLoopbackHost(host) && vars.STICKERBOT_TOKEN === undefined) {
-    throw new ConfigError([
-      `STICKERBOT_HOST: binding to ${host} exposes the bridge beyond this machine; set STICKERBOT_TOKEN explicitly to do that`,
-    ]);
-  }
   const config: DaemonConfig = {
     dataDir: vars.STICKERBOT_DATA_DIR ?? './data',
     host,
@@ -163,6 +171,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): D
     waVersion: vars.STICKERBOT_WA_VERSION === undefined ? undefined : Object.freeze(vars.STICKERBOT_WA_VERSION),
     maxMediaBytes:
       vars.STICKERBOT_MAX_MEDIA_MB === undefined ? DEFAULT_MAX_MEDIA_BYTES : Math.floor(vars.STICKERBOT_MAX_MEDIA_MB * 1024 * 1024),
+    dbSynchronous: vars.STICKERBOT_DB_SYNC ?? 'NORMAL',
     commandLogMaxAgeMs: (vars.STICKERBOT_COMMAND_LOG_MAX_AGE_H ?? 24) * HOUR_MS,
     journal: Object.freeze({
       maxAgeMs: (vars.STICKERBOT_JOURNAL_MAX_AGE_H ?? 168) * HOUR_MS,

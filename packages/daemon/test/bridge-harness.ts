@@ -76,6 +76,17 @@ export async function until(check: () => boolean, what: string, timeoutMs = 10_0
   }
 }
 
+/** Polls an async probe until `accept` holds for its value, which it returns; fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (accept(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(value)})`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** Collects every `event:journaled` a worker client receives. */
 export function collectEntries(socket: WorkerClient): JournalEntry[] {
   const entries: JournalEntry[] = [];
