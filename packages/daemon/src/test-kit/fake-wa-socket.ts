@@ -493,7 +493,8 @@ export class FakeWaSession {
 
   /** @internal */
   recordSend(socket: FakeWaSocket, jid: string, content: AnyMessageContent, options: MiscMessageGenerationOptions | undefined): WAMessage {
-    const id = fakeMessageId('BAE5');
+    // Like Baileys: the caller's `messageId` is the message's id.
+    const id = options?.messageId ?? fakeMessageId('3EB0');
     const message: WAMessage = {
       key: { remoteJid: jid, fromMe: true, id },
       messageTimestamp: Math.floor(Date.now() / 1000),
