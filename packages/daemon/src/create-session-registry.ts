@@ -192,6 +192,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
 
     list: () => [...entries.values()].map((e) => e.supervisor.snapshot()).sort((a, b) => a.id.localeCompare(b.id)),
     get: (id) => entries.get(id)?.supervisor.snapshot(),
+    currentQr: (id) => entries.get(id)?.supervisor.currentQr(),
 
     create(id) {
       try {

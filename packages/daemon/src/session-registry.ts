@@ -39,6 +39,12 @@ export interface SessionRegistry {
 
   list(): Session[];
   get(id: string): Session | undefined;
+  /**
+   * The QR a session shows right now (while `QR_REQUIRED`), so that a dashboard that
+   * subscribes between two rotations gets it at once instead of up to 20 s later.
+   * Optional: registries without QR logins (test doubles) may leave it out.
+   */
+  currentQr?(id: string): SessionQr | undefined;
   /** Registers, persists and starts a new session (`SESSION_EXISTS` if known). */
   create(id: string): Promise<Session>;
   /** Connects a stopped session (idempotent for a running one). */
