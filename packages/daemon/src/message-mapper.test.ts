@@ -81,6 +81,15 @@ describe('mapMessage', () => {
     expect(mapMessage(raw, false, { selfJid: '15550000001:7@s.whatsapp.net' })?.sender).toBe('15550000001@s.whatsapp.net');
   });
 
+  it('prefers the phone-number JID of a LID-addressed sender', () => {
+    const group = buildTextMessage({ from: '99887766@lid', chat: GROUP, text: 'hi' });
+    group.key.participantAlt = `${ALICE}:2@s.whatsapp.net`;
+    expect(mapMessage(group, false)?.sender).toBe(`${ALICE}@s.whatsapp.net`);
+    const direct = buildTextMessage({ from: '99887766@lid', text: 'hi' });
+    direct.key.remoteJidAlt = `${ALICE}@s.whatsapp.net`;
+    expect(mapMessage(direct, false)).toMatchObject({ chat: '99887766@lid', sender: `${ALICE}@s.whatsapp.net` });
+  });
+
   it('skips protocol messages, reactions, stubs and status updates', () => {
     const base = { key: { remoteJid: `${ALICE}@s.whatsapp.net`, fromMe: false, id: 'P1' }, messageTimestamp: 1 };
     expect(mapMessage({ ...base, message: { protocolMessage: { type: 0 } } }, false)).toBeUndefined();

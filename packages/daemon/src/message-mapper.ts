@@ -78,6 +78,16 @@ export function normalizeJid(jid: string): string {
   return isJidGroup(jid) ? jid : jidNormalizedUser(jid) || jid;
 }
 
+/**
+ * The sender as a phone-number JID when WhatsApp gave one: with LID addressing (Baileys 7)
+ * the key holds `…@lid` and the phone-number form only in `participantAlt`/`remoteJidAlt`,
+ * and the worker matches owners and rate limits by phone number.
+ */
+function phoneJidOr(jid: string, alt: string | null | undefined): string {
+  if (jid.endsWith('@lid') && alt?.endsWith('@s.whatsapp.net')) return normalizeJid(alt);
+  return normalizeJid(jid);
+}
+
 /** The content key and kind of a message (after unwrapping ephemeral/view-once wrappers). */
 export function classifyContent(content: proto.IMessage | null | undefined): { key: ContentKey; kind: MessageKind } | undefined {
   const normalized = normalizeMessageContent(content);
@@ -148,7 +158,12 @@ export function mapMessage(raw: WAMessage, backlog: boolean, context: MapContext
   const isGroup = isJidGroup(chat) ?? false;
   const fromMe = raw.key.fromMe ?? false;
   const participant = raw.key.participant ?? raw.participant ?? undefined;
-  const sender = fromMe && context.selfJid ? normalizeJid(context.selfJid) : isGroup && participant ? normalizeJid(participant) : chat;
+  const sender =
+    fromMe && context.selfJid
+      ? normalizeJid(context.selfJid)
+      : isGroup && participant
+        ? phoneJidOr(participant, raw.key.participantAlt)
+        : phoneJidOr(chat, raw.key.remoteJidAlt);
 
   const inner = key === 'conversation' ? undefined : innerOf(content, key);
   const text = key === 'conversation' ? content.conversation : (inner?.text ?? inner?.caption);
