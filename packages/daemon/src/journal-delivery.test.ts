@@ -32,13 +32,16 @@ function memoryJournal(): Journal & { add(): JournalEntry } {
   };
 }
 
-function recordingTarget(onDrain: () => void = () => {}): DeliveryTarget & { seqs: number[]; open: boolean } {
+function recordingTarget(onDrain: () => void = () => {}): DeliveryTarget & { seqs: number[]; open: boolean; congested: boolean; drains: number } {
   const seqs: number[] = [];
   return {
     seqs,
     open: true,
+    congested: false,
+    drains: 0,
     send: (entry) => void seqs.push(entry.seq),
-    drained: async () => {
+    async drained() {
+      this.drains++;
       await new Promise((resolve) => setImmediate(resolve));
       onDrain();
     },
@@ -81,6 +84,24 @@ describe('createJournalDelivery', () => {
     delivery.offer(journal.add());
     await delivery.idle();
     expect(target.seqs).toEqual(Array.from({ length: 17 }, (_, i) => i + 1));
+  });
+
+  it('sends live entries through the journal in batches while the target is congested', async () => {
+    const journal = memoryJournal();
+    const target = recordingTarget();
+    const delivery = createJournalDelivery({ journal, target, after: 0, batchSize: 100, logger });
+    delivery.start();
+    await delivery.idle();
+    target.congested = true;
+    for (let i = 0; i < 10; i++) delivery.offer(journal.add());
+    // The first entry is read from the journal at once; the rest wait for the drain.
+    expect(target.seqs).toEqual([1]);
+    await delivery.idle();
+    expect(target.seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(target.drains).toBe(2);
+    target.congested = false;
+    delivery.offer(journal.add());
+    expect(target.seqs.at(-1)).toBe(11);
   });
 
   it('fills a gap from the journal when a live entry skips ahead', async () => {

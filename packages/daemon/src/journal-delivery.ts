@@ -8,6 +8,11 @@
  * empty after the cursor. Because appends are synchronous and this loop only decides it has
  * caught up on a read that returned nothing, an entry appended during the replay is either
  * read by the loop or arrives afterwards as `cursor + 1`: never lost, never sent twice.
+ *
+ * The same loop is the back-pressure: while the connection is still writing earlier
+ * packets (`congested`), live entries are not pushed into its buffer; the loop sends what
+ * the journal holds once the connection drained, in batches. A slow worker therefore costs
+ * memory for one batch at most, and the journal is the queue.
  */
 import type { JournalEntry } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
@@ -18,6 +23,8 @@ export interface DeliveryTarget {
   send(entry: JournalEntry): void;
   /** Whether the target can still receive. */
   readonly open: boolean;
+  /** Whether the target is still writing earlier entries (live entries then go through the journal). */
+  readonly congested: boolean;
   /** Resolves when the target has flushed what it was given (back-pressure between batches). */
   drained(): Promise<void>;
 }
@@ -98,7 +105,7 @@ export function createJournalDelivery(options: JournalDeliveryOptions): JournalD
     },
     offer(entry) {
       if (stopped || replaying || entry.seq <= cursor) return;
-      if (entry.seq === cursor + 1 && target.open) {
+      if (entry.seq === cursor + 1 && target.open && !target.congested) {
         target.send(entry);
         cursor = entry.seq;
         options.onSent?.(1);

@@ -79,6 +79,9 @@ function socketTarget(socket: WorkerSocket): DeliveryTarget {
     get open() {
       return socket.connected;
     },
+    get congested() {
+      return !socket.conn.transport.writable;
+    },
     drained() {
       const transport = socket.conn.transport;
       if (transport.writable || !socket.connected) return new Promise((resolve) => setImmediate(resolve));
