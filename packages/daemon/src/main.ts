@@ -4,7 +4,7 @@
  */
 import { createBaileysSocketFactory } from './baileys-socket-factory.js';
 import { ConfigError, loadConfig } from './config.js';
-import { createDaemon } from './daemon.js';
+import { SHUTDOWN_BUDGET_MS, createDaemon } from './daemon.js';
 import { createLogger } from './logger.js';
 
 try {
@@ -28,6 +28,8 @@ const daemon = createDaemon({ logger, socketFactory: createBaileysSocketFactory(
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     logger.info({ signal }, 'shutting down');
+    // stop() keeps to SHUTDOWN_BUDGET_MS; this is the belt to its braces.
+    setTimeout(() => process.exit(1), SHUTDOWN_BUDGET_MS + 2000).unref();
     daemon.stop().then(
       () => process.exit(0),
       (err: unknown) => {
