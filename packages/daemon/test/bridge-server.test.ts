@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAdminTokenAuthenticator } from '../src/bridge-auth.js';
+import { composeAuthenticators, createAdminTokenAuthenticator, type DashboardAuthenticator, type Principal } from '../src/bridge-auth.js';
 import { createBridgeServer, type BridgeServer } from '../src/bridge-server.js';
 import { createCommandExecutor } from '../src/command-executor.js';
 import { openDatabase, type SqliteDatabase } from '../src/db.js';
@@ -36,7 +36,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function startBridge(options: { replayBatchSize?: number; journalFull?: boolean } = {}): Promise<Harness> {
+async function startBridge(options: { replayBatchSize?: number; journalFull?: boolean; authenticators?: DashboardAuthenticator[] } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'stickerbot-bridge-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const db = openDatabase(join(dir, 'daemon.db'));
@@ -51,7 +51,7 @@ async function startBridge(options: { replayBatchSize?: number; journalFull?: bo
     journal,
     executor,
     verifyToken: (presented) => presented === TOKEN,
-    dashboardAuthenticator: createAdminTokenAuthenticator((presented) => presented === TOKEN),
+    dashboardAuthenticator: composeAuthenticators(...(options.authenticators ?? []), createAdminTokenAuthenticator((presented) => presented === TOKEN)),
     logger,
     maxMediaBytes: MAX_MEDIA,
     startedAt: 1_700_000_000_000,
@@ -295,6 +295,25 @@ describe('bridge server: /dashboard', () => {
     expect(await emitWithAck(dashboard, 'session:pair', { sessionId: 'fresh', phone: '4915123456789' })).toEqual({ ok: true, result: { code: 'ABCD1234' } });
     expect(await emitWithAck(dashboard, 'session:logout', { sessionId: 'fresh' })).toMatchObject({ ok: true, result: { session: { status: 'LOGGED_OUT' } } });
     expect(await emitWithAck(dashboard, 'session:create', { sessionId: 'Bad Id' })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS' } });
+  });
+});
+
+describe('bridge server: /dashboard principals', () => {
+  it('shows and lets a restricted principal act on the sessions of its claim only', async () => {
+    const operator: Principal = { subject: 'olga', role: 'operator', sessions: new Set(['shop']) };
+    const { clients, registry } = await startBridge({
+      authenticators: [{ authenticate: (token) => (token === 'operator-token' ? operator : undefined) }],
+    });
+    registry.setSession('shop', 'CONNECTED');
+    registry.setSession('private', 'CONNECTED');
+    const dashboard = clients.dashboard({ token: 'operator-token' });
+    const listed = await next<{ sessions: Array<{ id: string }> }>(dashboard, 'session:listed');
+    expect(listed.sessions.map((session) => session.id)).toEqual(['shop']);
+    expect(await emitWithAck(dashboard, 'session:subscribe', { sessionId: 'private' })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    expect(await emitWithAck(dashboard, 'session:stop', { sessionId: 'private' })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    expect(await emitWithAck(dashboard, 'session:create', { sessionId: 'mine' })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    expect(await emitWithAck(dashboard, 'session:stop', { sessionId: 'shop' })).toMatchObject({ ok: true, result: { session: { status: 'STOPPED' } } });
+    expect(registry.get('private')?.status).toBe('CONNECTED');
   });
 });
 

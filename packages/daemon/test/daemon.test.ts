@@ -327,6 +327,14 @@ describe('daemon: HTTP', () => {
     expect(metrics).toContain('stickerbot_events_journaled_total');
   });
 
+  it('fails to start on a port in use, leaving the running daemon alone', async () => {
+    const running = await harness.start(harness.dataDir(), createFakeWa());
+    const port = String(new URL(running.url).port);
+    const dataDir = harness.dataDir();
+    await expect(harness.start(dataDir, createFakeWa(), { STICKERBOT_PORT: port })).rejects.toThrow(/EADDRINUSE/);
+    expect((await fetch(`${running.url}/healthz`)).status).toBe(200);
+  });
+
   it('closes the port once stopped', async () => {
     const running = await harness.start(harness.dataDir(), createFakeWa());
     await running.daemon.stop();
