@@ -45,6 +45,30 @@ async function droppingServer(): Promise<Loopback> {
   };
 }
 
+/** A loopback HTTP server that refuses the WebSocket upgrade with a status. */
+async function refusingServer(status: number): Promise<Loopback> {
+  const state = { attempts: 0 };
+  const http: Server = createServer((_req, res) => {
+    res.writeHead(status).end();
+  });
+  http.on('upgrade', (_req, socket) => {
+    state.attempts += 1;
+    socket.end(`HTTP/1.1 ${status} Refused\r\nConnection: close\r\n\r\n`);
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as AddressInfo;
+  return {
+    url: `ws://127.0.0.1:${port}/ws/chat`,
+    get attempts() {
+      return state.attempts;
+    },
+    close: async () => {
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
 /** A loopback port that refuses connections (listened on, then closed). */
 async function refusedUrl(): Promise<string> {
   const http = createServer();
@@ -60,7 +84,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function supervise(url: string): { supervisor: SessionSupervisor; sessions: Session[]; errors: SessionErrorPayload[]; storage: Storage } {
+function supervise(url: string, connectTimeoutMs = 5_000): { supervisor: SessionSupervisor; sessions: Session[]; errors: SessionErrorPayload[]; storage: Storage } {
   const dir = mkdtempSync(join(tmpdir(), 'stickerbot-baileys-'));
   const storage = openStorage(dir);
   const sessions: Session[] = [];
@@ -77,8 +101,9 @@ function supervise(url: string): { supervisor: SessionSupervisor; sessions: Sess
       if (event === 'session:error') errors.push(args[0] as SessionErrorPayload);
     },
     options: {
-      socket: { waWebSocketUrl: url, connectTimeoutMs: 5_000 },
+      socket: { waWebSocketUrl: url, connectTimeoutMs },
       backoff: { baseMs: 200, capMs: 400, random: () => 0.5 },
+      connectDeadlineMs: 2_000,
     },
   });
   cleanups.push(async () => {
@@ -111,6 +136,18 @@ describe('production Baileys socket factory', () => {
     expect(reconnecting[1]).toMatchObject({ reconnectAttempts: 2 });
     expect((reconnecting[1]?.nextRetryAt ?? 0) - (reconnecting[1]?.updatedAt ?? 0)).toBe(200);
     expect(sessions.some((s) => s.status === 'CONNECTED')).toBe(false);
+  });
+
+  it('recycles an attempt stuck on an upgrade the server refuses (HTTP 403), reports it and backs off', async () => {
+    // Baileys listens for ws 'unexpected-response', so ws neither errors nor closes: the
+    // attempt would hang in CONNECTING forever without the supervisor's connect deadline.
+    const server = await refusingServer(403);
+    cleanups.push(() => server.close());
+    const { supervisor, sessions, errors } = supervise(server.url, 1_000);
+    await supervisor.start();
+    await until(() => server.attempts >= 2, 'a second attempt after the backoff');
+    expect(errors[0]?.error).toMatchObject({ code: 'TIMEOUT', message: expect.stringMatching(/no answer from WhatsApp within 2 s/) as string });
+    expect(sessions.find((s) => s.status === 'RECONNECTING')).toMatchObject({ lastDisconnect: 'connectTimeout', reconnectAttempts: 1 });
   });
 
   it('reports a refused connection and keeps backing off without a QR or credentials loss', async () => {

@@ -270,6 +270,31 @@ describe('session supervisor: deaf connections', () => {
   });
 });
 
+describe('session supervisor: stuck connection attempts', () => {
+  it('recycles an attempt that neither opens, shows a QR nor closes within 60 s', async () => {
+    const supervisor = h.supervisor();
+    await supervisor.start();
+    await settle();
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(h.events['session:error']).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(h.events['session:error'][0]?.error.message).toMatch(/no answer from WhatsApp within 60 s/);
+    expect(supervisor.snapshot()).toMatchObject({ status: 'RECONNECTING', lastDisconnect: 'connectTimeout', reconnectAttempts: 1 });
+    await vi.advanceTimersByTimeAsync(500);
+    expect(h.wa.session('default').connects).toBe(2);
+  });
+
+  it('lets a QR stay up past the connect deadline', async () => {
+    const supervisor = h.supervisor();
+    await supervisor.start();
+    await settle();
+    h.wa.session('default').qr();
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(supervisor.status).toBe('QR_REQUIRED');
+    expect(h.wa.session('default').connects).toBe(1);
+  });
+});
+
 describe('session supervisor: journal first', () => {
   it('has the message in the journal before anyone hears of it, raw kept and backlog flagged', async () => {
     const supervisor = h.supervisor();

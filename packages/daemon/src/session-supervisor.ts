@@ -45,6 +45,11 @@ export interface SupervisorOptions {
   pairingWaitMs?: number;
   /** Bound on closing a socket on stop/logout (a dead TCP connection may never close cleanly). */
   closeTimeoutMs?: number;
+  /**
+   * A connection attempt that neither opens, shows a QR nor closes within this long is
+   * recycled (default 60 s; Baileys' own handshake timeout is 20 s, this is the backstop).
+   */
+  connectDeadlineMs?: number;
   now?: () => number;
 }
 
@@ -143,6 +148,7 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
   let retryTimer: NodeJS.Timeout | undefined;
   let stableTimer: NodeJS.Timeout | undefined;
   let watchdog: NodeJS.Timeout | undefined;
+  let connectDeadline: NodeJS.Timeout | undefined;
   const statusWaiters = new Set<() => void>();
 
   const events: SessionEvents = createSessionEvents({
@@ -193,9 +199,9 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
   }
 
   function clearTimers(): void {
-    for (const timer of [retryTimer, stableTimer, watchdog]) if (timer) clearTimeout(timer);
+    for (const timer of [retryTimer, stableTimer, watchdog, connectDeadline]) if (timer) clearTimeout(timer);
     if (watchdog) clearInterval(watchdog);
-    retryTimer = stableTimer = watchdog = undefined;
+    retryTimer = stableTimer = watchdog = connectDeadline = undefined;
   }
 
   /** Forgets the current socket (its state events are ignored from now on) and closes it. */
@@ -240,6 +246,13 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
       return;
     }
     current = attempt;
+    const deadlineMs = options.connectDeadlineMs ?? 60_000;
+    connectDeadline = setTimeout(() => {
+      connectDeadline = undefined;
+      if (current === attempt && attempt.qrCount === 0 && status !== 'CONNECTED') {
+        recycle(`no answer from WhatsApp within ${deadlineMs / 1000} s of connecting`, 'connectTimeout');
+      }
+    }, deadlineMs);
   }
 
   function attach(attempt: Attempt, saveCreds: () => void): () => void {
@@ -310,6 +323,8 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
     lastQr = undefined;
     immediateRestarts = 0;
     attempt.liveness.lastFrameAt = now();
+    if (connectDeadline) clearTimeout(connectDeadline);
+    connectDeadline = undefined;
     changed('CONNECTED');
     log.info({ account: account?.jid }, 'connected to WhatsApp');
     stableTimer = setTimeout(() => {
@@ -326,12 +341,14 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
     }, zombie.checkIntervalMs);
   }
 
-  function recycle(reason: string): void {
-    log.warn({ reason }, 'connection looks deaf: recycling the socket');
-    deps.metrics?.reconnect?.('zombie');
-    reportError({ code: 'TIMEOUT', message: `Deaf connection (${reason}); recycling the socket`, retryable: true });
-    void release(new Error(`deaf connection: ${reason}`));
-    scheduleReconnect({ reason: 'zombie', statusCode: undefined, action: 'backoff' }, reason);
+  /** Drops a socket that looks dead (`zombie`: deaf while connected; `connectTimeout`: stuck before login). */
+  function recycle(detail: string, reason: 'zombie' | 'connectTimeout' = 'zombie'): void {
+    const what = reason === 'zombie' ? 'Deaf connection' : 'Connection attempt stuck';
+    log.warn({ reason, detail }, `${what}: recycling the socket`);
+    deps.metrics?.reconnect?.(reason);
+    reportError({ code: 'TIMEOUT', message: `${what} (${detail}); recycling the socket`, retryable: true });
+    void release(new Error(`${what}: ${detail}`));
+    scheduleReconnect({ reason, statusCode: undefined, action: 'backoff' }, detail);
   }
 
   const ACTIONS: Record<DisconnectAction, (decision: DisconnectDecision, detail: string) => void> = {
