@@ -115,8 +115,17 @@ export function attachWorkerNamespace(deps: WorkerNamespaceDeps): { detach(): vo
       next(new HandshakeRefusal(verdict.error));
       return;
     }
-    const lastSeq = journal.lastSeq();
-    let after = verdict.position ?? journal.position(verdict.group);
+    let lastSeq: number;
+    let after: number;
+    try {
+      lastSeq = journal.lastSeq();
+      after = verdict.position ?? journal.position(verdict.group);
+    } catch (err) {
+      // The store is closing (shutdown) or broken: refuse this connection, keep the daemon up.
+      log.error({ err }, 'worker handshake could not read the journal');
+      next(new HandshakeRefusal(new StickerbotError('SHUTTING_DOWN', 'The journal is not available; retry shortly').toWire()));
+      return;
+    }
     if (after > lastSeq) {
       // The worker remembers a position this journal never reached (a wiped data folder):
       // start from what the journal holds rather than skipping the new entries.

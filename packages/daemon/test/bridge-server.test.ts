@@ -98,6 +98,15 @@ describe('bridge server: /worker handshake', () => {
   });
 });
 
+describe('bridge server: a broken store', () => {
+  it('refuses workers with a retryable error instead of crashing when the journal cannot be read', async () => {
+    const { clients, db, url } = await startBridge();
+    db.close();
+    expect(await refusal(clients.worker({ token: TOKEN }))).toMatchObject({ code: 'SHUTTING_DOWN', retryable: true });
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+});
+
 describe('bridge server: journal delivery', () => {
   it('replays the journal after the given position, then delivers live entries', async () => {
     const { clients, registry } = await startBridge();
