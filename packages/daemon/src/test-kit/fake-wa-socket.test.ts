@@ -40,6 +40,19 @@ describe('fake WhatsApp socket', () => {
     expect(acks).toEqual([sent?.key.id]);
   });
 
+  it('opens linked sessions by themselves, without a QR', async () => {
+    const wa = createFakeWa({ linked: true });
+    const socket = wa.factory({ sessionId: 'auto', auth, logger });
+    const opened = new Promise<void>((resolve) => socket.ev.on('connection.update', (u) => u.connection === 'open' && resolve()));
+    await opened;
+    expect(socket.user?.id).toBe('15550000001:1@s.whatsapp.net');
+    const other = createFakeWa();
+    other.session('x').link({ jid: '4915100000005' });
+    const linked = other.factory({ sessionId: 'x', auth, logger });
+    await new Promise<void>((resolve) => linked.ev.on('connection.update', (u) => u.connection === 'open' && resolve()));
+    expect(linked.user?.id).toBe('4915100000005:1@s.whatsapp.net');
+  });
+
   it('serves downloaded media bytes and scripted send failures', async () => {
     const wa = createFakeWa();
     const socket = wa.factory({ sessionId: 's1', auth, logger });

@@ -280,6 +280,11 @@ export interface FakeWaOptions {
   autoReopen?: boolean;
   /** Whether sent messages get a server ack (`message-ack`) right away (default true). */
   autoAck?: boolean;
+  /**
+   * Whether every session starts already linked (as if the daemon had stored credentials):
+   * each socket opens by itself, no QR (default false).
+   */
+  linked?: boolean;
 }
 
 /** The scripting handle of one session id (stable across its sockets). */
@@ -314,6 +319,7 @@ export class FakeWaSession {
     private readonly options: Required<FakeWaOptions>,
   ) {
     this.autoAck = options.autoAck;
+    this.linked = options.linked;
   }
 
   /** The newest socket, if any. */
@@ -387,6 +393,14 @@ export class FakeWaSession {
     socket.state = 'open';
     socket.startFrames(this.options.frameIntervalMs);
     socket.emit('connection.update', { connection: 'open', receivedPendingNotifications: true });
+  }
+
+  /** Marks the session as linked (stored credentials): its sockets open by themselves, now and on every reconnect. */
+  link(account: FakeAccount = this.account): void {
+    this.account = account;
+    this.linked = true;
+    const socket = this.socket;
+    if (socket?.state === 'connecting') queueMicrotask(() => socket.state === 'connecting' && this.openSocket(socket));
   }
 
   /** Closes the current socket with a `DisconnectReason` code (see {@link FAKE_DISCONNECT}). */
@@ -533,6 +547,7 @@ export function createFakeWa(options: FakeWaOptions = {}): FakeWa {
     frameIntervalMs: options.frameIntervalMs ?? 10_000,
     autoReopen: options.autoReopen ?? true,
     autoAck: options.autoAck ?? true,
+    linked: options.linked ?? false,
   };
   const sessions = new Map<string, FakeWaSession>();
   const session = (id: string): FakeWaSession => {
