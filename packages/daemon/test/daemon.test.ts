@@ -3,10 +3,18 @@
  * session registry driven by the test kit's fake WhatsApp, real Socket.IO clients on
  * loopback, real HTTP.
  */
-import { PROTOCOL_VERSION, type JournalEntry, type Result, type Session, type SessionQr } from '@stickerbot/protocol';
+import {
+  PROTOCOL_VERSION,
+  type JournalEntry,
+  type MessageSummary,
+  type Result,
+  type Session,
+  type SessionErrorPayload,
+  type SessionQr,
+} from '@stickerbot/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStorage } from '../src/storage.js';
-import { createFakeWa } from '../src/test-kit/index.js';
+import { FAKE_DISCONNECT, createFakeWa } from '../src/test-kit/index.js';
 import { collectEntries, connected, contiguous, eventually, next, refusal, until, type DashboardClient, type WorkerClient } from './bridge-harness.js';
 import { DaemonHarness, login } from './daemon-harness.js';
 
@@ -70,6 +78,26 @@ describe('daemon: login', () => {
     await waitForStatus(entries, 'main', 'CONNECTED');
     expect(changes.find((session) => session.status === 'CONNECTED')?.account?.jid).toContain('15550000001');
     expect(contiguous(entries.map((entry) => entry.seq), entries[0]?.seq ?? 1, entries.at(-1)?.seq ?? 0)).toBe(true);
+  });
+});
+
+describe('daemon: dashboard relay', () => {
+  it("relays a subscribed session's message summaries and errors to the dashboard", async () => {
+    const wa = createFakeWa();
+    const running = await harness.start(harness.dataDir(), wa);
+    const dashboard = running.clients.dashboard({ token: running.token });
+    await next(dashboard, 'session:listed');
+    await call(dashboard, 'session:subscribe', { sessionId: 'main' });
+    await login(wa.session('main'));
+    const summary = next<MessageSummary>(dashboard, 'message:received');
+    wa.session('main').receiveText({ from: ALICE, text: 'hello dashboard' });
+    expect(await summary).toMatchObject({ sessionId: 'main', kind: 'text', preview: 'hello dashboard', fromMe: false });
+
+    const reported = next<SessionErrorPayload>(dashboard, 'session:error');
+    const stopped = new Promise<Session>((resolve) => dashboard.on('session:changed', (session) => session.status === 'ERROR' && resolve(session)));
+    wa.session('main').close(FAKE_DISCONNECT.connectionReplaced);
+    expect((await reported).sessionId).toBe('main');
+    expect((await stopped).lastDisconnect).toBe('connectionReplaced');
   });
 });
 
