@@ -50,6 +50,14 @@ function bytesOf(sent: FakeSent | undefined, key: 'sticker' | 'image' | 'video')
   return Buffer.from(value);
 }
 
+async function waitUntil(predicate: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const started = Date.now();
+  while (!predicate()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 function textOf(sent: FakeSent | undefined): string {
   const text = (sent?.content as { text?: unknown } | undefined)?.text;
   return typeof text === 'string' ? text : '';
@@ -165,6 +173,41 @@ describe('worker ↔ daemon end to end', () => {
     running.session.receiveText({ from: ALICE, text: '!ping' });
     const third = await running.session.waitForSent(5);
     expect(textOf(third[4])).toMatch(/^pong 🏓/);
+  });
+
+  it('logs a refused token clearly and keeps retrying', async () => {
+    const running = await startDaemon();
+    const lines: string[] = [];
+    const config = loadConfig({ STICKERBOT_BRIDGE_URL: running.url, STICKERBOT_DATA_DIR: tempDir(), STICKERBOT_TOKEN: 'not-the-token', LOG_LEVEL: 'info' });
+    const log = createLogger('info', { write: (line: string) => void lines.push(line) });
+    const worker = createWorker({ log, stickers, bridge: { backoff: { baseMs: 20, capMs: 100 } } }, config);
+    cleanups.push(() => worker.stop(1000).then(() => undefined));
+    worker.start();
+    await waitUntil(() => lines.filter((line) => line.includes('refused the token (UNAUTHORIZED)')).length >= 2, 'two refusals');
+    expect(worker.bridge.connected).toBe(false);
+  });
+
+  it('reconnects to a restarted daemon and carries on from its position', async () => {
+    const running = await startDaemon();
+    const worker = startWorker(running);
+    running.session.receiveText({ from: ALICE, text: '!ping' });
+    await running.session.waitForSent(1);
+    await waitUntil(() => worker.db.progress.position() > 0, 'first commit');
+    const port = new URL(running.url).port;
+    await running.daemon.stop();
+
+    const wa = createFakeWa();
+    const config = loadDaemonConfig({ STICKERBOT_DATA_DIR: running.dataDir, STICKERBOT_PORT: port, STICKERBOT_SESSIONS: 'main', LOG_LEVEL });
+    const daemon = createDaemon({ logger: createDaemonLogger({ level: config.logLevel }), socketFactory: wa.factory, processMetrics: false }, config);
+    cleanups.push(() => daemon.stop());
+    await daemon.start();
+    const session = wa.session('main');
+    await login(session);
+    await waitUntil(() => worker.bridge.connected, 'reconnect');
+    session.receiveText({ from: ALICE, text: '!ping' });
+    const sent = await session.waitForSent(1);
+    expect(textOf(sent[0])).toMatch(/^pong 🏓/);
+    expect(running.session.sent).toHaveLength(1);
   });
 
   it('handles an event exactly once when the worker process is killed between receiving and acknowledging it', async () => {
