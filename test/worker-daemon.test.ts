@@ -63,7 +63,7 @@ function textOf(sent: FakeSent | undefined): string {
   return typeof text === 'string' ? text : '';
 }
 
-describe('worker ↔ daemon end to end', () => {
+describe('worker ↔ daemon end to end', { timeout: 120_000 }, () => {
   const cleanups: Array<() => Promise<void> | void> = [];
   let stickers: StickerEngine;
   let png: Buffer;

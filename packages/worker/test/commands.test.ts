@@ -18,7 +18,7 @@ async function expectSticker(data: Buffer, animated: boolean): Promise<void> {
   expect((meta.pages ?? 1) > 1).toBe(animated);
 }
 
-describe('chat commands', () => {
+describe('chat commands', { timeout: 60_000 }, () => {
   let stickers: StickerEngine;
   let png: Buffer;
   let mp4: Buffer;
