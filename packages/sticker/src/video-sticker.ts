@@ -33,8 +33,9 @@ function encodeArgs(input: string, plan: AnimationPlan, shape: StickerShape, mas
     ...(maskFile === undefined ? [] : ['-loop', '1', '-i', maskFile]),
     '-an', '-sn', '-dn',
     '-filter_complex', filterGraph(plan, shape, maskFile !== undefined),
-    // -compression_level alone: with -preset set, ffmpeg's libwebp wrapper ignores the level.
-    '-c:v', 'libwebp_anim', '-lossless', '0', '-q:v', String(plan.quality), '-compression_level', '3',
+    // -compression_level alone (with -preset set, ffmpeg's libwebp wrapper ignores the level);
+    // level 1 encodes about twice as fast as the default 4 for ~20% more bytes.
+    '-c:v', 'libwebp_anim', '-lossless', '0', '-q:v', String(plan.quality), '-compression_level', '1',
     '-loop', '0', '-f', 'webp', 'pipe:1',
   ];
 }
