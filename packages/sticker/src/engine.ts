@@ -36,6 +36,10 @@ const MIB = 1024 * 1024;
 
 type Converter = (input: Buffer, request: ConvertRequest) => Promise<EncodedSticker>;
 
+function isGif(bytes: Buffer): boolean {
+  return bytes.toString('latin1', 0, 3) === 'GIF';
+}
+
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -109,6 +113,8 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
     checkPixels(meta.width, pageHeight, ctx.maxInputPixels);
     const pages = meta.pages ?? 1;
     if (pages <= 1) return stickerFromImage(ctx, input, request);
+    // ffmpeg reads GIFs from a file faster than libvips decodes and resizes them frame by frame.
+    if (isGif(input)) return stickerFromVideo(ctx, input, 'gif', request);
     return stickerFromAnimation(ctx, input, { width: meta.width, pageHeight, pages, delay: meta.delay }, request);
   };
 

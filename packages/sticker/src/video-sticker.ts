@@ -12,6 +12,11 @@ import type { ConvertRequest, EncodedSticker, EngineContext } from './types.js';
 import { parseWebp, rewriteFrameDurations } from './webp-container.js';
 
 const MAX_OUTPUT_BYTES = 32 * 1024 * 1024;
+/** Clips longer than this get a one-second sample encode to predict their size. */
+const SAMPLE_FROM_SECONDS = 5;
+const SAMPLE_SECONDS = 1;
+/** Re-plan before the full pass when the sample predicts more than this share of the budget. */
+const PREDICTION_HEADROOM = 0.9;
 
 /** The filter graph: fps → scale → rgba → pad/crop (→ alpha mask from input 1). */
 export function filterGraph(plan: AnimationPlan, shape: StickerShape, masked: boolean): string {
@@ -29,6 +34,7 @@ export function filterGraph(plan: AnimationPlan, shape: StickerShape, masked: bo
 function encodeArgs(input: string, plan: AnimationPlan, shape: StickerShape, maskFile: string | undefined): string[] {
   return [
     '-hide_banner', '-loglevel', 'error', '-nostdin',
+    ...(plan.start > 0 ? ['-ss', plan.start.toFixed(3)] : []),
     '-t', plan.seconds.toFixed(3), '-i', input,
     ...(maskFile === undefined ? [] : ['-loop', '1', '-i', maskFile]),
     '-an', '-sn', '-dn',
@@ -97,6 +103,20 @@ export async function stickerFromVideo(
     }
     const budget = byteBudget(true);
     let plan = firstPlan(probe.durationSeconds, probe.video.fps);
+    if (probe.durationSeconds !== undefined && probe.durationSeconds > SAMPLE_FROM_SECONDS) {
+      // Long clips: encode one second from the middle first and size the real pass from it,
+      // instead of encoding the whole clip twice when detailed footage blows the budget.
+      const sample = await encodePass(ctx, file, { ...plan, start: plan.seconds / 2, seconds: SAMPLE_SECONDS }, request, maskFile).catch(
+        (err: unknown) => {
+          if (err instanceof StickerError && err.code === 'FFMPEG_FAILED') return undefined;
+          throw err;
+        },
+      );
+      if (sample !== undefined) {
+        const predicted = (sample.data.length / Math.max(1, sample.frames)) * plan.fps * plan.seconds;
+        if (predicted > budget * PREDICTION_HEADROOM) plan = secondPlan(plan, predicted, budget);
+      }
+    }
     let sticker = await encodePass(ctx, file, plan, request, maskFile);
     if (sticker.data.length > budget) {
       plan = secondPlan(plan, sticker.data.length, budget);
