@@ -2,6 +2,8 @@ import { STICKER_RULES } from './rules.js';
 
 /** The knobs of one ffmpeg encode of an animated sticker. */
 export interface AnimationPlan {
+  /** Where in the input to start, in seconds (0 except for the size sample). */
+  start: number;
   /** Seconds of input to use (clipped to just under 10 s). */
   seconds: number;
   fps: number;
@@ -26,7 +28,7 @@ export function firstPlan(durationSeconds: number | undefined, sourceFps: number
   const seconds = Math.min(durationSeconds ?? MAX_CLIP_SECONDS, MAX_CLIP_SECONDS);
   const wanted = seconds <= 3 ? 15 : seconds <= 6 ? 12 : 10;
   const fps = sourceFps !== undefined && sourceFps > 0 && sourceFps < wanted ? Math.max(1, Math.round(sourceFps)) : wanted;
-  return { seconds, fps, quality: 45, side: STICKER_RULES.size };
+  return { start: 0, seconds, fps, quality: 45, side: STICKER_RULES.size };
 }
 
 /**
@@ -43,5 +45,5 @@ export function secondPlan(previous: AnimationPlan, bytes: number, budget: numbe
   const fpsFactor = fps / previous.fps;
   const rest = needed / (qualityFactor * fpsFactor);
   const side = rest >= 1 ? previous.side : Math.max(MIN_SIDE, 2 * Math.floor((previous.side * Math.sqrt(rest)) / 2));
-  return { seconds: previous.seconds, fps, quality, side };
+  return { start: previous.start, seconds: previous.seconds, fps, quality, side };
 }

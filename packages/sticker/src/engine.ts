@@ -1,6 +1,6 @@
 import { availableParallelism, tmpdir } from 'node:os';
 import sharp from 'sharp';
-import { stickerFromAnimatedWebp } from './animated-webp-sticker.js';
+import { stickerFromAnimation } from './animation-sticker.js';
 import { detectFormat, type InputFormat } from './detect-format.js';
 import { StickerError } from './errors.js';
 import { locateFfmpeg } from './ffmpeg-locator.js';
@@ -34,7 +34,11 @@ export interface StickerEngine {
 
 const MIB = 1024 * 1024;
 
-type Converter = (input: Buffer, request: ConvertRequest, format: InputFormat) => Promise<EncodedSticker>;
+type Converter = (input: Buffer, request: ConvertRequest) => Promise<EncodedSticker>;
+
+function isGif(bytes: Buffer): boolean {
+  return bytes.toString('latin1', 0, 3) === 'GIF';
+}
 
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -98,7 +102,7 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
   };
   let closed = false;
 
-  const imageOrAnimation = async (input: Buffer, request: ConvertRequest, format: InputFormat): Promise<EncodedSticker> => {
+  const imageOrAnimation = async (input: Buffer, request: ConvertRequest): Promise<EncodedSticker> => {
     let meta;
     try {
       meta = await sharp(input, { animated: true }).metadata();
@@ -109,16 +113,25 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
     checkPixels(meta.width, pageHeight, ctx.maxInputPixels);
     const pages = meta.pages ?? 1;
     if (pages <= 1) return stickerFromImage(ctx, input, request);
-    if (format === 'gif') return stickerFromVideo(ctx, input, 'gif', request);
-    return stickerFromAnimatedWebp(ctx, input, { width: meta.width, pageHeight, pages, delay: meta.delay }, request);
+    // ffmpeg reads GIFs from a file faster than libvips decodes and resizes them frame by frame.
+    if (isGif(input)) {
+      const durationMs = (meta.delay ?? []).slice(0, pages).reduce((sum, d) => sum + (d < STICKER_RULES.minFrameMs ? 100 : d), 0);
+      const durationSeconds = durationMs > 0 ? durationMs / 1000 : undefined;
+      const fps = durationSeconds === undefined ? undefined : pages / durationSeconds;
+      return stickerFromVideo(ctx, input, 'gif', request, { durationSeconds, video: { width: meta.width, height: pageHeight, fps } });
+    }
+    return stickerFromAnimation(ctx, input, { width: meta.width, pageHeight, pages, delay: meta.delay }, request);
   };
 
+  // JPEG and PNG skip the metadata read: sharp's limitInputPixels refuses oversized headers.
+  const image = (input: Buffer, request: ConvertRequest): Promise<EncodedSticker> => stickerFromImage(ctx, input, request);
+
   const converters: Record<InputFormat, Converter> = {
-    jpeg: imageOrAnimation,
-    png: imageOrAnimation,
+    jpeg: image,
+    png: image,
     gif: imageOrAnimation,
-    webp: async (input, request, format) =>
-      isReusableSticker(input) && request.shape === 'fit' ? retagged(request.finish(input)) : imageOrAnimation(input, request, format),
+    webp: async (input, request) =>
+      isReusableSticker(input) && request.shape === 'fit' ? retagged(request.finish(input)) : imageOrAnimation(input, request),
     mp4: (input, request) => stickerFromVideo(ctx, input, 'mp4', request),
     webm: (input, request) => stickerFromVideo(ctx, input, 'webm', request),
   };
@@ -147,7 +160,7 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
       const format = detectFormat(input);
       if (format === undefined) throw new StickerError('UNSUPPORTED_FORMAT', 'the input is not a JPEG, PNG, WebP, GIF, MP4, MOV or WebM');
       const req = request(stickerOptions);
-      return pool.run(async () => result(await converters[format](toBuffer(input), req, format)), stickerOptions?.signal);
+      return pool.run(async () => result(await converters[format](toBuffer(input), req)), stickerOptions?.signal);
     },
 
     retag: (sticker, metadata) => settle(() => {

@@ -28,7 +28,10 @@ async function renderText(text: string, colour: string): Promise<{ data: Buffer;
   })
     .png()
     .toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
+  if (info.width <= TEXT_BOX && info.height <= TEXT_BOX) return { data, width: info.width, height: info.height };
+  // Auto-fit measures the logical extent; some glyphs overshoot it.
+  const fitted = await sharp(data).resize(TEXT_BOX, TEXT_BOX, { fit: 'inside' }).png().toBuffer({ resolveWithObject: true });
+  return { data: fitted.data, width: fitted.info.width, height: fitted.info.height };
 }
 
 /** Renders text, white with a black outline, centred on a transparent 512 square. */
@@ -42,6 +45,11 @@ export async function stickerFromText(text: string, request: ConvertRequest): Pr
   let pixels: Buffer;
   try {
     const fill = await renderText(trimmed, 'white');
+    // Text is auto-fitted to the box, so a real font fills it; without fonts Pango draws a
+    // few tiny placeholder boxes instead (seen with an empty fontconfig).
+    if (fill.width < TEXT_BOX / 4 && fill.height < TEXT_BOX / 4) {
+      throw new StickerError('TEXT_RENDER_FAILED', `no font could draw the text (looked for "${FONT}"; got a ${fill.width}×${fill.height} placeholder)`);
+    }
     const outline = await renderText(trimmed, 'black');
     const left = Math.round((size - fill.width) / 2);
     const top = Math.round((size - fill.height) / 2);
@@ -55,6 +63,7 @@ export async function stickerFromText(text: string, request: ConvertRequest): Pr
     if (info.channels !== 4) throw new Error(`expected RGBA, got ${info.channels} channels`);
     pixels = data;
   } catch (err) {
+    if (err instanceof StickerError) throw err;
     throw new StickerError('TEXT_RENDER_FAILED', `cannot render the text: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   let ink = 0;

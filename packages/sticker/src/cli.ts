@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// The CLI is a composition root: it alone reads argv, the environment and files.
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename, extname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createStickerEngine } from './engine.js';
+import { isStickerError } from './errors.js';
+import type { StickerShape } from './shape-mask.js';
+
+const USAGE = `usage: pnpm sticker <input> [-o out.webp] [--shape fit|crop|circle|rounded] [--pack NAME] [--author NAME] [--emoji 😀]...
+       pnpm sticker <sticker.webp> --to-image [-o out.png|out.mp4]
+       pnpm sticker <sticker.webp> --info
+       pnpm sticker --text "hello" -o out.webp`;
+const SHAPES: readonly StickerShape[] = ['fit', 'crop', 'circle', 'rounded'];
+
+/** Output path, never the input itself. */
+function outputPath(cwd: string, given: string | undefined, fallback: string, inputPath: string): string {
+  const out = resolve(cwd, given ?? fallback);
+  if (out === inputPath) fail(`refusing to overwrite the input ${inputPath}: pass -o`);
+  return out;
+}
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      output: { type: 'string', short: 'o' },
+      shape: { type: 'string', default: 'fit' },
+      pack: { type: 'string' },
+      author: { type: 'string' },
+      emoji: { type: 'string', multiple: true },
+      text: { type: 'string' },
+      'to-image': { type: 'boolean', default: false },
+      info: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const shape = values.shape as StickerShape;
+  if (!SHAPES.includes(shape)) fail(`--shape must be one of ${SHAPES.join(', ')}\n${USAGE}`);
+  // pnpm runs scripts from the workspace root; paths are meant relative to where the user typed.
+  const cwd = process.env.INIT_CWD ?? process.cwd();
+  const inputArg = positionals[0];
+  if (inputArg === undefined && values.text === undefined) fail(USAGE);
+
+  const engine = createStickerEngine(process.env.FFMPEG_PATH === undefined ? {} : { ffmpegPath: process.env.FFMPEG_PATH });
+  try {
+    const metadata = {
+      shape,
+      ...(values.pack === undefined ? {} : { pack: values.pack }),
+      ...(values.author === undefined ? {} : { author: values.author }),
+      ...(values.emoji === undefined ? {} : { emojis: values.emoji }),
+    };
+    if (values.text !== undefined) {
+      const sticker = await engine.fromText(values.text, metadata);
+      const out = resolve(cwd, values.output ?? 'text.webp');
+      await writeFile(out, sticker.data);
+      process.stdout.write(`${out}: ${sticker.bytes} bytes, static\n`);
+      return;
+    }
+    const inputPath = resolve(cwd, inputArg!);
+    const input = await readFile(inputPath);
+    const stem = basename(inputPath, extname(inputPath));
+    if (values.info) {
+      process.stdout.write(`${JSON.stringify(await engine.info(input), null, 2)}\n`);
+      return;
+    }
+    if (values['to-image']) {
+      const image = await engine.toImage(input);
+      const out = outputPath(cwd, values.output, `${stem}.${image.mimetype === 'image/png' ? 'png' : 'mp4'}`, inputPath);
+      await writeFile(out, image.data);
+      process.stdout.write(`${out}: ${image.data.length} bytes, ${image.mimetype}\n`);
+      return;
+    }
+    const started = performance.now();
+    const sticker = await engine.toSticker(input, metadata);
+    const out = outputPath(cwd, values.output, `${stem}.sticker.webp`, inputPath);
+    await writeFile(out, sticker.data);
+    const kind = sticker.animated ? `animated, ${sticker.frames} frames, ${sticker.durationMs} ms` : 'static';
+    process.stdout.write(`${out}: ${sticker.bytes} bytes, ${kind}, ${Math.round(performance.now() - started)} ms\n`);
+  } catch (err) {
+    if (isStickerError(err)) fail(`error ${err.code}: ${err.message}`, 1);
+    throw err;
+  } finally {
+    await engine.close();
+  }
+}
+
+await main();

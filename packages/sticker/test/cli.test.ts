@@ -1,0 +1,79 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkStickerRules, readStickerMetadata } from '../src/index.js';
+import { makeGif, makePngWithAlpha } from './fixtures.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..', '..');
+const tsx = join(root, 'node_modules', '.bin', 'tsx');
+const cliPath = join(here, '..', 'src', 'cli.ts');
+
+interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(tsx, ['--conditions=@stickerbot/source', cliPath, ...args], { cwd: dir, env: { ...process.env, INIT_CWD: dir, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sticker-cli-'));
+  await writeFile(join(dir, 'photo.png'), await makePngWithAlpha(300, 200));
+  await writeFile(join(dir, 'anim.gif'), await makeGif(100, 100, 5));
+}, 60_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('sticker CLI', () => {
+  it('converts a file with shape and pack options and writes a valid sticker', async () => {
+    const run = await cli(['photo.png', '-o', 'out.webp', '--shape', 'circle', '--pack', 'CLI pack', '--author', 'me', '--emoji', '😀', '--emoji', '🎉']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const data = await readFile(join(dir, 'out.webp'));
+    expect(checkStickerRules(data)).toEqual([]);
+    expect(readStickerMetadata(data)).toMatchObject({ packName: 'CLI pack', publisher: 'me', emojis: ['😀', '🎉'] });
+  }, 60_000);
+
+  it('prints a sticker’s info as JSON and turns an animated sticker into an MP4', async () => {
+    expect((await cli(['anim.gif', '-o', 'anim.webp'])).code).toBe(0);
+    const info = await cli(['anim.webp', '--info']);
+    expect(info.code).toBe(0);
+    expect(JSON.parse(info.stdout)).toMatchObject({ width: 512, height: 512, animated: true, frames: 5 });
+    const back = await cli(['anim.webp', '--to-image']);
+    expect(back.code).toBe(0);
+    expect((await readFile(join(dir, 'anim.mp4'))).toString('latin1', 4, 8)).toBe('ftyp');
+  }, 60_000);
+
+  it('exits 1 with the error code on bad input and 2 on bad usage', async () => {
+    await writeFile(join(dir, 'notes.txt'), 'hello');
+    const bad = await cli(['notes.txt']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('UNSUPPORTED_FORMAT');
+    const usage = await cli(['photo.png', '--shape', 'star']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('--shape');
+  }, 60_000);
+
+  it('fails text stickers with TEXT_RENDER_FAILED when no font is available', async () => {
+    const conf = join(dir, 'no-fonts.conf');
+    await writeFile(conf, `<?xml version="1.0"?>\n<fontconfig><cachedir>${join(dir, 'fc-cache')}</cachedir></fontconfig>\n`);
+    const run = await cli(['--text', 'hello', '-o', 'text.webp'], { FONTCONFIG_FILE: conf });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('TEXT_RENDER_FAILED');
+  }, 60_000);
+});

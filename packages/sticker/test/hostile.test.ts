@@ -1,0 +1,143 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStickerEngine, isStickerError, type StickerEngine, type StickerErrorCode, type StickerOptions } from '../src/index.js';
+import { makeAudioOnly, makeHourLongVideo, makeJpeg, makePngWithAlpha, makeVideo, pngHeader } from './fixtures.js';
+
+/** Generous: this catches hangs, it does not measure speed. */
+const QUICKLY_MS = 15_000;
+
+let tempDir: string;
+let engine: StickerEngine;
+const inputs: Record<string, Buffer> = {};
+
+beforeAll(async () => {
+  tempDir = await mkdtemp(join(tmpdir(), 'sticker-hostile-'));
+  engine = createStickerEngine({ tempDir, concurrency: 2 });
+  const [jpeg, png, mp4, hour, audio, heavy] = await Promise.all([
+    makeJpeg(800, 600),
+    makePngWithAlpha(400, 400),
+    makeVideo({ seconds: 2, width: 320, height: 240 }),
+    makeHourLongVideo(),
+    makeAudioOnly(),
+    makeVideo({ seconds: 6, width: 640, height: 360, source: 'mandelbrot' }),
+  ]);
+  Object.assign(inputs, { jpeg, png, mp4, hour, audio, heavy });
+}, 120_000);
+
+afterAll(async () => {
+  await engine.close();
+  await rm(tempDir, { recursive: true, force: true });
+});
+
+function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+async function expectFailure(
+  run: () => Promise<unknown>,
+  code: StickerErrorCode,
+): Promise<{ elapsedMs: number; details: Readonly<Record<string, unknown>> }> {
+  const started = performance.now();
+  try {
+    await run();
+  } catch (err) {
+    const elapsedMs = performance.now() - started;
+    expect(isStickerError(err) ? err.code : err).toBe(code);
+    expect(elapsedMs).toBeLessThan(QUICKLY_MS);
+    expect(await readdir(tempDir)).toEqual([]);
+    return { elapsedMs, details: isStickerError(err) ? err.details : {} };
+  }
+  throw new Error(`expected ${code}, but the call succeeded`);
+}
+
+const sticker = (input: Buffer, options?: StickerOptions) => () => engine.toSticker(input, options);
+
+describe('hostile input', () => {
+  it('refuses an empty input with EMPTY_INPUT', async () => {
+    await expectFailure(sticker(Buffer.alloc(0)), 'EMPTY_INPUT');
+  });
+
+  it('refuses PDFs, BMPs and text with UNSUPPORTED_FORMAT', async () => {
+    await expectFailure(sticker(Buffer.from('%PDF-1.7\n1 0 obj\n')), 'UNSUPPORTED_FORMAT');
+    await expectFailure(sticker(Buffer.concat([Buffer.from('BM'), Buffer.alloc(100)])), 'UNSUPPORTED_FORMAT');
+    await expectFailure(sticker(Buffer.from('just some words')), 'UNSUPPORTED_FORMAT');
+  });
+
+  it('reports garbage behind a valid magic number as CORRUPT_INPUT', async () => {
+    const noise = Buffer.alloc(4096, 0x5a);
+    await expectFailure(sticker(Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), noise])), 'CORRUPT_INPUT');
+    await expectFailure(sticker(Buffer.concat([Buffer.from('RIFF\x00\x10\x00\x00WEBPVP8 ', 'latin1'), noise])), 'CORRUPT_INPUT');
+    await expectFailure(sticker(Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom'), noise])), 'CORRUPT_INPUT');
+    await expectFailure(sticker(Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3]), noise])), 'CORRUPT_INPUT');
+  });
+
+  it('reports truncated JPEG, PNG and MP4 files as CORRUPT_INPUT', async () => {
+    const half = (b: Buffer): Buffer => b.subarray(0, Math.floor(b.length / 2));
+    await expectFailure(sticker(half(inputs.jpeg!)), 'CORRUPT_INPUT');
+    await expectFailure(sticker(half(inputs.png!)), 'CORRUPT_INPUT');
+    // The MP4 index (moov) sits at the end, so the first half cannot be played at all.
+    await expectFailure(sticker(half(inputs.mp4!)), 'CORRUPT_INPUT');
+  });
+
+  it('refuses a 30,000×30,000 image from its header with TOO_MANY_PIXELS', async () => {
+    const { elapsedMs } = await expectFailure(sticker(pngHeader(30_000, 30_000)), 'TOO_MANY_PIXELS');
+    expect(elapsedMs).toBeLessThan(QUICKLY_MS);
+  });
+
+  it('refuses an hour-long video with VIDEO_TOO_LONG before encoding it', async () => {
+    await expectFailure(sticker(inputs.hour!), 'VIDEO_TOO_LONG');
+  });
+
+  it('refuses a file with only an audio track with NO_VIDEO_STREAM', async () => {
+    await expectFailure(sticker(inputs.audio!), 'NO_VIDEO_STREAM');
+  });
+
+  it('refuses inputs over maxInputBytes with INPUT_TOO_LARGE', async () => {
+    const small = createStickerEngine({ tempDir, maxInputBytes: 1000 });
+    await expectFailure(() => small.toSticker(inputs.png!), 'INPUT_TOO_LARGE');
+    await small.close();
+  });
+});
+
+describe('deadlines, cancellation and shutdown', () => {
+  it('kills ffmpeg past its deadline and reports TIMEOUT', async () => {
+    const strict = createStickerEngine({ tempDir, ffmpegTimeoutMs: 150 });
+    const { details } = await expectFailure(() => strict.toSticker(inputs.heavy!), 'TIMEOUT');
+    expect(typeof details.pid).toBe('number');
+    expect(processGone(details.pid as number)).toBe(true);
+    await strict.close();
+  });
+
+  it('kills a running ffmpeg when the signal aborts', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('user cancelled')), 300);
+    const { details } = await expectFailure(sticker(inputs.heavy!, { signal: controller.signal }), 'ABORTED');
+    if (typeof details.pid === 'number') expect(processGone(details.pid)).toBe(true);
+  });
+
+  it('never starts a job whose signal has already fired', async () => {
+    await expectFailure(sticker(inputs.png!, { signal: AbortSignal.abort() }), 'ABORTED');
+  });
+
+  it('finishes running jobs on close, then refuses new ones with CLOSED', async () => {
+    const closing = createStickerEngine({ tempDir });
+    const running = closing.toSticker(inputs.mp4!);
+    await closing.close();
+    expect((await running).animated).toBe(true);
+    await expectFailure(() => closing.toSticker(inputs.png!), 'CLOSED');
+    await expectFailure(() => closing.fromText('hi'), 'CLOSED');
+  });
+
+  it('reports a missing ffmpeg binary as FFMPEG_FAILED', async () => {
+    const broken = createStickerEngine({ tempDir, ffmpegPath: join(tempDir, 'no-such-ffmpeg') });
+    await expectFailure(() => broken.toSticker(inputs.mp4!), 'FFMPEG_FAILED');
+    await broken.close();
+  });
+});
