@@ -126,7 +126,10 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
   const { sessionId: id, logger: log } = deps;
   const options = deps.options ?? {};
   const now = options.now ?? Date.now;
-  const zombie: ZombieOptions = { ...DEFAULT_ZOMBIE, ...options.zombie };
+  const keepAliveMs = options.socket?.keepAliveIntervalMs;
+  // Frames arrive at least once a keep-alive period (the server answers each ping).
+  const frameTimeoutMs = keepAliveMs === undefined ? DEFAULT_ZOMBIE.frameTimeoutMs : Math.max(DEFAULT_ZOMBIE.frameTimeoutMs, Math.ceil(keepAliveMs * 2.5));
+  const zombie: ZombieOptions = { ...DEFAULT_ZOMBIE, frameTimeoutMs, ...options.zombie };
   const qrTtl = options.qrTtlMs ?? { first: 60_000, next: 20_000 };
   const stableMs = options.stableMs ?? STABLE_CONNECTION_MS;
   const maxImmediateRestarts = options.maxImmediateRestarts ?? 3;
