@@ -240,15 +240,16 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
       log.info({ attempt: backoff.attempts, url: options.socket?.waWebSocketUrl ?? 'default', version: options.socket?.version?.join('.') ?? 'baileys default' }, 'connecting to WhatsApp');
       const socket = deps.socketFactory(socketOptions);
       attempt = { socket, liveness: createLiveness(now()), qrCount: 0, detach: () => undefined };
+      current = attempt;
       attempt.detach = attach(attempt, saveCreds);
     } catch (err) {
+      current = undefined;
       log.error({ err }, 'could not create the WhatsApp socket');
       lastError = { code: 'INTERNAL', message: `could not create the WhatsApp socket: ${errorMessage(err)}`, retryable: false };
       reportError(lastError);
       changed('ERROR');
       return;
     }
-    current = attempt;
     const deadlineMs = options.connectDeadlineMs ?? 60_000;
     connectDeadline = setTimeout(() => {
       connectDeadline = undefined;
