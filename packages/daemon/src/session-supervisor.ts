@@ -302,6 +302,7 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
 
   function onQr(attempt: Attempt, qr: string): void {
     attempt.qrCount += 1;
+    const sequence = attempt.qrCount;
     const expiresAt = now() + (attempt.qrCount === 1 ? qrTtl.first : qrTtl.next);
     log.info({ expiresAt: new Date(expiresAt).toISOString(), qrCount: attempt.qrCount }, 'QR login required');
     changed('QR_REQUIRED');
@@ -312,7 +313,8 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
     }
     qrDataUrl(qr).then(
       (dataUrl) => {
-        if (current !== attempt || status !== 'QR_REQUIRED') return;
+        // Rendering is async: a QR WhatsApp already replaced must not overwrite the newer one.
+        if (current !== attempt || status !== 'QR_REQUIRED' || attempt.qrCount !== sequence) return;
         lastQr = { sessionId: id, qr, dataUrl, expiresAt };
         deps.emit('session:qr', lastQr);
       },
@@ -380,7 +382,10 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
       if (lastError) reportError(lastError);
       changed('ERROR');
     },
-    backoff: (decision, detail) => scheduleReconnect(decision, detail),
+    backoff: (decision, detail) => {
+      scheduleReconnect(decision, detail);
+      if (lastError) reportError(lastError);
+    },
   };
 
   function onClose(attempt: Attempt, error: unknown): void {
