@@ -114,6 +114,7 @@ describe('session supervisor: login', () => {
     await vi.waitFor(() => expect(h.events['session:qr'].at(-1)?.qr).toBe('qr-two'));
     expect(h.events['session:qr'].at(-1)?.expiresAt).toBe(shownAt + 20_000);
     expect(supervisor.currentQr()?.qr).toBe('qr-two');
+    expect(h.events['session:changed'].map((s) => s.status)).toEqual(['CONNECTING', 'QR_REQUIRED']);
   });
 
   it('issues a pairing code once the socket is ready for a login', async () => {

@@ -305,7 +305,8 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
     const sequence = attempt.qrCount;
     const expiresAt = now() + (attempt.qrCount === 1 ? qrTtl.first : qrTtl.next);
     log.info({ expiresAt: new Date(expiresAt).toISOString(), qrCount: attempt.qrCount }, 'QR login required');
-    changed('QR_REQUIRED');
+    // A rotated QR is not a state change: dashboards get it as `session:qr`, the journal stays quiet.
+    if (status !== 'QR_REQUIRED') changed('QR_REQUIRED');
     try {
       printQr(id, qr, expiresAt);
     } catch (err) {
