@@ -85,6 +85,7 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
   let phase: Phase = 'idle';
   let parts: Partial<Parts> = {};
   let starting: Promise<unknown> | undefined;
+  let stopping: Promise<void> | undefined;
 
   function compose(): Parts {
     const storage = openStorage(config.dataDir, { synchronous: config.dbSynchronous, logger: deps.logger });
@@ -183,18 +184,22 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
       starting = started.catch(() => undefined);
       return started;
     },
-    async stop() {
-      // A signal during start-up: let the start finish (or fail), then stop what it built.
-      if (phase === 'starting') await starting;
-      if (phase !== 'running') {
-        if (phase === 'idle') phase = 'stopped';
-        return;
-      }
-      phase = 'stopping';
-      log.info('daemon stopping');
-      await shutdown();
-      phase = 'stopped';
-      log.info('daemon stopped');
+    stop() {
+      // A second signal (SIGINT then SIGTERM) waits for the same shutdown instead of cutting it short.
+      stopping ??= (async () => {
+        // A signal during start-up: let the start finish (or fail), then stop what it built.
+        if (phase === 'starting') await starting;
+        if (phase !== 'running') {
+          if (phase === 'idle') phase = 'stopped';
+          return;
+        }
+        phase = 'stopping';
+        log.info('daemon stopping');
+        await shutdown();
+        phase = 'stopped';
+        log.info('daemon stopped');
+      })();
+      return stopping;
     },
     get address() {
       return parts.bridge?.address;

@@ -363,9 +363,12 @@ describe('daemon: HTTP', () => {
     expect((await fetch(`${running.url}/healthz`)).status).toBe(200);
   });
 
-  it('closes the port once stopped', async () => {
+  it('closes the port once stopped; a second stop waits for the same shutdown', async () => {
     const running = await harness.start(harness.dataDir(), createFakeWa());
-    await running.daemon.stop();
+    const first = running.daemon.stop();
+    const second = running.daemon.stop();
+    expect(second).toBe(first);
+    await second;
     await expect(fetch(`${running.url}/healthz`)).rejects.toThrow();
   });
 });
