@@ -4,7 +4,7 @@
  */
 import { MAX_PREVIEW_LENGTH, type BotEvent, type JournalEntry, type Message, type MessageSummary, type Session } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
-import { mapMessage, mapMessageUpdate, mapParticipantsUpdate, mapReaction } from './message-mapper.js';
+import { fallbackMessage, mapMessage, mapMessageUpdate, mapParticipantsUpdate, mapReaction } from './message-mapper.js';
 import type { SessionRegistryEvents } from './session-registry.js';
 import type { Journal } from './stores.js';
 import type { WaSocketEvents } from './wa-socket.js';
@@ -86,7 +86,13 @@ export function createSessionEvents(deps: SessionEventsDeps): SessionEvents {
       const self = deps.selfJid();
       const journaled: { entry: JournalEntry; message: Message }[] = [];
       for (const raw of messages) {
-        const message = mapMessage(raw, backlog, self === undefined ? {} : { selfJid: self });
+        let message: Message | undefined;
+        try {
+          message = mapMessage(raw, backlog, self === undefined ? {} : { selfJid: self });
+        } catch (err) {
+          logger.error({ err, id: raw.key.id }, 'could not map a message; journaling it as kind other');
+          message = fallbackMessage(raw, backlog);
+        }
         if (!message) continue;
         const entry = append({ type: 'message:received', message }, raw);
         if (entry) journaled.push({ entry, message });
