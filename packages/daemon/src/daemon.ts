@@ -28,7 +28,9 @@ export interface DaemonDeps {
   /** Creates WhatsApp sockets: the Baileys factory in production, the test kit's fake in tests. */
   socketFactory: WaSocketFactory;
   /** Extra socket options for every connection (the emulator's agents and dispatcher). */
-  socketOptions?: Partial<Pick<WaSocketOptions, 'agent' | 'fetchAgent' | 'fetchOptions' | 'historySync' | 'connectTimeoutMs' | 'keepAliveIntervalMs'>>;
+  socketOptions?: Partial<
+    Pick<WaSocketOptions, 'agent' | 'fetchAgent' | 'fetchOptions' | 'mediaHost' | 'historySync' | 'connectTimeoutMs' | 'keepAliveIntervalMs'>
+  >;
   /** More dashboard authenticators tried before the admin token (the JWT one of issue 8). */
   dashboardAuthenticators?: DashboardAuthenticator[];
   /** Clock (epoch ms). */

@@ -81,6 +81,21 @@ describe('daemon: login', () => {
   });
 });
 
+describe('daemon: late subscribers', () => {
+  it('sends the QR on screen to a dashboard that subscribes after it was shown', async () => {
+    const wa = createFakeWa();
+    const running = await harness.start(harness.dataDir(), wa);
+    await wa.session('main').waitForSocket();
+    const qr = wa.session('main').qr();
+    const dashboard = running.clients.dashboard({ token: running.token });
+    await next(dashboard, 'session:listed');
+    const shown = next<SessionQr>(dashboard, 'session:qr');
+    // The registry renders the QR asynchronously; subscribe until it has one to hand over.
+    await eventually(() => call(dashboard, 'session:subscribe', { sessionId: 'main' }), (result) => result.ok && running.daemon.registry?.currentQr?.('main') !== undefined, 'a current QR');
+    expect(await shown).toMatchObject({ sessionId: 'main', qr });
+  });
+});
+
 describe('daemon: dashboard relay', () => {
   it("relays a subscribed session's message summaries and errors to the dashboard", async () => {
     const wa = createFakeWa();
