@@ -10,7 +10,7 @@ import { composeAuthenticators, createAdminTokenAuthenticator, type DashboardAut
 import { createBridgeServer, type BridgeServer } from './bridge-server.js';
 import { createCommandExecutor, type CommandExecutor } from './command-executor.js';
 import type { DaemonConfig } from './config.js';
-import { createSessionRegistry } from './create-session-registry.js';
+import { createSessionRegistry, type SessionRegistryDeps } from './create-session-registry.js';
 import { createJournalRetention, type JournalRetention } from './journal-retention.js';
 import { createMetrics, type DaemonMetrics } from './metrics.js';
 import { createReadiness } from './readiness.js';
@@ -31,6 +31,12 @@ export interface DaemonDeps {
   socketOptions?: Partial<
     Pick<WaSocketOptions, 'agent' | 'fetchAgent' | 'fetchOptions' | 'mediaHost' | 'historySync' | 'connectTimeoutMs' | 'keepAliveIntervalMs'>
   >;
+  /**
+   * Tunables of the session registry: pacing, timeouts, circuit breaker, supervisor (backoff,
+   * deaf-connection thresholds, QR printer), queue bound. Defaults are DESIGN §3's; tests
+   * shorten them.
+   */
+  sessions?: Pick<SessionRegistryDeps, 'supervisor' | 'pacing' | 'timeouts' | 'circuit' | 'random' | 'sendWaitMs' | 'maxQueuedSends'>;
   /** More dashboard authenticators tried before the admin token (the JWT one of issue 8). */
   dashboardAuthenticators?: DashboardAuthenticator[];
   /** Clock (epoch ms). */
@@ -95,6 +101,7 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
     const token = loadOrCreateToken(config.dataDir, config.token, log);
     const metrics = createMetrics({ journal: storage.journal, defaultMetrics: deps.processMetrics ?? true });
     const registry = createSessionRegistry({
+      ...deps.sessions,
       storage,
       socketFactory: deps.socketFactory,
       socketOptions: { ...deps.socketOptions, waWebSocketUrl: config.waUrl, version: config.waVersion ? [...config.waVersion] : undefined },
