@@ -15,7 +15,7 @@ export type RegistryEmit = <E extends keyof SessionRegistryEvents>(event: E, ...
 /** Collaborators of {@link createSessionEvents}. */
 export interface SessionEventsDeps {
   sessionId: string;
-  journal: Journal;
+  journal: Pick<Journal, 'append'>;
   emit: RegistryEmit;
   logger: Logger;
   /** This session's account JID, once known. */
