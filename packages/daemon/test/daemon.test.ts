@@ -368,6 +368,14 @@ describe('daemon: HTTP', () => {
     expect(metrics).toContain('stickerbot_sessions{state="CONNECTED"} 1');
     expect(metrics).toMatch(/stickerbot_command_duration_seconds_count\{op="daemon:status",outcome="ok"\} 1/);
     expect(metrics).toContain('stickerbot_events_journaled_total');
+    expect(metrics).toMatch(/stickerbot_events_delivered_total\{group="bot"\} [1-9]/);
+    worker.emit('event:ack', { position: 1 });
+    const lagged = await eventually(
+      async () => (await fetch(`${running.url}/metrics`)).text(),
+      (text) => /stickerbot_journal_lag\{group="bot"\} \d+/.test(text),
+      'the lag of group bot',
+    );
+    expect(lagged).toMatch(/stickerbot_journal_lag\{group="bot"\} [1-9]/);
   });
 
   it('fails to start on a port in use, leaving the running daemon alone', async () => {
