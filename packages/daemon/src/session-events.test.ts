@@ -42,6 +42,32 @@ describe('session events', () => {
     expect(emitted).toEqual(['journaled:1', 'message:received', 'journaled:2', 'message:received']);
   });
 
+  it('appends an upsert batch in one appendMany call, and one by one if the batch fails', () => {
+    const journal = journalDouble(() => false);
+    const batches: number[] = [];
+    let failBatch = false;
+    const withBatch = {
+      ...journal,
+      appendMany(inputs: readonly JournalAppend[]) {
+        batches.push(inputs.length);
+        if (failBatch) throw new Error('SQLITE_BUSY');
+        return inputs.map((input) => journal.append(input));
+      },
+    };
+    const events = createSessionEvents({ sessionId: 's', journal: withBatch, emit: () => undefined, logger, selfJid: () => undefined });
+    const batch = () => ({ type: 'append' as const, messages: [buildTextMessage({ from: '1', text: 'a' }), buildTextMessage({ from: '1', text: 'b' })] });
+    events.upsert(batch());
+    failBatch = true;
+    events.upsert(batch());
+    expect(batches).toEqual([2, 2]);
+    expect(journal.entries.map((e) => (e.event.type === 'message:received' ? [e.event.message.text, e.event.message.backlog] : []))).toEqual([
+      ['a', true],
+      ['b', true],
+      ['a', true],
+      ['b', true],
+    ]);
+  });
+
   it('treats a server receipt of an own message as its server ack', () => {
     const journal = journalDouble(() => false);
     const acks: string[] = [];
