@@ -55,6 +55,7 @@ export function createRouter(options: RouterOptions): Router {
     const { message } = invocation;
     const clog = log.child({ command: command.name, messageId: message.id, chat: message.chat });
     let ok = true;
+    const started = services.now();
     try {
       await command.run(context);
       if (context.isWorking) await context.react('✅');
@@ -70,6 +71,7 @@ export function createRouter(options: RouterOptions): Router {
       }
     } finally {
       db.stats.record(invocation.auto ? `${command.name}:auto` : command.name, message.sender, message.chat, ok);
+      clog.info({ ok, auto: invocation.auto, ms: services.now() - started }, 'command handled');
     }
   }
 
