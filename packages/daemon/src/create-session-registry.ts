@@ -19,13 +19,8 @@ import { createOutboundQueue, type OutboundQueue, type PacingOptions } from './o
 import { silentQrPrinter, terminalQrPrinter } from './qr-output.js';
 import type { RegistryEmit } from './session-events.js';
 import type { SessionRegistry, SessionRegistryEvents } from './session-registry.js';
-import {
-  createSessionSupervisor,
-  type PassThroughSocketOptions,
-  type SessionMetricsSink,
-  type SessionSupervisor,
-  type SupervisorOptions,
-} from './session-supervisor.js';
+import { createSessionSupervisor } from './session-supervisor.js';
+import type { PassThroughSocketOptions, SessionMetricsSink, SessionSupervisor, SupervisorOptions } from './session-supervisor-types.js';
 import type { AuthStore, CommandLog, Journal, OutboxStore, SessionStore, StoredSession } from './stores.js';
 import { toSessionError } from './wa-errors.js';
 import type { WaSocket, WaSocketFactory } from './wa-socket.js';

@@ -6,7 +6,8 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RegistryEmit } from './session-events.js';
 import type { SessionRegistryEvents } from './session-registry.js';
-import { createSessionSupervisor, type SessionSupervisor, type SupervisorOptions } from './session-supervisor.js';
+import { createSessionSupervisor } from './session-supervisor.js';
+import type { SessionSupervisor, SupervisorOptions } from './session-supervisor-types.js';
 import { openStorage, type Storage } from './storage.js';
 import { FAKE_DISCONNECT, createFakeWa, type FakeWa } from './test-kit/fake-wa-socket.js';
 
