@@ -8,7 +8,8 @@ import { createSessionRegistry, type SessionRegistryDeps } from './create-sessio
 import { messageIdFor } from './outbound-queue.js';
 import type { SessionRegistry } from './session-registry.js';
 import { openStorage, type Storage } from './storage.js';
-import { FakeBoom, createFakeWa, type FakeWa } from './test-kit/fake-wa-socket.js';
+import { createFakeWa, type FakeWa } from './test-kit/fake-wa-session.js';
+import { FakeBoom } from './test-kit/fake-wa-socket.js';
 
 const logger = pino({ level: 'silent' });
 const ALICE = '4915100000001@s.whatsapp.net';

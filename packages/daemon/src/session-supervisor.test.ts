@@ -9,7 +9,8 @@ import type { SessionRegistryEvents } from './session-registry.js';
 import { createSessionSupervisor } from './session-supervisor.js';
 import type { SessionSupervisor, SupervisorOptions } from './session-supervisor-types.js';
 import { openStorage, type Storage } from './storage.js';
-import { FAKE_DISCONNECT, createFakeWa, type FakeWa } from './test-kit/fake-wa-socket.js';
+import { createFakeWa, type FakeWa } from './test-kit/fake-wa-session.js';
+import { FAKE_DISCONNECT } from './test-kit/fake-wa-socket.js';
 
 const logger = pino({ level: 'silent' });
 
