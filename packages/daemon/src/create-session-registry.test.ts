@@ -296,6 +296,22 @@ describe('session registry: other commands', () => {
     await outcome;
   });
 
+  it('times a number lookup out after 12 s and a group metadata fetch after 12 s', async () => {
+    const registry = await connectedRegistry();
+    wa.session('default').delayNextCall('onWhatsApp', Infinity);
+    wa.session('default').delayNextCall('groupMetadata', 20_000);
+    let settled = 0;
+    const lookupCall = registry.lookupContacts({ id: 'l', sessionId: 'default', phones: ['4915100000001'] }).finally(() => (settled += 1));
+    const groupCall = registry.groupMetadata({ id: 'g', sessionId: 'default', chat: '1@g.us' }).finally(() => (settled += 1));
+    const lookup = expect(lookupCall).rejects.toMatchObject({ code: 'TIMEOUT' });
+    const group = expect(groupCall).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await vi.advanceTimersByTimeAsync(11_999);
+    expect(settled).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    await lookup;
+    await group;
+  });
+
   it('opens the circuit after 5 consecutive failures and fails fast with CIRCUIT_OPEN', async () => {
     const registry = await connectedRegistry();
     const image = wa.session('default').receiveImage({ from: ALICE, data: Buffer.from('jpeg') });

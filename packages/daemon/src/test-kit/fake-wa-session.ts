@@ -18,7 +18,7 @@
 import { EventEmitter } from 'node:events';
 import type { AnyMessageContent, GroupMetadata, MiscMessageGenerationOptions, WAMessage } from '@whiskeysockets/baileys';
 import type { WaSocketEvents, WaSocketFactory } from '../wa-socket.js';
-import { FAKE_DISCONNECT, FakeBoom, FakeWaSocket, type FakeAccount, type FakeSendScript, type FakeSent } from './fake-wa-socket.js';
+import { FAKE_DISCONNECT, FakeBoom, FakeWaSocket, type FakeAccount, type FakeDelayableCall, type FakeSendScript, type FakeSent } from './fake-wa-socket.js';
 import {
   buildImageMessage,
   buildStickerMessage,
@@ -69,6 +69,7 @@ export class FakeWaSession {
   autoAck: boolean;
   account: FakeAccount = {};
   private readonly scripts: FakeSendScript[] = [];
+  private readonly delays = new Map<FakeDelayableCall, number[]>();
   private existing: Set<string> | undefined;
   private readonly notify = new EventEmitter();
 
@@ -246,6 +247,21 @@ export class FakeWaSession {
   /** Makes the next send never answer. */
   hangNextSend(): void {
     this.scripts.push({ kind: 'hang' });
+  }
+
+  /** Makes the next `method` call answer after `ms` (timers, so fake timers control it; `Infinity` never answers). */
+  delayNextCall(method: FakeDelayableCall, ms: number): void {
+    const queue = this.delays.get(method) ?? [];
+    queue.push(ms);
+    this.delays.set(method, queue);
+  }
+
+  /** @internal */
+  async delayOf(method: FakeDelayableCall): Promise<void> {
+    const ms = this.delays.get(method)?.shift();
+    if (ms === undefined) return;
+    if (ms === Infinity) return new Promise<never>(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, ms));
   }
 
   /** Sets which numbers `onWhatsApp` reports as existing (default: every number). */

@@ -66,6 +66,9 @@ export interface FakeSent {
   at: number;
 }
 
+/** Socket calls whose answers {@link FakeWaSession.delayNextCall} can slow down. */
+export type FakeDelayableCall = 'readMessages' | 'sendPresenceUpdate' | 'onWhatsApp' | 'groupMetadata' | 'requestPairingCode';
+
 /** A one-shot script for the next `sendMessage`. */
 export type FakeSendScript =
   | { kind: 'fail'; error: Error }
@@ -183,18 +186,21 @@ export class FakeWaSocket implements WaSocket {
   async readMessages(keys: WAMessageKey[]): Promise<void> {
     this.assertOpen();
     this.session.calls.push({ method: 'readMessages', args: [keys] });
+    await this.session.delayOf('readMessages');
     await Promise.resolve();
   }
 
   async sendPresenceUpdate(type: WAPresence, toJid?: string): Promise<void> {
     this.assertOpen();
     this.session.calls.push({ method: 'sendPresenceUpdate', args: [type, toJid] });
+    await this.session.delayOf('sendPresenceUpdate');
     await Promise.resolve();
   }
 
   async onWhatsApp(...phones: string[]): Promise<{ jid: string; exists: boolean }[] | undefined> {
     this.assertOpen();
     this.session.calls.push({ method: 'onWhatsApp', args: phones });
+    await this.session.delayOf('onWhatsApp');
     await Promise.resolve();
     return phones
       .map((phone) => phone.replace(/\D/g, ''))
@@ -205,6 +211,7 @@ export class FakeWaSocket implements WaSocket {
   async groupMetadata(jid: string): Promise<GroupMetadata> {
     this.assertOpen();
     this.session.calls.push({ method: 'groupMetadata', args: [jid] });
+    await this.session.delayOf('groupMetadata');
     await Promise.resolve();
     const group = this.session.groups.get(jid);
     if (!group) throw new FakeBoom('item-not-found', 404);
@@ -213,6 +220,7 @@ export class FakeWaSocket implements WaSocket {
 
   async requestPairingCode(phone: string): Promise<string> {
     this.session.calls.push({ method: 'requestPairingCode', args: [phone] });
+    await this.session.delayOf('requestPairingCode');
     await Promise.resolve();
     if (this.state === 'closed') throw new FakeBoom('Connection Closed', FAKE_DISCONNECT.connectionClosed);
     return this.session.pairingCode;

@@ -3,7 +3,15 @@
  * builders of real `WAMessage` shapes. For tests only.
  */
 export { FakeWaSession, createFakeWa, type FakeWa, type FakeWaOptions } from './fake-wa-session.js';
-export { FAKE_DISCONNECT, FakeBoom, FakeWaSocket, type FakeAccount, type FakeSendScript, type FakeSent } from './fake-wa-socket.js';
+export {
+  FAKE_DISCONNECT,
+  FakeBoom,
+  FakeWaSocket,
+  type FakeAccount,
+  type FakeDelayableCall,
+  type FakeSendScript,
+  type FakeSent,
+} from './fake-wa-socket.js';
 export {
   buildImageMessage,
   buildStickerMessage,
