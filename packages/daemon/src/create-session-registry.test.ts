@@ -120,6 +120,18 @@ describe('session registry: sessions', () => {
     expect(storage.outbox.size()).toBe(0);
   });
 
+  it('abandons queued sends when the phone logs the session out', async () => {
+    const registry = await connectedRegistry();
+    wa.session('default').hangNextSend();
+    const outcome = registry.send(text('s1', ALICE, 'one')).catch((error: unknown) => error);
+    await settle();
+    wa.session('default').close(401);
+    expect(registry.get('default')?.status).toBe('LOGGED_OUT');
+    expect(await outcome).toMatchObject({ code: 'SESSION_NOT_CONNECTED', retryable: false });
+    expect(storage.outbox.size()).toBe(0);
+    expect(storage.commands.get('s1')?.result).toMatchObject({ ok: false });
+  });
+
   it('relays journaled entries and dashboard events to listeners, and survives a throwing listener', async () => {
     const registry = await connectedRegistry();
     const seqs: number[] = [];

@@ -119,6 +119,11 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
           breaker.reset();
           queue.resume();
         }
+        // Queued sends belong to the account that was logged out: never send them from the next one.
+        if (status === 'LOGGED_OUT') {
+          const abandoned = queue.abandonAll('the session was logged out');
+          if (abandoned > 0) sessionLog.warn({ abandoned }, 'queued sends abandoned after logout');
+        }
       },
       options: { ...deps.supervisor, qrPrinter, now, ...(deps.socketOptions ? { socket: deps.socketOptions } : {}) },
     });
@@ -206,11 +211,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
       return entryOf(id).supervisor.stop();
     },
     async logout(id) {
-      const entry = entryOf(id);
-      const session = await entry.supervisor.logout();
-      const abandoned = entry.queue.abandonAll('the session was logged out');
-      if (abandoned > 0) log.warn({ sessionId: id, abandoned }, 'queued sends abandoned after logout');
-      return session;
+      return entryOf(id).supervisor.logout();
     },
     async requestPairingCode(id, phone) {
       return entryOf(id).supervisor.requestPairingCode(phone);
