@@ -1,0 +1,13 @@
+export { startSim, type KickMode, type Sim, type SimOptions } from './control/sim.js';
+export type { Account, CompanionDevice } from './directory/accounts.js';
+export { SimProtocolError, type SimErrorCode } from './errors.js';
+export type { PairingResult } from './pairing/qr-pairing.js';
+export type { UnhandledNode } from './server/world.js';
+export {
+  assertSafeWaUrl,
+  isEmulatorRootTrusted,
+  restoreWhatsAppNoiseRoot,
+  trustEmulatorNoiseRoot,
+  type TrustOptions,
+} from './trust/trust.js';
+export { useStrictSignatureVerification } from './trust/strict-verify.js';

@@ -1,0 +1,70 @@
+import { EventEmitter } from 'node:events';
+import type { BinaryNode } from '@whiskeysockets/baileys';
+import type { Logger } from 'pino';
+import type { Directory } from '../directory/accounts.js';
+import type { ClientConnection } from './client-connection.js';
+import type { PendingRegistration } from '../pairing/qr-pairing.js';
+
+/** A node the emulator received and has no handler for. Tests assert this log stays empty. */
+export interface UnhandledNode {
+  readonly connectionId: number;
+  readonly key: string;
+  readonly node: BinaryNode;
+}
+
+/** Events the emulator core emits for the control API. */
+export interface WorldEvents {
+  /** A registering client was given QR refs. */
+  registration: [PendingRegistration];
+  /** A companion logged in (after `success`). */
+  login: [{ pn: string; deviceId: number; connectionId: number }];
+  /** A logged-in connection closed. */
+  logout: [{ pn: string; deviceId: number; connectionId: number }];
+}
+
+/** The emulator's shared state, created once per `startSim()` and passed to every handler. */
+export interface World {
+  readonly log: Logger;
+  readonly directory: Directory;
+  readonly events: EventEmitter<WorldEvents>;
+  /** Logged-in connections by `pn:device`. */
+  readonly online: Map<string, ClientConnection>;
+  /** Registrations waiting for a QR scan, by ref. */
+  readonly registrations: Map<string, PendingRegistration>;
+  /** Stanzas queued for a companion that is offline, by `pn:device`. */
+  readonly offline: Map<string, BinaryNode[]>;
+  readonly unhandled: UnhandledNode[];
+  /** Delay before the server sends a delivery receipt for a client message, in ms. */
+  receiptDelayMs: number;
+}
+
+export const deviceKey = (pn: string, deviceId: number): string => `${pn}:${deviceId}`;
+
+export function createWorld(log: Logger, directory: Directory): World {
+  return {
+    log,
+    directory,
+    events: new EventEmitter<WorldEvents>(),
+    online: new Map(),
+    registrations: new Map(),
+    offline: new Map(),
+    unhandled: [],
+    receiptDelayMs: 150,
+  };
+}
+
+/**
+ * Delivers a stanza to a companion now, or queues it (flagged `offline`) for its next login,
+ * as WhatsApp's offline queue does.
+ */
+export function deliverToCompanion(world: World, pn: string, deviceId: number, node: BinaryNode): void {
+  const key = deviceKey(pn, deviceId);
+  const connection = world.online.get(key);
+  if (connection && !connection.closed) {
+    connection.send(node);
+    return;
+  }
+  const queue = world.offline.get(key) ?? [];
+  queue.push({ ...node, attrs: { ...node.attrs, offline: '1' } });
+  world.offline.set(key, queue);
+}
