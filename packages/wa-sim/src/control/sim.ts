@@ -8,6 +8,8 @@ import { SimProtocolError } from '../errors.js';
 import { accountHandlers } from '../handlers/account-iqs.js';
 import { prekeyHandlers } from '../handlers/prekeys.js';
 import { usyncHandlers } from '../handlers/usync.js';
+import { messageHandlers } from '../handlers/messages.js';
+import { createContactPhone, type ContactPhone } from './phone.js';
 import { scanQr, type PairingResult } from '../pairing/qr-pairing.js';
 import { createClientConnection, type ClientConnection } from '../server/client-connection.js';
 import { createRouter } from '../server/router.js';
@@ -41,6 +43,12 @@ export interface Sim extends AsyncDisposable {
   readonly noiseRootPublicKey: Buffer;
   /** Nodes no handler knew; a conformance test asserts this stays empty. */
   readonly unhandled: readonly UnhandledNode[];
+  /** Client protocol violations the emulator detected (bad signatures, undecryptable copies). */
+  readonly problems: readonly string[];
+  /** A fake contact phone (created on first use, with a LID and Signal keys). */
+  phone(pn: string, options?: { name?: string }): ContactPhone;
+  /** Receipt types (`delivery`, `read`, ...) the companion sent for a phone's message id. */
+  receiptsFor(messageId: string): readonly string[];
   /** The primary phone of `phone` scans a pairing QR string (from Baileys' `connection.update.qr`). */
   scanQr(qr: string, options: { phone: string }): Promise<PairingResult>;
   /** The account of a phone number, created on first use. */
@@ -63,7 +71,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const world = createWorld(log, createDirectory());
   world.receiptDelayMs = options.receiptDelayMs ?? world.receiptDelayMs;
   const identity = createServerIdentity(simNoiseRoot(), Math.floor(Date.now() / 1000));
-  const route = createRouter({ ...accountHandlers, ...prekeyHandlers, ...usyncHandlers });
+  const route = createRouter({ ...accountHandlers, ...prekeyHandlers, ...usyncHandlers, ...messageHandlers });
   const connections = new Set<ClientConnection>();
   let nextConnectionId = 1;
 
@@ -111,6 +119,9 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     url: `ws://127.0.0.1:${port}/ws/chat`,
     noiseRootPublicKey: simNoiseRoot().public,
     unhandled: world.unhandled,
+    problems: world.problems,
+    phone: (pn, phoneOptions) => createContactPhone(world, pn, phoneOptions?.name),
+    receiptsFor: (messageId) => world.receiptsFromCompanions.get(messageId) ?? [],
     world,
     scanQr: (qr, { phone }) => scanQr(world, qr, phone),
     account: (pn) => world.directory.ensure(pn),

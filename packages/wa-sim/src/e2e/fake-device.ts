@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { ProtocolAddress, SessionBuilder, SessionCipher, SessionRecord, type SignalStorage } from 'libsignal';
+import { ProtocolAddress, SessionBuilder, SessionCipher, type SessionRecord, type SignalStorage } from 'libsignal';
 import { generateKeyPair, sign, signalPublicKey, type KeyPair } from '../crypto/primitives.js';
 
 /** A prekey bundle as the server hands it out (`encrypt get key`), keys without the `05` prefix. */
@@ -32,16 +32,14 @@ export function createFakeDevice(identity: KeyPair) {
   const signedKeyPair = generateKeyPair();
   const signedPreKey = { keyId: 1, keyPair: signedKeyPair, signature: sign(identity.private, signalPublicKey(signedKeyPair.public)) };
   const preKeys = new Map<number, KeyPair>();
-  const sessions = new Map<string, Buffer>();
+  // Records are kept as objects: libsignal's serialize() returns a plain object, not the bytes its typings claim.
+  const sessions = new Map<string, SessionRecord>();
   let nextPreKeyId = 1;
 
   const storage: SignalStorage = {
-    loadSession: (id) => {
-      const stored = sessions.get(id);
-      return Promise.resolve(stored ? SessionRecord.deserialize(stored) : undefined);
-    },
+    loadSession: (id) => Promise.resolve(sessions.get(id)),
     storeSession: (id, record) => {
-      sessions.set(id, Buffer.from(record.serialize()));
+      sessions.set(id, record);
       return Promise.resolve();
     },
     isTrustedIdentity: () => true,

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Directory } from '../directory/accounts.js';
 import type { ClientConnection } from './client-connection.js';
 import type { PendingRegistration } from '../pairing/qr-pairing.js';
+import { createMailbox, type Mailbox } from '../e2e/mailbox.js';
 
 /** A node the emulator received and has no handler for. Tests assert this log stays empty. */
 export interface UnhandledNode {
@@ -34,6 +35,12 @@ export interface World {
   /** Stanzas queued for a companion that is offline, by `pn:device`. */
   readonly offline: Map<string, BinaryNode[]>;
   readonly unhandled: UnhandledNode[];
+  /** Protocol violations by clients (bad signatures, undecryptable copies). Tests assert it stays empty. */
+  readonly problems: string[];
+  /** Decrypted messages per fake primary phone, by phone number. */
+  readonly mailboxes: Map<string, Mailbox>;
+  /** Receipts companions sent for messages from fake phones, by message id. */
+  readonly receiptsFromCompanions: Map<string, string[]>;
   /** Delay before the server sends a delivery receipt for a client message, in ms. */
   receiptDelayMs: number;
 }
@@ -49,6 +56,9 @@ export function createWorld(log: Logger, directory: Directory): World {
     registrations: new Map(),
     offline: new Map(),
     unhandled: [],
+    problems: [],
+    mailboxes: new Map(),
+    receiptsFromCompanions: new Map(),
     receiptDelayMs: 150,
   };
 }
@@ -67,4 +77,13 @@ export function deliverToCompanion(world: World, pn: string, deviceId: number, n
   const queue = world.offline.get(key) ?? [];
   queue.push({ ...node, attrs: { ...node.attrs, offline: '1' } });
   world.offline.set(key, queue);
+}
+
+export function mailboxOf(world: World, pn: string): Mailbox {
+  let mailbox = world.mailboxes.get(pn);
+  if (!mailbox) {
+    mailbox = createMailbox();
+    world.mailboxes.set(pn, mailbox);
+  }
+  return mailbox;
 }
