@@ -1,6 +1,7 @@
-export { startSim, type KickMode, type Sim, type SimOptions } from './control/sim.js';
+export { startSim, type KickMode, type MediaTrust, type Sim, type SimOptions } from './control/sim.js';
 export type { Account, CompanionDevice } from './directory/accounts.js';
-export type { ContactPhone, QuoteRef, SendOptions, SentMessage } from './control/phone.js';
+export type { ContactPhone, MediaSendOptions, PhoneMediaKind, QuoteRef, SendOptions, SentMessage } from './control/phone.js';
+export { decryptMedia, encryptMedia, type EncryptedMedia, type SimMediaType } from './media/media-crypto.js';
 export type { ReceivedMessage } from './e2e/mailbox.js';
 export { SimProtocolError, type SimErrorCode } from './errors.js';
 export type { PairingResult } from './pairing/qr-pairing.js';

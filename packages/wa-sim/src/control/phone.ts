@@ -2,6 +2,7 @@ import { proto, writeRandomPadMax16, type BinaryNode } from '@whiskeysockets/bai
 import { lidJid, pnJid, type Account } from '../directory/accounts.js';
 import { companionAddress } from '../e2e/addresses.js';
 import type { ReceivedMessage } from '../e2e/mailbox.js';
+import { decryptMedia, encryptMedia, type SimMediaType } from '../media/media-crypto.js';
 import { SimProtocolError } from '../errors.js';
 import { takeCompanionBundle } from '../handlers/prekeys.js';
 import { newMessageId } from '../pairing/qr-pairing.js';
@@ -32,6 +33,22 @@ export interface SentMessage {
   readonly chatJid: string;
 }
 
+/** Media a phone can send; `gif` is an mp4 with `gifPlayback`. */
+export type PhoneMediaKind = 'image' | 'video' | 'gif' | 'sticker';
+
+/** Options for {@link ContactPhone.sendMedia}. */
+export interface MediaSendOptions extends SendOptions {
+  readonly caption?: string;
+  /** Defaults: image/jpeg, video/mp4, image/webp. */
+  readonly mimetype?: string;
+  readonly width?: number;
+  readonly height?: number;
+  /** Video duration, seconds. */
+  readonly seconds?: number;
+  /** Sticker: animated webp. */
+  readonly animated?: boolean;
+}
+
 /** A fake contact phone with real Signal state. */
 export interface ContactPhone {
   readonly pn: string;
@@ -40,6 +57,13 @@ export interface ContactPhone {
   sendText(text: string, options?: SendOptions): Promise<SentMessage>;
   /** Sends any WAProto message (encrypted per companion device, queued if the companion is offline). */
   sendMessage(message: proto.IMessage, options?: SendOptions & { mediaType?: string }): Promise<SentMessage>;
+  /** Encrypts media, stores it on the media host and sends the media message. */
+  sendMedia(kind: PhoneMediaKind, data: Buffer, options?: MediaSendOptions): Promise<SentMessage>;
+  /**
+   * Downloads and decrypts the media of a received message, verifying fileEncSha256, the HMAC
+   * and fileSha256 against what the message says.
+   */
+  downloadMedia(received: ReceivedMessage): Buffer;
   /** Reacts to a message the bot sent. */
   react(messageId: string, emoji: string, options?: Pick<SendOptions, 'to'>): Promise<SentMessage>;
   /** Sends a read receipt for messages the bot sent. */
@@ -54,6 +78,51 @@ const defaultBot = (world: World, to: string | undefined): Account => {
   const bot = to ? world.directory.byPn(to) : world.directory.all().find((a) => a.companions.size > 0);
   if (!bot || bot.companions.size === 0) throw new SimProtocolError('not-connected', 'no linked companion to send to');
   return bot;
+};
+
+const mediaMessage = (kind: PhoneMediaKind, data: Buffer, world: World, options: MediaSendOptions): proto.IMessage => {
+  const encrypted = encryptMedia(data, kind);
+  const stored = world.media.put(encrypted.blob);
+  const common = {
+    url: stored.url,
+    directPath: stored.directPath,
+    mediaKey: encrypted.mediaKey,
+    fileSha256: encrypted.fileSha256,
+    fileEncSha256: encrypted.fileEncSha256,
+    fileLength: encrypted.fileLength,
+    mediaKeyTimestamp: Math.floor(Date.now() / 1000),
+    ...(options.width !== undefined ? { width: options.width } : {}),
+    ...(options.height !== undefined ? { height: options.height } : {}),
+  };
+  const caption = options.caption !== undefined ? { caption: options.caption } : {};
+  switch (kind) {
+    case 'image':
+      return { imageMessage: { ...common, ...caption, mimetype: options.mimetype ?? 'image/jpeg' } };
+    case 'sticker':
+      return { stickerMessage: { ...common, mimetype: options.mimetype ?? 'image/webp', isAnimated: options.animated ?? false } };
+    case 'video':
+    case 'gif':
+      return {
+        videoMessage: {
+          ...common,
+          ...caption,
+          mimetype: options.mimetype ?? 'video/mp4',
+          seconds: options.seconds ?? 1,
+          gifPlayback: kind === 'gif',
+        },
+      };
+  }
+};
+
+type MediaFields = proto.Message.IImageMessage | proto.Message.IVideoMessage | proto.Message.IStickerMessage;
+
+const mediaOf = (message: proto.IMessage): { type: SimMediaType; fields: MediaFields } | undefined => {
+  if (message.imageMessage) return { type: 'image', fields: message.imageMessage };
+  if (message.stickerMessage) return { type: 'sticker', fields: message.stickerMessage };
+  if (message.videoMessage) return { type: 'video', fields: message.videoMessage };
+  if (message.audioMessage) return { type: 'audio', fields: message.audioMessage as MediaFields };
+  if (message.documentMessage) return { type: 'document', fields: message.documentMessage as MediaFields };
+  return undefined;
 };
 
 export function createContactPhone(world: World, pn: string, pushName?: string): ContactPhone {
@@ -113,6 +182,20 @@ export function createContactPhone(world: World, pn: string, pushName?: string):
         },
         options,
       );
+    },
+    sendMedia(kind, data, options = {}) {
+      return sendMessage(mediaMessage(kind, data, world, options), { ...options, mediaType: kind });
+    },
+    downloadMedia(received) {
+      const media = mediaOf(received.message);
+      if (!media?.fields.mediaKey) throw new SimProtocolError('media', `message ${received.id} carries no media`);
+      const blob = world.media.get(media.fields.directPath ?? media.fields.url ?? '');
+      if (!blob) throw new SimProtocolError('media', `media of ${received.id} was never uploaded to the emulator`);
+      return decryptMedia(blob, media.type, {
+        mediaKey: media.fields.mediaKey,
+        fileSha256: media.fields.fileSha256,
+        fileEncSha256: media.fields.fileEncSha256,
+      });
     },
     react(messageId, emoji, options = {}) {
       const bot = defaultBot(world, options.to);

@@ -1,5 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { Agent as UndiciAgent } from 'undici';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
@@ -9,6 +11,9 @@ import { accountHandlers } from '../handlers/account-iqs.js';
 import { prekeyHandlers } from '../handlers/prekeys.js';
 import { usyncHandlers } from '../handlers/usync.js';
 import { messageHandlers } from '../handlers/messages.js';
+import { mediaConnHandlers } from '../handlers/media-conn.js';
+import { startMediaHost } from '../media/media-host.js';
+import { createTestTls } from '../media/test-tls.js';
 import { createContactPhone, type ContactPhone } from './phone.js';
 import { scanQr, type PairingResult } from '../pairing/qr-pairing.js';
 import { createClientConnection, type ClientConnection } from '../server/client-connection.js';
@@ -35,10 +40,25 @@ export type KickMode =
   /** Destroy the TCP socket, like a network drop. */
   | 'drop';
 
+/**
+ * What a Baileys client needs to reach the emulator's media host. Pass `fetchAgent` to
+ * `makeWASocket` (uploads) and `dispatcher` as `downloadMediaMessage(msg, 'buffer', {}, { options: { dispatcher } })`
+ * or as `options.dispatcher` of `downloadContentFromMessage` (downloads use fetch). Both trust only the
+ * emulator's per-run test CA; nothing process-wide changes.
+ */
+export interface MediaTrust {
+  /** PEM of the test CA generated at start. */
+  readonly ca: string;
+  readonly fetchAgent: HttpsAgent;
+  readonly dispatcher: UndiciAgent;
+}
+
 /** A running emulator. Dispose it (`await using`) or call `close()`. */
 export interface Sim extends AsyncDisposable {
   /** The websocket url to pass as Baileys' `waWebSocketUrl`. */
   readonly url: string;
+  /** TLS trust for the media host, to pass to the client under test. */
+  readonly media: MediaTrust;
   /** Public key of the noise root that signed the emulator's certificate chain. */
   readonly noiseRootPublicKey: Buffer;
   /** Nodes no handler knew; a conformance test asserts this stays empty. */
@@ -68,10 +88,17 @@ export interface Sim extends AsyncDisposable {
 
 export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const log = options.logger ?? pino({ level: 'silent' });
-  const world = createWorld(log, createDirectory());
+  const tls = await createTestTls();
+  const mediaHost = await startMediaHost(tls, log);
+  const media: MediaTrust = {
+    ca: tls.ca,
+    fetchAgent: new HttpsAgent({ ca: tls.ca, keepAlive: false }),
+    dispatcher: new UndiciAgent({ connect: { ca: tls.ca } }),
+  };
+  const world = createWorld(log, createDirectory(), mediaHost);
   world.receiptDelayMs = options.receiptDelayMs ?? world.receiptDelayMs;
   const identity = createServerIdentity(simNoiseRoot(), Math.floor(Date.now() / 1000));
-  const route = createRouter({ ...accountHandlers, ...prekeyHandlers, ...usyncHandlers, ...messageHandlers });
+  const route = createRouter({ ...accountHandlers, ...prekeyHandlers, ...usyncHandlers, ...messageHandlers, ...mediaConnHandlers });
   const connections = new Set<ClientConnection>();
   let nextConnectionId = 1;
 
@@ -113,11 +140,15 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     for (const connection of connections) connection.drop();
     wss.close();
     await new Promise<void>((resolve) => http.close(() => resolve()));
+    await mediaHost.close();
+    media.fetchAgent.destroy();
+    await media.dispatcher.close();
   };
 
   return {
     url: `ws://127.0.0.1:${port}/ws/chat`,
     noiseRootPublicKey: simNoiseRoot().public,
+    media,
     unhandled: world.unhandled,
     problems: world.problems,
     phone: (pn, phoneOptions) => createContactPhone(world, pn, phoneOptions?.name),

@@ -5,6 +5,7 @@ import type { Directory } from '../directory/accounts.js';
 import type { ClientConnection } from './client-connection.js';
 import type { PendingRegistration } from '../pairing/qr-pairing.js';
 import { createMailbox, type Mailbox } from '../e2e/mailbox.js';
+import type { MediaHost } from '../media/media-host.js';
 
 /** A node the emulator received and has no handler for. Tests assert this log stays empty. */
 export interface UnhandledNode {
@@ -27,6 +28,7 @@ export interface WorldEvents {
 export interface World {
   readonly log: Logger;
   readonly directory: Directory;
+  readonly media: MediaHost;
   readonly events: EventEmitter<WorldEvents>;
   /** Logged-in connections by `pn:device`. */
   readonly online: Map<string, ClientConnection>;
@@ -47,10 +49,11 @@ export interface World {
 
 export const deviceKey = (pn: string, deviceId: number): string => `${pn}:${deviceId}`;
 
-export function createWorld(log: Logger, directory: Directory): World {
+export function createWorld(log: Logger, directory: Directory, media: MediaHost): World {
   return {
     log,
     directory,
+    media,
     events: new EventEmitter<WorldEvents>(),
     online: new Map(),
     registrations: new Map(),

@@ -77,6 +77,7 @@ export async function createTestClient(sim: Sim, options: ClientOptions = {}): P
       shouldSyncHistoryMessage: () => false,
       markOnlineOnConnect: false,
       connectTimeoutMs: 20_000,
+      fetchAgent: sim.media.fetchAgent,
       ...options.extra,
     });
     socket = sock;
