@@ -5,7 +5,7 @@ import { createTestClient, makeAuthDir, removeAuthDir } from './support/baileys-
 
 const BOT = '4915100000001';
 
-describe('QR login of a real Baileys client', () => {
+describe('login of a real Baileys client', () => {
   let sim: Sim;
   let restoreVerify: () => void;
 
@@ -51,5 +51,42 @@ describe('QR login of a real Baileys client', () => {
       await client.end();
       await removeAuthDir(authDir);
     }
+  });
+
+  it('pairs by pairing code typed on the phone, then opens', async () => {
+    const phone = '4915100000077';
+    const authDir = await makeAuthDir();
+    const client = await createTestClient(sim, { authDir });
+    try {
+      await client.nextQr();
+      const code = await client.socket.requestPairingCode(phone);
+      expect(code).toMatch(/^[A-Z0-9]{8}$/);
+      const paired = await sim.enterPairingCode(code, { phone });
+      await client.waitOpen();
+      expect(client.socket.authState.creds.me?.id).toBe(`${phone}:${paired.deviceId}@s.whatsapp.net`);
+      expect(sim.isOnline(phone, paired.deviceId)).toBe(true);
+    } finally {
+      await client.end();
+      await removeAuthDir(authDir);
+    }
+  });
+
+  it('rejects a wrong pairing code without linking a device', async () => {
+    const phone = '4915100000078';
+    const client = await createTestClient(sim);
+    try {
+      await client.nextQr();
+      await client.socket.requestPairingCode(phone);
+      await expect(sim.enterPairingCode('WRONGCOD', { phone })).rejects.toThrow(/wrong code/);
+      expect(sim.account(phone).companions.size).toBe(0);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('refuses to scan a QR string no connected client shows', async () => {
+    await expect(
+      sim.scanQr('https://wa.me/settings/linked_devices#2@nope,AAAA,AAAA,AAAA,1', { phone: BOT }),
+    ).rejects.toThrow(/no connected client/);
   });
 });

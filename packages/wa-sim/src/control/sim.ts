@@ -16,6 +16,7 @@ import { startMediaHost } from '../media/media-host.js';
 import { createTestTls } from '../media/test-tls.js';
 import { createContactPhone, type ContactPhone } from './phone.js';
 import { scanQr, type PairingResult } from '../pairing/qr-pairing.js';
+import { enterPairingCode, linkCodeHandlers } from '../pairing/link-code.js';
 import { createClientConnection, type ClientConnection } from '../server/client-connection.js';
 import { createRouter } from '../server/router.js';
 import { onAuthenticated, onClosed } from '../server/session.js';
@@ -71,6 +72,11 @@ export interface Sim extends AsyncDisposable {
   receiptsFor(messageId: string): readonly string[];
   /** The primary phone of `phone` scans a pairing QR string (from Baileys' `connection.update.qr`). */
   scanQr(qr: string, options: { phone: string }): Promise<PairingResult>;
+  /**
+   * The primary phone of `phone` types the pairing code the client got from
+   * `requestPairingCode(phone)`. Resolves when the client has signed the device identity.
+   */
+  enterPairingCode(code: string, options: { phone: string }): Promise<PairingResult>;
   /** The account of a phone number, created on first use. */
   account(pn: string): Account;
   /** Resolves when companion `deviceId` of `pn` (any device if omitted) is logged in. */
@@ -98,7 +104,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const world = createWorld(log, createDirectory(), mediaHost);
   world.receiptDelayMs = options.receiptDelayMs ?? world.receiptDelayMs;
   const identity = createServerIdentity(simNoiseRoot(), Math.floor(Date.now() / 1000));
-  const route = createRouter({ ...accountHandlers, ...prekeyHandlers, ...usyncHandlers, ...messageHandlers, ...mediaConnHandlers });
+  const route = createRouter({ ...accountHandlers, ...prekeyHandlers, ...usyncHandlers, ...messageHandlers, ...mediaConnHandlers, ...linkCodeHandlers });
   const connections = new Set<ClientConnection>();
   let nextConnectionId = 1;
 
@@ -155,6 +161,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     receiptsFor: (messageId) => world.receiptsFromCompanions.get(messageId) ?? [],
     world,
     scanQr: (qr, { phone }) => scanQr(world, qr, phone),
+    enterPairingCode: (code, { phone }) => enterPairingCode(world, code, phone),
     account: (pn) => world.directory.ensure(pn),
     isOnline: (pn, deviceId) => world.online.has(deviceKey(pn, deviceId)),
     waitForLogin(pn, deviceId, timeoutMs = 30_000) {

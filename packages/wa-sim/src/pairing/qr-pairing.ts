@@ -109,13 +109,27 @@ export async function scanQr(world: World, qr: string, pn: string): Promise<Pair
   }
   if (parsed.advSecret.length !== 32) throw new SimProtocolError('unknown-qr', 'QR advSecret is not 32 bytes');
 
+  return completePairing(world, registration, pn, parsed.advSecret);
+}
+
+/**
+ * The phone's side once it holds the advSecret (from the QR or the pairing-code exchange):
+ * pair-success with a signed ADV container, verification of the client's pair-device-sign,
+ * then stream error 515 so the client restarts and logs in.
+ */
+export async function completePairing(
+  world: World,
+  registration: PendingRegistration,
+  pn: string,
+  advSecret: Buffer,
+): Promise<PairingResult> {
   const account = world.directory.ensure(pn);
   const deviceId = account.nextDeviceId++;
   const keyIndex = deviceId;
   const { container, deviceDetails } = buildAdvContainer(
     account.accountKey,
     registration.identityKey,
-    parsed.advSecret,
+    advSecret,
     deviceId,
     keyIndex,
   );
@@ -158,5 +172,6 @@ export async function scanQr(world: World, qr: string, pn: string): Promise<Pair
   world.log.info({ pn, deviceId }, 'companion paired');
   return { pn, lid: account.lid, deviceId, jid: pnJid(pn, deviceId) };
 }
+
 
 export const newMessageId = (): string => `3EB0${randomId(9)}`;

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Directory } from '../directory/accounts.js';
 import type { ClientConnection } from './client-connection.js';
 import type { PendingRegistration } from '../pairing/qr-pairing.js';
+import type { LinkCodeRequest } from '../pairing/link-code.js';
 import { createMailbox, type Mailbox } from '../e2e/mailbox.js';
 import type { MediaHost } from '../media/media-host.js';
 
@@ -18,6 +19,8 @@ export interface UnhandledNode {
 export interface WorldEvents {
   /** A registering client was given QR refs. */
   registration: [PendingRegistration];
+  /** A registering client asked for a pairing code for this phone number. */
+  linkCodeRequest: [string];
   /** A companion logged in (after `success`). */
   login: [{ pn: string; deviceId: number; connectionId: number }];
   /** A logged-in connection closed. */
@@ -34,6 +37,8 @@ export interface World {
   readonly online: Map<string, ClientConnection>;
   /** Registrations waiting for a QR scan, by ref. */
   readonly registrations: Map<string, PendingRegistration>;
+  /** Pairing-code requests (`requestPairingCode`) by phone number. */
+  readonly linkCodes: Map<string, LinkCodeRequest>;
   /** Stanzas queued for a companion that is offline, by `pn:device`. */
   readonly offline: Map<string, BinaryNode[]>;
   readonly unhandled: UnhandledNode[];
@@ -57,6 +62,7 @@ export function createWorld(log: Logger, directory: Directory, media: MediaHost)
     events: new EventEmitter<WorldEvents>(),
     online: new Map(),
     registrations: new Map(),
+    linkCodes: new Map(),
     offline: new Map(),
     unhandled: [],
     problems: [],

@@ -55,7 +55,7 @@ const waitFor = <T>(emitter: EventEmitter, event: string, timeoutMs: number): Pr
 /** Creates a temp folder for auth state; remove it with {@link removeAuthDir}. */
 export const makeAuthDir = (): Promise<string> => mkdtemp(join(tmpdir(), 'wa-sim-auth-'));
 
-export const removeAuthDir = (dir: string): Promise<void> => rm(dir, { recursive: true, force: true });
+export const removeAuthDir = (dir: string): Promise<void> => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
 
 export async function createTestClient(sim: Sim, options: ClientOptions = {}): Promise<TestClient> {
   const authDir = options.authDir ?? (await mkdtemp(join(tmpdir(), 'wa-sim-auth-')));
@@ -116,7 +116,7 @@ export async function createTestClient(sim: Sim, options: ClientOptions = {}): P
     ended = true;
     void socket?.end(undefined);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    if (ownsDir) await rm(authDir, { recursive: true, force: true });
+    if (ownsDir) await removeAuthDir(authDir);
   };
 
   return {
