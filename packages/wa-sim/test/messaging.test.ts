@@ -64,6 +64,43 @@ describe('text messaging between a fake phone and a real Baileys client', () => 
     expect(['msg', 'pkmsg']).toContain(received.encType);
   });
 
+  it('reports delivery and then a read receipt from the phone as status updates', async () => {
+    const alice = h.sim.phone(ALICE);
+    const statuses: number[] = [];
+    let id = '';
+    h.client.on('messages.update', (updates) => {
+      for (const u of updates) if (u.key.id === id) statuses.push(Number(u.update.status ?? 0));
+    });
+    const sent = await h.client.socket.sendMessage(alice.jid, { text: 'read me' });
+    id = sent?.key.id ?? '';
+    await alice.nextMessage();
+    // A real phone reads after the server's delivery receipt; Baileys' event buffer would merge them otherwise.
+    await expect.poll(() => statuses, { timeout: 10_000 }).toContain(3);
+    alice.read([id]);
+    await expect.poll(() => statuses, { timeout: 10_000 }).toContain(4);
+  });
+
+  it('delivers a reaction to a bot message', async () => {
+    const alice = h.sim.phone(ALICE);
+    const sent = await h.client.socket.sendMessage(alice.jid, { text: 'react to me' });
+    await alice.nextMessage();
+    const reaction = new Promise<string>((resolve) => {
+      h.client.on('messages.reaction', (reactions) => {
+        const match = reactions.find((r) => r.key.id === sent?.key.id);
+        if (match) resolve(match.reaction.text ?? '');
+      });
+    });
+    await alice.react(sent?.key.id ?? '', '👍');
+    expect(await reaction).toBe('👍');
+  });
+
+  it('answers on-WhatsApp checks: registered for fake phones, not for unknown numbers', async () => {
+    h.sim.phone(ALICE);
+    const results = await h.client.socket.onWhatsApp(ALICE, '4999999999999');
+    expect(results?.find((r) => r.jid.startsWith(ALICE))?.exists).toBe(true);
+    expect(results?.find((r) => r.jid.startsWith('4999999999999'))?.exists ?? false).toBe(false);
+  });
+
   it('leaves no unhandled node and no protocol problem behind', () => {
     expect(h.sim.unhandled.map((u) => u.key)).toEqual([]);
     expect(h.sim.problems).toEqual([]);
