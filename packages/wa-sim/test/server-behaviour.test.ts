@@ -66,6 +66,33 @@ describe('server behaviour a daemon must cope with', () => {
     await h.client.waitOpen();
   });
 
+  it('fails an armed login with the injected reason, then lets the next one through', async () => {
+    h.sim.faults.failLogins(503);
+    const closed = h.client.waitClosed();
+    h.sim.kick(h.bot, deviceId, 'close');
+    await closed;
+    const refused = h.client.waitClosed();
+    await h.client.reconnect();
+    expect((await refused).statusCode).toBe(503);
+    await h.client.reconnect();
+    await h.client.waitOpen();
+  });
+
+  it('acks an armed message with an error and does not deliver it', async () => {
+    const carol = h.sim.phone(CAROL);
+    const failed = new Promise<unknown[]>((resolve) => {
+      h.client.on('messages.update', (updates) => {
+        const error = updates.find((u) => u.update.status === 0);
+        if (error) resolve(error.update.messageStubParameters ?? []);
+      });
+    });
+    h.sim.faults.rejectNextMessage(479);
+    await h.client.socket.sendMessage(carol.jid, { text: 'this one bounces' });
+    expect(await failed).toEqual(['479']);
+    await h.client.socket.sendMessage(carol.jid, { text: 'this one arrives' });
+    expect((await carol.nextMessage()).text).toBe('this one arrives');
+  });
+
   it('makes the client close with 401 when the phone unlinks it, and refuses its next login', async () => {
     const closed = h.client.waitClosed();
     h.sim.unlink(h.bot, deviceId);

@@ -54,6 +54,18 @@ export interface MediaTrust {
   readonly dispatcher: UndiciAgent;
 }
 
+/** Fault injection: each armed fault fires once (or until cleared) and is then gone. */
+export interface Faults {
+  /** The next `count` logins fail with `<failure reason>` (e.g. 403 banned, 503 unavailable). */
+  failLogins(reason: number, count?: number): void;
+  /** The next client message is not delivered and is acked with this error (e.g. 479, 463). */
+  rejectNextMessage(code: number): void;
+  /** The server stops answering this companion (its keepalive pings time out); `clear()` ends it. */
+  blackhole(pn: string, deviceId: number): void;
+  /** Disarms every fault. */
+  clear(): void;
+}
+
 /** A running emulator. Dispose it (`await using`) or call `close()`. */
 export interface Sim extends AsyncDisposable {
   /** The websocket url to pass as Baileys' `waWebSocketUrl`. */
@@ -83,6 +95,7 @@ export interface Sim extends AsyncDisposable {
   waitForLogin(pn: string, deviceId?: number, timeoutMs?: number): Promise<void>;
   /** True when the companion is connected and logged in. */
   isOnline(pn: string, deviceId: number): boolean;
+  readonly faults: Faults;
   /** Ends a companion's live connection. */
   kick(pn: string, deviceId: number, mode?: KickMode): void;
   /** The phone removes the companion: the client closes with 401 (logged out). */
@@ -119,7 +132,11 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
       identity,
       {
         onAuthenticated: (conn, handshake) => onAuthenticated(world, conn, handshake),
-        onNode: (conn, node) => route({ world, connection: conn }, node),
+        onNode: (conn, node) => {
+          const login = conn.login;
+          if (login && world.faults.blackholed.has(deviceKey(login.pn, login.deviceId))) return;
+          return route({ world, connection: conn }, node);
+        },
         onClosed: (conn) => {
           connections.delete(conn);
           onClosed(world, conn);
@@ -180,6 +197,22 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
         }, timeoutMs);
         world.events.on('login', onLogin);
       });
+    },
+    faults: {
+      failLogins: (reason, count = 1) => {
+        for (let i = 0; i < count; i++) world.faults.loginFailures.push(reason);
+      },
+      rejectNextMessage: (code) => {
+        world.faults.messageAckErrors.push(code);
+      },
+      blackhole: (pn, deviceId) => {
+        world.faults.blackholed.add(deviceKey(pn, deviceId));
+      },
+      clear: () => {
+        world.faults.loginFailures.length = 0;
+        world.faults.messageAckErrors.length = 0;
+        world.faults.blackholed.clear();
+      },
     },
     kick(pn, deviceId, mode = 'restart') {
       const connection = liveConnection(pn, deviceId);

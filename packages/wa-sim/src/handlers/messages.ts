@@ -61,6 +61,11 @@ async function onClientMessage({ world, connection }: HandlerContext, node: Bina
   const id = node.attrs.id ?? '';
   const to = node.attrs.to ?? '';
   if (!login || !sender || !companion) return;
+  const injectedError = world.faults.messageAckErrors.shift();
+  if (injectedError !== undefined) {
+    connection.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixNow(), error: String(injectedError) } });
+    return;
+  }
 
   const identity = childBytes(node, 'device-identity');
   if (identity) {

@@ -26,6 +26,12 @@ function login(world: World, connection: ClientConnection, { payload, clientStat
     connection.close();
     return;
   }
+  const injected = world.faults.loginFailures.shift();
+  if (injected !== undefined) {
+    connection.send({ tag: 'failure', attrs: { reason: String(injected), location: 'sim' } });
+    connection.close();
+    return;
+  }
   const key = deviceKey(pn, deviceId);
   const previous = world.online.get(key);
   if (previous && previous !== connection) {

@@ -15,6 +15,16 @@ export interface UnhandledNode {
   readonly node: BinaryNode;
 }
 
+/** Faults armed through the control API, consumed by the server as they fire. */
+export interface FaultState {
+  /** `<failure reason>` codes for the next logins, in order. */
+  readonly loginFailures: number[];
+  /** Error codes for the acks of the next client messages, in order (the message is not delivered). */
+  readonly messageAckErrors: number[];
+  /** `pn:device` keys whose nodes the server reads and ignores (no answers, no pongs). */
+  readonly blackholed: Set<string>;
+}
+
 /** Events the emulator core emits for the control API. */
 export interface WorldEvents {
   /** A registering client was given QR refs. */
@@ -48,6 +58,7 @@ export interface World {
   readonly mailboxes: Map<string, Mailbox>;
   /** Receipts companions sent for messages from fake phones, by message id. */
   readonly receiptsFromCompanions: Map<string, string[]>;
+  readonly faults: FaultState;
   /** Delay before the server sends a delivery receipt for a client message, in ms. */
   receiptDelayMs: number;
 }
@@ -68,6 +79,7 @@ export function createWorld(log: Logger, directory: Directory, media: MediaHost)
     problems: [],
     mailboxes: new Map(),
     receiptsFromCompanions: new Map(),
+    faults: { loginFailures: [], messageAckErrors: [], blackholed: new Set() },
     receiptDelayMs: 150,
   };
 }
