@@ -80,10 +80,10 @@ describe('server behaviour a daemon must cope with', () => {
 
   it('acks an armed message with an error and does not deliver it', async () => {
     const carol = h.sim.phone(CAROL);
-    const failed = new Promise<unknown[]>((resolve) => {
+    const failed = new Promise<string[]>((resolve) => {
       h.client.on('messages.update', (updates) => {
-        const error = updates.find((u) => u.update.status === 0);
-        if (error) resolve(error.update.messageStubParameters ?? []);
+        const error = updates.find((u) => Number(u.update.status) === 0);
+        if (error) resolve((error.update.messageStubParameters ?? []).map(String));
       });
     });
     h.sim.faults.rejectNextMessage(479);
