@@ -83,7 +83,7 @@ describe('server behaviour a daemon must cope with', () => {
     const failed = new Promise<string[]>((resolve) => {
       h.client.on('messages.update', (updates) => {
         const error = updates.find((u) => Number(u.update.status) === 0);
-        if (error) resolve((error.update.messageStubParameters ?? []).map(String));
+        if (error) resolve(((error.update.messageStubParameters as unknown[] | null | undefined) ?? []).map(String));
       });
     });
     h.sim.faults.rejectNextMessage(479);
