@@ -14,3 +14,4 @@ export {
   type TrustOptions,
 } from './trust/trust.js';
 export { useStrictSignatureVerification } from './trust/strict-verify.js';
+export { startAdminServer, type AdminServer } from './control/admin-http.js';
