@@ -112,7 +112,7 @@ export interface Sim extends AsyncDisposable {
 
 export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const log = options.logger ?? pino({ level: 'silent' });
-  const tls = await createTestTls();
+  const tls = createTestTls();
   const mediaHost = await startMediaHost(tls, log);
   const media: MediaTrust = {
     ca: tls.ca,
