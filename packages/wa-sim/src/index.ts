@@ -1,4 +1,4 @@
-export { startSim, type Faults, type KickMode, type MediaTrust, type Sim, type SimOptions } from './control/sim.js';
+export { startSim, type Faults, type KickMode, type LoginRecord, type MediaTrust, type Sim, type SimOptions } from './control/sim.js';
 export type { Account, CompanionDevice } from './directory/accounts.js';
 export type { ContactPhone, MediaSendOptions, PhoneMediaKind, QuoteRef, SendOptions, SentMessage } from './control/phone.js';
 export { decryptMedia, encryptMedia, type EncryptedMedia, type SimMediaType } from './media/media-crypto.js';

@@ -138,7 +138,7 @@ export function createContactPhone(world: World, pn: string, pushName?: string):
     const plaintext = writeRandomPadMax16(proto.Message.encode(message).finish());
     for (const companion of bot.companions.values()) {
       const address = companionAddress(bot, companion.deviceId);
-      if (!account.primary.hasSession(address)) await account.primary.startSession(address, takeCompanionBundle(companion));
+      if (!account.primary.hasSession(address)) await account.primary.startSession(address, takeCompanionBundle(world, bot, companion));
       const { type, ciphertext } = await account.primary.encrypt(address, plaintext);
       const stanza: BinaryNode = {
         tag: 'message',

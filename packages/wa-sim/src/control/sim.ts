@@ -32,6 +32,14 @@ export interface SimOptions {
   readonly receiptDelayMs?: number;
 }
 
+/** One successful login. */
+export interface LoginRecord {
+  readonly pn: string;
+  readonly deviceId: number;
+  readonly connectionId: number;
+  readonly echoedRoutingInfo: boolean;
+}
+
 /** How {@link Sim.kick} ends a companion's connection. */
 export type KickMode =
   /** `<stream:error code='515'/>`: the client should reconnect at once. */
@@ -79,6 +87,8 @@ export interface Sim extends AsyncDisposable {
   readonly media: MediaTrust;
   /** Public key of the noise root that signed the emulator's certificate chain. */
   readonly noiseRootPublicKey: Buffer;
+  /** Every login so far, oldest first; `echoedRoutingInfo` tells whether the client sent the `ED` header. */
+  readonly logins: readonly LoginRecord[];
   /** Nodes no handler knew; a conformance test asserts this stays empty. */
   readonly unhandled: readonly UnhandledNode[];
   /** Client protocol violations the emulator detected (bad signatures, undecryptable copies). */
@@ -124,6 +134,8 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const identity = createServerIdentity(simNoiseRoot(), Math.floor(Date.now() / 1000));
   const route = createRouter({ ...accountHandlers, ...prekeyHandlers, ...usyncHandlers, ...messageHandlers, ...mediaConnHandlers, ...linkCodeHandlers });
   const connections = new Set<ClientConnection>();
+  const logins: LoginRecord[] = [];
+  world.events.on('login', (login) => logins.push(login));
   let nextConnectionId = 1;
 
   const http: Server = createServer((_req, res) => {
@@ -178,6 +190,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     noiseRootPublicKey: simNoiseRoot().public,
     media,
     unhandled: world.unhandled,
+    logins,
     problems: world.problems,
     phone: (pn, phoneOptions) => createContactPhone(world, pn, phoneOptions?.name),
     receiptsFor: (messageId) => world.receiptsFromCompanions.get(messageId) ?? [],

@@ -34,7 +34,7 @@ export interface WorldEvents {
   /** A registering client asked for a pairing code for this phone number. */
   linkCodeRequest: [string];
   /** A companion logged in (after `success`). */
-  login: [{ pn: string; deviceId: number; connectionId: number }];
+  login: [{ pn: string; deviceId: number; connectionId: number; echoedRoutingInfo: boolean }];
   /** A logged-in connection closed. */
   logout: [{ pn: string; deviceId: number; connectionId: number }];
 }
@@ -61,6 +61,8 @@ export interface World {
   /** Receipts companions sent for messages from fake phones, by message id. */
   readonly receiptsFromCompanions: Map<string, string[]>;
   readonly faults: FaultState;
+  /** The edge-routing blob sent after `success`; clients echo it in their `ED` intro header. */
+  readonly routingInfo: Buffer;
   /** Delay before the server sends a delivery receipt for a client message, in ms. */
   receiptDelayMs: number;
 }
@@ -81,6 +83,7 @@ export function createWorld(log: Logger, directory: Directory, media: MediaHost)
     problems: [],
     mailboxes: new Map(),
     receiptsFromCompanions: new Map(),
+    routingInfo: Buffer.from(`wa-sim-edge-${Date.now().toString(36)}`),
     faults: { loginFailures: [], messageAckErrors: [], blackholed: new Set(), forgeAccountSignature: false },
     receiptDelayMs: 150,
   };
