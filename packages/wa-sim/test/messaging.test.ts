@@ -115,6 +115,12 @@ describe('text messaging between a fake phone and a real Baileys client', () => 
     await expect(h.client.socket.profilePictureUrl(alice.jid)).rejects.toThrow();
   });
 
+  it('keeps a transcript of the exchange with binary content redacted', () => {
+    const transcript = h.sim.transcript();
+    expect(transcript).toMatch(/S→C <success /);
+    expect(transcript).toMatch(/C→S <message [^\n]*<enc [^>]*>\[\d+ bytes\]<\/enc>/);
+  });
+
   it('leaves no unhandled node and no protocol problem behind', () => {
     expect(h.sim.unhandled.map((u) => u.key)).toEqual([]);
     expect(h.sim.problems).toEqual([]);

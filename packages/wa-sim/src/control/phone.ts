@@ -33,7 +33,7 @@ export interface SentMessage {
 }
 
 /** Media a phone can send; `gif` is an mp4 with `gifPlayback`. */
-export type PhoneMediaKind = 'image' | 'video' | 'gif' | 'sticker';
+export type PhoneMediaKind = 'image' | 'video' | 'gif' | 'sticker' | 'audio' | 'document';
 
 /** Options for {@link ContactPhone.sendMedia}. */
 export interface MediaSendOptions extends SendOptions {
@@ -46,6 +46,10 @@ export interface MediaSendOptions extends SendOptions {
   readonly seconds?: number;
   /** Sticker: animated webp. */
   readonly animated?: boolean;
+  /** Document: file name shown to the user. */
+  readonly fileName?: string;
+  /** Audio: a voice note (push-to-talk). */
+  readonly ptt?: boolean;
 }
 
 /** A fake contact phone with real Signal state. */
@@ -99,6 +103,17 @@ const mediaMessage = (kind: PhoneMediaKind, data: Buffer, world: World, options:
       return { imageMessage: { ...common, ...caption, mimetype: options.mimetype ?? 'image/jpeg' } };
     case 'sticker':
       return { stickerMessage: { ...common, mimetype: options.mimetype ?? 'image/webp', isAnimated: options.animated ?? false } };
+    case 'audio':
+      return { audioMessage: { ...common, mimetype: options.mimetype ?? 'audio/ogg; codecs=opus', seconds: options.seconds ?? 1, ptt: options.ptt ?? false } };
+    case 'document':
+      return {
+        documentMessage: {
+          ...common,
+          ...caption,
+          mimetype: options.mimetype ?? 'application/octet-stream',
+          fileName: options.fileName ?? 'file.bin',
+        },
+      };
     case 'video':
     case 'gif':
       return {

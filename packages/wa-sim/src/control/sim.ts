@@ -15,6 +15,7 @@ import { mediaConnHandlers } from '../handlers/media-conn.js';
 import { startMediaHost } from '../media/media-host.js';
 import { createTestTls } from '../media/test-tls.js';
 import { createContactPhone, type ContactPhone } from './phone.js';
+import { createTranscript } from './transcript.js';
 import { scanQr, type PairingResult } from '../pairing/qr-pairing.js';
 import { enterPairingCode, linkCodeHandlers } from '../pairing/link-code.js';
 import { createClientConnection, type ClientConnection } from '../server/client-connection.js';
@@ -28,6 +29,8 @@ import { simNoiseRoot } from '../trust/noise-root.js';
 export interface SimOptions {
   /** pino logger for the emulator; silent by default. */
   readonly logger?: Logger;
+  /** Keep a redacted log of every node (see {@link Sim.transcript}). Default true. */
+  readonly transcript?: boolean;
   /** Delay before the server's delivery receipt for a client message, ms. Default 150. */
   readonly receiptDelayMs?: number;
 }
@@ -89,6 +92,8 @@ export interface Sim extends AsyncDisposable {
   readonly noiseRootPublicKey: Buffer;
   /** Every login so far, oldest first; `echoedRoutingInfo` tells whether the client sent the `ED` header. */
   readonly logins: readonly LoginRecord[];
+  /** The last nodes exchanged, one line each, binary content redacted; print it when a test fails. */
+  transcript(): string;
   /** Nodes no handler knew; a conformance test asserts this stays empty. */
   readonly unhandled: readonly UnhandledNode[];
   /** Client protocol violations the emulator detected (bad signatures, undecryptable copies). */
@@ -135,6 +140,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const route = createRouter({ ...accountHandlers, ...prekeyHandlers, ...usyncHandlers, ...messageHandlers, ...mediaConnHandlers, ...linkCodeHandlers });
   const connections = new Set<ClientConnection>();
   const logins: LoginRecord[] = [];
+  const transcript = options.transcript === false ? undefined : createTranscript();
   world.events.on('login', (login) => logins.push(login));
   let nextConnectionId = 1;
 
@@ -154,6 +160,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
           if (login && world.faults.blackholed.has(deviceKey(login.pn, login.deviceId))) return;
           return route({ world, connection: conn }, node);
         },
+        onTraffic: (conn, direction, node) => transcript?.record(conn.id, direction, node),
         onClosed: (conn) => {
           connections.delete(conn);
           onClosed(world, conn);
@@ -191,6 +198,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     media,
     unhandled: world.unhandled,
     logins,
+    transcript: () => transcript?.format() ?? '',
     problems: world.problems,
     phone: (pn, phoneOptions) => createContactPhone(world, pn, phoneOptions?.name),
     receiptsFor: (messageId) => world.receiptsFromCompanions.get(messageId) ?? [],
