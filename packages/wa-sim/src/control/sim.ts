@@ -1,7 +1,5 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import { Agent as UndiciAgent } from 'undici';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
@@ -14,6 +12,7 @@ import { messageHandlers } from '../handlers/messages.js';
 import { mediaConnHandlers } from '../handlers/media-conn.js';
 import { startMediaHost } from '../media/media-host.js';
 import { createTestTls } from '../media/test-tls.js';
+import { createMediaTrust, type MediaTrust } from '../media/media-trust.js';
 import { createContactPhone, type ContactPhone } from './phone.js';
 import { createTranscript } from './transcript.js';
 import { scanQr, type PairingResult } from '../pairing/qr-pairing.js';
@@ -51,19 +50,6 @@ export type KickMode =
   | 'close'
   /** Destroy the TCP socket, like a network drop. */
   | 'drop';
-
-/**
- * What a Baileys client needs to reach the emulator's media host. Pass `fetchAgent` to
- * `makeWASocket` (uploads) and `dispatcher` as `downloadMediaMessage(msg, 'buffer', {}, { options: { dispatcher } })`
- * or as `options.dispatcher` of `downloadContentFromMessage` (downloads use fetch). Both trust only the
- * emulator's per-run test CA; nothing process-wide changes.
- */
-export interface MediaTrust {
-  /** PEM of the test CA generated at start. */
-  readonly ca: string;
-  readonly fetchAgent: HttpsAgent;
-  readonly dispatcher: UndiciAgent;
-}
 
 /** Fault injection: each armed fault fires once (or until cleared) and is then gone. */
 export interface Faults {
@@ -129,11 +115,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const log = options.logger ?? pino({ level: 'silent' });
   const tls = createTestTls();
   const mediaHost = await startMediaHost(tls, log);
-  const media: MediaTrust = {
-    ca: tls.ca,
-    fetchAgent: new HttpsAgent({ ca: tls.ca, keepAlive: false }),
-    dispatcher: new UndiciAgent({ connect: { ca: tls.ca } }),
-  };
+  const media = createMediaTrust(tls.ca);
   const world = createWorld(log, createDirectory(), mediaHost);
   world.receiptDelayMs = options.receiptDelayMs ?? world.receiptDelayMs;
   const identity = createServerIdentity(simNoiseRoot(), Math.floor(Date.now() / 1000));
@@ -188,8 +170,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     wss.close();
     await new Promise<void>((resolve) => http.close(() => resolve()));
     await mediaHost.close();
-    media.fetchAgent.destroy();
-    await media.dispatcher.close();
+    await media.close();
   };
 
   return {
