@@ -10,6 +10,7 @@ import { prekeyHandlers } from '../handlers/prekeys.js';
 import { usyncHandlers } from '../handlers/usync.js';
 import { messageHandlers } from '../handlers/messages.js';
 import { mediaConnHandlers } from '../handlers/media-conn.js';
+import { appStateHandlers } from '../handlers/app-state.js';
 import { startMediaHost } from '../media/media-host.js';
 import { createTestTls } from '../media/test-tls.js';
 import { createMediaTrust, type MediaTrust } from '../media/media-trust.js';
@@ -119,7 +120,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const world = createWorld(log, createDirectory(), mediaHost);
   world.receiptDelayMs = options.receiptDelayMs ?? world.receiptDelayMs;
   const identity = createServerIdentity(simNoiseRoot(), Math.floor(Date.now() / 1000));
-  const route = createRouter({ ...accountHandlers, ...prekeyHandlers, ...usyncHandlers, ...messageHandlers, ...mediaConnHandlers, ...linkCodeHandlers });
+  const route = createRouter({ ...accountHandlers, ...prekeyHandlers, ...usyncHandlers, ...messageHandlers, ...mediaConnHandlers, ...linkCodeHandlers, ...appStateHandlers });
   const connections = new Set<ClientConnection>();
   const logins: LoginRecord[] = [];
   const transcript = options.transcript === false ? undefined : createTranscript();

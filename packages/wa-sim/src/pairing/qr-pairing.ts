@@ -168,6 +168,7 @@ export async function completePairing(
     signedPreKey: registration.signedPreKey,
     preKeys: new Map(),
     deviceDetails,
+    historySynced: false,
   };
   account.companions.set(deviceId, companion);
   connection.streamError({ code: '515' });
