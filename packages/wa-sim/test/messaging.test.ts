@@ -115,6 +115,16 @@ describe('text messaging between a fake phone and a real Baileys client', () => 
     await expect(h.client.socket.profilePictureUrl(alice.jid)).rejects.toThrow();
   });
 
+  it("shows what the owner types on the bot's own phone as a fromMe message in that chat", async () => {
+    const alice = h.sim.phone(ALICE);
+    const upsert = h.client.waitForMessage((m) => m.message?.conversation === 'typed on the phone');
+    const { id } = await h.sim.primaryPhone(h.bot).sendText(ALICE, 'typed on the phone');
+    const message = await upsert;
+    expect(message.key.id).toBe(id);
+    expect(message.key.fromMe).toBe(true);
+    expect(message.key.remoteJid).toBe(alice.jid);
+  });
+
   it('keeps a transcript of the exchange with binary content redacted', () => {
     const transcript = h.sim.transcript();
     expect(transcript).toMatch(/S→C <success /);

@@ -16,6 +16,7 @@ import { createTestTls } from '../media/test-tls.js';
 import { createMediaTrust, type MediaTrust } from '../media/media-trust.js';
 import { createContactPhone, type ContactPhone } from './phone.js';
 import { createTranscript } from './transcript.js';
+import { createPrimaryPhone, type PrimaryPhone } from './primary-phone.js';
 import { scanQr, type PairingResult } from '../pairing/qr-pairing.js';
 import { enterPairingCode, linkCodeHandlers } from '../pairing/link-code.js';
 import { createClientConnection, type ClientConnection } from '../server/client-connection.js';
@@ -87,6 +88,8 @@ export interface Sim extends AsyncDisposable {
   readonly problems: readonly string[];
   /** A fake contact phone (created on first use, with a LID and Signal keys). */
   phone(pn: string, options?: { name?: string }): ContactPhone;
+  /** The primary phone of a linked account (the bot's owner typing on their phone). */
+  primaryPhone(pn: string): PrimaryPhone;
   /** Receipt types (`delivery`, `read`, ...) the companion sent for a phone's message id. */
   receiptsFor(messageId: string): readonly string[];
   /** The primary phone of `phone` scans a pairing QR string (from Baileys' `connection.update.qr`). */
@@ -183,6 +186,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     transcript: () => transcript?.format() ?? '',
     problems: world.problems,
     phone: (pn, phoneOptions) => createContactPhone(world, pn, phoneOptions?.name),
+    primaryPhone: (pn) => createPrimaryPhone(world, pn),
     receiptsFor: (messageId) => world.receiptsFromCompanions.get(messageId) ?? [],
     world,
     scanQr: (qr, { phone }) => scanQr(world, qr, phone),
