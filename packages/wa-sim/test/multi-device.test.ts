@@ -25,6 +25,11 @@ describe('two real companions of one account', () => {
     first = await createTestClient(sim);
     await sim.scanQr(await first.nextQr(), { phone: BOT });
     await first.waitOpen();
+    // Warm the first client's device cache while it is the only companion, so reaching the
+    // second one later depends on the server's devices notification.
+    const alice = sim.phone(ALICE);
+    await first.socket.sendMessage(alice.jid, { text: 'warm-up' });
+    expect((await alice.nextMessage()).text).toBe('warm-up');
     second = await createTestClient(sim);
     await sim.scanQr(await second.nextQr(), { phone: BOT });
     await second.waitOpen();
@@ -42,7 +47,7 @@ describe('two real companions of one account', () => {
     expect([...sim.account(BOT).companions.keys()]).toEqual([1, 2]);
   });
 
-  it('relays what one companion sends to the other as its own (fromMe) message', async () => {
+  it('relays what one companion sends to the other, linked later, as its own (fromMe) message', async () => {
     const alice = sim.phone(ALICE);
     const mirrored = second.waitForMessage((m) => m.message?.conversation === 'from device one' || m.message?.extendedTextMessage?.text === 'from device one');
     const sent = await first.socket.sendMessage(alice.jid, { text: 'from device one' });

@@ -19,6 +19,7 @@ import { createTranscript } from './transcript.js';
 import { createPrimaryPhone, type PrimaryPhone } from './primary-phone.js';
 import { scanQr, type PairingResult } from '../pairing/qr-pairing.js';
 import { enterPairingCode, linkCodeHandlers } from '../pairing/link-code.js';
+import { notifyDeviceChange } from '../pairing/device-notifications.js';
 import { createClientConnection, type ClientConnection } from '../server/client-connection.js';
 import { createRouter } from '../server/router.js';
 import { onAuthenticated, onClosed } from '../server/session.js';
@@ -242,6 +243,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
         throw new SimProtocolError('unknown-account', `${pn}:${deviceId} is not linked`);
       }
       world.offline.delete(deviceKey(pn, deviceId));
+      notifyDeviceChange(world, account, 'remove', deviceId);
       world.online
         .get(deviceKey(pn, deviceId))
         ?.streamError({ code: '401' }, [{ tag: 'conflict', attrs: { type: 'device_removed' } }]);

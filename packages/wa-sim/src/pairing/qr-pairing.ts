@@ -7,6 +7,7 @@ import type { ClientConnection } from '../server/client-connection.js';
 import { bytesNode, child, childBytes, SERVER, unixNow } from '../server/nodes.js';
 import type { World } from '../server/world.js';
 import { buildAdvContainer, verifyDeviceIdentity } from './adv.js';
+import { notifyDeviceChange } from './device-notifications.js';
 
 const REF_COUNT = 6;
 const QR_PREFIX = 'https://wa.me/settings/linked_devices#';
@@ -171,6 +172,7 @@ export async function completePairing(
     historySynced: false,
   };
   account.companions.set(deviceId, companion);
+  notifyDeviceChange(world, account, 'add', deviceId);
   connection.streamError({ code: '515' });
   world.log.info({ pn, deviceId }, 'companion paired');
   return { pn, lid: account.lid, deviceId, jid: pnJid(pn, deviceId) };
