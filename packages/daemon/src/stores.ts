@@ -37,6 +37,12 @@ export interface RetentionPolicy {
   maxCount: number;
   /** Unacknowledged entries above this count make the journal "full" (a /readyz failure). */
   maxUnacknowledged: number;
+  /**
+   * Deletes at most this many entries per call, so one call never stalls the event loop
+   * for long (a worker that caught up after days can make a million entries prunable at
+   * once); call again while `pruned` equals it. Default: no limit.
+   */
+  maxDelete?: number;
   now?: number;
 }
 
@@ -54,6 +60,12 @@ export interface PruneOutcome {
 export interface Journal {
   /** Appends one entry synchronously and durably; returns it with its new `seq`. */
   append(input: JournalAppend): JournalEntry;
+  /**
+   * Appends several entries in one transaction (all or none), in order: one commit for a
+   * whole `messages.upsert` batch instead of one per message. Optional so that simple
+   * fakes need not implement it; callers fall back to `append` one by one.
+   */
+  appendMany?(inputs: readonly JournalAppend[]): JournalEntry[];
   /** Entries with `seq > position`, in `seq` order, at most `limit`. */
   readAfter(position: number, limit: number): JournalEntry[];
   /** The raw `WAMessage` journaled for a message id of a session, if still held. */
