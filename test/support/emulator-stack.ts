@@ -13,6 +13,7 @@ import {
   createLogger,
   loadConfig,
   type Daemon,
+  type QrPrinter,
 } from '@stickerbot/daemon';
 import {
   PROTOCOL_VERSION,
@@ -75,6 +76,8 @@ export interface SimDaemonOptions {
   /** Reuse a data folder (a restart); a fresh temp folder otherwise. */
   dataDir?: string;
   sessionId?: string;
+  /** Shows each QR (default: none; the demo passes the daemon's terminal printer). */
+  qrPrinter?: QrPrinter;
 }
 
 /** Builds and starts the unmodified daemon with its production socket factory against `sim`. */
@@ -98,7 +101,7 @@ export async function startSimDaemon(sim: Sim, options: SimDaemonOptions = {}): 
       processMetrics: false,
       // Fast reconnects and no pacing gaps, so the suite stays quick.
       sessions: {
-        supervisor: { backoff: { baseMs: 100, capMs: 1000 }, qrPrinter: () => undefined },
+        supervisor: { backoff: { baseMs: 100, capMs: 1000 }, qrPrinter: options.qrPrinter ?? (() => undefined) },
         pacing: { sessionGapMs: 0, sessionJitterMs: 0, chatGapMs: 0, chatJitterMs: 0 },
       },
     },

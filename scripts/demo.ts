@@ -1,0 +1,17 @@
+/**
+ * `pnpm demo`: the whole product on one machine with no phone and no WhatsApp account.
+ * Starts the wa-sim emulator, the daemon and the worker, shows the daemon's login QR, lets
+ * the emulator's fake phone scan it, then a scripted contact talks to the bot. Exits 0 only
+ * when every step passed.
+ */
+import { runDemo } from './demo/run-demo.js';
+
+// libsignal (inside Baileys and the emulator's fake phones) dumps whole session records to
+// the console whenever it replaces a session; the demo's own lines go to stdout directly.
+const quiet = (): void => undefined;
+console.log = quiet;
+console.info = quiet;
+console.warn = quiet;
+
+const result = await runDemo({ print: (line) => process.stdout.write(`${line}\n`) });
+process.exit(result.passed === result.total ? 0 : 1);
