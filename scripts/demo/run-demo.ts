@@ -39,7 +39,25 @@ export interface DemoResult {
   total: number;
 }
 
-const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+export const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+
+/** Describes one bot message as the contact sees it (media decrypted and verified). */
+export async function describeBotMessage(stickers: StickerEngine, phone: ContactPhone, received: ReceivedMessage): Promise<string> {
+  const m = received.message;
+  if (m.reactionMessage) return `reacts ${m.reactionMessage.text ?? ''}`;
+  if (m.stickerMessage) {
+    const info = await stickers.info(phone.downloadMedia(received));
+    const pack = info.metadata ? `, pack "${info.metadata.packName ?? ''}" by "${info.metadata.publisher ?? ''}"` : '';
+    return `[sticker ${info.width}×${info.height}, ${kb(info.bytes)}, ${info.frames} frame${info.frames === 1 ? '' : 's'}${info.animated ? ', animated' : ''}${pack}]`;
+  }
+  if (m.imageMessage) {
+    const data = phone.downloadMedia(received);
+    const format = data.subarray(1, 4).toString('latin1') === 'PNG' ? 'PNG' : (m.imageMessage.mimetype ?? 'image');
+    return `[image ${format}, ${kb(data.length)}]${m.imageMessage.caption ? ` ${m.imageMessage.caption}` : ''}`;
+  }
+  if (m.videoMessage) return `[video, ${kb(phone.downloadMedia(received).length)}]`;
+  return received.text ?? `(${Object.keys(m).join(', ')})`;
+}
 
 /** Runs the scripted demo and tears everything down; never throws for a failed step. */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
@@ -65,23 +83,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }
   };
 
-  /** Describes one bot message as the contact sees it (media decrypted and verified). */
-  const describe = async (phone: ContactPhone, received: ReceivedMessage): Promise<string> => {
-    const m = received.message;
-    if (m.reactionMessage) return `reacts ${m.reactionMessage.text ?? ''}`;
-    if (m.stickerMessage) {
-      const info = await stickers.info(phone.downloadMedia(received));
-      const pack = info.metadata ? `, pack "${info.metadata.packName ?? ''}" by "${info.metadata.publisher ?? ''}"` : '';
-      return `[sticker ${info.width}×${info.height}, ${kb(info.bytes)}, ${info.frames} frame${info.frames === 1 ? '' : 's'}${info.animated ? ', animated' : ''}${pack}]`;
-    }
-    if (m.imageMessage) {
-      const data = phone.downloadMedia(received);
-      const format = data.subarray(1, 4).toString('latin1') === 'PNG' ? 'PNG' : (m.imageMessage.mimetype ?? 'image');
-      return `[image ${format}, ${kb(data.length)}]${m.imageMessage.caption ? ` ${m.imageMessage.caption}` : ''}`;
-    }
-    if (m.videoMessage) return `[video, ${kb(phone.downloadMedia(received).length)}]`;
-    return received.text ?? `(${Object.keys(m).join(', ')})`;
-  };
+  const describe = (phone: ContactPhone, received: ReceivedMessage) => describeBotMessage(stickers, phone, received);
 
   /** Prints the bot's messages until one satisfies `done`; returns that one. */
   const botReplies = async (phone: ContactPhone, done: (m: ReceivedMessage) => boolean): Promise<ReceivedMessage> => {
