@@ -31,6 +31,24 @@ export default tseslint.config(
     },
   },
   {
+    // The emulator carries a test-only override of WhatsApp's noise root: production code
+    // (the daemon and the worker, tests beside the code included) must never reach it.
+    files: ['packages/daemon/src/**/*.ts', 'packages/worker/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@stickerbot/wa-sim', '@stickerbot/wa-sim/*', '**/wa-sim/**'],
+              message: 'wa-sim is test-only (it can override WhatsApp server trust); use it from test/ or packages/*/test only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Config files are loaded by their tools through a default export.
     files: ['*.config.ts', '*.config.js', 'packages/*/*.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },

@@ -14,6 +14,7 @@ export {
   type LogLevel,
 } from './config.js';
 export { REDACTED_PATHS, createLogger, type Logger, type LoggerOptions } from './logger.js';
+export { silentQrPrinter, terminalQrPrinter, type QrPrinter } from './qr-output.js';
 export { TOKEN_FILE, loadOrCreateToken, tokensEqual } from './token.js';
 export {
   ADMIN_PRINCIPAL,

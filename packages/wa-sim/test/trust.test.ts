@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { WA_CERT_DETAILS } from '@whiskeysockets/baileys';
+import { Curve, WA_CERT_DETAILS } from '@whiskeysockets/baileys';
 import {
   assertSafeWaUrl,
   isEmulatorRootTrusted,
@@ -104,16 +104,45 @@ describe('forged ADV account signatures', () => {
     }
   });
 
-  // Documents the upstream rc14 bug (Curve.verify ignores libsignal's result). When the
-  // production pnpm patch of Baileys lands, this test must be flipped to expect a refusal.
-  it('are accepted by stock Baileys rc14, which is why production needs the verify patch', async () => {
+  // Stock rc14's Curve.verify ignored libsignal's result and accepted this; the pnpm patch
+  // of Baileys (patches/, patchedDependencies) makes the unmodified client refuse it.
+  it('are refused by the patched Baileys without any test override: no device is linked', async () => {
     const { sim, client, pairing } = await pairWithForgedSignature();
     try {
-      // The client signed and echoed the forged identity back; only the emulator's own check stops it.
-      expect(await pairing).toBe('account signature does not verify');
+      expect(await pairing).toMatch(/closed before answering|rejected pair-success/);
+      expect(sim.account('4915100000055').companions.size).toBe(0);
     } finally {
       await client.end();
       await sim.close();
+    }
+  });
+});
+
+describe('the patched Baileys Curve.verify (production signature check)', () => {
+  it('returns false for a forged signature and true for a real one', () => {
+    const pair = Curve.generateKeyPair();
+    const message = Buffer.from('server certificate details');
+    const signature = Buffer.from(Curve.sign(pair.private, message));
+    expect(Curve.verify(pair.public, message, signature)).toBe(true);
+    const forged = Buffer.from(signature);
+    forged[5] = (forged[5] ?? 0) ^ 0xff;
+    expect(Curve.verify(pair.public, message, forged)).toBe(false);
+    expect(Curve.verify(pair.public, Buffer.from('another message'), signature)).toBe(false);
+  });
+
+  it('makes the unmodified client reject the emulator certificate chain (a forged WhatsApp chain) without the override', async () => {
+    await using sim = await startSim();
+    const client = await createTestClient(sim);
+    try {
+      const qrs: string[] = [];
+      client.on('connection.update', (u) => {
+        if (u.qr) qrs.push(u.qr);
+      });
+      const closed = await client.waitClosed();
+      expect(closed.statusCode).toBe(400);
+      expect(qrs).toEqual([]);
+    } finally {
+      await client.end();
     }
   });
 });
