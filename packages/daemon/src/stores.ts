@@ -54,6 +54,12 @@ export interface PruneOutcome {
 export interface Journal {
   /** Appends one entry synchronously and durably; returns it with its new `seq`. */
   append(input: JournalAppend): JournalEntry;
+  /**
+   * Appends several entries in one transaction (all or none), in order: one commit for a
+   * whole `messages.upsert` batch instead of one per message. Optional so that simple
+   * fakes need not implement it; callers fall back to `append` one by one.
+   */
+  appendMany?(inputs: readonly JournalAppend[]): JournalEntry[];
   /** Entries with `seq > position`, in `seq` order, at most `limit`. */
   readAfter(position: number, limit: number): JournalEntry[];
   /** The raw `WAMessage` journaled for a message id of a session, if still held. */

@@ -1,0 +1,110 @@
+/**
+ * The production {@link WaSocketFactory}: Baileys' `makeWASocket`, adapted to the daemon's
+ * narrow port. Baileys' own socket type is the product of an eight-layer maker chain; this
+ * file is the one place that touches it.
+ */
+import {
+  downloadMediaMessage,
+  makeCacheableSignalKeyStore,
+  makeWASocket,
+  type BinaryNode,
+  type UserFacingSocketConfig,
+  type WABrowserDescription,
+} from '@whiskeysockets/baileys';
+import type { WaSocket, WaSocketFactory, WaSocketOptions, WaTransport, WaTransportEvents } from './wa-socket.js';
+
+/** Options of {@link createBaileysSocketFactory} that hold for every session. */
+export interface BaileysSocketFactoryOptions {
+  /** The browser the linked device shows as on the phone (Baileys default: macOS Chrome). */
+  browser?: WABrowserDescription;
+  /**
+   * Whether to show the account as online on every connect (default false: the phone keeps
+   * getting notifications while the bot runs).
+   */
+  markOnlineOnConnect?: boolean;
+}
+
+type BaileysSocket = ReturnType<typeof makeWASocket>;
+type AckListener = (...args: WaTransportEvents['message-ack']) => void;
+
+/** Builds Baileys' configuration from the port's options. */
+export function baileysConfig(options: WaSocketOptions, defaults: BaileysSocketFactoryOptions = {}): UserFacingSocketConfig {
+  const { logger } = options;
+  return {
+    // Baileys reads and writes Signal keys on every message: the in-memory cache in front
+    // of the SQLite store is what Baileys recommends for any non-file store.
+    auth: { creds: options.auth.creds, keys: makeCacheableSignalKeyStore(options.auth.keys, logger) },
+    logger,
+    ...(options.waWebSocketUrl === undefined ? {} : { waWebSocketUrl: options.waWebSocketUrl }),
+    ...(options.agent === undefined ? {} : { agent: options.agent }),
+    ...(options.fetchAgent === undefined ? {} : { fetchAgent: options.fetchAgent }),
+    ...(options.fetchOptions === undefined ? {} : { options: options.fetchOptions }),
+    ...(options.version === undefined ? {} : { version: options.version }),
+    ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
+    ...(options.keepAliveIntervalMs === undefined ? {} : { keepAliveIntervalMs: options.keepAliveIntervalMs }),
+    ...(defaults.browser === undefined ? {} : { browser: defaults.browser }),
+    syncFullHistory: options.historySync === 'full',
+    markOnlineOnConnect: defaults.markOnlineOnConnect ?? false,
+    // The bot's own sends are not events for the worker (they would come back as `append`
+    // upserts); Baileys' recent-message cache still answers retry receipts for them.
+    emitOwnEvents: false,
+    getMessage: async (key) => (await options.getMessage?.(key)) ?? undefined,
+  };
+}
+
+/** Adapts a Baileys socket to the port. */
+export function adaptBaileysSocket(sock: BaileysSocket, options: WaSocketOptions): WaSocket {
+  const ackWrappers = new Map<AckListener, (node: BinaryNode) => void>();
+  const ws: WaTransport = {
+    on(event, listener) {
+      if (event === 'message-ack') {
+        const ack = listener as AckListener;
+        const wrapped = (node: BinaryNode) => {
+          const id = node.attrs.id;
+          if (id) ack(id, node.attrs.error);
+        };
+        ackWrappers.set(ack, wrapped);
+        sock.ws.on('CB:ack,class:message', wrapped);
+        return;
+      }
+      sock.ws.on(event, listener);
+    },
+    off(event, listener) {
+      if (event === 'message-ack') {
+        const wrapped = ackWrappers.get(listener as AckListener);
+        if (wrapped) sock.ws.off('CB:ack,class:message', wrapped);
+        ackWrappers.delete(listener as AckListener);
+        return;
+      }
+      sock.ws.off(event, listener);
+    },
+  };
+  return {
+    ev: sock.ev,
+    ws,
+    get user() {
+      return sock.user;
+    },
+    sendMessage: (jid, content, sendOptions) => sock.sendMessage(jid, content, sendOptions),
+    readMessages: (keys) => sock.readMessages(keys),
+    sendPresenceUpdate: (type, toJid) => sock.sendPresenceUpdate(type, toJid),
+    onWhatsApp: (...phones) => sock.onWhatsApp(...phones),
+    groupMetadata: (jid) => sock.groupMetadata(jid),
+    requestPairingCode: (phone) => sock.requestPairingCode(phone),
+    downloadMedia: (message, downloadOptions) =>
+      downloadMediaMessage(
+        message,
+        'buffer',
+        { options: { ...options.fetchOptions, ...(downloadOptions?.signal ? { signal: downloadOptions.signal } : {}) } },
+        // Media links expire: Baileys asks the sender's phone for a fresh one once.
+        { reuploadRequest: (msg) => sock.updateMediaMessage(msg), logger: options.logger },
+      ),
+    logout: (msg) => sock.logout(msg),
+    end: (error) => sock.end(error),
+  };
+}
+
+/** The production socket factory (one `makeWASocket` per connection attempt). */
+export function createBaileysSocketFactory(defaults: BaileysSocketFactoryOptions = {}): WaSocketFactory {
+  return (options) => adaptBaileysSocket(makeWASocket(baileysConfig(options, defaults)), options);
+}

@@ -1,0 +1,120 @@
+/**
+ * One HTTP server on the bridge port: Socket.IO with the `/worker` and `/dashboard`
+ * namespaces, and the health and metrics routes.
+ */
+import { BRIDGE_PACKET_OVERHEAD_BYTES, DASHBOARD_NAMESPACE, WORKER_NAMESPACE } from '@stickerbot/protocol';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { Server } from 'socket.io';
+import type { DashboardAuthenticator } from './bridge-auth.js';
+import type { CommandExecutor } from './command-executor.js';
+import { createDashboardCommandTable } from './dashboard-commands.js';
+import { attachDashboardNamespace, type DashboardNamespace } from './dashboard-namespace.js';
+import { createHttpHandler, type MetricsSource, type ReadinessReport } from './http-routes.js';
+import type { SessionRegistry } from './session-registry.js';
+import type { Journal } from './stores.js';
+import { createWorkerCommandTable } from './worker-commands.js';
+import { attachWorkerNamespace, type WorkerNamespace, type WorkerNamespaceMetrics } from './worker-namespace.js';
+
+/** Collaborators of {@link createBridgeServer}. */
+export interface BridgeServerDeps {
+  registry: SessionRegistry;
+  journal: Journal;
+  executor: CommandExecutor;
+  /** Constant-time check of a presented bridge token (workers). */
+  verifyToken: (presented: string) => boolean;
+  /** Dashboard authentication (admin token now, JWT later). */
+  dashboardAuthenticator: DashboardAuthenticator;
+  logger: Logger;
+  /** Largest media accepted or sent, in bytes; Socket.IO's packet cap is this plus the protocol's overhead. */
+  maxMediaBytes: number;
+  /** When the daemon started (epoch ms), reported by `daemon:status`. */
+  startedAt: number;
+  now: () => number;
+  readiness: () => ReadinessReport;
+  metrics: MetricsSource;
+  workerMetrics?: WorkerNamespaceMetrics;
+  /** Journal entries per replay batch. */
+  replayBatchSize?: number;
+}
+
+/** The running bridge. */
+export interface BridgeServer {
+  /** Starts listening; resolves with the bound address. */
+  listen(host: string, port: number): Promise<AddressInfo>;
+  /** The bound address, once listening. */
+  readonly address: AddressInfo | undefined;
+  /** Disconnects every client and closes the HTTP server. */
+  close(): Promise<void>;
+}
+
+/** Creates the bridge server (not yet listening). */
+export function createBridgeServer(deps: BridgeServerDeps): BridgeServer {
+  const log = deps.logger.child({ module: 'bridge' });
+  const http: HttpServer = createServer(createHttpHandler({ readiness: deps.readiness, metrics: deps.metrics, logger: deps.logger }));
+  const io = new Server(http, {
+    // Socket.IO's default is 1 MB; media up to the cap must fit in one packet, and a
+    // bigger packet closes the connection before it reaches any handler.
+    maxHttpBufferSize: deps.maxMediaBytes + BRIDGE_PACKET_OVERHEAD_BYTES,
+    serveClient: false,
+  });
+  // One Socket.IO server hosts both namespaces; each is typed with its own protocol maps.
+  const workers = io.of(WORKER_NAMESPACE) as unknown as WorkerNamespace;
+  const dashboards = io.of(DASHBOARD_NAMESPACE) as unknown as DashboardNamespace;
+  const worker = attachWorkerNamespace({
+    namespace: workers,
+    registry: deps.registry,
+    journal: deps.journal,
+    executor: deps.executor,
+    commands: createWorkerCommandTable({ registry: deps.registry, maxMediaBytes: deps.maxMediaBytes, startedAt: deps.startedAt, now: deps.now }),
+    verifyToken: deps.verifyToken,
+    logger: deps.logger,
+    metrics: deps.workerMetrics,
+    replayBatchSize: deps.replayBatchSize,
+  });
+  const dashboard = attachDashboardNamespace({
+    namespace: dashboards,
+    registry: deps.registry,
+    executor: deps.executor,
+    commands: createDashboardCommandTable(deps.registry),
+    authenticator: deps.dashboardAuthenticator,
+    logger: deps.logger,
+  });
+  let address: AddressInfo | undefined;
+
+  return {
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        const onError = (err: Error): void => reject(err);
+        http.once('error', onError);
+        http.listen(port, host, () => {
+          http.off('error', onError);
+          address = http.address() as AddressInfo;
+          log.info({ host: address.address, port: address.port }, 'bridge listening');
+          resolve(address);
+        });
+      });
+    },
+    get address() {
+      return address;
+    },
+    async close() {
+      worker.detach();
+      dashboard.detach();
+      // io.close() alone drops connections with their unsent packets (command answers,
+      // journal entries) discarded; a graceful disconnect first flushes them and tells the
+      // clients the server left (`io server disconnect`) rather than that the line broke.
+      workers.disconnectSockets(true);
+      dashboards.disconnectSockets(true);
+      const deadline = Date.now() + 1000;
+      while (io.engine.clientsCount > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      // Then io.close() closes what is left and the HTTP server it is attached to.
+      await new Promise<void>((resolve) => {
+        void io.close(() => resolve());
+      });
+      http.closeAllConnections();
+      log.info('bridge closed');
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import { DEFAULT_MAX_MEDIA_BYTES } from '@stickerbot/protocol';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, isLoopbackHost, loadConfig } from './config.js';
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults to an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      dataDir: './data',
+      host: '127.0.0.1',
+      port: 7420,
+      token: undefined,
+      jwtSecret: undefined,
+      sessions: ['default'],
+      waUrl: undefined,
+      waVersion: undefined,
+      maxMediaBytes: DEFAULT_MAX_MEDIA_BYTES,
+      logLevel: 'info',
+    });
+    expect(config.journal.maxAgeMs).toBe(7 * 24 * 3_600_000);
+  });
+
+  it('reads every variable it documents', () => {
+    const config = loadConfig({
+      STICKERBOT_DATA_DIR: '/var/lib/stickerbot',
+      STICKERBOT_HOST: '0.0.0.0',
+      STICKERBOT_PORT: '0',
+      STICKERBOT_TOKEN: 'a-long-enough-token',
+      STICKERBOT_JWT_SECRET: 'x'.repeat(32),
+      STICKERBOT_SESSIONS: ' main, second ,main,',
+      STICKERBOT_WA_URL: 'ws://127.0.0.1:9000/ws/chat',
+      STICKERBOT_WA_VERSION: '2.3000.1023223821',
+      STICKERBOT_MAX_MEDIA_MB: '0.5',
+      STICKERBOT_JOURNAL_MAX_COUNT: '0',
+      STICKERBOT_JOURNAL_PRUNE_INTERVAL_S: '5',
+      LOG_LEVEL: 'debug',
+      STICKERBOT_DB_SYNC: 'FULL',
+    });
+    expect(config).toMatchObject({
+      dataDir: '/var/lib/stickerbot',
+      host: '0.0.0.0',
+      port: 0,
+      sessions: ['main', 'second'],
+      waUrl: 'ws://127.0.0.1:9000/ws/chat',
+      waVersion: [2, 3000, 1023223821],
+      maxMediaBytes: 512 * 1024,
+      logLevel: 'debug',
+      dbSynchronous: 'FULL',
+    });
+    // A deliberate 0 is a value, not "unset".
+    expect(config.journal.maxCount).toBe(0);
+    expect(config.journal.intervalMs).toBe(5000);
+  });
+
+  it('treats blank variables as unset, except an empty session list, which starts none', () => {
+    expect(loadConfig({ STICKERBOT_PORT: '', STICKERBOT_TOKEN: '  ' })).toMatchObject({ port: 7420, token: undefined });
+    expect(loadConfig({ STICKERBOT_SESSIONS: '' }).sessions).toEqual([]);
+  });
+
+  it('reports every bad variable at once, naming each', () => {
+    const problems = problemsOf({
+      STICKERBOT_PORT: '70000',
+      STICKERBOT_SESSIONS: 'ok,Not Valid',
+      STICKERBOT_WA_URL: 'http://example.com',
+      STICKERBOT_MAX_MEDIA_MB: '-1',
+      LOG_LEVEL: 'loud',
+      STICKERBOT_TOKEN: 'short',
+    });
+    expect(problems).toHaveLength(6);
+    for (const variable of ['STICKERBOT_PORT', 'STICKERBOT_SESSIONS', 'STICKERBOT_WA_URL', 'STICKERBOT_MAX_MEDIA_MB', 'LOG_LEVEL', 'STICKERBOT_TOKEN']) {
+      expect(problems.some((problem) => problem.startsWith(`${variable}:`))).toBe(true);
+    }
+    // Secrets are never echoed back.
+    expect(problems.join('\n')).not.toContain('short');
+  });
+
+  it('refuses a non-loopback bind without an explicit token, along with any other problem', () => {
+    const problems = problemsOf({ STICKERBOT_HOST: '0.0.0.0' });
+    expect(problems[0]).toMatch(/^STICKERBOT_HOST: .*STICKERBOT_TOKEN/);
+    expect(problemsOf({ STICKERBOT_HOST: '192.168.1.2', STICKERBOT_PORT: 'x' })).toHaveLength(2);
+    expect(loadConfig({ STICKERBOT_HOST: '0.0.0.0', STICKERBOT_TOKEN: 'a-long-enough-token' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ STICKERBOT_HOST: '::1' }).host).toBe('::1');
+  });
+
+  it('returns a frozen object', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.sessions)).toBe(true);
+    expect(Object.isFrozen(config.journal)).toBe(true);
+  });
+});
+
+describe('isLoopbackHost', () => {
+  it('knows the loopback addresses', () => {
+    expect(['127.0.0.1', '127.1.2.3', '::1', 'localhost'].every(isLoopbackHost)).toBe(true);
+    expect(['0.0.0.0', '192.168.1.2', '::'].some(isLoopbackHost)).toBe(false);
+  });
+});

@@ -1,0 +1,185 @@
+/**
+ * The daemon's configuration: the environment parsed once at start-up (DESIGN §7), every
+ * problem reported at once naming the variable, then frozen and passed down. Only
+ * `main.ts` reads `process.env`; everything else receives a {@link DaemonConfig}.
+ */
+import { DEFAULT_MAX_MEDIA_BYTES, SESSION_ID_PATTERN } from '@stickerbot/protocol';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+/** The pino levels `LOG_LEVEL` accepts. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Journal retention, from the `STICKERBOT_JOURNAL_*` variables. */
+export interface JournalRetentionConfig {
+  /** Acknowledged entries older than this go (ms; `STICKERBOT_JOURNAL_MAX_AGE_H`, default 168 h = 7 days). */
+  readonly maxAgeMs: number;
+  /** Acknowledged entries beyond the newest this many go (`STICKERBOT_JOURNAL_MAX_COUNT`, default 100,000). */
+  readonly maxCount: number;
+  /**
+   * Unacknowledged entries above this count make the journal "full": `/readyz` fails and
+   * the daemon logs loudly, but nothing is dropped (`STICKERBOT_JOURNAL_MAX_UNACKED`, default 1,000,000).
+   */
+  readonly maxUnacknowledged: number;
+  /** How often retention runs (ms; `STICKERBOT_JOURNAL_PRUNE_INTERVAL_S`, default 60 s). */
+  readonly intervalMs: number;
+}
+
+/** The validated, frozen configuration of one daemon. */
+export interface DaemonConfig {
+  /** State folder: SQLite files, the generated token (`STICKERBOT_DATA_DIR`, default `./data`). */
+  readonly dataDir: string;
+  /** Bind address of the bridge, dashboard and health endpoints (`STICKERBOT_HOST`, default `127.0.0.1`). */
+  readonly host: string;
+  /** HTTP/Socket.IO port; 0 picks a free one (`STICKERBOT_PORT`, default 7420). */
+  readonly port: number;
+  /** The bridge and admin token (`STICKERBOT_TOKEN`); when absent one is generated into the data folder. */
+  readonly token: string | undefined;
+  /** HS256 secret for dashboard JWTs (`STICKERBOT_JWT_SECRET`); absent: JWT login is off. */
+  readonly jwtSecret: string | undefined;
+  /** Sessions started on boot (`STICKERBOT_SESSIONS`, comma-separated, default `default`). */
+  readonly sessions: readonly string[];
+  /** WhatsApp Web socket URL (`STICKERBOT_WA_URL`); absent: Baileys' default. */
+  readonly waUrl: string | undefined;
+  /** The WhatsApp Web version announced, `2.3000.1023223821` (`STICKERBOT_WA_VERSION`); absent: Baileys' default. */
+  readonly waVersion: readonly [number, number, number] | undefined;
+  /** Largest media the daemon downloads or accepts, in bytes (`STICKERBOT_MAX_MEDIA_MB`, default 16 MiB). */
+  readonly maxMediaBytes: number;
+  /**
+   * SQLite durability of each commit (`STICKERBOT_DB_SYNC`, default `NORMAL`): `NORMAL`
+   * survives any process crash; `FULL` also power loss, at one fsync per journaled event.
+   */
+  readonly dbSynchronous: 'NORMAL' | 'FULL';
+  /** Command results are remembered (idempotency) this long (ms; `STICKERBOT_COMMAND_LOG_MAX_AGE_H`, default 24 h). */
+  readonly commandLogMaxAgeMs: number;
+  readonly journal: JournalRetentionConfig;
+  /** pino level (`LOG_LEVEL`, default `info`). */
+  readonly logLevel: LogLevel;
+}
+
+/** Thrown when the environment is invalid; `problems` has one line per bad variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+const HOUR_MS = 3_600_000;
+
+/** An unset or blank variable counts as absent, so `FOO=` in a `.env` file means "use the default". */
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+function integer(min: number, max: number) {
+  return optionalString.pipe(
+    z.coerce.number<string>().int(`must be a whole number`).min(min, `must be at least ${min}`).max(max, `must be at most ${max}`).optional(),
+  );
+}
+
+function positiveNumber(max: number) {
+  return optionalString.pipe(z.coerce.number<string>().positive('must be greater than 0').max(max, `must be at most ${max}`).optional());
+}
+
+const envSchema = z.object({
+  STICKERBOT_DATA_DIR: optionalString,
+  STICKERBOT_HOST: optionalString.pipe(
+    z
+      .string()
+      .refine((host) => host === 'localhost' || isIP(host) !== 0, 'must be an IP address (e.g. 127.0.0.1, 0.0.0.0, ::1) or localhost')
+      .optional(),
+  ),
+  STICKERBOT_PORT: integer(0, 65_535),
+  STICKERBOT_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').max(4096).optional()),
+  STICKERBOT_JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  STICKERBOT_SESSIONS: z
+    .string()
+    .optional()
+    .transform((value) =>
+      value === undefined
+        ? undefined
+        : value
+            .split(',')
+            .map((id) => id.trim())
+            .filter((id) => id !== ''),
+    )
+    .pipe(z.array(z.string().regex(SESSION_ID_PATTERN, 'each id must match [a-z0-9_-]{1,64}')).optional()),
+  STICKERBOT_WA_URL: optionalString.pipe(
+    z
+      .url({ protocol: /^wss?$/, message: 'must be a ws:// or wss:// URL' })
+      .optional(),
+  ),
+  STICKERBOT_WA_VERSION: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\d+\.\d+\.\d+$/, 'must look like 2.3000.1023223821')
+      .transform((version) => version.split('.').map(Number) as [number, number, number])
+      .optional(),
+  ),
+  STICKERBOT_MAX_MEDIA_MB: positiveNumber(2048),
+  STICKERBOT_DB_SYNC: optionalString.pipe(z.enum(['NORMAL', 'FULL'], { message: 'must be NORMAL or FULL' }).optional()),
+  STICKERBOT_COMMAND_LOG_MAX_AGE_H: positiveNumber(24 * 365),
+  STICKERBOT_JOURNAL_MAX_AGE_H: positiveNumber(24 * 365),
+  STICKERBOT_JOURNAL_MAX_COUNT: integer(0, Number.MAX_SAFE_INTEGER),
+  STICKERBOT_JOURNAL_MAX_UNACKED: integer(1, Number.MAX_SAFE_INTEGER),
+  STICKERBOT_JOURNAL_PRUNE_INTERVAL_S: integer(1, 86_400),
+  LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).optional()),
+});
+
+/** Whether a bind address only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+/**
+ * Parses the environment into a frozen {@link DaemonConfig}. Throws a {@link ConfigError}
+ * listing every bad variable at once; refuses a non-loopback `STICKERBOT_HOST` without an
+ * explicit `STICKERBOT_TOKEN` (a generated token in a file is fine on one host, not across a network).
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): DaemonConfig {
+  const parsed = envSchema.safeParse(env);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
+        const variable = String(issue.path[0] ?? 'environment');
+        const value = variable === 'STICKERBOT_TOKEN' || variable === 'STICKERBOT_JWT_SECRET' ? '' : ` (got ${JSON.stringify(env[variable])})`;
+        return `${variable}: ${issue.message}${value}`;
+      });
+  // Judged on the raw values, so that it is reported together with every other problem.
+  const givenHost = env.STICKERBOT_HOST?.trim() ?? '';
+  const rawHost = givenHost === '' ? '127.0.0.1' : givenHost;
+  const rawToken = env.STICKERBOT_TOKEN?.trim() ?? '';
+  if (isIP(rawHost) !== 0 && !isLoopbackHost(rawHost) && rawToken === '') {
+    problems.push(`STICKERBOT_HOST: binding to ${rawHost} exposes the bridge beyond this machine; set STICKERBOT_TOKEN explicitly to do that`);
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const vars = parsed.data;
+  const host = vars.STICKERBOT_HOST ?? '127.0.0.1';
+  const config: DaemonConfig = {
+    dataDir: vars.STICKERBOT_DATA_DIR ?? './data',
+    host,
+    port: vars.STICKERBOT_PORT ?? 7420,
+    token: vars.STICKERBOT_TOKEN,
+    jwtSecret: vars.STICKERBOT_JWT_SECRET,
+    sessions: Object.freeze([...new Set(vars.STICKERBOT_SESSIONS ?? ['default'])]),
+    waUrl: vars.STICKERBOT_WA_URL,
+    waVersion: vars.STICKERBOT_WA_VERSION === undefined ? undefined : Object.freeze(vars.STICKERBOT_WA_VERSION),
+    maxMediaBytes:
+      vars.STICKERBOT_MAX_MEDIA_MB === undefined ? DEFAULT_MAX_MEDIA_BYTES : Math.floor(vars.STICKERBOT_MAX_MEDIA_MB * 1024 * 1024),
+    dbSynchronous: vars.STICKERBOT_DB_SYNC ?? 'NORMAL',
+    commandLogMaxAgeMs: (vars.STICKERBOT_COMMAND_LOG_MAX_AGE_H ?? 24) * HOUR_MS,
+    journal: Object.freeze({
+      maxAgeMs: (vars.STICKERBOT_JOURNAL_MAX_AGE_H ?? 168) * HOUR_MS,
+      maxCount: vars.STICKERBOT_JOURNAL_MAX_COUNT ?? 100_000,
+      maxUnacknowledged: vars.STICKERBOT_JOURNAL_MAX_UNACKED ?? 1_000_000,
+      intervalMs: (vars.STICKERBOT_JOURNAL_PRUNE_INTERVAL_S ?? 60) * 1000,
+    }),
+    logLevel: vars.LOG_LEVEL ?? 'info',
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,209 @@
+/**
+ * The daemon, composed: storage, session registry, command executor, bridge server and
+ * journal retention. `main.ts` builds one from the environment; tests build one with the
+ * fake WhatsApp socket and a temp data folder.
+ */
+import { StickerbotError } from '@stickerbot/protocol';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { composeAuthenticators, createAdminTokenAuthenticator, type DashboardAuthenticator } from './bridge-auth.js';
+import { createBridgeServer, type BridgeServer } from './bridge-server.js';
+import { createCommandExecutor, type CommandExecutor } from './command-executor.js';
+import type { DaemonConfig } from './config.js';
+import { createSessionRegistry } from './create-session-registry.js';
+import { createJournalRetention, type JournalRetention } from './journal-retention.js';
+import { createMetrics, type DaemonMetrics } from './metrics.js';
+import { createReadiness } from './readiness.js';
+import type { SessionRegistry } from './session-registry.js';
+import { openStorage, type Storage } from './storage.js';
+import { loadOrCreateToken, tokensEqual } from './token.js';
+import type { WaSocketFactory, WaSocketOptions } from './wa-socket.js';
+
+/** How long `stop()` may take in all (pm2 and systemd wait about this long before SIGKILL). */
+export const SHUTDOWN_BUDGET_MS = 10_000;
+
+/** What the daemon is built from besides its configuration. */
+export interface DaemonDeps {
+  logger: Logger;
+  /** Creates WhatsApp sockets: the Baileys factory in production, the test kit's fake in tests. */
+  socketFactory: WaSocketFactory;
+  /** Extra socket options for every connection (the emulator's agents and dispatcher). */
+  socketOptions?: Partial<Pick<WaSocketOptions, 'agent' | 'fetchAgent' | 'fetchOptions' | 'historySync' | 'connectTimeoutMs' | 'keepAliveIntervalMs'>>;
+  /** More dashboard authenticators tried before the admin token (the JWT one of issue 8). */
+  dashboardAuthenticators?: DashboardAuthenticator[];
+  /** Clock (epoch ms). */
+  now?: () => number;
+  /** Collect prom-client's default process metrics (default true; tests turn it off). */
+  processMetrics?: boolean;
+}
+
+/** A running (or stopped) daemon. */
+export interface Daemon {
+  /** Opens the store, listens, starts the boot sessions; resolves with the bound address. */
+  start(): Promise<AddressInfo>;
+  /** Stops taking commands, persists the queue, closes WhatsApp sockets without logging out, closes the store. */
+  stop(): Promise<void>;
+  /** The bound address, once started. */
+  readonly address: AddressInfo | undefined;
+  /** The bridge and admin token (explicit, or generated into the data folder), once started. */
+  readonly token: string | undefined;
+  /** The session registry, once started (for tests and embedding). */
+  readonly registry: SessionRegistry | undefined;
+}
+
+type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+interface Parts {
+  storage: Storage;
+  metrics: DaemonMetrics;
+  registry: SessionRegistry;
+  executor: CommandExecutor;
+  retention: JournalRetention;
+  bridge: BridgeServer;
+  token: string;
+}
+
+async function withinDeadline(work: Promise<unknown>, ms: number, what: string, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), Math.max(0, ms));
+  });
+  try {
+    const outcome = await Promise.race([work.then(() => 'done' as const), timeout]);
+    if (outcome === 'timeout') log.warn({ ms }, `${what} did not finish in time; going on with the shutdown`);
+  } catch (err) {
+    log.error({ err }, `${what} failed; going on with the shutdown`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Builds a daemon from its collaborators and configuration; nothing happens until `start()`. */
+export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
+  const log = deps.logger.child({ module: 'daemon' });
+  const now = deps.now ?? Date.now;
+  let phase: Phase = 'idle';
+  let parts: Partial<Parts> = {};
+  let starting: Promise<unknown> | undefined;
+
+  function compose(): Parts {
+    const storage = openStorage(config.dataDir, { synchronous: config.dbSynchronous, logger: deps.logger });
+    parts.storage = storage;
+    const token = loadOrCreateToken(config.dataDir, config.token, log);
+    const metrics = createMetrics({ journal: storage.journal, defaultMetrics: deps.processMetrics ?? true });
+    const registry = createSessionRegistry({
+      storage,
+      socketFactory: deps.socketFactory,
+      socketOptions: { ...deps.socketOptions, waWebSocketUrl: config.waUrl, version: config.waVersion ? [...config.waVersion] : undefined },
+      maxMediaBytes: config.maxMediaBytes,
+      metrics,
+      logger: deps.logger,
+      now,
+    });
+    metrics.watch({ sessions: () => registry.list() });
+    const executor = createCommandExecutor({ commandLog: storage.commands, logger: deps.logger.child({ module: 'commands' }), metrics, now });
+    const retention = createJournalRetention({
+      journal: storage.journal,
+      policy: {
+        maxAgeMs: config.journal.maxAgeMs,
+        maxCount: config.journal.maxCount,
+        maxUnacknowledged: config.journal.maxUnacknowledged,
+      },
+      intervalMs: config.journal.intervalMs,
+      commandLog: { log: storage.commands, maxAgeMs: config.commandLogMaxAgeMs },
+      logger: deps.logger,
+      now,
+    });
+    const verifyToken = (presented: string): boolean => tokensEqual(presented, token);
+    const bridge = createBridgeServer({
+      registry,
+      journal: storage.journal,
+      executor,
+      verifyToken,
+      dashboardAuthenticator: composeAuthenticators(...(deps.dashboardAuthenticators ?? []), createAdminTokenAuthenticator(verifyToken)),
+      logger: deps.logger,
+      maxMediaBytes: config.maxMediaBytes,
+      startedAt: now(),
+      now,
+      readiness: createReadiness({
+        isStoreOpen: () => storage.isOpen(),
+        isRunning: () => phase === 'running',
+        journal: storage.journal,
+        registry,
+        retention: () => retention.status(),
+      }),
+      metrics,
+      workerMetrics: metrics,
+    });
+    return { storage, metrics, registry, executor, retention, bridge, token };
+  }
+
+  async function shutdown(): Promise<void> {
+    const started = performance.now();
+    const left = (): number => SHUTDOWN_BUDGET_MS - (performance.now() - started);
+    const { executor, retention, registry, bridge, storage } = parts;
+    // 1. No new commands; the ones in flight get a moment to finish. A send still waiting
+    //    in the outbound queue stays persisted and its caller gets SHUTTING_DOWN in step 2.
+    if (executor) await executor.close(Math.min(2000, left()));
+    retention?.stop();
+    // 2. Persist the queue and close every WhatsApp socket without logging out.
+    if (registry) await withinDeadline(registry.stopAll(), left() - 1500, 'stopping the sessions', log);
+    // 3. Disconnect workers and dashboards, then close the store last.
+    if (bridge) await withinDeadline(bridge.close(), left() - 200, 'closing the bridge', log);
+    storage?.close();
+  }
+
+  async function boot(): Promise<AddressInfo> {
+    try {
+      parts = compose();
+      const { bridge, registry, retention } = parts as Parts;
+      const address = await bridge.listen(config.host, config.port);
+      retention.start();
+      await registry.startAll(config.sessions);
+      phase = 'running';
+      log.info(
+        { host: address.address, port: address.port, dataDir: config.dataDir, sessions: registry.list().map((s) => `${s.id}:${s.status}`) },
+        'daemon running',
+      );
+      return address;
+    } catch (err) {
+      log.error({ err }, 'daemon failed to start');
+      phase = 'stopping';
+      await shutdown();
+      phase = 'stopped';
+      throw err;
+    }
+  }
+
+  return {
+    start() {
+      if (phase !== 'idle') return Promise.reject(new StickerbotError('INTERNAL', `the daemon cannot start from ${phase}`));
+      phase = 'starting';
+      const started = boot();
+      starting = started.catch(() => undefined);
+      return started;
+    },
+    async stop() {
+      // A signal during start-up: let the start finish (or fail), then stop what it built.
+      if (phase === 'starting') await starting;
+      if (phase !== 'running') {
+        if (phase === 'idle') phase = 'stopped';
+        return;
+      }
+      phase = 'stopping';
+      log.info('daemon stopping');
+      await shutdown();
+      phase = 'stopped';
+      log.info('daemon stopped');
+    },
+    get address() {
+      return parts.bridge?.address;
+    },
+    get token() {
+      return parts.token;
+    },
+    get registry() {
+      return parts.registry;
+    },
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * `@stickerbot/daemon`: the long-lived connection daemon. The composition root is
+ * `main.ts` (`pnpm daemon`); this barrel is what embedding code and other packages' tests
+ * may use. The fake WhatsApp lives in `@stickerbot/daemon/test-kit`.
+ */
+export { createDaemon, SHUTDOWN_BUDGET_MS, type Daemon, type DaemonDeps } from './daemon.js';
+export {
+  ConfigError,
+  LOG_LEVELS,
+  isLoopbackHost,
+  loadConfig,
+  type DaemonConfig,
+  type JournalRetentionConfig,
+  type LogLevel,
+} from './config.js';
+export { REDACTED_PATHS, createLogger, type Logger, type LoggerOptions } from './logger.js';
+export { TOKEN_FILE, loadOrCreateToken, tokensEqual } from './token.js';
+export {
+  ADMIN_PRINCIPAL,
+  HandshakeRefusal,
+  canRunDashboardCommand,
+  canSeeSession,
+  composeAuthenticators,
+  createAdminTokenAuthenticator,
+  type DashboardAuthenticator,
+  type DashboardRole,
+  type Principal,
+} from './bridge-auth.js';
+export { createBridgeServer, type BridgeServer, type BridgeServerDeps } from './bridge-server.js';
+export {
+  createCommandExecutor,
+  type CommandExecutor,
+  type CommandExecutorDeps,
+  type CommandMetricsSink,
+  type CommandSpec,
+} from './command-executor.js';
+export type { ReadinessReport } from './http-routes.js';
+export type { SessionRegistry, SessionRegistryEvents } from './session-registry.js';
+export { createSessionRegistry, type RegistryStorage, type SessionRegistryDeps } from './create-session-registry.js';
+export { createBaileysSocketFactory, type BaileysSocketFactoryOptions } from './baileys-socket-factory.js';
+export type {
+  HistorySyncPolicy,
+  WaDownloadOptions,
+  WaSocket,
+  WaSocketEmitter,
+  WaSocketEventName,
+  WaSocketEvents,
+  WaSocketFactory,
+  WaSocketOptions,
+  WaTransport,
+  WaTransportEvents,
+} from './wa-socket.js';
+export { DATABASE_FILE, openStorage, type OpenStorageOptions, type Storage } from './storage.js';
+export type { SynchronousLevel } from './db.js';
+export type {
+  AuthStore,
+  CommandLog,
+  CommandRecord,
+  GroupPosition,
+  Journal,
+  JournalAppend,
+  OutboxItem,
+  OutboxStore,
+  PruneOutcome,
+  RetentionPolicy,
+  SessionStore,
+  StoredSession,
+} from './stores.js';
+export { createMetrics, type DaemonMetrics, type MetricsOptions } from './metrics.js';
+export { createJournalRetention, type JournalRetention, type RetentionStatus } from './journal-retention.js';

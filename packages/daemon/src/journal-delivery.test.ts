@@ -1,0 +1,146 @@
+import type { JournalEntry } from '@stickerbot/protocol';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { createJournalDelivery, type DeliveryTarget } from './journal-delivery.js';
+import type { Journal } from './stores.js';
+
+/** An in-memory double of the Journal contract (only what delivery uses is meaningful). */
+function memoryJournal(): Journal & { add(): JournalEntry } {
+  const entries: JournalEntry[] = [];
+  return {
+    add() {
+      const entry: JournalEntry = {
+        seq: entries.length + 1,
+        sessionId: 's',
+        ts: 0,
+        event: { type: 'reaction:received', messageId: 'm', chat: '1@s.whatsapp.net', sender: '2@s.whatsapp.net', emoji: '', timestamp: 0 },
+      };
+      entries.push(entry);
+      return entry;
+    },
+    append: () => {
+      throw new Error('unused');
+    },
+    readAfter: (position, limit) => entries.filter((entry) => entry.seq > position).slice(0, limit),
+    findRawMessage: () => undefined,
+    ack: (_group, position) => position,
+    position: () => 0,
+    positions: () => [],
+    lastSeq: () => entries.length,
+    prune: () => ({ pruned: 0, unacknowledged: 0, full: false }),
+    count: () => entries.length,
+  };
+}
+
+function recordingTarget(onDrain: () => void = () => {}): DeliveryTarget & { seqs: number[]; open: boolean; congested: boolean; drains: number } {
+  const seqs: number[] = [];
+  return {
+    seqs,
+    open: true,
+    congested: false,
+    drains: 0,
+    send: (entry) => void seqs.push(entry.seq),
+    async drained() {
+      this.drains++;
+      await new Promise((resolve) => setImmediate(resolve));
+      onDrain();
+    },
+  };
+}
+
+const logger = pino({ level: 'silent' });
+
+describe('createJournalDelivery', () => {
+  it('replays everything after the position in order, in batches, then goes live', async () => {
+    const journal = memoryJournal();
+    for (let i = 0; i < 25; i++) journal.add();
+    const target = recordingTarget();
+    const delivery = createJournalDelivery({ journal, target, after: 10, batchSize: 4, logger });
+    delivery.start();
+    expect(delivery.replaying).toBe(true);
+    await delivery.idle();
+    expect(target.seqs).toEqual(Array.from({ length: 15 }, (_, i) => i + 11));
+    delivery.offer(journal.add());
+    expect(target.seqs.at(-1)).toBe(26);
+    expect(delivery.cursor).toBe(26);
+  });
+
+  it('delivers entries appended during the replay exactly once and in order, whatever order they are offered in', async () => {
+    const journal = memoryJournal();
+    for (let i = 0; i < 10; i++) journal.add();
+    const held: JournalEntry[] = [];
+    let drains = 0;
+    // Live appends race the replay: one offered at once, one held back and offered late, out of order.
+    const target = recordingTarget(() => {
+      drains++;
+      if (drains > 3) return;
+      held.push(journal.add());
+      delivery.offer(journal.add());
+    });
+    const delivery = createJournalDelivery({ journal, target, after: 0, batchSize: 3, logger });
+    delivery.start();
+    await delivery.idle();
+    for (const entry of held.reverse()) delivery.offer(entry);
+    delivery.offer(journal.add());
+    await delivery.idle();
+    expect(target.seqs).toEqual(Array.from({ length: 17 }, (_, i) => i + 1));
+  });
+
+  it('sends live entries through the journal in batches while the target is congested', async () => {
+    const journal = memoryJournal();
+    const target = recordingTarget();
+    const delivery = createJournalDelivery({ journal, target, after: 0, batchSize: 100, logger });
+    delivery.start();
+    await delivery.idle();
+    target.congested = true;
+    for (let i = 0; i < 10; i++) delivery.offer(journal.add());
+    // The first entry is read from the journal at once; the rest wait for the drain.
+    expect(target.seqs).toEqual([1]);
+    await delivery.idle();
+    expect(target.seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(target.drains).toBe(2);
+    target.congested = false;
+    delivery.offer(journal.add());
+    expect(target.seqs.at(-1)).toBe(11);
+  });
+
+  it('fills a gap from the journal when a live entry skips ahead', async () => {
+    const journal = memoryJournal();
+    const target = recordingTarget();
+    const delivery = createJournalDelivery({ journal, target, after: 0, batchSize: 100, logger });
+    delivery.start();
+    await delivery.idle();
+    const first = journal.add();
+    const second = journal.add();
+    delivery.offer(second);
+    await delivery.idle();
+    delivery.offer(first);
+    expect(target.seqs).toEqual([1, 2]);
+  });
+
+  it('stops sending once stopped or once the target closes', async () => {
+    const journal = memoryJournal();
+    for (let i = 0; i < 6; i++) journal.add();
+    const target = recordingTarget();
+    const delivery = createJournalDelivery({ journal, target, after: 0, batchSize: 2, logger });
+    delivery.start();
+    target.open = false;
+    await delivery.idle();
+    expect(target.seqs).toEqual([1, 2]);
+    delivery.stop();
+    delivery.offer(journal.add());
+    expect(target.seqs).toEqual([1, 2]);
+  });
+
+  it('reports a journal read failure instead of throwing', async () => {
+    const journal = memoryJournal();
+    journal.readAfter = () => {
+      throw new Error('database closed');
+    };
+    const errors: unknown[] = [];
+    const delivery = createJournalDelivery({ journal, target: recordingTarget(), after: 0, batchSize: 2, logger, onError: (err) => errors.push(err) });
+    delivery.start();
+    await delivery.idle();
+    expect(errors).toHaveLength(1);
+  });
+});

@@ -1,0 +1,131 @@
+/**
+ * Delivers the journal to one worker connection: everything after its position, in `seq`
+ * order, exactly once per connection, first replayed from the journal in batches, then live.
+ *
+ * The journal is the single source of truth. A live entry is sent directly only when it is
+ * exactly the next one (`seq === cursor + 1`); anything else (a gap, or an entry arriving
+ * while a replay runs) is left to the replay loop, which reads the journal until it is
+ * empty after the cursor. Because appends are synchronous and this loop only decides it has
+ * caught up on a read that returned nothing, an entry appended during the replay is either
+ * read by the loop or arrives afterwards as `cursor + 1`: never lost, never sent twice.
+ *
+ * The same loop is the back-pressure: while the connection is still writing earlier
+ * packets (`congested`), live entries are not pushed into its buffer; the loop sends what
+ * the journal holds once the connection drained, in batches. A slow worker therefore costs
+ * memory for one batch at most, and the journal is the queue.
+ */
+import type { JournalEntry } from '@stickerbot/protocol';
+import type { Logger } from 'pino';
+import type { Journal } from './stores.js';
+
+/** Where a delivery sends entries: a Socket.IO socket in production. */
+export interface DeliveryTarget {
+  send(entry: JournalEntry): void;
+  /** Whether the target can still receive. */
+  readonly open: boolean;
+  /** Whether the target is still writing earlier entries (live entries then go through the journal). */
+  readonly congested: boolean;
+  /** Resolves when the target has flushed what it was given (back-pressure between batches). */
+  drained(): Promise<void>;
+}
+
+/** One connection's delivery. */
+export interface JournalDelivery {
+  /** Starts (or resumes) the replay from the journal. */
+  start(): void;
+  /** Offers a live entry just appended to the journal. */
+  offer(entry: JournalEntry): void;
+  /** Stops delivering. */
+  stop(): void;
+  /** `seq` of the last entry sent. */
+  readonly cursor: number;
+  /** Whether a replay is running. */
+  readonly replaying: boolean;
+  /** Resolves once the delivery has caught up with the journal (for tests and shutdown). */
+  idle(): Promise<void>;
+}
+
+/** Options of {@link createJournalDelivery}. */
+export interface JournalDeliveryOptions {
+  journal: Journal;
+  target: DeliveryTarget;
+  /** Deliver entries with `seq` greater than this. */
+  after: number;
+  batchSize: number;
+  logger: Logger;
+  /** Called with how many entries were sent (metrics). */
+  onSent?: (count: number) => void;
+  /** Called when the journal cannot be read: the connection should be dropped (the worker will resume). */
+  onError?: (err: unknown) => void;
+}
+
+/** Creates the delivery of one connection; call `start()` once its live listener is in place. */
+export function createJournalDelivery(options: JournalDeliveryOptions): JournalDelivery {
+  const { journal, target, batchSize, logger } = options;
+  let cursor = options.after;
+  let replaying = false;
+  let stopped = false;
+  let idleWaiters: Array<() => void> = [];
+
+  function settleIdle(): void {
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  async function replay(): Promise<void> {
+    if (replaying || stopped) return;
+    replaying = true;
+    try {
+      for (;;) {
+        const batch = journal.readAfter(cursor, batchSize);
+        // The only place the delivery decides it has caught up: synchronously after a read
+        // that found nothing, so no append can slip between that read and going live.
+        if (batch.length === 0) return;
+        for (const entry of batch) {
+          if (stopped || !target.open) return;
+          target.send(entry);
+          cursor = entry.seq;
+        }
+        options.onSent?.(batch.length);
+        await target.drained();
+      }
+    } catch (err) {
+      logger.error({ err, cursor }, 'journal replay failed; dropping the connection so the worker resumes');
+      options.onError?.(err);
+    } finally {
+      replaying = false;
+      settleIdle();
+    }
+  }
+
+  return {
+    start() {
+      void replay();
+    },
+    offer(entry) {
+      if (stopped || replaying || entry.seq <= cursor) return;
+      if (entry.seq === cursor + 1 && target.open && !target.congested) {
+        target.send(entry);
+        cursor = entry.seq;
+        options.onSent?.(1);
+        return;
+      }
+      void replay();
+    },
+    stop() {
+      stopped = true;
+      settleIdle();
+    },
+    get cursor() {
+      return cursor;
+    },
+    get replaying() {
+      return replaying;
+    },
+    idle() {
+      if (!replaying || stopped) return Promise.resolve();
+      return new Promise((resolve) => idleWaiters.push(resolve));
+    },
+  };
+}

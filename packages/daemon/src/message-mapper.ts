@@ -1,0 +1,279 @@
+/**
+ * Baileys objects → the protocol's DTOs (DESIGN §4: the worker never sees Baileys shapes).
+ * Pure functions; the raw `WAMessage` is journaled beside the DTO by the supervisor.
+ */
+import {
+  MAX_NAME_LENGTH,
+  MAX_TEXT_LENGTH,
+  type BotEventOf,
+  type Media,
+  type Message,
+  type MessageKind,
+} from '@stickerbot/protocol';
+import {
+  getContentType,
+  isJidGroup,
+  jidNormalizedUser,
+  normalizeMessageContent,
+  toNumber,
+  type WAMessage,
+  type proto,
+} from '@whiskeysockets/baileys';
+import type { WaSocketEvents } from './wa-socket.js';
+
+/** What the mapper needs to know about the session. */
+export interface MapContext {
+  /** This session's own account JID (for `fromMe` senders), when known. */
+  selfJid?: string;
+  /** Now, in epoch ms (a fallback for messages without a timestamp). */
+  now?: number;
+}
+
+type ContentKey = keyof proto.IMessage;
+
+/** Content types that never become a `message:received` (they arrive as other events, or carry nothing). */
+const SKIPPED_CONTENT = new Set<ContentKey>([
+  'protocolMessage',
+  'reactionMessage',
+  'senderKeyDistributionMessage',
+  'pollUpdateMessage',
+  'encReactionMessage',
+  'keepInChatMessage',
+]);
+
+const KIND_BY_CONTENT: Partial<Record<ContentKey, MessageKind>> = {
+  conversation: 'text',
+  extendedTextMessage: 'text',
+  imageMessage: 'image',
+  videoMessage: 'video',
+  ptvMessage: 'video',
+  stickerMessage: 'sticker',
+  audioMessage: 'audio',
+  documentMessage: 'document',
+  locationMessage: 'location',
+  liveLocationMessage: 'location',
+  contactMessage: 'contact',
+  contactsArrayMessage: 'contact',
+  pollCreationMessage: 'poll',
+  pollCreationMessageV2: 'poll',
+  pollCreationMessageV3: 'poll',
+};
+
+/** Chats whose messages are not relayed: status updates are not conversations with the bot. */
+const IGNORED_CHATS = new Set(['status@broadcast']);
+
+function truncate(value: string | null | undefined, max: number): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  return value.length > max ? value.slice(0, max) : value;
+}
+
+function numberOf(value: Parameters<typeof toNumber>[0]): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const n = toNumber(value);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** A user JID without its device part (`123:4@s.whatsapp.net` → `123@s.whatsapp.net`); group JIDs unchanged. */
+export function normalizeJid(jid: string): string {
+  return isJidGroup(jid) ? jid : jidNormalizedUser(jid) || jid;
+}
+
+/**
+ * The sender as a phone-number JID when WhatsApp gave one: with LID addressing (Baileys 7)
+ * the key holds `…@lid` and the phone-number form only in `participantAlt`/`remoteJidAlt`,
+ * and the worker matches owners and rate limits by phone number.
+ */
+function phoneJidOr(jid: string, alt: string | null | undefined): string {
+  if (jid.endsWith('@lid') && alt?.endsWith('@s.whatsapp.net')) return normalizeJid(alt);
+  return normalizeJid(jid);
+}
+
+/** The content key and kind of a message (after unwrapping ephemeral/view-once wrappers). */
+export function classifyContent(content: proto.IMessage | null | undefined): { key: ContentKey; kind: MessageKind } | undefined {
+  const normalized = normalizeMessageContent(content);
+  const key = getContentType(normalized);
+  if (!key || !normalized) return undefined;
+  let kind = KIND_BY_CONTENT[key] ?? 'other';
+  if (key === 'videoMessage' && normalized.videoMessage?.gifPlayback) kind = 'gif';
+  return { key, kind };
+}
+
+interface InnerFields {
+  text?: string | null;
+  caption?: string | null;
+  contextInfo?: proto.IContextInfo | null;
+  mimetype?: string | null;
+  fileLength?: Parameters<typeof toNumber>[0];
+  seconds?: number | null;
+  width?: number | null;
+  height?: number | null;
+  isAnimated?: boolean | null;
+  fileName?: string | null;
+}
+
+function innerOf(content: proto.IMessage, key: ContentKey): InnerFields | undefined {
+  const inner: unknown = content[key];
+  if (typeof inner !== 'object' || inner === null) return undefined;
+  const fields: InnerFields = inner;
+  return fields;
+}
+
+function mediaOf(inner: InnerFields, kind: MessageKind): Media | undefined {
+  if (!['image', 'video', 'gif', 'sticker', 'audio', 'document'].includes(kind)) return undefined;
+  const media: Media = {
+    mimetype: truncate(inner.mimetype, 255) || 'application/octet-stream',
+    size: Math.max(0, Math.trunc(numberOf(inner.fileLength) ?? 0)),
+  };
+  if (typeof inner.seconds === 'number') media.durationS = inner.seconds;
+  if (typeof inner.width === 'number') media.width = inner.width;
+  if (typeof inner.height === 'number') media.height = inner.height;
+  if (kind === 'sticker') media.animated = inner.isAnimated ?? false;
+  const fileName = truncate(inner.fileName, MAX_NAME_LENGTH);
+  if (fileName) media.fileName = fileName;
+  return media;
+}
+
+/** The epoch-ms timestamp of a message (`messageTimestamp` is in seconds, possibly a `Long`). */
+export function messageTimestampMs(raw: WAMessage, now = Date.now()): number {
+  const seconds = numberOf(raw.messageTimestamp);
+  return seconds === undefined ? now : seconds * 1000;
+}
+
+/**
+ * Maps one `WAMessage` of `messages.upsert` to the protocol's `Message`, or `undefined` for
+ * what is not a message to relay: stubs without content, protocol messages (edits and
+ * deletes arrive as `messages.update`), reactions (`messages.reaction`), status updates.
+ */
+export function mapMessage(raw: WAMessage, backlog: boolean, context: MapContext = {}): Message | undefined {
+  const id = raw.key.id;
+  const remoteJid = raw.key.remoteJid;
+  if (!id || !remoteJid || IGNORED_CHATS.has(remoteJid)) return undefined;
+  const classified = classifyContent(raw.message);
+  if (!classified || SKIPPED_CONTENT.has(classified.key)) return undefined;
+  const content = normalizeMessageContent(raw.message);
+  if (!content) return undefined;
+  const { key, kind } = classified;
+
+  const chat = normalizeJid(remoteJid);
+  const isGroup = isJidGroup(chat) ?? false;
+  const fromMe = raw.key.fromMe ?? false;
+  const participant = raw.key.participant ?? raw.participant ?? undefined;
+  const sender =
+    fromMe && context.selfJid
+      ? normalizeJid(context.selfJid)
+      : isGroup && participant
+        ? phoneJidOr(participant, raw.key.participantAlt)
+        : phoneJidOr(chat, raw.key.remoteJidAlt);
+
+  const inner = key === 'conversation' ? undefined : innerOf(content, key);
+  const text = key === 'conversation' ? content.conversation : (inner?.text ?? inner?.caption);
+  const quotedId = inner?.contextInfo?.stanzaId ?? undefined;
+  const quotedKind = quotedId ? classifyContent(inner?.contextInfo?.quotedMessage)?.kind : undefined;
+
+  const message: Message = {
+    id,
+    chat,
+    sender,
+    fromMe,
+    isGroup,
+    timestamp: messageTimestampMs(raw, context.now),
+    kind,
+    backlog,
+  };
+  const pushName = truncate(raw.pushName, MAX_NAME_LENGTH);
+  if (pushName) message.pushName = pushName;
+  const cut = truncate(text, MAX_TEXT_LENGTH);
+  if (cut !== undefined) message.text = cut;
+  if (quotedId) message.quotedId = quotedId;
+  if (quotedKind) message.quotedKind = quotedKind;
+  const media = inner ? mediaOf(inner, kind) : undefined;
+  if (media) message.media = media;
+  return message;
+}
+
+const RECEIPTS = ['pending', 'server', 'delivered', 'read', 'played'] as const;
+/** `proto.WebMessageInfo.Status` → receipt name (0 = ERROR has none). */
+function receiptOf(status: number | null | undefined): (typeof RECEIPTS)[number] | undefined {
+  if (typeof status !== 'number' || status < 1) return undefined;
+  return RECEIPTS[Math.min(status, RECEIPTS.length) - 1];
+}
+
+/** `WAMessageStubType.REVOKE`: a delete for everyone. */
+const STUB_REVOKE = 1;
+
+/** Maps one `messages.update` entry (receipt, edit, delete) to `message:updated`, or `undefined` if it carries none of those. */
+export function mapMessageUpdate(entry: WaSocketEvents['messages.update'][number]): BotEventOf<'message:updated'> | undefined {
+  const { key, update } = entry;
+  if (!key.id || !key.remoteJid || IGNORED_CHATS.has(key.remoteJid)) return undefined;
+  const event: BotEventOf<'message:updated'> = {
+    type: 'message:updated',
+    id: key.id,
+    chat: normalizeJid(key.remoteJid),
+    fromMe: key.fromMe ?? false,
+  };
+  const status = receiptOf(update.status);
+  if (status) event.status = status;
+  const edited = update.message?.editedMessage?.message;
+  if (edited) {
+    const classified = classifyContent(edited);
+    const normalized = normalizeMessageContent(edited);
+    if (classified && normalized) {
+      const inner = classified.key === 'conversation' ? undefined : innerOf(normalized, classified.key);
+      const text = classified.key === 'conversation' ? normalized.conversation : (inner?.text ?? inner?.caption);
+      const cut = truncate(text, MAX_TEXT_LENGTH);
+      if (cut !== undefined) event.editedText = cut;
+    }
+  }
+  if (Number(update.messageStubType) === STUB_REVOKE || update.message === null) event.deleted = true;
+  return event.status || event.editedText !== undefined || event.deleted ? event : undefined;
+}
+
+/** Maps one `messages.reaction` entry to `reaction:received`. */
+export function mapReaction(
+  entry: WaSocketEvents['messages.reaction'][number],
+  context: MapContext = {},
+): BotEventOf<'reaction:received'> | undefined {
+  const { key, reaction } = entry;
+  if (!key.id || !key.remoteJid || IGNORED_CHATS.has(key.remoteJid)) return undefined;
+  const chat = normalizeJid(key.remoteJid);
+  const by = reaction.key;
+  const sender =
+    by?.fromMe && context.selfJid
+      ? normalizeJid(context.selfJid)
+      : by?.participant
+        ? normalizeJid(by.participant)
+        : by?.remoteJid && !isJidGroup(by.remoteJid)
+          ? normalizeJid(by.remoteJid)
+          : chat;
+  const ms = numberOf(reaction.senderTimestampMs);
+  return {
+    type: 'reaction:received',
+    messageId: key.id,
+    chat,
+    sender,
+    emoji: truncate(reaction.text, 32) ?? '',
+    timestamp: ms !== undefined && ms > 0 ? ms : (context.now ?? Date.now()),
+  };
+}
+
+const PARTICIPANT_ACTIONS = new Set(['add', 'remove', 'promote', 'demote']);
+
+/** Maps a `group-participants.update` to `group:participants-changed` (`modify` has no protocol counterpart). */
+export function mapParticipantsUpdate(
+  update: WaSocketEvents['group-participants.update'],
+): BotEventOf<'group:participants-changed'> | undefined {
+  if (!PARTICIPANT_ACTIONS.has(update.action)) return undefined;
+  const participants = update.participants
+    .map((p) => (typeof p === 'string' ? p : p.id))
+    .filter((jid): jid is string => typeof jid === 'string' && jid.includes('@'))
+    .map(normalizeJid)
+    .slice(0, 1024);
+  const event: BotEventOf<'group:participants-changed'> = {
+    type: 'group:participants-changed',
+    chat: update.id,
+    action: update.action as 'add' | 'remove' | 'promote' | 'demote',
+    participants,
+  };
+  if (update.author) event.author = normalizeJid(update.author);
+  return event;
+}

@@ -1,0 +1,175 @@
+import { SESSION_STATUSES, type JournalEntry, type SessionStatus } from '@stickerbot/protocol';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Journal } from './stores.js';
+
+/** Where the metrics read values that are cheaper to compute at scrape time than to track. */
+export interface MetricsSources {
+  /** The journal: lag per group is `lastSeq - position`, read at every scrape. */
+  journal?: Pick<Journal, 'lastSeq' | 'positions'>;
+  /** The sessions' states, counted at every scrape. */
+  sessions?: () => readonly { status: SessionStatus }[];
+}
+
+/** Options of {@link createMetrics}. */
+export interface MetricsOptions extends MetricsSources {
+  /** Also collect prom-client's default process metrics (CPU, memory, event loop lag, GC). Default true. */
+  defaultMetrics?: boolean;
+}
+
+/** Upper bounds of the command latency buckets, in seconds (sends may take 30 s, downloads 60 s). */
+export const COMMAND_LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] as const;
+
+/**
+ * The daemon's Prometheus metrics, on a registry of their own (no prom-client global), as
+ * served by `GET /metrics`:
+ *
+ * | metric | type | labels |
+ * | --- | --- | --- |
+ * | `stickerbot_sessions` | gauge | `state` (every state, 0 included) |
+ * | `stickerbot_events_journaled_total` | counter | `session`, `type` |
+ * | `stickerbot_events_delivered_total` | counter | `group` |
+ * | `stickerbot_journal_lag` | gauge | `group`: entries appended but not acknowledged |
+ * | `stickerbot_command_duration_seconds` | histogram | `op`, `outcome` (`ok`, `replayed` or an error code) |
+ * | `stickerbot_reconnects_total` | counter | `reason` (Baileys `DisconnectReason` name) |
+ *
+ * plus prom-client's default `process_*` and `nodejs_*` metrics. The typed handles are
+ * exported for direct use; the methods below are the shapes the bridge and the sessions
+ * call (`observeCommand` fits the executor's `CommandMetricsSink`; `eventsDelivered` and
+ * `acked` fit the worker namespace's metrics).
+ */
+export interface DaemonMetrics {
+  /** The registry `/metrics` serialises. */
+  readonly registry: Registry;
+  /** Content type of {@link DaemonMetrics.metrics} (the Prometheus text format). */
+  readonly contentType: string;
+  /** The Prometheus text exposition. */
+  metrics(): Promise<string>;
+
+  readonly sessionsGauge: Gauge<'state'>;
+  readonly journaledCounter: Counter<'session' | 'type'>;
+  readonly deliveredCounter: Counter<'group'>;
+  readonly lagGauge: Gauge<'group'>;
+  readonly commandHistogram: Histogram<'op' | 'outcome'>;
+  readonly reconnectsCounter: Counter<'reason'>;
+
+  /** Counts one journaled entry (call after `journal.append`). */
+  journaled(entry: Pick<JournalEntry, 'sessionId' | 'event' | 'seq'>): void;
+  /** Counts entries pushed to a worker of `group` (live or replay); `unknown` when no group is given. */
+  eventsDelivered(count: number, group?: string): void;
+  /** Records a group's acknowledged position (lag when no journal source is given). */
+  acked(group: string, position: number): void;
+  /** Observes one command's latency (`seconds`) and outcome. */
+  observeCommand(op: string, outcome: string, seconds: number): void;
+  /** Counts one reconnect attempt and why the connection closed. */
+  reconnect(reason: string): void;
+  /** Sets the sessions gauge from a list (when no `sessions` source is given). */
+  setSessions(sessions: readonly { status: SessionStatus }[]): void;
+  /** Sources read at scrape time; may be given after creation (the composition root's order). */
+  watch(sources: MetricsSources): void;
+}
+
+/** Creates the daemon's metrics on a new registry. */
+export function createMetrics(options: MetricsOptions = {}): DaemonMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const sources: MetricsSources = { journal: options.journal, sessions: options.sessions };
+  // Without a journal source, lag is computed from what the daemon reported.
+  let lastSeqSeen = 0;
+  const positionsSeen = new Map<string, number>();
+
+  const countStates = (sessions: readonly { status: SessionStatus }[]): Map<SessionStatus, number> => {
+    const counts = new Map<SessionStatus, number>(SESSION_STATUSES.map((s) => [s, 0]));
+    for (const { status } of sessions) counts.set(status, (counts.get(status) ?? 0) + 1);
+    return counts;
+  };
+
+  const sessionsGauge = new Gauge({
+    name: 'stickerbot_sessions',
+    help: 'Sessions by state of the session state machine',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      if (!sources.sessions) return;
+      for (const [state, count] of countStates(sources.sessions())) this.set({ state }, count);
+    },
+  });
+  for (const state of SESSION_STATUSES) sessionsGauge.set({ state }, 0);
+
+  const journaledCounter = new Counter({
+    name: 'stickerbot_events_journaled_total',
+    help: 'Events appended to the journal',
+    labelNames: ['session', 'type'] as const,
+    registers: [registry],
+  });
+  const deliveredCounter = new Counter({
+    name: 'stickerbot_events_delivered_total',
+    help: 'Journal entries pushed to workers (live and replayed), by consumer group',
+    labelNames: ['group'] as const,
+    registers: [registry],
+  });
+  const lagGauge = new Gauge({
+    name: 'stickerbot_journal_lag',
+    help: 'Entries appended but not yet acknowledged, by consumer group (lastSeq - position)',
+    labelNames: ['group'] as const,
+    registers: [registry],
+    collect() {
+      if (sources.journal) {
+        const lastSeq = sources.journal.lastSeq();
+        this.reset();
+        for (const { group, position } of sources.journal.positions()) this.set({ group }, Math.max(0, lastSeq - position));
+        return;
+      }
+      for (const [group, position] of positionsSeen) this.set({ group }, Math.max(0, lastSeqSeen - position));
+    },
+  });
+  const commandHistogram = new Histogram({
+    name: 'stickerbot_command_duration_seconds',
+    help: 'Worker and dashboard command latency, by operation and outcome',
+    labelNames: ['op', 'outcome'] as const,
+    buckets: [...COMMAND_LATENCY_BUCKETS],
+    registers: [registry],
+  });
+  const reconnectsCounter = new Counter({
+    name: 'stickerbot_reconnects_total',
+    help: 'Reconnect attempts, by the reason the connection closed',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    get contentType() {
+      return registry.contentType;
+    },
+    metrics: () => registry.metrics(),
+    sessionsGauge,
+    journaledCounter,
+    deliveredCounter,
+    lagGauge,
+    commandHistogram,
+    reconnectsCounter,
+    journaled({ sessionId, event, seq }) {
+      journaledCounter.inc({ session: sessionId, type: event.type });
+      lastSeqSeen = Math.max(lastSeqSeen, seq);
+    },
+    eventsDelivered(count, group = 'unknown') {
+      if (count > 0) deliveredCounter.inc({ group }, count);
+    },
+    acked(group, position) {
+      positionsSeen.set(group, Math.max(positionsSeen.get(group) ?? 0, position));
+    },
+    observeCommand(op, outcome, seconds) {
+      commandHistogram.observe({ op, outcome }, Math.max(0, seconds));
+    },
+    reconnect(reason) {
+      reconnectsCounter.inc({ reason });
+    },
+    setSessions(sessions) {
+      for (const [state, count] of countStates(sessions)) sessionsGauge.set({ state }, count);
+    },
+    watch(more) {
+      if (more.journal) sources.journal = more.journal;
+      if (more.sessions) sources.sessions = more.sessions;
+    },
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * Journaling of one session's WhatsApp events (DESIGN §4, delivery details). Every handler
+ * appends to the journal first and synchronously, and only then tells anyone.
+ */
+import { MAX_PREVIEW_LENGTH, type BotEvent, type JournalEntry, type Message, type MessageSummary, type Session } from '@stickerbot/protocol';
+import type { Logger } from 'pino';
+import { mapMessage, mapMessageUpdate, mapParticipantsUpdate, mapReaction } from './message-mapper.js';
+import type { SessionRegistryEvents } from './session-registry.js';
+import type { Journal } from './stores.js';
+import type { WaSocketEvents } from './wa-socket.js';
+
+/** Emits a registry event (the registry's emitter; listeners' exceptions are its concern). */
+export type RegistryEmit = <E extends keyof SessionRegistryEvents>(event: E, ...args: SessionRegistryEvents[E]) => void;
+
+/** Collaborators of {@link createSessionEvents}. */
+export interface SessionEventsDeps {
+  sessionId: string;
+  journal: Journal;
+  emit: RegistryEmit;
+  logger: Logger;
+  /** This session's account JID, once known. */
+  selfJid: () => string | undefined;
+  /** Server acks seen in `messages.update` (liveness). */
+  onServerAck?: (messageId: string) => void;
+  /** Called with every appended entry (metrics). */
+  onJournaled?: (entry: JournalEntry) => void;
+}
+
+/** The journaling handlers of one session. */
+export interface SessionEvents {
+  upsert: (payload: WaSocketEvents['messages.upsert']) => void;
+  update: (payload: WaSocketEvents['messages.update']) => void;
+  reaction: (payload: WaSocketEvents['messages.reaction']) => void;
+  participants: (payload: WaSocketEvents['group-participants.update']) => void;
+  sessionChanged: (session: Session) => void;
+}
+
+/** The dashboard's one-line summary of a message. */
+export function summarize(sessionId: string, message: Message): MessageSummary {
+  const summary: MessageSummary = {
+    sessionId,
+    id: message.id,
+    chat: message.chat,
+    sender: message.sender,
+    fromMe: message.fromMe,
+    kind: message.kind,
+    preview: (message.text ?? '').slice(0, MAX_PREVIEW_LENGTH),
+    timestamp: message.timestamp,
+  };
+  if (message.pushName !== undefined) summary.pushName = message.pushName;
+  return summary;
+}
+
+const SERVER_ACK = 2;
+
+/** Creates the journaling handlers of one session. */
+export function createSessionEvents(deps: SessionEventsDeps): SessionEvents {
+  const { sessionId, journal, emit, logger } = deps;
+
+  function append(event: BotEvent, raw?: unknown): JournalEntry | undefined {
+    try {
+      const entry = journal.append(raw === undefined ? { sessionId, event } : { sessionId, event, raw });
+      deps.onJournaled?.(entry);
+      return entry;
+    } catch (err) {
+      // Nothing else can keep this event: say so as loudly as the logger allows.
+      logger.fatal({ err, type: event.type, id: 'message' in event ? event.message.id : undefined }, 'journal append failed: event lost');
+      return undefined;
+    }
+  }
+
+  function publish(entries: readonly (JournalEntry | undefined)[]): void {
+    for (const entry of entries) if (entry) emit('journaled', entry);
+  }
+
+  return {
+    upsert: ({ messages, type }) => {
+      // Baileys has already acknowledged these messages to WhatsApp when it emits
+      // `messages.upsert` (the ack goes out as soon as the stanza is decrypted), so WhatsApp
+      // will not send them again: from here until `journal.append` returns, a crash loses
+      // them. Keep this window minimal: map (pure, synchronous) and append each message
+      // synchronously (better-sqlite3, WAL) before anything else sees it: no await, no
+      // emit, no I/O but the journal. `append` is the offline backlog WhatsApp queued
+      // while the daemon was away: journaled like the rest and flagged.
+      const backlog = type === 'append';
+      const self = deps.selfJid();
+      const journaled: { entry: JournalEntry; message: Message }[] = [];
+      for (const raw of messages) {
+        const message = mapMessage(raw, backlog, self === undefined ? {} : { selfJid: self });
+        if (!message) continue;
+        const entry = append({ type: 'message:received', message }, raw);
+        if (entry) journaled.push({ entry, message });
+      }
+      for (const { entry, message } of journaled) {
+        emit('journaled', entry);
+        emit('message:received', summarize(sessionId, message));
+      }
+    },
+    update: (updates) => {
+      const entries = [];
+      for (const update of updates) {
+        const event = mapMessageUpdate(update);
+        if (!event) continue;
+        entries.push(append(event));
+      }
+      for (const update of updates) {
+        if (update.key.fromMe && update.key.id && Number(update.update.status ?? 0) >= SERVER_ACK) {
+          deps.onServerAck?.(update.key.id);
+        }
+      }
+      publish(entries);
+    },
+    reaction: (reactions) => {
+      const self = deps.selfJid();
+      const entries = [];
+      for (const reaction of reactions) {
+        const event = mapReaction(reaction, self === undefined ? {} : { selfJid: self });
+        if (event) entries.push(append(event));
+      }
+      publish(entries);
+    },
+    participants: (update) => {
+      const event = mapParticipantsUpdate(update);
+      if (event) publish([append(event)]);
+    },
+    sessionChanged: (session) => {
+      publish([append({ type: 'session:changed', session })]);
+    },
+  };
+}

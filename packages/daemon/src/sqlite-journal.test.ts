@@ -1,0 +1,270 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { StickerbotError, type BotEvent } from '@stickerbot/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type SqliteDatabase } from './db.js';
+import { createSqliteJournal, type SqliteJournal } from './sqlite-journal.js';
+
+let dir: string;
+let file: string;
+const open: SqliteDatabase[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'stickerbot-journal-'));
+  file = join(dir, 'daemon.sqlite');
+});
+
+afterEach(() => {
+  for (const db of open.splice(0)) if (db.open) db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function openJournal(): { db: SqliteDatabase; journal: SqliteJournal } {
+  const db = openDatabase(file);
+  open.push(db);
+  return { db, journal: createSqliteJournal(db) };
+}
+
+function received(id: string, text = 'hello'): BotEvent {
+  return {
+    type: 'message:received',
+    message: {
+      id,
+      chat: '491511111111@s.whatsapp.net',
+      sender: '491511111111@s.whatsapp.net',
+      fromMe: false,
+      isGroup: false,
+      timestamp: 1_700_000_000_000,
+      kind: 'text',
+      text,
+      backlog: false,
+    },
+  };
+}
+
+const reaction: BotEvent = {
+  type: 'reaction:received',
+  messageId: 'ABC',
+  chat: '491511111111@s.whatsapp.net',
+  sender: '491522222222@s.whatsapp.net',
+  emoji: '👍',
+  timestamp: 1_700_000_000_000,
+};
+
+function appendMany(journal: SqliteJournal, n: number, ts?: (i: number) => number): void {
+  for (let i = 0; i < n; i += 1) journal.append({ sessionId: 'default', event: received(`M${i}`), ts: ts?.(i) ?? Date.now() });
+}
+
+const policy = { maxAgeMs: 60_000, maxCount: 1_000, maxUnacknowledged: 1_000 };
+
+describe('sqlite journal', () => {
+  it('assigns strictly increasing seqs from 1 and reads entries after a position in order', () => {
+    const { journal } = openJournal();
+    const first = journal.append({ sessionId: 'default', event: received('A'), ts: 10 });
+    const second = journal.append({ sessionId: 'other', event: reaction, ts: 11 });
+    const third = journal.append({ sessionId: 'default', event: received('C', 'third') });
+    expect([first.seq, second.seq, third.seq]).toEqual([1, 2, 3]);
+    expect(first).toEqual({ seq: 1, sessionId: 'default', ts: 10, event: received('A') });
+    expect(journal.readAfter(0, 10)).toEqual([first, second, third]);
+    expect(journal.readAfter(1, 1)).toEqual([second]);
+    expect(journal.readAfter(3, 10)).toEqual([]);
+    expect(journal.lastSeq()).toBe(3);
+    expect(journal.count()).toBe(3);
+  });
+
+  it('appends a batch in one transaction, in order, all or nothing', () => {
+    const { journal } = openJournal();
+    journal.append({ sessionId: 'default', event: reaction });
+    const entries = journal.appendMany([
+      { sessionId: 'default', event: received('B1'), raw: { key: { id: 'B1' }, mediaKey: Buffer.from([1]) }, ts: 5 },
+      { sessionId: 'other', event: received('B2') },
+    ]);
+    expect(entries.map((e) => [e.seq, e.sessionId])).toEqual([[2, 'default'], [3, 'other']]);
+    expect(entries[0]?.ts).toBe(5);
+    expect(journal.findRawMessage('default', 'B1')).toEqual({ key: { id: 'B1' }, mediaKey: Buffer.from([1]) });
+    expect(journal.appendMany([])).toEqual([]);
+    // A raw value that cannot be serialised fails the whole batch: nothing of it is kept.
+    expect(() =>
+      journal.appendMany([
+        { sessionId: 'default', event: received('C1') },
+        { sessionId: 'default', event: received('C2'), raw: { big: 1n } },
+      ]),
+    ).toThrow(/BigInt/);
+    expect(journal.readAfter(0, 100).map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(journal.append({ sessionId: 'default', event: reaction }).seq).toBeGreaterThan(3);
+  });
+
+  it('never reuses a seq after everything was pruned and the daemon restarted', () => {
+    const first = openJournal();
+    appendMany(first.journal, 5, () => 0);
+    first.journal.ack('bot', 5);
+    expect(first.journal.prune({ ...policy, now: 120_000 }).pruned).toBe(5);
+    expect(first.journal.count()).toBe(0);
+    first.db.close();
+
+    const second = openJournal();
+    expect(second.journal.lastSeq()).toBe(5);
+    expect(second.journal.append({ sessionId: 'default', event: reaction }).seq).toBe(6);
+    expect(second.journal.position('bot')).toBe(5);
+  });
+
+  it('keeps the raw WAMessage with its Buffers and finds it by session and message id', () => {
+    const { db, journal } = openJournal();
+    const mediaKey = new Uint8Array([0, 1, 2, 250, 255]);
+    const thumbnail = Buffer.from('jpeg-bytes\u0000\u00ff', 'latin1');
+    const raw = {
+      key: { remoteJid: '491511111111@s.whatsapp.net', id: 'IMG1', fromMe: false },
+      message: { imageMessage: { mediaKey, jpegThumbnail: thumbnail, mimetype: 'image/jpeg', fileLength: 1234 } },
+      messageTimestamp: 1_700_000_000,
+    };
+    journal.append({ sessionId: 'default', event: received('IMG1'), raw });
+    db.close();
+
+    const reopened = openJournal().journal;
+    const found = reopened.findRawMessage('default', 'IMG1') as typeof raw & {
+      message: { imageMessage: { mediaKey: Buffer; jpegThumbnail: Buffer } };
+    };
+    expect(Buffer.isBuffer(found.message.imageMessage.mediaKey)).toBe(true);
+    expect([...found.message.imageMessage.mediaKey]).toEqual([0, 1, 2, 250, 255]);
+    expect(found.message.imageMessage.jpegThumbnail.equals(thumbnail)).toBe(true);
+    expect(found.key).toEqual(raw.key);
+    expect(found.messageTimestamp).toBe(1_700_000_000);
+    expect(reopened.findRawMessage('other-session', 'IMG1')).toBeUndefined();
+    expect(reopened.findRawMessage('default', 'NOPE')).toBeUndefined();
+  });
+
+  it('returns the newest raw message when the same id was journaled twice', () => {
+    const { journal } = openJournal();
+    journal.append({ sessionId: 'default', event: received('DUP'), raw: { version: 1 } });
+    journal.append({ sessionId: 'default', event: received('DUP'), raw: { version: 2 } });
+    journal.append({ sessionId: 'default', event: received('DUP') });
+    expect(journal.findRawMessage('default', 'DUP')).toEqual({ version: 2 });
+  });
+
+  it('acknowledges cumulatively: never backwards, never beyond the last seq', () => {
+    const { journal } = openJournal();
+    appendMany(journal, 10);
+    expect(journal.position('bot')).toBe(0);
+    expect(journal.ack('bot', 5)).toBe(5);
+    expect(journal.ack('bot', 3)).toBe(5);
+    expect(journal.ack('bot', 500)).toBe(10);
+    expect(journal.ack('audit', 0)).toBe(0);
+    expect(journal.positions().map(({ group, position }) => ({ group, position }))).toEqual([
+      { group: 'audit', position: 0 },
+      { group: 'bot', position: 10 },
+    ]);
+    expect(journal.positions()[1]?.updatedAt).toBeGreaterThan(0);
+  });
+
+  it('refuses a negative or fractional position with INVALID_ARGS', () => {
+    const { journal } = openJournal();
+    expect(() => journal.ack('bot', -1)).toThrow(StickerbotError);
+    expect(() => journal.ack('bot', 1.5)).toThrow(/non-negative integer/);
+    expect(() => journal.readAfter(Number.NaN, 10)).toThrow(StickerbotError);
+    expect(() => journal.readAfter(0, 0)).toThrow(/limit/);
+    expect(journal.positions()).toEqual([]);
+  });
+
+  it('prunes nothing while no consumer group is known, and reports every entry unacknowledged', () => {
+    const { journal } = openJournal();
+    appendMany(journal, 20, () => 0);
+    const outcome = journal.prune({ maxAgeMs: 0, maxCount: 0, maxUnacknowledged: 10, now: 1_000_000 });
+    expect(outcome).toEqual({ pruned: 0, unacknowledged: 20, full: true });
+    expect(journal.count()).toBe(20);
+  });
+
+  it('prunes only what every group acknowledged, by age', () => {
+    const { journal } = openJournal();
+    appendMany(journal, 10, (i) => i * 1_000);
+    journal.ack('bot', 8);
+    journal.ack('audit', 6);
+    // Entries older than 5 s at now = 10 s: seq 1..5 (ts 0..4 s); audit holds 7..10 anyway.
+    const outcome = journal.prune({ maxAgeMs: 5_000, maxCount: 1_000, maxUnacknowledged: 4, now: 10_000 });
+    expect(outcome).toEqual({ pruned: 5, unacknowledged: 4, full: false });
+    expect(journal.readAfter(0, 100).map((e) => e.seq)).toEqual([6, 7, 8, 9, 10]);
+  });
+
+  it('prunes acknowledged entries beyond the newest maxCount, however young', () => {
+    const { journal } = openJournal();
+    appendMany(journal, 10);
+    journal.ack('bot', 9);
+    const outcome = journal.prune({ maxAgeMs: 3_600_000, maxCount: 3, maxUnacknowledged: 100 });
+    // Keeps the newest three (8, 9, 10); 1..7 are acknowledged and beyond the count.
+    expect(outcome).toEqual({ pruned: 7, unacknowledged: 1, full: false });
+    expect(journal.readAfter(0, 100).map((e) => e.seq)).toEqual([8, 9, 10]);
+    expect(journal.findRawMessage('default', 'M0')).toBeUndefined();
+  });
+
+  it('never prunes unacknowledged entries even beyond maxCount, and reports a full journal', () => {
+    const { journal } = openJournal();
+    appendMany(journal, 10, () => 0);
+    journal.ack('bot', 2);
+    const outcome = journal.prune({ maxAgeMs: 0, maxCount: 0, maxUnacknowledged: 5, now: 1_000 });
+    expect(outcome).toEqual({ pruned: 2, unacknowledged: 8, full: true });
+    expect(journal.unacknowledged()).toBe(8);
+    expect(journal.readAfter(0, 100).map((e) => e.seq)).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('lets retention proceed once a retired group is removed', () => {
+    const { journal } = openJournal();
+    appendMany(journal, 4, () => 0);
+    journal.ack('bot', 4);
+    journal.ack('retired', 0);
+    expect(journal.prune({ ...policy, now: 120_000 }).pruned).toBe(0);
+    expect(journal.removeGroup('retired')).toBe(true);
+    expect(journal.removeGroup('retired')).toBe(false);
+    expect(journal.prune({ ...policy, now: 120_000 })).toEqual({ pruned: 4, unacknowledged: 0, full: false });
+  });
+
+  it('keeps entries forever by age when maxAgeMs is Infinity', () => {
+    const { journal } = openJournal();
+    appendMany(journal, 3, () => 0);
+    journal.ack('bot', 3);
+    expect(journal.prune({ maxAgeMs: Number.POSITIVE_INFINITY, maxCount: 10, maxUnacknowledged: 10 }).pruned).toBe(0);
+  });
+});
+
+describe('sqlite journal durability', () => {
+  let child: ChildProcess | undefined;
+  afterEach(() => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    child = undefined;
+  });
+
+  it('loses no appended entry when the writing process is SIGKILLed mid-stream', { timeout: 90_000 }, async () => {
+    const fixture = fileURLToPath(new URL('../test/fixtures/journal-writer.ts', import.meta.url));
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    const writer = spawn(process.execPath, ['--conditions=@stickerbot/source', '--import', tsx, fixture, file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = writer;
+    let stderr = '';
+    writer.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const reported = await new Promise<number[]>((resolve, reject) => {
+      let out = '';
+      writer.once('exit', (code) => reject(new Error(`writer exited early (${String(code)}): ${stderr}`)));
+      writer.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const lines = out.split('\n').filter((line) => line !== '');
+        if (lines.length >= 500) {
+          writer.removeAllListeners('exit');
+          writer.kill('SIGKILL');
+          resolve(lines.map(Number));
+        }
+      });
+    });
+    await new Promise((resolve) => (writer.exitCode !== null || writer.signalCode !== null ? resolve(null) : writer.once('exit', resolve)));
+    expect(writer.signalCode).toBe('SIGKILL');
+
+    const { journal } = openJournal();
+    const held = new Set(journal.readAfter(0, 1_000_000).map((e) => e.seq));
+    const missing = reported.filter((seq) => !held.has(seq));
+    expect(reported.length).toBeGreaterThanOrEqual(500);
+    expect(missing).toEqual([]);
+    expect(journal.lastSeq()).toBeGreaterThanOrEqual(Math.max(...reported));
+  });
+});

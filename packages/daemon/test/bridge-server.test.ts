@@ -1,0 +1,362 @@
+/**
+ * The bridge server over real loopback Socket.IO with the real SQLite journal and command
+ * log in a temp folder, and a hand-written double of the session registry contract.
+ */
+import { PROTOCOL_VERSION, type BotEvent, type Result } from '@stickerbot/protocol';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { composeAuthenticators, createAdminTokenAuthenticator, type DashboardAuthenticator, type Principal } from '../src/bridge-auth.js';
+import { createBridgeServer, type BridgeServer } from '../src/bridge-server.js';
+import { createCommandExecutor } from '../src/command-executor.js';
+import { openDatabase, type SqliteDatabase } from '../src/db.js';
+import { createReadiness } from '../src/readiness.js';
+import { createSqliteCommandLog } from '../src/sqlite-command-log.js';
+import { createSqliteJournal, type SqliteJournal } from '../src/sqlite-journal.js';
+import { Clients, collectEntries, connected, contiguous, next, refusal, until } from './bridge-harness.js';
+import { RegistryDouble } from './registry-double.js';
+
+const TOKEN = 'test-token-0123456789';
+const MAX_MEDIA = 64 * 1024;
+
+interface Harness {
+  bridge: BridgeServer;
+  journal: SqliteJournal;
+  registry: RegistryDouble;
+  db: SqliteDatabase;
+  clients: Clients;
+  url: string;
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function startBridge(options: { replayBatchSize?: number; journalFull?: boolean; authenticators?: DashboardAuthenticator[] } = {}): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'stickerbot-bridge-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const db = openDatabase(join(dir, 'daemon.db'));
+  cleanups.push(() => void db.close());
+  const journal = createSqliteJournal(db);
+  const registry = new RegistryDouble(journal);
+  const logger = pino({ level: 'silent' });
+  const executor = createCommandExecutor({ commandLog: createSqliteCommandLog(db), logger });
+  const metricsRegistry = new Registry();
+  const bridge = createBridgeServer({
+    registry,
+    journal,
+    executor,
+    verifyToken: (presented) => presented === TOKEN,
+    dashboardAuthenticator: composeAuthenticators(...(options.authenticators ?? []), createAdminTokenAuthenticator((presented) => presented === TOKEN)),
+    logger,
+    maxMediaBytes: MAX_MEDIA,
+    startedAt: 1_700_000_000_000,
+    now: Date.now,
+    readiness: createReadiness({ isStoreOpen: () => db.open, isRunning: () => true, journal, registry, retention: () => ({ ok: !(options.journalFull ?? false), full: options.journalFull ?? false }) }),
+    metrics: metricsRegistry,
+    replayBatchSize: options.replayBatchSize,
+  });
+  const address = await bridge.listen('127.0.0.1', 0);
+  const url = `http://127.0.0.1:${address.port}`;
+  const clients = new Clients(() => url);
+  cleanups.push(() => bridge.close());
+  cleanups.push(() => clients.closeAll());
+  return { bridge, journal, registry, db, clients, url };
+}
+
+function reaction(n: number): BotEvent {
+  return {
+    type: 'reaction:received',
+    messageId: `m${n}`,
+    chat: '100@s.whatsapp.net',
+    sender: '200@s.whatsapp.net',
+    emoji: '👍',
+    timestamp: 1_700_000_000_000 + n,
+  };
+}
+
+function emitWithAck<T>(socket: { emit: (...args: never[]) => unknown }, event: string, ...args: unknown[]): Promise<Result<T>> {
+  return new Promise((resolve) => {
+    (socket.emit as (...all: unknown[]) => unknown)(event, ...args, (result: Result<T>) => resolve(result));
+  });
+}
+
+describe('bridge server: /worker handshake', () => {
+  it('refuses a missing token, a wrong token, a wrong protocol version and a malformed group with their codes', async () => {
+    const { clients } = await startBridge();
+    expect(await refusal(clients.worker({}))).toMatchObject({ code: 'UNAUTHORIZED', retryable: false });
+    expect(await refusal(clients.worker({ token: 'wrong-token-0123456789' }))).toMatchObject({ code: 'UNAUTHORIZED' });
+    const mismatch = await refusal(clients.worker({ token: TOKEN, protocol: PROTOCOL_VERSION + 1 }));
+    expect(mismatch).toMatchObject({ code: 'PROTOCOL_MISMATCH' });
+    expect(mismatch?.message).toContain(String(PROTOCOL_VERSION));
+    expect(await refusal(clients.worker({ token: TOKEN, group: 'Not A Group' }))).toMatchObject({ code: 'INVALID_ARGS' });
+    await connected(clients.worker({ token: TOKEN }));
+  });
+});
+
+describe('bridge server: a broken store', () => {
+  it('refuses workers with a retryable error instead of crashing when the journal cannot be read', async () => {
+    const { clients, db, url } = await startBridge();
+    db.close();
+    expect(await refusal(clients.worker({ token: TOKEN }))).toMatchObject({ code: 'SHUTTING_DOWN', retryable: true });
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('bridge server: journal delivery', () => {
+  it('replays the journal after the given position, then delivers live entries', async () => {
+    const { clients, registry } = await startBridge();
+    for (let n = 1; n <= 5; n++) registry.journalEvent('main', reaction(n));
+    const worker = clients.worker({ token: TOKEN, position: 2 }, { connect: false });
+    const entries = collectEntries(worker);
+    worker.connect();
+    await connected(worker);
+    await until(() => entries.length === 3, 'the replay');
+    registry.journalEvent('main', reaction(6));
+    await until(() => entries.length === 4, 'the live entry');
+    expect(entries.map((entry) => entry.seq)).toEqual([3, 4, 5, 6]);
+    expect(entries[3]).toMatchObject({ sessionId: 'main', event: { type: 'reaction:received', messageId: 'm6' } });
+  });
+
+  it('delivers entries appended during the replay exactly once and in order', async () => {
+    const { clients, registry } = await startBridge({ replayBatchSize: 50 });
+    const backlog = 1500;
+    for (let n = 1; n <= backlog; n++) registry.journalEvent('main', reaction(n));
+    const worker = clients.worker({ token: TOKEN }, { connect: false });
+    const entries = collectEntries(worker);
+    let appended = 0;
+    // While the replay is running, keep appending: some announced at once, some announced
+    // late and out of order (the registry's emit is not guaranteed to follow the append at once).
+    const held: Array<ReturnType<RegistryDouble['journalEvent']>> = [];
+    worker.on('event:journaled', (entry) => {
+      if (entry.seq % 100 !== 0 || appended >= 40) return;
+      for (let i = 0; i < 4; i++) {
+        appended++;
+        const created = registry.journalEvent('main', reaction(backlog + appended), { announce: i % 2 === 0 });
+        if (i % 2 === 1) held.push(created);
+      }
+      if (held.length >= 4) for (const late of held.splice(0).reverse()) registry.fire('journaled', late);
+    });
+    worker.connect();
+    await connected(worker);
+    await until(() => entries.length >= backlog + appended && appended >= 40, 'replay plus appends', 30_000);
+    for (const late of held.splice(0)) registry.fire('journaled', late);
+    registry.journalEvent('main', reaction(99_999));
+    const total = backlog + appended + 1;
+    await until(() => entries.length >= total, 'the final live entry');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(contiguous(entries.map((entry) => entry.seq), 1, total)).toBe(true);
+  });
+
+  it('resumes from the group position when the worker names none, and acks advance it', async () => {
+    const { clients, registry, journal } = await startBridge();
+    for (let n = 1; n <= 4; n++) registry.journalEvent('main', reaction(n));
+    const first = clients.worker({ token: TOKEN, group: 'bots' }, { connect: false });
+    const seen = collectEntries(first);
+    first.connect();
+    await until(() => seen.length === 4, 'the first replay');
+    first.emit('event:ack', { position: 3 });
+    await until(() => journal.position('bots') === 3, 'the stored position');
+    // A malformed ack is ignored; the position does not move.
+    (first.emit as (...args: unknown[]) => unknown)('event:ack', { position: -1 });
+    first.disconnect();
+
+    const second = clients.worker({ token: TOKEN, group: 'bots' }, { connect: false });
+    const replayed = collectEntries(second);
+    second.connect();
+    await until(() => replayed.length === 1, 'the second replay');
+    expect(replayed[0]?.seq).toBe(4);
+    expect(journal.position('bots')).toBe(3);
+  });
+
+  it('replays from the end of the journal when the worker is ahead of it', async () => {
+    const { clients, registry } = await startBridge();
+    registry.journalEvent('main', reaction(1));
+    const worker = clients.worker({ token: TOKEN, position: 500 }, { connect: false });
+    const entries = collectEntries(worker);
+    worker.connect();
+    await connected(worker);
+    registry.journalEvent('main', reaction(2));
+    await until(() => entries.length === 1, 'the new entry');
+    expect(entries[0]?.seq).toBe(2);
+  });
+});
+
+describe('bridge server: worker commands', () => {
+  it('answers daemon:status and session:list locally', async () => {
+    const { clients, registry } = await startBridge();
+    registry.setSession('main', 'CONNECTED');
+    const worker = clients.worker({ token: TOKEN });
+    await connected(worker);
+    const status = await emitWithAck<{ protocol: number }>(worker, 'daemon:status', { id: 'st-1' });
+    expect(status).toMatchObject({ ok: true, result: { protocol: PROTOCOL_VERSION, startedAt: 1_700_000_000_000 } });
+    const list = await emitWithAck(worker, 'session:list', { id: 'ls-1' });
+    expect(list).toMatchObject({ ok: true, result: { sessions: [{ id: 'main', status: 'CONNECTED' }] } });
+  });
+
+  it('sends once for a duplicated command id, concurrent or repeated', async () => {
+    const { clients, registry } = await startBridge();
+    registry.setSession('main', 'CONNECTED');
+    const worker = clients.worker({ token: TOKEN });
+    await connected(worker);
+    const args = { id: 'send-1', sessionId: 'main', chat: '100@s.whatsapp.net', content: { type: 'text', text: 'hi' } };
+    const [a, b] = await Promise.all([emitWithAck(worker, 'message:send', args), emitWithAck(worker, 'message:send', args)]);
+    const c = await emitWithAck(worker, 'message:send', args);
+    expect(a.ok).toBe(true);
+    expect(b).toEqual(a);
+    expect(c).toEqual(a);
+    expect(registry.sent).toHaveLength(1);
+  });
+
+  it('answers malformed and unknown commands with INVALID_ARGS and keeps serving', async () => {
+    const { clients } = await startBridge();
+    const worker = clients.worker({ token: TOKEN });
+    await connected(worker);
+    const malformed = await emitWithAck(worker, 'message:send', { id: 'x', sessionId: 'main', chat: 'not a jid', content: { type: 'text' } });
+    expect(malformed).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS', retryable: false } });
+    expect(!malformed.ok && malformed.error.message).toMatch(/chat/);
+    expect(await emitWithAck(worker, 'message:send', 'just a string')).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS' } });
+    expect(await emitWithAck(worker, 'message:explode', { id: 'y' })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS' } });
+    const noArgs = await new Promise<Result<unknown>>((resolve) =>
+      (worker.emit as (...args: unknown[]) => unknown)('daemon:status', (result: Result<unknown>) => resolve(result)),
+    );
+    expect(noArgs).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS' } });
+    expect(await emitWithAck(worker, 'daemon:status', { id: 'still-alive' })).toMatchObject({ ok: true });
+  });
+
+  it('refuses media over the cap with MEDIA_TOO_LARGE, and drops a packet over the Socket.IO limit', async () => {
+    const { clients, registry } = await startBridge();
+    registry.setSession('main', 'CONNECTED');
+    const worker = clients.worker({ token: TOKEN });
+    await connected(worker);
+    const overCap = await emitWithAck(worker, 'message:send', {
+      id: 'big-1',
+      sessionId: 'main',
+      chat: '100@s.whatsapp.net',
+      content: { type: 'sticker', data: Buffer.alloc(MAX_MEDIA + 1, 1) },
+    });
+    expect(overCap).toMatchObject({ ok: false, error: { code: 'MEDIA_TOO_LARGE' } });
+    expect(registry.sent).toHaveLength(0);
+
+    const disconnected = next<string>(worker, 'disconnect');
+    worker.emit('message:send', {
+      id: 'big-2',
+      sessionId: 'main',
+      chat: '100@s.whatsapp.net',
+      content: { type: 'sticker', data: Buffer.alloc(MAX_MEDIA + 200 * 1024, 1) },
+    }, () => {
+      throw new Error('the oversize packet must not be answered');
+    });
+    expect(await disconnected).toMatch(/close/);
+    expect(registry.sent).toHaveLength(0);
+  });
+});
+
+describe('bridge server: /dashboard', () => {
+  it('refuses a wrong token and lists the sessions on connect', async () => {
+    const { clients, registry } = await startBridge();
+    registry.setSession('main', 'QR_REQUIRED');
+    expect(await refusal(clients.dashboard({ token: 'nope' }))).toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(await refusal(clients.dashboard({}))).toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(await refusal(clients.dashboard({ token: TOKEN, protocol: 999 }))).toMatchObject({ code: 'PROTOCOL_MISMATCH' });
+    const dashboard = clients.dashboard({ token: TOKEN });
+    const listed = await next<{ sessions: Array<{ id: string }> }>(dashboard, 'session:listed');
+    expect(listed.sessions.map((session) => session.id)).toEqual(['main']);
+  });
+
+  it("relays a session's events to its subscribers only", async () => {
+    const { clients, registry } = await startBridge();
+    registry.setSession('one', 'QR_REQUIRED');
+    registry.setSession('two', 'QR_REQUIRED');
+    const dashboard = clients.dashboard({ token: TOKEN });
+    await connected(dashboard);
+    const qrs: string[] = [];
+    dashboard.on('session:qr', (qr) => qrs.push(qr.sessionId));
+    expect(await emitWithAck(dashboard, 'session:subscribe', { sessionId: 'one' })).toMatchObject({ ok: true, result: { session: { id: 'one' } } });
+    expect(await emitWithAck(dashboard, 'session:subscribe', { sessionId: 'ghost' })).toMatchObject({ ok: false, error: { code: 'SESSION_NOT_FOUND' } });
+    const qr = { qr: 'qr-data', dataUrl: 'data:image/png;base64,AAAA', expiresAt: Date.now() + 20_000 };
+    registry.fire('session:qr', { sessionId: 'two', ...qr });
+    registry.fire('session:qr', { sessionId: 'one', ...qr });
+    await until(() => qrs.length === 1, 'the subscribed QR');
+    const changed = next<{ id: string; status: string }>(dashboard, 'session:changed');
+    registry.setSession('one', 'CONNECTED');
+    expect(await changed).toMatchObject({ id: 'one', status: 'CONNECTED' });
+    await emitWithAck(dashboard, 'session:unsubscribe', { sessionId: 'one' });
+    registry.fire('session:qr', { sessionId: 'one', ...qr });
+    // A round trip after the event: had it been relayed, it would have arrived first.
+    await emitWithAck(dashboard, 'session:subscribe', { sessionId: 'two' });
+    expect(qrs).toEqual(['one']);
+  });
+
+  it('creates, stops, pairs and logs out sessions, announcing a created one to every dashboard', async () => {
+    const { clients } = await startBridge();
+    const dashboard = clients.dashboard({ token: TOKEN });
+    await next(dashboard, 'session:listed');
+    const listed = next<{ sessions: Array<{ id: string }> }>(dashboard, 'session:listed');
+    expect(await emitWithAck(dashboard, 'session:create', { sessionId: 'fresh' })).toMatchObject({ ok: true, result: { session: { id: 'fresh' } } });
+    expect((await listed).sessions.map((session) => session.id)).toEqual(['fresh']);
+    expect(await emitWithAck(dashboard, 'session:create', { sessionId: 'fresh' })).toMatchObject({ ok: false, error: { code: 'SESSION_EXISTS' } });
+    expect(await emitWithAck(dashboard, 'session:stop', { sessionId: 'fresh' })).toMatchObject({ ok: true, result: { session: { status: 'STOPPED' } } });
+    expect(await emitWithAck(dashboard, 'session:pair', { sessionId: 'fresh', phone: '4915123456789' })).toEqual({ ok: true, result: { code: 'ABCD1234' } });
+    expect(await emitWithAck(dashboard, 'session:logout', { sessionId: 'fresh' })).toMatchObject({ ok: true, result: { session: { status: 'LOGGED_OUT' } } });
+    expect(await emitWithAck(dashboard, 'session:create', { sessionId: 'Bad Id' })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS' } });
+  });
+});
+
+describe('bridge server: /dashboard principals', () => {
+  it('shows and lets a restricted principal act on the sessions of its claim only', async () => {
+    const operator: Principal = { subject: 'olga', role: 'operator', sessions: new Set(['shop']) };
+    const { clients, registry } = await startBridge({
+      authenticators: [{ authenticate: (token) => (token === 'operator-token' ? operator : undefined) }],
+    });
+    registry.setSession('shop', 'CONNECTED');
+    registry.setSession('private', 'CONNECTED');
+    const dashboard = clients.dashboard({ token: 'operator-token' });
+    const listed = await next<{ sessions: Array<{ id: string }> }>(dashboard, 'session:listed');
+    expect(listed.sessions.map((session) => session.id)).toEqual(['shop']);
+    expect(await emitWithAck(dashboard, 'session:subscribe', { sessionId: 'private' })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    expect(await emitWithAck(dashboard, 'session:stop', { sessionId: 'private' })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    expect(await emitWithAck(dashboard, 'session:create', { sessionId: 'mine' })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    expect(await emitWithAck(dashboard, 'session:stop', { sessionId: 'shop' })).toMatchObject({ ok: true, result: { session: { status: 'STOPPED' } } });
+    expect(registry.get('private')?.status).toBe('CONNECTED');
+  });
+});
+
+describe('bridge server: HTTP', () => {
+  it('answers /healthz, /readyz and /metrics, and 404 elsewhere', async () => {
+    const { url, registry } = await startBridge();
+    registry.setSession('main', 'CONNECTED');
+    registry.journalEvent('main', reaction(1));
+    const health = await fetch(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ ready: true, checks: { store: true, journal: { lastSeq: 1, full: false } }, sessions: [{ id: 'main', status: 'CONNECTED' }] });
+    const metrics = await fetch(`${url}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toContain('text/plain');
+    expect((await fetch(`${url}/nothing-here`)).status).toBe(404);
+    expect((await fetch(`${url}/healthz`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('reports not ready with 503 when the journal is full', async () => {
+    const { url } = await startBridge({ journalFull: true });
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(503);
+    const body = (await ready.json()) as { problems: string[]; checks: { journal: { full: boolean } } };
+    expect(body.checks.journal.full).toBe(true);
+    expect(body.problems.join(' ')).toContain('journal is full');
+  });
+
+  it('reports not ready with 503 once the store is closed', async () => {
+    const { url, db } = await startBridge();
+    db.close();
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ ready: false, checks: { store: false } });
+  });
+});
