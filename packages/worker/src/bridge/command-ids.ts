@@ -1,0 +1,21 @@
+import { createHash } from 'node:crypto';
+import { MAX_COMMAND_ID_LENGTH } from '@stickerbot/protocol';
+
+/**
+ * Deterministic command ids for the work triggered by one journal entry: `w.<base>.<n>`
+ * for the n-th command, where `base` is the triggering message id (or the entry's seq).
+ * A restarted worker that handles the same entry again issues the same ids in the same
+ * order, so the daemon's idempotency turns a repeated send into its recorded result.
+ */
+export interface CommandIds {
+  /** The id of the next command. */
+  next(): string;
+}
+
+/** Makes the id sequence for `base` (e.g. `default:3EB0C4F1A2`). */
+export function createCommandIds(base: string): CommandIds {
+  const safe = base.replace(/[^\w.:-]/g, '_');
+  const prefix = safe.length + 16 <= MAX_COMMAND_ID_LENGTH ? safe : createHash('sha256').update(base).digest('hex').slice(0, 40);
+  let n = 0;
+  return { next: () => `w.${prefix}.${++n}` };
+}

@@ -1,0 +1,26 @@
+import { CommandFailure } from '../router/command-failure.js';
+import { defineCommand } from '../router/define-command.js';
+import { splitPair } from '../router/parse.js';
+
+/** `take <pack> | <author>`: re-tag a sticker with your own pack metadata. */
+export const takeCommand = defineCommand({
+  name: 'take',
+  aliases: ['steal', 'wm'],
+  summary: 'make a sticker yours: same picture, your pack name and author',
+  usage: '[pack | author]',
+  examples: ['take (as a reply to a sticker)', 'take Cats | Alice'],
+  details: 'Without a name it uses your default pack (see pack).',
+  async run(ctx) {
+    const source = ctx.findMedia();
+    if (!source || source.kind !== 'sticker') throw new CommandFailure(`Reply to a sticker with ${ctx.prefix}take pack | author.`);
+    const [pack, author] = splitPair(ctx.rest);
+    const defaults = ctx.packFor();
+    await ctx.working();
+    const sticker = await ctx.download(source);
+    const retagged = await ctx.services.stickers.retag(sticker, {
+      packName: pack ?? defaults.pack,
+      publisher: author ?? defaults.author,
+    });
+    await ctx.sendSticker(retagged);
+  },
+});

@@ -1,0 +1,117 @@
+import path from 'node:path';
+import { DEFAULT_GROUP, groupNameSchema, phoneSchema } from '@stickerbot/protocol';
+import { z } from 'zod';
+
+/** Levels pino accepts for `LOG_LEVEL`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The worker's configuration, parsed once from the environment and frozen. */
+export interface WorkerConfig {
+  /** Where the daemon's bridge listens (`STICKERBOT_BRIDGE_URL`, default `http://127.0.0.1:7420`). */
+  readonly bridgeUrl: string;
+  /**
+   * The bridge token (`STICKERBOT_TOKEN`). When unset the worker reads {@link tokenFile}
+   * before every connection attempt, so a daemon that starts later (and generates it) is found.
+   */
+  readonly token: string | undefined;
+  /** `<dataDir>/token`, the file the daemon generates when no token is configured. */
+  readonly tokenFile: string;
+  /** State folder (`STICKERBOT_DATA_DIR`, default `./data`); the bot database is `<dataDir>/worker.sqlite`. */
+  readonly dataDir: string;
+  /** The bot database file. */
+  readonly databaseFile: string;
+  /** The consumer group (`STICKERBOT_GROUP`, default `bot`). */
+  readonly group: string;
+  /** Chat command prefix (`STICKERBOT_PREFIX`, default `!`). */
+  readonly prefix: string;
+  /** Phone numbers (digits, country code first) allowed to run owner commands (`STICKERBOT_OWNERS`). */
+  readonly owners: readonly string[];
+  /** Default sticker pack name (`STICKERBOT_PACK`, default `stickerbot`). */
+  readonly pack: string;
+  /** Default sticker author (`STICKERBOT_AUTHOR`); unset: the bot account's name, else `stickerbot`. */
+  readonly author: string | undefined;
+  /** Largest media the bot downloads or accepts, in bytes (`STICKERBOT_MAX_MEDIA_MB`, default 16 MiB). */
+  readonly maxMediaBytes: number;
+  /** Offline-backlog messages older than this are acknowledged and ignored, in ms (`STICKERBOT_BACKLOG_MAX_AGE_S`, default 600 s). */
+  readonly backlogMaxAgeMs: number;
+  /** How long SIGINT/SIGTERM waits for the event in hand, in ms (`STICKERBOT_SHUTDOWN_GRACE_MS`, default 5000). */
+  readonly shutdownGraceMs: number;
+  /** pino level (`LOG_LEVEL`, default `info`). */
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  /** ffmpeg binary (`FFMPEG_PATH`); unset: the sticker engine's own choice. */
+  readonly ffmpegPath: string | undefined;
+}
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const envSchema = z.object({
+  STICKERBOT_BRIDGE_URL: z
+    .url({ protocol: /^(https?|wss?)$/, error: 'must be an http(s) URL such as http://127.0.0.1:7420' })
+    .default('http://127.0.0.1:7420'),
+  STICKERBOT_TOKEN: optionalText,
+  STICKERBOT_DATA_DIR: z.string().trim().min(1, 'must not be empty').default('./data'),
+  STICKERBOT_GROUP: groupNameSchema.min(1).default(DEFAULT_GROUP),
+  STICKERBOT_PREFIX: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(8, 'at most 8 characters')
+    .regex(/^\S+$/, 'must not contain spaces')
+    .default('!'),
+  STICKERBOT_OWNERS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(/[,\s]+/).map((phone) => phone.replace(/^\+/, '')).filter((phone) => phone !== ''))
+    .pipe(z.array(phoneSchema)),
+  STICKERBOT_PACK: z.string().trim().min(1).max(128).default('stickerbot'),
+  STICKERBOT_AUTHOR: optionalText.pipe(z.string().max(128).optional()),
+  STICKERBOT_MAX_MEDIA_MB: z.coerce.number({ error: 'must be a number' }).positive('must be positive').max(2048).default(16),
+  STICKERBOT_BACKLOG_MAX_AGE_S: z.coerce.number({ error: 'must be a number' }).int().nonnegative().default(600),
+  STICKERBOT_SHUTDOWN_GRACE_MS: z.coerce.number({ error: 'must be a number' }).int().nonnegative().max(600_000).default(5000),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  FFMPEG_PATH: optionalText,
+});
+
+/** Thrown when the environment is invalid; the message names every bad variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+/**
+ * Parses the worker's environment once. Every problem is reported at once, each naming
+ * its variable; empty strings count as unset.
+ */
+export function loadConfig(env: Record<string, string | undefined>): WorkerConfig {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || 'environment'}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.STICKERBOT_DATA_DIR);
+  return Object.freeze({
+    bridgeUrl: e.STICKERBOT_BRIDGE_URL,
+    token: e.STICKERBOT_TOKEN,
+    tokenFile: path.join(dataDir, 'token'),
+    dataDir,
+    databaseFile: path.join(dataDir, 'worker.sqlite'),
+    group: e.STICKERBOT_GROUP,
+    prefix: e.STICKERBOT_PREFIX,
+    owners: Object.freeze([...new Set(e.STICKERBOT_OWNERS)]),
+    pack: e.STICKERBOT_PACK,
+    author: e.STICKERBOT_AUTHOR,
+    maxMediaBytes: Math.floor(e.STICKERBOT_MAX_MEDIA_MB * 1024 * 1024),
+    backlogMaxAgeMs: e.STICKERBOT_BACKLOG_MAX_AGE_S * 1000,
+    shutdownGraceMs: e.STICKERBOT_SHUTDOWN_GRACE_MS,
+    logLevel: e.LOG_LEVEL,
+    ffmpegPath: e.FFMPEG_PATH,
+  });
+}

@@ -1,0 +1,41 @@
+/**
+ * The worker's composition root (`pnpm worker`): reads the environment (and `.env`),
+ * builds the worker, handles SIGINT/SIGTERM with a grace period, and exits.
+ */
+import { existsSync } from 'node:fs';
+import { createStickerEngine } from '@stickerbot/sticker';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { createWorker } from './worker.js';
+
+if (existsSync('.env')) process.loadEnvFile('.env');
+
+let config;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  process.stderr.write(`${error instanceof ConfigError ? error.message : String(error)}\n`);
+  process.exit(1);
+}
+
+const log = createLogger(config.logLevel);
+const stickers = createStickerEngine({ ffmpegPath: config.ffmpegPath, maxInputBytes: config.maxMediaBytes });
+const worker = createWorker({ log, stickers }, config);
+const graceMs = config.shutdownGraceMs;
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal, graceMs }, 'shutting down');
+  const forced = setTimeout(() => process.exit(1), graceMs + 5000);
+  forced.unref();
+  await worker.stop(graceMs);
+  await Promise.race([stickers.close(), new Promise((resolve) => setTimeout(resolve, 1000))]);
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+worker.start();
+process.send?.('ready');

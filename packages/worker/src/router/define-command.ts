@@ -1,0 +1,101 @@
+import type { StickerEngine } from '@stickerbot/sticker';
+import type { Message, WorkerCommandArgs, WorkerCommandName, WorkerCommandResult } from '@stickerbot/protocol';
+import type { Logger } from 'pino';
+import type { CommandOptions } from '../bridge/bridge-client.js';
+import type { WorkerConfig } from '../config.js';
+import type { BotDatabase } from '../db/bot-database.js';
+import type { PackDefaults } from '../db/settings-store.js';
+import type { MediaSource } from '../media/media-source.js';
+import type { AccountBook } from './account-book.js';
+import type { CommandRegistry } from './command-registry.js';
+
+/** What every command can reach besides its message. */
+export interface CommandServices {
+  readonly config: WorkerConfig;
+  readonly db: BotDatabase;
+  readonly stickers: StickerEngine;
+  readonly registry: CommandRegistry;
+  readonly accounts: AccountBook;
+  readonly log: Logger;
+  readonly now: () => number;
+  /** When this worker process started (epoch ms). */
+  readonly startedAt: number;
+}
+
+/** A sticker to send. */
+export interface OutgoingSticker {
+  data: Uint8Array;
+  animated: boolean;
+}
+
+/** Arguments of a worker command without its id (the context derives it). */
+export type CommandArgsWithoutId<N extends WorkerCommandName> = Omit<WorkerCommandArgs<N>, 'id'>;
+
+/** The handling of one chat command. */
+export interface CommandContext {
+  readonly message: Message;
+  readonly sessionId: string;
+  /** Arguments, split with quoting. */
+  readonly args: readonly string[];
+  /** Everything after the command word. */
+  readonly rest: string;
+  /** The name or alias the user typed (without prefix). */
+  readonly invokedAs: string;
+  /** Whether the message came as media with auto-sticker on, not as a typed command. */
+  readonly auto: boolean;
+  readonly isOwner: boolean;
+  readonly prefix: string;
+  /** Aborted when the worker gives up on this message at shutdown. */
+  readonly signal: AbortSignal;
+  readonly services: CommandServices;
+  /** Sends a worker command with the next id derived from this message. */
+  command<N extends WorkerCommandName>(name: N, args: CommandArgsWithoutId<N>, options?: CommandOptions): Promise<WorkerCommandResult<N>>;
+  /** Replies to the message with text (quoting it). */
+  reply(text: string): Promise<void>;
+  /** Reacts to the message. */
+  react(emoji: string): Promise<void>;
+  /**
+   * Marks the start of slow work: reacts ⏳ once. The router then reacts ✅ or ❌ when the
+   * command ends. Call it after checking the input, so quick refusals stay quiet.
+   */
+  working(): Promise<void>;
+  /** Whether {@link working} was called. */
+  readonly isWorking: boolean;
+  /** Sends a sticker into the chat, adds it to the catalogue and returns its hash. */
+  sendSticker(sticker: OutgoingSticker): Promise<string>;
+  /** The media this command works on (own or quoted), if any. */
+  findMedia(): MediaSource | undefined;
+  /** Downloads media, refusing it before download when its declared size is over the cap. */
+  download(source: MediaSource): Promise<Buffer>;
+  /** The pack metadata this sender's stickers get. */
+  packFor(): PackDefaults;
+}
+
+/** Where a command may run. */
+export type CommandScope = 'any' | 'private' | 'group';
+
+/** A chat command: one per file in `src/commands/`. */
+export interface CommandDefinition {
+  /** The command word, lower-case. */
+  readonly name: string;
+  /** Other words that run it. */
+  readonly aliases?: readonly string[];
+  /** One line for the help list. */
+  readonly summary: string;
+  /** Arguments after the command word, e.g. `[fit|crop|circle|rounded] [pack | author]`. */
+  readonly usage: string;
+  /** Example lines without the prefix, e.g. `s circle`. */
+  readonly examples?: readonly string[];
+  /** Longer help shown by `help <command>`. */
+  readonly details?: string;
+  /** Only `STICKERBOT_OWNERS` may run it. */
+  readonly ownerOnly?: boolean;
+  /** Default `any`. */
+  readonly scope?: CommandScope;
+  run(context: CommandContext): Promise<void>;
+}
+
+/** Declares a chat command (identity at run time; gives the definition its type). */
+export function defineCommand(definition: CommandDefinition): CommandDefinition {
+  return definition;
+}

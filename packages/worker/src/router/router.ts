@@ -1,0 +1,164 @@
+import type { JournalEntry, Message } from '@stickerbot/protocol';
+import type { CommandSender } from '../bridge/bridge-client.js';
+import { createCommandIds } from '../bridge/command-ids.js';
+import { visualKind } from '../media/media-source.js';
+import { createCommandContext, type Invocation } from './command-context.js';
+import { describeFailure } from './command-failure.js';
+import type { CommandDefinition, CommandServices } from './define-command.js';
+import { parseBare, parseCommandLine } from './parse.js';
+import { createRateLimiter, type RateLimitOptions } from './rate-limiter.js';
+import { closest } from './suggest.js';
+
+/** Options of {@link createRouter}. */
+export interface RouterOptions {
+  services: CommandServices;
+  bridge: CommandSender;
+  /** Per-sender token bucket (default: bursts of 5, one more every 4 s). */
+  rateLimit?: RateLimitOptions;
+}
+
+/** Routes journal entries to chat commands. */
+export interface Router {
+  /** Handles one entry; never throws for a user's mistake (it answers instead). */
+  handle(entry: JournalEntry, signal: AbortSignal): Promise<void>;
+}
+
+/** The phone number of a JID (`4915…:12@s.whatsapp.net` → `4915…`), if it is a phone JID. */
+export function phoneOf(jid: string): string | undefined {
+  const [user, server] = jid.split('@');
+  if (server !== 's.whatsapp.net' && server !== 'c.us') return undefined;
+  return user?.split(':')[0];
+}
+
+const IGNORED_CHATS = /@(broadcast|newsletter)$/;
+const HINT_EVERY_MS = 12 * 3600 * 1000;
+
+/**
+ * The command router: prefix, command word and arguments, aliases, typo suggestions,
+ * per-sender rate limits, private and group rules, owner-only commands, the offline
+ * backlog cut-off, and auto-sticker for media in chats where it is on.
+ */
+export function createRouter(options: RouterOptions): Router {
+  const { services, bridge } = options;
+  const { config, registry, db } = services;
+  const log = services.log.child({ module: 'router' });
+  const hinted = new Map<string, number>();
+  const limiter = createRateLimiter(options.rateLimit ?? { capacity: 5, refillPerSecond: 0.25 }, services.now);
+
+  function autostickerOn(sessionId: string, message: Message): boolean {
+    return db.settings.autosticker(sessionId, message.chat) ?? !message.isGroup;
+  }
+
+  async function run(command: CommandDefinition, invocation: Invocation, ids: ReturnType<typeof createCommandIds>): Promise<void> {
+    const context = createCommandContext(invocation, bridge, ids, services);
+    const { message } = invocation;
+    const clog = log.child({ command: command.name, messageId: message.id, chat: message.chat });
+    let ok = true;
+    try {
+      await command.run(context);
+      if (context.isWorking) await context.react('✅');
+    } catch (error) {
+      ok = false;
+      const words = describeFailure(error, config.maxMediaBytes);
+      clog.warn({ err: error }, `command failed: ${words}`);
+      try {
+        if (context.isWorking) await context.react('❌');
+        await context.reply(words);
+      } catch (replyError) {
+        clog.warn({ err: replyError }, 'could not tell the user about the failure');
+      }
+    } finally {
+      db.stats.record(invocation.auto ? `${command.name}:auto` : command.name, message.sender, message.chat, ok);
+    }
+  }
+
+  async function rateLimited(sender: string, reply: () => Promise<void>): Promise<boolean> {
+    const decision = limiter.take(sender);
+    if (decision === 'allow') return false;
+    if (decision === 'warn') {
+      try {
+        await reply();
+      } catch (error) {
+        log.warn({ err: error }, 'could not send the slow-down notice');
+      }
+    }
+    return true;
+  }
+
+  async function handleMessage(sessionId: string, message: Message, signal: AbortSignal): Promise<void> {
+    if (message.fromMe || IGNORED_CHATS.test(message.chat)) return;
+    const age = services.now() - message.timestamp;
+    if (message.backlog && age > config.backlogMaxAgeMs) {
+      log.debug({ messageId: message.id, ageS: Math.round(age / 1000) }, 'offline-backlog message too old; ignored');
+      return;
+    }
+    const ids = createCommandIds(`${sessionId}:${message.id}`);
+    const phone = phoneOf(message.sender);
+    const isOwner = phone !== undefined && config.owners.includes(phone);
+    const base = { sessionId, message, isOwner, signal };
+    const replyWith = (text: string) => () =>
+      createCommandContext({ ...base, args: [], rest: '', invokedAs: '', auto: false }, bridge, ids, services).reply(text);
+
+    const text = message.text ?? '';
+    let parsed = parseCommandLine(text, config.prefix);
+    // In a private chat a bare command word also works ("help"); groups need the prefix.
+    if (!parsed && !message.isGroup) {
+      const bare = parseBare(text);
+      if (bare && registry.find(bare.name) && bare.args.length === 0) parsed = bare;
+    }
+
+    if (parsed) {
+      const command = registry.find(parsed.name);
+      if (await rateLimited(message.sender, replyWith('Slow down a little, please: I answer again in a few seconds. 🙂'))) return;
+      if (!command) {
+        const guess = closest(parsed.name, registry.words());
+        const hint = guess ? ` Did you mean ${config.prefix}${guess}?` : '';
+        await replyWith(`I don't know ${config.prefix}${parsed.name}.${hint} Send ${config.prefix}help for the list.`)();
+        return;
+      }
+      if (command.ownerOnly && !isOwner) {
+        await replyWith(`Only the bot's owners can use ${config.prefix}${command.name}.`)();
+        return;
+      }
+      if (command.scope === 'group' && !message.isGroup) {
+        await replyWith(`${config.prefix}${command.name} only works in groups.`)();
+        return;
+      }
+      if (command.scope === 'private' && message.isGroup) {
+        await replyWith(`${config.prefix}${command.name} only works in a private chat with me.`)();
+        return;
+      }
+      await run(command, { ...base, args: parsed.args, rest: parsed.rest, invokedAs: parsed.name, auto: false }, ids);
+      return;
+    }
+
+    const kind = visualKind(message.kind, message.media?.mimetype);
+    if (kind && kind !== 'sticker' && autostickerOn(sessionId, message)) {
+      const sticker = registry.find('sticker');
+      if (!sticker) return;
+      if (await rateLimited(message.sender, replyWith('Slow down a little, please: I answer again in a few seconds. 🙂'))) return;
+      await run(sticker, { ...base, args: [], rest: '', invokedAs: 'sticker', auto: true }, ids);
+      return;
+    }
+
+    // Someone chatting to the bot in private gets one pointer to the commands, not one per message.
+    if (!message.isGroup && message.kind === 'text') {
+      const last = hinted.get(message.chat);
+      if (last !== undefined && services.now() - last < HINT_EVERY_MS) return;
+      hinted.set(message.chat, services.now());
+      await replyWith(`Hi! Send me an image, GIF or video and I'll turn it into a sticker. Send ${config.prefix}help for everything I can do.`)();
+    }
+  }
+
+  return {
+    async handle(entry, signal) {
+      const event = entry.event;
+      if (event.type === 'session:changed') {
+        services.accounts.set(entry.sessionId, event.session.account);
+        return;
+      }
+      if (event.type !== 'message:received') return;
+      await handleMessage(entry.sessionId, event.message, signal);
+    },
+  };
+}

@@ -1,0 +1,184 @@
+import { StickerbotError, type WorkerCommandArgs } from '@stickerbot/protocol';
+import { createStickerEngine, readStickerMetadata, type StickerEngine } from '@stickerbot/sticker';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { corruptJpeg, makeMp4, makePng } from './media-fixtures.js';
+import { ALICE, GROUP, OWNER, startRouterHarness, type RouterHarness } from './router-harness.js';
+
+function stickerBytes(args: WorkerCommandArgs<'message:send'> | undefined): Buffer {
+  if (args?.content.type !== 'sticker') throw new Error('not a sticker send');
+  return Buffer.from(args.content.data);
+}
+
+async function expectSticker(data: Buffer, animated: boolean): Promise<void> {
+  const meta = await sharp(data, { animated: true }).metadata();
+  expect(meta.format).toBe('webp');
+  expect(meta.width).toBe(512);
+  expect(meta.pageHeight ?? meta.height).toBe(512);
+  expect((meta.pages ?? 1) > 1).toBe(animated);
+}
+
+describe('chat commands', () => {
+  let stickers: StickerEngine;
+  let png: Buffer;
+  let mp4: Buffer;
+  beforeAll(async () => {
+    stickers = createStickerEngine({ concurrency: 1 });
+    [png, mp4] = await Promise.all([makePng(), makeMp4(1)]);
+  }, 60_000);
+  afterAll(() => stickers.close());
+
+  async function sendImage(h: RouterHarness, text: string | undefined, overrides: Record<string, unknown> = {}) {
+    const id = `IMG${h.seq + 1}X${Math.random().toString(36).slice(2, 8)}`.toUpperCase();
+    h.bridge.media.set(id, { data: png, mimetype: 'image/png' });
+    return h.send({ id, kind: 'image', text, media: { mimetype: 'image/png', size: png.byteLength, width: 320, height: 200 }, ...overrides });
+  }
+
+  it('makes a sticker from an image captioned !s, with ⏳ then ✅ and the default pack', async () => {
+    await using h = startRouterHarness({ STICKERBOT_PACK: 'Bot Pack', STICKERBOT_AUTHOR: 'Bot' }, stickers);
+    await sendImage(h, '!s circle');
+    expect(h.bridge.reactions()).toEqual(['⏳', '✅']);
+    const data = stickerBytes(h.bridge.sentOfType('sticker')[0]);
+    await expectSticker(data, false);
+    expect(readStickerMetadata(data)).toMatchObject({ packName: 'Bot Pack', publisher: 'Bot' });
+    expect(h.db.catalogue.totals()).toMatchObject({ stickers: 1, made: 1, sent: 1 });
+  });
+
+  it('makes a sticker from an image it is replying to', async () => {
+    await using h = startRouterHarness({}, stickers);
+    const image = await sendImage(h, undefined, { isGroup: true, chat: GROUP });
+    expect(h.bridge.sentOfType('sticker')).toHaveLength(0);
+    await h.send({ text: '!sticker crop Cats | Alice', isGroup: true, chat: GROUP, quotedId: image.id, quotedKind: 'image' });
+    const data = stickerBytes(h.bridge.sentOfType('sticker')[0]);
+    expect(readStickerMetadata(data)).toMatchObject({ packName: 'Cats', publisher: 'Alice' });
+    expect(h.bridge.sent.filter((c) => c.name === 'media:download').map((c) => (c.args as { messageId: string }).messageId)).toEqual([image.id]);
+  });
+
+  it('turns a video into an animated sticker', async () => {
+    await using h = startRouterHarness({}, stickers);
+    h.bridge.media.set('VID1', { data: mp4, mimetype: 'video/mp4' });
+    await h.send({ id: 'VID1', kind: 'video', text: '!s', media: { mimetype: 'video/mp4', size: mp4.byteLength, durationS: 1 } });
+    expect(h.bridge.reactions()).toEqual(['⏳', '✅']);
+    await expectSticker(stickerBytes(h.bridge.sentOfType('sticker')[0]), true);
+  });
+
+  it('auto-stickers media in private chats by default, not in groups, and obeys !autosticker', async () => {
+    await using h = startRouterHarness({}, stickers);
+    await sendImage(h, 'look at this');
+    expect(h.bridge.sentOfType('sticker')).toHaveLength(1);
+    await sendImage(h, undefined, { isGroup: true, chat: GROUP, sender: ALICE });
+    expect(h.bridge.sentOfType('sticker')).toHaveLength(1);
+    await h.send({ text: '!autosticker off' });
+    await sendImage(h, undefined);
+    expect(h.bridge.sentOfType('sticker')).toHaveLength(1);
+    expect(h.bridge.texts().at(-1)).toContain('Auto-sticker is off');
+  });
+
+  it('lets only group admins or owners switch auto-sticker in a group', async () => {
+    await using h = startRouterHarness({}, stickers);
+    await h.send({ text: '!autosticker on', isGroup: true, chat: GROUP });
+    expect(h.bridge.texts().at(-1)).toBe('Only group admins can change auto-sticker here.');
+    h.bridge.admins.set(GROUP, [ALICE]);
+    await h.send({ text: '!autosticker on', isGroup: true, chat: GROUP });
+    expect(h.db.settings.autosticker('default', GROUP)).toBe(true);
+    await h.send({ text: '!autosticker off', isGroup: true, chat: GROUP, sender: OWNER });
+    expect(h.db.settings.autosticker('default', GROUP)).toBe(false);
+  });
+
+  it('refuses media over the size cap before downloading it', async () => {
+    await using h = startRouterHarness({ STICKERBOT_MAX_MEDIA_MB: '1' }, stickers);
+    await h.send({ id: 'BIG1', kind: 'video', text: '!s', media: { mimetype: 'video/mp4', size: 5 * 1024 * 1024 } });
+    expect(h.bridge.sent.some((c) => c.name === 'media:download')).toBe(false);
+    expect(h.bridge.texts()).toEqual(['That file is too large (the limit is 1 MB).']);
+    expect(h.bridge.reactions()).toEqual(['⏳', '❌']);
+  });
+
+  it('refuses a video declared longer than ten minutes before downloading it', async () => {
+    await using h = startRouterHarness({}, stickers);
+    await h.send({ id: 'LONG1', kind: 'video', text: '!s', media: { mimetype: 'video/mp4', size: 1000, durationS: 3600 } });
+    expect(h.bridge.sent.some((c) => c.name === 'media:download')).toBe(false);
+    expect(h.bridge.texts()[0]).toMatch(/^That video is too long/);
+  });
+
+  it('answers corrupt media in plain words', async () => {
+    await using h = startRouterHarness({}, stickers);
+    const bad = corruptJpeg();
+    h.bridge.media.set('BAD1', { data: bad, mimetype: 'image/jpeg' });
+    await h.send({ id: 'BAD1', kind: 'image', text: '!s', media: { mimetype: 'image/jpeg', size: bad.byteLength } });
+    expect(h.bridge.reactions()).toEqual(['⏳', '❌']);
+    expect(h.bridge.texts()[0]).toMatch(/damaged|can't make a sticker/);
+  });
+
+  it('says what to do when !sticker has no media', async () => {
+    await using h = startRouterHarness({}, stickers);
+    await h.send({ text: '!s' });
+    expect(h.bridge.texts()[0]).toBe('Send an image, GIF or video with !sticker as its caption, or reply to one with !sticker.');
+    expect(h.bridge.reactions()).toEqual([]);
+  });
+
+  it('turns one of its own stickers back into an image without downloading it', async () => {
+    await using h = startRouterHarness({}, stickers);
+    await sendImage(h, '!s');
+    const sentId = 'BOT2'; // the fake bridge's id of the sticker send (after the ⏳ reaction)
+    await h.send({ text: '!toimg', quotedId: sentId, quotedKind: 'sticker' });
+    const image = h.bridge.sentOfType('image')[0];
+    expect(image?.content.type === 'image' && image.content.mimetype).toBe('image/png');
+    expect(h.bridge.sent.filter((c) => c.name === 'media:download')).toHaveLength(1);
+  });
+
+  it('re-tags a received sticker with !take, and refuses non-stickers', async () => {
+    await using h = startRouterHarness({}, stickers);
+    const made = await stickers.toSticker(png, { pack: 'Theirs', author: 'Bob' });
+    h.bridge.media.set('STK1', { data: made.data, mimetype: 'image/webp' });
+    await h.send({ id: 'STK1', kind: 'sticker', media: { mimetype: 'image/webp', size: made.bytes } });
+    expect(h.bridge.sent).toHaveLength(0);
+    await h.send({ text: '!take Mine | Alice', quotedId: 'STK1', quotedKind: 'sticker' });
+    expect(readStickerMetadata(stickerBytes(h.bridge.sentOfType('sticker')[0]))).toMatchObject({ packName: 'Mine', publisher: 'Alice' });
+    await h.send({ text: '!take', quotedId: 'STK1', quotedKind: 'image' });
+    expect(h.bridge.texts().at(-1)).toBe('Reply to a sticker with !take pack | author.');
+  });
+
+  it('remembers my pack for later stickers and can reset it', async () => {
+    await using h = startRouterHarness({ STICKERBOT_PACK: 'Default', STICKERBOT_AUTHOR: 'Bot' }, stickers);
+    await h.send({ text: '!pack "Cat Pack" | Alice' });
+    expect(h.bridge.texts().at(-1)).toBe('Done: your stickers now get pack "Cat Pack" by "Alice".');
+    await sendImage(h, '!s');
+    expect(readStickerMetadata(stickerBytes(h.bridge.sentOfType('sticker')[0]))).toMatchObject({ packName: 'Cat Pack', publisher: 'Alice' });
+    await h.send({ text: '!pack reset' });
+    expect(h.bridge.texts().at(-1)).toBe('Back to the default pack "Default" by "Bot".');
+  });
+
+  it('renders text as a sticker', async () => {
+    await using h = startRouterHarness({}, stickers);
+    await h.send({ text: '!text good morning' });
+    await expectSticker(stickerBytes(h.bridge.sentOfType('sticker')[0]), false);
+    await h.send({ text: '!text' });
+    expect(h.bridge.texts().at(-1)).toBe('What should it say? !text your words');
+  });
+
+  it('sends random and top stickers from the catalogue', async () => {
+    await using h = startRouterHarness({}, stickers);
+    await h.send({ text: '!random' });
+    expect(h.bridge.texts().at(-1)).toContain("I haven't made any stickers yet");
+    await sendImage(h, '!s');
+    await h.send({ text: '!random' });
+    await h.send({ text: '!top 2' });
+    const sent = h.bridge.sentOfType('sticker').map(stickerBytes);
+    expect(sent).toHaveLength(3);
+    expect(sent[1]?.equals(sent[0] ?? Buffer.alloc(0))).toBe(true);
+    expect(h.bridge.texts().at(-1)).toBe('Top 1 sticker:\n1. sent 2 times');
+  });
+
+  it('answers !ping with the round trip and both uptimes', async () => {
+    await using h = startRouterHarness({}, stickers);
+    await h.send({ text: '!ping' });
+    expect(h.bridge.texts()[0]).toMatch(/^pong 🏓 bridge round trip \d+ ms\ndaemon up 1h 00m, worker up 1m 00s$/);
+  });
+
+  it('reports a download the daemon refuses as too large', async () => {
+    await using h = startRouterHarness({}, stickers);
+    h.bridge.failing['media:download'] = new StickerbotError('MEDIA_TOO_LARGE');
+    await h.send({ text: '!s', quotedId: 'UNSEEN1', quotedKind: 'video' });
+    expect(h.bridge.texts()).toEqual(['That file is too large (the limit is 2 MB).']);
+  });
+});

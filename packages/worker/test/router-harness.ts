@@ -1,0 +1,76 @@
+import path from 'node:path';
+import type { JournalEntry, Message } from '@stickerbot/protocol';
+import { createStickerEngine, type StickerEngine } from '@stickerbot/sticker';
+import { COMMANDS } from '../src/commands/index.js';
+import { loadConfig, type WorkerConfig } from '../src/config.js';
+import { openBotDatabase, type BotDatabase } from '../src/db/bot-database.js';
+import { createAccountBook } from '../src/router/account-book.js';
+import { createCommandRegistry } from '../src/router/command-registry.js';
+import type { CommandServices } from '../src/router/define-command.js';
+import { createRouter, type Router } from '../src/router/router.js';
+import { createFakeBridge, type FakeBridge } from './fake-bridge.js';
+import { captureLog, messageEvent, tempDir } from './helpers.js';
+
+export const ALICE = '4915100000001@s.whatsapp.net';
+export const OWNER = '4915100000009@s.whatsapp.net';
+export const GROUP = '120363000000000001@g.us';
+
+/** A router over a real bot database and a real sticker engine, talking to a fake bridge. */
+export interface RouterHarness extends AsyncDisposable {
+  router: Router;
+  bridge: FakeBridge;
+  db: BotDatabase;
+  stickers: StickerEngine;
+  config: WorkerConfig;
+  clock: { now: number };
+  seq: number;
+  /** Delivers a message (private text from Alice by default) and waits for its handling. */
+  send(overrides?: Partial<Message>): Promise<Message>;
+}
+
+export function startRouterHarness(env: Record<string, string> = {}, stickers?: StickerEngine): RouterHarness {
+  const dir = tempDir();
+  const config = loadConfig({ STICKERBOT_DATA_DIR: dir.path, STICKERBOT_OWNERS: '4915100000009', STICKERBOT_MAX_MEDIA_MB: '2', ...env });
+  const clock = { now: Date.now() };
+  const db = openBotDatabase(path.join(dir.path, 'worker.sqlite'), config.group, () => clock.now);
+  const engine = stickers ?? createStickerEngine({ concurrency: 1 });
+  const bridge = createFakeBridge();
+  const services: CommandServices = {
+    config,
+    db,
+    stickers: engine,
+    registry: createCommandRegistry(COMMANDS),
+    accounts: createAccountBook(),
+    log: captureLog('silent').log,
+    now: () => clock.now,
+    startedAt: clock.now - 60_000,
+  };
+  const router = createRouter({ services, bridge });
+  const harness: RouterHarness = {
+    router,
+    bridge,
+    db,
+    stickers: engine,
+    config,
+    clock,
+    seq: 0,
+    async send(overrides = {}) {
+      const event = messageEvent({ timestamp: clock.now, ...overrides });
+      const entry: JournalEntry = { seq: ++harness.seq, sessionId: 'default', ts: clock.now, event };
+      await router.handle(entry, new AbortController().signal);
+      // What the event pump would record after handling.
+      if (event.type === 'message:received') {
+        const m = event.message;
+        db.progress.commit(entry.seq, { sessionId: 'default', messageId: m.id, chat: m.chat, kind: m.kind, mimetype: m.media?.mimetype, size: m.media?.size, animated: m.media?.animated });
+        return m;
+      }
+      throw new Error('not a message');
+    },
+    async [Symbol.asyncDispose]() {
+      if (!stickers) await engine.close();
+      db.close();
+      dir[Symbol.dispose]();
+    },
+  };
+  return harness;
+}

@@ -1,0 +1,125 @@
+import { StickerbotError } from '@stickerbot/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStickerEngine, type StickerEngine } from '@stickerbot/sticker';
+import { ALICE, GROUP, OWNER, startRouterHarness } from './router-harness.js';
+
+describe('router', () => {
+  let stickers: StickerEngine;
+  beforeAll(() => {
+    stickers = createStickerEngine({ concurrency: 1 });
+  });
+  afterAll(() => stickers.close());
+
+  it('runs a command by name or alias and answers with help from the commands metadata', async () => {
+    await using h = startRouterHarness({}, stickers);
+    await h.send({ text: '!help' });
+    await h.send({ text: '!h sticker' });
+    const [list, detail] = h.bridge.texts();
+    expect(list).toContain('!sticker (!s, !stiker, !stick)');
+    expect(list).toContain('!toimg');
+    expect(list).not.toContain('!sessions');
+    expect(detail).toContain('!sticker [fit|crop|circle|rounded] [pack | author]');
+    expect(detail).toContain('!s circle');
+  });
+
+  it('suggests the closest command for a typo', async () => {
+    await using h = startRouterHarness({}, stickers);
+    await h.send({ text: '!stikcer' });
+    await h.send({ text: '!weather' });
+    expect(h.bridge.texts()).toEqual([
+      "I don't know !stikcer. Did you mean !sticker? Send !help for the list.",
+      "I don't know !weather. Send !help for the list.",
+    ]);
+  });
+
+  it('uses the configured prefix', async () => {
+    await using h = startRouterHarness({ STICKERBOT_PREFIX: '/' }, stickers);
+    await h.send({ text: '!ping', isGroup: true, chat: GROUP });
+    await h.send({ text: '/ping', isGroup: true, chat: GROUP });
+    expect(h.bridge.texts()).toHaveLength(1);
+    expect(h.bridge.texts()[0]).toMatch(/^pong/);
+  });
+
+  it('rate-limits a sender: a friendly "slow down" once, then silence, then answers again', async () => {
+    await using h = startRouterHarness({}, stickers);
+    for (let i = 0; i < 7; i++) await h.send({ text: '!ping' });
+    const texts = h.bridge.texts();
+    expect(texts.filter((text) => text.startsWith('pong'))).toHaveLength(5);
+    expect(texts.filter((text) => text.startsWith('Slow down'))).toHaveLength(1);
+    expect(texts).toHaveLength(6);
+    await h.send({ text: '!ping', sender: '4915100000002@s.whatsapp.net', chat: '4915100000002@s.whatsapp.net' });
+    expect(h.bridge.texts()).toHaveLength(7);
+    h.clock.now += 10_000;
+    await h.send({ text: '!ping' });
+    expect(h.bridge.texts().at(-1)).toMatch(/^pong/);
+  });
+
+  it('keeps owner-only commands for STICKERBOT_OWNERS', async () => {
+    await using h = startRouterHarness({}, stickers);
+    await h.send({ text: '!sessions' });
+    await h.send({ text: '!sessions', sender: OWNER, chat: OWNER });
+    expect(h.bridge.texts()[0]).toBe("Only the bot's owners can use !sessions.");
+    expect(h.bridge.texts()[1]).toContain('default: CONNECTED');
+    await h.send({ text: '!help', sender: OWNER, chat: OWNER });
+    expect(h.bridge.texts()[2]).toContain('!sessions');
+  });
+
+  it('answers bare command words in private chats but needs the prefix in groups', async () => {
+    await using h = startRouterHarness({}, stickers);
+    await h.send({ text: 'ping' });
+    await h.send({ text: 'ping', isGroup: true, chat: GROUP });
+    expect(h.bridge.texts()).toHaveLength(1);
+    expect(h.bridge.sentOfType('text').map((args) => args.chat)).toEqual([ALICE]);
+  });
+
+  it('points a private chatter to the commands once, not on every message', async () => {
+    await using h = startRouterHarness({}, stickers);
+    await h.send({ text: 'take care!' });
+    await h.send({ text: 'hello?' });
+    await h.send({ text: 'hello everyone', isGroup: true, chat: GROUP });
+    expect(h.bridge.texts()).toEqual(["Hi! Send me an image, GIF or video and I'll turn it into a sticker. Send !help for everything I can do."]);
+  });
+
+  it('acknowledges and ignores offline-backlog commands older than the cut-off, answers younger ones', async () => {
+    await using h = startRouterHarness({ STICKERBOT_BACKLOG_MAX_AGE_S: '60' }, stickers);
+    await h.send({ text: '!ping', backlog: true, timestamp: h.clock.now - 120_000 });
+    expect(h.bridge.sent).toHaveLength(0);
+    await h.send({ text: '!ping', backlog: true, timestamp: h.clock.now - 30_000 });
+    expect(h.bridge.texts()).toHaveLength(1);
+    await h.send({ text: '!ping', backlog: false, timestamp: h.clock.now - 3_600_000 });
+    expect(h.bridge.texts()).toHaveLength(2);
+  });
+
+  it("ignores the bot's own messages and status broadcasts", async () => {
+    await using h = startRouterHarness({}, stickers);
+    await h.send({ text: '!ping', fromMe: true });
+    await h.send({ text: '!ping', chat: 'status@broadcast' });
+    expect(h.bridge.sent).toHaveLength(0);
+  });
+
+  it('derives command ids from the triggering message, so handling it again reuses them', async () => {
+    await using h = startRouterHarness({}, stickers);
+    const message = await h.send({ id: 'ABCDEF123', text: '!ping' });
+    await h.send(message);
+    const ids = h.bridge.sent.map((command) => command.args.id);
+    expect(ids).toEqual(['w.default:ABCDEF123.1', 'w.default:ABCDEF123.2', 'w.default:ABCDEF123.1', 'w.default:ABCDEF123.2']);
+  });
+
+  it('explains a daemon that is not connected to WhatsApp in plain words', async () => {
+    await using h = startRouterHarness({}, stickers);
+    h.bridge.failing['daemon:status'] = new StickerbotError('SESSION_NOT_CONNECTED');
+    await h.send({ text: '!ping' });
+    expect(h.bridge.texts()).toEqual(["WhatsApp isn't reachable from here right now. Please try again in a minute."]);
+  });
+
+  it('records usage statistics per command, user and chat', async () => {
+    await using h = startRouterHarness({}, stickers);
+    await h.send({ text: '!ping' });
+    await h.send({ text: '!help' });
+    await h.send({ text: '!stats' });
+    const text = h.bridge.texts().at(-1) ?? '';
+    expect(text).toContain('You: 2 commands');
+    expect(text).toContain('Everyone: 1 users');
+    expect(h.db.stats.counts({ user: ALICE }).map((c) => c.command).sort()).toEqual(['help', 'ping', 'stats']);
+  });
+});

@@ -1,0 +1,87 @@
+import path from 'node:path';
+import { type WorkerCommandArgs } from '@stickerbot/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBotDatabase } from '../src/db/bot-database.js';
+import { startFakeDaemon, type FakeDaemon, type ReceivedCommand } from './fake-daemon.js';
+import { messageEvent, tempDir, waitFor } from './helpers.js';
+import { makePng } from './media-fixtures.js';
+import { spawnWorker } from './worker-process.js';
+
+/** A worker process against a protocol-speaking stand-in for the daemon (the real daemon is in the root test/). */
+describe('the worker process', () => {
+  let daemon: FakeDaemon;
+  let png: Buffer;
+  const media = new Map<string, Buffer>();
+  let onSticker: (command: ReceivedCommand) => void = () => undefined;
+
+  beforeAll(async () => {
+    png = await makePng();
+    daemon = await startFakeDaemon();
+    daemon.respond = (command) => {
+      if (command.name === 'media:download') {
+        const data = media.get(String(command.args.messageId));
+        return { data, mimetype: 'image/png', size: data?.byteLength ?? 0 };
+      }
+      if (command.name === 'message:send') {
+        const content = command.args.content as WorkerCommandArgs<'message:send'>['content'];
+        if (content.type === 'sticker') onSticker(command);
+        return { messageId: `SENT${daemon.commands.length}`, timestamp: Date.now() };
+      }
+      if (command.name === 'daemon:status') return { protocol: 1, startedAt: Date.now() - 1000, now: Date.now() };
+      throw new Error('unexpected');
+    };
+  }, 60_000);
+  afterAll(() => daemon.close());
+
+  function env(dir: string): Record<string, string> {
+    return { STICKERBOT_BRIDGE_URL: daemon.url, STICKERBOT_DATA_DIR: dir, STICKERBOT_SHUTDOWN_GRACE_MS: '3000' };
+  }
+
+  it('reads the token the daemon generated, answers, and exits cleanly on SIGTERM', async () => {
+    using dir = tempDir();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(path.join(dir.path, 'token'), `${daemon.token}\n`, { mode: 0o600 });
+    await using worker = spawnWorker(env(dir.path));
+    await worker.waitForLog('connected to the daemon');
+    const entry = daemon.append(messageEvent({ text: '!ping' }));
+    await waitFor(() => daemon.acks.includes(entry.seq), 30_000, 'ack');
+    worker.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect(worker.lines.some((line) => line.msg === 'worker stopped')).toBe(true);
+  });
+
+  it('stops with a clear message when the configuration is bad', async () => {
+    await using worker = spawnWorker({ STICKERBOT_MAX_MEDIA_MB: 'lots', STICKERBOT_BRIDGE_URL: 'nope' });
+    expect(await worker.exited).toBe(1);
+  });
+
+  it('handles an event exactly once when killed between receiving and acknowledging it', async () => {
+    using dir = tempDir();
+    const first = spawnWorker({ ...env(dir.path), STICKERBOT_TOKEN: daemon.token });
+    await first.waitForLog('connected to the daemon');
+    // The sticker send reaches the daemon (which performs and records it), then the worker dies.
+    onSticker = () => first.kill('SIGKILL');
+    const event = messageEvent({ kind: 'image', text: '!s', media: { mimetype: 'image/png', size: png.byteLength } });
+    if (event.type === 'message:received') media.set(event.message.id, png);
+    const entry = daemon.append(event);
+    expect(await first.exited).toBe('SIGKILL');
+    const db = openBotDatabase(path.join(dir.path, 'worker.sqlite'), 'bot');
+    expect(db.progress.position()).toBeLessThan(entry.seq);
+    db.close();
+
+    onSticker = () => undefined;
+    await using second = spawnWorker({ ...env(dir.path), STICKERBOT_TOKEN: daemon.token });
+    await waitFor(() => daemon.acks.includes(entry.seq), 60_000, 'ack after restart');
+    const stickerSends = daemon.commands.filter((c) => c.name === 'message:send' && (c.args.content as { type: string }).type === 'sticker');
+    expect(stickerSends.length).toBe(2);
+    expect(new Set(stickerSends.map((c) => c.args.id)).size).toBe(1);
+    const reactions = daemon.commands
+      .filter((c) => c.name === 'message:send' && (c.args.content as { type: string }).type === 'reaction')
+      .map((c) => `${c.args.id}:${(c.args.content as { emoji: string }).emoji}`);
+    const base = `w.default:${event.type === 'message:received' ? event.message.id : ''}`;
+    // ⏳ (.1), download (.2), sticker (.3), ✅ (.4): the same ids both times.
+    expect(new Set(reactions)).toEqual(new Set([`${base}.1:⏳`, `${base}.4:✅`]));
+    second.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+});
