@@ -1,0 +1,58 @@
+import type { proto } from '@whiskeysockets/baileys';
+import { SimProtocolError } from '../errors.js';
+
+/** A message a fake phone received from a companion and decrypted. */
+export interface ReceivedMessage {
+  /** Stanza id, as the sender's `messages.upsert` key id. */
+  readonly id: string;
+  /** Sender companion, `PN:device@s.whatsapp.net`. */
+  readonly from: string;
+  /** The decrypted message; for the account's own phone, unwrapped from `deviceSentMessage`. */
+  readonly message: proto.IMessage;
+  /** For copies sent to the account's own primary phone: the chat the companion wrote to. */
+  readonly destinationJid?: string;
+  /** `conversation` or `extendedTextMessage.text`, when the message is text. */
+  readonly text?: string;
+  /** `<enc type>` of the copy addressed to this phone. */
+  readonly encType: 'pkmsg' | 'msg';
+  /** `<enc mediatype>`, for media messages. */
+  readonly mediaType?: string;
+}
+
+/** An ordered inbox with waiters, one per fake phone. */
+export function createMailbox() {
+  const items: ReceivedMessage[] = [];
+  const waiters: Array<(m: ReceivedMessage) => void> = [];
+  const all: ReceivedMessage[] = [];
+  return {
+    all: all as readonly ReceivedMessage[],
+    push(message: ReceivedMessage): void {
+      all.push(message);
+      const waiter = waiters.shift();
+      if (waiter) waiter(message);
+      else items.push(message);
+    },
+    next(timeoutMs: number): Promise<ReceivedMessage> {
+      const ready = items.shift();
+      if (ready) return Promise.resolve(ready);
+      return new Promise((resolve, reject) => {
+        const waiter = (m: ReceivedMessage) => {
+          clearTimeout(timer);
+          resolve(m);
+        };
+        const timer = setTimeout(() => {
+          const index = waiters.indexOf(waiter);
+          if (index >= 0) waiters.splice(index, 1);
+          reject(new SimProtocolError('timeout', `no message arrived within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.push(waiter);
+      });
+    },
+  };
+}
+
+export type Mailbox = ReturnType<typeof createMailbox>;
+
+/** Text of a message, if it is one. */
+export const textOf = (message: proto.IMessage): string | undefined =>
+  message.conversation ?? message.extendedTextMessage?.text ?? undefined;

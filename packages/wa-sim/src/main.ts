@@ -1,0 +1,24 @@
+import { writeFile } from 'node:fs/promises';
+import { pino } from 'pino';
+import { startAdminServer } from './control/admin-http.js';
+import { startSim } from './control/sim.js';
+
+// Composition root for running the emulator as its own process (daemon e2e tests, the demo).
+// Prints one JSON line {wsUrl, adminUrl, caFile} on stdout and sends it over IPC when forked.
+const env = process.env;
+const log = pino({ level: env.WA_SIM_LOG ?? 'info' }, pino.destination(2));
+const sim = await startSim({ logger: log });
+const admin = await startAdminServer(sim, Number(env.WA_SIM_ADMIN_PORT ?? 0));
+const caFile = env.WA_SIM_CA_FILE;
+if (caFile) await writeFile(caFile, sim.media.ca, { mode: 0o600 });
+const ready = { wsUrl: sim.url, adminUrl: admin.url, caFile: caFile ?? null };
+process.stdout.write(`${JSON.stringify(ready)}\n`);
+process.send?.({ type: 'ready', ...ready });
+
+const shutdown = async () => {
+  await admin.close();
+  await sim.close();
+  process.exit(0);
+};
+process.once('SIGINT', () => void shutdown());
+process.once('SIGTERM', () => void shutdown());

@@ -1,0 +1,69 @@
+import { lidJid } from '../directory/accounts.js';
+import { forgetRegistration, startRegistration } from '../pairing/qr-pairing.js';
+import type { HandshakeResult } from '../transport/noise-responder.js';
+import type { ClientConnection } from './client-connection.js';
+import { unixNow } from './nodes.js';
+import { deviceKey, type World } from './world.js';
+
+/** Routes a freshly authenticated connection to registration (QR) or login. */
+export function onAuthenticated(world: World, connection: ClientConnection, handshake: HandshakeResult): void {
+  const { payload } = handshake;
+  if (payload.devicePairingData) {
+    startRegistration(world, connection, handshake.clientStaticKey, payload.devicePairingData);
+    return;
+  }
+  login(world, connection, handshake);
+}
+
+function login(world: World, connection: ClientConnection, { payload, clientStaticKey }: HandshakeResult): void {
+  const pn = String(payload.username ?? '');
+  const deviceId = Number(payload.device ?? 0);
+  const account = world.directory.byPn(pn);
+  const companion = account?.companions.get(deviceId);
+  if (!account || !companion || !companion.noiseKey.equals(clientStaticKey)) {
+    world.log.info({ pn, deviceId }, 'login refused: device not linked');
+    connection.send({ tag: 'failure', attrs: { reason: '401', location: 'sim' } });
+    connection.close();
+    return;
+  }
+  const injected = world.faults.loginFailures.shift();
+  if (injected !== undefined) {
+    connection.send({ tag: 'failure', attrs: { reason: String(injected), location: 'sim' } });
+    connection.close();
+    return;
+  }
+  const key = deviceKey(pn, deviceId);
+  const previous = world.online.get(key);
+  if (previous && previous !== connection) {
+    previous.streamError({}, [{ tag: 'conflict', attrs: { type: 'replaced' } }]);
+  }
+  connection.login = { pn, deviceId };
+  world.online.set(key, connection);
+  connection.send({
+    tag: 'success',
+    attrs: {
+      t: unixNow(),
+      lid: lidJid(account.lid, deviceId),
+      props: '1',
+      abprops: '1',
+      location: 'sim',
+      creation: unixNow(),
+      display_name: '',
+    },
+  });
+  const queued = world.offline.get(key) ?? [];
+  world.offline.delete(key);
+  for (const node of queued) connection.send(node);
+  connection.send({ tag: 'ib', attrs: {}, content: [{ tag: 'offline', attrs: { count: String(queued.length) } }] });
+  world.events.emit('login', { pn, deviceId, connectionId: connection.id });
+}
+
+/** Cleans up after a closed websocket. */
+export function onClosed(world: World, connection: ClientConnection): void {
+  forgetRegistration(world, connection);
+  const login = connection.login;
+  if (!login) return;
+  const key = deviceKey(login.pn, login.deviceId);
+  if (world.online.get(key) === connection) world.online.delete(key);
+  world.events.emit('logout', { ...login, connectionId: connection.id });
+}

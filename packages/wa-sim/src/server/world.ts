@@ -1,0 +1,110 @@
+import { EventEmitter } from 'node:events';
+import type { BinaryNode } from '@whiskeysockets/baileys';
+import type { Logger } from 'pino';
+import type { Directory } from '../directory/accounts.js';
+import type { ClientConnection } from './client-connection.js';
+import type { PendingRegistration } from '../pairing/qr-pairing.js';
+import type { LinkCodeRequest } from '../pairing/link-code.js';
+import { createMailbox, type Mailbox } from '../e2e/mailbox.js';
+import type { MediaHost } from '../media/media-host.js';
+
+/** A node the emulator received and has no handler for. Tests assert this log stays empty. */
+export interface UnhandledNode {
+  readonly connectionId: number;
+  readonly key: string;
+  readonly node: BinaryNode;
+}
+
+/** Faults armed through the control API, consumed by the server as they fire. */
+export interface FaultState {
+  /** `<failure reason>` codes for the next logins, in order. */
+  readonly loginFailures: number[];
+  /** Error codes for the acks of the next client messages, in order (the message is not delivered). */
+  readonly messageAckErrors: number[];
+  /** `pn:device` keys whose nodes the server reads and ignores (no answers, no pongs). */
+  readonly blackholed: Set<string>;
+}
+
+/** Events the emulator core emits for the control API. */
+export interface WorldEvents {
+  /** A registering client was given QR refs. */
+  registration: [PendingRegistration];
+  /** A registering client asked for a pairing code for this phone number. */
+  linkCodeRequest: [string];
+  /** A companion logged in (after `success`). */
+  login: [{ pn: string; deviceId: number; connectionId: number }];
+  /** A logged-in connection closed. */
+  logout: [{ pn: string; deviceId: number; connectionId: number }];
+}
+
+/** The emulator's shared state, created once per `startSim()` and passed to every handler. */
+export interface World {
+  readonly log: Logger;
+  readonly directory: Directory;
+  readonly media: MediaHost;
+  readonly events: EventEmitter<WorldEvents>;
+  /** Logged-in connections by `pn:device`. */
+  readonly online: Map<string, ClientConnection>;
+  /** Registrations waiting for a QR scan, by ref. */
+  readonly registrations: Map<string, PendingRegistration>;
+  /** Pairing-code requests (`requestPairingCode`) by phone number. */
+  readonly linkCodes: Map<string, LinkCodeRequest>;
+  /** Stanzas queued for a companion that is offline, by `pn:device`. */
+  readonly offline: Map<string, BinaryNode[]>;
+  readonly unhandled: UnhandledNode[];
+  /** Protocol violations by clients (bad signatures, undecryptable copies). Tests assert it stays empty. */
+  readonly problems: string[];
+  /** Decrypted messages per fake primary phone, by phone number. */
+  readonly mailboxes: Map<string, Mailbox>;
+  /** Receipts companions sent for messages from fake phones, by message id. */
+  readonly receiptsFromCompanions: Map<string, string[]>;
+  readonly faults: FaultState;
+  /** Delay before the server sends a delivery receipt for a client message, in ms. */
+  receiptDelayMs: number;
+}
+
+export const deviceKey = (pn: string, deviceId: number): string => `${pn}:${deviceId}`;
+
+export function createWorld(log: Logger, directory: Directory, media: MediaHost): World {
+  return {
+    log,
+    directory,
+    media,
+    events: new EventEmitter<WorldEvents>(),
+    online: new Map(),
+    registrations: new Map(),
+    linkCodes: new Map(),
+    offline: new Map(),
+    unhandled: [],
+    problems: [],
+    mailboxes: new Map(),
+    receiptsFromCompanions: new Map(),
+    faults: { loginFailures: [], messageAckErrors: [], blackholed: new Set() },
+    receiptDelayMs: 150,
+  };
+}
+
+/**
+ * Delivers a stanza to a companion now, or queues it (flagged `offline`) for its next login,
+ * as WhatsApp's offline queue does.
+ */
+export function deliverToCompanion(world: World, pn: string, deviceId: number, node: BinaryNode): void {
+  const key = deviceKey(pn, deviceId);
+  const connection = world.online.get(key);
+  if (connection && !connection.closed) {
+    connection.send(node);
+    return;
+  }
+  const queue = world.offline.get(key) ?? [];
+  queue.push({ ...node, attrs: { ...node.attrs, offline: '1' } });
+  world.offline.set(key, queue);
+}
+
+export function mailboxOf(world: World, pn: string): Mailbox {
+  let mailbox = world.mailboxes.get(pn);
+  if (!mailbox) {
+    mailbox = createMailbox();
+    world.mailboxes.set(pn, mailbox);
+  }
+  return mailbox;
+}

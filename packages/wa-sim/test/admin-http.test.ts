@@ -1,0 +1,112 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAdminServer, type AdminServer } from '../src/index.js';
+import { createTestClient, makeAuthDir, removeAuthDir, type TestClient } from './support/baileys-client.js';
+import { restoreWhatsAppNoiseRoot, startSim, trustEmulatorNoiseRoot, useStrictSignatureVerification, type Sim } from '../src/index.js';
+
+const BOT = '4915100000009';
+const DAVE = '4915500000005';
+const WEBP_1X1 = Buffer.from('UklGRiIAAABXRUJQVlA4IBYAAAAwAQCdASoBAAEADsD+JaQAA3AAAAAA', 'base64');
+
+const call = async (admin: AdminServer, method: 'GET' | 'POST', path: string, body?: unknown) => {
+  const res = await fetch(`${admin.url}${path}`, {
+    method,
+    ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+};
+
+describe('the loopback admin HTTP API', () => {
+  let sim: Sim;
+  let admin: AdminServer;
+  let client: TestClient;
+  let authDir: string;
+  let restoreVerify: () => void;
+
+  beforeAll(async () => {
+    sim = await startSim();
+    admin = await startAdminServer(sim);
+    process.env.WA_SIM_TRUST_KEY = '1';
+    trustEmulatorNoiseRoot(sim.url, { iUnderstandThisDisablesWhatsAppServerAuth: true });
+    restoreVerify = useStrictSignatureVerification();
+    authDir = await makeAuthDir();
+    client = await createTestClient(sim, { authDir });
+  });
+
+  afterAll(async () => {
+    await client?.end();
+    await admin?.close();
+    await sim?.close();
+    await removeAuthDir(authDir);
+    restoreVerify();
+    restoreWhatsAppNoiseRoot();
+  });
+
+  it('pairs a client through POST /scan-qr and reports it in /status', async () => {
+    const { status, json } = await call(admin, 'POST', '/scan-qr', { qr: await client.nextQr(), phone: BOT });
+    expect(status).toBe(200);
+    expect(json.pn).toBe(BOT);
+    await client.waitOpen();
+    const state = await call(admin, 'GET', '/status');
+    expect(state.json.url).toBe(sim.url);
+    expect(String(state.json.mediaCa)).toContain('BEGIN CERTIFICATE');
+    expect(state.json.accounts).toContainEqual(expect.objectContaining({ pn: BOT, devices: [{ deviceId: json.deviceId, online: true }] }));
+  });
+
+  it('sends a phone text and returns the bot reply with verified media', async () => {
+    const upsert = client.waitForMessage((m) => m.message?.conversation === '!help');
+    const sent = await call(admin, 'POST', `/phones/${DAVE}/text`, { text: '!help', name: 'Dave' });
+    expect(sent.status).toBe(200);
+    const inbound = await upsert;
+    expect(inbound.key.id).toBe(sent.json.id);
+    await client.socket.sendMessage(`${DAVE}@s.whatsapp.net`, { sticker: WEBP_1X1 }, { quoted: inbound });
+    const next = await call(admin, 'GET', `/phones/${DAVE}/next-message?timeoutMs=15000`);
+    expect(next.status).toBe(200);
+    expect(next.json.mediaType).toBe('sticker');
+    expect(Buffer.from(String(next.json.media), 'base64')).toEqual(WEBP_1X1);
+    const quoted = await call(admin, 'POST', `/phones/${DAVE}/text`, { text: 'thanks', quotedId: next.json.id });
+    expect(quoted.status).toBe(200);
+  });
+
+  it('answers bad input with 400 and the reason, unknown routes with 404, misuse with 409', async () => {
+    const bad = await call(admin, 'POST', '/kick', { phone: 'not-a-number', deviceId: 1 });
+    expect(bad.status).toBe(400);
+    expect(String(bad.json.error)).toMatch(/phone/);
+    expect((await call(admin, 'GET', '/nope')).status).toBe(404);
+    const misuse = await call(admin, 'POST', '/unlink', { phone: '4915999999999', deviceId: 3 });
+    expect(misuse.status).toBe(409);
+    expect(misuse.json.code).toBe('unknown-account');
+  });
+
+  it('reports an empty unhandled log', async () => {
+    const { json } = await call(admin, 'GET', '/unhandled');
+    expect(json).toEqual({ unhandled: [], problems: [] });
+  });
+});
+
+describe('the emulator as its own process', () => {
+  it('prints its urls on start, serves /status and exits on SIGTERM', async () => {
+    const packageDir = fileURLToPath(new URL('..', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@stickerbot/source', 'src/main.ts'], {
+      cwd: packageDir,
+      env: { ...process.env, WA_SIM_LOG: 'silent' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const lines = createInterface({ input: child.stdout });
+      const [first] = (await once(lines, 'line')) as [string];
+      const ready = JSON.parse(first) as { wsUrl: string; adminUrl: string };
+      expect(ready.wsUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws\/chat$/);
+      const res = await fetch(`${ready.adminUrl}/status`);
+      expect(((await res.json()) as { url: string }).url).toBe(ready.wsUrl);
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 60_000);
+});

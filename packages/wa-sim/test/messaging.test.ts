@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { proto } from '@whiskeysockets/baileys';
+import { startPairedHarness, type PairedHarness } from './support/paired-client.js';
+
+const ALICE = '4915200000002';
+
+describe('text messaging between a fake phone and a real Baileys client', () => {
+  let h: PairedHarness;
+
+  beforeAll(async () => {
+    h = await startPairedHarness();
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('delivers a phone text as a notify upsert and records the companion receipt', async () => {
+    const alice = h.sim.phone(ALICE, { name: 'Alice' });
+    const upsert = h.client.waitForMessage((m) => m.message?.conversation === 'hello from alice');
+    const sent = await alice.sendText('hello from alice');
+    const message = await upsert;
+    expect(message.key.id).toBe(sent.id);
+    expect(message.key.remoteJid).toBe(alice.jid);
+    expect(message.key.fromMe).toBe(false);
+    expect(message.pushName).toBe('Alice');
+    await expect.poll(() => h.sim.receiptsFor(sent.id).length, { timeout: 10_000 }).toBeGreaterThan(0);
+  });
+
+  it('lets the phone decrypt a text the bot sends, with a copy to the own phone', async () => {
+    const alice = h.sim.phone(ALICE);
+    const delivered = new Promise<void>((resolve) => {
+      h.client.on('messages.update', (updates) => {
+        if (updates.some((u) => Number(u.update.status ?? 0) >= 3)) resolve();
+      });
+    });
+    const sent = await h.client.socket.sendMessage(alice.jid, { text: 'hi alice, bot here' });
+    const received = await alice.nextMessage();
+    expect(received.id).toBe(sent?.key.id);
+    expect(received.text).toBe('hi alice, bot here');
+    const ownCopy = await h.sim.phone(h.bot).nextMessage();
+    expect(ownCopy.text).toBe('hi alice, bot here');
+    expect(ownCopy.destinationJid).toBe(alice.jid);
+    await delivered;
+  });
+
+  it('carries a quoted reply from the phone as contextInfo of the upsert', async () => {
+    const alice = h.sim.phone(ALICE);
+    const sent = await h.client.socket.sendMessage(alice.jid, { text: 'quote me' });
+    const original = await alice.nextMessage();
+    const upsert = h.client.waitForMessage((m) => m.message?.extendedTextMessage?.text === 'quoting you');
+    await alice.sendText('quoting you', { quoted: original });
+    const reply = await upsert;
+    const context: proto.IContextInfo | null | undefined = reply.message?.extendedTextMessage?.contextInfo;
+    expect(context?.stanzaId).toBe(sent?.key.id);
+    expect(context?.quotedMessage?.extendedTextMessage?.text ?? context?.quotedMessage?.conversation).toBe('quote me');
+  });
+
+  it('turns a second bot message into a regular Signal message on the established session', async () => {
+    const alice = h.sim.phone(ALICE);
+    await h.client.socket.sendMessage(alice.jid, { text: 'one more' });
+    const received = await alice.nextMessage();
+    expect(received.text).toBe('one more');
+    expect(['msg', 'pkmsg']).toContain(received.encType);
+  });
+
+  it('reports delivery and then a read receipt from the phone as status updates', async () => {
+    const alice = h.sim.phone(ALICE);
+    const statuses: number[] = [];
+    let id = '';
+    h.client.on('messages.update', (updates) => {
+      for (const u of updates) if (u.key.id === id) statuses.push(Number(u.update.status ?? 0));
+    });
+    const sent = await h.client.socket.sendMessage(alice.jid, { text: 'read me' });
+    id = sent?.key.id ?? '';
+    await alice.nextMessage();
+    // A real phone reads after the server's delivery receipt; Baileys' event buffer would merge them otherwise.
+    await expect.poll(() => statuses, { timeout: 10_000 }).toContain(3);
+    alice.read([id]);
+    await expect.poll(() => statuses, { timeout: 10_000 }).toContain(4);
+  });
+
+  it('delivers a reaction to a bot message', async () => {
+    const alice = h.sim.phone(ALICE);
+    const sent = await h.client.socket.sendMessage(alice.jid, { text: 'react to me' });
+    await alice.nextMessage();
+    const reaction = new Promise<string>((resolve) => {
+      h.client.on('messages.reaction', (reactions) => {
+        const match = reactions.find((r) => r.key.id === sent?.key.id);
+        if (match) resolve(match.reaction.text ?? '');
+      });
+    });
+    await alice.react(sent?.key.id ?? '', '👍');
+    expect(await reaction).toBe('👍');
+  });
+
+  it('answers on-WhatsApp checks: registered for fake phones, not for unknown numbers', async () => {
+    h.sim.phone(ALICE);
+    const results = await h.client.socket.onWhatsApp(ALICE, '4999999999999');
+    expect(results?.find((r) => r.jid.startsWith(ALICE))?.exists).toBe(true);
+    expect(results?.find((r) => r.jid.startsWith('4999999999999'))?.exists ?? false).toBe(false);
+  });
+
+  it('leaves no unhandled node and no protocol problem behind', () => {
+    expect(h.sim.unhandled.map((u) => u.key)).toEqual([]);
+    expect(h.sim.problems).toEqual([]);
+  });
+});

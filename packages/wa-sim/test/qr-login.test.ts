@@ -1,0 +1,92 @@
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSim, trustEmulatorNoiseRoot, restoreWhatsAppNoiseRoot, useStrictSignatureVerification, type Sim } from '../src/index.js';
+import { createTestClient, makeAuthDir, removeAuthDir } from './support/baileys-client.js';
+
+const BOT = '4915100000001';
+
+describe('login of a real Baileys client', () => {
+  let sim: Sim;
+  let restoreVerify: () => void;
+
+  beforeAll(async () => {
+    sim = await startSim({ logger: pino({ level: process.env.WA_SIM_LOG ?? 'silent' }) });
+    process.env.WA_SIM_TRUST_KEY = '1';
+    trustEmulatorNoiseRoot(sim.url, { iUnderstandThisDisablesWhatsAppServerAuth: true });
+    restoreVerify = useStrictSignatureVerification();
+  });
+
+  afterAll(async () => {
+    restoreVerify();
+    restoreWhatsAppNoiseRoot();
+    await sim.close();
+  });
+
+  it('opens after the phone scans the QR and logs in again from saved auth without a QR', async () => {
+    const authDir = await makeAuthDir();
+    const client = await createTestClient(sim, { authDir });
+    try {
+      const qr = await client.nextQr();
+      expect(qr).toMatch(/^https:\/\/wa\.me\/settings\/linked_devices#2@/);
+      const paired = await sim.scanQr(qr, { phone: BOT });
+      await client.waitOpen();
+      expect(client.closes.map((c) => c.statusCode)).toEqual([515]);
+      const me = client.socket.authState.creds.me;
+      expect(me?.id).toBe(`${BOT}:${paired.deviceId}@s.whatsapp.net`);
+      expect(me?.lid).toBe(`${paired.lid}:${paired.deviceId}@lid`);
+      expect(sim.account(BOT).companions.get(paired.deviceId)?.preKeys.size).toBeGreaterThan(100);
+
+      await client.end();
+      const again = await createTestClient(sim, { authDir });
+      const qrs: string[] = [];
+      again.on('connection.update', (u) => {
+        if (u.qr) qrs.push(u.qr);
+      });
+      await again.waitOpen();
+      expect(qrs).toEqual([]);
+      expect(sim.isOnline(BOT, paired.deviceId)).toBe(true);
+      await again.end();
+      expect(sim.unhandled.map((u) => u.key)).toEqual([]);
+    } finally {
+      await client.end();
+      await removeAuthDir(authDir);
+    }
+  });
+
+  it('pairs by pairing code typed on the phone, then opens', async () => {
+    const phone = '4915100000077';
+    const authDir = await makeAuthDir();
+    const client = await createTestClient(sim, { authDir });
+    try {
+      await client.nextQr();
+      const code = await client.socket.requestPairingCode(phone);
+      expect(code).toMatch(/^[A-Z0-9]{8}$/);
+      const paired = await sim.enterPairingCode(code, { phone });
+      await client.waitOpen();
+      expect(client.socket.authState.creds.me?.id).toBe(`${phone}:${paired.deviceId}@s.whatsapp.net`);
+      expect(sim.isOnline(phone, paired.deviceId)).toBe(true);
+    } finally {
+      await client.end();
+      await removeAuthDir(authDir);
+    }
+  });
+
+  it('rejects a wrong pairing code without linking a device', async () => {
+    const phone = '4915100000078';
+    const client = await createTestClient(sim);
+    try {
+      await client.nextQr();
+      await client.socket.requestPairingCode(phone);
+      await expect(sim.enterPairingCode('WRONGCOD', { phone })).rejects.toThrow(/wrong code/);
+      expect(sim.account(phone).companions.size).toBe(0);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('refuses to scan a QR string no connected client shows', async () => {
+    await expect(
+      sim.scanQr('https://wa.me/settings/linked_devices#2@nope,AAAA,AAAA,AAAA,1', { phone: BOT }),
+    ).rejects.toThrow(/no connected client/);
+  });
+});

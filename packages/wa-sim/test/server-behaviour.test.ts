@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DisconnectReason } from '@whiskeysockets/baileys';
+import { createTestClient } from './support/baileys-client.js';
+import { startPairedHarness, type PairedHarness } from './support/paired-client.js';
+
+const CAROL = '4915400000004';
+
+describe('server behaviour a daemon must cope with', () => {
+  let h: PairedHarness;
+  let deviceId: number;
+
+  beforeAll(async () => {
+    h = await startPairedHarness();
+    deviceId = [...h.sim.account(h.bot).companions.keys()][0]!;
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('queues messages for an offline companion and delivers them as append on reconnect', async () => {
+    const carol = h.sim.phone(CAROL, { name: 'Carol' });
+    const closed = h.client.waitClosed();
+    h.sim.kick(h.bot, deviceId, 'close');
+    await closed;
+    expect(h.sim.isOnline(h.bot, deviceId)).toBe(false);
+    const first = await carol.sendText('sent while you were away');
+    const second = await carol.sendText('and another one');
+    const upserts: Array<{ id: string; type: string }> = [];
+    h.client.on('messages.upsert', ({ messages, type }) => {
+      for (const m of messages) upserts.push({ id: m.key.id ?? '', type });
+    });
+    await h.client.reconnect();
+    await h.client.waitOpen();
+    await expect
+      .poll(() => upserts.filter((u) => u.id === first.id || u.id === second.id), { timeout: 15_000 })
+      .toHaveLength(2);
+    expect(upserts.filter((u) => u.id === first.id || u.id === second.id).map((u) => u.type)).toEqual(['append', 'append']);
+  });
+
+  it('lets the client reconnect after the server restarts its stream (515) or the TCP socket drops', async () => {
+    let closed = h.client.waitClosed();
+    h.sim.kick(h.bot, deviceId, 'restart');
+    expect((await closed).statusCode).toBe(DisconnectReason.restartRequired);
+    await h.sim.waitForLogin(h.bot, deviceId);
+    await h.client.waitOpen();
+
+    closed = h.client.waitClosed();
+    h.sim.kick(h.bot, deviceId, 'drop');
+    expect((await closed).statusCode).toBe(DisconnectReason.connectionClosed);
+    await h.client.reconnect();
+    await h.client.waitOpen();
+    expect(h.sim.isOnline(h.bot, deviceId)).toBe(true);
+  });
+
+  it('closes the first socket with 440 when the same device logs in a second time', async () => {
+    const closed = h.client.waitClosed();
+    const second = await createTestClient(h.sim, { authDir: h.authDir });
+    try {
+      await second.waitOpen();
+      expect((await closed).statusCode).toBe(DisconnectReason.connectionReplaced);
+    } finally {
+      await second.end();
+    }
+    await h.client.reconnect();
+    await h.client.waitOpen();
+  });
+
+  it('fails an armed login with the injected reason, then lets the next one through', async () => {
+    h.sim.faults.failLogins(503);
+    const closed = h.client.waitClosed();
+    h.sim.kick(h.bot, deviceId, 'close');
+    await closed;
+    const refused = h.client.waitClosed();
+    await h.client.reconnect();
+    expect((await refused).statusCode).toBe(503);
+    await h.client.reconnect();
+    await h.client.waitOpen();
+  });
+
+  it('acks an armed message with an error and does not deliver it', async () => {
+    const carol = h.sim.phone(CAROL);
+    const failed = new Promise<string[]>((resolve) => {
+      h.client.on('messages.update', (updates) => {
+        const error = updates.find((u) => Number(u.update.status) === 0);
+        if (error) resolve(((error.update.messageStubParameters as unknown[] | null | undefined) ?? []).map(String));
+      });
+    });
+    h.sim.faults.rejectNextMessage(479);
+    await h.client.socket.sendMessage(carol.jid, { text: 'this one bounces' });
+    expect(await failed).toEqual(['479']);
+    await h.client.socket.sendMessage(carol.jid, { text: 'this one arrives' });
+    expect((await carol.nextMessage()).text).toBe('this one arrives');
+  });
+
+  it('makes the client close with 401 when the phone unlinks it, and refuses its next login', async () => {
+    const closed = h.client.waitClosed();
+    h.sim.unlink(h.bot, deviceId);
+    expect((await closed).statusCode).toBe(DisconnectReason.loggedOut);
+    const refused = h.client.waitClosed();
+    await h.client.reconnect();
+    expect((await refused).statusCode).toBe(DisconnectReason.loggedOut);
+  });
+
+  it('leaves no unhandled node and no protocol problem behind', () => {
+    expect(h.sim.unhandled.map((u) => u.key)).toEqual([]);
+    expect(h.sim.problems).toEqual([]);
+  });
+});

@@ -1,0 +1,72 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { WA_CERT_DETAILS } from '@whiskeysockets/baileys';
+import {
+  assertSafeWaUrl,
+  isEmulatorRootTrusted,
+  restoreWhatsAppNoiseRoot,
+  startSim,
+  trustEmulatorNoiseRoot,
+  useStrictSignatureVerification,
+} from '../src/index.js';
+import { createTestClient } from './support/baileys-client.js';
+
+const LOOPBACK = 'ws://127.0.0.1:1234/ws/chat';
+const OPT_IN = { iUnderstandThisDisablesWhatsAppServerAuth: true } as const;
+const WHATSAPP_KEY = Buffer.from(WA_CERT_DETAILS.PUBLIC_KEY);
+const savedEnv = { trust: process.env.WA_SIM_TRUST_KEY, nodeEnv: process.env.NODE_ENV };
+
+const setEnv = (name: string, value: string | undefined) => {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+};
+
+describe('the guarded noise-root trust override', () => {
+  afterEach(() => {
+    restoreWhatsAppNoiseRoot();
+    setEnv('WA_SIM_TRUST_KEY', savedEnv.trust);
+    setEnv('NODE_ENV', savedEnv.nodeEnv);
+  });
+
+  it('refuses without WA_SIM_TRUST_KEY=1, in production and for non-loopback urls, leaving the WhatsApp key alone', () => {
+    setEnv('WA_SIM_TRUST_KEY', undefined);
+    expect(() => trustEmulatorNoiseRoot(LOOPBACK, OPT_IN)).toThrow(/WA_SIM_TRUST_KEY/);
+    setEnv('WA_SIM_TRUST_KEY', '1');
+    setEnv('NODE_ENV', 'production');
+    expect(() => trustEmulatorNoiseRoot(LOOPBACK, OPT_IN)).toThrow(/production/);
+    setEnv('NODE_ENV', 'test');
+    expect(() => trustEmulatorNoiseRoot('wss://web.whatsapp.com/ws/chat', OPT_IN)).toThrow(/non-loopback/);
+    expect(() => trustEmulatorNoiseRoot('ws://10.0.0.5:80/ws/chat', OPT_IN)).toThrow(/non-loopback/);
+    expect(Buffer.from(WA_CERT_DETAILS.PUBLIC_KEY)).toEqual(WHATSAPP_KEY);
+    expect(isEmulatorRootTrusted()).toBe(false);
+  });
+
+  it('latches: while trusted, non-loopback urls are refused; restoring puts the WhatsApp key back', () => {
+    setEnv('WA_SIM_TRUST_KEY', '1');
+    trustEmulatorNoiseRoot(LOOPBACK, OPT_IN);
+    expect(isEmulatorRootTrusted()).toBe(true);
+    expect(Buffer.from(WA_CERT_DETAILS.PUBLIC_KEY)).not.toEqual(WHATSAPP_KEY);
+    expect(() => assertSafeWaUrl('wss://web.whatsapp.com/ws/chat')).toThrow(/refusing/);
+    expect(() => assertSafeWaUrl(LOOPBACK)).not.toThrow();
+    restoreWhatsAppNoiseRoot();
+    expect(Buffer.from(WA_CERT_DETAILS.PUBLIC_KEY)).toEqual(WHATSAPP_KEY);
+    expect(() => assertSafeWaUrl('wss://web.whatsapp.com/ws/chat')).not.toThrow();
+  });
+
+  it('is required: a verifying client rejects the emulator chain without it', async () => {
+    const restoreVerify = useStrictSignatureVerification();
+    await using sim = await startSim();
+    const client = await createTestClient(sim);
+    try {
+      const qrs: string[] = [];
+      client.on('connection.update', (u) => {
+        if (u.qr) qrs.push(u.qr);
+      });
+      const closed = await client.waitClosed();
+      expect(closed.statusCode).toBe(400);
+      expect(qrs).toEqual([]);
+    } finally {
+      await client.end();
+      restoreVerify();
+    }
+  });
+});
