@@ -59,6 +59,12 @@ const daemon = createDaemon(
       // Stored creds (written by a previous process through creds.update) mean "linked".
       if (creds.me) session.link({ jid: creds.me.id.split(':')[0] ?? BOT_NUMBER, name: 'stickerbot' });
       const socket = wa.factory(options);
+      const sendMessage = socket.sendMessage.bind(socket);
+      socket.sendMessage = async (...args) => {
+        const sent = await sendMessage(...args);
+        flushSent(options.sessionId);
+        return sent;
+      };
       socket.ev.on('connection.update', (update) => {
         if (update.qr) send({ t: 'qr', sessionId: options.sessionId });
         if (update.connection === 'open') send({ t: 'open', sessionId: options.sessionId, viaQr: scanned.has(options.sessionId) });
@@ -80,22 +86,22 @@ function scan(session: FakeWaSession): void {
   session.open({ jid: BOT_NUMBER, name: 'stickerbot' });
 }
 
-// Forward what the bot sends, as the contacts would see it, in batches.
+// Forward what the bot sends, as the contacts see it, as soon as each send returns (a
+// SIGKILL right after a send must not hide it from the parent); the timer is a safety net.
 const forwarded = new Map<string, number>();
-setInterval(() => {
-  for (const id of config.sessions) {
-    const session = wa.session(id);
-    const from = forwarded.get(id) ?? 0;
-    if (session.sent.length === from) continue;
-    const items = session.sent.slice(from).map((sent) => {
-      const content = sent.content as { text?: string };
-      const quoted = (sent.options as { quoted?: { key?: { id?: string } } } | undefined)?.quoted;
-      return { sessionId: id, jid: sent.jid, messageId: sent.message.key.id ?? '', text: content.text, quotedId: quoted?.key?.id };
-    });
-    forwarded.set(id, session.sent.length);
-    send({ t: 'sent', items });
-  }
-}, 50).unref();
+function flushSent(sessionId: string): void {
+  const session = wa.session(sessionId);
+  const from = forwarded.get(sessionId) ?? 0;
+  if (session.sent.length === from) return;
+  const items = session.sent.slice(from).map((sent) => {
+    const content = sent.content as { text?: string };
+    const quoted = (sent.options as { quoted?: { key?: { id?: string } } } | undefined)?.quoted;
+    return { sessionId, jid: sent.jid, messageId: sent.message.key.id ?? '', text: content.text, quotedId: quoted?.key?.id };
+  });
+  forwarded.set(sessionId, session.sent.length);
+  send({ t: 'sent', items });
+}
+setInterval(() => config.sessions.forEach(flushSent), 50).unref();
 
 process.on('message', (raw) => {
   const request = raw as DaemonRequest;

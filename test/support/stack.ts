@@ -70,14 +70,19 @@ export interface Stack {
   readonly delivered: Set<string>;
   /** Every message the bot sent, as the contacts received it. */
   readonly replies: SentReport[];
-  /** Replies per quoted inbound id. */
-  readonly repliesTo: Map<string, number>;
+  /**
+   * Distinct reply message ids per quoted inbound id (WhatsApp shows one message per id: a
+   * resend under the same id after a daemon crash is the same message, not a duplicate).
+   */
+  readonly repliesTo: Map<string, Set<string>>;
   /** Recent output of the children, for failure messages. */
   readonly log: string[];
   startDaemon(extraEnv?: Record<string, string>): Promise<DaemonProcess>;
   startWorker(extraEnv?: Record<string, string>): ChildProcess;
   /** Sends `count` `!ping` messages from distinct contacts, round-robin over the sessions. */
   send(count: number): string[];
+  /** Sends these messages again, same ids (what WhatsApp does with messages the client never acked). */
+  resend(ids: readonly string[]): void;
   /** Reads the worker's own records (processed message ids, position, ping uses). */
   workerRecords(): { processed: Set<string>; position: number; pingUses: number };
   /** Kills every child and removes the data folder. */
@@ -90,9 +95,10 @@ export function createStack(options: { sessions?: number; workerEnv?: Record<str
   const sessions = Array.from({ length: options.sessions ?? 1 }, (_, i) => `s${i}`);
   const log: string[] = [];
   const replies: SentReport[] = [];
-  const repliesTo = new Map<string, number>();
+  const repliesTo = new Map<string, Set<string>>();
   const delivered = new Set<string>();
   const inbound: string[] = [];
+  const messagesById = new Map<string, { sessionId: string; message: { id: string; from: string; text: string } }>();
   const children = new Set<ChildProcess>();
   let counter = 0;
   const run = Date.now().toString(36).toUpperCase();
@@ -123,6 +129,8 @@ export function createStack(options: { sessions?: number; workerEnv?: Record<str
       });
       children.add(child);
       child.once('exit', () => children.delete(child));
+      // A send racing the child's death must not crash the test process.
+      child.on('error', (err) => log.push(`daemon ipc: ${err.message}`));
       tail(child, log, 'daemon');
       const reports: DaemonReport[] = [];
       const waiters: Array<(report: DaemonReport) => void> = [];
@@ -133,7 +141,10 @@ export function createStack(options: { sessions?: number; workerEnv?: Record<str
         if (report.t === 'sent') {
           for (const item of report.items) {
             replies.push(item);
-            if (item.quotedId) repliesTo.set(item.quotedId, (repliesTo.get(item.quotedId) ?? 0) + 1);
+            if (!item.quotedId) continue;
+            const ids = repliesTo.get(item.quotedId) ?? new Set<string>();
+            ids.add(item.messageId);
+            repliesTo.set(item.quotedId, ids);
           }
         }
         for (const waiter of waiters.splice(0)) waiter(report);
@@ -154,7 +165,9 @@ export function createStack(options: { sessions?: number; workerEnv?: Record<str
         port: ready.port,
         token: ready.token,
         reports,
-        request: (request) => child.send(request),
+        request: (request) => {
+          if (child.connected) child.send(request);
+        },
         status: () =>
           new Promise((resolve) => {
             const check = (report: DaemonReport) => (report.t === 'status' ? resolve(report.sessions) : waiters.push(check));
@@ -190,21 +203,30 @@ export function createStack(options: { sessions?: number; workerEnv?: Record<str
     },
 
     send(count) {
-      const daemon = stack.daemon;
-      if (!daemon) throw new Error('start the daemon first');
-      const bySession = new Map<string, Array<{ id: string; from: string; text: string }>>();
       const ids: string[] = [];
       for (let i = 0; i < count; i += 1) {
         const n = counter++;
         const sessionId = sessions[n % sessions.length] ?? 's0';
         // A contact per message: the worker's per-sender rate limit never applies.
         const message = { id: `STORM${run}X${n}`, from: `49151${String(n).padStart(8, '0')}`, text: '!ping' };
+        messagesById.set(message.id, { sessionId, message });
         ids.push(message.id);
-        bySession.set(sessionId, [...(bySession.get(sessionId) ?? []), message]);
       }
       inbound.push(...ids);
-      for (const [sessionId, messages] of bySession) daemon.request({ t: 'receive', sessionId, messages });
+      stack.resend(ids);
       return ids;
+    },
+
+    resend(ids) {
+      const daemon = stack.daemon;
+      if (!daemon) throw new Error('start the daemon first');
+      const bySession = new Map<string, Array<{ id: string; from: string; text: string }>>();
+      for (const id of ids) {
+        const entry = messagesById.get(id);
+        if (!entry) throw new Error(`unknown message ${id}`);
+        bySession.set(entry.sessionId, [...(bySession.get(entry.sessionId) ?? []), entry.message]);
+      }
+      for (const [sessionId, messages] of bySession) daemon.request({ t: 'receive', sessionId, messages });
     },
 
     workerRecords() {
@@ -241,7 +263,7 @@ export function replyGaps(stack: Stack, ids: readonly string[]): { lost: string[
   const lost: string[] = [];
   const duplicated: string[] = [];
   for (const id of ids) {
-    const count = stack.repliesTo.get(id) ?? 0;
+    const count = stack.repliesTo.get(id)?.size ?? 0;
     if (count === 0) lost.push(id);
     if (count > 1) duplicated.push(id);
   }
