@@ -63,6 +63,8 @@ export interface OutboundQueueDeps {
   maxAttempts?: number;
   /** How long a caller awaits its queued send before `TIMEOUT` (the send stays queued; default 120 s). */
   waitMs?: number;
+  /** Most sends queued for the session; more are refused with `RATE_LIMITED` (default 1000). */
+  maxQueued?: number;
   now?: () => number;
   random?: () => number;
 }
@@ -141,6 +143,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
   const timeouts: OpTimeouts = { ...DEFAULT_OP_TIMEOUTS, ...deps.timeouts };
   const maxAttempts = deps.maxAttempts ?? 5;
   const waitMs = deps.waitMs ?? 120_000;
+  const maxQueued = deps.maxQueued ?? 1_000;
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
 
@@ -151,6 +154,13 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
   let running = false;
   let closed = false;
   let wake: (() => void) | undefined;
+  /**
+   * The session's queued items in memory: read from the outbox once (after a restart), then
+   * kept in step with it, so that a burst of media sends does not re-read every queued
+   * payload from SQLite for each send. The outbox stays the durable copy.
+   */
+  let memory: OutboxItem[] | undefined;
+  const queuedItems = (): OutboxItem[] => (memory ??= outbox.pending(sessionId));
 
   function waiterFor(commandId: string): Waiter {
     const existing = waiters.get(commandId);
@@ -201,6 +211,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
   function complete(commandId: string, outcome: Result<SendResult>): void {
     try {
       outbox.complete(commandId, { id: commandId, op: 'message:send', sessionId, result: outcome });
+      if (memory) memory = memory.filter((item) => item.commandId !== commandId);
     } catch (err) {
       log.error({ err, commandId }, 'could not record the outcome of a send');
     }
@@ -240,7 +251,8 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
     }
     const args = parsed.data;
     outbox.markAttempt(item.commandId);
-    const attempts = item.attempts + 1;
+    item.attempts += 1;
+    const attempts = item.attempts;
     const quoted = args.quotedId ? asWaMessage(deps.journal.findRawMessage(sessionId, args.quotedId)) : undefined;
     const target = args.content.type === 'reaction' ? asWaMessage(deps.journal.findRawMessage(sessionId, args.content.messageId)) : undefined;
     const messageId = messageIdFor(sessionId, item.commandId);
@@ -282,7 +294,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
         if (closed) return;
         const socket = deps.socket();
         if (!socket) return;
-        const next = pick(outbox.pending(sessionId));
+        const next = pick(queuedItems());
         if (!next) return;
         if (deps.breaker.state === 'open') {
           await sleep(1_000);
@@ -319,7 +331,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
         const result = recorded.result as Result<SendResult>;
         return result.ok ? Promise.resolve(result.result) : Promise.reject(fromWireError(result.error));
       }
-      if (waiters.has(args.id) || outbox.has(args.id)) {
+      if (waiters.has(args.id) || queuedItems().some((item) => item.commandId === args.id)) {
         const joined = await_(args.id);
         kick();
         return joined;
@@ -331,14 +343,19 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
       if (args.quotedId && deps.journal.findRawMessage(sessionId, args.quotedId) === undefined) {
         return Promise.reject(new StickerbotError('MESSAGE_NOT_FOUND', `no journaled message ${args.quotedId} to quote`));
       }
-      outbox.enqueue({ commandId: args.id, sessionId, chat: args.chat, args, enqueuedAt: now() });
+      if (queuedItems().length >= maxQueued) {
+        return Promise.reject(new StickerbotError('RATE_LIMITED', `session ${sessionId} has ${maxQueued} sends queued already; slow down`));
+      }
+      const enqueuedAt = now();
+      outbox.enqueue({ commandId: args.id, sessionId, chat: args.chat, args, enqueuedAt });
+      queuedItems().push({ commandId: args.id, sessionId, chat: args.chat, args, enqueuedAt, attempts: 0 });
       const pending = await_(args.id);
       kick();
       return pending;
     },
     resume: kick,
     abandonAll(reason) {
-      const items = outbox.pending(sessionId);
+      const items = [...queuedItems()];
       for (const item of items) {
         complete(item.commandId, { ok: false, error: { code: 'SESSION_NOT_CONNECTED', message: `send abandoned: ${reason}`, retryable: false } });
       }
@@ -354,7 +371,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
       waiters.clear();
     },
     get size() {
-      return outbox.pending(sessionId).length;
+      return queuedItems().length;
     },
   };
 }
