@@ -7,7 +7,7 @@ import { openBotDatabase, type BotDatabase } from '../src/db/bot-database.js';
 import { startFakeDaemon, type FakeDaemon } from './fake-daemon.js';
 import { captureLog, messageEvent, tempDir, waitFor } from './helpers.js';
 
-describe('bridge client against a protocol-speaking Socket.IO server', () => {
+describe('bridge client against a protocol-speaking Socket.IO server', { timeout: 60_000 }, () => {
   const cleanup: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
     for (const step of cleanup.reverse()) await step();

@@ -18,7 +18,7 @@ async function expectSticker(data: Buffer, animated: boolean): Promise<void> {
   expect((meta.pages ?? 1) > 1).toBe(animated);
 }
 
-describe('chat commands', () => {
+describe('chat commands', { timeout: 60_000 }, () => {
   let stickers: StickerEngine;
   let png: Buffer;
   let mp4: Buffer;
@@ -90,7 +90,7 @@ describe('chat commands', () => {
     await h.send({ id: 'BIG1', kind: 'video', text: '!s', media: { mimetype: 'video/mp4', size: 5 * 1024 * 1024 } });
     expect(h.bridge.sent.some((c) => c.name === 'media:download')).toBe(false);
     expect(h.bridge.texts()).toEqual(['That file is too large (the limit is 1 MB).']);
-    expect(h.bridge.reactions()).toEqual(['⏳', '❌']);
+    expect(h.bridge.reactions()).toEqual([]);
   });
 
   it('refuses a video declared longer than ten minutes before downloading it', async () => {

@@ -8,7 +8,7 @@ import { makePng } from './media-fixtures.js';
 import { spawnWorker } from './worker-process.js';
 
 /** A worker process against a protocol-speaking stand-in for the daemon (the real daemon is in the root test/). */
-describe('the worker process', () => {
+describe('the worker process', { timeout: 90_000 }, () => {
   let daemon: FakeDaemon;
   let png: Buffer;
   const media = new Map<string, Buffer>();

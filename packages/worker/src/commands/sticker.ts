@@ -47,6 +47,7 @@ export const stickerCommand = defineCommand({
     }
     const options = parseStickerOptions(ctx.args);
     const defaults = ctx.packFor();
+    ctx.ensureWithinCap(source);
     await ctx.working();
     const input = await ctx.download(source);
     const sticker = await ctx.services.stickers.toSticker(input, {

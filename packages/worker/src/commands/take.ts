@@ -15,6 +15,7 @@ export const takeCommand = defineCommand({
     if (!source || source.kind !== 'sticker') throw new CommandFailure(`Reply to a sticker with ${ctx.prefix}take pack | author.`);
     const [pack, author] = splitPair(ctx.rest);
     const defaults = ctx.packFor();
+    ctx.ensureWithinCap(source);
     await ctx.working();
     const sticker = await ctx.download(source);
     const retagged = await ctx.services.stickers.retag(sticker, {

@@ -12,6 +12,7 @@ export const toimgCommand = defineCommand({
   async run(ctx) {
     const source = ctx.findMedia();
     if (!source || source.kind !== 'sticker') throw new CommandFailure(`Reply to a sticker with ${ctx.prefix}toimg.`);
+    ctx.ensureWithinCap(source);
     await ctx.working();
     const sticker = await ctx.download(source);
     const image = await ctx.services.stickers.toImage(sticker, { signal: ctx.signal });

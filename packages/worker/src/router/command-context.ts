@@ -67,8 +67,11 @@ export function createCommandContext(
       return sha256;
     },
     findMedia: () => findMedia(message, (id) => db.progress.remembered(sessionId, id)),
-    async download(source) {
+    ensureWithinCap(source) {
       if (source.size !== undefined && source.size > config.maxMediaBytes) throw new CommandFailure(tooLarge(config.maxMediaBytes));
+    },
+    async download(source) {
+      context.ensureWithinCap(source);
       // One of the bot's own stickers: the catalogue has the bytes, no download needed.
       const own = source.kind === 'sticker' ? db.catalogue.bySentMessage(sessionId, source.messageId) : undefined;
       if (own) return own.data;

@@ -65,6 +65,8 @@ export interface CommandContext {
   sendSticker(sticker: OutgoingSticker): Promise<string>;
   /** The media this command works on (own or quoted), if any. */
   findMedia(): MediaSource | undefined;
+  /** Throws a plain-words failure when the media's declared size is over the cap (call before {@link working}). */
+  ensureWithinCap(source: MediaSource): void;
   /** Downloads media, refusing it before download when its declared size is over the cap. */
   download(source: MediaSource): Promise<Buffer>;
   /** The pack metadata this sender's stickers get. */

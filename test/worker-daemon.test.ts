@@ -1,0 +1,236 @@
+/**
+ * End to end: the real worker against the real daemon over loopback, with the daemon's
+ * fake WhatsApp socket, real sharp and ffmpeg. The worker runs in-process for the
+ * command round trips and as a child process for the kill-and-restart test.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createDaemon, createLogger as createDaemonLogger, loadConfig as loadDaemonConfig, type Daemon } from '@stickerbot/daemon';
+import { createFakeWa, type FakeSent, type FakeWa, type FakeWaSession } from '@stickerbot/daemon/test-kit';
+import { createStickerEngine, readStickerMetadata, type StickerEngine } from '@stickerbot/sticker';
+import { createLogger, createWorker, loadConfig, type Worker } from '@stickerbot/worker';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { corruptJpeg, makeMp4, makePng } from '../packages/worker/test/media-fixtures.js';
+import { spawnWorker } from '../packages/worker/test/worker-process.js';
+
+const ALICE = '4915100000001';
+const LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
+
+interface Running {
+  daemon: Daemon;
+  wa: FakeWa;
+  session: FakeWaSession;
+  url: string;
+  token: string;
+  dataDir: string;
+}
+
+/** Logs the fake session in the way Baileys does, so the daemon marks it CONNECTED. */
+async function login(session: FakeWaSession, phone = '15550000001'): Promise<void> {
+  const socket = await session.waitForSocket();
+  socket.options.auth.creds.me = { id: `${phone}:1@s.whatsapp.net`, name: 'bot' };
+  socket.emit('creds.update', { me: socket.options.auth.creds.me });
+  session.open({ jid: phone, name: 'bot' });
+}
+
+function kindOf(sent: FakeSent): string {
+  const content = sent.content as Record<string, unknown>;
+  if ('react' in content) return `react:${String((content.react as { text?: string }).text)}`;
+  if ('sticker' in content) return 'sticker';
+  if ('image' in content) return 'image';
+  if ('video' in content) return 'video';
+  if ('text' in content) return 'text';
+  return 'other';
+}
+
+function bytesOf(sent: FakeSent | undefined, key: 'sticker' | 'image' | 'video'): Buffer {
+  const value = (sent?.content as Record<string, unknown> | undefined)?.[key];
+  if (!Buffer.isBuffer(value) && !(value instanceof Uint8Array)) throw new Error(`no ${key} in the sent message`);
+  return Buffer.from(value);
+}
+
+async function waitUntil(predicate: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const started = Date.now();
+  while (!predicate()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function textOf(sent: FakeSent | undefined): string {
+  const text = (sent?.content as { text?: unknown } | undefined)?.text;
+  return typeof text === 'string' ? text : '';
+}
+
+describe('worker ↔ daemon end to end', { timeout: 120_000 }, () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  let stickers: StickerEngine;
+  let png: Buffer;
+  let mp4: Buffer;
+
+  beforeAll(async () => {
+    stickers = createStickerEngine({ concurrency: 2 });
+    [png, mp4] = await Promise.all([makePng(), makeMp4(1)]);
+  }, 60_000);
+  afterAll(() => stickers.close());
+  afterEach(async () => {
+    for (const step of cleanups.splice(0).reverse()) await step();
+  });
+
+  function tempDir(): string {
+    const dir = mkdtempSync(path.join(tmpdir(), 'stickerbot-e2e-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  }
+
+  async function startDaemon(env: Record<string, string> = {}): Promise<Running> {
+    const dataDir = tempDir();
+    const wa = createFakeWa();
+    const config = loadDaemonConfig({ STICKERBOT_DATA_DIR: dataDir, STICKERBOT_PORT: '0', STICKERBOT_SESSIONS: 'main', LOG_LEVEL, ...env });
+    const daemon = createDaemon({ logger: createDaemonLogger({ level: config.logLevel }), socketFactory: wa.factory, processMetrics: false }, config);
+    cleanups.push(() => daemon.stop());
+    const address = await daemon.start();
+    const session = wa.session('main');
+    await login(session);
+    if (!daemon.token) throw new Error('a started daemon has a token');
+    return { daemon, wa, session, url: `http://127.0.0.1:${address.port}`, token: daemon.token, dataDir };
+  }
+
+  /** The worker in-process, sharing the daemon's data folder so it reads the generated token. */
+  function startWorker(running: Running, env: Record<string, string> = {}): Worker {
+    const config = loadConfig({ STICKERBOT_BRIDGE_URL: running.url, STICKERBOT_DATA_DIR: running.dataDir, LOG_LEVEL, ...env });
+    const worker = createWorker(
+      { log: createLogger(config.logLevel), stickers, bridge: { backoff: { baseMs: 50, capMs: 500 }, ackDelayMs: 20 } },
+      config,
+    );
+    cleanups.push(() => worker.stop(2000).then(() => undefined));
+    worker.start();
+    return worker;
+  }
+
+  it('turns an image into a valid sticker with ⏳ then ✅', async () => {
+    const running = await startDaemon();
+    startWorker(running, { STICKERBOT_PACK: 'E2E Pack', STICKERBOT_AUTHOR: 'E2E' });
+    running.session.receiveImage({ from: ALICE, data: png, mimetype: 'image/png', caption: '!sticker' });
+    const sent = await running.session.waitForSent(3);
+    expect(sent.map(kindOf)).toEqual(['react:⏳', 'sticker', 'react:✅']);
+    const sticker = bytesOf(sent[1], 'sticker');
+    const info = await stickers.info(sticker);
+    expect(info).toMatchObject({ width: 512, height: 512, animated: false });
+    expect(info.bytes).toBeLessThanOrEqual(100_000);
+    expect(readStickerMetadata(sticker)).toMatchObject({ packName: 'E2E Pack', publisher: 'E2E' });
+  });
+
+  it('turns a video into an animated sticker', async () => {
+    const running = await startDaemon();
+    startWorker(running);
+    running.session.receiveVideo({ from: ALICE, data: mp4, caption: '!s', seconds: 1 });
+    const sent = await running.session.waitForSent(3);
+    expect(sent.map(kindOf)).toEqual(['react:⏳', 'sticker', 'react:✅']);
+    const info = await stickers.info(bytesOf(sent[1], 'sticker'));
+    expect(info).toMatchObject({ width: 512, height: 512, animated: true });
+    expect(info.frames).toBeGreaterThan(1);
+  });
+
+  it('round-trips a received sticker through !toimg and !take', async () => {
+    const running = await startDaemon();
+    startWorker(running);
+    const theirs = await stickers.toSticker(png, { pack: 'Theirs', author: 'Bob' });
+    const received = running.session.receiveSticker({ from: ALICE, data: theirs.data });
+    const quoted = { quotedId: received.key.id ?? '', quotedMessage: received.message ?? undefined };
+
+    running.session.receiveText({ from: ALICE, text: '!toimg', ...quoted });
+    const afterToimg = await running.session.waitForSent(3);
+    expect(afterToimg.map(kindOf)).toEqual(['react:⏳', 'image', 'react:✅']);
+    const image = bytesOf(afterToimg[1], 'image');
+    expect(image.subarray(1, 4).toString('latin1')).toBe('PNG');
+
+    running.session.receiveText({ from: ALICE, text: '!take Mine | Alice', ...quoted });
+    const afterTake = await running.session.waitForSent(6);
+    expect(afterTake.slice(3).map(kindOf)).toEqual(['react:⏳', 'sticker', 'react:✅']);
+    expect(readStickerMetadata(bytesOf(afterTake[4], 'sticker'))).toMatchObject({ packName: 'Mine', publisher: 'Alice' });
+
+    // And the image the bot made goes back into a sticker.
+    running.session.receiveImage({ from: ALICE, data: image, mimetype: 'image/png', caption: '!s' });
+    const last = await running.session.waitForSent(9);
+    expect(kindOf(last[7] as FakeSent)).toBe('sticker');
+  });
+
+  it('answers oversized and corrupt media in plain words and keeps going', async () => {
+    const running = await startDaemon();
+    startWorker(running, { STICKERBOT_MAX_MEDIA_MB: '1' });
+    running.session.receiveImage({ from: ALICE, data: png, declaredSize: 50 * 1024 * 1024, caption: '!s' });
+    const first = await running.session.waitForSent(1);
+    expect(textOf(first[0])).toBe('That file is too large (the limit is 1 MB).');
+    expect(running.session.calls.some((call) => call.method === 'downloadMedia')).toBe(false);
+
+    running.session.receiveImage({ from: ALICE, data: corruptJpeg(), mimetype: 'image/jpeg', caption: '!s' });
+    const second = await running.session.waitForSent(4);
+    expect(second.slice(1).map(kindOf)).toEqual(['react:⏳', 'react:❌', 'text']);
+    expect(textOf(second[3])).toMatch(/damaged|can't make a sticker/);
+
+    running.session.receiveText({ from: ALICE, text: '!ping' });
+    const third = await running.session.waitForSent(5);
+    expect(textOf(third[4])).toMatch(/^pong 🏓/);
+  });
+
+  it('logs a refused token clearly and keeps retrying', async () => {
+    const running = await startDaemon();
+    const lines: string[] = [];
+    const config = loadConfig({ STICKERBOT_BRIDGE_URL: running.url, STICKERBOT_DATA_DIR: tempDir(), STICKERBOT_TOKEN: 'not-the-token', LOG_LEVEL: 'info' });
+    const log = createLogger('info', { write: (line: string) => void lines.push(line) });
+    const worker = createWorker({ log, stickers, bridge: { backoff: { baseMs: 20, capMs: 100 } } }, config);
+    cleanups.push(() => worker.stop(1000).then(() => undefined));
+    worker.start();
+    await waitUntil(() => lines.filter((line) => line.includes('refused the token (UNAUTHORIZED)')).length >= 2, 'two refusals');
+    expect(worker.bridge.connected).toBe(false);
+  });
+
+  it('reconnects to a restarted daemon and carries on from its position', async () => {
+    const running = await startDaemon();
+    const worker = startWorker(running);
+    running.session.receiveText({ from: ALICE, text: '!ping' });
+    await running.session.waitForSent(1);
+    await waitUntil(() => worker.db.progress.position() > 0, 'first commit');
+    const port = new URL(running.url).port;
+    await running.daemon.stop();
+
+    const wa = createFakeWa();
+    const config = loadDaemonConfig({ STICKERBOT_DATA_DIR: running.dataDir, STICKERBOT_PORT: port, STICKERBOT_SESSIONS: 'main', LOG_LEVEL });
+    const daemon = createDaemon({ logger: createDaemonLogger({ level: config.logLevel }), socketFactory: wa.factory, processMetrics: false }, config);
+    cleanups.push(() => daemon.stop());
+    await daemon.start();
+    const session = wa.session('main');
+    await login(session);
+    await waitUntil(() => worker.bridge.connected, 'reconnect');
+    session.receiveText({ from: ALICE, text: '!ping' });
+    const sent = await session.waitForSent(1);
+    expect(textOf(sent[0])).toMatch(/^pong 🏓/);
+    expect(running.session.sent).toHaveLength(1);
+  });
+
+  it('handles an event exactly once when the worker process is killed between receiving and acknowledging it', async () => {
+    const running = await startDaemon();
+    const workerDir = tempDir();
+    const env = { STICKERBOT_BRIDGE_URL: running.url, STICKERBOT_TOKEN: running.token, STICKERBOT_DATA_DIR: workerDir };
+    const first = spawnWorker(env);
+    cleanups.push(async () => first[Symbol.asyncDispose]());
+    await first.waitForLog('connected to the daemon');
+
+    running.session.receiveImage({ from: ALICE, data: png, mimetype: 'image/png', caption: '!s' });
+    // The ⏳ reaction is the worker's first command: it has the event but cannot have
+    // committed it (the sticker is not made yet). Kill it right there.
+    await running.session.waitForSent(1);
+    first.kill('SIGKILL');
+    expect(await first.exited).toBe('SIGKILL');
+
+    const second = spawnWorker(env);
+    cleanups.push(async () => second[Symbol.asyncDispose]());
+    await running.session.waitForSent(3);
+    await second.waitForLog('acknowledged');
+    second.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect(running.session.sent.map(kindOf)).toEqual(['react:⏳', 'sticker', 'react:✅']);
+  });
+});
