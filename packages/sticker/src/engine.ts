@@ -114,7 +114,12 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
     const pages = meta.pages ?? 1;
     if (pages <= 1) return stickerFromImage(ctx, input, request);
     // ffmpeg reads GIFs from a file faster than libvips decodes and resizes them frame by frame.
-    if (isGif(input)) return stickerFromVideo(ctx, input, 'gif', request);
+    if (isGif(input)) {
+      const durationMs = (meta.delay ?? []).slice(0, pages).reduce((sum, d) => sum + (d < STICKER_RULES.minFrameMs ? 100 : d), 0);
+      const durationSeconds = durationMs > 0 ? durationMs / 1000 : undefined;
+      const fps = durationSeconds === undefined ? undefined : pages / durationSeconds;
+      return stickerFromVideo(ctx, input, 'gif', request, { durationSeconds, video: { width: meta.width, height: pageHeight, fps } });
+    }
     return stickerFromAnimation(ctx, input, { width: meta.width, pageHeight, pages, delay: meta.delay }, request);
   };
 

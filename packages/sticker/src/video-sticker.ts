@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { firstPlan, secondPlan, type AnimationPlan } from './animation-plan.js';
 import { StickerError, throwIfAborted } from './errors.js';
 import { checkPixels } from './image-sticker.js';
-import { probeMedia } from './probe-media.js';
+import { probeMedia, type MediaProbe } from './probe-media.js';
 import { byteBudget, STICKER_RULES } from './rules.js';
 import { runProcess } from './run-process.js';
 import type { StickerShape } from './shape-mask.js';
@@ -76,18 +76,22 @@ async function encodePass(
   };
 }
 
-/** GIF or video → animated sticker with one ffmpeg process per pass, input through a per-job temp file. */
+/**
+ * GIF or video → animated sticker with one ffmpeg process per pass, input through a per-job
+ * temp file. `known` skips the ffmpeg probe when the caller already read the header (GIFs, via sharp).
+ */
 export async function stickerFromVideo(
   ctx: EngineContext,
   input: Buffer,
   extension: string,
   request: ConvertRequest,
+  known?: MediaProbe,
 ): Promise<EncodedSticker> {
   return withTempDir(ctx.tempDir, async (dir) => {
     const file = join(dir, `input.${extension}`);
     await writeFile(file, input);
     throwIfAborted(request.signal);
-    const probe = await probeMedia(ctx.ffmpeg(), file, { timeoutMs: ctx.ffmpegTimeoutMs, signal: request.signal });
+    const probe = known ?? (await probeMedia(ctx.ffmpeg(), file, { timeoutMs: ctx.ffmpegTimeoutMs, signal: request.signal }));
     if (probe.video === undefined) throw new StickerError('NO_VIDEO_STREAM', 'the file has no video stream');
     checkPixels(probe.video.width, probe.video.height, ctx.maxInputPixels);
     if (probe.durationSeconds !== undefined && probe.durationSeconds > ctx.maxVideoSeconds) {

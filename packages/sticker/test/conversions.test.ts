@@ -116,6 +116,15 @@ describe('shapes and orientation', () => {
     expect(await alphaAt(sticker.data, 256, 20)).toBe(255);
   });
 
+  it('lowers the quality of an incompressible picture until it fits 100,000 bytes', async () => {
+    const noise = await sharp({ create: { width: 512, height: 512, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 90 } } })
+      .png()
+      .toBuffer();
+    const sticker = await engine.toSticker(noise, { shape: 'crop' });
+    expect(sticker.bytes).toBeLessThanOrEqual(100_000);
+    expect(checkStickerRules(sticker.data)).toEqual([]);
+  });
+
   it('keeps the transparency of a PNG', async () => {
     const sticker = await engine.toSticker(inputs['PNG with alpha']!.data, { shape: 'crop' });
     expect(await alphaAt(sticker.data, 5, 5)).toBe(0);

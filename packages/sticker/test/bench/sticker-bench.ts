@@ -1,4 +1,4 @@
-// pnpm bench:sticker [--runs N] [--timeout S]
+// pnpm bench:sticker [--runs N (default 5)] [--timeout S (default 240)]
 // Times @stickerbot/sticker against wa-sticker-formatter 4.4.4 on generated inputs,
 // interleaved in one run, each conversion in a fresh process; prints a table and one summary line.
 import { spawn } from 'node:child_process';
@@ -26,7 +26,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const tsx = join(here, '..', '..', '..', '..', 'node_modules', '.bin', 'tsx');
 const worker = join(here, 'bench-worker.ts');
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, timeout: { type: 'string', default: '240' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, timeout: { type: 'string', default: '240' } } });
 const runs = Number(values.runs);
 const timeoutMs = Number(values.timeout) * 1000;
 
