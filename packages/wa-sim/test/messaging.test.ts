@@ -101,6 +101,26 @@ describe('text messaging between a fake phone and a real Baileys client', () => 
     expect(results?.find((r) => r.jid.startsWith('4999999999999'))?.exists ?? false).toBe(false);
   });
 
+  it('tells the client when its prekeys run low, and the client uploads more', async () => {
+    const companion = [...h.sim.account(h.bot).companions.values()][0]!;
+    for (const id of [...companion.preKeys.keys()].slice(5)) companion.preKeys.delete(id);
+    const before = companion.preKeys.size;
+    await h.sim.phone('4915200000099').sendText('new contact takes a prekey');
+    await expect.poll(() => companion.preKeys.size, { timeout: 15_000 }).toBeGreaterThan(before);
+  });
+
+  it('answers typing indicators and profile-picture lookups', async () => {
+    const alice = h.sim.phone(ALICE);
+    await h.client.socket.sendPresenceUpdate('composing', alice.jid);
+    await expect(h.client.socket.profilePictureUrl(alice.jid)).rejects.toThrow();
+  });
+
+  it('keeps a transcript of the exchange with binary content redacted', () => {
+    const transcript = h.sim.transcript();
+    expect(transcript).toMatch(/S→C <success /);
+    expect(transcript).toMatch(/C→S <message [^\n]*<enc [^>]*>\[\d+ bytes\]<\/enc>/);
+  });
+
   it('leaves no unhandled node and no protocol problem behind', () => {
     expect(h.sim.unhandled.map((u) => u.key)).toEqual([]);
     expect(h.sim.problems).toEqual([]);

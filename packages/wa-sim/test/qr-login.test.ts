@@ -45,6 +45,9 @@ describe('login of a real Baileys client', () => {
       await again.waitOpen();
       expect(qrs).toEqual([]);
       expect(sim.isOnline(BOT, paired.deviceId)).toBe(true);
+      // The first login stored the edge-routing blob; the second one echoes it in its ED header.
+      const logins = sim.logins.filter((l) => l.pn === BOT);
+      expect(logins.map((l) => l.echoedRoutingInfo)).toEqual([false, true]);
       await again.end();
       expect(sim.unhandled.map((u) => u.key)).toEqual([]);
     } finally {

@@ -18,6 +18,8 @@ export interface ConnectionHooks {
   onAuthenticated(connection: ClientConnection, handshake: HandshakeResult): Promise<void> | void;
   onNode(connection: ClientConnection, node: BinaryNode): Promise<void> | void;
   onClosed(connection: ClientConnection): void;
+  /** Sees every node after the handshake, both directions. */
+  onTraffic?(connection: ClientConnection, direction: 'in' | 'out', node: BinaryNode): void;
 }
 
 /** One websocket from a Baileys client, from the noise handshake to close. */
@@ -58,7 +60,7 @@ export function createClientConnection(
   let routingInfo: Buffer | undefined;
   let closed = false;
   let queue: Promise<void> = Promise.resolve();
-  const pending = new Map<string, (node: BinaryNode) => void>();
+  const pending = new Map<string, { resolve: (node: BinaryNode) => void; reject: (err: Error) => void }>();
 
   const fail = (err: unknown): void => {
     log.warn({ err, connection: id }, 'closing client connection after a protocol error');
@@ -80,11 +82,12 @@ export function createClientConnection(
       return;
     }
     const node = await decodeBinaryNode(transport!.decrypt(frame));
+    hooks.onTraffic?.(connection, 'in', node);
     if (node.tag === 'iq' && (node.attrs.type === 'result' || node.attrs.type === 'error')) {
-      const resolve = pending.get(node.attrs.id ?? '');
-      if (resolve) {
+      const waiter = pending.get(node.attrs.id ?? '');
+      if (waiter) {
         pending.delete(node.attrs.id ?? '');
-        resolve(node);
+        waiter.resolve(node);
         return;
       }
     }
@@ -110,6 +113,8 @@ export function createClientConnection(
   ws.on('close', () => {
     if (closed) return;
     closed = true;
+    for (const waiter of pending.values()) waiter.reject(new SimProtocolError('not-connected', 'client closed before answering'));
+    pending.clear();
     hooks.onClosed(connection);
   });
   ws.on('error', (err) => log.debug({ err, connection: id }, 'client websocket error'));
@@ -125,6 +130,7 @@ export function createClientConnection(
     },
     send(node) {
       if (closed || !transport || ws.readyState !== ws.OPEN) return;
+      hooks.onTraffic?.(connection, 'out', node);
       ws.send(encodeFrame(transport.encrypt(encodeBinaryNode(node))));
     },
     query(node, timeoutMs = 20_000) {
@@ -134,9 +140,15 @@ export function createClientConnection(
           pending.delete(iqId);
           reject(new SimProtocolError('timeout', `client did not answer iq ${iqId}`));
         }, timeoutMs);
-        pending.set(iqId, (reply) => {
-          clearTimeout(timer);
-          resolve(reply);
+        pending.set(iqId, {
+          resolve: (reply) => {
+            clearTimeout(timer);
+            resolve(reply);
+          },
+          reject: (err) => {
+            clearTimeout(timer);
+            reject(err);
+          },
         });
         connection.send({ ...node, attrs: { ...node.attrs, id: iqId } });
       });

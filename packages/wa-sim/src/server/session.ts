@@ -51,11 +51,27 @@ function login(world: World, connection: ClientConnection, { payload, clientStat
       display_name: '',
     },
   });
+  connection.send({
+    tag: 'ib',
+    attrs: {},
+    content: [
+      {
+        tag: 'edge_routing',
+        attrs: {},
+        content: [{ tag: 'routing_info', attrs: {}, content: world.routingInfo }],
+      },
+    ],
+  });
   const queued = world.offline.get(key) ?? [];
   world.offline.delete(key);
   for (const node of queued) connection.send(node);
   connection.send({ tag: 'ib', attrs: {}, content: [{ tag: 'offline', attrs: { count: String(queued.length) } }] });
-  world.events.emit('login', { pn, deviceId, connectionId: connection.id });
+  world.events.emit('login', {
+    pn,
+    deviceId,
+    connectionId: connection.id,
+    echoedRoutingInfo: connection.routingInfo?.equals(world.routingInfo) ?? false,
+  });
 }
 
 /** Cleans up after a closed websocket. */
