@@ -15,6 +15,7 @@ import type { DaemonReport, DaemonRequest, SentReport } from './fake-wa-daemon.j
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const daemonEntry = fileURLToPath(new URL('./fake-wa-daemon.ts', import.meta.url));
 const workerEntry = join(repoRoot, 'packages/worker/src/main.ts');
+const tsxCli = join(repoRoot, 'node_modules/tsx/dist/cli.mjs');
 /** Node arguments that run TypeScript source with workspace packages resolved to source. */
 export const TSX_ARGS = ['--import', 'tsx', '--conditions=@stickerbot/source'];
 
@@ -68,8 +69,8 @@ export interface Stack {
   readonly inbound: string[];
   /** Inbound ids the daemon reported as delivered (past Baileys' ack point). */
   readonly delivered: Set<string>;
-  /** Every message the bot sent, as the contacts received it. */
-  readonly replies: SentReport[];
+  /** Every message the bot sent, as the contacts received it, with its arrival time. */
+  readonly replies: Array<SentReport & { at: number }>;
   /**
    * Distinct reply message ids per quoted inbound id (WhatsApp shows one message per id: a
    * resend under the same id after a daemon crash is the same message, not a duplicate).
@@ -77,8 +78,11 @@ export interface Stack {
   readonly repliesTo: Map<string, Set<string>>;
   /** Recent output of the children, for failure messages. */
   readonly log: string[];
+  /** When each worker process logged "connected to the daemon" (needs LOG_LEVEL info or lower). */
+  readonly workerConnects: number[];
   startDaemon(extraEnv?: Record<string, string>): Promise<DaemonProcess>;
-  startWorker(extraEnv?: Record<string, string>): ChildProcess;
+  /** Starts the real worker; `watch` runs it under `tsx watch`, as `pnpm dev` does. */
+  startWorker(extraEnv?: Record<string, string>, options?: { watch?: boolean }): ChildProcess;
   /** Sends `count` `!ping` messages from distinct contacts, round-robin over the sessions. */
   send(count: number): string[];
   /** Sends these messages again, same ids (what WhatsApp does with messages the client never acked). */
@@ -94,7 +98,8 @@ export function createStack(options: { sessions?: number; workerEnv?: Record<str
   const dataDir = mkdtempSync(join(tmpdir(), 'stickerbot-stack-'));
   const sessions = Array.from({ length: options.sessions ?? 1 }, (_, i) => `s${i}`);
   const log: string[] = [];
-  const replies: SentReport[] = [];
+  const workerConnects: number[] = [];
+  const replies: Array<SentReport & { at: number }> = [];
   const repliesTo = new Map<string, Set<string>>();
   const delivered = new Set<string>();
   const inbound: string[] = [];
@@ -113,6 +118,7 @@ export function createStack(options: { sessions?: number; workerEnv?: Record<str
     replies,
     repliesTo,
     log,
+    workerConnects,
 
     async startDaemon(extraEnv = {}) {
       const child = spawn(process.execPath, [...TSX_ARGS, daemonEntry], {
@@ -140,7 +146,7 @@ export function createStack(options: { sessions?: number; workerEnv?: Record<str
         if (report.t === 'delivered') for (const id of report.ids) delivered.add(id);
         if (report.t === 'sent') {
           for (const item of report.items) {
-            replies.push(item);
+            replies.push({ ...item, at: Date.now() });
             if (!item.quotedId) continue;
             const ids = repliesTo.get(item.quotedId) ?? new Set<string>();
             ids.add(item.messageId);
@@ -179,13 +185,15 @@ export function createStack(options: { sessions?: number; workerEnv?: Record<str
       return daemon;
     },
 
-    startWorker(extraEnv = {}) {
+    startWorker(extraEnv = {}, startOptions = {}) {
       const daemon = stack.daemon;
       if (!daemon) throw new Error('start the daemon first');
-      const child = spawn(process.execPath, [...TSX_ARGS, workerEntry], {
+      const args = startOptions.watch ? [tsxCli, 'watch', '--clear-screen=false', workerEntry] : [...TSX_ARGS, workerEntry];
+      const child = spawn(process.execPath, args, {
         cwd: repoRoot,
         env: {
           ...baseEnv(),
+          ...(startOptions.watch ? { NODE_OPTIONS: '--conditions=@stickerbot/source' } : {}),
           STICKERBOT_DATA_DIR: dataDir,
           STICKERBOT_BRIDGE_URL: `http://127.0.0.1:${daemon.port}`,
           STICKERBOT_TOKEN: daemon.token,
@@ -198,6 +206,9 @@ export function createStack(options: { sessions?: number; workerEnv?: Record<str
       children.add(child);
       child.once('exit', () => children.delete(child));
       tail(child, log, 'worker');
+      child.stdout?.on('data', (chunk: string) => {
+        if (chunk.includes('connected to the daemon')) workerConnects.push(Date.now());
+      });
       stack.worker = child;
       return child;
     },
