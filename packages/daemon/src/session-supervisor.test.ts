@@ -6,9 +6,11 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RegistryEmit } from './session-events.js';
 import type { SessionRegistryEvents } from './session-registry.js';
-import { createSessionSupervisor, type SessionSupervisor, type SupervisorOptions } from './session-supervisor.js';
+import { createSessionSupervisor } from './session-supervisor.js';
+import type { SessionSupervisor, SupervisorOptions } from './session-supervisor-types.js';
 import { openStorage, type Storage } from './storage.js';
-import { FAKE_DISCONNECT, createFakeWa, type FakeWa } from './test-kit/fake-wa-socket.js';
+import { createFakeWa, type FakeWa } from './test-kit/fake-wa-session.js';
+import { FAKE_DISCONNECT } from './test-kit/fake-wa-socket.js';
 
 const logger = pino({ level: 'silent' });
 
