@@ -32,7 +32,7 @@ export interface ReceivedCommand {
   args: { id: string } & Record<string, unknown>;
 }
 
-/** Answers one command (throw a wire error or StickerbotError to fail it). */
+/** Answers one command, now or later (throw a StickerbotError to fail it). */
 export type CommandResponder = (command: ReceivedCommand) => unknown;
 
 export interface FakeDaemon extends AsyncDisposable {
@@ -114,14 +114,16 @@ export async function startFakeDaemon(options: { token?: string; port?: number }
           commands.push(command);
           const previous = recorded.get(args.id);
           if (previous) return ack(previous);
-          let result: Result<unknown>;
-          try {
-            result = ok(state.respond(command));
-          } catch (error) {
-            result = fail(error);
-          }
-          if (result.ok || !result.error.retryable) recorded.set(args.id, result);
-          ack(result);
+          void Promise.resolve()
+            .then(() => state.respond(command))
+            .then(
+              (value) => ok(value),
+              (error: unknown) => fail(error),
+            )
+            .then((result: Result<unknown>) => {
+              if (result.ok || !result.error.retryable) recorded.set(args.id, result);
+              ack(result);
+            });
         });
       }
     });

@@ -112,6 +112,14 @@ describe('router', () => {
     expect(h.bridge.texts()).toEqual(["WhatsApp isn't reachable from here right now. Please try again in a minute."]);
   });
 
+  it('treats a message as handled when WhatsApp is away and it cannot even answer', async () => {
+    await using h = startRouterHarness({}, stickers);
+    h.bridge.failing['message:send'] = new StickerbotError('SESSION_NOT_CONNECTED');
+    await expect(h.send({ text: '!nonsense' })).resolves.toBeDefined();
+    await expect(h.send({ text: '!ping' })).resolves.toBeDefined();
+    expect(h.bridge.sent.map((c) => c.name)).toEqual(['message:send', 'daemon:status', 'message:send', 'message:send']);
+  });
+
   it('records usage statistics per command, user and chat', async () => {
     await using h = startRouterHarness({}, stickers);
     await h.send({ text: '!ping' });

@@ -55,6 +55,41 @@ describe('the worker process', { timeout: 90_000 }, () => {
     expect(await worker.exited).toBe(1);
   });
 
+  it('abandons the event in hand after the grace period on SIGTERM, and the next worker handles it', async () => {
+    using dir = tempDir();
+    let release: (() => void) | undefined;
+    const respond = daemon.respond;
+    daemon.respond = (command) => {
+      if (command.name !== 'media:download') return respond(command);
+      // The download hangs until the test lets it go: the worker is stuck mid-event.
+      return new Promise((resolve) => {
+        release = () => resolve(respond(command));
+      });
+    };
+    const first = spawnWorker({ ...env(dir.path), STICKERBOT_TOKEN: daemon.token, STICKERBOT_SHUTDOWN_GRACE_MS: '500' });
+    await first.waitForLog('connected to the daemon');
+    const event = messageEvent({ kind: 'image', text: '!s', media: { mimetype: 'image/png', size: png.byteLength } });
+    if (event.type === 'message:received') media.set(event.message.id, png);
+    const entry = daemon.append(event);
+    await waitFor(() => release !== undefined, 30_000, 'download requested');
+    first.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(first.lines.some((line) => String(line.msg).startsWith('abandoning the entry in hand'))).toBe(true);
+    expect(daemon.acks.includes(entry.seq)).toBe(false);
+
+    daemon.respond = respond;
+    release?.();
+    await using second = spawnWorker({ ...env(dir.path), STICKERBOT_TOKEN: daemon.token });
+    await waitFor(() => daemon.acks.includes(entry.seq), 60_000, 'ack by the next worker');
+    const mine = `w.default:${event.type === 'message:received' ? event.message.id : ''}.`;
+    const stickerSends = daemon.commands.filter(
+      (c) => c.name === 'message:send' && c.args.id.startsWith(mine) && (c.args.content as { type: string }).type === 'sticker',
+    );
+    expect(stickerSends).toHaveLength(1);
+    second.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+
   it('handles an event exactly once when killed between receiving and acknowledging it', async () => {
     using dir = tempDir();
     const first = spawnWorker({ ...env(dir.path), STICKERBOT_TOKEN: daemon.token });
@@ -72,15 +107,17 @@ describe('the worker process', { timeout: 90_000 }, () => {
     onSticker = () => undefined;
     await using second = spawnWorker({ ...env(dir.path), STICKERBOT_TOKEN: daemon.token });
     await waitFor(() => daemon.acks.includes(entry.seq), 60_000, 'ack after restart');
-    const stickerSends = daemon.commands.filter((c) => c.name === 'message:send' && (c.args.content as { type: string }).type === 'sticker');
+    const mine = `w.default:${event.type === 'message:received' ? event.message.id : ''}.`;
+    const stickerSends = daemon.commands.filter(
+      (c) => c.name === 'message:send' && c.args.id.startsWith(mine) && (c.args.content as { type: string }).type === 'sticker',
+    );
     expect(stickerSends.length).toBe(2);
     expect(new Set(stickerSends.map((c) => c.args.id)).size).toBe(1);
     const reactions = daemon.commands
-      .filter((c) => c.name === 'message:send' && (c.args.content as { type: string }).type === 'reaction')
+      .filter((c) => c.name === 'message:send' && c.args.id.startsWith(mine) && (c.args.content as { type: string }).type === 'reaction')
       .map((c) => `${c.args.id}:${(c.args.content as { emoji: string }).emoji}`);
-    const base = `w.default:${event.type === 'message:received' ? event.message.id : ''}`;
     // ⏳ (.1), download (.2), sticker (.3), ✅ (.4): the same ids both times.
-    expect(new Set(reactions)).toEqual(new Set([`${base}.1:⏳`, `${base}.4:✅`]));
+    expect(new Set(reactions)).toEqual(new Set([`${mine}1:⏳`, `${mine}4:✅`]));
     second.kill('SIGTERM');
     expect(await second.exited).toBe(0);
   });

@@ -32,6 +32,7 @@ export function phoneOf(jid: string): string | undefined {
 
 const IGNORED_CHATS = /@(broadcast|newsletter)$/;
 const HINT_EVERY_MS = 12 * 3600 * 1000;
+const MAX_HINTED_CHATS = 10_000;
 
 /**
  * The command router: prefix, command word and arguments, aliases, typo suggestions,
@@ -54,6 +55,7 @@ export function createRouter(options: RouterOptions): Router {
     const { message } = invocation;
     const clog = log.child({ command: command.name, messageId: message.id, chat: message.chat });
     let ok = true;
+    const started = services.now();
     try {
       await command.run(context);
       if (context.isWorking) await context.react('✅');
@@ -69,19 +71,26 @@ export function createRouter(options: RouterOptions): Router {
       }
     } finally {
       db.stats.record(invocation.auto ? `${command.name}:auto` : command.name, message.sender, message.chat, ok);
+      clog.info({ ok, auto: invocation.auto, ms: services.now() - started }, 'command handled');
     }
   }
 
   async function rateLimited(sender: string, reply: () => Promise<void>): Promise<boolean> {
     const decision = limiter.take(sender);
     if (decision === 'allow') return false;
-    if (decision === 'warn') {
-      try {
-        await reply();
-      } catch (error) {
-        log.warn({ err: error }, 'could not send the slow-down notice');
-      }
+    if (decision === 'warn') await reply();
+    return true;
+  }
+
+  function shouldHint(chat: string): boolean {
+    const at = services.now();
+    const last = hinted.get(chat);
+    if (last !== undefined && at - last < HINT_EVERY_MS) return false;
+    if (hinted.size >= MAX_HINTED_CHATS) {
+      for (const [key, when] of hinted) if (at - when >= HINT_EVERY_MS) hinted.delete(key);
+      if (hinted.size >= MAX_HINTED_CHATS) hinted.clear();
     }
+    hinted.set(chat, at);
     return true;
   }
 
@@ -96,8 +105,15 @@ export function createRouter(options: RouterOptions): Router {
     const phone = phoneOf(message.sender);
     const isOwner = phone !== undefined && config.owners.includes(phone);
     const base = { sessionId, message, isOwner, signal };
-    const replyWith = (text: string) => () =>
-      createCommandContext({ ...base, args: [], rest: '', invokedAs: '', auto: false }, bridge, ids, services).reply(text);
+    // Router-level answers (unknown command, refusals, slow down) are best effort: when
+    // WhatsApp is away there is nobody to tell, and the message still counts as handled.
+    const replyWith = (text: string) => async () => {
+      try {
+        await createCommandContext({ ...base, args: [], rest: '', invokedAs: '', auto: false }, bridge, ids, services).reply(text);
+      } catch (error) {
+        log.warn({ err: error, messageId: message.id }, 'could not answer');
+      }
+    };
 
     const text = message.text ?? '';
     let parsed = parseCommandLine(text, config.prefix);
@@ -142,10 +158,7 @@ export function createRouter(options: RouterOptions): Router {
     }
 
     // Someone chatting to the bot in private gets one pointer to the commands, not one per message.
-    if (!message.isGroup && message.kind === 'text') {
-      const last = hinted.get(message.chat);
-      if (last !== undefined && services.now() - last < HINT_EVERY_MS) return;
-      hinted.set(message.chat, services.now());
+    if (!message.isGroup && message.kind === 'text' && shouldHint(message.chat)) {
       await replyWith(`Hi! Send me an image, GIF or video and I'll turn it into a sticker. Send ${config.prefix}help for everything I can do.`)();
     }
   }
