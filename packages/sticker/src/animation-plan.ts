@@ -16,6 +16,11 @@ export interface AnimationPlan {
 /** Clips land just under WhatsApp's 10 s so rounding of frame times can never push them over. */
 export const MAX_CLIP_SECONDS = 9.9;
 const MIN_FPS = 4;
+/**
+ * Clips up to this long get 15 fps, longer ones 10 fps (the classic GIF rate of 100 ms
+ * frames): every frame is a libwebp encode, so the frame rate is the conversion's cost.
+ */
+const SMOOTH_UP_TO_SECONDS = 2;
 const MIN_QUALITY = 15;
 const MIN_SIDE = 320;
 /** Byte model: size ≈ frames × side² × k·(quality + QUALITY_OFFSET), fitted on 512² lossy libwebp output. */
@@ -26,7 +31,7 @@ const SAFETY = 0.85;
 /** First-pass plan from the input's duration and frame rate: shorter clips get smoother motion. */
 export function firstPlan(durationSeconds: number | undefined, sourceFps: number | undefined): AnimationPlan {
   const seconds = Math.min(durationSeconds ?? MAX_CLIP_SECONDS, MAX_CLIP_SECONDS);
-  const wanted = seconds <= 3 ? 15 : seconds <= 6 ? 12 : 10;
+  const wanted = seconds <= SMOOTH_UP_TO_SECONDS ? 15 : 10;
   const fps = sourceFps !== undefined && sourceFps > 0 && sourceFps < wanted ? Math.max(1, Math.round(sourceFps)) : wanted;
   return { start: 0, seconds, fps, quality: 45, side: STICKER_RULES.size };
 }

@@ -70,6 +70,19 @@ export async function encodeStaticPixels(pixels: Buffer, request: ConvertRequest
 /** JPEG, PNG, static WebP or single-frame GIF → static sticker, all in memory. */
 export async function stickerFromImage(ctx: EngineContext, input: Buffer, request: ConvertRequest): Promise<EncodedSticker> {
   try {
+    if (ctx.mask(request.shape) === undefined) {
+      // No mask to apply: decode, resize and encode in one libvips pipeline. Only an
+      // over-budget result (rare at 512²) goes through raw pixels for the re-encodes.
+      const data = request.finish(
+        await sharp(input, { limitInputPixels: ctx.maxInputPixels })
+          .autoOrient()
+          .resize(STICKER_RULES.size, STICKER_RULES.size, { fit: request.shape === 'fit' ? 'contain' : 'cover', position: request.cropPosition, background: TRANSPARENT })
+          .webp({ quality: FIRST_QUALITY, effort: EFFORT })
+          .toBuffer(),
+      );
+      if (data.length <= byteBudget(false)) return { data, animated: false, frames: 1, durationMs: 0 };
+      throwIfAborted(request.signal);
+    }
     const pixels = await toSquarePixels(ctx, input, request);
     throwIfAborted(request.signal);
     return await encodeStaticPixels(pixels, request);

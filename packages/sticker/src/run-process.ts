@@ -12,6 +12,19 @@ export interface RunOptions {
   signal?: AbortSignal | undefined;
   /** The child is killed and FFMPEG_FAILED thrown if stdout grows past this. */
   maxStdoutBytes: number;
+  /**
+   * Streams stdout to the caller instead of collecting it (`RunResult.stdout` is then
+   * empty). `control` pauses and resumes the pipe (backpressure) or kills the child with
+   * the caller's error.
+   */
+  onStdout?: ((chunk: Buffer, control: StdoutControl) => void) | undefined;
+}
+
+/** Lets an `onStdout` consumer throttle or stop the child. */
+export interface StdoutControl {
+  pause(): void;
+  resume(): void;
+  fail(err: StickerError): void;
 }
 
 /** What the child printed and how it ended. */
@@ -45,10 +58,17 @@ export function runProcess(command: string, options: RunOptions): Promise<RunRes
     const kill = (err: StickerError): void => {
       failure ??= err;
       child.kill('SIGKILL');
+      // A paused pipe would never end, and 'close' waits for it.
+      child.stdout.resume();
     };
     const timer = setTimeout(() => {
       kill(new StickerError('TIMEOUT', `ffmpeg ran past its ${options.timeoutMs} ms deadline and was killed`, { details: { pid: child.pid } }));
     }, options.timeoutMs);
+    const control: StdoutControl = {
+      pause: () => child.stdout.pause(),
+      resume: () => child.stdout.resume(),
+      fail: kill,
+    };
     const onAbort = (): void => kill(new StickerError('ABORTED', 'the conversion was aborted', { cause: options.signal?.reason, details: { pid: child.pid } }));
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -58,7 +78,14 @@ export function runProcess(command: string, options: RunOptions): Promise<RunRes
         kill(new StickerError('FFMPEG_FAILED', `ffmpeg wrote more than ${options.maxStdoutBytes} bytes`));
         return;
       }
-      out.push(chunk);
+      if (options.onStdout === undefined) out.push(chunk);
+      else if (failure === undefined) {
+        try {
+          options.onStdout(chunk, control);
+        } catch (err) {
+          kill(err instanceof StickerError ? err : new StickerError('FFMPEG_FAILED', `reading ffmpeg's output failed: ${String(err)}`, { cause: err }));
+        }
+      }
     });
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {

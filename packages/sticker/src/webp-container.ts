@@ -83,7 +83,8 @@ function readUInt24LE(buf: Buffer, offset: number): number {
   return buf[offset]! | (buf[offset + 1]! << 8) | (buf[offset + 2]! << 16);
 }
 
-function writeUInt24LE(buf: Buffer, value: number, offset: number): void {
+/** Writes the 24-bit little-endian integers of VP8X and ANMF headers. */
+export function writeUInt24LE(buf: Buffer, value: number, offset: number): void {
   buf[offset] = value & 0xff;
   buf[offset + 1] = (value >> 8) & 0xff;
   buf[offset + 2] = (value >> 16) & 0xff;
@@ -204,7 +205,8 @@ export function parseWebp(bytes: Uint8Array): WebpContainer {
   };
 }
 
-function encodeChunk(chunk: WebpChunk): Buffer {
+/** One RIFF chunk as bytes: header, data and the padding byte for odd sizes. */
+export function encodeWebpChunk(chunk: WebpChunk): Buffer {
   const header = Buffer.alloc(8);
   header.write(chunk.fourcc, 0, 4, 'latin1');
   header.writeUInt32LE(chunk.data.length, 4);
@@ -213,8 +215,9 @@ function encodeChunk(chunk: WebpChunk): Buffer {
     : Buffer.concat([header, chunk.data]);
 }
 
-function encodeFile(chunks: WebpChunk[]): Buffer {
-  const body = Buffer.concat(chunks.map(encodeChunk));
+/** A whole WebP file (RIFF header + `WEBP`) around `chunks`. */
+export function encodeWebpFile(chunks: WebpChunk[]): Buffer {
+  const body = Buffer.concat(chunks.map(encodeWebpChunk));
   const header = Buffer.alloc(12);
   header.write('RIFF', 0, 'latin1');
   header.writeUInt32LE(body.length + 4, 4);
@@ -241,7 +244,7 @@ export function replaceWebpExif(bytes: Uint8Array, exif: Buffer | undefined): Bu
   const xmp = rest.filter((c) => c.fourcc === 'XMP ');
   const others = rest.filter((c) => c.fourcc !== 'XMP ');
   const exifChunks = exif === undefined ? [] : [{ fourcc: 'EXIF', data: exif }];
-  return encodeFile([{ fourcc: 'VP8X', data: vp8x }, ...others, ...exifChunks, ...xmp]);
+  return encodeWebpFile([{ fourcc: 'VP8X', data: vp8x }, ...others, ...exifChunks, ...xmp]);
 }
 
 /**
@@ -259,7 +262,7 @@ export function rewriteFrameDurations(bytes: Uint8Array, fix: (durationMs: numbe
     index += 1;
     return { fourcc: c.fourcc, data };
   });
-  return encodeFile(chunks);
+  return encodeWebpFile(chunks);
 }
 
 /** The bytes of every image bitstream (VP8/VP8L/ALPH/ANMF) in order, to compare pixels data untouched. */
