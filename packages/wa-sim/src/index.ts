@@ -16,3 +16,4 @@ export {
 export { useStrictSignatureVerification } from './trust/strict-verify.js';
 export { startAdminServer, type AdminServer } from './control/admin-http.js';
 export { createMediaTrust, type MediaTrust } from './media/media-trust.js';
+export type { PrimaryPhone } from './control/primary-phone.js';

@@ -81,6 +81,19 @@ describe('the loopback admin HTTP API', () => {
     expect(misuse.json.code).toBe('unknown-account');
   });
 
+  it('kicks the client and arms faults over HTTP', async () => {
+    const deviceId = [...sim.account(BOT).companions.keys()][0]!;
+    expect((await call(admin, 'POST', '/faults', { failLogins: { reason: 503 } })).status).toBe(200);
+    const closed = client.waitClosed();
+    expect((await call(admin, 'POST', '/kick', { phone: BOT, deviceId, mode: 'close' })).status).toBe(200);
+    await closed;
+    const refused = client.waitClosed();
+    await client.reconnect();
+    expect((await refused).statusCode).toBe(503);
+    await client.reconnect();
+    await client.waitOpen();
+  });
+
   it('reports an empty unhandled log', async () => {
     const { json } = await call(admin, 'GET', '/unhandled');
     expect(json).toEqual({ unhandled: [], problems: [] });

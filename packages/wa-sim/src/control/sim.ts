@@ -10,13 +10,16 @@ import { prekeyHandlers } from '../handlers/prekeys.js';
 import { usyncHandlers } from '../handlers/usync.js';
 import { messageHandlers } from '../handlers/messages.js';
 import { mediaConnHandlers } from '../handlers/media-conn.js';
+import { appStateHandlers } from '../handlers/app-state.js';
 import { startMediaHost } from '../media/media-host.js';
 import { createTestTls } from '../media/test-tls.js';
 import { createMediaTrust, type MediaTrust } from '../media/media-trust.js';
 import { createContactPhone, type ContactPhone } from './phone.js';
 import { createTranscript } from './transcript.js';
+import { createPrimaryPhone, type PrimaryPhone } from './primary-phone.js';
 import { scanQr, type PairingResult } from '../pairing/qr-pairing.js';
 import { enterPairingCode, linkCodeHandlers } from '../pairing/link-code.js';
+import { notifyDeviceChange } from '../pairing/device-notifications.js';
 import { createClientConnection, type ClientConnection } from '../server/client-connection.js';
 import { createRouter } from '../server/router.js';
 import { onAuthenticated, onClosed } from '../server/session.js';
@@ -86,6 +89,8 @@ export interface Sim extends AsyncDisposable {
   readonly problems: readonly string[];
   /** A fake contact phone (created on first use, with a LID and Signal keys). */
   phone(pn: string, options?: { name?: string }): ContactPhone;
+  /** The primary phone of a linked account (the bot's owner typing on their phone). */
+  primaryPhone(pn: string): PrimaryPhone;
   /** Receipt types (`delivery`, `read`, ...) the companion sent for a phone's message id. */
   receiptsFor(messageId: string): readonly string[];
   /** The primary phone of `phone` scans a pairing QR string (from Baileys' `connection.update.qr`). */
@@ -119,7 +124,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const world = createWorld(log, createDirectory(), mediaHost);
   world.receiptDelayMs = options.receiptDelayMs ?? world.receiptDelayMs;
   const identity = createServerIdentity(simNoiseRoot(), Math.floor(Date.now() / 1000));
-  const route = createRouter({ ...accountHandlers, ...prekeyHandlers, ...usyncHandlers, ...messageHandlers, ...mediaConnHandlers, ...linkCodeHandlers });
+  const route = createRouter({ ...accountHandlers, ...prekeyHandlers, ...usyncHandlers, ...messageHandlers, ...mediaConnHandlers, ...linkCodeHandlers, ...appStateHandlers });
   const connections = new Set<ClientConnection>();
   const logins: LoginRecord[] = [];
   const transcript = options.transcript === false ? undefined : createTranscript();
@@ -182,6 +187,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     transcript: () => transcript?.format() ?? '',
     problems: world.problems,
     phone: (pn, phoneOptions) => createContactPhone(world, pn, phoneOptions?.name),
+    primaryPhone: (pn) => createPrimaryPhone(world, pn),
     receiptsFor: (messageId) => world.receiptsFromCompanions.get(messageId) ?? [],
     world,
     scanQr: (qr, { phone }) => scanQr(world, qr, phone),
@@ -237,6 +243,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
         throw new SimProtocolError('unknown-account', `${pn}:${deviceId} is not linked`);
       }
       world.offline.delete(deviceKey(pn, deviceId));
+      notifyDeviceChange(world, account, 'remove', deviceId);
       world.online
         .get(deviceKey(pn, deviceId))
         ?.streamError({ code: '401' }, [{ tag: 'conflict', attrs: { type: 'device_removed' } }]);

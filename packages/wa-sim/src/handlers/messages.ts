@@ -4,8 +4,8 @@ import { textOf } from '../e2e/mailbox.js';
 import { verifyDeviceIdentity } from '../pairing/adv.js';
 import type { HandlerContext, HandlerTable } from '../server/router.js';
 import { child, childBytes, children, unixNow } from '../server/nodes.js';
-import { mailboxOf, type World } from '../server/world.js';
-import type { Account } from '../directory/accounts.js';
+import { deliverToCompanion, mailboxOf, type World } from '../server/world.js';
+import { lidJid, pnJid, type Account } from '../directory/accounts.js';
 import { decodeBigEndian } from '../crypto/primitives.js';
 import type { PreKeyBundle } from '../e2e/fake-device.js';
 import { phoneStanzaFor } from '../e2e/phone-send.js';
@@ -58,6 +58,30 @@ async function deliverCopyToPhone(
   });
 }
 
+/** Passes a copy addressed to another real companion on, as sent by the sender's device. */
+function relayToCompanion(
+  world: World,
+  node: BinaryNode,
+  copy: Copy,
+  senderDevice: number,
+  sender: Account,
+  recipient: Account,
+  recipientDevice: number,
+): void {
+  deliverToCompanion(world, recipient.pn, recipientDevice, {
+    tag: 'message',
+    attrs: {
+      from: pnJid(sender.pn, senderDevice),
+      id: node.attrs.id ?? '',
+      t: unixNow(),
+      type: node.attrs.type ?? 'text',
+      sender_lid: lidJid(sender.lid),
+      ...(recipient === sender ? { recipient: node.attrs.to ?? '' } : { notify: sender.pushName }),
+    },
+    content: [copy.enc],
+  });
+}
+
 async function onClientMessage({ world, connection }: HandlerContext, node: BinaryNode): Promise<void> {
   const login = connection.login;
   const sender = login ? world.directory.byPn(login.pn) : undefined;
@@ -83,9 +107,14 @@ async function onClientMessage({ world, connection }: HandlerContext, node: Bina
   const recipients = new Set<Account>();
   for (const copy of copiesOf(node)) {
     const recipient = world.directory.byJid(copy.jid);
-    if (!recipient || deviceOfJid(copy.jid) !== 0) {
-      // Copies for other companions would be relayed to them; the emulator has one companion per account.
-      if (!recipient) world.problems.push(`message ${id}: copy for unknown ${copy.jid}`);
+    const recipientDevice = deviceOfJid(copy.jid);
+    if (!recipient || (recipientDevice !== 0 && !recipient.companions.has(recipientDevice))) {
+      world.problems.push(`message ${id}: copy for unknown ${copy.jid}`);
+      continue;
+    }
+    if (recipientDevice !== 0) {
+      relayToCompanion(world, node, copy, login.deviceId, sender, recipient, recipientDevice);
+      if (recipient !== sender) recipients.add(recipient);
       continue;
     }
     try {

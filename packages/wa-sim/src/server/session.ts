@@ -1,4 +1,5 @@
 import { lidJid } from '../directory/accounts.js';
+import { sendInitialHistorySync } from '../e2e/history-sync.js';
 import { forgetRegistration, startRegistration } from '../pairing/qr-pairing.js';
 import type { HandshakeResult } from '../transport/noise-responder.js';
 import type { ClientConnection } from './client-connection.js';
@@ -66,6 +67,12 @@ function login(world: World, connection: ClientConnection, { payload, clientStat
   world.offline.delete(key);
   for (const node of queued) connection.send(node);
   connection.send({ tag: 'ib', attrs: {}, content: [{ tag: 'offline', attrs: { count: String(queued.length) } }] });
+  if (!companion.historySynced) {
+    companion.historySynced = true;
+    sendInitialHistorySync(world, connection, account, companion).catch((err: unknown) =>
+      world.log.warn({ err }, 'initial history sync failed'),
+    );
+  }
   world.events.emit('login', {
     pn,
     deviceId,
