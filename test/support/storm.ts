@@ -13,7 +13,7 @@ export interface StormOptions {
   sessions: number;
   /** Inbound messages a second. */
   rate: number;
-  /** Largest random pause between a restarted worker's first reply and the next kill (ms). */
+  /** Largest random pause between reaching a restart point and the kill (ms). */
   maxPauseMs?: number;
   /** Progress lines (restart n, signal, replies so far). */
   onProgress?: (line: string) => void;
@@ -55,13 +55,22 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
 
     const kills = { SIGTERM: 0, SIGKILL: 0 };
     try {
+      const segment = options.messages / (options.restarts + 1);
       for (let i = 0; i < options.restarts; i += 1) {
+        // Restart points spread over the whole stream, each at a random place in its segment,
+        // and only once the current worker is live again (it answered at least once).
+        const threshold = Math.floor(segment * (i + 0.5 + Math.random()));
         const before = stack.replies.length;
-        // A restart point is only meaningful once this worker is live again.
-        await until(() => stack.replies.length > before || stack.replies.length >= options.messages, 'the worker to answer again', 120_000);
+        await until(
+          () => (stack.replies.length >= threshold && stack.replies.length > before) || stack.replies.length >= options.messages,
+          `answer ${threshold} before restart ${i + 1}`,
+          600_000,
+        );
         await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * (options.maxPauseMs ?? 500))));
-        // Alternate, starting at random, so both signals always occur.
-        const signal = (i + (Math.random() < 0.5 ? 0 : 1)) % 2 === 0 ? 'SIGTERM' : 'SIGKILL';
+        // A coin toss, except that the last restart supplies a signal that never came up.
+        let signal: 'SIGTERM' | 'SIGKILL' = Math.random() < 0.5 ? 'SIGTERM' : 'SIGKILL';
+        if (i === options.restarts - 1 && kills.SIGTERM === 0) signal = 'SIGTERM';
+        if (i === options.restarts - 1 && kills.SIGKILL === 0) signal = 'SIGKILL';
         await stopWorker(worker, signal);
         kills[signal] += 1;
         options.onProgress?.(`restart ${i + 1}/${options.restarts} by ${signal}: ${stack.replies.length}/${fed} answered`);
