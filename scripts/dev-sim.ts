@@ -63,7 +63,7 @@ export function scanQrCodes(options: {
   socket.on('session:qr', (payload: { sessionId: string; qr: string }) => {
     options.say(`session ${payload.sessionId} shows a QR: the emulator's phone +${options.botPhone} scans it`);
     post(`${options.adminUrl}/scan-qr`, { qr: payload.qr, phone: options.botPhone }).then(
-      () => options.say(`session ${payload.sessionId} linked (the first login after pairing may wait up to 20 s for history sync)`),
+      () => options.say(`session ${payload.sessionId} linked (WhatsApp then asks for one reconnect: Baileys logs a 515 "stream errored out", which is normal)`),
       (err: unknown) => options.say(`scan failed: ${String(err)}`),
     );
   });
