@@ -37,7 +37,9 @@ const common = {
   watch: false,
   autorestart: true,
   merge_logs: true,
-  time: true,
+  // No pm2 timestamp prefix: the log files stay pino JSON lines (pino has its own `time`),
+  // readable with `pnpm exec pino-pretty < data/logs/daemon.out.log`.
+  time: false,
   // A process that keeps crashing at start is retried with a growing delay (up to 15 s).
   exp_backoff_restart_delay: 200,
   env: { NODE_ENV: 'production' },
