@@ -29,10 +29,14 @@ const stack = createStack({ sessions: 20 });
 const env = { LOG_LEVEL: 'info' };
 let feeder: NodeJS.Timeout | undefined;
 
+/** Time from each trigger to the new worker's bridge connection (the process start share). */
+const connectTimes = { edit: [] as number[], kill: [] as number[] };
+
 /** Waits for a worker connection after `since`, then for the first answer after that connection. */
-async function liveAfter(since: number, connectsBefore: number): Promise<number> {
+async function liveAfter(since: number, connectsBefore: number, kind?: 'edit' | 'kill'): Promise<number> {
   await until(() => stack.workerConnects.length > connectsBefore, 'the worker to connect again', 60_000, 5);
   const connectedAt = stack.workerConnects[connectsBefore] ?? since;
+  if (kind) connectTimes[kind].push(connectedAt - since);
   await until(() => stack.replies.some((reply) => reply.at >= connectedAt), 'an answer from the new worker', 60_000, 5);
   const first = stack.replies.find((reply) => reply.at >= connectedAt);
   return (first?.at ?? Date.now()) - since;
@@ -52,14 +56,14 @@ try {
     const connects = stack.workerConnects.length;
     const t0 = Date.now();
     utimesSync(editedFile, new Date(), new Date());
-    edit.push(await liveAfter(t0, connects));
+    edit.push(await liveAfter(t0, connects, 'edit'));
     process.stdout.write(`edit ${i + 1}: ${edit.at(-1)} ms\n`);
   }
   await stopWorker(worker, 'SIGTERM');
 
   const kill: number[] = [];
   worker = stack.startWorker(env);
-  await liveAfter(Date.now(), stack.workerConnects.length - 0);
+  await liveAfter(Date.now(), stack.workerConnects.length);
   for (let i = 0; i < rounds; i += 1) {
     await new Promise((resolve) => setTimeout(resolve, 700));
     const connects = stack.workerConnects.length;
@@ -67,7 +71,7 @@ try {
     worker.kill('SIGKILL');
     await exited(worker);
     worker = stack.startWorker(env);
-    kill.push(await liveAfter(t0, connects));
+    kill.push(await liveAfter(t0, connects, 'kill'));
     process.stdout.write(`kill ${i + 1}: ${kill.at(-1)} ms\n`);
   }
   clearInterval(feeder);
@@ -88,6 +92,8 @@ try {
       ...rows,
       `| median | ${String(median(edit)).padStart(11)} | ${String(median(kill)).padStart(12)} |`,
       `|   max | ${String(Math.max(...edit)).padStart(12)} | ${String(Math.max(...kill)).padStart(12)} |`,
+      '',
+      `of which until the new worker was connected to the daemon (process start): edit median ${median(connectTimes.edit)} ms, kill median ${median(connectTimes.kill)} ms`,
       '',
       `messages ${ids.length}, answered ${ids.length - lost.length}, lost ${lost.length}, duplicated ${duplicated.length}`,
       `reload: edit→live median ${median(edit)} ms, kill→live median ${median(kill)} ms, lost ${lost.length}, duplicated ${duplicated.length}`,
