@@ -24,6 +24,7 @@ function memoryJournal(): Journal & { add(): JournalEntry } {
     readAfter: (position, limit) => entries.filter((entry) => entry.seq > position).slice(0, limit),
     findRawMessage: () => undefined,
     ack: (_group, position) => position,
+    ensureGroup: (_group, position) => position,
     position: () => 0,
     positions: () => [],
     lastSeq: () => entries.length,

@@ -160,6 +160,21 @@ describe('sqlite journal', () => {
     expect(journal.positions()[1]?.updatedAt).toBeGreaterThan(0);
   });
 
+  it('registers a new group at a position without moving a known one', () => {
+    const { journal } = openJournal();
+    appendMany(journal, 10);
+    expect(journal.ensureGroup('fresh', 0)).toBe(0);
+    expect(journal.ensureGroup('ahead', 500)).toBe(10);
+    journal.ack('bot', 7);
+    expect(journal.ensureGroup('bot', 2)).toBe(7);
+    expect(journal.ensureGroup('bot', 9)).toBe(7);
+    expect(journal.positions().map(({ group, position }) => ({ group, position }))).toEqual([
+      { group: 'ahead', position: 10 },
+      { group: 'bot', position: 7 },
+      { group: 'fresh', position: 0 },
+    ]);
+  });
+
   it('refuses a negative or fractional position with INVALID_ARGS', () => {
     const { journal } = openJournal();
     expect(() => journal.ack('bot', -1)).toThrow(StickerbotError);

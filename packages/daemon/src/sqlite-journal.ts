@@ -72,6 +72,9 @@ export function createSqliteJournal(db: SqliteDatabase): SqliteJournal {
     `INSERT INTO journal_groups (name, position, updated_at) VALUES (?, ?, ?)
      ON CONFLICT (name) DO UPDATE SET position = max(position, excluded.position), updated_at = excluded.updated_at`,
   );
+  const insertGroup = db.prepare<[string, number, number]>(
+    'INSERT INTO journal_groups (name, position, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING',
+  );
   const selectPosition = db.prepare<[string], number>('SELECT position FROM journal_groups WHERE name = ?').pluck();
   const selectGroups = db.prepare<[], GroupRow>('SELECT name, position, updated_at FROM journal_groups ORDER BY name');
   const selectMinPosition = db.prepare<[], number | null>('SELECT min(position) FROM journal_groups').pluck();
@@ -101,6 +104,12 @@ export function createSqliteJournal(db: SqliteDatabase): SqliteJournal {
   const ack = db.transaction((group: string, position: number, now: number): number => {
     const clamped = Math.min(assertPosition(position, 'position'), lastSeq());
     upsertGroup.run(group, clamped, now);
+    return selectPosition.get(group) ?? clamped;
+  });
+
+  const ensureGroup = db.transaction((group: string, position: number, now: number): number => {
+    const clamped = Math.min(assertPosition(position, 'position'), lastSeq());
+    insertGroup.run(group, clamped, now);
     return selectPosition.get(group) ?? clamped;
   });
 
@@ -143,6 +152,10 @@ export function createSqliteJournal(db: SqliteDatabase): SqliteJournal {
 
     ack(group: string, position: number): number {
       return ack(group, position, Date.now());
+    },
+
+    ensureGroup(group: string, position: number): number {
+      return ensureGroup(group, position, Date.now());
     },
 
     position(group: string): number {

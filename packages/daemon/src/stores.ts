@@ -75,6 +75,12 @@ export interface Journal {
    * never beyond {@link lastSeq}. Creates the group on first use. Returns the new position.
    */
   ack(group: string, position: number): number;
+  /**
+   * Registers a group at `position` (clamped to {@link lastSeq}) if it is not known yet, so
+   * that retention keeps everything after it from that moment on, before its first ack.
+   * A known group keeps its stored position. Returns the stored position.
+   */
+  ensureGroup(group: string, position: number): number;
   /** The group's stored position (0 for an unknown group). */
   position(group: string): number;
   /** Every known group's position. */

@@ -120,6 +120,10 @@ export function attachWorkerNamespace(deps: WorkerNamespaceDeps): { detach(): vo
     try {
       lastSeq = journal.lastSeq();
       after = verdict.position ?? journal.position(verdict.group);
+      // Register a new group now, not at its first ack: retention must not prune what it
+      // has not seen yet. A known group keeps its stored position; one that asked for an
+      // older position still gets the replay from `after` below.
+      journal.ensureGroup(verdict.group, Math.min(after, lastSeq));
     } catch (err) {
       // The store is closing (shutdown) or broken: refuse this connection, keep the daemon up.
       log.error({ err }, 'worker handshake could not read the journal');

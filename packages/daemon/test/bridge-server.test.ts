@@ -122,6 +122,36 @@ describe('bridge server: journal delivery', () => {
     expect(entries[3]).toMatchObject({ sessionId: 'main', event: { type: 'reaction:received', messageId: 'm6' } });
   });
 
+  it('registers a new group at its handshake, so retention keeps what it has not acknowledged yet', async () => {
+    const { clients, registry, journal } = await startBridge();
+    for (let n = 1; n <= 50; n++) registry.journalEvent('main', reaction(n));
+    journal.ack('old', 50);
+    const worker = clients.worker({ token: TOKEN, group: 'fresh', position: 0 }, { connect: false });
+    const entries = collectEntries(worker);
+    worker.connect();
+    await connected(worker);
+    // The most aggressive retention, before the new group acknowledged anything.
+    const outcome = journal.prune({ maxAgeMs: 0, maxCount: 0, maxUnacknowledged: 1_000, now: Date.now() + 60_000 });
+    expect(outcome).toMatchObject({ pruned: 0, unacknowledged: 50 });
+    expect(journal.position('fresh')).toBe(0);
+    expect(journal.count()).toBe(50);
+    await until(() => entries.length === 50, 'the replay of every entry');
+    expect(contiguous(entries.map((entry) => entry.seq), 1, 50)).toBe(true);
+  });
+
+  it('replays from an older explicit position to a group that is already known', async () => {
+    const { clients, registry, journal } = await startBridge();
+    for (let n = 1; n <= 20; n++) registry.journalEvent('main', reaction(n));
+    journal.ack('bot', 15);
+    const worker = clients.worker({ token: TOKEN, group: 'bot', position: 5 }, { connect: false });
+    const entries = collectEntries(worker);
+    worker.connect();
+    await connected(worker);
+    await until(() => entries.length === 15, 'the replay from position 5');
+    expect(contiguous(entries.map((entry) => entry.seq), 6, 20)).toBe(true);
+    expect(journal.position('bot')).toBe(15);
+  });
+
   it('delivers entries appended during the replay exactly once and in order', async () => {
     const { clients, registry } = await startBridge({ replayBatchSize: 50 });
     const backlog = 1500;
