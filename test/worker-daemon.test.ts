@@ -130,6 +130,8 @@ describe('worker ↔ daemon end to end', { timeout: 120_000 }, () => {
     expect(sent.map(kindOf)).toEqual(['react:⏳', 'sticker', 'react:✅']);
     const info = await stickers.info(bytesOf(sent[1], 'sticker'));
     expect(info).toMatchObject({ width: 512, height: 512, animated: true });
+    // No STICKERBOT_AUTHOR: the author is the bot account's name, learned from session:list.
+    expect(info.metadata).toMatchObject({ packName: 'stickerbot', publisher: 'bot' });
     expect(info.frames).toBeGreaterThan(1);
   });
 

@@ -35,11 +35,11 @@ function near(actual: number[], expected: number[], tolerance = 24): boolean {
 describe('changed rectangle', () => {
   it('is undefined for identical canvases and covers one changed pixel with even offsets', () => {
     const a = canvas([10, 20, 30, 255]);
-    expect(changedRect(a, Buffer.from(a), SIZE)).toBeUndefined();
+    expect(changedRect(a, Buffer.from(a), SIZE, SIZE)).toBeUndefined();
     const b = paint(a, 5, 7, 1, 1, [200, 0, 0, 255]);
-    expect(changedRect(a, b, SIZE)).toEqual({ x: 4, y: 6, width: 2, height: 2 });
+    expect(changedRect(a, b, SIZE, SIZE)).toEqual({ x: 4, y: 6, width: 2, height: 2 });
     const c = paint(a, 10, 20, 30, 4, [0, 200, 0, 255]);
-    expect(changedRect(a, c, SIZE)).toEqual({ x: 10, y: 20, width: 30, height: 4 });
+    expect(changedRect(a, c, SIZE, SIZE)).toEqual({ x: 10, y: 20, width: 30, height: 4 });
   });
 });
 
@@ -78,6 +78,28 @@ describe('frame stream encoder', () => {
     const [frame] = await decodedFrames(still.webp);
     expect(pixel(frame!, 2, 2)[3]).toBe(0);
     expect(near(pixel(frame!, 32, 32), [200, 30, 30, 255])).toBe(true);
+  });
+
+  it('places unpadded images on a transparent canvas at their offset', async () => {
+    const width = 32;
+    const height = 16;
+    const image = (rgba: [number, number, number, number]): Buffer => {
+      const out = Buffer.alloc(width * height * 4);
+      for (let i = 0; i < width * height; i += 1) out.set(rgba, i * 4);
+      return out;
+    };
+    const encoder = createFrameStreamEncoder({ size: SIZE, frame: { x: 16, y: 24, width, height }, quality: 90, effort: 0, durationOf: () => 100 });
+    encoder.push(Buffer.concat([image([200, 30, 30, 255]), image([30, 200, 30, 255])]));
+    const animation = await encoder.finish();
+    expect(parseWebp(animation.webp).frames).toEqual([
+      { x: 0, y: 0, width: SIZE, height: SIZE, durationMs: 100 },
+      { x: 16, y: 24, width, height, durationMs: 100 },
+    ]);
+    const [first, second] = await decodedFrames(animation.webp);
+    expect(pixel(first!, 2, 2)[3]).toBe(0);
+    expect(near(pixel(first!, 20, 30), [200, 30, 30, 255])).toBe(true);
+    expect(near(pixel(second!, 20, 30), [30, 200, 30, 255])).toBe(true);
+    expect(pixel(second!, 60, 60)[3]).toBe(0);
   });
 
   it('refuses to finish without one whole frame', async () => {

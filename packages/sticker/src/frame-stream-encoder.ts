@@ -30,29 +30,29 @@ export interface FrameStreamEncoder {
 }
 
 /**
- * The part of `current` that differs from `previous` (two RGBA canvases of `size`×`size`),
+ * The part of `current` that differs from `previous` (two RGBA images of `width`×`height`),
  * widened to even offsets as ANMF requires; undefined when they are identical.
  */
-export function changedRect(previous: Buffer, current: Buffer, size: number): Rect | undefined {
-  const rowBytes = size * 4;
+export function changedRect(previous: Buffer, current: Buffer, width: number, height: number): Rect | undefined {
+  const rowBytes = width * 4;
   let top = 0;
-  while (top < size && previous.compare(current, top * rowBytes, (top + 1) * rowBytes, top * rowBytes, (top + 1) * rowBytes) === 0) top += 1;
-  if (top === size) return undefined;
-  let bottom = size - 1;
+  while (top < height && previous.compare(current, top * rowBytes, (top + 1) * rowBytes, top * rowBytes, (top + 1) * rowBytes) === 0) top += 1;
+  if (top === height) return undefined;
+  let bottom = height - 1;
   while (bottom > top && previous.compare(current, bottom * rowBytes, (bottom + 1) * rowBytes, bottom * rowBytes, (bottom + 1) * rowBytes) === 0) bottom -= 1;
   const a = new Uint32Array(previous.buffer, previous.byteOffset, previous.length / 4);
   const b = new Uint32Array(current.buffer, current.byteOffset, current.length / 4);
-  let left = size;
+  let left = width;
   let right = -1;
   for (let y = top; y <= bottom; y += 1) {
-    const row = y * size;
+    const row = y * width;
     for (let x = 0; x < left; x += 1) {
       if (a[row + x] !== b[row + x]) {
         left = x;
         break;
       }
     }
-    for (let x = size - 1; x > right; x -= 1) {
+    for (let x = width - 1; x > right; x -= 1) {
       if (a[row + x] !== b[row + x]) {
         right = x;
         break;
@@ -70,10 +70,10 @@ function hasTransparency(rgba: Buffer): boolean {
   return false;
 }
 
-/** Copies a rectangle out of an RGBA canvas (a view when it spans whole rows). */
-function crop(canvas: Buffer, size: number, rect: Rect): Buffer {
-  const rowBytes = size * 4;
-  if (rect.x === 0 && rect.width === size) return canvas.subarray(rect.y * rowBytes, (rect.y + rect.height) * rowBytes);
+/** Copies a rectangle out of an RGBA image `width` pixels wide (a view when it spans whole rows). */
+function crop(canvas: Buffer, width: number, rect: Rect): Buffer {
+  const rowBytes = width * 4;
+  if (rect.x === 0 && rect.width === width) return canvas.subarray(rect.y * rowBytes, (rect.y + rect.height) * rowBytes);
   const out = Buffer.allocUnsafe(rect.width * rect.height * 4);
   for (let row = 0; row < rect.height; row += 1) {
     const from = (rect.y + row) * rowBytes + rect.x * 4;
@@ -87,17 +87,35 @@ function crop(canvas: Buffer, size: number, rect: Rect): Buffer {
  * compared with the previous one, an identical canvas only lengthens the previous frame,
  * and otherwise only the changed rectangle is encoded (as a still lossy WebP, several at
  * once on libuv's thread pool) and placed with ANMF offsets. The first frame is the whole
- * canvas. `durationOf(i)` is the display time of the i-th canvas pushed.
+ * canvas. `durationOf(i)` is the display time of the i-th canvas pushed. With `frame`, the
+ * pushed images are only that rectangle of the canvas (the rest stays transparent), so the
+ * caller need not pad them.
  */
 export function createFrameStreamEncoder(options: {
   size: number;
+  /** Where the pushed images sit on the canvas (even offsets); default the whole canvas. */
+  frame?: Rect | undefined;
   quality: number;
   /** libwebp method for opaque frames; frames with transparency get at least 1. */
   effort: number;
   durationOf: (index: number) => number;
 }): FrameStreamEncoder {
   const { size } = options;
-  const frameBytes = size * size * 4;
+  const place = options.frame ?? { x: 0, y: 0, width: size, height: size };
+  if (place.x % 2 !== 0 || place.y % 2 !== 0 || place.x + place.width > size || place.y + place.height > size) {
+    throw new StickerError('FFMPEG_FAILED', `frame rectangle ${JSON.stringify(place)} does not fit the ${size}² canvas at even offsets`);
+  }
+  const frameBytes = place.width * place.height * 4;
+  const full = { x: 0, y: 0, width: size, height: size };
+  /** The first frame is always the whole canvas: the pushed image on transparency. */
+  const wholeCanvas = (image: Buffer): Buffer => {
+    if (place.width === size && place.height === size) return image;
+    const canvas = Buffer.alloc(size * size * 4);
+    for (let row = 0; row < place.height; row += 1) {
+      image.copy(canvas, ((place.y + row) * size + place.x) * 4, row * place.width * 4, (row + 1) * place.width * 4);
+    }
+    return canvas;
+  };
   const frames: (Omit<MuxFrame, 'webp'> & { webp: Promise<Buffer> })[] = [];
   const listeners: (() => void)[] = [];
   let previous: Buffer | undefined;
@@ -121,21 +139,27 @@ export function createFrameStreamEncoder(options: {
     return done;
   };
 
-  const frame = (canvas: Buffer): void => {
+  const frame = (image: Buffer): void => {
     const durationMs = options.durationOf(pushed);
     pushed += 1;
-    const rect = previous === undefined ? { x: 0, y: 0, width: size, height: size } : changedRect(previous, canvas, size);
     const last = frames[frames.length - 1];
-    if (rect === undefined && last !== undefined) {
+    if (previous === undefined || last === undefined) {
+      const webp = encode(wholeCanvas(image), full);
+      // Rejections are read in finish(); until then they must not count as unhandled.
+      webp.catch(() => undefined);
+      frames.push({ ...full, durationMs, webp });
+      previous = image;
+      return;
+    }
+    const rect = changedRect(previous, image, place.width, place.height);
+    if (rect === undefined) {
       last.durationMs += durationMs;
       return;
     }
-    const area = rect ?? { x: 0, y: 0, width: size, height: size };
-    const webp = encode(crop(canvas, size, area), area);
-    // Rejections are read in finish(); until then they must not count as unhandled.
+    const webp = encode(crop(image, place.width, rect), rect);
     webp.catch(() => undefined);
-    frames.push({ ...area, durationMs, webp });
-    previous = canvas;
+    frames.push({ x: rect.x + place.x, y: rect.y + place.y, width: rect.width, height: rect.height, durationMs, webp });
+    previous = image;
   };
 
   return {

@@ -5,8 +5,10 @@ import { applyMask } from './shape-mask.js';
 import type { ConvertRequest, EncodedSticker, EngineContext } from './types.js';
 
 const FIRST_QUALITY = 75;
-/** libwebp method 2: within a few percent of the default's size at about half its time. */
-const EFFORT = 2;
+/** libwebp method 1: a static sticker is far below its 100 KB at q75, so the cheaper method wins. */
+const EFFORT = 1;
+/** Mitchell: 4 taps instead of Lanczos-3's 6 for the reduce step; no visible difference at 512². */
+const KERNEL = 'mitchell';
 const LAST_RESORT_QUALITY = 5;
 const TRANSPARENT = { r: 0, g: 0, b: 0, alpha: 0 };
 
@@ -34,7 +36,7 @@ async function toSquarePixels(ctx: EngineContext, input: Buffer, request: Conver
   const fit = request.shape === 'fit' ? 'contain' : 'cover';
   const pixels = await sharp(input, { limitInputPixels: ctx.maxInputPixels })
     .autoOrient()
-    .resize(size, size, { fit, position: request.cropPosition, background: TRANSPARENT })
+    .resize(size, size, { fit, position: request.cropPosition, background: TRANSPARENT, kernel: KERNEL })
     .ensureAlpha()
     .raw()
     .toBuffer();
@@ -76,7 +78,12 @@ export async function stickerFromImage(ctx: EngineContext, input: Buffer, reques
       const data = request.finish(
         await sharp(input, { limitInputPixels: ctx.maxInputPixels })
           .autoOrient()
-          .resize(STICKER_RULES.size, STICKER_RULES.size, { fit: request.shape === 'fit' ? 'contain' : 'cover', position: request.cropPosition, background: TRANSPARENT })
+          .resize(STICKER_RULES.size, STICKER_RULES.size, {
+            fit: request.shape === 'fit' ? 'contain' : 'cover',
+            position: request.cropPosition,
+            background: TRANSPARENT,
+            kernel: KERNEL,
+          })
           .webp({ quality: FIRST_QUALITY, effort: EFFORT })
           .toBuffer(),
       );

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { firstPlan, secondPlan, type AnimationPlan } from './animation-plan.js';
 import { StickerError, throwIfAborted } from './errors.js';
-import { createFrameStreamEncoder } from './frame-stream-encoder.js';
+import { createFrameStreamEncoder, type Rect } from './frame-stream-encoder.js';
 import { checkPixels, sharpError } from './image-sticker.js';
 import { probeMedia, type MediaProbe } from './probe-media.js';
 import { byteBudget, STICKER_RULES } from './rules.js';
@@ -34,7 +34,19 @@ export function filterGraph(plan: AnimationPlan, shape: StickerShape, masked: bo
   return masked ? `${video}[v];[1:v]format=gray,scale=${size}:${size}[m];[v][m]alphamerge` : video;
 }
 
-function decodeArgs(input: string, plan: AnimationPlan, shape: StickerShape, maskFile: string | undefined): string[] {
+/**
+ * Where an unpadded `fit` picture of `source`'s shape sits on the canvas: even size and
+ * offsets, the long side `plan.side`.
+ */
+export function fitPlacement(source: { width: number; height: number }, side: number): Rect {
+  const even = (n: number): number => Math.max(2, 2 * Math.round(n / 2));
+  const width = source.width >= source.height ? side : even((side * source.width) / source.height);
+  const height = source.width >= source.height ? even((side * source.height) / source.width) : side;
+  const canvas = STICKER_RULES.size;
+  return { x: 2 * Math.floor((canvas - width) / 4), y: 2 * Math.floor((canvas - height) / 4), width, height };
+}
+
+function decodeArgs(input: string, plan: AnimationPlan, shape: StickerShape, maskFile: string | undefined, placement: Rect | undefined): string[] {
   return [
     '-hide_banner', '-loglevel', 'error', '-nostdin',
     // One thread each: starting ffmpeg's per-core decoder and filter threads costs more
@@ -44,7 +56,11 @@ function decodeArgs(input: string, plan: AnimationPlan, shape: StickerShape, mas
     '-threads', '1', '-t', plan.seconds.toFixed(3), '-i', input,
     ...(maskFile === undefined ? [] : ['-loop', '1', '-i', maskFile]),
     '-an', '-sn', '-dn',
-    '-filter_complex', filterGraph(plan, shape, maskFile !== undefined),
+    // An unpadded picture: fewer bytes through the pipe; the encoder puts it on the canvas.
+    '-filter_complex',
+    placement === undefined
+      ? filterGraph(plan, shape, maskFile !== undefined)
+      : `[0:v]fps=${plan.fps},scale=${placement.width}:${placement.height}:flags=bilinear,format=rgba`,
     '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1',
   ];
 }
@@ -75,10 +91,13 @@ async function encodePass(
   request: ConvertRequest,
   maskFile: string | undefined,
   effort: number,
+  exactSource: { width: number; height: number } | undefined,
 ): Promise<EncodedSticker> {
   const frameMs = 1000 / plan.fps;
+  const placement = exactSource !== undefined && request.shape === 'fit' ? fitPlacement(exactSource, plan.side) : undefined;
   const encoder = createFrameStreamEncoder({
     size: STICKER_RULES.size,
+    frame: placement,
     quality: plan.quality,
     effort,
     durationOf: (i) => Math.round((i + 1) * frameMs) - Math.round(i * frameMs),
@@ -91,7 +110,7 @@ async function encodePass(
     }
   });
   const result = await runProcess(ctx.ffmpeg(), {
-    args: decodeArgs(input, plan, request.shape, maskFile),
+    args: decodeArgs(input, plan, request.shape, maskFile, placement),
     timeoutMs: ctx.ffmpegTimeoutMs,
     signal: request.signal,
     maxStdoutBytes: MAX_RAW_BYTES,
@@ -125,7 +144,9 @@ async function encodePass(
 
 /**
  * GIF or video → animated sticker with one ffmpeg process (decoding) per pass, input through a per-job
- * temp file. `known` skips the ffmpeg probe when the caller already read the header (GIFs, via sharp).
+ * temp file. `known` skips the ffmpeg probe when the caller already read the header (GIFs,
+ * via sharp); its size is then taken as the displayed size (no rotation metadata), which
+ * lets `fit` frames leave ffmpeg unpadded.
  */
 export async function stickerFromVideo(
   ctx: EngineContext,
@@ -152,12 +173,13 @@ export async function stickerFromVideo(
       maskFile = join(dir, 'mask.pgm');
       await writeFile(maskFile, Buffer.concat([Buffer.from(`P5\n${STICKER_RULES.size} ${STICKER_RULES.size}\n255\n`), mask]));
     }
+    const exactSource = known?.video === undefined ? undefined : { width: known.video.width, height: known.video.height };
     const budget = byteBudget(true);
     let plan = firstPlan(probe.durationSeconds, probe.video.fps);
     if (probe.durationSeconds !== undefined && probe.durationSeconds > SAMPLE_FROM_SECONDS) {
       // Long clips: encode one second from the middle first and size the real pass from it,
       // instead of encoding the whole clip twice when detailed footage blows the budget.
-      const sample = await encodePass(ctx, file, { ...plan, start: plan.seconds / 2, seconds: SAMPLE_SECONDS }, request, maskFile, firstEffort(plan)).catch(
+      const sample = await encodePass(ctx, file, { ...plan, start: plan.seconds / 2, seconds: SAMPLE_SECONDS }, request, maskFile, firstEffort(plan), exactSource).catch(
         (err: unknown) => {
           if (err instanceof StickerError && err.code === 'FFMPEG_FAILED') return undefined;
           throw err;
@@ -168,10 +190,10 @@ export async function stickerFromVideo(
         if (predicted > budget * PREDICTION_HEADROOM) plan = secondPlan(plan, predicted, budget);
       }
     }
-    let sticker = await encodePass(ctx, file, plan, request, maskFile, firstEffort(plan));
+    let sticker = await encodePass(ctx, file, plan, request, maskFile, firstEffort(plan), exactSource);
     if (sticker.data.length > budget) {
       plan = secondPlan(plan, sticker.data.length, budget);
-      sticker = await encodePass(ctx, file, plan, request, maskFile, RETRY_EFFORT);
+      sticker = await encodePass(ctx, file, plan, request, maskFile, RETRY_EFFORT, exactSource);
     }
     if (sticker.data.length > budget) {
       throw new StickerError('OVER_SIZE_BUDGET', `animated sticker is ${sticker.data.length} bytes after the second pass (limit ${budget})`, {

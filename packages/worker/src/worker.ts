@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { StickerEngine } from '@stickerbot/sticker';
 import type { Logger } from 'pino';
@@ -76,6 +77,17 @@ export function createWorker(deps: WorkerDeps, config: WorkerConfig): Worker {
     progress: db.progress,
     handle: (entry, signal) => router.handle(entry, signal),
     log,
+    // The accounts (for the default sticker author) come from `session:changed` events,
+    // which a resumed worker may not see again; ask once per connection, outside any
+    // event's handling so that event command ids stay deterministic.
+    onConnect: () => {
+      bridge
+        .command('session:list', { id: `w.sessions.${randomUUID()}` }, { retries: 0 })
+        .then(({ sessions }) => {
+          for (const session of sessions) services.accounts.set(session.id, session.account);
+        })
+        .catch((err: unknown) => log.debug({ err }, 'could not list the sessions'));
+    },
     ...deps.bridge,
   });
   let pruneTimer: NodeJS.Timeout | undefined;

@@ -1,18 +1,17 @@
 // pnpm bench:sticker [--runs N (default 7)] [--timeout S (default 240)]
-// Times @stickerbot/sticker against wa-sticker-formatter 4.4.4 on generated inputs.
-// Speed: warm conversions in this one process, interleaved (alternating which engine goes
-// first), median of N. Memory: one cold conversion per engine and input in a fresh
-// process, peak RSS of its process tree. Prints a table and one summary line.
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+// Times @stickerbot/sticker against wa-sticker-formatter 4.4.4 on generated inputs. Each
+// engine lives in its own long-lived worker process (as in a bot); conversions are warm,
+// interleaved (alternating which engine goes first), median of N, after one untimed first
+// conversion per input (reported as "first"). Peak RSS is sampled over each worker's
+// process tree (node + libvips + ffmpeg) while it converts that input.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import sharp from 'sharp';
-import { checkStickerRules } from '../../src/index.js';
 import { testFfmpeg } from '../fixtures.js';
-import { createBenchEngines } from './bench-engines.js';
 import { generateBenchInputs, type BenchInput } from './bench-inputs.js';
 import { descendants, sampleTreeRss } from './rss-sampler.js';
 
@@ -23,69 +22,66 @@ interface RunOutcome {
   bytes?: number;
   problems?: string[];
   error?: string;
-}
-interface ColdOutcome extends RunOutcome {
   peakRss: number;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
 const tsx = join(here, '..', '..', '..', '..', 'node_modules', '.bin', 'tsx');
-const worker = join(here, 'bench-worker.ts');
+const workerScript = join(here, 'bench-worker.ts');
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, timeout: { type: 'string', default: '240' } } });
 const runs = Number(values.runs);
 const timeoutMs = Number(values.timeout) * 1000;
 
-function coldRun(engine: EngineName, input: BenchInput, ffmpeg: string): Promise<ColdOutcome> {
-  return new Promise((resolve) => {
-    const child = spawn(tsx, ['--conditions=@stickerbot/source', worker, engine, input.file, ffmpeg], {
-      env: { ...process.env, FFMPEG_PATH: ffmpeg },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const sampler = sampleTreeRss(child.pid!);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      // Kill the whole tree: the anchor's ffmpeg is a grandchild.
-      for (const pid of [child.pid!, ...descendants(child.pid!)]) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-    }, timeoutMs);
-    child.on('close', () => {
-      clearTimeout(timer);
-      const peakRss = sampler.stop();
-      if (timedOut) {
-        resolve({ ok: false, ms: timeoutMs, error: `no result within ${timeoutMs / 1000} s`, peakRss });
-        return;
-      }
-      const line = stdout.trim().split('\n').pop() ?? '';
-      try {
-        resolve({ ...(JSON.parse(line) as RunOutcome), peakRss });
-      } catch {
-        resolve({ ok: false, ms: 0, error: `worker crashed: ${stderr.trim().split('\n').slice(-3).join(' | ')}`, peakRss });
-      }
-    });
-  });
+interface Worker {
+  child: ChildProcessWithoutNullStreams;
+  lines: AsyncIterator<string>;
 }
 
-async function warmRun(convert: (input: Buffer) => Promise<Buffer>, bytes: Buffer): Promise<RunOutcome> {
-  // A fresh copy each time, so no cache keyed on the input's memory can answer for the engine.
-  const input = Buffer.from(bytes);
-  const started = performance.now();
-  try {
-    const output = await convert(input);
-    return { ok: true, ms: performance.now() - started, bytes: output.length, problems: checkStickerRules(output) };
-  } catch (err) {
-    return { ok: false, ms: performance.now() - started, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+function startWorker(engine: EngineName, ffmpeg: string): Worker {
+  const child = spawn(tsx, ['--conditions=@stickerbot/source', workerScript, engine, ffmpeg], {
+    // wa-sticker-formatter's fluent-ffmpeg reads FFMPEG_PATH: both sides use the same binary.
+    env: { ...process.env, FFMPEG_PATH: ffmpeg },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stderr.resume();
+  return { child, lines: createInterface({ input: child.stdout })[Symbol.asyncIterator]() };
+}
+
+function killTree(pid: number): void {
+  for (const p of [pid, ...descendants(pid)]) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // already gone
+    }
   }
+}
+
+const workers = new Map<EngineName, Worker>();
+
+async function convert(engine: EngineName, input: BenchInput, ffmpeg: string): Promise<RunOutcome> {
+  let worker = workers.get(engine);
+  if (worker === undefined) {
+    worker = startWorker(engine, ffmpeg);
+    workers.set(engine, worker);
+  }
+  const sampler = sampleTreeRss(worker.child.pid!);
+  worker.child.stdin.write(`${input.file}\n`);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const answer = await Promise.race([worker.lines.next(), timeout]);
+  clearTimeout(timer);
+  const peakRss = sampler.stop();
+  if (answer === 'timeout' || answer.done === true) {
+    // A stuck or dead worker is replaced; its next conversion starts cold again.
+    killTree(worker.child.pid!);
+    workers.delete(engine);
+    return { ok: false, ms: timeoutMs, error: answer === 'timeout' ? `no result within ${timeoutMs / 1000} s` : 'worker died', peakRss };
+  }
+  return { ...(JSON.parse(answer.value) as Omit<RunOutcome, 'peakRss'>), peakRss };
 }
 
 function median(xs: number[]): number {
@@ -96,6 +92,7 @@ function median(xs: number[]): number {
 
 interface Summary {
   medianMs: number | undefined;
+  peakRss: number;
   bytes: number | undefined;
   within: boolean;
   note: string;
@@ -107,6 +104,7 @@ function summarise(outcomes: RunOutcome[]): Summary {
   const firstProblem = outcomes.find((o) => !o.ok)?.error ?? outcomes.find((o) => (o.problems ?? []).length > 0)?.problems?.[0] ?? '';
   return {
     medianMs: good.length === outcomes.length && good.length > 0 ? median(good.map((o) => o.ms)) : undefined,
+    peakRss: Math.max(...outcomes.map((o) => o.peakRss)),
     bytes: good.length > 0 ? median(good.map((o) => o.bytes ?? 0)) : undefined,
     within,
     note: firstProblem,
@@ -119,52 +117,32 @@ const status = (o: RunOutcome): string =>
 const dir = await mkdtemp(join(tmpdir(), 'sticker-bench-'));
 try {
   const ffmpeg = testFfmpeg();
-  // wa-sticker-formatter's fluent-ffmpeg reads FFMPEG_PATH: both sides use the same binary.
-  process.env.FFMPEG_PATH = ffmpeg;
-  // libvips' operation cache would let repeated conversions of one input skip work; off for both.
-  sharp.cache(false);
   process.stdout.write(`generating inputs in ${dir} (ffmpeg ${ffmpeg})\n`);
   const inputs = await generateBenchInputs(dir);
-  const engines = createBenchEngines(ffmpeg);
-  const warm = new Map<string, Record<EngineName, RunOutcome[]>>();
-  const cold = new Map<string, Record<EngineName, ColdOutcome>>();
+  const results = new Map<string, Record<EngineName, { first: RunOutcome; timed: RunOutcome[] }>>();
   for (const input of inputs) {
-    const bytes = await readFile(input.file);
-    const results: Record<EngineName, RunOutcome[]> = { ours: [], anchor: [] };
-    // One untimed warm-up each; an engine that fails it is recorded as failed, not timed N more times.
-    const failedWarmUp = new Set<EngineName>();
-    for (const engine of ['ours', 'anchor'] as const) {
-      const outcome = await warmRun(engines[engine], bytes);
-      if (!outcome.ok) {
-        failedWarmUp.add(engine);
-        results[engine].push(outcome);
-      }
-      process.stdout.write(`  warm-up ${input.name} ${engine}: ${status(outcome)}\n`);
-    }
+    // One untimed first conversion each; an engine that fails it is recorded as failed, not run N more times.
+    const first = { ours: await convert('ours', input, ffmpeg), anchor: await convert('anchor', input, ffmpeg) };
+    process.stdout.write(`  first ${input.name}: ours ${status(first.ours)}; anchor ${status(first.anchor)}\n`);
+    const timed: Record<EngineName, RunOutcome[]> = { ours: [], anchor: [] };
     for (let round = 0; round < runs; round += 1) {
       const order: EngineName[] = round % 2 === 0 ? ['ours', 'anchor'] : ['anchor', 'ours'];
       for (const engine of order) {
-        if (failedWarmUp.has(engine)) continue;
-        const outcome = await warmRun(engines[engine], bytes);
-        results[engine].push(outcome);
+        if (!first[engine].ok) continue;
+        const outcome = await convert(engine, input, ffmpeg);
+        timed[engine].push(outcome);
         process.stdout.write(`  round ${round + 1}/${runs} ${input.name} ${engine}: ${status(outcome)}\n`);
       }
     }
-    warm.set(input.name, results);
+    results.set(input.name, { ours: { first: first.ours, timed: timed.ours }, anchor: { first: first.anchor, timed: timed.anchor } });
   }
-  await engines.close();
-  for (const input of inputs) {
-    const ours = await coldRun('ours', input, ffmpeg);
-    const anchor = await coldRun('anchor', input, ffmpeg);
-    process.stdout.write(`  cold ${input.name}: ours ${status(ours)}, anchor ${status(anchor)}\n`);
-    cold.set(input.name, { ours, anchor });
-  }
+  for (const worker of workers.values()) worker.child.stdin.end();
 
   const fmtMs = (ms: number | undefined): string => (ms === undefined ? 'failed' : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
   const fmtBytes = (b: number | undefined): string => (b === undefined ? '—' : b.toLocaleString('en-US'));
   const fmtMb = (b: number): string => `${(b / 1024 / 1024).toFixed(0)} MB`;
   const rows: string[] = [
-    '| input | ours median | anchor median | speedup | ours cold | anchor cold | ours peak RSS | anchor peak RSS | ours bytes | anchor bytes | ours within limits | anchor within limits |',
+    '| input | ours median | anchor median | speedup | ours first | anchor first | ours peak RSS | anchor peak RSS | ours bytes | anchor bytes | ours within limits | anchor within limits |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: | :---: |',
   ];
   const speedups: { animated: boolean; value: number }[] = [];
@@ -172,28 +150,27 @@ try {
   let anchorWithin = 0;
   const notes: string[] = [];
   for (const input of inputs) {
-    const w = warm.get(input.name)!;
-    const c = cold.get(input.name)!;
-    const ours = summarise([...w.ours, c.ours]);
-    const anchor = summarise([...w.anchor, c.anchor]);
-    const oursWarm = summarise(w.ours).medianMs;
-    const anchorWarm = summarise(w.anchor).medianMs;
-    const speedup = oursWarm !== undefined && anchorWarm !== undefined ? anchorWarm / oursWarm : undefined;
+    const r = results.get(input.name)!;
+    const ours = summarise([r.ours.first, ...r.ours.timed]);
+    const anchor = summarise([r.anchor.first, ...r.anchor.timed]);
+    const oursMs = r.ours.first.ok ? summarise(r.ours.timed).medianMs : undefined;
+    const anchorMs = r.anchor.first.ok ? summarise(r.anchor.timed).medianMs : undefined;
+    const speedup = oursMs !== undefined && anchorMs !== undefined ? anchorMs / oursMs : undefined;
     if (speedup !== undefined) speedups.push({ animated: input.animated, value: speedup });
     if (ours.within) oursWithin += 1;
     if (anchor.within) anchorWithin += 1;
     if (!anchor.within && anchor.note) notes.push(`anchor on ${input.name}: ${anchor.note}`);
     if (!ours.within && ours.note) notes.push(`ours on ${input.name}: ${ours.note}`);
     rows.push(
-      `| ${input.name} | ${fmtMs(oursWarm)} | ${fmtMs(anchorWarm)} | ${speedup === undefined ? 'anchor failed' : `${speedup.toFixed(2)}×`} | ` +
-        `${fmtMs(c.ours.ok ? c.ours.ms : undefined)} | ${fmtMs(c.anchor.ok ? c.anchor.ms : undefined)} | ` +
-        `${fmtMb(c.ours.peakRss)} | ${fmtMb(c.anchor.peakRss)} | ${fmtBytes(ours.bytes)} | ${fmtBytes(anchor.bytes)} | ` +
+      `| ${input.name} | ${fmtMs(oursMs)} | ${fmtMs(anchorMs)} | ${speedup === undefined ? 'anchor failed' : `${speedup.toFixed(2)}×`} | ` +
+        `${fmtMs(r.ours.first.ok ? r.ours.first.ms : undefined)} | ${fmtMs(r.anchor.first.ok ? r.anchor.first.ms : undefined)} | ` +
+        `${fmtMb(ours.peakRss)} | ${fmtMb(anchor.peakRss)} | ${fmtBytes(ours.bytes)} | ${fmtBytes(anchor.bytes)} | ` +
         `${ours.within ? 'yes' : 'NO'} | ${anchor.within ? 'yes' : 'NO'} |`,
     );
   }
   process.stdout.write(
-    `\n${runs} warm runs per engine and input, interleaved, medians; cold = one conversion in a fresh process ` +
-      `(module loading excluded); peak RSS = node + sharp + ffmpeg process tree of that cold run.\n\n${rows.join('\n')}\n\n`,
+    `\n${runs} warm runs per engine and input, interleaved, medians; first = the engine's first conversion of that input ` +
+      `(its first of all for the first input); peak RSS = the engine worker's process tree (node + libvips + ffmpeg).\n\n${rows.join('\n')}\n\n`,
   );
   for (const note of notes) process.stdout.write(`- ${note}\n`);
   const min = (xs: number[]): string => (xs.length > 0 ? `${Math.min(...xs).toFixed(2)}×` : '—');
@@ -203,5 +180,6 @@ try {
       `anchor within limits ${anchorWithin}/${inputs.length}\n`,
   );
 } finally {
+  for (const worker of workers.values()) if (worker.child.exitCode === null) killTree(worker.child.pid!);
   await rm(dir, { recursive: true, force: true });
 }

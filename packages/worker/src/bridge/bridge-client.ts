@@ -73,6 +73,8 @@ export interface BridgeClientOptions {
   retryDelayMs?: number;
   /** The protocol version announced (default {@link PROTOCOL_VERSION}; tests change it). */
   protocol?: number;
+  /** Called after every successful handshake (e.g. to refresh what the worker knows of the sessions). */
+  onConnect?: () => void;
 }
 
 const DEFAULT_TIMEOUTS: Record<WorkerCommandName, number> = {
@@ -162,6 +164,7 @@ export function createBridgeClient(options: BridgeClientOptions): BridgeClient {
     attempt = 0;
     everConnected = true;
     log.info({ url, group: options.group, position: pump.position() }, 'connected to the daemon');
+    options.onConnect?.();
   });
 
   socket.on('connect_error', (err: Error & { data?: unknown }) => {
