@@ -85,6 +85,27 @@ describe('text messaging between a fake phone and a real Baileys client', () => 
     expect(await reaction).toBe('👍');
   });
 
+  it('edits and deletes a phone message, seen by the client as message updates', async () => {
+    const alice = h.sim.phone(ALICE);
+    const upsert = h.client.waitForMessage((m) => m.message?.conversation === 'typo hree');
+    const original = await alice.sendText('typo hree');
+    await upsert;
+    const updates: Array<{ id: string; edited?: string | null; revoked: boolean }> = [];
+    h.client.on('messages.update', (batch) => {
+      for (const u of batch) {
+        updates.push({
+          id: u.key.id ?? '',
+          edited: u.update.message?.editedMessage?.message?.conversation,
+          revoked: u.update.message === null,
+        });
+      }
+    });
+    await alice.edit(original.id, 'typo here');
+    await expect.poll(() => updates.find((u) => u.id === original.id && u.edited)?.edited, { timeout: 10_000 }).toBe('typo here');
+    await alice.revoke(original.id);
+    await expect.poll(() => updates.some((u) => u.id === original.id && u.revoked), { timeout: 10_000 }).toBe(true);
+  });
+
   it('answers on-WhatsApp checks: registered for fake phones, not for unknown numbers', async () => {
     h.sim.phone(ALICE);
     const results = await h.client.socket.onWhatsApp(ALICE, '4999999999999');

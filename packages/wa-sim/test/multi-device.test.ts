@@ -17,6 +17,17 @@ describe('two real companions of one account', () => {
   let second: TestClient;
   let restoreVerify: () => void;
 
+  /** The client acks a notification after handling it; wait for that ack in the transcript. */
+  const devicesNotificationHandled = async (change: 'add' | 'remove') => {
+    const sent = new RegExp(`S→C <notification [^\\n]*id=(\\w+)[^\\n]*type=devices[^\\n]*<${change} `);
+    for (let waited = 0; waited < 10_000; waited += 50) {
+      const id = sent.exec(sim.transcript())?.[1];
+      if (id && sim.transcript().includes(`C→S <ack id=${id}`)) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`the client never acked the devices ${change} notification`);
+  };
+
   beforeAll(async () => {
     sim = await startSim();
     process.env.WA_SIM_TRUST_KEY = '1';
@@ -33,6 +44,7 @@ describe('two real companions of one account', () => {
     second = await createTestClient(sim);
     await sim.scanQr(await second.nextQr(), { phone: BOT });
     await second.waitOpen();
+    await devicesNotificationHandled('add');
   });
 
   afterAll(async () => {
@@ -64,6 +76,18 @@ describe('two real companions of one account', () => {
     const toSecond = second.waitForMessage((m) => m.message?.conversation === 'to both of you');
     await alice.sendText('to both of you');
     await Promise.all([toFirst, toSecond]);
+  });
+
+  it('stops addressing a companion the phone unlinked', async () => {
+    const alice = sim.phone(ALICE);
+    const closed = second.waitClosed();
+    sim.unlink(BOT, 2);
+    expect((await closed).statusCode).toBe(401);
+    await devicesNotificationHandled('remove');
+    await first.socket.sendMessage(alice.jid, { text: 'only device one now' });
+    expect((await alice.nextMessage()).text).toBe('only device one now');
+    // A copy for the removed device would show up as a protocol problem.
+    expect(sim.problems).toEqual([]);
   });
 
   it('leaves no unhandled node and no protocol problem behind', () => {

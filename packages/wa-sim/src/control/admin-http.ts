@@ -114,6 +114,7 @@ export async function startAdminServer(sim: Sim, port = 0): Promise<AdminServer>
         devices: [...a.companions.keys()].map((deviceId) => ({ deviceId, online: sim.isOnline(a.pn, deviceId) })),
       })),
     }),
+    'GET /transcript': () => ({ transcript: sim.transcript() }),
     'GET /unhandled': () => ({ unhandled: sim.unhandled.map((u) => u.key), problems: sim.problems }),
     'POST /scan-qr': async ({ body }) => {
       const { qr, phone } = parse(scanQrBody, body);

@@ -1,4 +1,4 @@
-import type { proto } from '@whiskeysockets/baileys';
+import { proto } from '@whiskeysockets/baileys';
 import { lidJid, pnJid, type Account } from '../directory/accounts.js';
 import { phoneStanzaFor } from '../e2e/phone-send.js';
 import type { ReceivedMessage } from '../e2e/mailbox.js';
@@ -67,6 +67,10 @@ export interface ContactPhone {
    * and fileSha256 against what the message says.
    */
   downloadMedia(received: ReceivedMessage): Buffer;
+  /** Edits a text this phone sent earlier (`MESSAGE_EDIT` protocol message). */
+  edit(messageId: string, text: string, options?: Pick<SendOptions, 'to'>): Promise<SentMessage>;
+  /** Deletes a message this phone sent earlier, for everyone (`REVOKE` protocol message). */
+  revoke(messageId: string, options?: Pick<SendOptions, 'to'>): Promise<SentMessage>;
   /** Reacts to a message the bot sent. */
   react(messageId: string, emoji: string, options?: Pick<SendOptions, 'to'>): Promise<SentMessage>;
   /** Sends a read receipt for messages the bot sent. */
@@ -190,6 +194,32 @@ export function createContactPhone(world: World, pn: string, pushName?: string):
         fileSha256: media.fields.fileSha256,
         fileEncSha256: media.fields.fileEncSha256,
       });
+    },
+    edit(messageId, text, options = {}) {
+      const bot = defaultBot(world, options.to);
+      return sendMessage(
+        {
+          protocolMessage: {
+            key: { remoteJid: pnJid(bot.pn), fromMe: true, id: messageId },
+            type: proto.Message.ProtocolMessage.Type.MESSAGE_EDIT,
+            editedMessage: { conversation: text },
+            timestampMs: Date.now(),
+          },
+        },
+        options,
+      );
+    },
+    revoke(messageId, options = {}) {
+      const bot = defaultBot(world, options.to);
+      return sendMessage(
+        {
+          protocolMessage: {
+            key: { remoteJid: pnJid(bot.pn), fromMe: true, id: messageId },
+            type: proto.Message.ProtocolMessage.Type.REVOKE,
+          },
+        },
+        options,
+      );
     },
     react(messageId, emoji, options = {}) {
       const bot = defaultBot(world, options.to);
