@@ -87,7 +87,7 @@ describe('createJournalDelivery', () => {
     expect(target.seqs).toEqual(Array.from({ length: 17 }, (_, i) => i + 1));
   });
 
-  it('sends live entries through the journal in batches while the target is congested', async () => {
+  it('sends live entries through the journal in batches while the target is congested and no live window is set', async () => {
     const journal = memoryJournal();
     const target = recordingTarget();
     const delivery = createJournalDelivery({ journal, target, after: 0, batchSize: 100, logger });
@@ -103,6 +103,54 @@ describe('createJournalDelivery', () => {
     target.congested = false;
     delivery.offer(journal.add());
     expect(target.seqs.at(-1)).toBe(11);
+  });
+
+  it('holds live entries in a bounded window while the target is congested, without reading the journal', async () => {
+    const journal = memoryJournal();
+    let reads = 0;
+    const readAfter = journal.readAfter.bind(journal);
+    journal.readAfter = (position, limit) => {
+      reads++;
+      return readAfter(position, limit);
+    };
+    const target = recordingTarget();
+    const delivery = createJournalDelivery({ journal, target, after: 0, batchSize: 100, liveWindow: 5, logger });
+    delivery.start();
+    await delivery.idle();
+    const readsWhenLive = reads;
+    target.congested = true;
+    for (let i = 0; i < 5; i++) delivery.offer(journal.add());
+    expect(target.seqs).toEqual([]);
+    await delivery.idle();
+    expect(target.seqs).toEqual([1, 2, 3, 4, 5]);
+    expect(reads).toBe(readsWhenLive);
+    // A sixth entry beyond the window while congested: the window is dropped and the journal is the queue.
+    for (let i = 0; i < 7; i++) delivery.offer(journal.add());
+    await delivery.idle();
+    target.congested = false;
+    delivery.offer(journal.add());
+    await delivery.idle();
+    expect(target.seqs).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
+    expect(reads).toBeGreaterThan(readsWhenLive);
+  });
+
+  it('keeps exactly-once order when a gap arrives while live entries wait in the window', async () => {
+    const journal = memoryJournal();
+    const target = recordingTarget();
+    const delivery = createJournalDelivery({ journal, target, after: 0, batchSize: 2, liveWindow: 10, logger });
+    delivery.start();
+    await delivery.idle();
+    target.congested = true;
+    delivery.offer(journal.add());
+    delivery.offer(journal.add());
+    const held = journal.add();
+    delivery.offer(journal.add());
+    delivery.offer(held);
+    target.congested = false;
+    await delivery.idle();
+    delivery.offer(journal.add());
+    await delivery.idle();
+    expect(target.seqs).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('fills a gap from the journal when a live entry skips ahead', async () => {

@@ -10,9 +10,13 @@
  * read by the loop or arrives afterwards as `cursor + 1`: never lost, never sent twice.
  *
  * The same loop is the back-pressure: while the connection is still writing earlier
- * packets (`congested`), live entries are not pushed into its buffer; the loop sends what
- * the journal holds once the connection drained, in batches. A slow worker therefore costs
- * memory for one batch at most, and the journal is the queue.
+ * packets (`congested`), live entries are not pushed into its buffer. A WebSocket transport
+ * is "congested" during every write, so a short in-memory window (`liveWindow` entries,
+ * the very entries just appended, contiguous after the cursor) waits for the drain instead
+ * of re-reading the journal; an entry that does not fit or does not follow drops the window
+ * and the loop sends what the journal holds once the connection drained, in batches. A slow
+ * worker therefore costs memory for one window plus one batch at most, and the journal is
+ * the queue.
  */
 import type { JournalEntry } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
@@ -52,6 +56,11 @@ export interface JournalDeliveryOptions {
   /** Deliver entries with `seq` greater than this. */
   after: number;
   batchSize: number;
+  /**
+   * Live entries held in memory while the target is momentarily congested (0: every such
+   * entry goes through the journal). Default 0.
+   */
+  liveWindow?: number;
   logger: Logger;
   /** Called with how many entries were sent (metrics). */
   onSent?: (count: number) => void;
@@ -66,6 +75,10 @@ export function createJournalDelivery(options: JournalDeliveryOptions): JournalD
   let replaying = false;
   let stopped = false;
   let idleWaiters: Array<() => void> = [];
+  const liveWindow = options.liveWindow ?? 0;
+  // Live entries waiting for the drain: always exactly cursor + 1, cursor + 2, ...
+  let pending: JournalEntry[] = [];
+  let flushing = false;
 
   function settleIdle(): void {
     const waiters = idleWaiters;
@@ -76,6 +89,8 @@ export function createJournalDelivery(options: JournalDeliveryOptions): JournalD
   async function replay(): Promise<void> {
     if (replaying || stopped) return;
     replaying = true;
+    // The replay reads these from the journal: the cursor has not passed them.
+    pending = [];
     try {
       for (;;) {
         const batch = journal.readAfter(cursor, batchSize);
@@ -99,17 +114,47 @@ export function createJournalDelivery(options: JournalDeliveryOptions): JournalD
     }
   }
 
+  function flushPending(): void {
+    if (flushing) return;
+    flushing = true;
+    void target.drained().then(() => {
+      flushing = false;
+      const entries = pending;
+      pending = [];
+      if (stopped || replaying || entries.length === 0) {
+        if (!replaying) settleIdle();
+        return;
+      }
+      let sent = 0;
+      for (const entry of entries) {
+        if (!target.open) break;
+        target.send(entry);
+        cursor = entry.seq;
+        sent += 1;
+      }
+      if (sent > 0) options.onSent?.(sent);
+      if (pending.length === 0) settleIdle();
+    });
+  }
+
   return {
     start() {
       void replay();
     },
     offer(entry) {
-      if (stopped || replaying || entry.seq <= cursor) return;
-      if (entry.seq === cursor + 1 && target.open && !target.congested) {
-        target.send(entry);
-        cursor = entry.seq;
-        options.onSent?.(1);
-        return;
+      if (stopped || replaying || entry.seq <= cursor + pending.length) return;
+      if (entry.seq === cursor + pending.length + 1 && target.open) {
+        if (pending.length === 0 && !target.congested) {
+          target.send(entry);
+          cursor = entry.seq;
+          options.onSent?.(1);
+          return;
+        }
+        if (pending.length < liveWindow) {
+          pending.push(entry);
+          flushPending();
+          return;
+        }
       }
       void replay();
     },
@@ -124,7 +169,7 @@ export function createJournalDelivery(options: JournalDeliveryOptions): JournalD
       return replaying;
     },
     idle() {
-      if (!replaying || stopped) return Promise.resolve();
+      if ((!replaying && pending.length === 0) || stopped) return Promise.resolve();
       return new Promise((resolve) => idleWaiters.push(resolve));
     },
   };

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,6 +110,22 @@ describe('sqlite journal', () => {
     expect(second.journal.lastSeq()).toBe(5);
     expect(second.journal.append({ sessionId: 'default', event: reaction }).seq).toBe(6);
     expect(second.journal.position('bot')).toBe(5);
+  });
+
+  it('keeps the highest seq of a journal written before migration 002 (AUTOINCREMENT), even with every row pruned', () => {
+    const v1 = join(dir, 'migrations-v1');
+    mkdirSync(v1);
+    copyFileSync(fileURLToPath(new URL('./migrations/001-init.sql', import.meta.url)), join(v1, '001-init.sql'));
+    const old = openDatabase(file, { migrationsDir: pathToFileURL(`${v1}/`) });
+    const insert = old.prepare("INSERT INTO journal (session_id, ts, type, event) VALUES ('default', 0, 'reaction:received', '{}')");
+    for (let i = 0; i < 7; i++) insert.run();
+    old.prepare('DELETE FROM journal').run();
+    old.close();
+
+    const { journal } = openJournal();
+    expect(journal.count()).toBe(0);
+    expect(journal.lastSeq()).toBe(7);
+    expect(journal.append({ sessionId: 'default', event: reaction }).seq).toBe(8);
   });
 
   it('keeps the raw WAMessage with its Buffers and finds it by session and message id', () => {

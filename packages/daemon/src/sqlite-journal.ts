@@ -43,8 +43,12 @@ function messageIdOf(event: BotEvent): string | null {
  * The durable event journal in the daemon's SQLite database (tables `journal` and
  * `journal_groups`, see migrations/001-init.sql).
  *
- * - `seq` is an AUTOINCREMENT key: strictly increasing, never reused, even after every
- *   entry was pruned and the daemon restarted (`lastSeq` reads `sqlite_sequence`).
+ * - `seq` is strictly increasing and never reused, even after every entry was pruned and
+ *   the daemon restarted: the journal hands out `lastSeq + 1` itself (kept in memory, read
+ *   at open as max(highest seq held, high-water mark)), and `prune` stores the high-water
+ *   mark in the same transaction as its delete (migration 002: no AUTOINCREMENT, whose
+ *   sqlite_sequence update cost one more WAL page per event). One journal instance per
+ *   database file appends.
  * - `append` is one prepared INSERT in autocommit mode: when it returns the entry is in
  *   the WAL, so a process crash (even SIGKILL) cannot lose it (see `SynchronousLevel` in
  *   db.ts for power loss). `appendMany` commits a batch (one `messages.upsert`) at once,
@@ -56,8 +60,8 @@ function messageIdOf(event: BotEvent): string | null {
  *   `full` when more than `maxUnacknowledged` entries wait: loud, never silent loss.
  */
 export function createSqliteJournal(db: SqliteDatabase): SqliteJournal {
-  const insert = db.prepare<[string, number, string, string | null, string, string | null]>(
-    'INSERT INTO journal (session_id, ts, type, message_id, event, raw) VALUES (?, ?, ?, ?, ?, ?)',
+  const insert = db.prepare<[number, string, number, string, string | null, string, string | null]>(
+    'INSERT INTO journal (seq, session_id, ts, type, message_id, event, raw) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
   const selectAfter = db.prepare<[number, number], EntryRow>(
     'SELECT seq, session_id, ts, event FROM journal WHERE seq > ? ORDER BY seq LIMIT ?',
@@ -67,7 +71,12 @@ export function createSqliteJournal(db: SqliteDatabase): SqliteJournal {
       'SELECT raw FROM journal WHERE session_id = ? AND message_id = ? AND raw IS NOT NULL ORDER BY seq DESC LIMIT 1',
     )
     .pluck();
-  const selectLastSeq = db.prepare<[], number>("SELECT seq FROM sqlite_sequence WHERE name = 'journal'").pluck();
+  const selectLastSeq = db
+    .prepare<[], number>('SELECT max(coalesce((SELECT max(seq) FROM journal), 0), coalesce((SELECT seq FROM journal_high_water WHERE id = 1), 0))')
+    .pluck();
+  const storeHighWater = db.prepare<[number]>(
+    'INSERT INTO journal_high_water (id, seq) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET seq = max(seq, excluded.seq)',
+  );
   const upsertGroup = db.prepare<[string, number, number]>(
     `INSERT INTO journal_groups (name, position, updated_at) VALUES (?, ?, ?)
      ON CONFLICT (name) DO UPDATE SET position = max(position, excluded.position), updated_at = excluded.updated_at`,
@@ -86,7 +95,8 @@ export function createSqliteJournal(db: SqliteDatabase): SqliteJournal {
        SELECT seq FROM journal WHERE seq <= ? AND (ts < ? OR seq <= ?) ORDER BY seq LIMIT ?)`,
   );
 
-  const lastSeq = (): number => selectLastSeq.get() ?? 0;
+  let highest = selectLastSeq.get() ?? 0;
+  const lastSeq = (): number => highest;
   // With no group known nothing counts as acknowledged, so nothing may be pruned.
   const prunablePosition = (): number => selectMinPosition.get() ?? 0;
   const countAfter = (position: number): number => selectCountAfter.get(position) ?? 0;
@@ -95,11 +105,23 @@ export function createSqliteJournal(db: SqliteDatabase): SqliteJournal {
   function appendOne({ sessionId, event, raw, ts }: JournalAppend): JournalEntry {
     const at = ts ?? Date.now();
     const rawJson = raw === undefined || raw === null ? null : JSON.stringify(raw, BufferJSON.replacer);
-    const { lastInsertRowid } = insert.run(sessionId, at, event.type, messageIdOf(event), JSON.stringify(event), rawJson);
-    return { seq: Number(lastInsertRowid), sessionId, ts: at, event };
+    const seq = highest + 1;
+    insert.run(seq, sessionId, at, event.type, messageIdOf(event), JSON.stringify(event), rawJson);
+    highest = seq;
+    return { seq, sessionId, ts: at, event };
   }
 
-  const appendMany = db.transaction((inputs: readonly JournalAppend[]): JournalEntry[] => inputs.map(appendOne));
+  const appendManyTx = db.transaction((inputs: readonly JournalAppend[]): JournalEntry[] => inputs.map(appendOne));
+  const appendMany = (inputs: readonly JournalAppend[]): JournalEntry[] => {
+    const before = highest;
+    try {
+      return appendManyTx(inputs);
+    } catch (err) {
+      // Rolled back: those seqs were never handed out.
+      highest = before;
+      throw err;
+    }
+  };
 
   const ack = db.transaction((group: string, position: number, now: number): number => {
     const clamped = Math.min(assertPosition(position, 'position'), lastSeq());
@@ -121,6 +143,7 @@ export function createSqliteJournal(db: SqliteDatabase): SqliteJournal {
     const countBoundary = lastSeq() - maxCount;
     const limit = policy.maxDelete === undefined ? -1 : assertPosition(policy.maxDelete, 'maxDelete');
     const pruned = upTo > 0 && limit !== 0 ? deleteAcknowledged.run(upTo, now - policy.maxAgeMs, countBoundary, limit).changes : 0;
+    if (pruned > 0) storeHighWater.run(highest);
     const waiting = countAfter(upTo);
     return { pruned, unacknowledged: waiting, full: waiting > policy.maxUnacknowledged };
   });

@@ -54,6 +54,8 @@ export interface WorkerNamespaceDeps {
   metrics?: WorkerNamespaceMetrics;
   /** Entries read from the journal per replay batch (default 500). */
   replayBatchSize?: number;
+  /** Live entries held in memory while a socket is momentarily writing (default 1,000). */
+  liveWindow?: number;
 }
 
 /** Checks a worker handshake's `auth`; returns the refusal, or the group and requested position. */
@@ -142,6 +144,7 @@ export function attachWorkerNamespace(deps: WorkerNamespaceDeps): { detach(): vo
       target: socketTarget(socket),
       after,
       batchSize,
+      liveWindow: deps.liveWindow ?? 1_000,
       logger: log.child({ socket: socket.id, group: verdict.group }),
       onSent: (count) => deps.metrics?.eventsDelivered(count, verdict.group),
       onError: () => socket.disconnect(true),
