@@ -1,0 +1,77 @@
+// pm2 ecosystem: `pnpm exec pm2 start ecosystem.config.cjs` (pm2 is a dev dependency of
+// the repository: nothing global is needed).
+//
+// Both apps run the TypeScript source through tsx's loader (`--import tsx`), from the
+// repository root, so there is no build step to forget and no dist/ that can drift from
+// src/. Both read the same `.env` in the repository root (each process loads it itself;
+// variables set in the environment of `pm2 start` win). The daemon is never restarted by
+// a worker reload: `pnpm exec pm2 reload stickerbot-worker` touches the worker only.
+/* eslint-disable @typescript-eslint/no-require-imports -- pm2 loads ecosystem files as CommonJS */
+const path = require('node:path');
+const fs = require('node:fs');
+
+const root = __dirname;
+
+/** The `.env` values, read here only to find the data folder for the log files. */
+function readDotEnv(file) {
+  const values = {};
+  if (!fs.existsSync(file)) return values;
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (match) values[match[1]] = match[2].replace(/^(['"])(.*)\1$/, '$2');
+  }
+  return values;
+}
+
+const fileEnv = readDotEnv(path.join(root, '.env'));
+const dataDir = path.resolve(root, process.env.STICKERBOT_DATA_DIR || fileEnv.STICKERBOT_DATA_DIR || 'data');
+const logs = path.join(dataDir, 'logs');
+
+const common = {
+  cwd: root,
+  exec_mode: 'fork',
+  instances: 1,
+  interpreter: 'node',
+  // tsx's loader, and workspace packages resolved to their TypeScript source.
+  node_args: ['--import', 'tsx', '--conditions=@stickerbot/source'],
+  watch: false,
+  autorestart: true,
+  merge_logs: true,
+  // No pm2 timestamp prefix: the log files stay pino JSON lines (pino has its own `time`),
+  // readable with `pnpm exec pino-pretty < data/logs/daemon.out.log`.
+  time: false,
+  // A process that keeps crashing at start is retried with a growing delay (up to 15 s).
+  exp_backoff_restart_delay: 200,
+  env: { NODE_ENV: 'production' },
+};
+
+module.exports = {
+  apps: [
+    {
+      ...common,
+      name: 'stickerbot-daemon',
+      // A plain module that imports packages/daemon/src/main.ts (pm2 would try ts-node for a .ts script).
+      script: 'scripts/pm2/daemon.mjs',
+      // main.ts calls process.send('ready') once the bridge listens and the sessions started.
+      wait_ready: true,
+      listen_timeout: 30_000,
+      // stop() closes the WhatsApp sockets (without logging out), the bridge and SQLite
+      // within its 10 s budget; main.ts exits at 12 s at the latest. pm2 waits 15 s.
+      kill_timeout: 15_000,
+      max_memory_restart: '1G',
+      out_file: path.join(logs, 'daemon.out.log'),
+      error_file: path.join(logs, 'daemon.err.log'),
+    },
+    {
+      ...common,
+      name: 'stickerbot-worker',
+      script: 'scripts/pm2/worker.mjs',
+      // The worker finishes or abandons the event in hand within its grace period
+      // (STICKERBOT_SHUTDOWN_GRACE_MS, 5 s) and exits by 10 s at the latest (grace + 5 s).
+      kill_timeout: 11_000,
+      max_memory_restart: '768M',
+      out_file: path.join(logs, 'worker.out.log'),
+      error_file: path.join(logs, 'worker.err.log'),
+    },
+  ],
+};

@@ -1,0 +1,166 @@
+/**
+ * `pnpm dev`: the development loop. Runs the daemon once and the worker under `tsx watch`,
+ * so editing worker, sticker or protocol code restarts only the worker while the WhatsApp
+ * connection stays up. Output of both is pretty-printed and prefixed by process. Ctrl-C
+ * (or SIGTERM) stops the worker first, then the daemon, and waits for both.
+ *
+ * `pnpm dev --sim`: no WhatsApp account needed. Starts the loopback emulator, points the
+ * daemon at it (fresh temp data folder, removed on exit), lets the emulator's phone scan
+ * the QR, and turns the terminal into a chat: type `!help` and press Enter.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { prettyFactory } from 'pino-pretty';
+import { chatFromTerminal, scanQrCodes, startEmulator, type Emulator } from './dev-sim.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const simMode = process.argv.includes('--sim');
+const colour = process.stdout.isTTY && !process.env.NO_COLOR;
+const pretty = prettyFactory({ colorize: colour, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,name' });
+const TSX = ['--import', 'tsx', '--conditions=@stickerbot/source'];
+const BOT_PHONE = '4915100000001';
+const CONTACT_PHONE = '4915200000002';
+
+function say(line: string): void {
+  process.stdout.write(`${colour ? '\x1b[33mdev   \x1b[0m' : 'dev   '} │ ${line}\n`);
+}
+
+/** Prefixes each line of the child's output; JSON lines (pino) are pretty-printed first. */
+function relay(name: string, child: ChildProcess, tint: string): void {
+  const prefix = colour ? `\x1b[${tint}m${name.padEnd(6)}\x1b[0m │ ` : `${name.padEnd(6)} │ `;
+  for (const stream of [child.stdout, child.stderr]) {
+    if (!stream) continue;
+    createInterface({ input: stream }).on('line', (line) => {
+      let text = line;
+      if (line.startsWith('{')) {
+        try {
+          text = pretty(line).trimEnd();
+        } catch {
+          // Not JSON after all: print as is.
+        }
+      }
+      for (const part of text.split('\n')) process.stdout.write(`${prefix}${part}\n`);
+    });
+  }
+}
+
+function exited(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 7420));
+    });
+  });
+}
+
+// Workspace packages resolve to their TypeScript source (tsx watch's child inherits this).
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --conditions=@stickerbot/source`.trim(),
+};
+let simDataDir: string | undefined;
+let emulator: Emulator | undefined;
+// Assigned once the emulator (in --sim mode) is up; stop() may run before that.
+let daemon: ChildProcess | undefined = undefined;
+let worker: ChildProcess | undefined;
+let stopping = false;
+const cleanups: Array<() => void> = [];
+
+async function stop(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    say('stopping: worker first, then the daemon');
+    for (const cleanup of cleanups) cleanup();
+    // The worker finishes or abandons its event before the daemon goes; each gets its own
+    // shutdown budget (worker: grace + 5 s; daemon: 12 s) before it is killed.
+    for (const [child, budgetMs] of [
+      [worker, 11_000],
+      [daemon, 13_000],
+      [emulator?.child, 5_000],
+    ] as const) {
+      if (!child || child.exitCode !== null || child.signalCode !== null) continue;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), budgetMs);
+      await exited(child);
+      clearTimeout(timer);
+    }
+    if (simDataDir) rmSync(simDataDir, { recursive: true, force: true });
+  }
+  process.exit(code);
+}
+process.once('SIGINT', () => void stop(0));
+process.once('SIGTERM', () => void stop(0));
+// Whatever happens to this script, its children (own process groups) must not outlive it.
+process.once('exit', () => {
+  for (const child of [worker, daemon, emulator?.child]) if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+if (simMode) {
+  simDataDir = mkdtempSync(join(tmpdir(), 'stickerbot-dev-sim-'));
+  const port = env.STICKERBOT_PORT ?? String(await freePort());
+  emulator = await startEmulator(root, simDataDir, env);
+  relay('wa-sim', emulator.child, '33');
+  say(`emulator on ${emulator.wsUrl} (admin ${emulator.adminUrl}); data in ${simDataDir}`);
+  Object.assign(env, {
+    STICKERBOT_DATA_DIR: simDataDir,
+    STICKERBOT_PORT: port,
+    STICKERBOT_BRIDGE_URL: `http://127.0.0.1:${port}`,
+    STICKERBOT_SESSIONS: 'default',
+    STICKERBOT_WA_URL: emulator.wsUrl,
+    STICKERBOT_TOKEN: '',
+    WA_SIM_CA_FILE: emulator.caFile,
+  });
+}
+
+// Own process groups: only this script receives the terminal's Ctrl-C, and it stops the
+// children in order. The daemon's stderr stays the terminal, where it prints its QR.
+daemon = spawn(process.execPath, [...TSX, simMode ? join(root, 'scripts/sim-daemon.ts') : join(root, 'packages/daemon/src/main.ts')], {
+  cwd: root,
+  env,
+  stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  detached: true,
+});
+relay('daemon', daemon, '36');
+daemon.once('exit', (code) => {
+  if (stopping) return;
+  say(`the daemon exited (code ${code ?? 'signal'}); stopping`);
+  void stop(code === 0 ? 0 : 1);
+});
+
+daemon.on('message', (message) => {
+  if (message !== 'ready' || worker || stopping) return;
+  const tsxCli = join(root, 'node_modules/tsx/dist/cli.mjs');
+  worker = spawn(process.execPath, [tsxCli, 'watch', '--clear-screen=false', 'packages/worker/src/main.ts'], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  relay('worker', worker, '35');
+  say('daemon ready; worker running under tsx watch: edit packages/worker, packages/sticker or packages/protocol and only the worker restarts');
+  if (simMode && emulator && env.STICKERBOT_DATA_DIR) {
+    const token = readFileSync(join(env.STICKERBOT_DATA_DIR, 'token'), 'utf8').trim();
+    const dashboard = scanQrCodes({
+      bridgeUrl: env.STICKERBOT_BRIDGE_URL ?? '',
+      token,
+      adminUrl: emulator.adminUrl,
+      sessions: ['default'],
+      botPhone: BOT_PHONE,
+      say,
+    });
+    cleanups.push(() => dashboard.close());
+    cleanups.push(chatFromTerminal({ adminUrl: emulator.adminUrl, phone: CONTACT_PHONE, name: 'Alice', botPhone: BOT_PHONE, say }));
+    say(`you are Alice (+${CONTACT_PHONE}), writing to the bot (+${BOT_PHONE}): type a message (try !help) and press Enter`);
+  }
+});

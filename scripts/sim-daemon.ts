@@ -1,0 +1,53 @@
+/**
+ * The daemon for `pnpm dev --sim`: the same composition as packages/daemon/src/main.ts
+ * (real Baileys, real storage, the bridge), plus what a Baileys socket needs to talk to the
+ * loopback emulator besides `STICKERBOT_WA_URL`: HTTPS agents that trust the emulator's
+ * per-run media CA (`WA_SIM_CA_FILE`, written by the emulator), for uploads and downloads.
+ * The daemon's own main.ts has no variable for a CA file, hence this entry (development only).
+ */
+import { readFileSync } from 'node:fs';
+import { Agent as HttpsAgent } from 'node:https';
+import { createBaileysSocketFactory, createDaemon, createLogger, loadConfig, SHUTDOWN_BUDGET_MS } from '@stickerbot/daemon';
+import { Agent as UndiciAgent } from 'undici';
+
+const caFile = process.env.WA_SIM_CA_FILE;
+if (!caFile) {
+  process.stderr.write('sim-daemon: WA_SIM_CA_FILE must name the emulator CA (pnpm dev --sim sets it)\n');
+  process.exit(1);
+}
+const ca = readFileSync(caFile, 'utf8');
+const config = loadConfig(process.env);
+const logger = createLogger({ level: config.logLevel, pretty: process.stdout.isTTY });
+const daemon = createDaemon(
+  {
+    logger,
+    socketFactory: createBaileysSocketFactory(),
+    socketOptions: {
+      fetchAgent: new HttpsAgent({ ca }),
+      // Baileys downloads media with fetch; undici's dispatcher is how fetch gets a CA.
+      fetchOptions: { dispatcher: new UndiciAgent({ connect: { ca } }) },
+    },
+  },
+  config,
+);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    setTimeout(() => process.exit(1), SHUTDOWN_BUDGET_MS + 2000).unref();
+    daemon.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.fatal({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}
+
+try {
+  await daemon.start();
+  process.send?.('ready');
+} catch (err) {
+  logger.fatal({ err }, 'the daemon could not start');
+  process.exit(1);
+}
