@@ -302,15 +302,18 @@ describe('sqlite journal durability', () => {
     let stderr = '';
     writer.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const reported = await new Promise<number[]>((resolve, reject) => {
-      let out = '';
+      // Only complete lines count: the kill may land while a line is half written.
+      const seqs: number[] = [];
+      let partial = '';
       writer.once('exit', (code) => reject(new Error(`writer exited early (${String(code)}): ${stderr}`)));
       writer.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const lines = out.split('\n').filter((line) => line !== '');
-        if (lines.length >= 500) {
+        const lines = (partial + chunk.toString()).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) if (line !== '') seqs.push(Number(line));
+        if (seqs.length >= 500 && writer.signalCode === null) {
           writer.removeAllListeners('exit');
           writer.kill('SIGKILL');
-          resolve(lines.map(Number));
+          resolve(seqs);
         }
       });
     });

@@ -25,7 +25,8 @@ describe('server behaviour a daemon must cope with', () => {
     const closed = h.client.waitClosed();
     h.sim.kick(h.bot, deviceId, 'close');
     await closed;
-    expect(h.sim.isOnline(h.bot, deviceId)).toBe(false);
+    // The client sees its socket close before the server has processed the close.
+    await expect.poll(() => h.sim.isOnline(h.bot, deviceId), { timeout: 10_000 }).toBe(false);
     const first = await carol.sendText('sent while you were away');
     const second = await carol.sendText('and another one');
     const upserts: Array<{ id: string; type: string }> = [];
