@@ -305,13 +305,19 @@ describe('sqlite journal durability', () => {
       // Only complete lines count: the kill may land while a line is half written.
       const seqs: number[] = [];
       let partial = '';
-      writer.once('exit', (code) => reject(new Error(`writer exited early (${String(code)}): ${stderr}`)));
+      let killed = false;
+      const early = (code: number | null): void => reject(new Error(`writer exited early (${String(code)}): ${stderr}`));
+      writer.once('exit', early);
       writer.stdout.on('data', (chunk: Buffer) => {
+        // Chunks still arrive between the kill and the exit: act once, and remove only our
+        // own listener (not the exit waiter below).
+        if (killed) return;
         const lines = (partial + chunk.toString()).split('\n');
         partial = lines.pop() ?? '';
         for (const line of lines) if (line !== '') seqs.push(Number(line));
-        if (seqs.length >= 500 && writer.signalCode === null) {
-          writer.removeAllListeners('exit');
+        if (seqs.length >= 500) {
+          killed = true;
+          writer.off('exit', early);
           writer.kill('SIGKILL');
           resolve(seqs);
         }
