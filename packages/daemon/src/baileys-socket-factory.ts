@@ -95,7 +95,10 @@ export function adaptBaileysSocket(sock: BaileysSocket, options: WaSocketOptions
       downloadMediaMessage(
         message,
         'buffer',
-        { options: { ...options.fetchOptions, ...(downloadOptions?.signal ? { signal: downloadOptions.signal } : {}) } },
+        {
+          options: { ...options.fetchOptions, ...(downloadOptions?.signal ? { signal: downloadOptions.signal } : {}) },
+          ...(options.mediaHost === undefined ? {} : { host: options.mediaHost }),
+        },
         // Media links expire: Baileys asks the sender's phone for a fresh one once.
         { reuploadRequest: (msg) => sock.updateMediaMessage(msg), logger: options.logger },
       ),

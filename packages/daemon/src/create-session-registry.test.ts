@@ -198,6 +198,16 @@ describe('session registry: sends', () => {
     ).rejects.toMatchObject({ code: 'MEDIA_TOO_LARGE' });
   });
 
+  it('refuses sends beyond the queue bound with RATE_LIMITED', async () => {
+    const registry = await connectedRegistry('default', { maxQueuedSends: 2 });
+    const first = registry.send(text('q1', ALICE, '1'));
+    const second = registry.send(text('q2', ALICE, '2'));
+    await expect(registry.send(text('q3', ALICE, '3'))).rejects.toMatchObject({ code: 'RATE_LIMITED', retryable: true });
+    await vi.advanceTimersByTimeAsync(2_000);
+    await Promise.all([first, second]);
+    await expect(registry.send(text('q4', ALICE, '4'))).resolves.toMatchObject({ messageId: messageIdFor('default', 'q4') });
+  });
+
   it('refuses a send on a session that is not connected', async () => {
     const registry = makeRegistry();
     await registry.create('default');

@@ -59,6 +59,8 @@ export interface SessionRegistryDeps {
   random?: () => number;
   /** How long `send` awaits a queued message before `TIMEOUT` (it stays queued). */
   sendWaitMs?: number;
+  /** Most sends queued per session before `RATE_LIMITED` (default 1000). */
+  maxQueuedSends?: number;
 }
 
 interface Entry {
@@ -139,6 +141,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
       now,
       ...(deps.random ? { random: deps.random } : {}),
       ...(deps.sendWaitMs === undefined ? {} : { waitMs: deps.sendWaitMs }),
+      ...(deps.maxQueuedSends === undefined ? {} : { maxQueued: deps.maxQueuedSends }),
     });
     const entry = { supervisor, breaker, queue };
     entries.set(id, entry);

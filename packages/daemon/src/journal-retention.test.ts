@@ -150,4 +150,42 @@ describe('journal retention', () => {
     expect(retention.status().lastPrunedAt).toBe(1_060_000);
     expect(storage.journal.count()).toBe(2);
   });
+
+  it('drains a large backlog in chunks, yielding to the event loop between them', async () => {
+    append(25, 0);
+    storage.journal.ack('bot', 25);
+    const retention = createJournalRetention({
+      journal: storage.journal,
+      policy: { maxAgeMs: 0, maxCount: 0, maxUnacknowledged: 100 },
+      intervalMs: 60_000,
+      chunkSize: 10,
+      logger: logger(),
+      now: () => 1_000,
+    });
+    const draining = retention.drain();
+    expect(retention.drain()).toBe(draining);
+    expect(storage.journal.count()).toBe(15);
+    // Only the first chunk ran synchronously: the rest waits for later macrotasks.
+    const status = await draining;
+    expect(status).toMatchObject({ ok: true, unacknowledged: 0, full: false });
+    expect(storage.journal.count()).toBe(0);
+    expect(retention.runOnce().lastPrunedAt).toBe(1_000);
+  });
+
+  it('stops draining once stopped', async () => {
+    append(30, 0);
+    storage.journal.ack('bot', 30);
+    const retention = createJournalRetention({
+      journal: storage.journal,
+      policy: { maxAgeMs: 0, maxCount: 0, maxUnacknowledged: 100 },
+      intervalMs: 60_000,
+      chunkSize: 10,
+      logger: logger(),
+      now: () => 1_000,
+    });
+    retention.start();
+    retention.stop();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(storage.journal.count()).toBe(20);
+  });
 });

@@ -63,6 +63,8 @@ export interface OutboundQueueDeps {
   maxAttempts?: number;
   /** How long a caller awaits its queued send before `TIMEOUT` (the send stays queued; default 120 s). */
   waitMs?: number;
+  /** Most sends queued for the session; more are refused with `RATE_LIMITED` (default 1000). */
+  maxQueued?: number;
   now?: () => number;
   random?: () => number;
 }
@@ -141,6 +143,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
   const timeouts: OpTimeouts = { ...DEFAULT_OP_TIMEOUTS, ...deps.timeouts };
   const maxAttempts = deps.maxAttempts ?? 5;
   const waitMs = deps.waitMs ?? 120_000;
+  const maxQueued = deps.maxQueued ?? 1_000;
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
 
@@ -151,6 +154,9 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
   let running = false;
   let closed = false;
   let wake: (() => void) | undefined;
+  /** Items queued for the session, counted once from the outbox and then kept up to date. */
+  let queued: number | undefined;
+  const queuedCount = () => (queued ??= outbox.pending(sessionId).length);
 
   function waiterFor(commandId: string): Waiter {
     const existing = waiters.get(commandId);
@@ -201,6 +207,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
   function complete(commandId: string, outcome: Result<SendResult>): void {
     try {
       outbox.complete(commandId, { id: commandId, op: 'message:send', sessionId, result: outcome });
+      if (queued !== undefined) queued = Math.max(0, queued - 1);
     } catch (err) {
       log.error({ err, commandId }, 'could not record the outcome of a send');
     }
@@ -331,7 +338,11 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
       if (args.quotedId && deps.journal.findRawMessage(sessionId, args.quotedId) === undefined) {
         return Promise.reject(new StickerbotError('MESSAGE_NOT_FOUND', `no journaled message ${args.quotedId} to quote`));
       }
+      if (queuedCount() >= maxQueued) {
+        return Promise.reject(new StickerbotError('RATE_LIMITED', `session ${sessionId} has ${maxQueued} sends queued already; slow down`));
+      }
       outbox.enqueue({ commandId: args.id, sessionId, chat: args.chat, args, enqueuedAt: now() });
+      queued = queuedCount() + 1;
       const pending = await_(args.id);
       kick();
       return pending;

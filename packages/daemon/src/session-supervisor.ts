@@ -126,7 +126,10 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
   const { sessionId: id, logger: log } = deps;
   const options = deps.options ?? {};
   const now = options.now ?? Date.now;
-  const zombie: ZombieOptions = { ...DEFAULT_ZOMBIE, ...options.zombie };
+  const keepAliveMs = options.socket?.keepAliveIntervalMs;
+  // Frames arrive at least once a keep-alive period (the server answers each ping).
+  const frameTimeoutMs = keepAliveMs === undefined ? DEFAULT_ZOMBIE.frameTimeoutMs : Math.max(DEFAULT_ZOMBIE.frameTimeoutMs, Math.ceil(keepAliveMs * 2.5));
+  const zombie: ZombieOptions = { ...DEFAULT_ZOMBIE, frameTimeoutMs, ...options.zombie };
   const qrTtl = options.qrTtlMs ?? { first: 60_000, next: 20_000 };
   const stableMs = options.stableMs ?? STABLE_CONNECTION_MS;
   const maxImmediateRestarts = options.maxImmediateRestarts ?? 3;
@@ -237,15 +240,16 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
       log.info({ attempt: backoff.attempts, url: options.socket?.waWebSocketUrl ?? 'default', version: options.socket?.version?.join('.') ?? 'baileys default' }, 'connecting to WhatsApp');
       const socket = deps.socketFactory(socketOptions);
       attempt = { socket, liveness: createLiveness(now()), qrCount: 0, detach: () => undefined };
+      current = attempt;
       attempt.detach = attach(attempt, saveCreds);
     } catch (err) {
+      current = undefined;
       log.error({ err }, 'could not create the WhatsApp socket');
       lastError = { code: 'INTERNAL', message: `could not create the WhatsApp socket: ${errorMessage(err)}`, retryable: false };
       reportError(lastError);
       changed('ERROR');
       return;
     }
-    current = attempt;
     const deadlineMs = options.connectDeadlineMs ?? 60_000;
     connectDeadline = setTimeout(() => {
       connectDeadline = undefined;

@@ -209,6 +209,32 @@ describe('sqlite journal', () => {
     expect(journal.readAfter(0, 100).map((e) => e.seq)).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
+  it('deletes at most maxDelete entries per call, oldest first', () => {
+    const { journal } = openJournal();
+    appendMany(journal, 10, () => 0);
+    journal.ack('bot', 10);
+    const chunked = { maxAgeMs: 0, maxCount: 0, maxUnacknowledged: 100, maxDelete: 4, now: 1_000 };
+    expect(journal.prune(chunked)).toEqual({ pruned: 4, unacknowledged: 0, full: false });
+    expect(journal.readAfter(0, 1)[0]?.seq).toBe(5);
+    expect(journal.prune(chunked).pruned).toBe(4);
+    expect(journal.prune(chunked).pruned).toBe(2);
+    expect(journal.prune(chunked).pruned).toBe(0);
+    expect(journal.prune({ ...chunked, maxDelete: 0 }).pruned).toBe(0);
+  });
+
+  it('counts unacknowledged entries exactly after pruning with holes and removed groups', () => {
+    const { journal } = openJournal();
+    // Old and young entries interleaved: pruning by age leaves holes below the position.
+    appendMany(journal, 12, (i) => (i % 2 === 0 ? 0 : 50_000));
+    journal.ack('bot', 8);
+    expect(journal.prune({ maxAgeMs: 10_000, maxCount: 1_000, maxUnacknowledged: 100, now: 20_000 })).toEqual({ pruned: 4, unacknowledged: 4, full: false });
+    expect(journal.readAfter(0, 100).map((e) => e.seq)).toEqual([2, 4, 6, 8, 9, 10, 11, 12]);
+    expect(journal.unacknowledged()).toBe(4);
+    journal.removeGroup('bot');
+    expect(journal.unacknowledged()).toBe(8);
+    expect(journal.count()).toBe(8);
+  });
+
   it('lets retention proceed once a retired group is removed', () => {
     const { journal } = openJournal();
     appendMany(journal, 4, () => 0);

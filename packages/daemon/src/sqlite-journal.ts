@@ -78,18 +78,16 @@ export function createSqliteJournal(db: SqliteDatabase): SqliteJournal {
   const deleteGroup = db.prepare<[string]>('DELETE FROM journal_groups WHERE name = ?');
   const selectCount = db.prepare<[], number>('SELECT count(*) FROM journal').pluck();
   const selectCountAfter = db.prepare<[number], number>('SELECT count(*) FROM journal WHERE seq > ?').pluck();
-  // The seq of the (maxCount + 1)-th newest entry: it and everything older lie beyond maxCount.
-  const selectCountBoundary = db
-    .prepare<[number], number>('SELECT seq FROM journal ORDER BY seq DESC LIMIT 1 OFFSET ?')
-    .pluck();
-  const deleteAcknowledged = db.prepare<[number, number, number]>(
-    'DELETE FROM journal WHERE seq <= ? AND (ts < ? OR seq <= ?)',
+  const deleteAcknowledged = db.prepare<[number, number, number, number]>(
+    `DELETE FROM journal WHERE seq IN (
+       SELECT seq FROM journal WHERE seq <= ? AND (ts < ? OR seq <= ?) ORDER BY seq LIMIT ?)`,
   );
 
   const lastSeq = (): number => selectLastSeq.get() ?? 0;
   // With no group known nothing counts as acknowledged, so nothing may be pruned.
   const prunablePosition = (): number => selectMinPosition.get() ?? 0;
-  const unacknowledged = (): number => selectCountAfter.get(prunablePosition()) ?? 0;
+  const countAfter = (position: number): number => selectCountAfter.get(position) ?? 0;
+  const unacknowledged = (): number => countAfter(prunablePosition());
 
   function appendOne({ sessionId, event, raw, ts }: JournalAppend): JournalEntry {
     const at = ts ?? Date.now();
@@ -110,9 +108,11 @@ export function createSqliteJournal(db: SqliteDatabase): SqliteJournal {
     const now = policy.now ?? Date.now();
     const upTo = prunablePosition();
     const maxCount = assertPosition(policy.maxCount, 'maxCount');
-    const countBoundary = selectCountBoundary.get(maxCount) ?? 0;
-    const pruned = upTo > 0 ? deleteAcknowledged.run(upTo, now - policy.maxAgeMs, countBoundary).changes : 0;
-    const waiting = selectCountAfter.get(upTo) ?? 0;
+    // Beyond the newest maxCount seqs (O(1); an OFFSET scan would walk maxCount rows).
+    const countBoundary = lastSeq() - maxCount;
+    const limit = policy.maxDelete === undefined ? -1 : assertPosition(policy.maxDelete, 'maxDelete');
+    const pruned = upTo > 0 && limit !== 0 ? deleteAcknowledged.run(upTo, now - policy.maxAgeMs, countBoundary, limit).changes : 0;
+    const waiting = countAfter(upTo);
     return { pruned, unacknowledged: waiting, full: waiting > policy.maxUnacknowledged };
   });
 

@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStorage, type Storage } from './storage.js';
 
@@ -52,4 +55,25 @@ describe('openStorage', () => {
     opened.push(commit);
     expect(commit.db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
   });
+
+  it.each([['after close', []], ['without close', ['--no-close']]])(
+    'lets the process exit by itself %s (the checkpointer thread never holds it open)',
+    { timeout: 60_000 },
+    async (_label, extra) => {
+      const fixture = fileURLToPath(new URL('../test/fixtures/storage-exit.ts', import.meta.url));
+      const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+      const child = spawn(process.execPath, ['--conditions=@stickerbot/source', '--import', tsx, fixture, join(dir, 'data'), ...extra], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      clearTimeout(timer);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      const again = open();
+      expect(again.journal.lastSeq()).toBe(1);
+    },
+  );
 });

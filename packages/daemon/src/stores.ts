@@ -37,6 +37,12 @@ export interface RetentionPolicy {
   maxCount: number;
   /** Unacknowledged entries above this count make the journal "full" (a /readyz failure). */
   maxUnacknowledged: number;
+  /**
+   * Deletes at most this many entries per call, so one call never stalls the event loop
+   * for long (a worker that caught up after days can make a million entries prunable at
+   * once); call again while `pruned` equals it. Default: no limit.
+   */
+  maxDelete?: number;
   now?: number;
 }
 

@@ -111,6 +111,8 @@ export interface WaSocketOptions {
   fetchAgent?: Agent;
   /** `fetch` options for media downloads, e.g. an undici `dispatcher` (the emulator). */
   fetchOptions?: RequestInit;
+  /** Media host for messages that carry only a `directPath` (Baileys default `mmg.whatsapp.net`; the emulator's). */
+  mediaHost?: string;
   /** History sync policy (default `recent`: no full history). */
   historySync?: HistorySyncPolicy;
   /** The WhatsApp Web version to announce; Baileys' bundled one when unset. */

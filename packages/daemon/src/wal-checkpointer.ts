@@ -81,7 +81,6 @@ export function startWalCheckpointer(db: SqliteDatabase, options: WalCheckpointe
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   db.pragma('wal_autocheckpoint = 0');
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file: db.name, intervalMs } });
-  worker.unref();
   let running = true;
   let stopping = false;
   const waiting: Array<(result: CheckpointResult) => void> = [];
@@ -104,6 +103,9 @@ export function startWalCheckpointer(db: SqliteDatabase, options: WalCheckpointe
   });
   worker.on('error', (err) => fallBack(err.message));
   worker.on('exit', (code) => fallBack(`worker exited with code ${code}`));
+  // After the listeners: adding a 'message' listener refs the worker again, and the
+  // checkpointer must never keep the daemon's process alive.
+  worker.unref();
 
   return {
     nextCheckpoint: () => new Promise((resolve) => waiting.push(resolve)),

@@ -70,3 +70,50 @@ describe('the guarded noise-root trust override', () => {
     }
   });
 });
+
+describe('forged ADV account signatures', () => {
+  afterEach(() => {
+    restoreWhatsAppNoiseRoot();
+    setEnv('WA_SIM_TRUST_KEY', savedEnv.trust);
+  });
+
+  const pairWithForgedSignature = async () => {
+    const sim = await startSim();
+    setEnv('WA_SIM_TRUST_KEY', '1');
+    trustEmulatorNoiseRoot(sim.url, OPT_IN);
+    const client = await createTestClient(sim);
+    const qr = await client.nextQr();
+    sim.faults.forgeNextAccountSignature();
+    const pairing = sim.scanQr(qr, { phone: '4915100000055' }).then(
+      () => 'paired',
+      (err: Error) => err.message,
+    );
+    return { sim, client, pairing };
+  };
+
+  it('are refused by a verifying client: no device is linked', async () => {
+    const restoreVerify = useStrictSignatureVerification();
+    const { sim, client, pairing } = await pairWithForgedSignature();
+    try {
+      expect(await pairing).toMatch(/closed before answering|rejected pair-success/);
+      expect(sim.account('4915100000055').companions.size).toBe(0);
+    } finally {
+      await client.end();
+      await sim.close();
+      restoreVerify();
+    }
+  });
+
+  // Documents the upstream rc14 bug (Curve.verify ignores libsignal's result). When the
+  // production pnpm patch of Baileys lands, this test must be flipped to expect a refusal.
+  it('are accepted by stock Baileys rc14, which is why production needs the verify patch', async () => {
+    const { sim, client, pairing } = await pairWithForgedSignature();
+    try {
+      // The client signed and echoed the forged identity back; only the emulator's own check stops it.
+      expect(await pairing).toBe('account signature does not verify');
+    } finally {
+      await client.end();
+      await sim.close();
+    }
+  });
+});

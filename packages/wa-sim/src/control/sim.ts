@@ -62,6 +62,11 @@ export interface Faults {
   rejectNextMessage(code: number): void;
   /** The server stops answering this companion (its keepalive pings time out); `clear()` ends it. */
   blackhole(pn: string, deviceId: number): void;
+  /**
+   * The next pairing carries an account signature made with the wrong key (the advSecret HMAC
+   * stays valid): a correctly verifying client must refuse it. Stock rc14 accepts it.
+   */
+  forgeNextAccountSignature(): void;
   /** Disarms every fault. */
   clear(): void;
 }
@@ -208,7 +213,11 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
       blackhole: (pn, deviceId) => {
         world.faults.blackholed.add(deviceKey(pn, deviceId));
       },
+      forgeNextAccountSignature: () => {
+        world.faults.forgeAccountSignature = true;
+      },
       clear: () => {
+        world.faults.forgeAccountSignature = false;
         world.faults.loginFailures.length = 0;
         world.faults.messageAckErrors.length = 0;
         world.faults.blackholed.clear();

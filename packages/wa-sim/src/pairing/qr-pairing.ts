@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { proto } from '@whiskeysockets/baileys';
-import { decodeBigEndian, randomId, signalPublicKey, verifySignature } from '../crypto/primitives.js';
+import { decodeBigEndian, generateKeyPair, randomId, signalPublicKey, verifySignature } from '../crypto/primitives.js';
 import { lidJid, pnJid, type CompanionDevice, type SignedPreKey } from '../directory/accounts.js';
 import { SimProtocolError } from '../errors.js';
 import type { ClientConnection } from '../server/client-connection.js';
@@ -126,8 +126,10 @@ export async function completePairing(
   const account = world.directory.ensure(pn);
   const deviceId = account.nextDeviceId++;
   const keyIndex = deviceId;
+  const forge = world.faults.forgeAccountSignature;
+  world.faults.forgeAccountSignature = false;
   const { container, deviceDetails } = buildAdvContainer(
-    account.accountKey,
+    forge ? { public: account.accountKey.public, private: generateKeyPair().private } : account.accountKey,
     registration.identityKey,
     advSecret,
     deviceId,

@@ -58,7 +58,7 @@ export function createClientConnection(
   let routingInfo: Buffer | undefined;
   let closed = false;
   let queue: Promise<void> = Promise.resolve();
-  const pending = new Map<string, (node: BinaryNode) => void>();
+  const pending = new Map<string, { resolve: (node: BinaryNode) => void; reject: (err: Error) => void }>();
 
   const fail = (err: unknown): void => {
     log.warn({ err, connection: id }, 'closing client connection after a protocol error');
@@ -81,10 +81,10 @@ export function createClientConnection(
     }
     const node = await decodeBinaryNode(transport!.decrypt(frame));
     if (node.tag === 'iq' && (node.attrs.type === 'result' || node.attrs.type === 'error')) {
-      const resolve = pending.get(node.attrs.id ?? '');
-      if (resolve) {
+      const waiter = pending.get(node.attrs.id ?? '');
+      if (waiter) {
         pending.delete(node.attrs.id ?? '');
-        resolve(node);
+        waiter.resolve(node);
         return;
       }
     }
@@ -110,6 +110,8 @@ export function createClientConnection(
   ws.on('close', () => {
     if (closed) return;
     closed = true;
+    for (const waiter of pending.values()) waiter.reject(new SimProtocolError('not-connected', 'client closed before answering'));
+    pending.clear();
     hooks.onClosed(connection);
   });
   ws.on('error', (err) => log.debug({ err, connection: id }, 'client websocket error'));
@@ -134,9 +136,15 @@ export function createClientConnection(
           pending.delete(iqId);
           reject(new SimProtocolError('timeout', `client did not answer iq ${iqId}`));
         }, timeoutMs);
-        pending.set(iqId, (reply) => {
-          clearTimeout(timer);
-          resolve(reply);
+        pending.set(iqId, {
+          resolve: (reply) => {
+            clearTimeout(timer);
+            resolve(reply);
+          },
+          reject: (err) => {
+            clearTimeout(timer);
+            reject(err);
+          },
         });
         connection.send({ ...node, attrs: { ...node.attrs, id: iqId } });
       });

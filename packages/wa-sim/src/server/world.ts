@@ -23,6 +23,8 @@ export interface FaultState {
   readonly messageAckErrors: number[];
   /** `pn:device` keys whose nodes the server reads and ignores (no answers, no pongs). */
   readonly blackholed: Set<string>;
+  /** Sign the next pair-success account signature with a wrong key (the HMAC stays valid). */
+  forgeAccountSignature: boolean;
 }
 
 /** Events the emulator core emits for the control API. */
@@ -79,7 +81,7 @@ export function createWorld(log: Logger, directory: Directory, media: MediaHost)
     problems: [],
     mailboxes: new Map(),
     receiptsFromCompanions: new Map(),
-    faults: { loginFailures: [], messageAckErrors: [], blackholed: new Set() },
+    faults: { loginFailures: [], messageAckErrors: [], blackholed: new Set(), forgeAccountSignature: false },
     receiptDelayMs: 150,
   };
 }
