@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { composeAuthenticators, createAdminTokenAuthenticator, type DashboardAuthenticator } from './bridge-auth.js';
 import { createBridgeServer, type BridgeServer } from './bridge-server.js';
 import { createCommandExecutor, type CommandExecutor } from './command-executor.js';
+import { createJwtAuthenticator } from './dashboard-auth.js';
 import type { DaemonConfig } from './config.js';
 import { createSessionRegistry } from './create-session-registry.js';
 import { createJournalRetention, type JournalRetention } from './journal-retention.js';
@@ -120,7 +121,11 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
       journal: storage.journal,
       executor,
       verifyToken,
-      dashboardAuthenticator: composeAuthenticators(...(deps.dashboardAuthenticators ?? []), createAdminTokenAuthenticator(verifyToken)),
+      dashboardAuthenticator: composeAuthenticators(
+        ...(deps.dashboardAuthenticators ?? []),
+        ...(config.jwtSecret === undefined ? [] : [createJwtAuthenticator({ secret: config.jwtSecret, now })]),
+        createAdminTokenAuthenticator(verifyToken),
+      ),
       logger: deps.logger,
       maxMediaBytes: config.maxMediaBytes,
       startedAt: now(),
