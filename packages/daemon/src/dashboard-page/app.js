@@ -309,7 +309,7 @@ function renderPanel(now) {
   const failure = state.failures.get(session.id);
   const messages = state.messages.get(session.id) ?? [];
   panel.setAttribute('data-session', session.id);
-  panel.replaceChildren(
+  const parts = [
     h('div', { class: 'top session' }, h('h2', { text: session.id }), badge(session.status)),
     h('p', { class: 'facts', text: healthLine(session, now) || 'No errors.' }),
     failure ? h('p', { class: 'facts error', text: `Last error: ${failure.message}` }) : undefined,
@@ -321,7 +321,8 @@ function renderPanel(now) {
     messages.length === 0
       ? h('p', { class: 'muted', text: 'No messages since the daemon started.' })
       : h('ul', { class: 'messages' }, [...messages].reverse().map(messageLine)),
-  );
+  ];
+  panel.replaceChildren(...parts.filter((part) => part !== undefined));
   if (typed) panel.querySelector('#pair-phone').value = typed;
 }
 
