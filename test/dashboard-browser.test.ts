@@ -45,7 +45,7 @@ async function signIn(page: Page, url: string, token: string): Promise<void> {
 }
 
 // .ci/run installs Debian's Chromium; on a machine without it this file cannot run at all.
-describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
+describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', { timeout: 60_000 }, () => {
   let dataDir: string;
   let wa: FakeWa;
   let daemon: Daemon;
