@@ -8,7 +8,8 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { createBaileysSocketFactory } from './baileys-socket-factory.js';
-import { createSessionSupervisor, type SessionSupervisor } from './session-supervisor.js';
+import { createSessionSupervisor } from './session-supervisor.js';
+import type { SessionSupervisor } from './session-supervisor-types.js';
 import { openStorage, type Storage } from './storage.js';
 
 const logger = pino({ level: 'silent' });

@@ -2,11 +2,17 @@
  * One HTTP server on the bridge port: Socket.IO with the `/worker` and `/dashboard`
  * namespaces, and the health and metrics routes.
  */
-import { BRIDGE_PACKET_OVERHEAD_BYTES, DASHBOARD_NAMESPACE, WORKER_NAMESPACE } from '@stickerbot/protocol';
+import {
+  BRIDGE_PACKET_OVERHEAD_BYTES,
+  DASHBOARD_NAMESPACE,
+  WORKER_NAMESPACE,
+  type WorkerClientToServerEvents,
+  type WorkerServerToClientEvents,
+} from '@stickerbot/protocol';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { Server } from 'socket.io';
+import { Server, type DefaultEventsMap } from 'socket.io';
 import type { DashboardAuthenticator } from './bridge-auth.js';
 import type { CommandExecutor } from './command-executor.js';
 import { createDashboardCommandTable } from './dashboard-commands.js';
@@ -17,7 +23,7 @@ import { createHttpHandler, type MetricsSource, type ReadinessReport } from './h
 import type { SessionRegistry } from './session-registry.js';
 import type { Journal } from './stores.js';
 import { createWorkerCommandTable } from './worker-commands.js';
-import { attachWorkerNamespace, type WorkerNamespace, type WorkerNamespaceMetrics } from './worker-namespace.js';
+import { attachWorkerNamespace, type WorkerNamespace, type WorkerNamespaceMetrics, type WorkerSocketData } from './worker-namespace.js';
 
 /** Collaborators of {@link createBridgeServer}. */
 export interface BridgeServerDeps {
@@ -57,15 +63,16 @@ export function createBridgeServer(deps: BridgeServerDeps): BridgeServer {
   const http: HttpServer = createServer(
     createDashboardHttpHandler(createHttpHandler({ readiness: deps.readiness, metrics: deps.metrics, logger: deps.logger })),
   );
-  const io = new Server(http, {
+  // Typed with the worker maps (the main namespace); the dashboard namespace gets its own below.
+  const io = new Server<WorkerClientToServerEvents, WorkerServerToClientEvents, DefaultEventsMap, WorkerSocketData>(http, {
     // Socket.IO's default is 1 MB; media up to the cap must fit in one packet, and a
     // bigger packet closes the connection before it reaches any handler.
     maxHttpBufferSize: deps.maxMediaBytes + BRIDGE_PACKET_OVERHEAD_BYTES,
     // The dashboard page loads the Socket.IO client from /socket.io/socket.io.min.js: no CDN.
     serveClient: true,
   });
-  // One Socket.IO server hosts both namespaces; each is typed with its own protocol maps.
-  const workers = io.of(WORKER_NAMESPACE) as unknown as WorkerNamespace;
+  const workers: WorkerNamespace = io.of(WORKER_NAMESPACE);
+  // Socket.IO types every namespace with the server's maps; the dashboard speaks its own protocol maps.
   const dashboards = io.of(DASHBOARD_NAMESPACE) as unknown as DashboardNamespace;
   const worker = attachWorkerNamespace({
     namespace: workers,

@@ -32,13 +32,14 @@ describe('createCircuitBreaker', () => {
     expect(breaker.failures).toBe(0);
   });
 
-  it('does not count caller errors and resets the count on success', async () => {
+  it('does not count caller errors or definite refusals, and resets the count on success', async () => {
     const breaker = createCircuitBreaker();
     for (let i = 0; i < 4; i += 1) await breaker.run(fail).catch(() => undefined);
     await breaker.run(succeed);
     for (let i = 0; i < 4; i += 1) await breaker.run(fail).catch(() => undefined);
     for (let i = 0; i < 10; i += 1) {
       await breaker.run(() => Promise.reject(new StickerbotError('MESSAGE_NOT_FOUND'))).catch(() => undefined);
+      await breaker.run(() => Promise.reject(new StickerbotError('INTERNAL', 'gone', { retryable: false }))).catch(() => undefined);
     }
     expect(breaker.state).toBe('closed');
     expect(breaker.failures).toBe(4);

@@ -2,7 +2,7 @@
  * A per-session circuit breaker (DESIGN §3): after 5 consecutive failures it opens and
  * fails fast with `CIRCUIT_OPEN`; after 60 s it half-opens and lets one trial call
  * through, whose outcome closes or re-opens it. Caller errors (bad arguments, unknown
- * message, media too large) are not WhatsApp failures and do not count.
+ * message, media too large) and definite refusals are not WhatsApp failures and do not count.
  */
 import { StickerbotError, type ErrorCode } from '@stickerbot/protocol';
 
@@ -26,9 +26,14 @@ export type CircuitState = 'closed' | 'open' | 'half-open';
 
 const CALLER_ERRORS = new Set<ErrorCode>(['INVALID_ARGS', 'MESSAGE_NOT_FOUND', 'MEDIA_TOO_LARGE', 'SESSION_NOT_FOUND', 'SESSION_NOT_CONNECTED', 'CIRCUIT_OPEN', 'SHUTTING_DOWN']);
 
-/** Whether an error says something about WhatsApp's health (and counts towards opening). */
+/**
+ * Whether an error says something about WhatsApp's health (and counts towards opening):
+ * timeouts and transient failures do; caller errors and definite refusals (a retry would
+ * get the same answer, e.g. expired media) do not.
+ */
 export function countsAsFailure(error: unknown): boolean {
-  return !(error instanceof StickerbotError && CALLER_ERRORS.has(error.code));
+  if (!(error instanceof StickerbotError)) return true;
+  return error.retryable && !CALLER_ERRORS.has(error.code);
 }
 
 /** A circuit breaker around async operations. */

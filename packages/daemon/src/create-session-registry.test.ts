@@ -8,7 +8,8 @@ import { createSessionRegistry, type SessionRegistryDeps } from './create-sessio
 import { messageIdFor } from './outbound-queue.js';
 import type { SessionRegistry } from './session-registry.js';
 import { openStorage, type Storage } from './storage.js';
-import { FakeBoom, createFakeWa, type FakeWa } from './test-kit/fake-wa-socket.js';
+import { createFakeWa, type FakeWa } from './test-kit/fake-wa-session.js';
+import { FakeBoom } from './test-kit/fake-wa-socket.js';
 
 const logger = pino({ level: 'silent' });
 const ALICE = '4915100000001@s.whatsapp.net';
@@ -117,6 +118,18 @@ describe('session registry: sessions', () => {
     expect(first).toMatchObject({ status: 'rejected', reason: { code: 'SESSION_NOT_CONNECTED' } });
     expect(second).toMatchObject({ status: 'rejected', reason: { code: 'SESSION_NOT_CONNECTED' } });
     expect(storage.outbox.size()).toBe(0);
+  });
+
+  it('abandons queued sends when the phone logs the session out', async () => {
+    const registry = await connectedRegistry();
+    wa.session('default').hangNextSend();
+    const outcome = registry.send(text('s1', ALICE, 'one')).catch((error: unknown) => error);
+    await settle();
+    wa.session('default').close(401);
+    expect(registry.get('default')?.status).toBe('LOGGED_OUT');
+    expect(await outcome).toMatchObject({ code: 'SESSION_NOT_CONNECTED', retryable: false });
+    expect(storage.outbox.size()).toBe(0);
+    expect(storage.commands.get('s1')?.result).toMatchObject({ ok: false });
   });
 
   it('relays journaled entries and dashboard events to listeners, and survives a throwing listener', async () => {
@@ -293,6 +306,22 @@ describe('session registry: other commands', () => {
     const outcome = expect(pending).rejects.toMatchObject({ code: 'TIMEOUT', retryable: true });
     await vi.advanceTimersByTimeAsync(60_000);
     await outcome;
+  });
+
+  it('times a number lookup out after 12 s and a group metadata fetch after 12 s', async () => {
+    const registry = await connectedRegistry();
+    wa.session('default').delayNextCall('onWhatsApp', Infinity);
+    wa.session('default').delayNextCall('groupMetadata', 20_000);
+    let settled = 0;
+    const lookupCall = registry.lookupContacts({ id: 'l', sessionId: 'default', phones: ['4915100000001'] }).finally(() => (settled += 1));
+    const groupCall = registry.groupMetadata({ id: 'g', sessionId: 'default', chat: '1@g.us' }).finally(() => (settled += 1));
+    const lookup = expect(lookupCall).rejects.toMatchObject({ code: 'TIMEOUT' });
+    const group = expect(groupCall).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await vi.advanceTimersByTimeAsync(11_999);
+    expect(settled).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    await lookup;
+    await group;
   });
 
   it('opens the circuit after 5 consecutive failures and fails fast with CIRCUIT_OPEN', async () => {

@@ -19,13 +19,8 @@ import { createOutboundQueue, type OutboundQueue, type PacingOptions } from './o
 import { silentQrPrinter, terminalQrPrinter } from './qr-output.js';
 import type { RegistryEmit } from './session-events.js';
 import type { SessionRegistry, SessionRegistryEvents } from './session-registry.js';
-import {
-  createSessionSupervisor,
-  type PassThroughSocketOptions,
-  type SessionMetricsSink,
-  type SessionSupervisor,
-  type SupervisorOptions,
-} from './session-supervisor.js';
+import { createSessionSupervisor } from './session-supervisor.js';
+import type { PassThroughSocketOptions, SessionMetricsSink, SessionSupervisor, SupervisorOptions } from './session-supervisor-types.js';
 import type { AuthStore, CommandLog, Journal, OutboxStore, SessionStore, StoredSession } from './stores.js';
 import { toSessionError } from './wa-errors.js';
 import type { WaSocket, WaSocketFactory } from './wa-socket.js';
@@ -124,6 +119,11 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
           breaker.reset();
           queue.resume();
         }
+        // Queued sends belong to the account that was logged out: never send them from the next one.
+        if (status === 'LOGGED_OUT') {
+          const abandoned = queue.abandonAll('the session was logged out');
+          if (abandoned > 0) sessionLog.warn({ abandoned }, 'queued sends abandoned after logout');
+        }
       },
       options: { ...deps.supervisor, qrPrinter, now, ...(deps.socketOptions ? { socket: deps.socketOptions } : {}) },
     });
@@ -211,11 +211,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
       return entryOf(id).supervisor.stop();
     },
     async logout(id) {
-      const entry = entryOf(id);
-      const session = await entry.supervisor.logout();
-      const abandoned = entry.queue.abandonAll('the session was logged out');
-      if (abandoned > 0) log.warn({ sessionId: id, abandoned }, 'queued sends abandoned after logout');
-      return session;
+      return entryOf(id).supervisor.logout();
     },
     async requestPairingCode(id, phone) {
       return entryOf(id).supervisor.requestPairingCode(phone);

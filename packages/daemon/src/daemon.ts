@@ -11,7 +11,7 @@ import { createBridgeServer, type BridgeServer } from './bridge-server.js';
 import { createCommandExecutor, type CommandExecutor } from './command-executor.js';
 import { createJwtAuthenticator } from './dashboard-auth.js';
 import type { DaemonConfig } from './config.js';
-import { createSessionRegistry } from './create-session-registry.js';
+import { createSessionRegistry, type SessionRegistryDeps } from './create-session-registry.js';
 import { createJournalRetention, type JournalRetention } from './journal-retention.js';
 import { createMetrics, type DaemonMetrics } from './metrics.js';
 import { createReadiness } from './readiness.js';
@@ -29,7 +29,15 @@ export interface DaemonDeps {
   /** Creates WhatsApp sockets: the Baileys factory in production, the test kit's fake in tests. */
   socketFactory: WaSocketFactory;
   /** Extra socket options for every connection (the emulator's agents and dispatcher). */
-  socketOptions?: Partial<Pick<WaSocketOptions, 'agent' | 'fetchAgent' | 'fetchOptions' | 'historySync' | 'connectTimeoutMs' | 'keepAliveIntervalMs'>>;
+  socketOptions?: Partial<
+    Pick<WaSocketOptions, 'agent' | 'fetchAgent' | 'fetchOptions' | 'mediaHost' | 'historySync' | 'connectTimeoutMs' | 'keepAliveIntervalMs'>
+  >;
+  /**
+   * Tunables of the session registry: pacing, timeouts, circuit breaker, supervisor (backoff,
+   * deaf-connection thresholds, QR printer), queue bound. Defaults are DESIGN §3's; tests
+   * shorten them.
+   */
+  sessions?: Pick<SessionRegistryDeps, 'supervisor' | 'pacing' | 'timeouts' | 'circuit' | 'random' | 'sendWaitMs' | 'maxQueuedSends'>;
   /** More dashboard authenticators tried before the admin token (the JWT one of issue 8). */
   dashboardAuthenticators?: DashboardAuthenticator[];
   /** Clock (epoch ms). */
@@ -86,6 +94,7 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
   let phase: Phase = 'idle';
   let parts: Partial<Parts> = {};
   let starting: Promise<unknown> | undefined;
+  let stopping: Promise<void> | undefined;
 
   function compose(): Parts {
     const storage = openStorage(config.dataDir, { synchronous: config.dbSynchronous, logger: deps.logger });
@@ -93,6 +102,7 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
     const token = loadOrCreateToken(config.dataDir, config.token, log);
     const metrics = createMetrics({ journal: storage.journal, defaultMetrics: deps.processMetrics ?? true });
     const registry = createSessionRegistry({
+      ...deps.sessions,
       storage,
       socketFactory: deps.socketFactory,
       socketOptions: { ...deps.socketOptions, waWebSocketUrl: config.waUrl, version: config.waVersion ? [...config.waVersion] : undefined },
@@ -188,18 +198,22 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
       starting = started.catch(() => undefined);
       return started;
     },
-    async stop() {
-      // A signal during start-up: let the start finish (or fail), then stop what it built.
-      if (phase === 'starting') await starting;
-      if (phase !== 'running') {
-        if (phase === 'idle') phase = 'stopped';
-        return;
-      }
-      phase = 'stopping';
-      log.info('daemon stopping');
-      await shutdown();
-      phase = 'stopped';
-      log.info('daemon stopped');
+    stop() {
+      // A second signal (SIGINT then SIGTERM) waits for the same shutdown instead of cutting it short.
+      stopping ??= (async () => {
+        // A signal during start-up: let the start finish (or fail), then stop what it built.
+        if (phase === 'starting') await starting;
+        if (phase !== 'running') {
+          if (phase === 'idle') phase = 'stopped';
+          return;
+        }
+        phase = 'stopping';
+        log.info('daemon stopping');
+        await shutdown();
+        phase = 'stopped';
+        log.info('daemon stopped');
+      })();
+      return stopping;
     },
     get address() {
       return parts.bridge?.address;

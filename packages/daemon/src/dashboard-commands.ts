@@ -18,7 +18,7 @@ import type { SessionRegistry } from './session-registry.js';
 /** What a dashboard command knows about its caller. */
 export interface DashboardCommandContext {
   principal: Principal;
-  /** Joins or leaves the room of a session on the caller's socket. */
+  /** Joins the room of a session on the caller's socket and sends it the session's current QR, if any. */
   subscribe(sessionId: string): void;
   unsubscribe(sessionId: string): void;
   /** Tells every dashboard its (possibly changed) list of sessions. */

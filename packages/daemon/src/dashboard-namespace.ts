@@ -100,7 +100,12 @@ export function attachDashboardNamespace(deps: DashboardNamespaceDeps): { detach
 
     const context: DashboardCommandContext = {
       principal,
-      subscribe: (sessionId) => void socket.join(sessionRoom(sessionId)),
+      subscribe: (sessionId) => {
+        void socket.join(sessionRoom(sessionId));
+        // A QR shown before this subscription would otherwise only arrive at its next rotation.
+        const qr = registry.currentQr?.(sessionId);
+        if (qr !== undefined) socket.emit('session:qr', qr);
+      },
       unsubscribe: (sessionId) => void socket.leave(sessionRoom(sessionId)),
       announceSessions,
     };

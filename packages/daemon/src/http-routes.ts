@@ -28,7 +28,8 @@ export interface ReadinessReport {
       groups: Array<{ group: string; position: number; lag: number }>;
     } | null;
   };
-  sessions: Array<Pick<Session, 'id' | 'status' | 'lastDisconnect' | 'reconnectAttempts'>>;
+  /** Every session's state, why it last disconnected, its last error and its next retry. */
+  sessions: Array<Pick<Session, 'id' | 'status' | 'lastDisconnect' | 'lastError' | 'reconnectAttempts' | 'nextRetryAt'>>;
 }
 
 /** A Prometheus registry (prom-client's `Registry` fits). */

@@ -25,20 +25,21 @@ try {
 const logger = createLogger({ level: config.logLevel, pretty: process.stdout.isTTY });
 const daemon = createDaemon({ logger, socketFactory: createBaileysSocketFactory() }, config);
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    logger.info({ signal }, 'shutting down');
-    // stop() keeps to SHUTDOWN_BUDGET_MS; this is the belt to its braces.
-    setTimeout(() => process.exit(1), SHUTDOWN_BUDGET_MS + 2000).unref();
-    daemon.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.fatal({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+const shutdown = (signal: NodeJS.Signals): void => {
+  logger.info({ signal }, 'shutting down');
+  // stop() keeps to SHUTDOWN_BUDGET_MS; this is the belt to its braces.
+  setTimeout(() => process.exit(1), SHUTDOWN_BUDGET_MS + 2000).unref();
+  // A repeated signal gets the same promise: the shutdown in progress is not cut short.
+  daemon.stop().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      logger.fatal({ err }, 'shutdown failed');
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
 
 try {
   await daemon.start();

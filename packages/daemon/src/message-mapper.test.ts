@@ -1,7 +1,7 @@
 import { messageSchema, botEventSchema } from '@stickerbot/protocol';
 import type { WAMessage } from '@whiskeysockets/baileys';
 import { describe, expect, it } from 'vitest';
-import { mapMessage, mapMessageUpdate, mapParticipantsUpdate, mapReaction } from './message-mapper.js';
+import { fallbackMessage, mapMessage, mapMessageUpdate, mapParticipantsUpdate, mapReaction } from './message-mapper.js';
 import { buildImageMessage, buildStickerMessage, buildTextMessage, buildVideoMessage } from './test-kit/wa-messages.js';
 
 const ALICE = '4915100000001';
@@ -96,6 +96,20 @@ describe('mapMessage', () => {
     expect(mapMessage({ ...base, message: { reactionMessage: { text: '👍' } } }, false)).toBeUndefined();
     expect(mapMessage({ ...base, messageStubType: 1 }, false)).toBeUndefined();
     expect(mapMessage(buildTextMessage({ from: ALICE, chat: 'status@broadcast', text: 'story' }), false)).toBeUndefined();
+  });
+
+  it('falls back to kind other for a message it cannot map, keeping id, chat and sender', () => {
+    const raw = buildTextMessage({ from: ALICE, chat: GROUP, text: 'x', id: 'FB1', timestamp: T });
+    expect(fallbackMessage(raw, true)).toEqual({
+      id: 'FB1',
+      chat: GROUP,
+      sender: `${ALICE}@s.whatsapp.net`,
+      fromMe: false,
+      isGroup: true,
+      timestamp: T,
+      kind: 'other',
+      backlog: true,
+    });
   });
 
   it('keeps unknown content as kind other', () => {

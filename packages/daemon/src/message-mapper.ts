@@ -191,6 +191,26 @@ export function mapMessage(raw: WAMessage, backlog: boolean, context: MapContext
   return message;
 }
 
+/**
+ * The least a message can be mapped to when {@link mapMessage} fails on an unexpected
+ * shape: kind `other`, so that it is still journaled (with its raw form) and not lost.
+ */
+export function fallbackMessage(raw: WAMessage, backlog: boolean, now = Date.now()): Message | undefined {
+  const id = raw.key.id;
+  const remoteJid = raw.key.remoteJid;
+  if (!id || !remoteJid || IGNORED_CHATS.has(remoteJid)) return undefined;
+  const chat = normalizeJid(remoteJid);
+  const isGroup = isJidGroup(chat) ?? false;
+  const participant = raw.key.participant ?? undefined;
+  let timestamp = now;
+  try {
+    timestamp = messageTimestampMs(raw, now);
+  } catch {
+    // keep now
+  }
+  return { id, chat, sender: isGroup && participant ? normalizeJid(participant) : chat, fromMe: raw.key.fromMe ?? false, isGroup, timestamp, kind: 'other', backlog };
+}
+
 const RECEIPTS = ['pending', 'server', 'delivered', 'read', 'played'] as const;
 /** `proto.WebMessageInfo.Status` → receipt name (0 = ERROR has none). */
 function receiptOf(status: number | null | undefined): (typeof RECEIPTS)[number] | undefined {

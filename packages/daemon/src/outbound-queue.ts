@@ -154,9 +154,13 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
   let running = false;
   let closed = false;
   let wake: (() => void) | undefined;
-  /** Items queued for the session, counted once from the outbox and then kept up to date. */
-  let queued: number | undefined;
-  const queuedCount = () => (queued ??= outbox.pending(sessionId).length);
+  /**
+   * The session's queued items in memory: read from the outbox once (after a restart), then
+   * kept in step with it, so that a burst of media sends does not re-read every queued
+   * payload from SQLite for each send. The outbox stays the durable copy.
+   */
+  let memory: OutboxItem[] | undefined;
+  const queuedItems = (): OutboxItem[] => (memory ??= outbox.pending(sessionId));
 
   function waiterFor(commandId: string): Waiter {
     const existing = waiters.get(commandId);
@@ -207,7 +211,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
   function complete(commandId: string, outcome: Result<SendResult>): void {
     try {
       outbox.complete(commandId, { id: commandId, op: 'message:send', sessionId, result: outcome });
-      if (queued !== undefined) queued = Math.max(0, queued - 1);
+      if (memory) memory = memory.filter((item) => item.commandId !== commandId);
     } catch (err) {
       log.error({ err, commandId }, 'could not record the outcome of a send');
     }
@@ -247,7 +251,8 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
     }
     const args = parsed.data;
     outbox.markAttempt(item.commandId);
-    const attempts = item.attempts + 1;
+    item.attempts += 1;
+    const attempts = item.attempts;
     const quoted = args.quotedId ? asWaMessage(deps.journal.findRawMessage(sessionId, args.quotedId)) : undefined;
     const target = args.content.type === 'reaction' ? asWaMessage(deps.journal.findRawMessage(sessionId, args.content.messageId)) : undefined;
     const messageId = messageIdFor(sessionId, item.commandId);
@@ -289,7 +294,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
         if (closed) return;
         const socket = deps.socket();
         if (!socket) return;
-        const next = pick(outbox.pending(sessionId));
+        const next = pick(queuedItems());
         if (!next) return;
         if (deps.breaker.state === 'open') {
           await sleep(1_000);
@@ -326,7 +331,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
         const result = recorded.result as Result<SendResult>;
         return result.ok ? Promise.resolve(result.result) : Promise.reject(fromWireError(result.error));
       }
-      if (waiters.has(args.id) || outbox.has(args.id)) {
+      if (waiters.has(args.id) || queuedItems().some((item) => item.commandId === args.id)) {
         const joined = await_(args.id);
         kick();
         return joined;
@@ -338,18 +343,19 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
       if (args.quotedId && deps.journal.findRawMessage(sessionId, args.quotedId) === undefined) {
         return Promise.reject(new StickerbotError('MESSAGE_NOT_FOUND', `no journaled message ${args.quotedId} to quote`));
       }
-      if (queuedCount() >= maxQueued) {
+      if (queuedItems().length >= maxQueued) {
         return Promise.reject(new StickerbotError('RATE_LIMITED', `session ${sessionId} has ${maxQueued} sends queued already; slow down`));
       }
-      outbox.enqueue({ commandId: args.id, sessionId, chat: args.chat, args, enqueuedAt: now() });
-      queued = queuedCount() + 1;
+      const enqueuedAt = now();
+      outbox.enqueue({ commandId: args.id, sessionId, chat: args.chat, args, enqueuedAt });
+      queuedItems().push({ commandId: args.id, sessionId, chat: args.chat, args, enqueuedAt, attempts: 0 });
       const pending = await_(args.id);
       kick();
       return pending;
     },
     resume: kick,
     abandonAll(reason) {
-      const items = outbox.pending(sessionId);
+      const items = [...queuedItems()];
       for (const item of items) {
         complete(item.commandId, { ok: false, error: { code: 'SESSION_NOT_CONNECTED', message: `send abandoned: ${reason}`, retryable: false } });
       }
@@ -365,7 +371,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
       waiters.clear();
     },
     get size() {
-      return outbox.pending(sessionId).length;
+      return queuedItems().length;
     },
   };
 }

@@ -39,7 +39,9 @@ export function createReadiness(deps: ReadinessDeps): () => ReadinessReport {
         groups: deps.journal.positions().map(({ group, position }) => ({ group, position, lag: lastSeq - position })),
       };
     }
-    const sessions = deps.registry.list().map(({ id, status, lastDisconnect, reconnectAttempts }) => ({ id, status, lastDisconnect, reconnectAttempts }));
+    const sessions = deps.registry
+      .list()
+      .map(({ id, status, lastDisconnect, lastError, reconnectAttempts, nextRetryAt }) => ({ id, status, lastDisconnect, lastError, reconnectAttempts, nextRetryAt }));
     return { ready: problems.length === 0, problems, checks: { store, running, journal }, sessions };
   };
 }

@@ -4,9 +4,9 @@
  */
 import { MAX_PREVIEW_LENGTH, type BotEvent, type JournalEntry, type Message, type MessageSummary, type Session } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
-import { mapMessage, mapMessageUpdate, mapParticipantsUpdate, mapReaction } from './message-mapper.js';
+import { fallbackMessage, mapMessage, mapMessageUpdate, mapParticipantsUpdate, mapReaction } from './message-mapper.js';
 import type { SessionRegistryEvents } from './session-registry.js';
-import type { Journal } from './stores.js';
+import type { Journal, JournalAppend } from './stores.js';
 import type { WaSocketEvents } from './wa-socket.js';
 
 /** Emits a registry event (the registry's emitter; listeners' exceptions are its concern). */
@@ -15,7 +15,7 @@ export type RegistryEmit = <E extends keyof SessionRegistryEvents>(event: E, ...
 /** Collaborators of {@link createSessionEvents}. */
 export interface SessionEventsDeps {
   sessionId: string;
-  journal: Journal;
+  journal: Pick<Journal, 'append' | 'appendMany'>;
   emit: RegistryEmit;
   logger: Logger;
   /** This session's account JID, once known. */
@@ -69,6 +69,20 @@ export function createSessionEvents(deps: SessionEventsDeps): SessionEvents {
     }
   }
 
+  /** One transaction for a batch when the journal can; one by one when it cannot or the batch failed. */
+  function appendAll(inputs: JournalAppend[]): (JournalEntry | undefined)[] {
+    if (inputs.length > 1 && journal.appendMany) {
+      try {
+        const entries = journal.appendMany(inputs);
+        for (const entry of entries) deps.onJournaled?.(entry);
+        return entries;
+      } catch (err) {
+        logger.error({ err, count: inputs.length }, 'batch journal append failed; appending one by one');
+      }
+    }
+    return inputs.map((input) => append(input.event, input.raw));
+  }
+
   function publish(entries: readonly (JournalEntry | undefined)[]): void {
     for (const entry of entries) if (entry) emit('journaled', entry);
   }
@@ -78,19 +92,29 @@ export function createSessionEvents(deps: SessionEventsDeps): SessionEvents {
       // Baileys has already acknowledged these messages to WhatsApp when it emits
       // `messages.upsert` (the ack goes out as soon as the stanza is decrypted), so WhatsApp
       // will not send them again: from here until `journal.append` returns, a crash loses
-      // them. Keep this window minimal: map (pure, synchronous) and append each message
-      // synchronously (better-sqlite3, WAL) before anything else sees it: no await, no
-      // emit, no I/O but the journal. `append` is the offline backlog WhatsApp queued
-      // while the daemon was away: journaled like the rest and flagged.
+      // them. Keep this window minimal: map (pure, synchronous) and append the batch
+      // synchronously (better-sqlite3, WAL, one transaction) before anything else sees it:
+      // no await, no emit, no I/O but the journal. `append` is the offline backlog WhatsApp
+      // queued while the daemon was away: journaled like the rest and flagged.
       const backlog = type === 'append';
       const self = deps.selfJid();
-      const journaled: { entry: JournalEntry; message: Message }[] = [];
+      const mapped: { message: Message; raw: unknown }[] = [];
       for (const raw of messages) {
-        const message = mapMessage(raw, backlog, self === undefined ? {} : { selfJid: self });
-        if (!message) continue;
-        const entry = append({ type: 'message:received', message }, raw);
-        if (entry) journaled.push({ entry, message });
+        let message: Message | undefined;
+        try {
+          message = mapMessage(raw, backlog, self === undefined ? {} : { selfJid: self });
+        } catch (err) {
+          logger.error({ err, id: raw.key.id }, 'could not map a message; journaling it as kind other');
+          message = fallbackMessage(raw, backlog);
+        }
+        if (message) mapped.push({ message, raw });
       }
+      const entries = appendAll(mapped.map(({ message, raw }) => ({ sessionId, event: { type: 'message:received', message }, raw })));
+      const journaled: { entry: JournalEntry; message: Message }[] = [];
+      mapped.forEach(({ message }, i) => {
+        const entry = entries[i];
+        if (entry) journaled.push({ entry, message });
+      });
       for (const { entry, message } of journaled) {
         emit('journaled', entry);
         emit('message:received', summarize(sessionId, message));

@@ -6,9 +6,11 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RegistryEmit } from './session-events.js';
 import type { SessionRegistryEvents } from './session-registry.js';
-import { createSessionSupervisor, type SessionSupervisor, type SupervisorOptions } from './session-supervisor.js';
+import { createSessionSupervisor } from './session-supervisor.js';
+import type { SessionSupervisor, SupervisorOptions } from './session-supervisor-types.js';
 import { openStorage, type Storage } from './storage.js';
-import { FAKE_DISCONNECT, createFakeWa, type FakeWa } from './test-kit/fake-wa-socket.js';
+import { createFakeWa, type FakeWa } from './test-kit/fake-wa-session.js';
+import { FAKE_DISCONNECT } from './test-kit/fake-wa-socket.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -111,8 +113,10 @@ describe('session supervisor: login', () => {
     const shownAt = Date.now();
     h.wa.session('default').qr('qr-one');
     h.wa.session('default').qr('qr-two');
-    await vi.waitFor(() => expect(h.events['session:qr']).toHaveLength(2));
-    expect(h.events['session:qr'][1]?.expiresAt).toBe(shownAt + 20_000);
+    await vi.waitFor(() => expect(h.events['session:qr'].at(-1)?.qr).toBe('qr-two'));
+    expect(h.events['session:qr'].at(-1)?.expiresAt).toBe(shownAt + 20_000);
+    expect(supervisor.currentQr()?.qr).toBe('qr-two');
+    expect(h.events['session:changed'].map((s) => s.status)).toEqual(['CONNECTING', 'QR_REQUIRED']);
   });
 
   it('issues a pairing code once the socket is ready for a login', async () => {
@@ -205,6 +209,10 @@ describe('session supervisor: disconnect policy', () => {
     await settle();
     expect(supervisor.status).toBe('CONNECTED');
     expect(h.reconnects).toEqual([reason, reason]);
+    expect(h.events['session:error'].map((e) => [e.error.code, e.error.retryable])).toEqual([
+      ['SESSION_NOT_CONNECTED', true],
+      ['SESSION_NOT_CONNECTED', true],
+    ]);
   });
 
   it('caps the delay at 60 s and resets the backoff after a stable minute', async () => {

@@ -6,116 +6,18 @@
  * from the factory; state events of a socket that is no longer current are ignored, but
  * its message events are still journaled (Baileys may have acked them already).
  */
-import { StickerbotError, type Account, type JournalEntry, type Session, type SessionQr, type SessionStatus, type WireError } from '@stickerbot/protocol';
-import type { Logger } from 'pino';
-import { createBackoff, STABLE_CONNECTION_MS, type BackoffOptions } from './backoff.js';
+import { StickerbotError, type Session, type SessionQr, type SessionStatus, type WireError } from '@stickerbot/protocol';
+import { createBackoff, STABLE_CONNECTION_MS } from './backoff.js';
+import { accountOf, attachAttempt, type Attempt } from './connection-attempt.js';
 import { decideDisconnect, type DisconnectAction, type DisconnectDecision } from './disconnect-policy.js';
-import { normalizeJid } from './message-mapper.js';
 import { DEFAULT_OP_TIMEOUTS, withTimeout } from './op-timeout.js';
-import { qrDataUrl, silentQrPrinter, type QrPrinter } from './qr-output.js';
-import { createSessionEvents, type RegistryEmit, type SessionEvents } from './session-events.js';
-import type { AuthStore, Journal, SessionStore, StoredSession } from './stores.js';
-import type { WaSocket, WaSocketEvents, WaSocketFactory, WaSocketOptions } from './wa-socket.js';
-import { createLiveness, deafReason, DEFAULT_ZOMBIE, noteAck, noteSent, type Liveness, type ZombieOptions } from './zombie-watch.js';
-
-/** What the sessions side reports to the metrics (`DaemonMetrics` fits it). */
-export interface SessionMetricsSink {
-  /** Counts one reconnect and why (the `DisconnectReason` name, or `zombie` for a recycled deaf socket). */
-  reconnect?(reason: string): void;
-  /** Counts one journaled entry. */
-  journaled?(entry: JournalEntry): void;
-}
-
-/** Socket options the supervisor passes through to the factory unchanged. */
-export type PassThroughSocketOptions = Omit<WaSocketOptions, 'sessionId' | 'auth' | 'logger' | 'getMessage'>;
-
-/** Tunables of a supervisor (all optional; defaults from DESIGN §3). */
-export interface SupervisorOptions {
-  socket?: PassThroughSocketOptions;
-  backoff?: BackoffOptions;
-  /** A connection open this long resets the backoff (default 60 s). */
-  stableMs?: number;
-  zombie?: Partial<ZombieOptions>;
-  qrPrinter?: QrPrinter;
-  /** How long WhatsApp shows the first QR, then each rotated one (Baileys: 60 s, 20 s). */
-  qrTtlMs?: { first: number; next: number };
-  /** `restartRequired` closes in a row before they are treated like any other close. */
-  maxImmediateRestarts?: number;
-  /** How long `requestPairingCode` waits for the socket to be ready for a login. */
-  pairingWaitMs?: number;
-  /** Bound on closing a socket on stop/logout (a dead TCP connection may never close cleanly). */
-  closeTimeoutMs?: number;
-  /**
-   * A connection attempt that neither opens, shows a QR nor closes within this long is
-   * recycled (default 60 s; Baileys' own handshake timeout is 20 s, this is the backstop).
-   */
-  connectDeadlineMs?: number;
-  now?: () => number;
-}
-
-/** Collaborators of {@link createSessionSupervisor}. */
-export interface SessionSupervisorDeps {
-  sessionId: string;
-  socketFactory: WaSocketFactory;
-  authStore: AuthStore;
-  sessionStore: SessionStore;
-  journal: Journal;
-  /** The session's logger (child with `sessionId`). */
-  logger: Logger;
-  emit: RegistryEmit;
-  metrics?: SessionMetricsSink;
-  /** Called after every status change (the registry resumes the outbound queue on `CONNECTED`). */
-  onStatus?: (status: SessionStatus) => void;
-  /** The persisted record, when the session is known from an earlier run. */
-  stored?: StoredSession;
-  options?: SupervisorOptions;
-}
-
-/** One session's lifecycle. */
-export interface SessionSupervisor {
-  readonly id: string;
-  readonly status: SessionStatus;
-  /** The session as reported on the wire. */
-  snapshot(): Session;
-  /** The latest QR while `QR_REQUIRED`. */
-  currentQr(): SessionQr | undefined;
-  /** The socket, only while `CONNECTED`. */
-  connectedSocket(): WaSocket | undefined;
-  /** Connects (idempotent while running); marks the session for autostart. */
-  start(): Promise<Session>;
-  /** Closes the socket without logging out. `keepAutostart` for daemon shutdown. */
-  stop(options?: { keepAutostart?: boolean }): Promise<Session>;
-  /** Logs out of WhatsApp and wipes this session's auth. */
-  logout(): Promise<Session>;
-  /** An 8-character pairing code for `phone` (starts the session if needed). */
-  requestPairingCode(phone: string): Promise<string>;
-  /** Watches a sent message for its server ack (deaf-connection detection). */
-  trackSent(messageId: string): void;
-  /** Removes the session's record (after stop). */
-  forget(): void;
-}
-
-interface Attempt {
-  socket: WaSocket;
-  liveness: Liveness;
-  qrCount: number;
-  detach: () => void;
-}
+import { qrDataUrl, silentQrPrinter } from './qr-output.js';
+import { createSessionEvents, type SessionEvents } from './session-events.js';
+import type { SessionSupervisor, SessionSupervisorDeps } from './session-supervisor-types.js';
+import type { WaSocketEvents, WaSocketOptions } from './wa-socket.js';
+import { createLiveness, deafReason, DEFAULT_ZOMBIE, noteAck, noteSent, type ZombieOptions } from './zombie-watch.js';
 
 const RUNNING: ReadonlySet<SessionStatus> = new Set(['CONNECTING', 'QR_REQUIRED', 'CONNECTED', 'RECONNECTING']);
-
-function accountOf(socket: WaSocket): Account | undefined {
-  const user = socket.user;
-  if (!user?.id) return undefined;
-  const jid = normalizeJid(user.id);
-  const account: Account = { jid };
-  const phone = /^(\d{6,20})@s\.whatsapp\.net$/.exec(jid)?.[1];
-  if (phone) account.phone = phone;
-  if (user.lid) account.lid = normalizeJid(user.lid);
-  const name = user.name ?? user.notify ?? user.verifiedName;
-  if (name) account.name = name.slice(0, 256);
-  return account;
-}
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -260,51 +162,23 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
   }
 
   function attach(attempt: Attempt, saveCreds: () => void): () => void {
-    const { socket } = attempt;
-    const isCurrent = () => current === attempt;
     const onConnection = (update: WaSocketEvents['connection.update']) => {
-      if (!isCurrent()) return;
+      if (current !== attempt) return;
       if (update.qr) onQr(attempt, update.qr);
       if (update.connection === 'connecting' && (status === 'STOPPED' || status === 'ERROR' || status === 'LOGGED_OUT')) changed('CONNECTING');
       if (update.connection === 'open') onOpen(attempt);
       if (update.connection === 'close') onClose(attempt, update.lastDisconnect?.error);
     };
-    const onCreds = () => {
-      try {
-        saveCreds();
-      } catch (err) {
-        log.error({ err }, 'could not save credentials');
-      }
-    };
-    const onFrame = () => {
-      attempt.liveness.lastFrameAt = now();
-    };
-    const onAck = (messageId: string, error: string | undefined) => {
-      if (error) log.warn({ messageId, error }, 'WhatsApp refused a sent message');
-      noteAck(attempt.liveness, messageId);
-    };
-    socket.ev.on('connection.update', onConnection);
-    socket.ev.on('creds.update', onCreds);
-    // Message events stay attached after the socket is released: whatever it still emits
-    // was acked to WhatsApp by Baileys and must reach the journal.
-    socket.ev.on('messages.upsert', events.upsert);
-    socket.ev.on('messages.update', events.update);
-    socket.ev.on('messages.reaction', events.reaction);
-    socket.ev.on('group-participants.update', events.participants);
-    socket.ws.on('frame', onFrame);
-    socket.ws.on('message-ack', onAck);
-    return () => {
-      socket.ev.off('connection.update', onConnection);
-      socket.ws.off('frame', onFrame);
-      socket.ws.off('message-ack', onAck);
-    };
+    return attachAttempt(attempt, { onConnection, saveCreds, events, now, logger: log });
   }
 
   function onQr(attempt: Attempt, qr: string): void {
     attempt.qrCount += 1;
+    const sequence = attempt.qrCount;
     const expiresAt = now() + (attempt.qrCount === 1 ? qrTtl.first : qrTtl.next);
     log.info({ expiresAt: new Date(expiresAt).toISOString(), qrCount: attempt.qrCount }, 'QR login required');
-    changed('QR_REQUIRED');
+    // A rotated QR is not a state change: dashboards get it as `session:qr`, the journal stays quiet.
+    if (status !== 'QR_REQUIRED') changed('QR_REQUIRED');
     try {
       printQr(id, qr, expiresAt);
     } catch (err) {
@@ -312,7 +186,8 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
     }
     qrDataUrl(qr).then(
       (dataUrl) => {
-        if (current !== attempt || status !== 'QR_REQUIRED') return;
+        // Rendering is async: a QR WhatsApp already replaced must not overwrite the newer one.
+        if (current !== attempt || status !== 'QR_REQUIRED' || attempt.qrCount !== sequence) return;
         lastQr = { sessionId: id, qr, dataUrl, expiresAt };
         deps.emit('session:qr', lastQr);
       },
@@ -380,7 +255,10 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
       if (lastError) reportError(lastError);
       changed('ERROR');
     },
-    backoff: (decision, detail) => scheduleReconnect(decision, detail),
+    backoff: (decision, detail) => {
+      scheduleReconnect(decision, detail);
+      if (lastError) reportError(lastError);
+    },
   };
 
   function onClose(attempt: Attempt, error: unknown): void {

@@ -1,6 +1,7 @@
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { StickerbotError } from '@stickerbot/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadOrCreateToken, tokensEqual } from './token.js';
 
@@ -54,6 +55,12 @@ describe('loadOrCreateToken', () => {
     expect(loadOrCreateToken(dir, undefined, logger)).toBe('operator-chosen');
     expect(warnings).toHaveLength(1);
     expect(String(warnings[0]?.[1])).toMatch(/chmod 600/);
+  });
+
+  it('refuses a token path that cannot be read with a typed error', () => {
+    mkdirSync(join(dir, 'token'));
+    expect(() => loadOrCreateToken(dir)).toThrow(StickerbotError);
+    expect(() => loadOrCreateToken(dir)).toThrow(/cannot read the token file/);
   });
 
   it('refuses an empty token file with a clear error', () => {

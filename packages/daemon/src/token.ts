@@ -43,7 +43,10 @@ export function loadOrCreateToken(dataDir: string, configured?: string, logger?:
   try {
     return readTokenFile(file, logger);
   } catch (error) {
-    if (!isMissing(error)) throw error;
+    if (error instanceof StickerbotError) throw error;
+    if (!isMissing(error)) {
+      throw new StickerbotError('INTERNAL', `cannot read the token file ${file}: ${String(error)}; fix or delete it, or set STICKERBOT_TOKEN`, { cause: error });
+    }
   }
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const token = randomBytes(32).toString('base64url');

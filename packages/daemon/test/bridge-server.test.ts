@@ -2,7 +2,7 @@
  * The bridge server over real loopback Socket.IO with the real SQLite journal and command
  * log in a temp folder, and a hand-written double of the session registry contract.
  */
-import { PROTOCOL_VERSION, type BotEvent, type Result } from '@stickerbot/protocol';
+import { DASHBOARD_COMMAND_NAMES, PROTOCOL_VERSION, WORKER_COMMAND_NAMES, type BotEvent, type Result } from '@stickerbot/protocol';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -210,6 +210,23 @@ describe('bridge server: worker commands', () => {
     expect(b).toEqual(a);
     expect(c).toEqual(a);
     expect(registry.sent).toHaveLength(1);
+  });
+
+  it('registers every worker and dashboard command of the protocol, each validating its arguments', async () => {
+    const { clients } = await startBridge();
+    const worker = clients.worker({ token: TOKEN });
+    const dashboard = clients.dashboard({ token: TOKEN });
+    await Promise.all([connected(worker), connected(dashboard)]);
+    for (const op of WORKER_COMMAND_NAMES) {
+      const result = await emitWithAck(worker, op, { unexpected: true });
+      expect(result, op).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS' } });
+      // Refused by its own schema (the message starts with the op), not as an unknown command.
+      expect(!result.ok && result.error.message.startsWith(`${op}:`), op).toBe(true);
+    }
+    for (const op of DASHBOARD_COMMAND_NAMES) {
+      const result = await emitWithAck(dashboard, op, { sessionId: 'Not Valid' });
+      expect(!result.ok && result.error.message.startsWith(`${op}:`), op).toBe(true);
+    }
   });
 
   it('answers malformed and unknown commands with INVALID_ARGS and keeps serving', async () => {

@@ -81,6 +81,21 @@ describe('daemon: login', () => {
   });
 });
 
+describe('daemon: late subscribers', () => {
+  it('sends the QR on screen to a dashboard that subscribes after it was shown', async () => {
+    const wa = createFakeWa();
+    const running = await harness.start(harness.dataDir(), wa);
+    await wa.session('main').waitForSocket();
+    const qr = wa.session('main').qr();
+    const dashboard = running.clients.dashboard({ token: running.token });
+    await next(dashboard, 'session:listed');
+    const shown = next<SessionQr>(dashboard, 'session:qr');
+    // The registry renders the QR asynchronously; subscribe until it has one to hand over.
+    await eventually(() => call(dashboard, 'session:subscribe', { sessionId: 'main' }), (result) => result.ok && running.daemon.registry?.currentQr?.('main') !== undefined, 'a current QR');
+    expect(await shown).toMatchObject({ sessionId: 'main', qr });
+  });
+});
+
 describe('daemon: dashboard relay', () => {
   it("relays a subscribed session's message summaries and errors to the dashboard", async () => {
     const wa = createFakeWa();
@@ -353,6 +368,14 @@ describe('daemon: HTTP', () => {
     expect(metrics).toContain('stickerbot_sessions{state="CONNECTED"} 1');
     expect(metrics).toMatch(/stickerbot_command_duration_seconds_count\{op="daemon:status",outcome="ok"\} 1/);
     expect(metrics).toContain('stickerbot_events_journaled_total');
+    expect(metrics).toMatch(/stickerbot_events_delivered_total\{group="bot"\} [1-9]/);
+    worker.emit('event:ack', { position: 1 });
+    const lagged = await eventually(
+      async () => (await fetch(`${running.url}/metrics`)).text(),
+      (text) => /stickerbot_journal_lag\{group="bot"\} \d+/.test(text),
+      'the lag of group bot',
+    );
+    expect(lagged).toMatch(/stickerbot_journal_lag\{group="bot"\} [1-9]/);
   });
 
   it('fails to start on a port in use, leaving the running daemon alone', async () => {
@@ -363,9 +386,12 @@ describe('daemon: HTTP', () => {
     expect((await fetch(`${running.url}/healthz`)).status).toBe(200);
   });
 
-  it('closes the port once stopped', async () => {
+  it('closes the port once stopped; a second stop waits for the same shutdown', async () => {
     const running = await harness.start(harness.dataDir(), createFakeWa());
-    await running.daemon.stop();
+    const first = running.daemon.stop();
+    const second = running.daemon.stop();
+    expect(second).toBe(first);
+    await second;
     await expect(fetch(`${running.url}/healthz`)).rejects.toThrow();
   });
 });

@@ -53,7 +53,7 @@ function exited(child: ChildProcess): Promise<{ code: number | null; signal: Nod
 }
 
 describe('main.ts as a child process', () => {
-  it('listens, writes the token file with mode 0600, answers /healthz and exits 0 on SIGTERM', async () => {
+  it('listens, writes the token file with mode 0600, answers /healthz and exits 0 on SIGTERM, even signalled twice', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'stickerbot-main-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const { child, lines, stderr } = startMain({
@@ -81,6 +81,8 @@ describe('main.ts as a child process', () => {
     expect(JSON.stringify(lines)).not.toContain(token);
 
     child.kill('SIGTERM');
+    // A second signal during the shutdown does not cut it short.
+    child.kill('SIGINT');
     expect(await exited(child)).toEqual({ code: 0, signal: null });
     await until(() => lines.some((line) => line.msg === 'daemon stopped'), 'the stopped log line', 2000);
     expect(lines.some((line) => line.msg === 'daemon stopped')).toBe(true);

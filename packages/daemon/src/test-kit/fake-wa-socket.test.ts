@@ -2,7 +2,8 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { AuthenticationState } from '@whiskeysockets/baileys';
 import type { WaSocketEvents } from '../wa-socket.js';
-import { FAKE_DISCONNECT, createFakeWa } from './fake-wa-socket.js';
+import { createFakeWa } from './fake-wa-session.js';
+import { FAKE_DISCONNECT } from './fake-wa-socket.js';
 
 const logger = pino({ level: 'silent' });
 const auth = {} as AuthenticationState;

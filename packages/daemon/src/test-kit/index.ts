@@ -2,17 +2,15 @@
  * `@stickerbot/daemon/test-kit`: a fake WhatsApp behind the daemon's socket port, and
  * builders of real `WAMessage` shapes. For tests only.
  */
+export { FakeWaSession, createFakeWa, type FakeWa, type FakeWaOptions } from './fake-wa-session.js';
 export {
   FAKE_DISCONNECT,
   FakeBoom,
-  FakeWaSession,
   FakeWaSocket,
-  createFakeWa,
   type FakeAccount,
+  type FakeDelayableCall,
   type FakeSendScript,
   type FakeSent,
-  type FakeWa,
-  type FakeWaOptions,
 } from './fake-wa-socket.js';
 export {
   buildImageMessage,
