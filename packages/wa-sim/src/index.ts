@@ -1,4 +1,4 @@
-export { startSim, type Faults, type KickMode, type MediaTrust, type Sim, type SimOptions } from './control/sim.js';
+export { startSim, type Faults, type KickMode, type LoginRecord, type Sim, type SimOptions } from './control/sim.js';
 export type { Account, CompanionDevice } from './directory/accounts.js';
 export type { ContactPhone, MediaSendOptions, PhoneMediaKind, QuoteRef, SendOptions, SentMessage } from './control/phone.js';
 export { decryptMedia, encryptMedia, type EncryptedMedia, type SimMediaType } from './media/media-crypto.js';
@@ -15,3 +15,5 @@ export {
 } from './trust/trust.js';
 export { useStrictSignatureVerification } from './trust/strict-verify.js';
 export { startAdminServer, type AdminServer } from './control/admin-http.js';
+export { createMediaTrust, type MediaTrust } from './media/media-trust.js';
+export type { PrimaryPhone } from './control/primary-phone.js';

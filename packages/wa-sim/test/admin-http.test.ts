@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAdminServer, type AdminServer } from '../src/index.js';
+import { createMediaTrust, startAdminServer, type AdminServer } from '../src/index.js';
 import { createTestClient, makeAuthDir, removeAuthDir, type TestClient } from './support/baileys-client.js';
 import { restoreWhatsAppNoiseRoot, startSim, trustEmulatorNoiseRoot, useStrictSignatureVerification, type Sim } from '../src/index.js';
 
@@ -81,6 +81,19 @@ describe('the loopback admin HTTP API', () => {
     expect(misuse.json.code).toBe('unknown-account');
   });
 
+  it('kicks the client and arms faults over HTTP', async () => {
+    const deviceId = [...sim.account(BOT).companions.keys()][0]!;
+    expect((await call(admin, 'POST', '/faults', { failLogins: { reason: 503 } })).status).toBe(200);
+    const closed = client.waitClosed();
+    expect((await call(admin, 'POST', '/kick', { phone: BOT, deviceId, mode: 'close' })).status).toBe(200);
+    await closed;
+    const refused = client.waitClosed();
+    await client.reconnect();
+    expect((await refused).statusCode).toBe(503);
+    await client.reconnect();
+    await client.waitOpen();
+  });
+
   it('reports an empty unhandled log', async () => {
     const { json } = await call(admin, 'GET', '/unhandled');
     expect(json).toEqual({ unhandled: [], problems: [] });
@@ -101,7 +114,17 @@ describe('the emulator as its own process', () => {
       const ready = JSON.parse(first) as { wsUrl: string; adminUrl: string };
       expect(ready.wsUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws\/chat$/);
       const res = await fetch(`${ready.adminUrl}/status`);
-      expect(((await res.json()) as { url: string }).url).toBe(ready.wsUrl);
+      const status = (await res.json()) as { url: string; mediaCa: string; mediaHost: string };
+      expect(status.url).toBe(ready.wsUrl);
+      // Another process trusts the media host through the CA alone, per request.
+      await expect(fetch(`https://${status.mediaHost}/v/none.enc`)).rejects.toThrow();
+      const trust = createMediaTrust(status.mediaCa);
+      try {
+        const media = await fetch(`https://${status.mediaHost}/v/none.enc`, { dispatcher: trust.dispatcher });
+        expect(media.status).toBe(404);
+      } finally {
+        await trust.close();
+      }
       child.kill('SIGTERM');
       const [code] = (await once(child, 'exit')) as [number | null];
       expect(code).toBe(0);

@@ -47,6 +47,18 @@ describe('media between a fake phone and a real Baileys client', () => {
     expect(await download(await upsertSticker)).toEqual(WEBP_1X1);
   });
 
+  it('delivers a voice note and a document that download to the original bytes', async () => {
+    const bob = h.sim.phone(BOB);
+    const voice = randomBytes(5_000);
+    const pdf = randomBytes(12_000);
+    const upsertVoice = h.client.waitForMessage((m) => m.message?.audioMessage?.ptt === true);
+    await bob.sendMedia('audio', voice, { ptt: true, seconds: 2 });
+    expect(await download(await upsertVoice)).toEqual(voice);
+    const upsertDoc = h.client.waitForMessage((m) => m.message?.documentMessage?.fileName === 'notes.pdf');
+    await bob.sendMedia('document', pdf, { fileName: 'notes.pdf', mimetype: 'application/pdf' });
+    expect(await download(await upsertDoc)).toEqual(pdf);
+  });
+
   it('verifies and decrypts a sticker the bot uploads and sends', async () => {
     const bob = h.sim.phone(BOB);
     await h.client.socket.sendMessage(bob.jid, { sticker: WEBP_1X1 });

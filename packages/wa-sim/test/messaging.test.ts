@@ -29,11 +29,6 @@ describe('text messaging between a fake phone and a real Baileys client', () => 
 
   it('lets the phone decrypt a text the bot sends, with a copy to the own phone', async () => {
     const alice = h.sim.phone(ALICE);
-    const delivered = new Promise<void>((resolve) => {
-      h.client.on('messages.update', (updates) => {
-        if (updates.some((u) => Number(u.update.status ?? 0) >= 3)) resolve();
-      });
-    });
     const sent = await h.client.socket.sendMessage(alice.jid, { text: 'hi alice, bot here' });
     const received = await alice.nextMessage();
     expect(received.id).toBe(sent?.key.id);
@@ -41,7 +36,7 @@ describe('text messaging between a fake phone and a real Baileys client', () => 
     const ownCopy = await h.sim.phone(h.bot).nextMessage();
     expect(ownCopy.text).toBe('hi alice, bot here');
     expect(ownCopy.destinationJid).toBe(alice.jid);
-    await delivered;
+    await expect.poll(() => h.client.statusesOf(sent?.key.id ?? ''), { timeout: 10_000 }).toContain(3);
   });
 
   it('carries a quoted reply from the phone as contextInfo of the upsert', async () => {
@@ -66,18 +61,14 @@ describe('text messaging between a fake phone and a real Baileys client', () => 
 
   it('reports delivery and then a read receipt from the phone as status updates', async () => {
     const alice = h.sim.phone(ALICE);
-    const statuses: number[] = [];
-    let id = '';
-    h.client.on('messages.update', (updates) => {
-      for (const u of updates) if (u.key.id === id) statuses.push(Number(u.update.status ?? 0));
-    });
     const sent = await h.client.socket.sendMessage(alice.jid, { text: 'read me' });
-    id = sent?.key.id ?? '';
+    const id = sent?.key.id ?? '';
+    const statuses = () => h.client.statusesOf(id);
     await alice.nextMessage();
     // A real phone reads after the server's delivery receipt; Baileys' event buffer would merge them otherwise.
-    await expect.poll(() => statuses, { timeout: 10_000 }).toContain(3);
+    await expect.poll(statuses, { timeout: 10_000 }).toContain(3);
     alice.read([id]);
-    await expect.poll(() => statuses, { timeout: 10_000 }).toContain(4);
+    await expect.poll(statuses, { timeout: 10_000 }).toContain(4);
   });
 
   it('delivers a reaction to a bot message', async () => {
@@ -99,6 +90,36 @@ describe('text messaging between a fake phone and a real Baileys client', () => 
     const results = await h.client.socket.onWhatsApp(ALICE, '4999999999999');
     expect(results?.find((r) => r.jid.startsWith(ALICE))?.exists).toBe(true);
     expect(results?.find((r) => r.jid.startsWith('4999999999999'))?.exists ?? false).toBe(false);
+  });
+
+  it('tells the client when its prekeys run low, and the client uploads more', async () => {
+    const companion = [...h.sim.account(h.bot).companions.values()][0]!;
+    for (const id of [...companion.preKeys.keys()].slice(5)) companion.preKeys.delete(id);
+    const before = companion.preKeys.size;
+    await h.sim.phone('4915200000099').sendText('new contact takes a prekey');
+    await expect.poll(() => companion.preKeys.size, { timeout: 15_000 }).toBeGreaterThan(before);
+  });
+
+  it('answers typing indicators and profile-picture lookups', async () => {
+    const alice = h.sim.phone(ALICE);
+    await h.client.socket.sendPresenceUpdate('composing', alice.jid);
+    await expect(h.client.socket.profilePictureUrl(alice.jid)).rejects.toThrow();
+  });
+
+  it("shows what the owner types on the bot's own phone as a fromMe message in that chat", async () => {
+    const alice = h.sim.phone(ALICE);
+    const upsert = h.client.waitForMessage((m) => m.message?.conversation === 'typed on the phone');
+    const { id } = await h.sim.primaryPhone(h.bot).sendText(ALICE, 'typed on the phone');
+    const message = await upsert;
+    expect(message.key.id).toBe(id);
+    expect(message.key.fromMe).toBe(true);
+    expect(message.key.remoteJid).toBe(alice.jid);
+  });
+
+  it('keeps a transcript of the exchange with binary content redacted', () => {
+    const transcript = h.sim.transcript();
+    expect(transcript).toMatch(/S→C <success /);
+    expect(transcript).toMatch(/C→S <message [^\n]*<enc [^>]*>\[\d+ bytes\]<\/enc>/);
   });
 
   it('leaves no unhandled node and no protocol problem behind', () => {

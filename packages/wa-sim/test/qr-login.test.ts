@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { proto } from '@whiskeysockets/baileys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSim, trustEmulatorNoiseRoot, restoreWhatsAppNoiseRoot, useStrictSignatureVerification, type Sim } from '../src/index.js';
 import { createTestClient, makeAuthDir, removeAuthDir } from './support/baileys-client.js';
@@ -45,11 +46,30 @@ describe('login of a real Baileys client', () => {
       await again.waitOpen();
       expect(qrs).toEqual([]);
       expect(sim.isOnline(BOT, paired.deviceId)).toBe(true);
+      // The first login stored the edge-routing blob; the second one echoes it in its ED header.
+      const logins = sim.logins.filter((l) => l.pn === BOT);
+      expect(logins.map((l) => l.echoedRoutingInfo)).toEqual([false, true]);
       await again.end();
       expect(sim.unhandled.map((u) => u.key)).toEqual([]);
     } finally {
       await client.end();
       await removeAuthDir(authDir);
+    }
+  });
+
+  it('sends the initial history sync so a client with history sync enabled goes online without waiting', async () => {
+    const phone = '4915100000066';
+    const client = await createTestClient(sim, { extra: { shouldSyncHistoryMessage: () => true } });
+    try {
+      const syncTypes: unknown[] = [];
+      client.on('messaging-history.set', (set) => syncTypes.push(set.syncType));
+      await sim.scanQr(await client.nextQr(), { phone });
+      await client.waitOpen();
+      await expect.poll(() => client.socket.authState.creds.accountSyncCounter, { timeout: 15_000 }).toBe(1);
+      expect(syncTypes).toEqual([proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP]);
+      expect(sim.unhandled.map((u) => u.key)).toEqual([]);
+    } finally {
+      await client.end();
     }
   });
 

@@ -1,3 +1,5 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DisconnectReason } from '@whiskeysockets/baileys';
 import { createTestClient } from './support/baileys-client.js';
@@ -91,6 +93,26 @@ describe('server behaviour a daemon must cope with', () => {
     expect(await failed).toEqual(['479']);
     await h.client.socket.sendMessage(carol.jid, { text: 'this one arrives' });
     expect((await carol.nextMessage()).text).toBe('this one arrives');
+  });
+
+  it('recovers a message the client cannot decrypt after losing its session, through a retry receipt', async () => {
+    const erin = h.sim.phone('4915600000006', { name: 'Erin' });
+    const first = h.client.waitForMessage((m) => m.message?.conversation === 'before the loss');
+    await erin.sendText('before the loss');
+    await first;
+    const closed = h.client.waitClosed();
+    h.sim.kick(h.bot, deviceId, 'close');
+    await closed;
+    const lidUser = erin.lid.split('@')[0] ?? '';
+    const sessions = (await readdir(h.authDir)).filter((f) => f.startsWith('session-') && f.includes(lidUser));
+    expect(sessions.length).toBeGreaterThan(0);
+    await Promise.all(sessions.map((f) => rm(join(h.authDir, f))));
+    await h.client.reconnect();
+    await h.client.waitOpen();
+    const recovered = h.client.waitForMessage((m) => m.message?.conversation === 'after the loss');
+    const sent = await erin.sendText('after the loss');
+    expect((await recovered).key.id).toBe(sent.id);
+    expect(h.sim.receiptsFor(sent.id)).toContain('retry');
   });
 
   it('makes the client close with 401 when the phone unlinks it, and refuses its next login', async () => {

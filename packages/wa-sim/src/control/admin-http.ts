@@ -107,6 +107,7 @@ export async function startAdminServer(sim: Sim, port = 0): Promise<AdminServer>
     'GET /status': () => ({
       url: sim.url,
       mediaCa: sim.media.ca,
+      mediaHost: sim.world.media.hostname,
       accounts: sim.world.directory.all().map((a) => ({
         pn: a.pn,
         lid: a.lid,

@@ -16,7 +16,7 @@ export const sendTextBody = z.object({
 });
 /** `POST /phones/:pn/media`; `data` is base64. */
 export const sendMediaBody = z.object({
-  kind: z.enum(['image', 'video', 'gif', 'sticker']),
+  kind: z.enum(['image', 'video', 'gif', 'sticker', 'audio', 'document']),
   data: z.string().min(1),
   caption: z.string().optional(),
   mimetype: z.string().optional(),
@@ -24,6 +24,8 @@ export const sendMediaBody = z.object({
   height: z.number().int().positive().optional(),
   seconds: z.number().int().nonnegative().optional(),
   animated: z.boolean().optional(),
+  fileName: z.string().optional(),
+  ptt: z.boolean().optional(),
   name: z.string().optional(),
   to: phone.optional(),
 });

@@ -1,10 +1,9 @@
-import { proto, writeRandomPadMax16, type BinaryNode } from '@whiskeysockets/baileys';
+import type { proto } from '@whiskeysockets/baileys';
 import { lidJid, pnJid, type Account } from '../directory/accounts.js';
-import { companionAddress } from '../e2e/addresses.js';
+import { phoneStanzaFor } from '../e2e/phone-send.js';
 import type { ReceivedMessage } from '../e2e/mailbox.js';
 import { decryptMedia, encryptMedia, type SimMediaType } from '../media/media-crypto.js';
 import { SimProtocolError } from '../errors.js';
-import { takeCompanionBundle } from '../handlers/prekeys.js';
 import { newMessageId } from '../pairing/qr-pairing.js';
 import { unixNow } from '../server/nodes.js';
 import { deliverToCompanion, mailboxOf, type World } from '../server/world.js';
@@ -34,7 +33,7 @@ export interface SentMessage {
 }
 
 /** Media a phone can send; `gif` is an mp4 with `gifPlayback`. */
-export type PhoneMediaKind = 'image' | 'video' | 'gif' | 'sticker';
+export type PhoneMediaKind = 'image' | 'video' | 'gif' | 'sticker' | 'audio' | 'document';
 
 /** Options for {@link ContactPhone.sendMedia}. */
 export interface MediaSendOptions extends SendOptions {
@@ -47,6 +46,10 @@ export interface MediaSendOptions extends SendOptions {
   readonly seconds?: number;
   /** Sticker: animated webp. */
   readonly animated?: boolean;
+  /** Document: file name shown to the user. */
+  readonly fileName?: string;
+  /** Audio: a voice note (push-to-talk). */
+  readonly ptt?: boolean;
 }
 
 /** A fake contact phone with real Signal state. */
@@ -100,6 +103,17 @@ const mediaMessage = (kind: PhoneMediaKind, data: Buffer, world: World, options:
       return { imageMessage: { ...common, ...caption, mimetype: options.mimetype ?? 'image/jpeg' } };
     case 'sticker':
       return { stickerMessage: { ...common, mimetype: options.mimetype ?? 'image/webp', isAnimated: options.animated ?? false } };
+    case 'audio':
+      return { audioMessage: { ...common, mimetype: options.mimetype ?? 'audio/ogg; codecs=opus', seconds: options.seconds ?? 1, ptt: options.ptt ?? false } };
+    case 'document':
+      return {
+        documentMessage: {
+          ...common,
+          ...caption,
+          mimetype: options.mimetype ?? 'application/octet-stream',
+          fileName: options.fileName ?? 'file.bin',
+        },
+      };
     case 'video':
     case 'gif':
       return {
@@ -135,30 +149,10 @@ export function createContactPhone(world: World, pn: string, pushName?: string):
   ): Promise<SentMessage> => {
     const bot = defaultBot(world, options.to);
     const id = newMessageId();
-    const plaintext = writeRandomPadMax16(proto.Message.encode(message).finish());
+    const sent = { pn, message, ...(options.mediaType ? { mediaType: options.mediaType } : {}) };
+    world.phoneSent.set(id, sent);
     for (const companion of bot.companions.values()) {
-      const address = companionAddress(bot, companion.deviceId);
-      if (!account.primary.hasSession(address)) await account.primary.startSession(address, takeCompanionBundle(companion));
-      const { type, ciphertext } = await account.primary.encrypt(address, plaintext);
-      const stanza: BinaryNode = {
-        tag: 'message',
-        attrs: {
-          from: pnJid(pn),
-          id,
-          t: unixNow(),
-          type: options.mediaType ? 'media' : 'text',
-          notify: account.pushName,
-          sender_lid: lidJid(account.lid),
-        },
-        content: [
-          {
-            tag: 'enc',
-            attrs: { v: '2', type, ...(options.mediaType ? { mediatype: options.mediaType } : {}) },
-            content: ciphertext,
-          },
-        ],
-      };
-      deliverToCompanion(world, bot.pn, companion.deviceId, stanza);
+      deliverToCompanion(world, bot.pn, companion.deviceId, await phoneStanzaFor(world, account, bot, companion, id, sent));
     }
     return { id, message, chatJid: pnJid(pn) };
   };

@@ -1,7 +1,5 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import { Agent as UndiciAgent } from 'undici';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
@@ -12,11 +10,16 @@ import { prekeyHandlers } from '../handlers/prekeys.js';
 import { usyncHandlers } from '../handlers/usync.js';
 import { messageHandlers } from '../handlers/messages.js';
 import { mediaConnHandlers } from '../handlers/media-conn.js';
+import { appStateHandlers } from '../handlers/app-state.js';
 import { startMediaHost } from '../media/media-host.js';
 import { createTestTls } from '../media/test-tls.js';
+import { createMediaTrust, type MediaTrust } from '../media/media-trust.js';
 import { createContactPhone, type ContactPhone } from './phone.js';
+import { createTranscript } from './transcript.js';
+import { createPrimaryPhone, type PrimaryPhone } from './primary-phone.js';
 import { scanQr, type PairingResult } from '../pairing/qr-pairing.js';
 import { enterPairingCode, linkCodeHandlers } from '../pairing/link-code.js';
+import { notifyDeviceChange } from '../pairing/device-notifications.js';
 import { createClientConnection, type ClientConnection } from '../server/client-connection.js';
 import { createRouter } from '../server/router.js';
 import { onAuthenticated, onClosed } from '../server/session.js';
@@ -28,8 +31,18 @@ import { simNoiseRoot } from '../trust/noise-root.js';
 export interface SimOptions {
   /** pino logger for the emulator; silent by default. */
   readonly logger?: Logger;
+  /** Keep a redacted log of every node (see {@link Sim.transcript}). Default true. */
+  readonly transcript?: boolean;
   /** Delay before the server's delivery receipt for a client message, ms. Default 150. */
   readonly receiptDelayMs?: number;
+}
+
+/** One successful login. */
+export interface LoginRecord {
+  readonly pn: string;
+  readonly deviceId: number;
+  readonly connectionId: number;
+  readonly echoedRoutingInfo: boolean;
 }
 
 /** How {@link Sim.kick} ends a companion's connection. */
@@ -40,19 +53,6 @@ export type KickMode =
   | 'close'
   /** Destroy the TCP socket, like a network drop. */
   | 'drop';
-
-/**
- * What a Baileys client needs to reach the emulator's media host. Pass `fetchAgent` to
- * `makeWASocket` (uploads) and `dispatcher` as `downloadMediaMessage(msg, 'buffer', {}, { options: { dispatcher } })`
- * or as `options.dispatcher` of `downloadContentFromMessage` (downloads use fetch). Both trust only the
- * emulator's per-run test CA; nothing process-wide changes.
- */
-export interface MediaTrust {
-  /** PEM of the test CA generated at start. */
-  readonly ca: string;
-  readonly fetchAgent: HttpsAgent;
-  readonly dispatcher: UndiciAgent;
-}
 
 /** Fault injection: each armed fault fires once (or until cleared) and is then gone. */
 export interface Faults {
@@ -79,12 +79,18 @@ export interface Sim extends AsyncDisposable {
   readonly media: MediaTrust;
   /** Public key of the noise root that signed the emulator's certificate chain. */
   readonly noiseRootPublicKey: Buffer;
+  /** Every login so far, oldest first; `echoedRoutingInfo` tells whether the client sent the `ED` header. */
+  readonly logins: readonly LoginRecord[];
+  /** The last nodes exchanged, one line each, binary content redacted; print it when a test fails. */
+  transcript(): string;
   /** Nodes no handler knew; a conformance test asserts this stays empty. */
   readonly unhandled: readonly UnhandledNode[];
   /** Client protocol violations the emulator detected (bad signatures, undecryptable copies). */
   readonly problems: readonly string[];
   /** A fake contact phone (created on first use, with a LID and Signal keys). */
   phone(pn: string, options?: { name?: string }): ContactPhone;
+  /** The primary phone of a linked account (the bot's owner typing on their phone). */
+  primaryPhone(pn: string): PrimaryPhone;
   /** Receipt types (`delivery`, `read`, ...) the companion sent for a phone's message id. */
   receiptsFor(messageId: string): readonly string[];
   /** The primary phone of `phone` scans a pairing QR string (from Baileys' `connection.update.qr`). */
@@ -112,18 +118,17 @@ export interface Sim extends AsyncDisposable {
 
 export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const log = options.logger ?? pino({ level: 'silent' });
-  const tls = await createTestTls();
+  const tls = createTestTls();
   const mediaHost = await startMediaHost(tls, log);
-  const media: MediaTrust = {
-    ca: tls.ca,
-    fetchAgent: new HttpsAgent({ ca: tls.ca, keepAlive: false }),
-    dispatcher: new UndiciAgent({ connect: { ca: tls.ca } }),
-  };
+  const media = createMediaTrust(tls.ca);
   const world = createWorld(log, createDirectory(), mediaHost);
   world.receiptDelayMs = options.receiptDelayMs ?? world.receiptDelayMs;
   const identity = createServerIdentity(simNoiseRoot(), Math.floor(Date.now() / 1000));
-  const route = createRouter({ ...accountHandlers, ...prekeyHandlers, ...usyncHandlers, ...messageHandlers, ...mediaConnHandlers, ...linkCodeHandlers });
+  const route = createRouter({ ...accountHandlers, ...prekeyHandlers, ...usyncHandlers, ...messageHandlers, ...mediaConnHandlers, ...linkCodeHandlers, ...appStateHandlers });
   const connections = new Set<ClientConnection>();
+  const logins: LoginRecord[] = [];
+  const transcript = options.transcript === false ? undefined : createTranscript();
+  world.events.on('login', (login) => logins.push(login));
   let nextConnectionId = 1;
 
   const http: Server = createServer((_req, res) => {
@@ -142,6 +147,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
           if (login && world.faults.blackholed.has(deviceKey(login.pn, login.deviceId))) return;
           return route({ world, connection: conn }, node);
         },
+        onTraffic: (conn, direction, node) => transcript?.record(conn.id, direction, node),
         onClosed: (conn) => {
           connections.delete(conn);
           onClosed(world, conn);
@@ -169,8 +175,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     wss.close();
     await new Promise<void>((resolve) => http.close(() => resolve()));
     await mediaHost.close();
-    media.fetchAgent.destroy();
-    await media.dispatcher.close();
+    await media.close();
   };
 
   return {
@@ -178,8 +183,11 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     noiseRootPublicKey: simNoiseRoot().public,
     media,
     unhandled: world.unhandled,
+    logins,
+    transcript: () => transcript?.format() ?? '',
     problems: world.problems,
     phone: (pn, phoneOptions) => createContactPhone(world, pn, phoneOptions?.name),
+    primaryPhone: (pn) => createPrimaryPhone(world, pn),
     receiptsFor: (messageId) => world.receiptsFromCompanions.get(messageId) ?? [],
     world,
     scanQr: (qr, { phone }) => scanQr(world, qr, phone),
@@ -235,6 +243,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
         throw new SimProtocolError('unknown-account', `${pn}:${deviceId} is not linked`);
       }
       world.offline.delete(deviceKey(pn, deviceId));
+      notifyDeviceChange(world, account, 'remove', deviceId);
       world.online
         .get(deviceKey(pn, deviceId))
         ?.streamError({ code: '401' }, [{ tag: 'conflict', attrs: { type: 'device_removed' } }]);

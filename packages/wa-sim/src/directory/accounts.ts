@@ -24,6 +24,8 @@ export interface CompanionDevice {
   readonly preKeys: Map<number, Buffer>;
   /** Encoded ADVDeviceIdentity the account signed at pairing. */
   readonly deviceDetails: Buffer;
+  /** Whether the primary phone already sent the initial history sync. */
+  historySynced: boolean;
 }
 
 /** A user of the emulated network: a phone number, a LID and a primary phone (device 0). */

@@ -1,5 +1,5 @@
 import type { HandlerTable } from '../server/router.js';
-import { child, iqResult } from '../server/nodes.js';
+import { child, iqError, iqResult } from '../server/nodes.js';
 
 /** Iqs the client sends around login that need only a plain or fixed answer. */
 export const accountHandlers: HandlerTable = {
@@ -33,7 +33,10 @@ export const accountHandlers: HandlerTable = {
     }
     connection.send(iqResult(iq));
   },
+  // Fake phones have no profile pictures; WhatsApp answers 404 for those.
+  'iq w:profile:picture get picture': ({ connection }, iq) => connection.send(iqError(iq, 404, 'item-not-found')),
   'ib unified_session': () => undefined,
+  chatstate: () => undefined,
   presence: () => undefined,
   ack: () => undefined,
 };

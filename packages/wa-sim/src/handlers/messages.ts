@@ -4,8 +4,12 @@ import { textOf } from '../e2e/mailbox.js';
 import { verifyDeviceIdentity } from '../pairing/adv.js';
 import type { HandlerContext, HandlerTable } from '../server/router.js';
 import { child, childBytes, children, unixNow } from '../server/nodes.js';
-import { mailboxOf, type World } from '../server/world.js';
-import type { Account } from '../directory/accounts.js';
+import { deliverToCompanion, mailboxOf, type World } from '../server/world.js';
+import { lidJid, pnJid, type Account } from '../directory/accounts.js';
+import { decodeBigEndian } from '../crypto/primitives.js';
+import type { PreKeyBundle } from '../e2e/fake-device.js';
+import { phoneStanzaFor } from '../e2e/phone-send.js';
+import { takeCompanionBundle } from './prekeys.js';
 
 interface Copy {
   readonly jid: string;
@@ -54,6 +58,30 @@ async function deliverCopyToPhone(
   });
 }
 
+/** Passes a copy addressed to another real companion on, as sent by the sender's device. */
+function relayToCompanion(
+  world: World,
+  node: BinaryNode,
+  copy: Copy,
+  senderDevice: number,
+  sender: Account,
+  recipient: Account,
+  recipientDevice: number,
+): void {
+  deliverToCompanion(world, recipient.pn, recipientDevice, {
+    tag: 'message',
+    attrs: {
+      from: pnJid(sender.pn, senderDevice),
+      id: node.attrs.id ?? '',
+      t: unixNow(),
+      type: node.attrs.type ?? 'text',
+      sender_lid: lidJid(sender.lid),
+      ...(recipient === sender ? { recipient: node.attrs.to ?? '' } : { notify: sender.pushName }),
+    },
+    content: [copy.enc],
+  });
+}
+
 async function onClientMessage({ world, connection }: HandlerContext, node: BinaryNode): Promise<void> {
   const login = connection.login;
   const sender = login ? world.directory.byPn(login.pn) : undefined;
@@ -79,9 +107,14 @@ async function onClientMessage({ world, connection }: HandlerContext, node: Bina
   const recipients = new Set<Account>();
   for (const copy of copiesOf(node)) {
     const recipient = world.directory.byJid(copy.jid);
-    if (!recipient || deviceOfJid(copy.jid) !== 0) {
-      // Copies for other companions would be relayed to them; the emulator has one companion per account.
-      if (!recipient) world.problems.push(`message ${id}: copy for unknown ${copy.jid}`);
+    const recipientDevice = deviceOfJid(copy.jid);
+    if (!recipient || (recipientDevice !== 0 && !recipient.companions.has(recipientDevice))) {
+      world.problems.push(`message ${id}: copy for unknown ${copy.jid}`);
+      continue;
+    }
+    if (recipientDevice !== 0) {
+      relayToCompanion(world, node, copy, login.deviceId, sender, recipient, recipientDevice);
+      if (recipient !== sender) recipients.add(recipient);
       continue;
     }
     try {
@@ -100,8 +133,49 @@ async function onClientMessage({ world, connection }: HandlerContext, node: Bina
   }
 }
 
-/** Client `<receipt>`s for messages from fake phones: acknowledged and recorded. */
-function onClientReceipt({ world, connection }: HandlerContext, node: BinaryNode): void {
+const bundleFromRetry = (receipt: BinaryNode): PreKeyBundle | undefined => {
+  const keys = child(receipt, 'keys');
+  const registration = childBytes(receipt, 'registration');
+  const identityKey = childBytes(keys, 'identity');
+  const skey = child(keys, 'skey');
+  const key = child(keys, 'key');
+  const skeyId = childBytes(skey, 'id');
+  const skeyValue = childBytes(skey, 'value');
+  const skeySignature = childBytes(skey, 'signature');
+  if (!registration || !identityKey || !skeyId || !skeyValue || !skeySignature) return undefined;
+  const keyId = childBytes(key, 'id');
+  const keyValue = childBytes(key, 'value');
+  return {
+    registrationId: decodeBigEndian(registration),
+    identityKey,
+    signedPreKey: { keyId: decodeBigEndian(skeyId), publicKey: skeyValue, signature: skeySignature },
+    ...(keyId && keyValue ? { preKey: { keyId: decodeBigEndian(keyId), publicKey: keyValue } } : {}),
+  };
+};
+
+/**
+ * A companion could not decrypt a phone's message: the phone starts a fresh session (from the
+ * keys in the receipt, or a bundle fetched from the server) and sends the message again.
+ */
+async function answerRetry({ world, connection }: HandlerContext, receipt: BinaryNode): Promise<void> {
+  const id = receipt.attrs.id ?? '';
+  const sent = world.phoneSent.get(id);
+  const login = connection.login;
+  const phone = sent ? world.directory.byPn(sent.pn) : undefined;
+  const bot = login ? world.directory.byPn(login.pn) : undefined;
+  const companion = login ? bot?.companions.get(login.deviceId) : undefined;
+  if (!sent || !phone || !bot || !companion) {
+    world.problems.push(`retry receipt for unknown message ${id}`);
+    return;
+  }
+  const retryCount = Number(child(receipt, 'retry')?.attrs.count ?? 1);
+  const freshBundle = bundleFromRetry(receipt) ?? takeCompanionBundle(world, bot, companion);
+  connection.send(await phoneStanzaFor(world, phone, bot, companion, id, sent, { freshBundle, retryCount }));
+}
+
+/** Client `<receipt>`s for messages from fake phones: acknowledged, recorded, retries answered. */
+async function onClientReceipt(ctx: HandlerContext, node: BinaryNode): Promise<void> {
+  const { world, connection } = ctx;
   const id = node.attrs.id ?? '';
   const type = node.attrs.type ?? 'delivery';
   const ids = [id, ...children(child(node, 'list')).map((item) => item.attrs.id ?? '')];
@@ -114,6 +188,7 @@ function onClientReceipt({ world, connection }: HandlerContext, node: BinaryNode
     tag: 'ack',
     attrs: { class: 'receipt', id, from: node.attrs.to ?? '', ...(node.attrs.type ? { type: node.attrs.type } : {}) },
   });
+  if (type === 'retry') await answerRetry(ctx, node);
 }
 
 /** Messages and receipts from companions. */

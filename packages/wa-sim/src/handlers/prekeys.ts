@@ -1,9 +1,11 @@
 import type { BinaryNode } from '@whiskeysockets/baileys';
 import { decodeBigEndian, encodeBigEndian, KEY_TYPE_DJB, verifySignature, signalPublicKey } from '../crypto/primitives.js';
-import type { CompanionDevice } from '../directory/accounts.js';
+import type { Account, CompanionDevice } from '../directory/accounts.js';
+import { newMessageId } from '../pairing/qr-pairing.js';
+import { deviceKey, type World } from '../server/world.js';
 import type { PreKeyBundle } from '../e2e/fake-device.js';
 import type { HandlerContext, HandlerTable } from '../server/router.js';
-import { bytesNode, child, childBytes, children, iqError, iqResult } from '../server/nodes.js';
+import { bytesNode, child, childBytes, children, iqError, iqResult, unixNow } from '../server/nodes.js';
 
 const companionOf = ({ world, connection }: HandlerContext): CompanionDevice | undefined => {
   const login = connection.login;
@@ -17,8 +19,27 @@ const readSignedPreKey = (skey: BinaryNode | undefined) => {
   return keyId && publicKey && signature ? { keyId: decodeBigEndian(keyId), publicKey, signature } : undefined;
 };
 
-/** Hands out one of a companion's uploaded one-time prekeys and deletes it, as the server does. */
-export function takeCompanionBundle(companion: CompanionDevice): PreKeyBundle {
+// Baileys uploads more prekeys when told the server holds fewer than this (its MIN_PREKEY_COUNT).
+const PREKEY_LOW_THRESHOLD = 5;
+
+/**
+ * Hands out one of a companion's uploaded one-time prekeys and deletes it, as the server does.
+ * When few remain, the companion gets an `encrypt` notification with the count (prekey-low).
+ */
+export function takeCompanionBundle(world: World, account: Account, companion: CompanionDevice): PreKeyBundle {
+  const bundle = takeBundle(companion);
+  if (companion.preKeys.size < PREKEY_LOW_THRESHOLD) {
+    // The `from` must decode to Baileys' S_WHATSAPP_NET ('@s.whatsapp.net') for it to act.
+    world.online.get(deviceKey(account.pn, companion.deviceId))?.send({
+      tag: 'notification',
+      attrs: { from: '@s.whatsapp.net', id: newMessageId(), type: 'encrypt', t: unixNow() },
+      content: [{ tag: 'count', attrs: { value: String(companion.preKeys.size) } }],
+    });
+  }
+  return bundle;
+}
+
+function takeBundle(companion: CompanionDevice): PreKeyBundle {
   const first = companion.preKeys.entries().next();
   let preKey: PreKeyBundle['preKey'];
   if (!first.done) {
@@ -131,7 +152,7 @@ export const prekeyHandlers: HandlerTable = {
       const deviceId = Number(jid.split('@')[0]?.split(':')[1] ?? 0);
       const companion = account?.companions.get(deviceId);
       if (account && deviceId === 0) return bundleNode(jid, account.primary.takeBundle());
-      if (companion) return bundleNode(jid, takeCompanionBundle(companion));
+      if (account && companion) return bundleNode(jid, takeCompanionBundle(world, account, companion));
       return { tag: 'user', attrs: { jid }, content: [{ tag: 'error', attrs: { code: '404', text: 'item-not-found' } }] };
     });
     connection.send(iqResult(iq, [{ tag: 'list', attrs: {}, content: users }]));

@@ -7,6 +7,7 @@ import type { ClientConnection } from '../server/client-connection.js';
 import { bytesNode, child, childBytes, SERVER, unixNow } from '../server/nodes.js';
 import type { World } from '../server/world.js';
 import { buildAdvContainer, verifyDeviceIdentity } from './adv.js';
+import { notifyDeviceChange } from './device-notifications.js';
 
 const REF_COUNT = 6;
 const QR_PREFIX = 'https://wa.me/settings/linked_devices#';
@@ -168,8 +169,10 @@ export async function completePairing(
     signedPreKey: registration.signedPreKey,
     preKeys: new Map(),
     deviceDetails,
+    historySynced: false,
   };
   account.companions.set(deviceId, companion);
+  notifyDeviceChange(world, account, 'add', deviceId);
   connection.streamError({ code: '515' });
   world.log.info({ pn, deviceId }, 'companion paired');
   return { pn, lid: account.lid, deviceId, jid: pnJid(pn, deviceId) };

@@ -18,6 +18,8 @@ export interface ConnectionHooks {
   onAuthenticated(connection: ClientConnection, handshake: HandshakeResult): Promise<void> | void;
   onNode(connection: ClientConnection, node: BinaryNode): Promise<void> | void;
   onClosed(connection: ClientConnection): void;
+  /** Sees every node after the handshake, both directions. */
+  onTraffic?(connection: ClientConnection, direction: 'in' | 'out', node: BinaryNode): void;
 }
 
 /** One websocket from a Baileys client, from the noise handshake to close. */
@@ -80,6 +82,7 @@ export function createClientConnection(
       return;
     }
     const node = await decodeBinaryNode(transport!.decrypt(frame));
+    hooks.onTraffic?.(connection, 'in', node);
     if (node.tag === 'iq' && (node.attrs.type === 'result' || node.attrs.type === 'error')) {
       const waiter = pending.get(node.attrs.id ?? '');
       if (waiter) {
@@ -127,6 +130,7 @@ export function createClientConnection(
     },
     send(node) {
       if (closed || !transport || ws.readyState !== ws.OPEN) return;
+      hooks.onTraffic?.(connection, 'out', node);
       ws.send(encodeFrame(transport.encrypt(encodeBinaryNode(node))));
     },
     query(node, timeoutMs = 20_000) {

@@ -1,4 +1,5 @@
 import { lidJid } from '../directory/accounts.js';
+import { sendInitialHistorySync } from '../e2e/history-sync.js';
 import { forgetRegistration, startRegistration } from '../pairing/qr-pairing.js';
 import type { HandshakeResult } from '../transport/noise-responder.js';
 import type { ClientConnection } from './client-connection.js';
@@ -51,11 +52,33 @@ function login(world: World, connection: ClientConnection, { payload, clientStat
       display_name: '',
     },
   });
+  connection.send({
+    tag: 'ib',
+    attrs: {},
+    content: [
+      {
+        tag: 'edge_routing',
+        attrs: {},
+        content: [{ tag: 'routing_info', attrs: {}, content: world.routingInfo }],
+      },
+    ],
+  });
   const queued = world.offline.get(key) ?? [];
   world.offline.delete(key);
   for (const node of queued) connection.send(node);
   connection.send({ tag: 'ib', attrs: {}, content: [{ tag: 'offline', attrs: { count: String(queued.length) } }] });
-  world.events.emit('login', { pn, deviceId, connectionId: connection.id });
+  if (!companion.historySynced) {
+    companion.historySynced = true;
+    sendInitialHistorySync(world, connection, account, companion).catch((err: unknown) =>
+      world.log.warn({ err }, 'initial history sync failed'),
+    );
+  }
+  world.events.emit('login', {
+    pn,
+    deviceId,
+    connectionId: connection.id,
+    echoedRoutingInfo: connection.routingInfo?.equals(world.routingInfo) ?? false,
+  });
 }
 
 /** Cleans up after a closed websocket. */

@@ -7,6 +7,7 @@ import type { PendingRegistration } from '../pairing/qr-pairing.js';
 import type { LinkCodeRequest } from '../pairing/link-code.js';
 import { createMailbox, type Mailbox } from '../e2e/mailbox.js';
 import type { MediaHost } from '../media/media-host.js';
+import type { PhoneSentMessage } from '../e2e/phone-send.js';
 
 /** A node the emulator received and has no handler for. Tests assert this log stays empty. */
 export interface UnhandledNode {
@@ -34,7 +35,7 @@ export interface WorldEvents {
   /** A registering client asked for a pairing code for this phone number. */
   linkCodeRequest: [string];
   /** A companion logged in (after `success`). */
-  login: [{ pn: string; deviceId: number; connectionId: number }];
+  login: [{ pn: string; deviceId: number; connectionId: number; echoedRoutingInfo: boolean }];
   /** A logged-in connection closed. */
   logout: [{ pn: string; deviceId: number; connectionId: number }];
 }
@@ -56,11 +57,15 @@ export interface World {
   readonly unhandled: UnhandledNode[];
   /** Protocol violations by clients (bad signatures, undecryptable copies). Tests assert it stays empty. */
   readonly problems: string[];
+  /** Messages fake phones sent, by id, to answer retry receipts. */
+  readonly phoneSent: Map<string, PhoneSentMessage>;
   /** Decrypted messages per fake primary phone, by phone number. */
   readonly mailboxes: Map<string, Mailbox>;
   /** Receipts companions sent for messages from fake phones, by message id. */
   readonly receiptsFromCompanions: Map<string, string[]>;
   readonly faults: FaultState;
+  /** The edge-routing blob sent after `success`; clients echo it in their `ED` intro header. */
+  readonly routingInfo: Buffer;
   /** Delay before the server sends a delivery receipt for a client message, in ms. */
   receiptDelayMs: number;
 }
@@ -80,7 +85,9 @@ export function createWorld(log: Logger, directory: Directory, media: MediaHost)
     unhandled: [],
     problems: [],
     mailboxes: new Map(),
+    phoneSent: new Map(),
     receiptsFromCompanions: new Map(),
+    routingInfo: Buffer.from(`wa-sim-edge-${Date.now().toString(36)}`),
     faults: { loginFailures: [], messageAckErrors: [], blackholed: new Set(), forgeAccountSignature: false },
     receiptDelayMs: 150,
   };

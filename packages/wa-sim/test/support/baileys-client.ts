@@ -25,6 +25,11 @@ export interface TestClient extends AsyncDisposable {
   nextQr(timeoutMs?: number): Promise<string>;
   waitOpen(timeoutMs?: number): Promise<void>;
   waitClosed(timeoutMs?: number): Promise<Closed>;
+  /**
+   * Every status seen for a message id, from `messages.update` and from upserts: Baileys merges a
+   * receipt into a still-buffered upsert instead of emitting an update (research note, pitfall 3).
+   */
+  statusesOf(id: string): number[];
   waitForMessage(predicate: (m: WAMessage, type: string) => boolean, timeoutMs?: number): Promise<WAMessage>;
   on<E extends keyof BaileysEventMap>(event: E, listener: (arg: BaileysEventMap[E]) => void): void;
   /** Opens a new socket with the saved auth (what an app does after 515 or a drop). */
@@ -63,6 +68,11 @@ export async function createTestClient(sim: Sim, options: ClientOptions = {}): P
   const local = new EventEmitter();
   const closes: Closed[] = [];
   const messages: WAMessage[] = [];
+  const statuses = new Map<string, number[]>();
+  const noteStatus = (id: string | null | undefined, status: unknown) => {
+    if (!id || status === undefined || status === null) return;
+    statuses.set(id, [...(statuses.get(id) ?? []), Number(status)]);
+  };
   const listeners: Array<(sock: WASocket) => void> = [];
   let socket: WASocket | undefined;
   let ended = false;
@@ -85,8 +95,12 @@ export async function createTestClient(sim: Sim, options: ClientOptions = {}): P
     sock.ev.on('messages.upsert', ({ messages: batch, type }) => {
       for (const m of batch) {
         messages.push(m);
+        noteStatus(m.key.id, m.status);
         local.emit('message', m, type);
       }
+    });
+    sock.ev.on('messages.update', (updates) => {
+      for (const u of updates) noteStatus(u.key.id, u.update.status);
     });
     sock.ev.on('connection.update', (update) => {
       if (sock !== socket) return;
@@ -129,6 +143,7 @@ export async function createTestClient(sim: Sim, options: ClientOptions = {}): P
     nextQr: (timeoutMs = 20_000) => waitFor<string>(local, 'qr', timeoutMs),
     waitOpen: (timeoutMs = 30_000) => (isOpen ? Promise.resolve() : waitFor<void>(local, 'open', timeoutMs)),
     waitClosed: (timeoutMs = 30_000) => waitFor<Closed>(local, 'closed', timeoutMs),
+    statusesOf: (id) => statuses.get(id) ?? [],
     waitForMessage(predicate, timeoutMs = 20_000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {

@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  restoreWhatsAppNoiseRoot,
+  startSim,
+  trustEmulatorNoiseRoot,
+  useStrictSignatureVerification,
+  type Sim,
+} from '../src/index.js';
+import { createTestClient, type TestClient } from './support/baileys-client.js';
+
+const BOT = '4915100000033';
+const ALICE = '4915200000033';
+
+describe('two real companions of one account', () => {
+  let sim: Sim;
+  let first: TestClient;
+  let second: TestClient;
+  let restoreVerify: () => void;
+
+  beforeAll(async () => {
+    sim = await startSim();
+    process.env.WA_SIM_TRUST_KEY = '1';
+    trustEmulatorNoiseRoot(sim.url, { iUnderstandThisDisablesWhatsAppServerAuth: true });
+    restoreVerify = useStrictSignatureVerification();
+    first = await createTestClient(sim);
+    await sim.scanQr(await first.nextQr(), { phone: BOT });
+    await first.waitOpen();
+    // Warm the first client's device cache while it is the only companion, so reaching the
+    // second one later depends on the server's devices notification.
+    const alice = sim.phone(ALICE);
+    await first.socket.sendMessage(alice.jid, { text: 'warm-up' });
+    expect((await alice.nextMessage()).text).toBe('warm-up');
+    second = await createTestClient(sim);
+    await sim.scanQr(await second.nextQr(), { phone: BOT });
+    await second.waitOpen();
+  });
+
+  afterAll(async () => {
+    await first?.end();
+    await second?.end();
+    await sim?.close();
+    restoreVerify();
+    restoreWhatsAppNoiseRoot();
+  });
+
+  it('links them as devices 1 and 2 of the same account', () => {
+    expect([...sim.account(BOT).companions.keys()]).toEqual([1, 2]);
+  });
+
+  it('relays what one companion sends to the other, linked later, as its own (fromMe) message', async () => {
+    const alice = sim.phone(ALICE);
+    const mirrored = second.waitForMessage((m) => m.message?.conversation === 'from device one' || m.message?.extendedTextMessage?.text === 'from device one');
+    const sent = await first.socket.sendMessage(alice.jid, { text: 'from device one' });
+    expect((await alice.nextMessage()).text).toBe('from device one');
+    const copy = await mirrored;
+    expect(copy.key.id).toBe(sent?.key.id);
+    expect(copy.key.fromMe).toBe(true);
+    expect(copy.key.remoteJid).toBe(alice.jid);
+  });
+
+  it('delivers a phone message to both companions', async () => {
+    const alice = sim.phone(ALICE);
+    const toFirst = first.waitForMessage((m) => m.message?.conversation === 'to both of you');
+    const toSecond = second.waitForMessage((m) => m.message?.conversation === 'to both of you');
+    await alice.sendText('to both of you');
+    await Promise.all([toFirst, toSecond]);
+  });
+
+  it('leaves no unhandled node and no protocol problem behind', () => {
+    expect(sim.unhandled.map((u) => u.key)).toEqual([]);
+    expect(sim.problems).toEqual([]);
+  });
+});
