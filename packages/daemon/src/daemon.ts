@@ -38,7 +38,7 @@ export interface DaemonDeps {
    * shorten them.
    */
   sessions?: Pick<SessionRegistryDeps, 'supervisor' | 'pacing' | 'timeouts' | 'circuit' | 'random' | 'sendWaitMs' | 'maxQueuedSends'>;
-  /** More dashboard authenticators tried before the admin token (the JWT one of issue 8). */
+  /** More dashboard authenticators, tried before the admin token and the JWT one (`STICKERBOT_JWT_SECRET`). */
   dashboardAuthenticators?: DashboardAuthenticator[];
   /** Clock (epoch ms). */
   now?: () => number;
@@ -133,8 +133,9 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
       verifyToken,
       dashboardAuthenticator: composeAuthenticators(
         ...(deps.dashboardAuthenticators ?? []),
-        ...(config.jwtSecret === undefined ? [] : [createJwtAuthenticator({ secret: config.jwtSecret, now })]),
+        // The admin token first: a JWT-shaped admin token must not be judged (and refused) as a JWT.
         createAdminTokenAuthenticator(verifyToken),
+        ...(config.jwtSecret === undefined ? [] : [createJwtAuthenticator({ secret: config.jwtSecret, now })]),
       ),
       logger: deps.logger,
       maxMediaBytes: config.maxMediaBytes,
