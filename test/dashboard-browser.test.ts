@@ -6,7 +6,7 @@
  * message arrive without reloading, and logs the session out; a second context holding a
  * viewer JWT for another session sees none of it. Screenshots go to test/artifacts/.
  */
-import { createDaemon, createLogger, loadConfig, signDashboardToken, type Daemon } from '@stickerbot/daemon';
+import { createDaemon, createLogger, loadConfig, signDashboardToken, type Daemon, type DaemonConfig } from '@stickerbot/daemon';
 import { createFakeWa, type FakeWa, type FakeWaSession } from '@stickerbot/daemon/test-kit';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,13 +51,14 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', { timeout: 60_00
   let daemon: Daemon;
   let url: string;
   let adminToken: string;
+  let config: DaemonConfig;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     dataDir = mkdtempSync(join(tmpdir(), 'stickerbot-dashboard-'));
-    const config = loadConfig({
+    config = loadConfig({
       STICKERBOT_DATA_DIR: dataDir,
       STICKERBOT_PORT: '0',
       STICKERBOT_SESSIONS: 'shop,home',
@@ -192,7 +193,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', { timeout: 60_00
     expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
   });
 
-  it('shows that the daemon is unreachable and reconnecting when it goes away', async () => {
+  it('shows that the daemon is unreachable while it is away, and comes back live when it returns', async () => {
     const page = await open({ width: 390, height: 844 });
     await signIn(page, url, adminToken);
     await page.locator('[data-session="home"][data-live="true"]').waitFor(WAIT);
@@ -200,5 +201,16 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', { timeout: 60_00
     await expect.poll(() => page.locator('#banner').textContent(), WAIT).toMatch(/Daemon unreachable — reconnecting/);
     expect(await page.locator('#banner').isVisible()).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-unreachable.png'), fullPage: true });
+
+    // The same daemon comes back on the same port: the page reconnects and subscribes again by itself.
+    daemon = createDaemon({ logger: createLogger({ level: 'silent' }), socketFactory: wa.factory, processMetrics: false }, { ...config, port: Number(new URL(url).port) });
+    await daemon.start();
+    await page.locator('#banner').waitFor({ state: 'hidden', timeout: 30_000 });
+    await page.locator('[data-session="home"][data-live="true"]').waitFor(WAIT);
+    const home = wa.session('home');
+    await home.waitForSocket({ fresh: false });
+    await page.locator('#session-list [data-session="home"]').click();
+    home.qr('2@after-restart,noise,identity,adv');
+    await page.locator('.qr[data-qr="2@after-restart,noise,identity,adv"]').waitFor(WAIT);
   });
 });
