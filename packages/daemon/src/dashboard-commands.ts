@@ -47,6 +47,9 @@ function spec<N extends DashboardCommandName>(
     // Dashboard commands carry no id: an operator clicking twice acts twice, as they meant.
     record: false,
     run: (args, context) => {
+      // The connection is cut when the token expires; this covers a command already in flight.
+      const { expiresAt } = context.principal;
+      if (expiresAt !== undefined && Date.now() >= expiresAt) throw new StickerbotError('UNAUTHORIZED', 'Your sign-in token has expired');
       if (!canRunDashboardCommand(context.principal, op, args.sessionId)) {
         throw new StickerbotError('FORBIDDEN', `${op} on session ${args.sessionId} is not allowed for ${context.principal.subject}`);
       }
