@@ -16,6 +16,8 @@ export interface Principal {
   readonly role: DashboardRole;
   /** The sessions this user may see and control: `all`, or the JWT `sessions` claim. */
   readonly sessions: 'all' | ReadonlySet<string>;
+  /** When the principal's token expires (epoch ms); absent for the admin token. */
+  readonly expiresAt?: number;
 }
 
 /** Turns a presented token into a principal, or `undefined` when it is not valid. */
@@ -53,9 +55,10 @@ const VIEWER_COMMANDS: ReadonlySet<DashboardCommandName> = new Set(['session:sub
 
 /** Whether the principal may run a dashboard command on a session. */
 export function canRunDashboardCommand(principal: Principal, op: DashboardCommandName, sessionId: string): boolean {
+  // Even an admin acts only inside its sessions claim: an admin JWT for `a,b` creates `c` only if it names `c`.
+  if (!canSeeSession(principal, sessionId)) return false;
   if (principal.role === 'admin') return true;
   if (op === 'session:create') return false;
-  if (!canSeeSession(principal, sessionId)) return false;
   return principal.role === 'operator' || VIEWER_COMMANDS.has(op);
 }
 

@@ -16,6 +16,8 @@ import { Server, type DefaultEventsMap } from 'socket.io';
 import type { DashboardAuthenticator } from './bridge-auth.js';
 import type { CommandExecutor } from './command-executor.js';
 import { createDashboardCommandTable } from './dashboard-commands.js';
+import { createDashboardHttpHandler } from './dashboard-http.js';
+import { attachDashboardLive, createRecentMessages } from './dashboard-live.js';
 import { attachDashboardNamespace, type DashboardNamespace } from './dashboard-namespace.js';
 import { createHttpHandler, type MetricsSource, type ReadinessReport } from './http-routes.js';
 import type { SessionRegistry } from './session-registry.js';
@@ -58,13 +60,16 @@ export interface BridgeServer {
 /** Creates the bridge server (not yet listening). */
 export function createBridgeServer(deps: BridgeServerDeps): BridgeServer {
   const log = deps.logger.child({ module: 'bridge' });
-  const http: HttpServer = createServer(createHttpHandler({ readiness: deps.readiness, metrics: deps.metrics, logger: deps.logger }));
+  const http: HttpServer = createServer(
+    createDashboardHttpHandler(createHttpHandler({ readiness: deps.readiness, metrics: deps.metrics, logger: deps.logger })),
+  );
   // Typed with the worker maps (the main namespace); the dashboard namespace gets its own below.
   const io = new Server<WorkerClientToServerEvents, WorkerServerToClientEvents, DefaultEventsMap, WorkerSocketData>(http, {
     // Socket.IO's default is 1 MB; media up to the cap must fit in one packet, and a
     // bigger packet closes the connection before it reaches any handler.
     maxHttpBufferSize: deps.maxMediaBytes + BRIDGE_PACKET_OVERHEAD_BYTES,
-    serveClient: false,
+    // The dashboard page loads the Socket.IO client from /socket.io/socket.io.min.js: no CDN.
+    serveClient: true,
   });
   const workers: WorkerNamespace = io.of(WORKER_NAMESPACE);
   // Socket.IO types every namespace with the server's maps; the dashboard speaks its own protocol maps.
@@ -80,13 +85,21 @@ export function createBridgeServer(deps: BridgeServerDeps): BridgeServer {
     metrics: deps.workerMetrics,
     replayBatchSize: deps.replayBatchSize,
   });
+  const recent = createRecentMessages(deps.registry);
   const dashboard = attachDashboardNamespace({
     namespace: dashboards,
     registry: deps.registry,
     executor: deps.executor,
-    commands: createDashboardCommandTable(deps.registry),
+    commands: createDashboardCommandTable(deps.registry, (sessionId) => recent.list(sessionId)),
     authenticator: deps.dashboardAuthenticator,
     logger: deps.logger,
+  });
+  const live = attachDashboardLive({
+    dashboards,
+    journal: deps.journal,
+    workerGroups: () => [...workers.sockets.values()].map((socket) => socket.data.group),
+    logger: deps.logger,
+    now: deps.now,
   });
   let address: AddressInfo | undefined;
 
@@ -109,6 +122,8 @@ export function createBridgeServer(deps: BridgeServerDeps): BridgeServer {
     async close() {
       worker.detach();
       dashboard.detach();
+      live.detach();
+      recent.detach();
       // io.close() alone drops connections with their unsent packets (command answers,
       // journal entries) discarded; a graceful disconnect first flushes them and tells the
       // clients the server left (`io server disconnect`) rather than that the line broke.

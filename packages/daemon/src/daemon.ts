@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { composeAuthenticators, createAdminTokenAuthenticator, type DashboardAuthenticator } from './bridge-auth.js';
 import { createBridgeServer, type BridgeServer } from './bridge-server.js';
 import { createCommandExecutor, type CommandExecutor } from './command-executor.js';
+import { createJwtAuthenticator } from './dashboard-auth.js';
 import type { DaemonConfig } from './config.js';
 import { createSessionRegistry, type SessionRegistryDeps } from './create-session-registry.js';
 import { createJournalRetention, type JournalRetention } from './journal-retention.js';
@@ -37,7 +38,7 @@ export interface DaemonDeps {
    * shorten them.
    */
   sessions?: Pick<SessionRegistryDeps, 'supervisor' | 'pacing' | 'timeouts' | 'circuit' | 'random' | 'sendWaitMs' | 'maxQueuedSends'>;
-  /** More dashboard authenticators tried before the admin token (the JWT one of issue 8). */
+  /** More dashboard authenticators, tried before the admin token and the JWT one (`STICKERBOT_JWT_SECRET`). */
   dashboardAuthenticators?: DashboardAuthenticator[];
   /** Clock (epoch ms). */
   now?: () => number;
@@ -130,7 +131,12 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
       journal: storage.journal,
       executor,
       verifyToken,
-      dashboardAuthenticator: composeAuthenticators(...(deps.dashboardAuthenticators ?? []), createAdminTokenAuthenticator(verifyToken)),
+      dashboardAuthenticator: composeAuthenticators(
+        ...(deps.dashboardAuthenticators ?? []),
+        // The admin token first: a JWT-shaped admin token must not be judged (and refused) as a JWT.
+        createAdminTokenAuthenticator(verifyToken),
+        ...(config.jwtSecret === undefined ? [] : [createJwtAuthenticator({ secret: config.jwtSecret, now })]),
+      ),
       logger: deps.logger,
       maxMediaBytes: config.maxMediaBytes,
       startedAt: now(),

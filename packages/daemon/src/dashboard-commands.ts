@@ -9,6 +9,7 @@ import {
   type DashboardCommandArgs,
   type DashboardCommandName,
   type DashboardCommandResult,
+  type MessageSummary,
 } from '@stickerbot/protocol';
 import { canRunDashboardCommand, type Principal } from './bridge-auth.js';
 import type { CommandSpec } from './command-executor.js';
@@ -46,6 +47,9 @@ function spec<N extends DashboardCommandName>(
     // Dashboard commands carry no id: an operator clicking twice acts twice, as they meant.
     record: false,
     run: (args, context) => {
+      // The connection is cut when the token expires; this covers a command already in flight.
+      const { expiresAt } = context.principal;
+      if (expiresAt !== undefined && Date.now() >= expiresAt) throw new StickerbotError('UNAUTHORIZED', 'Your sign-in token has expired');
       if (!canRunDashboardCommand(context.principal, op, args.sessionId)) {
         throw new StickerbotError('FORBIDDEN', `${op} on session ${args.sessionId} is not allowed for ${context.principal.subject}`);
       }
@@ -54,8 +58,11 @@ function spec<N extends DashboardCommandName>(
   };
 }
 
-/** Builds the table of dashboard commands. */
-export function createDashboardCommandTable(registry: SessionRegistry): DashboardCommandTable {
+/** Builds the table of dashboard commands; `recentMessages` feeds the subscribe answer's last messages. */
+export function createDashboardCommandTable(
+  registry: SessionRegistry,
+  recentMessages?: (sessionId: string) => MessageSummary[],
+): DashboardCommandTable {
   function known(sessionId: string) {
     const session = registry.get(sessionId);
     if (session === undefined) throw new StickerbotError('SESSION_NOT_FOUND', `no session ${sessionId}`);
@@ -65,7 +72,7 @@ export function createDashboardCommandTable(registry: SessionRegistry): Dashboar
     'session:subscribe': spec('session:subscribe', ({ sessionId }, context) => {
       const session = known(sessionId);
       context.subscribe(sessionId);
-      return { session };
+      return { session, qr: registry.currentQr?.(sessionId), messages: recentMessages?.(sessionId) };
     }),
     'session:unsubscribe': spec('session:unsubscribe', ({ sessionId }, context) => {
       context.unsubscribe(sessionId);

@@ -85,6 +85,8 @@ export function attachDashboardNamespace(deps: DashboardNamespaceDeps): { detach
         next();
       })
       .catch((err: unknown) => {
+        // An authenticator that knows why a token is bad (expired, forged) says so to the page.
+        if (err instanceof StickerbotError && err.code === 'UNAUTHORIZED') return refuse(err);
         log.error({ err }, 'dashboard authentication failed');
         refuse(new StickerbotError('INTERNAL', 'Authentication failed'));
       });

@@ -69,3 +69,16 @@ export type {
 } from './stores.js';
 export { createMetrics, type DaemonMetrics, type MetricsOptions } from './metrics.js';
 export { createJournalRetention, type JournalRetention, type RetentionStatus } from './journal-retention.js';
+export {
+  ALL_SESSIONS,
+  DASHBOARD_JWT_AUDIENCE,
+  DASHBOARD_JWT_ISSUER,
+  MIN_JWT_SECRET_LENGTH,
+  createJwtAuthenticator,
+  dashboardClaimsSchema,
+  signDashboardToken,
+  type DashboardTokenRequest,
+  type JwtAuthenticatorOptions,
+} from './dashboard-auth.js';
+export { DASHBOARD_PATH, createDashboardHttpHandler } from './dashboard-http.js';
+export { DEFAULT_TOKEN_TTL, TOKEN_USAGE, parseTokenArgs, parseTtl } from './token-request.js';

@@ -5,6 +5,7 @@ import {
   type DashboardCommandArgs,
   type DashboardCommandName,
   type DashboardCommandResult,
+  type JournalStatus,
   type MessageSummary,
   type SessionErrorPayload,
   type SessionListed,
@@ -86,6 +87,8 @@ export interface DashboardServerToClientEvents {
   'session:error': (payload: SessionErrorPayload) => void;
   /** A subscribed session received a message (summary only). */
   'message:received': (summary: MessageSummary) => void;
+  /** The journal's consumer groups (position, lag, connected workers); on connect and on change. */
+  'journal:status': (status: JournalStatus) => void;
 }
 
 /** Dashboard → server events on `/dashboard`: every dashboard command with its ack callback. */

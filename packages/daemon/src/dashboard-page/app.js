@@ -1,0 +1,389 @@
+// The stickerbot dashboard: signs in over Socket.IO's /dashboard namespace, subscribes to
+// every session the token may see, and renders what the daemon pushes. The daemon enforces
+// roles and session scopes; the page only hides buttons a role cannot use.
+import { io } from '/socket.io/socket.io.esm.min.js';
+import { badge, h, healthLine, journalStrip, messageLine, relative } from './view.js';
+
+const { document, sessionStorage, atob, setInterval, setTimeout } = globalThis;
+const TOKEN_KEY = 'stickerbot.token';
+const UNREACHABLE = 'Daemon unreachable — reconnecting…';
+const SESSION_ID = /^[a-z0-9_-]{1,64}$/;
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  token: undefined,
+  identity: undefined,
+  socket: undefined,
+  sessions: new Map(),
+  qrs: new Map(),
+  messages: new Map(),
+  pairing: new Map(),
+  failures: new Map(),
+  subscribed: new Set(),
+  live: new Set(),
+  selected: undefined,
+  confirmingLogout: false,
+  panelError: undefined,
+  journal: undefined,
+};
+
+/** What the token says about its holder, for display only (the daemon verifies it). */
+function identityOf(token) {
+  const parts = token.split('.');
+  if (parts.length !== 3) return { subject: 'admin', role: 'admin', expiresAt: undefined };
+  try {
+    const claims = JSON.parse(atob(parts[1].replace(/-/g, '+').replace(/_/g, '/')));
+    return { subject: String(claims.sub), role: String(claims.role), expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : undefined };
+  } catch {
+    return { subject: 'unknown', role: 'viewer', expiresAt: undefined };
+  }
+}
+
+const canAct = () => state.identity?.role === 'admin' || state.identity?.role === 'operator';
+
+function showBanner(text, bad = false) {
+  const banner = $('banner');
+  banner.hidden = text === undefined;
+  banner.textContent = text ?? '';
+  banner.classList.toggle('bad', bad);
+}
+
+function resetState() {
+  for (const map of [state.sessions, state.qrs, state.messages, state.pairing, state.failures]) map.clear();
+  state.subscribed.clear();
+  state.live.clear();
+  state.selected = undefined;
+  state.journal = undefined;
+  state.confirmingLogout = false;
+  state.panelError = undefined;
+}
+
+function showSignIn(error) {
+  $('app').hidden = true;
+  $('who').hidden = true;
+  $('sign-out').hidden = true;
+  $('sign-in').hidden = false;
+  $('sign-in-error').hidden = error === undefined;
+  $('sign-in-error').textContent = error ?? '';
+  showBanner(undefined);
+}
+
+/** Forgets the token (it was kept for this tab only) and returns to the sign-in form. */
+function signOut(error) {
+  state.socket?.off();
+  state.socket?.io.off();
+  state.socket?.disconnect();
+  state.socket = undefined;
+  state.token = undefined;
+  state.identity = undefined;
+  sessionStorage.removeItem(TOKEN_KEY);
+  resetState();
+  showSignIn(error);
+}
+
+function tokenExpired() {
+  return state.identity?.expiresAt !== undefined && Date.now() >= state.identity.expiresAt - 1000;
+}
+
+async function command(op, args) {
+  if (!state.socket?.connected) return { ok: false, error: { code: 'UNREACHABLE', message: 'The daemon is not connected' } };
+  try {
+    return await state.socket.timeout(20_000).emitWithAck(op, args);
+  } catch {
+    return { ok: false, error: { code: 'TIMEOUT', message: 'The daemon did not answer in time' } };
+  }
+}
+
+async function subscribe(sessionId) {
+  state.subscribed.add(sessionId);
+  const result = await command('session:subscribe', { sessionId });
+  if (!result.ok) {
+    state.subscribed.delete(sessionId);
+    state.failures.set(sessionId, result.error);
+  } else {
+    state.sessions.set(sessionId, result.result.session);
+    if (result.result.qr) state.qrs.set(sessionId, result.result.qr);
+    if (result.result.messages) state.messages.set(sessionId, result.result.messages);
+    state.live.add(sessionId);
+  }
+  render();
+}
+
+function connect() {
+  const socket = io('/dashboard', { auth: { token: state.token }, transports: ['websocket'], reconnectionDelayMax: 5000 });
+  state.socket = socket;
+  showBanner('Connecting to the daemon…');
+  socket.on('connect', () => {
+    showBanner(undefined);
+    $('sign-in').hidden = true;
+    $('app').hidden = false;
+    $('who').hidden = false;
+    $('sign-out').hidden = false;
+    $('who').textContent = `${state.identity.subject} (${state.identity.role})`;
+    $('create-form').hidden = state.identity.role !== 'admin';
+  });
+  socket.on('connect_error', (err) => {
+    // A refused handshake carries the daemon's wire error; a network failure does not.
+    if (err.data && typeof err.data.code === 'string') return signOut(err.data.message);
+    showBanner(UNREACHABLE, true);
+  });
+  socket.on('disconnect', (reason) => {
+    state.subscribed.clear();
+    state.live.clear();
+    if (reason === 'io client disconnect') return;
+    if (tokenExpired()) return signOut('Your sign-in token has expired: sign in with a new one');
+    showBanner(UNREACHABLE, true);
+    // The daemon disconnects everyone when it shuts down; keep trying until it is back.
+    if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 1000);
+  });
+  socket.io.on('reconnect_attempt', (attempt) => showBanner(`${UNREACHABLE} (attempt ${attempt})`, true));
+  socket.on('session:listed', ({ sessions }) => {
+    const ids = new Set(sessions.map((session) => session.id));
+    for (const id of [...state.sessions.keys()]) if (!ids.has(id)) state.sessions.delete(id);
+    for (const session of sessions) state.sessions.set(session.id, session);
+    if (state.selected === undefined || !ids.has(state.selected)) state.selected = sessions[0]?.id;
+    render();
+    for (const session of sessions) if (!state.subscribed.has(session.id)) void subscribe(session.id);
+  });
+  socket.on('session:changed', (session) => {
+    state.sessions.set(session.id, session);
+    if (session.status !== 'QR_REQUIRED') state.qrs.delete(session.id);
+    if (session.status === 'CONNECTED') state.pairing.delete(session.id);
+    render();
+  });
+  socket.on('session:qr', (qr) => {
+    state.qrs.set(qr.sessionId, qr);
+    render();
+  });
+  socket.on('session:error', ({ sessionId, error }) => {
+    state.failures.set(sessionId, error);
+    render();
+  });
+  socket.on('message:received', (summary) => {
+    const list = state.messages.get(summary.sessionId) ?? [];
+    list.push(summary);
+    state.messages.set(summary.sessionId, list.slice(-20));
+    render();
+  });
+  socket.on('journal:status', (status) => {
+    state.journal = status;
+    $('journal').replaceChildren(...journalStrip(status));
+  });
+}
+
+function renderList(now) {
+  const items = [...state.sessions.values()]
+    .sort((a, b) => a.id.localeCompare(b.id))
+    .map((session) =>
+      h(
+        'li',
+        {},
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'session',
+            'data-session': session.id,
+            'data-status': session.status,
+            'data-live': state.live.has(session.id) ? 'true' : undefined,
+            'aria-current': state.selected === session.id ? 'true' : 'false',
+            onclick: () => {
+              state.selected = session.id;
+              state.confirmingLogout = false;
+              state.panelError = undefined;
+              render();
+            },
+          },
+          h('span', { class: 'top' }, h('span', { class: 'id', text: session.id }), badge(session.status)),
+          h('span', { class: 'detail', text: healthLine(session, now) }),
+        ),
+      ),
+    );
+  $('session-list').replaceChildren(...items);
+  $('no-sessions').hidden = items.length > 0;
+}
+
+function act(op, extra = {}) {
+  const sessionId = state.selected;
+  return async () => {
+    state.panelError = undefined;
+    state.confirmingLogout = false;
+    const result = await command(op, { sessionId, ...extra });
+    if (!result.ok) state.panelError = `${op.replace('session:', '')} failed: ${result.error.message}`;
+    else if (result.result.session) state.sessions.set(sessionId, result.result.session);
+    render();
+  };
+}
+
+function qrSection(session, now) {
+  const qr = state.qrs.get(session.id);
+  if (session.status !== 'QR_REQUIRED' || qr === undefined) return undefined;
+  const left = qr.expiresAt - now;
+  return h(
+    'div',
+    { class: 'qr', 'data-qr': qr.qr },
+    h('h3', { text: 'Scan with WhatsApp → Linked devices' }),
+    h('img', { src: qr.dataUrl, alt: `QR code for session ${session.id}`, width: 264, height: 264 }),
+    h('span', { class: 'countdown', text: left > 0 ? `expires ${relative(qr.expiresAt, now)}` : 'expired, waiting for the next one…' }),
+  );
+}
+
+function pairingSection(session) {
+  if (!canAct() || session.status === 'CONNECTED' || session.status === 'LOGGED_OUT') return undefined;
+  const pairing = state.pairing.get(session.id);
+  const form = h(
+    'form',
+    {
+      class: 'pair',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const phone = String(new FormData(event.target).get('phone') ?? '').replace(/\D/g, '');
+        const result = await command('session:pair', { sessionId: session.id, phone });
+        state.pairing.set(session.id, result.ok ? { code: result.result.code, phone } : { error: result.error.message });
+        render();
+      },
+    },
+    h('label', { for: 'pair-phone', text: 'Link with phone number instead (country code first, digits only)' }),
+    h('div', { class: 'row' }, h('input', { id: 'pair-phone', name: 'phone', inputmode: 'numeric', placeholder: '4915123456789', required: true }), h('button', { type: 'submit', text: 'Get code' })),
+  );
+  return h(
+    'div',
+    {},
+    form,
+    pairing?.code ? h('div', {}, h('p', { class: 'muted', text: `On the phone: Linked devices → Link with phone number, enter:` }), h('p', { class: 'pairing-code', 'data-code': pairing.code, text: `${pairing.code.slice(0, 4)}-${pairing.code.slice(4)}` })) : undefined,
+    pairing?.error ? h('p', { class: 'error', role: 'alert', text: pairing.error }) : undefined,
+  );
+}
+
+function actionsSection(session) {
+  if (!canAct()) return h('p', { class: 'muted', text: 'Viewer: you can watch this session but not act on it.' });
+  const running = session.status !== 'STOPPED' && session.status !== 'LOGGED_OUT' && session.status !== 'ERROR';
+  const buttons = h(
+    'div',
+    { class: 'actions' },
+    h('button', { type: 'button', 'data-action': 'start', disabled: running, onclick: act('session:start'), text: 'Start' }),
+    h('button', { type: 'button', class: 'quiet', 'data-action': 'stop', disabled: !running, onclick: act('session:stop'), text: 'Stop' }),
+    h('button', {
+      type: 'button',
+      class: 'danger',
+      'data-action': 'logout',
+      disabled: session.status === 'LOGGED_OUT',
+      onclick: () => {
+        state.confirmingLogout = true;
+        render();
+      },
+      text: 'Log out',
+    }),
+  );
+  const confirm = state.confirmingLogout
+    ? h(
+        'div',
+        { class: 'confirm', role: 'alertdialog', 'aria-label': 'Confirm log out' },
+        h('p', { text: `Log ${session.id} out of WhatsApp? Its credentials are wiped; linking again needs a new QR or code.` }),
+        h(
+          'div',
+          { class: 'actions' },
+          h('button', { type: 'button', class: 'danger', 'data-action': 'confirm-logout', onclick: act('session:logout'), text: 'Yes, log out' }),
+          h('button', {
+            type: 'button',
+            class: 'quiet',
+            onclick: () => {
+              state.confirmingLogout = false;
+              render();
+            },
+            text: 'Cancel',
+          }),
+        ),
+      )
+    : undefined;
+  return h('div', {}, buttons, confirm);
+}
+
+function renderPanel(now) {
+  const panel = $('panel');
+  const session = state.sessions.get(state.selected);
+  panel.hidden = session === undefined;
+  if (session === undefined) return panel.replaceChildren();
+  // Keep a half-typed phone number across re-renders (QR rotations, messages).
+  const typed = panel.querySelector('#pair-phone')?.value;
+  const failure = state.failures.get(session.id);
+  const messages = state.messages.get(session.id) ?? [];
+  panel.setAttribute('data-session', session.id);
+  const parts = [
+    h('div', { class: 'top session' }, h('h2', { text: session.id }), badge(session.status)),
+    h('p', { class: 'facts', text: healthLine(session, now) || 'No errors.' }),
+    failure ? h('p', { class: 'facts error', text: `Last error: ${failure.message}` }) : undefined,
+    qrSection(session, now),
+    pairingSection(session),
+    actionsSection(session),
+    state.panelError ? h('p', { class: 'error', role: 'alert', text: state.panelError }) : undefined,
+    h('h3', { text: 'Last messages' }),
+    messages.length === 0
+      ? h('p', { class: 'muted', text: 'No messages since the daemon started.' })
+      : h('ul', { class: 'messages' }, [...messages].reverse().map(messageLine)),
+  ];
+  panel.replaceChildren(...parts.filter((part) => part !== undefined));
+  if (typed) panel.querySelector('#pair-phone').value = typed;
+}
+
+function render() {
+  const now = Date.now();
+  renderList(now);
+  renderPanel(now);
+}
+
+function start() {
+  $('sign-in-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const token = $('token').value.trim();
+    if (token === '') return;
+    $('token').value = '';
+    state.token = token;
+    state.identity = identityOf(token);
+    sessionStorage.setItem(TOKEN_KEY, token);
+    $('sign-in-error').hidden = true;
+    connect();
+  });
+  $('sign-out').addEventListener('click', () => signOut());
+  $('create-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const input = $('new-session');
+    const sessionId = input.value.trim();
+    const error = $('create-error');
+    if (!SESSION_ID.test(sessionId)) {
+      error.hidden = false;
+      error.textContent = 'Use 1-64 lowercase letters, digits, - or _.';
+      return;
+    }
+    const result = await command('session:create', { sessionId });
+    error.hidden = result.ok;
+    error.textContent = result.ok ? '' : result.error.message;
+    if (result.ok) {
+      input.value = '';
+      state.selected = sessionId;
+      render();
+    }
+  });
+  // Countdowns and "next attempt in" lines move without any event from the daemon.
+  setInterval(() => {
+    if (state.socket?.connected && state.sessions.size > 0) {
+      for (const element of document.querySelectorAll('.countdown')) {
+        const qr = state.qrs.get(state.selected);
+        if (qr) element.textContent = qr.expiresAt > Date.now() ? `expires ${relative(qr.expiresAt, Date.now())}` : 'expired, waiting for the next one…';
+      }
+      renderList(Date.now());
+    }
+    if (state.socket && tokenExpired()) signOut('Your sign-in token has expired: sign in with a new one');
+  }, 1000);
+
+  const saved = sessionStorage.getItem(TOKEN_KEY);
+  if (saved) {
+    state.token = saved;
+    state.identity = identityOf(saved);
+    connect();
+  } else {
+    showSignIn();
+  }
+}
+
+start();

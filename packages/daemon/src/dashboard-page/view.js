@@ -1,0 +1,80 @@
+// DOM builders of the dashboard page. Everything from the daemon is set as text, never as HTML.
+const { document } = globalThis;
+
+/** Creates an element with attributes and children (strings become text nodes). */
+export function h(tag, attrs = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === false) continue;
+    if (name.startsWith('on')) element.addEventListener(name.slice(2), value);
+    else if (name === 'text') element.textContent = value;
+    else element.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    element.append(typeof child === 'string' ? document.createTextNode(child) : child);
+  }
+  return element;
+}
+
+const STATUS_LABELS = {
+  STOPPED: 'stopped',
+  CONNECTING: 'connecting',
+  QR_REQUIRED: 'scan QR',
+  CONNECTED: 'connected',
+  RECONNECTING: 'reconnecting',
+  LOGGED_OUT: 'logged out',
+  ERROR: 'error',
+};
+
+/** The status badge of a session. */
+export function badge(status) {
+  return h('span', { class: 'badge', 'data-status': status, text: STATUS_LABELS[status] ?? status });
+}
+
+/** "in 12 s", "in 3 min", or "now" for a time in the past. */
+export function relative(at, now) {
+  const seconds = Math.round((at - now) / 1000);
+  if (seconds <= 0) return 'now';
+  if (seconds < 120) return `in ${seconds} s`;
+  return `in ${Math.round(seconds / 60)} min`;
+}
+
+/** One line about a session's health for the list and the panel. */
+export function healthLine(session, now) {
+  if (session.status === 'CONNECTED' || (session.account && session.status !== 'LOGGED_OUT')) {
+    const account = session.account;
+    if (account) return [account.phone ? `+${account.phone}` : account.jid, account.name].filter(Boolean).join(' · ');
+  }
+  const parts = [];
+  if (session.lastError) parts.push(session.lastError.message);
+  else if (session.lastDisconnect) parts.push(`closed: ${session.lastDisconnect}`);
+  if (session.status === 'RECONNECTING' && session.nextRetryAt) parts.push(`next attempt ${relative(session.nextRetryAt, now)}`);
+  if (session.reconnectAttempts > 0) parts.push(`${session.reconnectAttempts} attempt(s)`);
+  return parts.join(' · ');
+}
+
+/** The journal strip: the journal's end and each consumer group's position, lag and workers. */
+export function journalStrip(status) {
+  if (!status) return [];
+  const items = [h('span', { class: 'group', text: `journal at #${status.lastSeq}` })];
+  if (status.groups.length === 0) items.push(h('span', { class: 'group', text: 'no worker group yet' }));
+  for (const group of status.groups) {
+    const workers = group.workers === 1 ? '1 worker' : `${group.workers} workers`;
+    items.push(
+      h('span', { class: 'group', 'data-group': group.group, text: `${group.group}: #${group.position} · lag ${group.lag} · ${workers}` }),
+    );
+  }
+  return items;
+}
+
+function clock(ts) {
+  return new Date(ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+/** One message summary as one line. */
+export function messageLine(summary) {
+  const who = summary.fromMe ? 'me' : (summary.pushName ?? summary.sender.split('@')[0]);
+  const kind = summary.kind === 'text' ? '' : `[${summary.kind}] `;
+  return h('li', { 'data-id': summary.id }, h('span', { class: 'when', text: clock(summary.timestamp) }), `${who}: ${kind}${summary.preview}`);
+}
