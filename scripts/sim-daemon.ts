@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import { createBaileysSocketFactory, createDaemon, createLogger, loadConfig, SHUTDOWN_BUDGET_MS } from '@stickerbot/daemon';
+import { trustEmulatorNoiseRoot } from '@stickerbot/wa-sim';
 import { Agent as UndiciAgent } from 'undici';
 
 const caFile = process.env.WA_SIM_CA_FILE;
@@ -17,6 +18,15 @@ if (!caFile) {
 }
 const ca = readFileSync(caFile, 'utf8');
 const config = loadConfig(process.env);
+if (!config.waUrl) {
+  process.stderr.write('sim-daemon: STICKERBOT_WA_URL must name the emulator (pnpm dev --sim sets it)\n');
+  process.exit(1);
+}
+// Baileys (patched) really verifies WhatsApp's certificate chain, which the emulator cannot
+// present: this development-only entry turns on wa-sim's guarded override, which refuses
+// non-loopback URLs and NODE_ENV=production. The daemon's own main.ts never does this.
+process.env.WA_SIM_TRUST_KEY = '1';
+trustEmulatorNoiseRoot(config.waUrl, { iUnderstandThisDisablesWhatsAppServerAuth: true });
 const logger = createLogger({ level: config.logLevel, pretty: process.stdout.isTTY });
 const daemon = createDaemon(
   {

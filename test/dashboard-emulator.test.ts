@@ -6,7 +6,8 @@
  * session links with the pairing code the page displays, and the first one is logged out.
  */
 import { createBaileysSocketFactory, createDaemon, createLogger, loadConfig, signDashboardToken, type Daemon } from '@stickerbot/daemon';
-import { startSim, type Sim } from '@stickerbot/wa-sim';
+import type { Sim } from '@stickerbot/wa-sim';
+import { startTrustedSim } from './support/emulator-stack.js';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +34,7 @@ const WAIT = { timeout: 30_000 };
 // .ci/run installs Debian's Chromium; on a machine without it this file cannot run at all.
 describe.skipIf(!existsSync(CHROMIUM))('dashboard with the WhatsApp emulator', { timeout: 120_000 }, () => {
   let dataDir: string;
-  let sim: Sim;
+  let sim: Sim & { release(): Promise<void> };
   let daemon: Daemon;
   let url: string;
   let browser: Browser;
@@ -41,7 +42,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard with the WhatsApp emulator', {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     dataDir = mkdtempSync(join(tmpdir(), 'stickerbot-dashboard-sim-'));
-    sim = await startSim();
+    sim = await startTrustedSim();
     const config = loadConfig({
       STICKERBOT_DATA_DIR: dataDir,
       STICKERBOT_PORT: '0',
@@ -66,7 +67,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard with the WhatsApp emulator', {
   afterAll(async () => {
     await browser?.close();
     await daemon?.stop();
-    await sim?.close();
+    await sim?.release();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);
 
