@@ -8,23 +8,13 @@
  */
 import { createDaemon, createLogger, loadConfig, signDashboardToken, type Daemon, type DaemonConfig } from '@stickerbot/daemon';
 import { createFakeWa, type FakeWa, type FakeWaSession } from '@stickerbot/daemon/test-kit';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromiumAvailable, launchChromium } from './support/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 const SECRET = 'browser-test-secret-0123456789abcdefghij';
 const ARTIFACTS = join(import.meta.dirname, 'artifacts');
 const ALICE = '4915100000001';
@@ -45,7 +35,8 @@ async function signIn(page: Page, url: string, token: string): Promise<void> {
 }
 
 // .ci/run installs Debian's Chromium; on a machine without it this file cannot run at all.
-describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', { timeout: 60_000 }, () => {
+// Skipped only where Debian's Chromium is not installed (.ci/run installs it).
+describe.skipIf(!chromiumAvailable)('dashboard in Chromium', { timeout: 60_000 }, () => {
   let dataDir: string;
   let wa: FakeWa;
   let daemon: Daemon;
@@ -71,7 +62,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', { timeout: 60_00
     url = `http://127.0.0.1:${address.port}`;
     adminToken = daemon.token ?? '';
     // playwright-core's launch gives every run a fresh temporary user-data-dir of its own.
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

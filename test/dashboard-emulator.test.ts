@@ -8,23 +8,13 @@
 import { createBaileysSocketFactory, createDaemon, createLogger, loadConfig, signDashboardToken, type Daemon } from '@stickerbot/daemon';
 import type { Sim } from '@stickerbot/wa-sim';
 import { startTrustedSim } from './support/emulator-stack.js';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumAvailable, launchChromium } from './support/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 const SECRET = 'emulator-test-secret-0123456789abcdefghij';
 const ARTIFACTS = join(import.meta.dirname, 'artifacts');
 const SHOP_PHONE = '4915100000001';
@@ -32,7 +22,8 @@ const HOME_PHONE = '4915100000009';
 const WAIT = { timeout: 30_000 };
 
 // .ci/run installs Debian's Chromium; on a machine without it this file cannot run at all.
-describe.skipIf(!existsSync(CHROMIUM))('dashboard with the WhatsApp emulator', { timeout: 120_000 }, () => {
+// Skipped only where Debian's Chromium is not installed (.ci/run installs it).
+describe.skipIf(!chromiumAvailable)('dashboard with the WhatsApp emulator', { timeout: 120_000 }, () => {
   let dataDir: string;
   let sim: Sim & { release(): Promise<void> };
   let daemon: Daemon;
@@ -61,7 +52,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard with the WhatsApp emulator', {
       config,
     );
     url = `http://127.0.0.1:${(await daemon.start()).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
