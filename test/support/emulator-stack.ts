@@ -153,9 +153,10 @@ export async function connectWorker(url: string, token: string): Promise<WorkerC
     transports: ['websocket'],
   });
   const entries: JournalEntry[] = [];
-  socket.on('event:journaled', (entry) => {
-    entries.push(entry);
-    socket.emit('event:ack', { position: entry.seq });
+  socket.on('events:journaled', (batch) => {
+    entries.push(...batch);
+    const last = batch.at(-1);
+    if (last) socket.emit('event:ack', { position: last.seq });
   });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());

@@ -54,6 +54,9 @@ async function refusingServer(status: number): Promise<Loopback> {
   });
   http.on('upgrade', (_req, socket) => {
     state.attempts += 1;
+    // Node hands an upgraded socket over without an 'error' listener: the client dropping
+    // its attempt (the connect deadline) can reset it, which must not crash the test run.
+    socket.on('error', () => undefined);
     socket.end(`HTTP/1.1 ${status} Refused\r\nConnection: close\r\n\r\n`);
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));

@@ -134,12 +134,16 @@ export function attachDashboardNamespace(deps: DashboardNamespaceDeps): { detach
   });
 
   // Registry events go to the session's room only: a dashboard sees what it subscribed to.
-  const onChanged = (session: Session): void => void namespace.to(sessionRoom(session.id)).emit('session:changed', session);
-  const onQr = (qr: SessionQr): void => void namespace.to(sessionRoom(qr.sessionId)).emit('session:qr', qr);
-  const onError = (payload: SessionErrorPayload): void =>
-    void namespace.to(sessionRoom(payload.sessionId)).emit('session:error', payload);
-  const onMessage = (summary: MessageSummary): void =>
-    void namespace.to(sessionRoom(summary.sessionId)).emit('message:received', summary);
+  // Socket.IO encodes a broadcast before it looks at the room, so a room nobody watches is
+  // skipped here: with no dashboard open, a message costs the bridge nothing.
+  const room = (sessionId: string): ReturnType<DashboardNamespace['to']> | undefined => {
+    const name = sessionRoom(sessionId);
+    return (namespace.adapter.rooms.get(name)?.size ?? 0) > 0 ? namespace.to(name) : undefined;
+  };
+  const onChanged = (session: Session): void => void room(session.id)?.emit('session:changed', session);
+  const onQr = (qr: SessionQr): void => void room(qr.sessionId)?.emit('session:qr', qr);
+  const onError = (payload: SessionErrorPayload): void => void room(payload.sessionId)?.emit('session:error', payload);
+  const onMessage = (summary: MessageSummary): void => void room(summary.sessionId)?.emit('message:received', summary);
   registry.on('session:changed', onChanged);
   registry.on('session:qr', onQr);
   registry.on('session:error', onError);

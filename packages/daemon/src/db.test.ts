@@ -41,7 +41,7 @@ describe('openDatabase', () => {
     expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(db.pragma('user_version', { simple: true })).toBe(loadMigrations().length);
-    expect(tables(db)).toEqual(['auth_creds', 'auth_keys', 'command_log', 'journal', 'journal_groups', 'journal_high_water', 'outbox', 'sessions']);
+    expect(tables(db)).toEqual(['auth_creds', 'auth_keys', 'command_log', 'journal', 'journal_groups', 'journal_high_water', 'journal_messages', 'outbox', 'sessions']);
   });
 
   it('uses FULL sync when asked for power-loss durability', () => {

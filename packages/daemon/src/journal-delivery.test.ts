@@ -33,14 +33,21 @@ function memoryJournal(): Journal & { add(): JournalEntry } {
   };
 }
 
-function recordingTarget(onDrain: () => void = () => {}): DeliveryTarget & { seqs: number[]; open: boolean; congested: boolean; drains: number } {
+function recordingTarget(
+  onDrain: () => void = () => {},
+): DeliveryTarget & { seqs: number[]; packets: number[][]; open: boolean; congested: boolean; drains: number } {
   const seqs: number[] = [];
+  const packets: number[][] = [];
   return {
     seqs,
+    packets,
     open: true,
     congested: false,
     drains: 0,
-    send: (entry) => void seqs.push(entry.seq),
+    send: (entries) => {
+      packets.push(entries.map((entry) => entry.seq));
+      seqs.push(...entries.map((entry) => entry.seq));
+    },
     async drained() {
       this.drains++;
       await new Promise((resolve) => setImmediate(resolve));
@@ -61,8 +68,10 @@ describe('createJournalDelivery', () => {
     expect(delivery.replaying).toBe(true);
     await delivery.idle();
     expect(target.seqs).toEqual(Array.from({ length: 15 }, (_, i) => i + 11));
+    // One packet per journal batch.
+    expect(target.packets.map((packet) => packet.length)).toEqual([4, 4, 4, 3]);
     delivery.offer(journal.add());
-    expect(target.seqs.at(-1)).toBe(26);
+    expect(target.packets.at(-1)).toEqual([26]);
     expect(delivery.cursor).toBe(26);
   });
 
@@ -122,7 +131,8 @@ describe('createJournalDelivery', () => {
     for (let i = 0; i < 5; i++) delivery.offer(journal.add());
     expect(target.seqs).toEqual([]);
     await delivery.idle();
-    expect(target.seqs).toEqual([1, 2, 3, 4, 5]);
+    // The whole window leaves as one packet once the connection drained.
+    expect(target.packets).toEqual([[1, 2, 3, 4, 5]]);
     expect(reads).toBe(readsWhenLive);
     // A sixth entry beyond the window while congested: the window is dropped and the journal is the queue.
     for (let i = 0; i < 7; i++) delivery.offer(journal.add());
@@ -151,6 +161,19 @@ describe('createJournalDelivery', () => {
     delivery.offer(journal.add());
     await delivery.idle();
     expect(target.seqs).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('splits a window longer than the batch size into packets of at most the batch size', async () => {
+    const journal = memoryJournal();
+    const target = recordingTarget();
+    const delivery = createJournalDelivery({ journal, target, after: 0, batchSize: 3, liveWindow: 10, logger });
+    delivery.start();
+    await delivery.idle();
+    target.congested = true;
+    for (let i = 0; i < 8; i++) delivery.offer(journal.add());
+    await delivery.idle();
+    expect(target.packets).toEqual([[1, 2, 3], [4, 5, 6], [7, 8]]);
+    expect(delivery.cursor).toBe(8);
   });
 
   it('fills a gap from the journal when a live entry skips ahead', async () => {

@@ -17,6 +17,12 @@
  * and the loop sends what the journal holds once the connection drained, in batches. A slow
  * worker therefore costs memory for one window plus one batch at most, and the journal is
  * the queue.
+ *
+ * Entries leave in packets of up to `batchSize` consecutive entries: a replay batch is one
+ * packet, and so is the window that queued up behind a busy connection. A live entry on an
+ * idle connection goes alone, at once. Socket.IO's cost is per packet (encode, frame,
+ * write, decode, dispatch), so under load this is what keeps the bridge's throughput near
+ * the journal's (measured with `pnpm bench:bridge`).
  */
 import type { JournalEntry } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
@@ -24,7 +30,8 @@ import type { Journal } from './stores.js';
 
 /** Where a delivery sends entries: a Socket.IO socket in production. */
 export interface DeliveryTarget {
-  send(entry: JournalEntry): void;
+  /** Sends one packet: 1 to `batchSize` entries with consecutive `seq`s. */
+  send(entries: readonly JournalEntry[]): void;
   /** Whether the target can still receive. */
   readonly open: boolean;
   /** Whether the target is still writing earlier entries (live entries then go through the journal). */
@@ -55,6 +62,7 @@ export interface JournalDeliveryOptions {
   target: DeliveryTarget;
   /** Deliver entries with `seq` greater than this. */
   after: number;
+  /** Entries read from the journal at a time, and the most entries in one packet. */
   batchSize: number;
   /**
    * Live entries held in memory while the target is momentarily congested (0: every such
@@ -86,6 +94,16 @@ export function createJournalDelivery(options: JournalDeliveryOptions): JournalD
     for (const resolve of waiters) resolve();
   }
 
+  /** Sends consecutive entries after the cursor, in packets of at most `batchSize`. */
+  function send(entries: readonly JournalEntry[]): void {
+    for (let from = 0; from < entries.length; from += batchSize) {
+      const packet = from === 0 && entries.length <= batchSize ? entries : entries.slice(from, from + batchSize);
+      target.send(packet);
+      cursor = packet[packet.length - 1]?.seq ?? cursor;
+      options.onSent?.(packet.length);
+    }
+  }
+
   async function replay(): Promise<void> {
     if (replaying || stopped) return;
     replaying = true;
@@ -97,12 +115,8 @@ export function createJournalDelivery(options: JournalDeliveryOptions): JournalD
         // The only place the delivery decides it has caught up: synchronously after a read
         // that found nothing, so no append can slip between that read and going live.
         if (batch.length === 0) return;
-        for (const entry of batch) {
-          if (stopped || !target.open) return;
-          target.send(entry);
-          cursor = entry.seq;
-        }
-        options.onSent?.(batch.length);
+        if (stopped || !target.open) return;
+        send(batch);
         await target.drained();
       }
     } catch (err) {
@@ -125,14 +139,7 @@ export function createJournalDelivery(options: JournalDeliveryOptions): JournalD
         if (!replaying) settleIdle();
         return;
       }
-      let sent = 0;
-      for (const entry of entries) {
-        if (!target.open) break;
-        target.send(entry);
-        cursor = entry.seq;
-        sent += 1;
-      }
-      if (sent > 0) options.onSent?.(sent);
+      if (target.open) send(entries);
       if (pending.length === 0) settleIdle();
     });
   }
@@ -145,9 +152,7 @@ export function createJournalDelivery(options: JournalDeliveryOptions): JournalD
       if (stopped || replaying || entry.seq <= cursor + pending.length) return;
       if (entry.seq === cursor + pending.length + 1 && target.open) {
         if (pending.length === 0 && !target.congested) {
-          target.send(entry);
-          cursor = entry.seq;
-          options.onSent?.(1);
+          send([entry]);
           return;
         }
         if (pending.length < liveWindow) {

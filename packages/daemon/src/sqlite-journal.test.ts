@@ -153,11 +153,82 @@ describe('sqlite journal', () => {
     expect(reopened.findRawMessage('default', 'NOPE')).toBeUndefined();
   });
 
+  it('writes only the journal row on append and the message index in one batch later; lookups work before and after', async () => {
+    const db = openDatabase(file);
+    open.push(db);
+    const journal = createSqliteJournal(db, { indexDelayMs: 20 });
+    const indexed = db.prepare<[], number>('SELECT count(*) FROM journal_messages').pluck();
+    for (let i = 0; i < 3; i++) journal.append({ sessionId: 'default', event: received(`K${i}`), raw: { n: i } });
+    journal.append({ sessionId: 'default', event: reaction });
+    expect(indexed.get()).toBe(0);
+    expect(journal.findRawMessage('default', 'K1')).toEqual({ n: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(indexed.get()).toBe(3);
+    expect(journal.findRawMessage('default', 'K1')).toEqual({ n: 1 });
+    expect(journal.findRawMessage('other', 'K1')).toBeUndefined();
+  });
+
+  it('indexes at once when a batch of messages waits', async () => {
+    const db = openDatabase(file);
+    open.push(db);
+    const journal = createSqliteJournal(db, { indexDelayMs: 60_000, indexBatch: 4 });
+    journal.appendMany(Array.from({ length: 5 }, (_, i) => ({ sessionId: 'default', event: received(`B${i}`), raw: { n: i } })));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(db.prepare('SELECT count(*) FROM journal_messages').pluck().get()).toBe(5);
+    journal.close();
+  });
+
+  it('finds messages a killed run appended but never indexed, and indexes them', () => {
+    const first = openJournal();
+    first.journal.append({ sessionId: 'default', event: received('LOST1'), raw: { n: 1 } });
+    first.journal.append({ sessionId: 'default', event: received('NORAW') });
+    // Closed without journal.close(): as after a SIGKILL, the index was never written.
+    first.db.close();
+
+    const { db, journal } = openJournal();
+    expect(db.prepare('SELECT count(*) FROM journal_messages').pluck().get()).toBe(0);
+    expect(journal.findRawMessage('default', 'LOST1')).toEqual({ n: 1 });
+    expect(journal.findRawMessage('default', 'NORAW')).toBeUndefined();
+    journal.close();
+    expect(db.prepare('SELECT seq, message_id FROM journal_messages').all()).toEqual([{ seq: 1, message_id: 'LOST1' }]);
+  });
+
+  it('prunes the index rows of pruned entries', () => {
+    const { db, journal } = openJournal();
+    for (let i = 0; i < 4; i++) journal.append({ sessionId: 'default', event: received(`P${i}`), raw: { n: i }, ts: 0 });
+    journal.flushIndex();
+    journal.ack('bot', 3);
+    expect(journal.prune({ ...policy, now: 120_000 }).pruned).toBe(3);
+    expect(db.prepare('SELECT message_id FROM journal_messages').pluck().all()).toEqual(['P3']);
+    expect(journal.findRawMessage('default', 'P0')).toBeUndefined();
+    expect(journal.findRawMessage('default', 'P3')).toEqual({ n: 3 });
+  });
+
+  it('moves the messages of a journal written before migration 003 into the new index', () => {
+    const v2 = join(dir, 'migrations-v2');
+    mkdirSync(v2);
+    for (const name of ['001-init.sql', '002-journal-seq-high-water.sql']) {
+      copyFileSync(fileURLToPath(new URL(`./migrations/${name}`, import.meta.url)), join(v2, name));
+    }
+    const old = openDatabase(file, { migrationsDir: pathToFileURL(`${v2}/`) });
+    old
+      .prepare("INSERT INTO journal (seq, session_id, ts, type, message_id, event, raw) VALUES (1, 'default', 0, 'message:received', 'OLD', '{}', '{\"n\":7}')")
+      .run();
+    old.close();
+
+    const { db, journal } = openJournal();
+    expect(db.prepare('SELECT count(*) FROM journal_messages').pluck().get()).toBe(1);
+    expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'journal_message'").pluck().get()).toBe(0);
+    expect(journal.findRawMessage('default', 'OLD')).toEqual({ n: 7 });
+  });
+
   it('returns the newest raw message when the same id was journaled twice', () => {
     const { journal } = openJournal();
     journal.append({ sessionId: 'default', event: received('DUP'), raw: { version: 1 } });
     journal.append({ sessionId: 'default', event: received('DUP'), raw: { version: 2 } });
     journal.append({ sessionId: 'default', event: received('DUP') });
+    expect(journal.findRawMessage('default', 'DUP')).toEqual({ version: 2 });
+    journal.flushIndex();
     expect(journal.findRawMessage('default', 'DUP')).toEqual({ version: 2 });
   });
 

@@ -6,6 +6,10 @@ import type { GroupPosition, Journal, JournalAppend, PruneOutcome, RetentionPoli
 /** The SQLite journal: {@link Journal} plus a few administrative extras. */
 export interface SqliteJournal extends Journal {
   appendMany(inputs: readonly JournalAppend[]): JournalEntry[];
+  /** Writes the message-id index of every appended message now (tests, shutdown). */
+  flushIndex(): void;
+  /** Flushes the message-id index and stops its timer; call before closing the database. */
+  close(): void;
   /**
    * Forgets a consumer group (a retired worker group that would otherwise hold every
    * entry forever). Returns whether it existed.
@@ -20,6 +24,22 @@ interface EntryRow {
   session_id: string;
   ts: number;
   event: string;
+}
+
+interface MessageRow {
+  seq: number;
+  session_id: string;
+  message_id: string;
+}
+
+/** Options of {@link createSqliteJournal}. */
+export interface SqliteJournalOptions {
+  /** How long an appended message waits to be written to the message-id index (ms, default 200). */
+  indexDelayMs?: number;
+  /** Index at once (on the next turn of the event loop) when this many messages wait (default 512). */
+  indexBatch?: number;
+  /** Told when writing the index failed (it is retried with the next batch; lookups keep working). */
+  onIndexError?: (err: unknown) => void;
 }
 
 interface GroupRow {
@@ -55,22 +75,43 @@ function messageIdOf(event: BotEvent): string | null {
  *   all or nothing. Measured with `pnpm bench:bridge`.
  * - The raw Baileys `WAMessage` is stored with `BufferJSON.replacer` and returned by
  *   `findRawMessage` through `BufferJSON.reviver`, so media keys come back as Buffers.
+ * - An append writes its journal row and nothing else: one B-tree page in the WAL. The
+ *   message-id lookup behind `findRawMessage` lives in `journal_messages` (migration 003),
+ *   written in one transaction per batch, `indexDelayMs` after the first unindexed message
+ *   or as soon as `indexBatch` wait. Until then the messages are found through an
+ *   in-memory map, and at open the message rows after the highest indexed seq are read
+ *   back into it, so no lookup is lost to a crash.
  * - Positions are per consumer group and cumulative; `prune` deletes only entries every
  *   known group has acknowledged (none while no group is known) and reports the journal
  *   `full` when more than `maxUnacknowledged` entries wait: loud, never silent loss.
  */
-export function createSqliteJournal(db: SqliteDatabase): SqliteJournal {
+export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOptions = {}): SqliteJournal {
+  const indexDelayMs = Math.max(0, options.indexDelayMs ?? 200);
+  const indexBatch = Math.max(1, options.indexBatch ?? 512);
   const insert = db.prepare<[number, string, number, string, string | null, string, string | null]>(
     'INSERT INTO journal (seq, session_id, ts, type, message_id, event, raw) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
   const selectAfter = db.prepare<[number, number], EntryRow>(
     'SELECT seq, session_id, ts, event FROM journal WHERE seq > ? ORDER BY seq LIMIT ?',
   );
-  const selectRaw = db
+  const selectRawBySeq = db.prepare<[number], string | null>('SELECT raw FROM journal WHERE seq = ?').pluck();
+  const selectRawIndexed = db
     .prepare<[string, string], string | null>(
-      'SELECT raw FROM journal WHERE session_id = ? AND message_id = ? AND raw IS NOT NULL ORDER BY seq DESC LIMIT 1',
+      `SELECT journal.raw FROM journal_messages JOIN journal ON journal.seq = journal_messages.seq
+       WHERE journal_messages.session_id = ? AND journal_messages.message_id = ? ORDER BY journal_messages.seq DESC LIMIT 1`,
     )
     .pluck();
+  const insertIndex = db.prepare<[number, string, string]>(
+    'INSERT OR IGNORE INTO journal_messages (seq, session_id, message_id) VALUES (?, ?, ?)',
+  );
+  const selectUnindexed = db.prepare<[], MessageRow>(
+    `SELECT seq, session_id, message_id FROM journal
+     WHERE seq > (SELECT coalesce(max(seq), 0) FROM journal_messages) AND message_id IS NOT NULL AND raw IS NOT NULL
+     ORDER BY seq`,
+  );
+  const deleteIndexBefore = db.prepare<[number]>(
+    'DELETE FROM journal_messages WHERE seq < coalesce((SELECT min(seq) FROM journal), ?)',
+  );
   const selectLastSeq = db
     .prepare<[], number>('SELECT max(coalesce((SELECT max(seq) FROM journal), 0), coalesce((SELECT seq FROM journal_high_water WHERE id = 1), 0))')
     .pluck();
@@ -96,31 +137,97 @@ export function createSqliteJournal(db: SqliteDatabase): SqliteJournal {
   );
 
   let highest = selectLastSeq.get() ?? 0;
+
+  // Appended messages not in journal_messages yet: in append order, and by lookup key.
+  let unindexed: MessageRow[] = [];
+  const unindexedByKey = new Map<string, number>();
+  const keyOf = (sessionId: string, messageId: string): string => `${sessionId}\u0000${messageId}`;
+  let indexTimer: NodeJS.Timeout | undefined;
+  let indexSoon: NodeJS.Immediate | undefined;
+  let closed = false;
+
+  const writeIndex = db.transaction((rows: readonly MessageRow[]) => {
+    for (const row of rows) insertIndex.run(row.seq, row.session_id, row.message_id);
+  });
+
+  function flushIndex(): void {
+    if (indexTimer) clearTimeout(indexTimer);
+    if (indexSoon) clearImmediate(indexSoon);
+    indexTimer = undefined;
+    indexSoon = undefined;
+    if (unindexed.length === 0 || !db.open) return;
+    const rows = unindexed;
+    writeIndex(rows);
+    unindexed = [];
+    unindexedByKey.clear();
+  }
+
+  function flushInBackground(): void {
+    try {
+      flushIndex();
+    } catch (err) {
+      // Kept in memory and retried with the next batch; lookups still find them.
+      options.onIndexError?.(err);
+    }
+  }
+
+  function remember(rows: readonly MessageRow[]): void {
+    for (const row of rows) {
+      unindexed.push(row);
+      unindexedByKey.set(keyOf(row.session_id, row.message_id), row.seq);
+    }
+    if (closed || unindexed.length === 0) return;
+    if (unindexed.length >= indexBatch) indexSoon ??= setImmediate(flushInBackground);
+    else if (!indexTimer) {
+      indexTimer = setTimeout(flushInBackground, indexDelayMs);
+      indexTimer.unref();
+    }
+  }
+
+  // Message rows a previous run appended but did not index (it crashed or was killed).
+  remember(selectUnindexed.all());
   const lastSeq = (): number => highest;
   // With no group known nothing counts as acknowledged, so nothing may be pruned.
   const prunablePosition = (): number => selectMinPosition.get() ?? 0;
   const countAfter = (position: number): number => selectCountAfter.get(position) ?? 0;
   const unacknowledged = (): number => countAfter(prunablePosition());
 
-  function appendOne({ sessionId, event, raw, ts }: JournalAppend): JournalEntry {
+  /**
+   * Inserts one row (in the caller's transaction, or its own). Returns the entry, and the
+   * message id to index when the row holds a raw message (only those can be found).
+   */
+  function insertEntry({ sessionId, event, raw, ts }: JournalAppend): { entry: JournalEntry; indexed: string | null } {
     const at = ts ?? Date.now();
     const rawJson = raw === undefined || raw === null ? null : JSON.stringify(raw, BufferJSON.replacer);
     const seq = highest + 1;
-    insert.run(seq, sessionId, at, event.type, messageIdOf(event), JSON.stringify(event), rawJson);
+    const messageId = messageIdOf(event);
+    insert.run(seq, sessionId, at, event.type, messageId, JSON.stringify(event), rawJson);
     highest = seq;
-    return { seq, sessionId, ts: at, event };
+    return { entry: { seq, sessionId, ts: at, event }, indexed: rawJson === null ? null : messageId };
   }
 
-  const appendManyTx = db.transaction((inputs: readonly JournalAppend[]): JournalEntry[] => inputs.map(appendOne));
+  const messageRow = ({ entry, indexed }: { entry: JournalEntry; indexed: string | null }): MessageRow[] =>
+    indexed === null ? [] : [{ seq: entry.seq, session_id: entry.sessionId, message_id: indexed }];
+
+  function appendOne(input: JournalAppend): JournalEntry {
+    const inserted = insertEntry(input);
+    remember(messageRow(inserted));
+    return inserted.entry;
+  }
+
+  const appendManyTx = db.transaction((inputs: readonly JournalAppend[]) => inputs.map(insertEntry));
   const appendMany = (inputs: readonly JournalAppend[]): JournalEntry[] => {
     const before = highest;
+    let inserted: ReturnType<typeof insertEntry>[];
     try {
-      return appendManyTx(inputs);
+      inserted = appendManyTx(inputs);
     } catch (err) {
       // Rolled back: those seqs were never handed out.
       highest = before;
       throw err;
     }
+    remember(inserted.flatMap(messageRow));
+    return inserted.map(({ entry }) => entry);
   };
 
   const ack = db.transaction((group: string, position: number, now: number): number => {
@@ -143,7 +250,11 @@ export function createSqliteJournal(db: SqliteDatabase): SqliteJournal {
     const countBoundary = lastSeq() - maxCount;
     const limit = policy.maxDelete === undefined ? -1 : assertPosition(policy.maxDelete, 'maxDelete');
     const pruned = upTo > 0 && limit !== 0 ? deleteAcknowledged.run(upTo, now - policy.maxAgeMs, countBoundary, limit).changes : 0;
-    if (pruned > 0) storeHighWater.run(highest);
+    if (pruned > 0) {
+      storeHighWater.run(highest);
+      // Index rows of pruned entries (any left in the middle find no journal row to join).
+      deleteIndexBefore.run(highest + 1);
+    }
     const waiting = countAfter(upTo);
     return { pruned, unacknowledged: waiting, full: waiting > policy.maxUnacknowledged };
   });
@@ -169,8 +280,16 @@ export function createSqliteJournal(db: SqliteDatabase): SqliteJournal {
     },
 
     findRawMessage(sessionId: string, messageId: string): unknown {
-      const raw = selectRaw.get(sessionId, messageId);
+      const recent = unindexedByKey.get(keyOf(sessionId, messageId));
+      const raw = (recent === undefined ? undefined : selectRawBySeq.get(recent)) ?? selectRawIndexed.get(sessionId, messageId);
       return raw === undefined || raw === null ? undefined : (JSON.parse(raw, BufferJSON.reviver) as unknown);
+    },
+
+    flushIndex,
+
+    close(): void {
+      closed = true;
+      flushIndex();
     },
 
     ack(group: string, position: number): number {

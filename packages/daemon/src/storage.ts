@@ -56,10 +56,13 @@ export function openStorage(dataDir: string, options: OpenStorageOptions = {}): 
       ? startWalCheckpointer(db, options.logger ? { logger: options.logger.child({ module: 'wal-checkpointer' }) } : {})
       : undefined;
   const commands = createSqliteCommandLog(db);
+  const journal = createSqliteJournal(db, {
+    onIndexError: (err) => options.logger?.error({ err }, 'could not write the journal message index; retrying with the next batch'),
+  });
   return {
     db,
     file,
-    journal: createSqliteJournal(db),
+    journal,
     auth: createSqliteAuthStore(db),
     sessions: createSqliteSessionStore(db),
     commands,
@@ -69,7 +72,12 @@ export function openStorage(dataDir: string, options: OpenStorageOptions = {}): 
       // The worker closes its own connection; whichever connection closes last folds the
       // WAL back into the database file.
       void checkpointer?.stop();
-      if (db.open) db.close();
+      if (!db.open) return;
+      try {
+        journal.close();
+      } finally {
+        db.close();
+      }
     },
   };
 }

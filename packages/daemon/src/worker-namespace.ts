@@ -5,6 +5,7 @@
  */
 import {
   DEFAULT_GROUP,
+  MAX_DELIVERY_BATCH,
   StickerbotError,
   checkProtocolVersion,
   eventAckSchema,
@@ -52,7 +53,7 @@ export interface WorkerNamespaceDeps {
   verifyToken: (presented: string) => boolean;
   logger: Logger;
   metrics?: WorkerNamespaceMetrics;
-  /** Entries read from the journal per replay batch (default 500). */
+  /** Entries read from the journal per replay batch and sent per packet (default `MAX_DELIVERY_BATCH`). */
   replayBatchSize?: number;
   /** Live entries held in memory while a socket is momentarily writing (default 1,000). */
   liveWindow?: number;
@@ -77,7 +78,7 @@ export function checkWorkerHandshake(
 
 function socketTarget(socket: WorkerSocket): DeliveryTarget {
   return {
-    send: (entry) => socket.emit('event:journaled', entry),
+    send: (entries) => socket.emit('events:journaled', entries),
     get open() {
       return socket.connected;
     },
@@ -108,7 +109,7 @@ type AnyListener = (...args: unknown[]) => void;
 export function attachWorkerNamespace(deps: WorkerNamespaceDeps): { detach(): void } {
   const { namespace, journal, executor, commands, logger } = deps;
   const log = logger.child({ module: 'worker-namespace' });
-  const batchSize = deps.replayBatchSize ?? 500;
+  const batchSize = Math.min(deps.replayBatchSize ?? MAX_DELIVERY_BATCH, MAX_DELIVERY_BATCH);
 
   namespace.use((socket, next) => {
     const verdict = checkWorkerHandshake(socket.handshake.auth, deps.verifyToken);

@@ -2,12 +2,16 @@
  * `pnpm bench:bridge`: what the journaled bridge costs compared with raw Socket.IO, on the
  * same machine in the same run.
  *
- * - raw Socket.IO: a server emits `event:journaled` entries (the same JSON shape the
- *   daemon sends) straight to a `/worker` client over loopback WebSocket.
+ * - raw Socket.IO: a server relays each event as it comes, one emit per event (an
+ *   `events:journaled` packet holding that one entry, the same JSON the daemon sends),
+ *   straight to a `/worker` client over loopback WebSocket: what a bridge without a
+ *   journal would do.
  * - bridge: the real daemon (`createDaemon`: SQLite journal in a temp folder, session
  *   registry, `/worker` namespace, token and protocol handshake) driven by the test kit's
  *   fake WhatsApp socket: each event is a `messages.upsert` the daemon maps, journals
  *   synchronously and pushes; the client acknowledges every 100 entries like a worker.
+ *   The daemon sends a live entry alone when the connection is idle and packs the entries
+ *   that queued up behind a busy connection into one packet (journal-delivery.ts).
  * - journal only: `append` and `readAfter` of the SQLite journal without any network.
  *
  * Throughput: N events emitted as fast as the driver can (100 per macrotask), timed from
@@ -17,7 +21,8 @@
  * from the driver's emit (fake-socket emit for the bridge) to the client's receipt.
  * Server, driver and client share one process and one clock, so the numbers are the cost
  * of the path on one event loop; the same holds for the raw baseline. Every figure is the
- * median of `BENCH_REPEAT` runs (default 3): the machine is shared and noisy.
+ * median of `BENCH_REPEAT` runs (default 3), raw and bridge runs interleaved so that both
+ * see the same moments of a shared, noisy machine.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -155,12 +160,14 @@ async function drive(path: Path, n: number, pacedRate?: number, batched = false)
 function ackingClient(url: string, auth: Record<string, unknown>, onEntry: (entry: JournalEntry) => void): Promise<WorkerClient> {
   const client: WorkerClient = connect(url, { transports: ['websocket'], auth, reconnection: false });
   let unacked = 0;
-  client.on('event:journaled', (entry) => {
-    onEntry(entry);
-    unacked += 1;
-    if (unacked >= 100) {
-      unacked = 0;
-      client.emit('event:ack', { position: entry.seq });
+  client.on('events:journaled', (entries) => {
+    for (const entry of entries) {
+      onEntry(entry);
+      unacked += 1;
+      if (unacked >= 100) {
+        unacked = 0;
+        client.emit('event:ack', { position: entry.seq });
+      }
     }
   });
   return new Promise((resolve, reject) => {
@@ -190,7 +197,7 @@ async function rawPath(): Promise<Path> {
       const entry = entries[i];
       if (!entry) return;
       seq += 1;
-      namespace.emit('event:journaled', { ...entry, seq, ts: Date.now() });
+      namespace.emit('events:journaled', [{ ...entry, seq, ts: Date.now() }]);
     },
     onReceive(next) {
       listener = next;
@@ -289,23 +296,29 @@ const median = (values: readonly number[]): number => {
   return sorted.length === 0 ? Number.NaN : ((sorted[(sorted.length - 1) >> 1] ?? 0) + (sorted[sorted.length >> 1] ?? 0)) / 2;
 };
 
-async function measure(path: Path): Promise<Row[]> {
-  await drive(path, WARM_UP);
+/** Measures every path at every size; the repeats of the paths alternate. */
+async function measure(paths: readonly Path[]): Promise<Row[]> {
+  for (const path of paths) await drive(path, WARM_UP);
   const rows: Row[] = [];
   for (const n of SIZES) {
-    const throughput: number[] = [];
-    const batched: number[] = [];
-    const p50: number[] = [];
-    const p99: number[] = [];
+    const samples = paths.map(() => ({ throughput: [] as number[], batched: [] as number[], p50: [] as number[], p99: [] as number[] }));
     for (let r = 0; r < REPEAT; r += 1) {
-      throughput.push(n / (await drive(path, n)).seconds);
-      if (path.emitBatch) batched.push(n / (await drive(path, n, undefined, true)).seconds);
-      const paced = await drive(path, n, PACED_RATE);
-      p50.push(percentile(paced.latencies, 50));
-      p99.push(percentile(paced.latencies, 99));
+      for (const [i, path] of paths.entries()) {
+        const sample = samples[i];
+        if (!sample) continue;
+        sample.throughput.push(n / (await drive(path, n)).seconds);
+        if (path.emitBatch) sample.batched.push(n / (await drive(path, n, undefined, true)).seconds);
+        const paced = await drive(path, n, PACED_RATE);
+        sample.p50.push(percentile(paced.latencies, 50));
+        sample.p99.push(percentile(paced.latencies, 99));
+      }
     }
-    rows.push({ path: path.name, events: n, throughput: median(throughput), p50: median(p50), p99: median(p99) });
-    if (path.emitBatch) rows.push({ path: `${path.name}, 100 per upsert`, events: n, throughput: median(batched) });
+    for (const [i, path] of paths.entries()) {
+      const sample = samples[i];
+      if (!sample) continue;
+      rows.push({ path: path.name, events: n, throughput: median(sample.throughput), p50: median(sample.p50), p99: median(sample.p99) });
+      if (path.emitBatch) rows.push({ path: `${path.name}, 100 per upsert`, events: n, throughput: median(sample.batched) });
+    }
   }
   return rows;
 }
@@ -317,12 +330,12 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stickerbot-bench-'));
   try {
     const raw = await rawPath();
-    const rawRows = await measure(raw);
-    await raw.close();
     const bridge = await bridgePath(join(dataDir, 'daemon'));
-    const bridgeRows = await measure(bridge);
+    const rows = await measure([raw, bridge]);
+    await raw.close();
     await bridge.close();
-    const rows = SIZES.flatMap((n) => [...rawRows, ...bridgeRows].filter((r) => r.events === n));
+    const rawRows = rows.filter((r) => r.path === raw.name);
+    const bridgeRows = rows.filter((r) => r.path.startsWith(bridge.name));
     rows.push(...journalRows(dataDir, SIZES[SIZES.length - 1] ?? 10_000));
 
     console.log(

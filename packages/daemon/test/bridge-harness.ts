@@ -87,10 +87,10 @@ export async function eventually<T>(probe: () => Promise<T>, accept: (value: T) 
   }
 }
 
-/** Collects every `event:journaled` a worker client receives. */
+/** Collects every journal entry a worker client receives (all `events:journaled` packets, flattened). */
 export function collectEntries(socket: WorkerClient): JournalEntry[] {
   const entries: JournalEntry[] = [];
-  socket.on('event:journaled', (entry) => entries.push(entry));
+  socket.on('events:journaled', (batch) => entries.push(...batch));
   return entries;
 }
 

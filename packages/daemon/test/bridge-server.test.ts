@@ -162,8 +162,8 @@ describe('bridge server: journal delivery', () => {
     // While the replay is running, keep appending: some announced at once, some announced
     // late and out of order (the registry's emit is not guaranteed to follow the append at once).
     const held: Array<ReturnType<RegistryDouble['journalEvent']>> = [];
-    worker.on('event:journaled', (entry) => {
-      if (entry.seq % 100 !== 0 || appended >= 40) return;
+    worker.on('events:journaled', (batch) => {
+      if (!batch.some((entry) => entry.seq % 100 === 0) || appended >= 40) return;
       for (let i = 0; i < 4; i++) {
         appended++;
         const created = registry.journalEvent('main', reaction(backlog + appended), { announce: i % 2 === 0 });

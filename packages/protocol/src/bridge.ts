@@ -63,8 +63,14 @@ export type Ack<T> = (result: Result<T>) => void;
  * whose `data` is a {@link WireError} (`UNAUTHORIZED`, `PROTOCOL_MISMATCH`, `INVALID_ARGS`).
  */
 export interface WorkerServerToClientEvents {
-  /** One journal entry, replayed after the worker's position, then live; strictly in `seq` order. */
-  'event:journaled': (entry: JournalEntry) => void;
+  /**
+   * Journal entries, replayed after the worker's position, then live: one packet holds 1 to
+   * `MAX_DELIVERY_BATCH` entries with consecutive `seq`s, and packets follow each
+   * other in `seq` order. Live entries travel alone unless they queued up behind a busy
+   * connection; a replay sends its batches whole (one packet costs about what one entry
+   * does, so batching is most of the bridge's throughput).
+   */
+  'events:journaled': (entries: readonly JournalEntry[]) => void;
 }
 
 /** Worker → server events on `/worker`: every worker command with its ack callback, and `event:ack`. */

@@ -90,7 +90,7 @@ export type BotEventType = BotEvent['type'];
 /** The event of one `type`. */
 export type BotEventOf<T extends BotEventType> = Extract<BotEvent, { type: T }>;
 
-/** One journal entry as delivered to workers (`event:journaled`). */
+/** One journal entry as delivered to workers (inside `events:journaled`). */
 export const journalEntrySchema = z.object({
   /** Position in the journal: strictly increasing, never reused, starts at 1. */
   seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),

@@ -33,6 +33,9 @@ export const MAX_NAME_LENGTH = 256;
 /** Most message ids in one `message:read` command. */
 export const MAX_READ_BATCH = 256;
 
+/** Most journal entries in one `events:journaled` packet. */
+export const MAX_DELIVERY_BATCH = 256;
+
 /** Most phone numbers in one `contact:lookup` command. */
 export const MAX_LOOKUP_BATCH = 50;
 

@@ -5,7 +5,8 @@ import { wireError, type WireError } from './errors.js';
  * an older peer would misread (a removed or renamed field, event or command, a changed
  * meaning); purely additive optional fields do not need a bump.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
+// 2: `event:journaled` (one entry per packet) became `events:journaled` (an array of entries).
 
 /**
  * Decides whether a peer announcing `peerVersion` may talk to this build. The daemon runs

@@ -85,7 +85,7 @@ describe('typed bridge maps', () => {
           expectTypeOf(ack).toEqualTypeOf<EventAck>();
           received.acks.push(ack);
         });
-        for (const entry of exampleEntries) socket.emit('event:journaled', entry);
+        socket.emit('events:journaled', exampleEntries);
       });
       const dashboard: Namespace<DashboardClientToServerEvents, DashboardServerToClientEvents> = server.of(DASHBOARD_NAMESPACE);
       dashboard.on('connection', (socket) => {
@@ -114,9 +114,9 @@ describe('typed bridge maps', () => {
     it('delivers journal entries, binary commands and acks with the declared types', async () => {
       const client = connectWorker(PROTOCOL_VERSION);
       const entries: JournalEntry[] = [];
-      client.on('event:journaled', (entry) => {
-        expectTypeOf(entry).toEqualTypeOf<JournalEntry>();
-        entries.push(journalEntrySchema.parse(entry));
+      client.on('events:journaled', (batch) => {
+        expectTypeOf(batch).toEqualTypeOf<readonly JournalEntry[]>();
+        for (const entry of batch) entries.push(journalEntrySchema.parse(entry));
       });
       await new Promise<void>((resolve) => client.on('connect', resolve));
 

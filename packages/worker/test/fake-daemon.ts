@@ -45,7 +45,7 @@ export interface FakeDaemon extends AsyncDisposable {
   readonly commands: ReceivedCommand[];
   /** Appends an event and pushes it to connected workers. */
   append(event: BotEvent, sessionId?: string): JournalEntry;
-  /** Pushes a raw payload as `event:journaled` (for invalid-entry tests). */
+  /** Pushes a raw `events:journaled` packet (for invalid-entry tests). */
   pushRaw(raw: unknown): void;
   respond: CommandResponder;
   /** Stops listening (workers see the daemon go away). */
@@ -76,11 +76,11 @@ export async function startFakeDaemon(options: { token?: string; port?: number }
     append(event, sessionId = 'default') {
       const entry: JournalEntry = { seq: journal.length + 1, sessionId, ts: Date.now(), event };
       journal.push(entry);
-      io.of(WORKER_NAMESPACE).emit('event:journaled', entry);
+      io.of(WORKER_NAMESPACE).emit('events:journaled', [entry]);
       return entry;
     },
     pushRaw(raw) {
-      io.of(WORKER_NAMESPACE).emit('event:journaled', raw);
+      (io.of(WORKER_NAMESPACE) as unknown as { emit(event: string, payload: unknown): void }).emit('events:journaled', raw);
     },
     respond: (command) => {
       if (command.name === 'message:send') return { messageId: `SENT${commands.length}`, timestamp: Date.now() };
@@ -106,7 +106,8 @@ export async function startFakeDaemon(options: { token?: string; port?: number }
     });
     ns.on('connection', (socket: Socket<WorkerClientToServerEvents, WorkerServerToClientEvents>) => {
       const position = handshakes.at(-1)?.position ?? 0;
-      for (const entry of journal) if (entry.seq > position) socket.emit('event:journaled', entry);
+      const replay = journal.filter((entry) => entry.seq > position);
+      if (replay.length > 0) socket.emit('events:journaled', replay);
       socket.on('event:ack', (ack) => acks.push(ack.position));
       for (const name of WORKER_COMMAND_NAMES) {
         (socket as unknown as Socket).on(name, (args: ReceivedCommand['args'], ack: (result: Result<unknown>) => void) => {

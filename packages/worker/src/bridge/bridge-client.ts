@@ -193,7 +193,11 @@ export function createBridgeClient(options: BridgeClientOptions): BridgeClient {
     scheduleConnect(reason);
   });
 
-  socket.on('event:journaled', (entry) => pump.push(entry));
+  // A packet holds consecutive entries; each is validated by the pump. Anything but an
+  // array is handed over as one entry, so it is reported and skipped like any invalid one.
+  socket.on('events:journaled', (entries: unknown) => {
+    for (const entry of Array.isArray(entries) ? (entries as unknown[]) : [entries]) pump.push(entry);
+  });
 
   async function command<N extends WorkerCommandName>(
     name: N,

@@ -33,7 +33,7 @@ export interface StopOutcome {
  * acknowledges in cumulative batches.
  */
 export interface EventPump {
-  /** Takes one raw `event:journaled` payload. */
+  /** Takes one raw journal entry (an element of an `events:journaled` packet). */
   push(raw: unknown): void;
   /** Drops entries not yet started (the connection went away; the daemon replays them). */
   reset(): void;
