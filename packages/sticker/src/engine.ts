@@ -4,6 +4,7 @@ import { stickerFromAnimation } from './animation-sticker.js';
 import { detectFormat, type InputFormat } from './detect-format.js';
 import { StickerError } from './errors.js';
 import { locateFfmpeg } from './ffmpeg-locator.js';
+import { gifIsOpaque } from './gif-frames.js';
 import { checkPixels, sharpError, stickerFromImage } from './image-sticker.js';
 import { createJobPool } from './job-pool.js';
 import { byteBudget, STICKER_RULES } from './rules.js';
@@ -118,7 +119,11 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
       const durationMs = (meta.delay ?? []).slice(0, pages).reduce((sum, d) => sum + (d < STICKER_RULES.minFrameMs ? 100 : d), 0);
       const durationSeconds = durationMs > 0 ? durationMs / 1000 : undefined;
       const fps = durationSeconds === undefined ? undefined : pages / durationSeconds;
-      return stickerFromVideo(ctx, input, 'gif', request, { durationSeconds, video: { width: meta.width, height: pageHeight, fps } });
+      return stickerFromVideo(ctx, input, 'gif', request, {
+        durationSeconds,
+        video: { width: meta.width, height: pageHeight, fps },
+        opaque: gifIsOpaque(input),
+      });
     }
     return stickerFromAnimation(ctx, input, { width: meta.width, pageHeight, pages, delay: meta.delay }, request);
   };

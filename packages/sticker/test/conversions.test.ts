@@ -203,6 +203,31 @@ describe('take, text, info and back to image', () => {
     await expect(engine.info(Buffer.from('no'))).rejects.toMatchObject({ code: 'NOT_A_STICKER' });
   });
 
+  it("keeps a GIF's transparent pixels and an opaque GIF's colours (scaled without alpha)", async () => {
+    const [width, height, frames] = [160, 120, 6];
+    const raw = Buffer.alloc(width * height * frames * 4);
+    for (let p = 0; p < width * height * frames; p += 1) {
+      const x = p % width;
+      raw.set([200, 40 + 30 * Math.floor(p / (width * height)), 60, 255], p * 4);
+      if (x < 20) raw[p * 4 + 3] = 0;
+    }
+    const makeGifFrom = (pixels: Buffer): Promise<Buffer> =>
+      sharp(pixels, { raw: { width, height: height * frames, channels: 4, pageHeight: height } }).gif({ delay: Array(frames).fill(100) as number[] }).toBuffer();
+    const opaquePixels = Buffer.from(raw);
+    for (let i = 3; i < opaquePixels.length; i += 4) opaquePixels[i] = 255;
+    // fit: a 4:3 picture fills the width, so column 30 is inside the GIF's left band.
+    const firstFrame = async (gif: Buffer): Promise<Buffer> =>
+      sharp((await engine.toSticker(gif, { shape: 'fit' })).data, { pages: 1 }).ensureAlpha().raw().toBuffer();
+    const pixel = (frame: Buffer, x: number, y: number): number[] => [...frame.subarray((y * 512 + x) * 4, (y * 512 + x) * 4 + 4)];
+    const clear = await firstFrame(await makeGifFrom(raw));
+    expect(pixel(clear, 30, 256)[3]).toBeLessThan(20);
+    expect(pixel(clear, 300, 256)[3]).toBeGreaterThan(235);
+    const opaque = await firstFrame(await makeGifFrom(opaquePixels));
+    const [r, g, b, a] = pixel(opaque, 30, 256);
+    expect(a).toBe(255);
+    expect(Math.abs(r! - 200) + Math.abs(g! - 40) + Math.abs(b! - 60)).toBeLessThan(40);
+  }, 60_000);
+
   it('turns a static sticker into a 512×512 PNG and an animated one into an MP4', async () => {
     const still = await engine.toSticker(inputs['PNG with alpha']!.data);
     const png = await engine.toImage(still.data);
