@@ -45,6 +45,8 @@ export interface BridgeServerDeps {
   workerMetrics?: WorkerNamespaceMetrics;
   /** Journal entries per replay batch. */
   replayBatchSize?: number;
+  /** Most entries out to one worker connection and not yet acknowledged (default `DEFAULT_MAX_UNACKED`). */
+  maxUnacked?: number;
 }
 
 /** The running bridge. */
@@ -84,6 +86,7 @@ export function createBridgeServer(deps: BridgeServerDeps): BridgeServer {
     logger: deps.logger,
     metrics: deps.workerMetrics,
     replayBatchSize: deps.replayBatchSize,
+    maxUnacked: deps.maxUnacked,
   });
   const recent = createRecentMessages(deps.registry);
   const dashboard = attachDashboardNamespace({

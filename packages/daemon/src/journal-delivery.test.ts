@@ -176,6 +176,42 @@ describe('createJournalDelivery', () => {
     expect(delivery.cursor).toBe(8);
   });
 
+  it('stops at maxUnacked entries out, then sends as many as were acknowledged', async () => {
+    const journal = memoryJournal();
+    for (let i = 0; i < 10; i++) journal.add();
+    const target = recordingTarget();
+    const delivery = createJournalDelivery({ journal, target, after: 2, batchSize: 4, liveWindow: 10, maxUnacked: 5, logger });
+    delivery.start();
+    await delivery.idle();
+    expect(target.packets).toEqual([[3, 4, 5, 6], [7]]);
+    expect(delivery.waitingForAck).toBe(true);
+    // Live entries while waiting stay in the journal.
+    delivery.offer(journal.add());
+    expect(target.seqs.at(-1)).toBe(7);
+    delivery.acknowledge(4);
+    await delivery.idle();
+    expect(target.seqs.at(-1)).toBe(9);
+    delivery.acknowledge(99);
+    await delivery.idle();
+    expect(target.seqs).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(delivery.waitingForAck).toBe(false);
+    // Back to live. The acknowledgement of 99 counted up to 9, what had been sent then, so
+    // 3 of a congested burst of 4 fit; the fourth waits in the journal for the next ack.
+    target.congested = true;
+    for (let i = 0; i < 4; i++) delivery.offer(journal.add());
+    await delivery.idle();
+    expect(target.packets.at(-1)).toEqual([12, 13, 14]);
+    expect(delivery.waitingForAck).toBe(true);
+    delivery.acknowledge(11);
+    for (let i = 0; i < 6; i++) delivery.offer(journal.add());
+    await delivery.idle();
+    expect(target.seqs.at(-1)).toBe(16);
+    expect(delivery.waitingForAck).toBe(true);
+    delivery.acknowledge(16);
+    await delivery.idle();
+    expect(target.seqs).toEqual(Array.from({ length: 19 }, (_, i) => i + 3));
+  });
+
   it('fills a gap from the journal when a live entry skips ahead', async () => {
     const journal = memoryJournal();
     const target = recordingTarget();

@@ -18,6 +18,12 @@
  * worker therefore costs memory for one window plus one batch at most, and the journal is
  * the queue.
  *
+ * Flow control: at most `maxUnacked` entries are out at once, sent but not acknowledged by
+ * this connection's worker. At the limit the delivery stops (entries wait in the journal,
+ * not in memory on either side) and each `acknowledge` lets the replay loop send as many
+ * more as were acknowledged. A worker replaying a backlog of a million entries therefore
+ * holds a window of them, not the million.
+ *
  * Entries leave in packets of up to `batchSize` consecutive entries: a replay batch is one
  * packet, and so is the window that queued up behind a busy connection. A live entry on an
  * idle connection goes alone, at once. Socket.IO's cost is per packet (encode, frame,
@@ -46,12 +52,16 @@ export interface JournalDelivery {
   start(): void;
   /** Offers a live entry just appended to the journal. */
   offer(entry: JournalEntry): void;
+  /** The worker acknowledged everything up to `position` (cumulative): room for more. */
+  acknowledge(position: number): void;
   /** Stops delivering. */
   stop(): void;
   /** `seq` of the last entry sent. */
   readonly cursor: number;
   /** Whether a replay is running. */
   readonly replaying: boolean;
+  /** Whether the delivery waits for an acknowledgement (`maxUnacked` entries are out). */
+  readonly waitingForAck: boolean;
   /** Resolves once the delivery has caught up with the journal (for tests and shutdown). */
   idle(): Promise<void>;
 }
@@ -69,6 +79,8 @@ export interface JournalDeliveryOptions {
    * entry goes through the journal). Default 0.
    */
   liveWindow?: number;
+  /** Most entries sent and not yet acknowledged (default: no limit). */
+  maxUnacked?: number;
   logger: Logger;
   /** Called with how many entries were sent (metrics). */
   onSent?: (count: number) => void;
@@ -84,6 +96,12 @@ export function createJournalDelivery(options: JournalDeliveryOptions): JournalD
   let stopped = false;
   let idleWaiters: Array<() => void> = [];
   const liveWindow = options.liveWindow ?? 0;
+  const maxUnacked = options.maxUnacked ?? Number.POSITIVE_INFINITY;
+  // Everything up to `after` counts as acknowledged: the worker said it has it.
+  let acked = options.after;
+  let waitingForAck = false;
+  /** How many more entries may go out before the next acknowledgement. */
+  const room = (): number => maxUnacked - (cursor - acked);
   // Live entries waiting for the drain: always exactly cursor + 1, cursor + 2, ...
   let pending: JournalEntry[] = [];
   let flushing = false;
@@ -111,7 +129,13 @@ export function createJournalDelivery(options: JournalDeliveryOptions): JournalD
     pending = [];
     try {
       for (;;) {
-        const batch = journal.readAfter(cursor, batchSize);
+        const limit = Math.min(batchSize, room());
+        if (limit <= 0) {
+          // Not caught up: `acknowledge` restarts the loop, which reads on from the cursor.
+          waitingForAck = true;
+          return;
+        }
+        const batch = journal.readAfter(cursor, limit);
         // The only place the delivery decides it has caught up: synchronously after a read
         // that found nothing, so no append can slip between that read and going live.
         if (batch.length === 0) return;
@@ -139,7 +163,10 @@ export function createJournalDelivery(options: JournalDeliveryOptions): JournalD
         if (!replaying) settleIdle();
         return;
       }
-      if (target.open) send(entries);
+      const fits = Math.max(0, room());
+      if (target.open) send(fits >= entries.length ? entries : entries.slice(0, fits));
+      // What did not fit waits in the journal for the next acknowledgement.
+      if (fits < entries.length) waitingForAck = true;
       if (pending.length === 0) settleIdle();
     });
   }
@@ -149,7 +176,12 @@ export function createJournalDelivery(options: JournalDeliveryOptions): JournalD
       void replay();
     },
     offer(entry) {
-      if (stopped || replaying || entry.seq <= cursor + pending.length) return;
+      if (stopped || replaying || waitingForAck || entry.seq <= cursor + pending.length) return;
+      if (room() - pending.length <= 0) {
+        // The window is full: this entry and those after it wait in the journal.
+        waitingForAck = true;
+        return;
+      }
       if (entry.seq === cursor + pending.length + 1 && target.open) {
         if (pending.length === 0 && !target.congested) {
           send([entry]);
@@ -163,6 +195,14 @@ export function createJournalDelivery(options: JournalDeliveryOptions): JournalD
       }
       void replay();
     },
+    acknowledge(position) {
+      if (!Number.isSafeInteger(position) || position <= acked) return;
+      acked = Math.min(position, cursor);
+      if (waitingForAck && room() > 0) {
+        waitingForAck = false;
+        void replay();
+      }
+    },
     stop() {
       stopped = true;
       settleIdle();
@@ -172,6 +212,9 @@ export function createJournalDelivery(options: JournalDeliveryOptions): JournalD
     },
     get replaying() {
       return replaying;
+    },
+    get waitingForAck() {
+      return waitingForAck;
     },
     idle() {
       if ((!replaying && pending.length === 0) || stopped) return Promise.resolve();

@@ -57,6 +57,8 @@ export interface WorkerNamespaceDeps {
   replayBatchSize?: number;
   /** Live entries held in memory while a socket is momentarily writing (default 1,000). */
   liveWindow?: number;
+  /** Most entries out to one worker connection and not yet acknowledged by it (default 1,000). */
+  maxUnacked?: number;
 }
 
 /** Checks a worker handshake's `auth`; returns the refusal, or the group and requested position. */
@@ -105,6 +107,13 @@ function socketTarget(socket: WorkerSocket): DeliveryTarget {
 
 type AnyListener = (...args: unknown[]) => void;
 
+/**
+ * Entries a worker may hold unacknowledged (flow control, see journal-delivery.ts): a
+ * worker acknowledges every 50 handled entries or 250 ms, so this never slows one that
+ * keeps up, and one replaying a long backlog holds at most this many in memory.
+ */
+export const DEFAULT_MAX_UNACKED = 1_000;
+
 /** Wires the `/worker` namespace; returns a function that detaches it from the registry. */
 export function attachWorkerNamespace(deps: WorkerNamespaceDeps): { detach(): void } {
   const { namespace, journal, executor, commands, logger } = deps;
@@ -146,6 +155,7 @@ export function attachWorkerNamespace(deps: WorkerNamespaceDeps): { detach(): vo
       after,
       batchSize,
       liveWindow: deps.liveWindow ?? 1_000,
+      maxUnacked: deps.maxUnacked ?? DEFAULT_MAX_UNACKED,
       logger: log.child({ socket: socket.id, group: verdict.group }),
       onSent: (count) => deps.metrics?.eventsDelivered(count, verdict.group),
       onError: () => socket.disconnect(true),
@@ -171,6 +181,7 @@ export function attachWorkerNamespace(deps: WorkerNamespaceDeps): { detach(): vo
       } catch (err) {
         socketLog.error({ err }, 'could not store the acknowledged position');
       }
+      delivery.acknowledge(parsed.data.position);
     });
 
     const on = socket.on.bind(socket) as unknown as (event: string, listener: AnyListener) => void;

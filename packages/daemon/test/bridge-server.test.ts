@@ -36,7 +36,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function startBridge(options: { replayBatchSize?: number; journalFull?: boolean; authenticators?: DashboardAuthenticator[] } = {}): Promise<Harness> {
+async function startBridge(
+  options: { replayBatchSize?: number; maxUnacked?: number; journalFull?: boolean; authenticators?: DashboardAuthenticator[] } = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'stickerbot-bridge-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const db = openDatabase(join(dir, 'daemon.db'));
@@ -59,6 +61,7 @@ async function startBridge(options: { replayBatchSize?: number; journalFull?: bo
     readiness: createReadiness({ isStoreOpen: () => db.open, isRunning: () => true, journal, registry, retention: () => ({ ok: !(options.journalFull ?? false), full: options.journalFull ?? false }) }),
     metrics: metricsRegistry,
     replayBatchSize: options.replayBatchSize,
+    maxUnacked: options.maxUnacked,
   });
   const address = await bridge.listen('127.0.0.1', 0);
   const url = `http://127.0.0.1:${address.port}`;
@@ -163,6 +166,8 @@ describe('bridge server: journal delivery', () => {
     // late and out of order (the registry's emit is not guaranteed to follow the append at once).
     const held: Array<ReturnType<RegistryDouble['journalEvent']>> = [];
     worker.on('events:journaled', (batch) => {
+      // Acknowledged as a worker does, so flow control keeps the entries coming.
+      worker.emit('event:ack', { position: batch.at(-1)?.seq ?? 0 });
       if (!batch.some((entry) => entry.seq % 100 === 0) || appended >= 40) return;
       for (let i = 0; i < 4; i++) {
         appended++;
@@ -180,6 +185,30 @@ describe('bridge server: journal delivery', () => {
     await until(() => entries.length >= total, 'the final live entry');
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(contiguous(entries.map((entry) => entry.seq), 1, total)).toBe(true);
+  });
+
+  it('keeps at most maxUnacked entries out to a worker and sends the rest as it acknowledges, in order, once each', async () => {
+    const { clients, registry } = await startBridge({ replayBatchSize: 40, maxUnacked: 100 });
+    for (let n = 1; n <= 250; n++) registry.journalEvent('main', reaction(n));
+    const worker = clients.worker({ token: TOKEN, position: 0 });
+    const entries = collectEntries(worker);
+    await connected(worker);
+    await until(() => entries.length === 100, 'the first window');
+    // Live entries while the window is full wait in the journal, not in the socket.
+    for (let n = 251; n <= 260; n++) registry.journalEvent('main', reaction(n));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(entries).toHaveLength(100);
+    worker.emit('event:ack', { position: 30 });
+    await until(() => entries.length === 130, 'thirty more after acknowledging thirty');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(entries).toHaveLength(130);
+    worker.emit('event:ack', { position: 260 });
+    await until(() => entries.length === 230, 'a full window after acknowledging everything held');
+    worker.emit('event:ack', { position: 230 });
+    await until(() => entries.length === 260, 'the rest');
+    registry.journalEvent('main', reaction(261));
+    await until(() => entries.length === 261, 'live again');
+    expect(contiguous(entries.map((entry) => entry.seq), 1, 261)).toBe(true);
   });
 
   it('resumes from the group position when the worker names none, and acks advance it', async () => {
