@@ -60,8 +60,8 @@ function messageIdOf(event: BotEvent): string | null {
 }
 
 /**
- * The durable event journal in the daemon's SQLite database (tables `journal` and
- * `journal_groups`, see migrations/001-init.sql).
+ * The durable event journal in the daemon's SQLite database (tables `journal`,
+ * `journal_groups` and `journal_messages`, see migrations/).
  *
  * - `seq` is strictly increasing and never reused, even after every entry was pruned and
  *   the daemon restarted: the journal hands out `lastSeq + 1` itself (kept in memory, read

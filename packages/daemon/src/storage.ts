@@ -43,10 +43,11 @@ export interface Storage {
 /**
  * Opens the daemon's storage in one call for the composition root: the database file
  * `<dataDir>/daemon.sqlite` (created with its folder, migrated, WAL) and every store over
- * it. Layout of the file (migrations/001-init.sql): `journal`, `journal_groups` and
- * `journal_messages` (event journal, consumer positions, message-id index), `sessions` (registry), `auth_creds` and `auth_keys`
- * (Baileys auth state), `command_log` (idempotency), `outbox` (queued sends). WAL
- * checkpoints run in a background worker thread unless `checkpoint: 'commit'`.
+ * it. Layout of the file (migrations/): `journal`, `journal_groups` and `journal_messages`
+ * (event journal, consumer positions, message-id index), `sessions` (registry),
+ * `auth_creds` and `auth_keys` (Baileys auth state), `command_log` (idempotency), `outbox`
+ * (queued sends). WAL checkpoints run in a background worker thread unless
+ * `checkpoint: 'commit'`.
  */
 export function openStorage(dataDir: string, options: OpenStorageOptions = {}): Storage {
   const file = join(dataDir, DATABASE_FILE);
