@@ -83,6 +83,11 @@ export function scanGif(bytes: Uint8Array): GifLayout | undefined {
 }
 
 const MAX_CODES = 4096;
+/**
+ * Largest first frame whose LZW data is checked (under 10 ms of JavaScript on the event
+ * loop at most); a larger GIF keeps its alpha channel rather than block the loop.
+ */
+const MAX_CHECKED_PIXELS = 1_000_000;
 
 /**
  * Decodes one image's LZW data far enough to answer whether colour `index` occurs among
@@ -170,5 +175,6 @@ export function gifIsOpaque(bytes: Uint8Array): boolean {
   if (layout === undefined || first === undefined || layout.clearsToBackground) return false;
   if (first.left !== 0 || first.top !== 0 || first.width < layout.width || first.height < layout.height) return false;
   if (first.transparent === undefined) return true;
-  return lzwUsesIndex(bytes, first.data, first.width * first.height, first.transparent) === false;
+  const pixels = first.width * first.height;
+  return pixels <= MAX_CHECKED_PIXELS && lzwUsesIndex(bytes, first.data, pixels, first.transparent) === false;
 }
