@@ -29,6 +29,16 @@ type Sim = Awaited<ReturnType<typeof startTrustedSim>>;
 
 const messageOf = (entry: JournalEntry): Message | undefined => (entry.event.type === 'message:received' ? entry.event.message : undefined);
 
+/** The raw column the daemon journaled for a message id. */
+function journaledRaw(dataDir: string, messageId: string): string | undefined {
+  const db = new Database(path.join(dataDir, 'daemon.sqlite'), { readonly: true });
+  try {
+    return (db.prepare('SELECT raw FROM journal WHERE message_id = ? ORDER BY seq DESC LIMIT 1').pluck().get(messageId) as string | null) ?? undefined;
+  } finally {
+    db.close();
+  }
+}
+
 function authRows(dataDir: string): { creds: number; keys: number } {
   const db = new Database(path.join(dataDir, 'daemon.sqlite'), { readonly: true });
   try {
@@ -91,6 +101,8 @@ describe('the daemon against the WhatsApp Web emulator', { timeout: 60_000 }, ()
     const image = await alice.sendMedia('image', png, { caption: '!s', mimetype: 'image/png' });
     const imageEntry = await client.waitForEntry((e) => messageOf(e)?.id === image.id, 'the image');
     expect(messageOf(imageEntry)).toMatchObject({ kind: 'image', text: '!s' });
+    // Baileys' decoded content is journaled as protobuf bytes, and downloads from there.
+    expect(JSON.parse(journaledRaw(daemon.dataDir, image.id) ?? '{}')).toMatchObject({ message: { $proto: expect.any(String) as string } });
     const downloaded = await client.command('media:download', { sessionId: 'main', messageId: image.id });
     expect(Buffer.from(downloaded.data).equals(png)).toBe(true);
     expect(sim.unhandled).toEqual([]);

@@ -1,6 +1,6 @@
 import { StickerbotError, type BotEvent, type JournalEntry } from '@stickerbot/protocol';
-import { BufferJSON } from '@whiskeysockets/baileys';
 import type { SqliteDatabase } from './db.js';
+import { decodeRawMessage, encodeRawMessage } from './raw-message-codec.js';
 import type { GroupPosition, Journal, JournalAppend, PruneOutcome, RetentionPolicy } from './stores.js';
 
 /** The SQLite journal: {@link Journal} plus a few administrative extras. */
@@ -59,6 +59,8 @@ function messageIdOf(event: BotEvent): string | null {
   return event.type === 'message:received' ? event.message.id : null;
 }
 
+const hasMedia = (event: BotEvent): boolean => event.type === 'message:received' && event.message.media !== undefined;
+
 /**
  * The durable event journal in the daemon's SQLite database (tables `journal`,
  * `journal_groups` and `journal_messages`, see migrations/).
@@ -73,8 +75,8 @@ function messageIdOf(event: BotEvent): string | null {
  *   the WAL, so a process crash (even SIGKILL) cannot lose it (see `SynchronousLevel` in
  *   db.ts for power loss). `appendMany` commits a batch (one `messages.upsert`) at once,
  *   all or nothing. Measured with `pnpm bench:bridge`.
- * - The raw Baileys `WAMessage` is stored with `BufferJSON.replacer` and returned by
- *   `findRawMessage` through `BufferJSON.reviver`, so media keys come back as Buffers.
+ * - The raw Baileys `WAMessage` is stored by `raw-message-codec.ts` (JSON, with a media
+ *   message's content as protobuf bytes) and `findRawMessage` returns it with its Buffers.
  * - An append writes its journal row and nothing else: one B-tree page in the WAL. The
  *   message-id lookup behind `findRawMessage` lives in `journal_messages` (migration 003),
  *   written in one transaction per batch, `indexDelayMs` after the first unindexed message
@@ -198,7 +200,7 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
    */
   function insertEntry({ sessionId, event, raw, ts }: JournalAppend): { entry: JournalEntry; indexed: string | null } {
     const at = ts ?? Date.now();
-    const rawJson = raw === undefined || raw === null ? null : JSON.stringify(raw, BufferJSON.replacer);
+    const rawJson = raw === undefined || raw === null ? null : encodeRawMessage(raw, hasMedia(event));
     const seq = highest + 1;
     const messageId = messageIdOf(event);
     insert.run(seq, sessionId, at, event.type, messageId, JSON.stringify(event), rawJson);
@@ -282,7 +284,7 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
     findRawMessage(sessionId: string, messageId: string): unknown {
       const recent = unindexedByKey.get(keyOf(sessionId, messageId));
       const raw = (recent === undefined ? undefined : selectRawBySeq.get(recent)) ?? selectRawIndexed.get(sessionId, messageId);
-      return raw === undefined || raw === null ? undefined : (JSON.parse(raw, BufferJSON.reviver) as unknown);
+      return raw === undefined || raw === null ? undefined : decodeRawMessage(raw);
     },
 
     flushIndex,
