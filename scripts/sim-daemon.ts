@@ -3,11 +3,12 @@
  * (real Baileys, real storage, the bridge), plus what a Baileys socket needs to talk to the
  * loopback emulator besides `STICKERBOT_WA_URL`: HTTPS agents that trust the emulator's
  * per-run media CA (`WA_SIM_CA_FILE`, written by the emulator), for uploads and downloads.
- * The daemon's own main.ts has no variable for a CA file, hence this entry (development only).
+ * main.ts has no variable for a CA file and never trusts the emulator (below), hence this
+ * entry (development only).
  */
 import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
-import { createBaileysSocketFactory, createDaemon, createLogger, loadConfig, SHUTDOWN_BUDGET_MS } from '@stickerbot/daemon';
+import { createBaileysSocketFactory, createDaemon, createLogger, loadConfig, runDaemonProcess } from '@stickerbot/daemon';
 import { trustEmulatorNoiseRoot } from '@stickerbot/wa-sim';
 import { Agent as UndiciAgent } from 'undici';
 
@@ -41,23 +42,4 @@ const daemon = createDaemon(
   config,
 );
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    setTimeout(() => process.exit(1), SHUTDOWN_BUDGET_MS + 2000).unref();
-    daemon.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.fatal({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  });
-}
-
-try {
-  await daemon.start();
-  process.send?.('ready');
-} catch (err) {
-  logger.fatal({ err }, 'the daemon could not start');
-  process.exit(1);
-}
+await runDaemonProcess(daemon, logger);

@@ -4,6 +4,7 @@
  * may use. The fake WhatsApp lives in `@stickerbot/daemon/test-kit`.
  */
 export { createDaemon, SHUTDOWN_BUDGET_MS, type Daemon, type DaemonDeps } from './daemon.js';
+export { runDaemonProcess } from './run-daemon-process.js';
 export {
   ConfigError,
   LOG_LEVELS,

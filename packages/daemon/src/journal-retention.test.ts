@@ -44,6 +44,17 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Retention that prunes everything acknowledged, 10 entries per chunk, at time 1,000. */
+const chunkedRetention = () =>
+  createJournalRetention({
+    journal: storage.journal,
+    policy: { maxAgeMs: 0, maxCount: 0, maxUnacknowledged: 100 },
+    intervalMs: 60_000,
+    chunkSize: 10,
+    logger: logger(),
+    now: () => 1_000,
+  });
+
 function append(n: number, ts: number): void {
   for (let i = 0; i < n; i += 1) storage.journal.append({ sessionId: 'default', event: reaction, ts });
 }
@@ -154,14 +165,7 @@ describe('journal retention', () => {
   it('drains a large backlog in chunks, yielding to the event loop between them', async () => {
     append(25, 0);
     storage.journal.ack('bot', 25);
-    const retention = createJournalRetention({
-      journal: storage.journal,
-      policy: { maxAgeMs: 0, maxCount: 0, maxUnacknowledged: 100 },
-      intervalMs: 60_000,
-      chunkSize: 10,
-      logger: logger(),
-      now: () => 1_000,
-    });
+    const retention = chunkedRetention();
     const draining = retention.drain();
     expect(retention.drain()).toBe(draining);
     expect(storage.journal.count()).toBe(15);
@@ -175,14 +179,7 @@ describe('journal retention', () => {
   it('stops draining once stopped', async () => {
     append(30, 0);
     storage.journal.ack('bot', 30);
-    const retention = createJournalRetention({
-      journal: storage.journal,
-      policy: { maxAgeMs: 0, maxCount: 0, maxUnacknowledged: 100 },
-      intervalMs: 60_000,
-      chunkSize: 10,
-      logger: logger(),
-      now: () => 1_000,
-    });
+    const retention = chunkedRetention();
     retention.start();
     retention.stop();
     await new Promise((resolve) => setTimeout(resolve, 20));

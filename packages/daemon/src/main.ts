@@ -4,8 +4,9 @@
  */
 import { createBaileysSocketFactory } from './baileys-socket-factory.js';
 import { ConfigError, loadConfig } from './config.js';
-import { SHUTDOWN_BUDGET_MS, createDaemon } from './daemon.js';
+import { createDaemon } from './daemon.js';
 import { createLogger } from './logger.js';
+import { runDaemonProcess } from './run-daemon-process.js';
 
 try {
   process.loadEnvFile();
@@ -25,26 +26,4 @@ try {
 const logger = createLogger({ level: config.logLevel, pretty: process.stdout.isTTY });
 const daemon = createDaemon({ logger, socketFactory: createBaileysSocketFactory() }, config);
 
-const shutdown = (signal: NodeJS.Signals): void => {
-  logger.info({ signal }, 'shutting down');
-  // stop() keeps to SHUTDOWN_BUDGET_MS; this is the belt to its braces.
-  setTimeout(() => process.exit(1), SHUTDOWN_BUDGET_MS + 2000).unref();
-  // A repeated signal gets the same promise: the shutdown in progress is not cut short.
-  daemon.stop().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      logger.fatal({ err }, 'shutdown failed');
-      process.exit(1);
-    },
-  );
-};
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
-
-try {
-  await daemon.start();
-  process.send?.('ready');
-} catch (err) {
-  logger.fatal({ err }, 'the daemon could not start');
-  process.exit(1);
-}
+await runDaemonProcess(daemon, logger);

@@ -15,6 +15,23 @@ const OPT_IN = { iUnderstandThisDisablesWhatsAppServerAuth: true } as const;
 const WHATSAPP_KEY = Buffer.from(WA_CERT_DETAILS.PUBLIC_KEY);
 const savedEnv = { trust: process.env.WA_SIM_TRUST_KEY, nodeEnv: process.env.NODE_ENV };
 
+/** A client connecting to a fresh emulator without the override is closed (400) before any QR. */
+async function expectChainRejected(): Promise<void> {
+  await using sim = await startSim();
+  const client = await createTestClient(sim);
+  try {
+    const qrs: string[] = [];
+    client.on('connection.update', (u) => {
+      if (u.qr) qrs.push(u.qr);
+    });
+    const closed = await client.waitClosed();
+    expect(closed.statusCode).toBe(400);
+    expect(qrs).toEqual([]);
+  } finally {
+    await client.end();
+  }
+}
+
 const setEnv = (name: string, value: string | undefined) => {
   if (value === undefined) delete process.env[name];
   else process.env[name] = value;
@@ -54,18 +71,9 @@ describe('the guarded noise-root trust override', () => {
 
   it('is required: a verifying client rejects the emulator chain without it', async () => {
     const restoreVerify = useStrictSignatureVerification();
-    await using sim = await startSim();
-    const client = await createTestClient(sim);
     try {
-      const qrs: string[] = [];
-      client.on('connection.update', (u) => {
-        if (u.qr) qrs.push(u.qr);
-      });
-      const closed = await client.waitClosed();
-      expect(closed.statusCode).toBe(400);
-      expect(qrs).toEqual([]);
+      await expectChainRejected();
     } finally {
-      await client.end();
       restoreVerify();
     }
   });
@@ -131,18 +139,6 @@ describe('the patched Baileys Curve.verify (production signature check)', () => 
   });
 
   it('makes the unmodified client reject the emulator certificate chain (a forged WhatsApp chain) without the override', async () => {
-    await using sim = await startSim();
-    const client = await createTestClient(sim);
-    try {
-      const qrs: string[] = [];
-      client.on('connection.update', (u) => {
-        if (u.qr) qrs.push(u.qr);
-      });
-      const closed = await client.waitClosed();
-      expect(closed.statusCode).toBe(400);
-      expect(qrs).toEqual([]);
-    } finally {
-      await client.end();
-    }
+    await expectChainRejected();
   });
 });
