@@ -168,6 +168,21 @@ describe('sqlite journal', () => {
     expect(journal.findRawMessage('other', 'K1')).toBeUndefined();
   });
 
+  it('reports a failed index write, keeps finding the messages, and indexes them once it can', async () => {
+    const db = openDatabase(file);
+    open.push(db);
+    const errors: unknown[] = [];
+    const journal = createSqliteJournal(db, { indexDelayMs: 10, onIndexError: (err) => errors.push(err) });
+    db.exec('ALTER TABLE journal_messages RENAME TO journal_messages_away');
+    journal.append({ sessionId: 'default', event: received('F1'), raw: { n: 1 } });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(errors).toHaveLength(1);
+    expect(journal.findRawMessage('default', 'F1')).toEqual({ n: 1 });
+    db.exec('ALTER TABLE journal_messages_away RENAME TO journal_messages');
+    journal.flushIndex();
+    expect(db.prepare('SELECT message_id FROM journal_messages').pluck().all()).toEqual(['F1']);
+  });
+
   it('indexes at once when a batch of messages waits', async () => {
     const db = openDatabase(file);
     open.push(db);

@@ -140,9 +140,9 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
 
   let highest = selectLastSeq.get() ?? 0;
 
-  // Appended messages not in journal_messages yet: in append order, and by lookup key.
-  let unindexed: MessageRow[] = [];
-  const unindexedByKey = new Map<string, number>();
+  // Appended messages not in journal_messages yet, by lookup key: the newest row of a
+  // message id is the one a lookup returns, so it is the one to index.
+  const unindexed = new Map<string, MessageRow>();
   const keyOf = (sessionId: string, messageId: string): string => `${sessionId}\u0000${messageId}`;
   let indexTimer: NodeJS.Timeout | undefined;
   let indexSoon: NodeJS.Immediate | undefined;
@@ -157,11 +157,9 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
     if (indexSoon) clearImmediate(indexSoon);
     indexTimer = undefined;
     indexSoon = undefined;
-    if (unindexed.length === 0 || !db.open) return;
-    const rows = unindexed;
-    writeIndex(rows);
-    unindexed = [];
-    unindexedByKey.clear();
+    if (unindexed.size === 0 || !db.open) return;
+    writeIndex([...unindexed.values()]);
+    unindexed.clear();
   }
 
   function flushInBackground(): void {
@@ -174,12 +172,9 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
   }
 
   function remember(rows: readonly MessageRow[]): void {
-    for (const row of rows) {
-      unindexed.push(row);
-      unindexedByKey.set(keyOf(row.session_id, row.message_id), row.seq);
-    }
-    if (closed || unindexed.length === 0) return;
-    if (unindexed.length >= indexBatch) indexSoon ??= setImmediate(flushInBackground);
+    for (const row of rows) unindexed.set(keyOf(row.session_id, row.message_id), row);
+    if (closed || unindexed.size === 0) return;
+    if (unindexed.size >= indexBatch) indexSoon ??= setImmediate(flushInBackground);
     else if (!indexTimer) {
       indexTimer = setTimeout(flushInBackground, indexDelayMs);
       indexTimer.unref();
@@ -282,7 +277,7 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
     },
 
     findRawMessage(sessionId: string, messageId: string): unknown {
-      const recent = unindexedByKey.get(keyOf(sessionId, messageId));
+      const recent = unindexed.get(keyOf(sessionId, messageId))?.seq;
       const raw = (recent === undefined ? undefined : selectRawBySeq.get(recent)) ?? selectRawIndexed.get(sessionId, messageId);
       return raw === undefined || raw === null ? undefined : decodeRawMessage(raw);
     },
