@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       waUrl: undefined,
       waVersion: undefined,
       maxMediaBytes: DEFAULT_MAX_MEDIA_BYTES,
+      qrTerminal: 'auto',
       logLevel: 'info',
     });
     expect(config.journal.maxAgeMs).toBe(7 * 24 * 3_600_000);
@@ -45,6 +46,7 @@ describe('loadConfig', () => {
       STICKERBOT_JOURNAL_PRUNE_INTERVAL_S: '5',
       LOG_LEVEL: 'debug',
       STICKERBOT_DB_SYNC: 'FULL',
+      STICKERBOT_QR_TERMINAL: 'never',
     });
     expect(config).toMatchObject({
       dataDir: '/var/lib/stickerbot',
@@ -56,6 +58,7 @@ describe('loadConfig', () => {
       maxMediaBytes: 512 * 1024,
       logLevel: 'debug',
       dbSynchronous: 'FULL',
+      qrTerminal: 'never',
     });
     // A deliberate 0 is a value, not "unset".
     expect(config.journal.maxCount).toBe(0);
@@ -75,9 +78,10 @@ describe('loadConfig', () => {
       STICKERBOT_MAX_MEDIA_MB: '-1',
       LOG_LEVEL: 'loud',
       STICKERBOT_TOKEN: 'short',
+      STICKERBOT_QR_TERMINAL: 'sometimes',
     });
-    expect(problems).toHaveLength(6);
-    for (const variable of ['STICKERBOT_PORT', 'STICKERBOT_SESSIONS', 'STICKERBOT_WA_URL', 'STICKERBOT_MAX_MEDIA_MB', 'LOG_LEVEL', 'STICKERBOT_TOKEN']) {
+    expect(problems).toHaveLength(7);
+    for (const variable of ['STICKERBOT_PORT', 'STICKERBOT_SESSIONS', 'STICKERBOT_WA_URL', 'STICKERBOT_MAX_MEDIA_MB', 'LOG_LEVEL', 'STICKERBOT_TOKEN', 'STICKERBOT_QR_TERMINAL']) {
       expect(problems.some((problem) => problem.startsWith(`${variable}:`))).toBe(true);
     }
     // Secrets are never echoed back.

@@ -6,6 +6,7 @@
 import { DEFAULT_MAX_MEDIA_BYTES, SESSION_ID_PATTERN } from '@stickerbot/protocol';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { QR_TERMINAL_MODES, type QrTerminalMode } from './qr-output.js';
 
 /** The pino levels `LOG_LEVEL` accepts. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -55,6 +56,12 @@ export interface DaemonConfig {
   /** Command results are remembered (idempotency) this long (ms; `STICKERBOT_COMMAND_LOG_MAX_AGE_H`, default 24 h). */
   readonly commandLogMaxAgeMs: number;
   readonly journal: JournalRetentionConfig;
+  /**
+   * The login QR as text on stderr (`STICKERBOT_QR_TERMINAL`, default `auto`): `auto` prints
+   * on a terminal and whenever stderr is a file of its own (pm2's `daemon.err.log`), not when
+   * it shares stdout's JSON log stream; `always`; `never` (dashboard and `pnpm link:session` only).
+   */
+  readonly qrTerminal: QrTerminalMode;
   /** pino level (`LOG_LEVEL`, default `info`). */
   readonly logLevel: LogLevel;
 }
@@ -127,6 +134,7 @@ const envSchema = z.object({
   STICKERBOT_JOURNAL_MAX_COUNT: integer(0, Number.MAX_SAFE_INTEGER),
   STICKERBOT_JOURNAL_MAX_UNACKED: integer(1, Number.MAX_SAFE_INTEGER),
   STICKERBOT_JOURNAL_PRUNE_INTERVAL_S: integer(1, 86_400),
+  STICKERBOT_QR_TERMINAL: optionalString.pipe(z.enum(QR_TERMINAL_MODES, { message: `must be one of ${QR_TERMINAL_MODES.join(', ')}` }).optional()),
   LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).optional()),
 });
 
@@ -179,6 +187,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): D
       maxUnacknowledged: vars.STICKERBOT_JOURNAL_MAX_UNACKED ?? 1_000_000,
       intervalMs: (vars.STICKERBOT_JOURNAL_PRUNE_INTERVAL_S ?? 60) * 1000,
     }),
+    qrTerminal: vars.STICKERBOT_QR_TERMINAL ?? 'auto',
     logLevel: vars.LOG_LEVEL ?? 'info',
   };
   return Object.freeze(config);

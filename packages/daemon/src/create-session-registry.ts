@@ -16,7 +16,6 @@ import { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions }
 import { mapMessage, normalizeJid } from './message-mapper.js';
 import { DEFAULT_OP_TIMEOUTS, withTimeout, type OpTimeouts } from './op-timeout.js';
 import { createOutboundQueue, type OutboundQueue, type PacingOptions } from './outbound-queue.js';
-import { silentQrPrinter, terminalQrPrinter } from './qr-output.js';
 import type { RegistryEmit } from './session-events.js';
 import type { SessionRegistry, SessionRegistryEvents } from './session-registry.js';
 import { createSessionSupervisor } from './session-supervisor.js';
@@ -45,7 +44,7 @@ export interface SessionRegistryDeps {
   metrics?: SessionMetricsSink;
   logger: Logger;
   now?: () => number;
-  /** Supervisor tunables (backoff, deaf-connection thresholds, QR printer; default: print when stderr is a terminal). */
+  /** Supervisor tunables (backoff, deaf-connection thresholds, QR printer and login help; default: no QR printed). */
   supervisor?: Omit<SupervisorOptions, 'socket' | 'now'>;
   pacing?: Partial<PacingOptions>;
   timeouts?: Partial<OpTimeouts>;
@@ -83,7 +82,6 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
   const log = deps.logger.child({ module: 'sessions' });
   const now = deps.now ?? Date.now;
   const timeouts: OpTimeouts = { ...DEFAULT_OP_TIMEOUTS, ...deps.timeouts };
-  const qrPrinter = deps.supervisor?.qrPrinter ?? (process.stderr.isTTY ? terminalQrPrinter() : silentQrPrinter);
   const listeners = new Map<string, Set<Listener>>();
   const entries = new Map<string, Entry>();
 
@@ -125,7 +123,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
           if (abandoned > 0) sessionLog.warn({ abandoned }, 'queued sends abandoned after logout');
         }
       },
-      options: { ...deps.supervisor, qrPrinter, now, ...(deps.socketOptions ? { socket: deps.socketOptions } : {}) },
+      options: { ...deps.supervisor, now, ...(deps.socketOptions ? { socket: deps.socketOptions } : {}) },
     });
     const queue: OutboundQueue = createOutboundQueue({
       sessionId: id,

@@ -13,7 +13,9 @@ import { createJwtAuthenticator } from './dashboard-auth.js';
 import type { DaemonConfig } from './config.js';
 import { createSessionRegistry, type SessionRegistryDeps } from './create-session-registry.js';
 import { createJournalRetention, type JournalRetention } from './journal-retention.js';
+import { loginHelp, type LoginHelp } from './login-help.js';
 import { createMetrics, type DaemonMetrics } from './metrics.js';
+import { processQrStreams, shouldPrintQr, silentQrPrinter, terminalQrPrinter, type QrStreams } from './qr-output.js';
 import { createReadiness } from './readiness.js';
 import type { SessionRegistry } from './session-registry.js';
 import { openStorage, type Storage } from './storage.js';
@@ -44,6 +46,11 @@ export interface DaemonDeps {
   now?: () => number;
   /** Collect prom-client's default process metrics (default true; tests turn it off). */
   processMetrics?: boolean;
+  /**
+   * Where the text QR goes and what that stream is (default: this process's stderr);
+   * `STICKERBOT_QR_TERMINAL` decides whether it is printed. A QR printer in `sessions.supervisor` wins.
+   */
+  qrOutput?: { stream: NodeJS.WritableStream; streams: QrStreams };
 }
 
 /** A running (or stopped) daemon. */
@@ -95,6 +102,15 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
   let parts: Partial<Parts> = {};
   let starting: Promise<unknown> | undefined;
   let stopping: Promise<void> | undefined;
+  // Known once the bridge listens (the port may be 0 until then); sessions start after that.
+  let help: LoginHelp | undefined;
+
+  function qrPrinter() {
+    const given = deps.sessions?.supervisor?.qrPrinter;
+    if (given) return given;
+    const output = deps.qrOutput ?? { stream: process.stderr, streams: processQrStreams() };
+    return shouldPrintQr(config.qrTerminal, output.streams) ? terminalQrPrinter(output.stream, () => help) : silentQrPrinter;
+  }
 
   function compose(): Parts {
     const storage = openStorage(config.dataDir, { synchronous: config.dbSynchronous, logger: deps.logger });
@@ -103,6 +119,7 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
     const metrics = createMetrics({ journal: storage.journal, defaultMetrics: deps.processMetrics ?? true });
     const registry = createSessionRegistry({
       ...deps.sessions,
+      supervisor: { ...deps.sessions?.supervisor, qrPrinter: qrPrinter(), loginHelp: () => help },
       storage,
       socketFactory: deps.socketFactory,
       socketOptions: { ...deps.socketOptions, waWebSocketUrl: config.waUrl, version: config.waVersion ? [...config.waVersion] : undefined },
@@ -174,11 +191,18 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
       parts = compose();
       const { bridge, registry, retention } = parts as Parts;
       const address = await bridge.listen(config.host, config.port);
+      help = loginHelp({ host: config.host, port: address.port, tokenConfigured: config.token !== undefined, dataDir: config.dataDir });
       retention.start();
       await registry.startAll(config.sessions);
       phase = 'running';
       log.info(
-        { host: address.address, port: address.port, dataDir: config.dataDir, sessions: registry.list().map((s) => `${s.id}:${s.status}`) },
+        {
+          host: address.address,
+          port: address.port,
+          dataDir: config.dataDir,
+          dashboard: help.dashboard,
+          sessions: registry.list().map((s) => `${s.id}:${s.status}`),
+        },
         'daemon running',
       );
       return address;

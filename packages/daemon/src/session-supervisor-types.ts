@@ -5,6 +5,7 @@
 import type { JournalEntry, Session, SessionQr, SessionStatus } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
 import type { BackoffOptions } from './backoff.js';
+import type { LoginHelp } from './login-help.js';
 import type { QrPrinter } from './qr-output.js';
 import type { RegistryEmit } from './session-events.js';
 import type { AuthStore, Journal, SessionStore, StoredSession } from './stores.js';
@@ -30,6 +31,8 @@ export interface SupervisorOptions {
   stableMs?: number;
   zombie?: Partial<ZombieOptions>;
   qrPrinter?: QrPrinter;
+  /** Where else to link (dashboard URL, token location), added to the `QR login required` log line. */
+  loginHelp?: () => LoginHelp | undefined;
   /** How long WhatsApp shows the first QR, then each rotated one (Baileys: 60 s, 20 s). */
   qrTtlMs?: { first: number; next: number };
   /** `restartRequired` closes in a row before they are treated like any other close. */

@@ -176,7 +176,13 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
     attempt.qrCount += 1;
     const sequence = attempt.qrCount;
     const expiresAt = now() + (attempt.qrCount === 1 ? qrTtl.first : qrTtl.next);
-    log.info({ expiresAt: new Date(expiresAt).toISOString(), qrCount: attempt.qrCount }, 'QR login required');
+    const help = options.loginHelp?.();
+    log.info(
+      { expiresAt: new Date(expiresAt).toISOString(), qrCount: attempt.qrCount, ...help, link: `pnpm link:session ${id} [--phone <number>]` },
+      help
+        ? `QR login required: open ${help.dashboard} (admin token: ${help.tokenLocation}), or run pnpm link:session ${id} for the QR or a pairing code`
+        : 'QR login required',
+    );
     // A rotated QR is not a state change: dashboards get it as `session:qr`, the journal stays quiet.
     if (status !== 'QR_REQUIRED') changed('QR_REQUIRED');
     try {

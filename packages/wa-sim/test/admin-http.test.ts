@@ -45,8 +45,14 @@ describe('the loopback admin HTTP API', () => {
     restoreWhatsAppNoiseRoot();
   });
 
-  it('pairs a client through POST /scan-qr and reports it in /status', async () => {
-    const { status, json } = await call(admin, 'POST', '/scan-qr', { qr: await client.nextQr(), phone: BOT });
+  it('pairs a client through POST /scan-qr (a QR /registrations lists) and reports it in /status', async () => {
+    const qr = await client.nextQr();
+    // Baileys shows the QR as a wa.me link whose fragment is the pairing string.
+    const [ref, noiseKey, identityKey] = qr.slice(qr.indexOf('#') + 1).split(',');
+    const issued = (await call(admin, 'GET', '/registrations')).json.registrations as Array<{ refs: string[]; noiseKey: string; identityKey: string }>;
+    expect(issued).toContainEqual({ refs: expect.arrayContaining([ref]) as unknown, noiseKey, identityKey });
+    const { status, json } = await call(admin, 'POST', '/scan-qr', { qr, phone: BOT });
+    expect((await call(admin, 'GET', '/registrations')).json.registrations).toEqual([]);
     expect(status).toBe(200);
     expect(json.pn).toBe(BOT);
     await client.waitOpen();

@@ -22,3 +22,4 @@ export {
   type MediaBase,
   type MessageBase,
 } from './wa-messages.js';
+export { decodeQrBlock, findQrBlocks, readQrTexts } from './qr-text.js';

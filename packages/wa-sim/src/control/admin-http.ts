@@ -115,6 +115,15 @@ export async function startAdminServer(sim: Sim, port = 0): Promise<AdminServer>
       })),
     }),
     'GET /transcript': () => ({ transcript: sim.transcript() }),
+    // The pairing QRs the emulator issued and waits for a scan of: each client shows
+    // `ref,base64(noiseKey),base64(identityKey),advSecret,platform`, the first three fixed here.
+    'GET /registrations': () => ({
+      registrations: [...new Set(sim.world.registrations.values())].map((r) => ({
+        refs: r.refs,
+        noiseKey: r.noiseKey.toString('base64'),
+        identityKey: r.identityKey.toString('base64'),
+      })),
+    }),
     'GET /unhandled': () => ({ unhandled: sim.unhandled.map((u) => u.key), problems: sim.problems }),
     'POST /scan-qr': async ({ body }) => {
       const { qr, phone } = parse(scanQrBody, body);
