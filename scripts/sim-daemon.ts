@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
-import { createBaileysSocketFactory, createDaemon, createLogger, loadConfig, runDaemonProcess } from '@stickerbot/daemon';
+import { createBaileysSocketFactory, createDaemon, createLogger, loadConfig, processQrOutput, runDaemonProcess } from '@stickerbot/daemon';
 import { trustEmulatorNoiseRoot } from '@stickerbot/wa-sim';
 import { Agent as UndiciAgent } from 'undici';
 
@@ -33,6 +33,7 @@ const daemon = createDaemon(
   {
     logger,
     socketFactory: createBaileysSocketFactory(),
+    qrOutput: processQrOutput(),
     socketOptions: {
       fetchAgent: new HttpsAgent({ ca }),
       // Baileys downloads media with fetch; undici's dispatcher is how fetch gets a CA.

@@ -15,7 +15,7 @@ import { createSessionRegistry, type SessionRegistryDeps } from './create-sessio
 import { createJournalRetention, type JournalRetention } from './journal-retention.js';
 import { loginHelp, type LoginHelp } from './login-help.js';
 import { createMetrics, type DaemonMetrics } from './metrics.js';
-import { processQrStreams, shouldPrintQr, silentQrPrinter, terminalQrPrinter, type QrStreams } from './qr-output.js';
+import { shouldPrintQr, silentQrPrinter, terminalQrPrinter, type QrOutput } from './qr-output.js';
 import { createReadiness } from './readiness.js';
 import type { SessionRegistry } from './session-registry.js';
 import { openStorage, type Storage } from './storage.js';
@@ -47,10 +47,11 @@ export interface DaemonDeps {
   /** Collect prom-client's default process metrics (default true; tests turn it off). */
   processMetrics?: boolean;
   /**
-   * Where the text QR goes and what that stream is (default: this process's stderr);
-   * `STICKERBOT_QR_TERMINAL` decides whether it is printed. A QR printer in `sessions.supervisor` wins.
+   * Where the text QR goes and what that stream is (a process entry passes its stderr,
+   * {@link processQrOutput}); `STICKERBOT_QR_TERMINAL` decides whether it is printed there.
+   * Absent: no text QR (embedding code and tests). A QR printer in `sessions.supervisor` wins.
    */
-  qrOutput?: { stream: NodeJS.WritableStream; streams: QrStreams };
+  qrOutput?: QrOutput;
 }
 
 /** A running (or stopped) daemon. */
@@ -108,8 +109,8 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
   function qrPrinter() {
     const given = deps.sessions?.supervisor?.qrPrinter;
     if (given) return given;
-    const output = deps.qrOutput ?? { stream: process.stderr, streams: processQrStreams() };
-    return shouldPrintQr(config.qrTerminal, output.streams) ? terminalQrPrinter(output.stream, () => help) : silentQrPrinter;
+    const output = deps.qrOutput;
+    return output && shouldPrintQr(config.qrTerminal, output.streams) ? terminalQrPrinter(output.stream, () => help) : silentQrPrinter;
   }
 
   function compose(): Parts {

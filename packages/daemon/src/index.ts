@@ -15,7 +15,19 @@ export {
   type LogLevel,
 } from './config.js';
 export { REDACTED_PATHS, createLogger, type Logger, type LoggerOptions } from './logger.js';
-export { silentQrPrinter, terminalQrPrinter, type QrPrinter } from './qr-output.js';
+export {
+  QR_TERMINAL_MODES,
+  processQrOutput,
+  renderQrText,
+  shouldPrintQr,
+  silentQrPrinter,
+  terminalQrPrinter,
+  type QrOutput,
+  type QrPrinter,
+  type QrStreams,
+  type QrTerminalMode,
+} from './qr-output.js';
+export { loginHelp, type LoginHelp } from './login-help.js';
 export { TOKEN_FILE, loadOrCreateToken, tokensEqual } from './token.js';
 export {
   ADMIN_PRINCIPAL,

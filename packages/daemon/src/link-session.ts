@@ -59,15 +59,18 @@ function formatCode(code: string): string {
   return code.length === 8 ? `${code.slice(0, 4)}-${code.slice(4)}` : code;
 }
 
-function connect(options: LinkSessionOptions, timeoutMs: number): Promise<DashboardSocket> {
+function connect(options: LinkSessionOptions, timeoutMs: number): Promise<{ socket: DashboardSocket; known: () => readonly string[] }> {
   const socket: DashboardSocket = io(`${options.url}${DASHBOARD_NAMESPACE}`, {
     auth: { token: options.token, protocol: PROTOCOL_VERSION },
     transports: ['websocket'],
     reconnection: false,
     timeout: timeoutMs,
   });
+  // Sent right after the handshake: listen before it completes.
+  let known: readonly string[] = [];
+  socket.on('session:listed', ({ sessions }) => void (known = sessions.map((s) => s.id)));
   return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
+    socket.once('connect', () => resolve({ socket, known: () => known }));
     socket.once('connect_error', (error: Error & { data?: Partial<WireError> }) => {
       socket.close();
       const code = error.data?.code;
@@ -93,10 +96,9 @@ export async function linkSession(options: LinkSessionOptions): Promise<number> 
   const { sessionId, phone } = options.request;
   let socket: DashboardSocket | undefined;
   try {
-    socket = await connect(options, timeoutMs);
+    const connection = await connect(options, timeoutMs);
+    socket = connection.socket;
     const live = socket;
-    let known: readonly string[] = [];
-    live.on('session:listed', ({ sessions }) => void (known = sessions.map((s) => s.id)));
 
     async function command<N extends DashboardCommandName>(name: N, args: DashboardCommandArgs<N>): Promise<Result<DashboardCommandResult<N>>> {
       // The typed event map cannot follow a generic command name: emit through a plain signature.
@@ -128,8 +130,11 @@ export async function linkSession(options: LinkSessionOptions): Promise<number> 
     // It may reject while the commands below run, before anything awaits it.
     outcome.catch(() => undefined);
 
+    let lastPrinted: string | undefined;
     const printQr = (qr: SessionQr): void => {
-      if (qr.sessionId !== sessionId || phone !== undefined) return;
+      // The subscribe answer and a `session:qr` right after it may carry the same QR.
+      if (qr.sessionId !== sessionId || phone !== undefined || qr.qr === lastPrinted) return;
+      lastPrinted = qr.qr;
       const until = new Date(qr.expiresAt).toISOString().slice(11, 19);
       options.out(`\nScan with WhatsApp > Linked devices > Link a device (session "${sessionId}", valid until ${until} UTC; a new one follows):\n${renderQrText(qr.qr)}\n`);
     };
@@ -144,7 +149,7 @@ export async function linkSession(options: LinkSessionOptions): Promise<number> 
     }
     if (!subscribed.ok) {
       if (subscribed.error.code === 'SESSION_NOT_FOUND') {
-        const list = known.length > 0 ? known.join(', ') : 'none';
+        const list = connection.known().length > 0 ? connection.known().join(', ') : 'none';
         throw new LinkFailure(LINK_EXIT.unknownSession, `the daemon has no session "${sessionId}" (it has: ${list}); add --create to register it`);
       }
       throw refused('session:subscribe', subscribed.error);

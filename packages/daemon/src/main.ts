@@ -6,6 +6,7 @@ import { createBaileysSocketFactory } from './baileys-socket-factory.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createDaemon } from './daemon.js';
 import { createLogger } from './logger.js';
+import { processQrOutput } from './qr-output.js';
 import { runDaemonProcess } from './run-daemon-process.js';
 
 try {
@@ -24,6 +25,6 @@ try {
 }
 
 const logger = createLogger({ level: config.logLevel, pretty: process.stdout.isTTY });
-const daemon = createDaemon({ logger, socketFactory: createBaileysSocketFactory() }, config);
+const daemon = createDaemon({ logger, socketFactory: createBaileysSocketFactory(), qrOutput: processQrOutput() }, config);
 
 await runDaemonProcess(daemon, logger);

@@ -92,8 +92,19 @@ export interface QrStreams {
   readonly stderrIsStdout: boolean;
 }
 
+/** Where a daemon prints the text QR, and what that stream is. */
+export interface QrOutput {
+  readonly stream: NodeJS.WritableStream;
+  readonly streams: QrStreams;
+}
+
+/** This process's stderr, for a process entry (`main.ts`) to hand to `createDaemon`. */
+export function processQrOutput(): QrOutput {
+  return { stream: process.stderr, streams: processQrStreams() };
+}
+
 /** The streams of this process (file descriptors 1 and 2). */
-export function processQrStreams(): QrStreams {
+function processQrStreams(): QrStreams {
   let stderrIsStdout = false;
   try {
     const out = fstatSync(1);
