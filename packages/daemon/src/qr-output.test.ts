@@ -24,7 +24,7 @@ describe('QR output', () => {
     // The light quiet zone: first line and each line's ends are full blocks.
     expect(lines[0]).toMatch(/^█+$/);
     expect(lines.every((line) => line.startsWith('██') && line.endsWith('██'))).toBe(true);
-    // It fits 80 columns behind pm2's "0|stickerbot-daemon | " prefix.
+    // A QR of this length fits 80 columns behind pm2's "0|stickerbot-daemon | " prefix.
     expect([...(lines[0] ?? '')].length + '0|stickerbot-daemon | '.length).toBeLessThanOrEqual(80);
     expect(readQrTexts(`some log line\n${text}\nanother line\n`)).toEqual([WHATSAPP_QR]);
   });

@@ -18,9 +18,9 @@ export const QR_TERMINAL_MODES = ['auto', 'always', 'never'] as const;
 export type QrTerminalMode = (typeof QR_TERMINAL_MODES)[number];
 
 /**
- * Modules of light margin around the code. The standard asks for four; two keep a
- * WhatsApp QR (about 50 modules) within 80 columns behind pm2's `0|stickerbot-daemon | `
- * prefix, and phone scanners read it.
+ * Modules of light margin around the code. The standard asks for four; two keep the block
+ * four columns narrower, which counts in a terminal behind pm2's `0|stickerbot-daemon | `
+ * line prefix, and phone scanners read it.
  */
 const QUIET_ZONE = 2;
 
