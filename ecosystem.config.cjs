@@ -38,7 +38,8 @@ const common = {
   autorestart: true,
   merge_logs: true,
   // No pm2 timestamp prefix: the log files stay pino JSON lines (pino has its own `time`),
-  // readable with `pnpm exec pino-pretty < data/logs/daemon.out.log`.
+  // readable with `pnpm exec pino-pretty < data/logs/daemon.out.log`, and the login QR the
+  // daemon prints as text on stderr (daemon.err.log) stays whole lines that scan from `pm2 logs`.
   time: false,
   // A process that keeps crashing at start is retried with a growing delay (up to 15 s).
   exp_backoff_restart_delay: 200,
