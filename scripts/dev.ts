@@ -106,23 +106,27 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 async function stopChildren(code: number, why: string): Promise<never> {
-  say(`${why}; stopping: worker first, then the daemon`);
-  for (const cleanup of cleanups) cleanup();
-  // The worker finishes or abandons its event before the daemon goes; each gets its own
-  // shutdown budget (worker: grace + 5 s; daemon: 12 s) before it is killed.
-  for (const [child, budgetMs] of [
-    [worker, 11_000],
-    [daemon, 13_000],
-    [emulator?.child, 5_000],
-  ] as const) {
-    if (!child || child.exitCode !== null || child.signalCode !== null) continue;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), budgetMs);
-    await exited(child);
-    clearTimeout(timer);
+  try {
+    say(`${why}; stopping: worker first, then the daemon`);
+    for (const cleanup of cleanups) cleanup();
+    // The worker finishes or abandons its event before the daemon goes; each gets its own
+    // shutdown budget (worker: grace + 5 s; daemon: 12 s) before it is killed.
+    for (const [child, budgetMs] of [
+      [worker, 11_000],
+      [daemon, 13_000],
+      [emulator?.child, 5_000],
+    ] as const) {
+      if (!child || child.exitCode !== null || child.signalCode !== null) continue;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), budgetMs);
+      await exited(child);
+      clearTimeout(timer);
+    }
+    if (simDataDir) rmSync(simDataDir, { recursive: true, force: true });
+  } finally {
+    // Even if stopping went wrong: the 'exit' handler below still signals what is left.
+    process.exit(code);
   }
-  if (simDataDir) rmSync(simDataDir, { recursive: true, force: true });
-  process.exit(code);
 }
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(0, signal));
 for (const stream of [process.stdout, process.stderr]) {
