@@ -1,11 +1,12 @@
 /**
- * `pnpm dev --sim` ends whole, however it ends: Ctrl-C, a closed terminal, pnpm killed
- * (SIGTERM or SIGKILL), the dev script killed with SIGKILL, a crash of the dev script, its
- * output pipe closed. Each case starts the real thing (through pnpm where the case is about
- * pnpm), waits until the bot answers `!ping` in the terminal chat, records every process
- * of the tree from /proc, ends it, and then requires every recorded process to be gone.
- * All starts share one daemon port: each start after the first also proves that the one
- * before left nothing holding it.
+ * `pnpm dev --sim` ends whole, however it ends: Ctrl-C, a closed terminal, pnpm killed with
+ * SIGKILL, the dev script killed with SIGKILL, a crash of the dev script, its output pipe
+ * closed. Each case starts the real thing (through pnpm where the case is about pnpm or the
+ * terminal), waits until the bot answers `!ping` in the terminal chat, records every
+ * process of the tree from /proc, ends it, and then requires every recorded process to be
+ * gone. All starts share one daemon port: each start after the first also proves that the
+ * one before left nothing holding it. Last, the piece that makes SIGKILL survivable: a
+ * worker whose tsx watch dies stops by itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
