@@ -1,8 +1,11 @@
 /**
  * `pnpm dev`: the development loop. Runs the daemon once and the worker under `tsx watch`,
  * so editing worker, sticker or protocol code restarts only the worker while the WhatsApp
- * connection stays up. Output of both is pretty-printed and prefixed by process. Ctrl-C
- * (or SIGTERM) stops the worker first, then the daemon, and waits for both.
+ * connection stays up. Output of both is pretty-printed and prefixed by process. Ctrl-C,
+ * SIGTERM, SIGHUP (the terminal closed), a closed output pipe, a crash of this script and
+ * the end of the pnpm that started it all stop the worker first, then the daemon, and wait
+ * for both. Should this script die without a word (SIGKILL), every child notices on its
+ * own (scripts/exit-with-parent.mjs) and shuts down gracefully.
  *
  * `pnpm dev --sim`: no WhatsApp account needed. Starts the loopback emulator, points the
  * daemon at it (fresh temp data folder, removed on exit), lets the emulator's phone scan
@@ -14,8 +17,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { prettyFactory } from 'pino-pretty';
+import { watchLauncher } from './dev-launcher.js';
 import { chatFromTerminal, scanQrCodes, startEmulator, type Emulator } from './dev-sim.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -26,8 +30,14 @@ const TSX = ['--import', 'tsx', '--conditions=@stickerbot/source'];
 const BOT_PHONE = '4915100000001';
 const CONTACT_PHONE = '4915200000002';
 
+// Once the terminal or a pipe this script writes to is gone (EPIPE, EIO), it writes no more.
+let outputOpen = true;
+function write(text: string): void {
+  if (outputOpen) process.stdout.write(text);
+}
+
 function say(line: string): void {
-  process.stdout.write(`${colour ? '\x1b[33mdev   \x1b[0m' : 'dev   '} │ ${line}\n`);
+  write(`${colour ? '\x1b[33mdev   \x1b[0m' : 'dev   '} │ ${line}\n`);
 }
 
 /** Prefixes each line of the child's output; JSON lines (pino) are pretty-printed first. */
@@ -44,7 +54,7 @@ function relay(name: string, child: ChildProcess, tint: string): void {
           // Not JSON after all: print as is.
         }
       }
-      for (const part of text.split('\n')) process.stdout.write(`${prefix}${part}\n`);
+      for (const part of text.split('\n')) write(`${prefix}${part}\n`);
     });
   }
 }
@@ -64,23 +74,40 @@ function freePort(): Promise<number> {
   });
 }
 
-// Workspace packages resolve to their TypeScript source (tsx watch's child inherits this).
+// Workspace packages resolve to their TypeScript source, and every child leaves when its
+// parent does (tsx watch's child, the worker, inherits both).
+const exitWithParent = pathToFileURL(join(root, 'scripts/exit-with-parent.mjs')).href;
 const env: NodeJS.ProcessEnv = {
   ...process.env,
-  NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --conditions=@stickerbot/source`.trim(),
+  NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --conditions=@stickerbot/source --import=${exitWithParent}`.trim(),
 };
 let simDataDir: string | undefined;
 let emulator: Emulator | undefined;
 // Assigned once the emulator (in --sim mode) is up; stop() may run before that.
 let daemon: ChildProcess | undefined = undefined;
 let worker: ChildProcess | undefined;
-let stopping = false;
+let stopping: Promise<never> | undefined;
 const cleanups: Array<() => void> = [];
 
-async function stop(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    say('stopping: worker first, then the daemon');
+/** Stops everything once; whatever asks again (a second Ctrl-C) waits for the same stop. */
+function stop(code: number, why: string): Promise<never> {
+  stopping ??= stopChildren(code, why);
+  return stopping;
+}
+
+/** Signals the child's whole process group: the tsx watcher's holds the worker. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (!child.pid) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // The group is gone already.
+  }
+}
+
+async function stopChildren(code: number, why: string): Promise<never> {
+  try {
+    say(`${why}; stopping: worker first, then the daemon`);
     for (const cleanup of cleanups) cleanup();
     // The worker finishes or abandons its event before the daemon goes; each gets its own
     // shutdown budget (worker: grace + 5 s; daemon: 12 s) before it is killed.
@@ -91,19 +118,34 @@ async function stop(code: number): Promise<never> {
     ] as const) {
       if (!child || child.exitCode !== null || child.signalCode !== null) continue;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), budgetMs);
+      const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), budgetMs);
       await exited(child);
       clearTimeout(timer);
     }
     if (simDataDir) rmSync(simDataDir, { recursive: true, force: true });
+  } finally {
+    // Even if stopping went wrong: the 'exit' handler below still signals what is left.
+    process.exit(code);
   }
-  process.exit(code);
 }
-process.once('SIGINT', () => void stop(0));
-process.once('SIGTERM', () => void stop(0));
-// Whatever happens to this script, its children (own process groups) must not outlive it.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(0, signal));
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    outputOpen = false;
+    void stop(0, `output closed (${err.code ?? err.message})`);
+  });
+}
+const crashed = (err: unknown): void => {
+  if (outputOpen) process.stderr.write(`dev: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  void stop(1, 'crashed');
+};
+process.on('uncaughtException', crashed);
+process.on('unhandledRejection', crashed);
+watchLauncher(() => void stop(0, 'the pnpm or shell that started this is gone'));
+// Should this script exit any other way, its children are told at once; they would notice
+// on their own a moment later.
 process.once('exit', () => {
-  for (const child of [worker, daemon, emulator?.child]) if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of [worker, daemon, emulator?.child]) if (child) signalGroup(child, 'SIGTERM');
 });
 
 if (simMode) {
@@ -133,9 +175,7 @@ daemon = spawn(process.execPath, [...TSX, simMode ? join(root, 'scripts/sim-daem
 });
 relay('daemon', daemon, '36');
 daemon.once('exit', (code) => {
-  if (stopping) return;
-  say(`the daemon exited (code ${code ?? 'signal'}); stopping`);
-  void stop(code === 0 ? 0 : 1);
+  if (!stopping) void stop(code === 0 ? 0 : 1, `the daemon exited (code ${code ?? 'signal'})`);
 });
 
 daemon.on('message', (message) => {
@@ -148,6 +188,9 @@ daemon.on('message', (message) => {
     detached: true,
   });
   relay('worker', worker, '35');
+  worker.once('exit', (code) => {
+    if (!stopping) void stop(1, `tsx watch exited (code ${code ?? 'signal'})`);
+  });
   say('daemon ready; worker running under tsx watch: edit packages/worker, packages/sticker or packages/protocol and only the worker restarts');
   if (simMode && emulator && env.STICKERBOT_DATA_DIR) {
     const token = readFileSync(join(env.STICKERBOT_DATA_DIR, 'token'), 'utf8').trim();

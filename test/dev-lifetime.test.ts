@@ -1,0 +1,194 @@
+/**
+ * `pnpm dev --sim` ends whole, however it ends: Ctrl-C, a closed terminal, pnpm killed with
+ * SIGKILL, the dev script killed with SIGKILL, a crash of the dev script, its output pipe
+ * closed. Each case starts the real thing (through pnpm where the case is about pnpm or the
+ * terminal), waits until the bot answers `!ping` in the terminal chat, records every
+ * process of the tree from /proc, ends it, and then requires every recorded process to be
+ * gone. All starts share one daemon port: each start after the first also proves that the
+ * one before left nothing holding it. Last, the piece that makes SIGKILL survivable: a
+ * worker whose tsx watch dies stops by itself.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isAlive, processTree, type ProcessInfo } from './support/process-tree.js';
+import { exited, repoRoot, until } from './support/stack.js';
+
+/** Start-up takes several seconds of CPU per process on a small machine; ending gets generous room. */
+const START_TIMEOUT_MS = 150_000;
+const END_TIMEOUT_MS = 20_000;
+
+/** A process tree the test started: whatever of it is still alive is killed after each case. */
+interface Run {
+  readonly child: ChildProcess;
+  readonly output: string[];
+  /** Every process of the tree, recorded once it was up. */
+  tree: ProcessInfo[];
+  /** `pnpm dev --sim`'s temporary data folder. */
+  dataDir: string;
+}
+
+let port = 0;
+const runs: Run[] = [];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Spawns a command in its own process group, as a terminal runs a foreground job. */
+function launch(command: string, args: string[], env: Record<string, string>): Run {
+  const child = spawn(command, args, {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const run: Run = { child, output: [], tree: [], dataDir: '' };
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.setEncoding('utf8').on('data', (chunk: string) => run.output.push(...chunk.split('\n').filter((line) => line.trim() !== '')));
+  }
+  // The case that closes the output pipe does so on purpose: the dev script may be gone.
+  child.stdin?.on('error', () => undefined);
+  runs.push(run);
+  return run;
+}
+
+/** The process of the run's tree whose command line matches. */
+function find(run: Run, pattern: RegExp): ProcessInfo {
+  const found = run.tree.find((info) => pattern.test(info.command));
+  if (!found) throw new Error(`no process matching ${pattern} in:\n${run.tree.map((info) => `${info.pid} ${info.command}`).join('\n')}`);
+  return found;
+}
+
+/** Starts `pnpm dev --sim` (or the dev script directly) and waits until the bot has answered `!ping`. */
+async function startDev(options: { via: 'pnpm' | 'node'; nodeArgs?: string[] }): Promise<Run> {
+  const env = { NO_COLOR: '1', STICKERBOT_PORT: String(port) };
+  const run =
+    options.via === 'pnpm'
+      ? launch('pnpm', ['dev', '--sim'], env)
+      : launch(process.execPath, ['--import', 'tsx', ...(options.nodeArgs ?? []), 'scripts/dev.ts', '--sim'], env);
+  const { child, output } = run;
+  const seen = (pattern: RegExp) => output.some((line) => pattern.test(line));
+  const failed = () => child.exitCode !== null || child.signalCode !== null;
+  const failure = () => new Error(`pnpm dev ended or hung on start (port ${port}):\n${output.slice(-40).join('\n')}`);
+  await until(() => failed() || (seen(/connected to the daemon/) && seen(/connected to WhatsApp/)), 'the worker and the WhatsApp session', START_TIMEOUT_MS, 100);
+  if (failed()) throw failure();
+  // The bot answering in the terminal chat is the whole loop working, on the shared port.
+  const deadline = Date.now() + 60_000;
+  while (!seen(/bot → Alice: pong/)) {
+    if (failed() || Date.now() > deadline) throw failure();
+    child.stdin?.write('!ping\n');
+    await until(() => failed() || seen(/bot → Alice: pong/), 'the answer to !ping', 10_000, 100).catch(() => undefined);
+  }
+  expect(seen(new RegExp(`127\\.0\\.0\\.1:${port}`))).toBe(true);
+  run.tree = processTree(child.pid ?? 0);
+  run.dataDir = /data in (\S+)/.exec(output.find((line) => line.includes('data in ')) ?? '')?.[1] ?? '';
+  return run;
+}
+
+/** Every recorded process of the tree must be gone within END_TIMEOUT_MS. */
+async function expectAllGone(run: Run): Promise<void> {
+  // Whatever else runs (pnpm, its shell, esbuild services), these five must be in the tree.
+  for (const role of [/scripts\/dev\.ts/, /wa-sim\/src\/main\.ts/, /scripts\/sim-daemon\.ts/, /tsx\/dist\/cli\.mjs watch/, /preflight\.cjs .*worker\/src\/main\.ts/]) {
+    find(run, role);
+  }
+  await until(() => run.tree.every((info) => !isAlive(info)), 'every process of pnpm dev to end', END_TIMEOUT_MS, 200).catch(() => {
+    const survivors = run.tree.filter(isAlive).map((info) => `${info.pid} ${info.command}`);
+    throw new Error(`still running ${END_TIMEOUT_MS} ms after the end of pnpm dev:\n${survivors.join('\n')}`);
+  });
+}
+
+beforeAll(async () => {
+  port = await freePort();
+});
+
+afterEach(async () => {
+  // A failed case must not leave its processes to the next one (or to the machine).
+  for (const run of runs.splice(0)) {
+    for (const info of run.tree) if (isAlive(info)) process.kill(info.pid, 'SIGKILL');
+    if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
+    await exited(run.child);
+    if (run.dataDir) rmSync(run.dataDir, { recursive: true, force: true });
+  }
+}, 30_000);
+
+describe('pnpm dev --sim leaves no process behind', () => {
+  it('Ctrl-C in the terminal (SIGINT to pnpm, its shell and the dev script) ends every process', async () => {
+    const dev = await startDev({ via: 'pnpm' });
+    process.kill(-(dev.child.pid ?? 0), 'SIGINT');
+    await expectAllGone(dev);
+    // The dev script itself stopped the children and removed the temporary data folder.
+    expect(existsSync(dev.dataDir)).toBe(false);
+  }, START_TIMEOUT_MS + 60_000);
+
+  it('a closed terminal (SIGHUP to the process group) ends every process', async () => {
+    const dev = await startDev({ via: 'pnpm' });
+    process.kill(-(dev.child.pid ?? 0), 'SIGHUP');
+    await expectAllGone(dev);
+  }, START_TIMEOUT_MS + 60_000);
+
+  it('SIGKILL of pnpm alone (its shell and the dev script stay behind) ends every process', async () => {
+    const dev = await startDev({ via: 'pnpm' });
+    dev.child.kill('SIGKILL');
+    await expectAllGone(dev);
+  }, START_TIMEOUT_MS + 60_000);
+
+  it('SIGKILL of the dev script ends every process, the daemon and the worker shutting down cleanly', async () => {
+    const dev = await startDev({ via: 'node' });
+    dev.child.kill('SIGKILL');
+    await expectAllGone(dev);
+    // A SQLite database closed by its owner leaves no write-ahead log behind; a killed one does.
+    expect(existsSync(join(dev.dataDir, 'daemon.sqlite-wal'))).toBe(false);
+    expect(existsSync(join(dev.dataDir, 'worker.sqlite-wal'))).toBe(false);
+  }, START_TIMEOUT_MS + 60_000);
+
+  it('a crash of the dev script (an uncaught exception) ends every process', async () => {
+    const dev = await startDev({ via: 'node', nodeArgs: ['--import', './test/support/dev-crash.ts'] });
+    dev.child.kill('SIGUSR2');
+    await expectAllGone(dev);
+    expect(dev.output.join('\n')).toContain('injected crash of the dev script');
+  }, START_TIMEOUT_MS + 60_000);
+
+  it('a closed output pipe ends every process', async () => {
+    const dev = await startDev({ via: 'node' });
+    dev.child.stdout?.destroy();
+    // The next line the dev script prints (the bot's answer) meets the closed pipe.
+    dev.child.stdin?.write('!ping\n');
+    await expectAllGone(dev);
+  }, START_TIMEOUT_MS + 60_000);
+});
+
+describe('a process of pnpm dev whose parent dies', () => {
+  it('the worker under tsx watch stops gracefully by itself when tsx watch is killed with SIGKILL', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'stickerbot-dev-lifetime-'));
+    // As scripts/dev.ts starts it: the preload reaches the watcher and, through it, the worker.
+    const preload = pathToFileURL(join(repoRoot, 'scripts/exit-with-parent.mjs')).href;
+    const run = launch(process.execPath, [join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), 'watch', '--clear-screen=false', 'packages/worker/src/main.ts'], {
+      NODE_OPTIONS: `--conditions=@stickerbot/source --import=${preload}`,
+      STICKERBOT_DATA_DIR: dataDir,
+      // No daemon: the worker keeps trying to connect, which is all this needs.
+      STICKERBOT_BRIDGE_URL: `http://127.0.0.1:${await freePort()}`,
+    });
+    run.dataDir = dataDir;
+    // The worker writes to the pipes it inherited from the watcher: still read here once the watcher is gone.
+    const output = () => run.output.join('\n');
+    await until(() => output().includes('worker starting'), 'the worker to start', START_TIMEOUT_MS, 100);
+    run.tree = processTree(run.child.pid ?? 0);
+    const worker = find(run, /preflight\.cjs .*worker\/src\/main\.ts/);
+    run.child.kill('SIGKILL');
+    await until(() => !isAlive(worker), 'the orphaned worker to exit', END_TIMEOUT_MS, 100);
+    // Its own SIGTERM handler ran: the graceful stop, not a kill.
+    expect(output()).toMatch(/"signal":"SIGTERM".*"msg":"shutting down"/);
+    expect(output()).toContain('"msg":"worker stopped"');
+  }, START_TIMEOUT_MS + 60_000);
+});
