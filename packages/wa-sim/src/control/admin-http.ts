@@ -12,6 +12,7 @@ import {
   phoneParam,
   reactBody,
   readBody,
+  receiptsQuery,
   scanQrBody,
   sendMediaBody,
   sendTextBody,
@@ -167,7 +168,12 @@ export async function startAdminServer(sim: Sim, port = 0): Promise<AdminServer>
       if (faults.failLogins) sim.faults.failLogins(faults.failLogins.reason, faults.failLogins.count);
       if (faults.rejectNextMessage !== undefined) sim.faults.rejectNextMessage(faults.rejectNextMessage);
       if (faults.blackhole) sim.faults.blackhole(faults.blackhole.phone, faults.blackhole.deviceId);
+      if (faults.withholdHistorySync) sim.faults.withholdHistorySync();
       return {};
+    },
+    'GET /receipts': ({ query }) => {
+      const { messageId } = parse(receiptsQuery, { messageId: query.get('messageId') ?? '' });
+      return { receipts: sim.receiptsFor(messageId) };
     },
   };
 

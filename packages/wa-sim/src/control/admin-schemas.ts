@@ -46,6 +46,9 @@ export const faultsBody = z.object({
   failLogins: z.object({ reason: z.number().int(), count: z.number().int().positive().default(1) }).optional(),
   rejectNextMessage: z.number().int().optional(),
   blackhole: z.object({ phone, deviceId: z.number().int().positive() }).optional(),
+  withholdHistorySync: z.boolean().optional(),
   clear: z.boolean().optional(),
 });
+/** `GET /receipts?messageId=` */
+export const receiptsQuery = z.object({ messageId: z.string().min(1) });
 export const phoneParam = phone;
