@@ -1,17 +1,23 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { JournalEntry } from '@stickerbot/protocol';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { openDatabase } from './db.js';
 import { createSessionEvents } from './session-events.js';
 import type { RegistryEmit } from './session-events.js';
+import { createSqliteJournal } from './sqlite-journal.js';
 import type { Journal, JournalAppend } from './stores.js';
 import { buildTextMessage } from './test-kit/wa-messages.js';
 
 const logger = pino({ level: 'silent' });
 
-function journalDouble(failOn: (input: JournalAppend) => boolean): Pick<Journal, 'append'> & { entries: JournalEntry[] } {
+function journalDouble(failOn: (input: JournalAppend) => boolean): Pick<Journal, 'append' | 'findRawMessage'> & { entries: JournalEntry[] } {
   const entries: JournalEntry[] = [];
   return {
     entries,
+    findRawMessage: () => undefined,
     append(input) {
       if (failOn(input)) throw new Error('SQLITE_FULL: database or disk is full');
       const entry: JournalEntry = { seq: entries.length + 1, sessionId: input.sessionId, ts: 1, event: input.event };
@@ -78,5 +84,55 @@ describe('session events', () => {
     ]);
     expect(acks).toEqual(['MINE']);
     expect(journal.entries).toHaveLength(2);
+  });
+
+  it('journals a message before its receipt and skips the upsert Baileys emits for it afterwards', () => {
+    const journal = journalDouble(() => false);
+    const emitted: string[] = [];
+    const events = createSessionEvents({ sessionId: 's', journal, emit: (event, ..._args) => void emitted.push(event), logger, selfJid: () => undefined });
+    const early = buildTextMessage({ from: '4915100000001', text: 'before the receipt' });
+    const made = buildTextMessage({ from: '4915100000001', text: 'only upserted' });
+    events.received(early, 'append');
+    expect(journal.entries).toHaveLength(1);
+    events.upsert({ type: 'append', messages: [early, made] });
+    events.upsert({ type: 'notify', messages: [early] });
+    expect(journal.entries.map((e) => (e.event.type === 'message:received' ? [e.event.message.text, e.event.message.backlog] : []))).toEqual([
+      ['before the receipt', true],
+      ['only upserted', true],
+      // Skipped once: an upsert of the same id that comes again is a new delivery.
+      ['before the receipt', false],
+    ]);
+    expect(emitted.filter((event) => event === 'journaled')).toHaveLength(3);
+  });
+
+  it('refuses (throws) a message the journal cannot take, and tells no one about it', () => {
+    const journal = journalDouble(() => true);
+    const emitted: string[] = [];
+    const events = createSessionEvents({ sessionId: 's', journal, emit: (event, ..._args) => void emitted.push(event), logger, selfJid: () => undefined });
+    expect(() => events.received(buildTextMessage({ from: '1', text: 'x' }), 'notify')).toThrow(/SQLITE_FULL/);
+    expect(emitted).toEqual([]);
+  });
+
+  it('does not journal a message twice when WhatsApp delivers it again after a restart (real SQLite journal)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stickerbot-session-events-'));
+    try {
+      const message = buildTextMessage({ from: '4915100000001', text: 'journaled, then the daemon died before the receipt' });
+      const open = () => {
+        const db = openDatabase(join(dir, 'daemon.sqlite'));
+        return { db, journal: createSqliteJournal(db) };
+      };
+      const first = open();
+      createSessionEvents({ sessionId: 's', journal: first.journal, emit: () => undefined, logger, selfJid: () => undefined }).received(message, 'notify');
+      first.db.close();
+      const second = open();
+      const events = createSessionEvents({ sessionId: 's', journal: second.journal, emit: () => undefined, logger, selfJid: () => undefined });
+      events.received(structuredClone(message), 'append');
+      events.upsert({ type: 'append', messages: [structuredClone(message)] });
+      expect(second.journal.readAfter(0, 10)).toHaveLength(1);
+      second.journal.close();
+      second.db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,8 +1,16 @@
 /**
  * Journaling of one session's WhatsApp events (DESIGN §4, delivery details). Every handler
  * appends to the journal first and synchronously, and only then tells anyone.
+ *
+ * An incoming message is journaled by `received`, which the patched Baileys calls after
+ * decrypting it and before its receipt leaves: from then on WhatsApp will not send it again,
+ * so it must already be durable. Baileys emits the same message again in `messages.upsert`;
+ * `upsert` skips the ids `received` took and journals only what came no other way. A
+ * message WhatsApp redelivers because the daemon died between the journal and the receipt
+ * is found in the journal by id and not appended twice.
  */
 import { MAX_PREVIEW_LENGTH, type BotEvent, type JournalEntry, type Message, type MessageSummary, type Session } from '@stickerbot/protocol';
+import type { MessageUpsertType, WAMessage } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import { fallbackMessage, mapMessage, mapMessageUpdate, mapParticipantsUpdate, mapReaction } from './message-mapper.js';
 import type { SessionRegistryEvents } from './session-registry.js';
@@ -15,7 +23,7 @@ export type RegistryEmit = <E extends keyof SessionRegistryEvents>(event: E, ...
 /** Collaborators of {@link createSessionEvents}. */
 export interface SessionEventsDeps {
   sessionId: string;
-  journal: Pick<Journal, 'append' | 'appendMany'>;
+  journal: Pick<Journal, 'append' | 'appendMany' | 'findRawMessage'>;
   emit: RegistryEmit;
   logger: Logger;
   /** This session's account JID, once known. */
@@ -28,6 +36,11 @@ export interface SessionEventsDeps {
 
 /** The journaling handlers of one session. */
 export interface SessionEvents {
+  /**
+   * One decrypted message, before Baileys sends its receipt (`WaSocketOptions.beforeReceipt`).
+   * Throws when the journal could not take it, so that Baileys refuses the message.
+   */
+  received: (raw: WAMessage, type: MessageUpsertType) => void;
   upsert: (payload: WaSocketEvents['messages.upsert']) => void;
   update: (payload: WaSocketEvents['messages.update']) => void;
   reaction: (payload: WaSocketEvents['messages.reaction']) => void;
@@ -52,6 +65,8 @@ export function summarize(sessionId: string, message: Message): MessageSummary {
 }
 
 const SERVER_ACK = 2;
+/** Ids `received` took whose upsert has not come yet; Baileys emits it right after the receipt. */
+const MAX_AWAITED_UPSERTS = 10_000;
 
 /** Creates the journaling handlers of one session. */
 export function createSessionEvents(deps: SessionEventsDeps): SessionEvents {
@@ -87,26 +102,63 @@ export function createSessionEvents(deps: SessionEventsDeps): SessionEvents {
     for (const entry of entries) if (entry) emit('journaled', entry);
   }
 
+  /** `append` is the offline backlog WhatsApp queued while the daemon was away: journaled like the rest and flagged. */
+  function toMessage(raw: WAMessage, type: MessageUpsertType): Message | undefined {
+    const backlog = type === 'append';
+    const self = deps.selfJid();
+    try {
+      return mapMessage(raw, backlog, self === undefined ? {} : { selfJid: self });
+    } catch (err) {
+      logger.error({ err, id: raw.key.id }, 'could not map a message; journaling it as kind other');
+      return fallbackMessage(raw, backlog);
+    }
+  }
+
+  function announce(entry: JournalEntry, message: Message): void {
+    emit('journaled', entry);
+    emit('message:received', summarize(sessionId, message));
+  }
+
+  const awaitedUpserts = new Set<string>();
+
   return {
+    received: (raw, type) => {
+      const id = raw.key.id;
+      if (id) {
+        awaitedUpserts.add(id);
+        if (awaitedUpserts.size > MAX_AWAITED_UPSERTS) {
+          const oldest = awaitedUpserts.values().next().value;
+          if (oldest !== undefined) awaitedUpserts.delete(oldest);
+        }
+        if (journal.findRawMessage(sessionId, id) !== undefined) {
+          logger.info({ id }, 'WhatsApp delivered a journaled message again; not journaling it twice');
+          return;
+        }
+      }
+      const message = toMessage(raw, type);
+      if (!message) return;
+      let entry: JournalEntry;
+      try {
+        entry = journal.append({ sessionId, event: { type: 'message:received', message }, raw });
+      } catch (err) {
+        logger.error({ err, id }, 'journal append failed: refusing the message so that WhatsApp keeps it');
+        throw err;
+      }
+      deps.onJournaled?.(entry);
+      announce(entry, message);
+    },
     upsert: ({ messages, type }) => {
-      // Baileys has already acknowledged these messages to WhatsApp when it emits
-      // `messages.upsert` (the ack goes out as soon as the stanza is decrypted), so WhatsApp
-      // will not send them again: from here until `journal.append` returns, a crash loses
-      // them. Keep this window minimal: map (pure, synchronous) and append the batch
-      // synchronously (better-sqlite3, WAL, one transaction) before anything else sees it:
-      // no await, no emit, no I/O but the journal. `append` is the offline backlog WhatsApp
-      // queued while the daemon was away: journaled like the rest and flagged.
-      const backlog = type === 'append';
-      const self = deps.selfJid();
+      // Messages that reach the journal only here (those Baileys makes itself, and every
+      // message when the socket has no `beforeReceipt`) were acknowledged to WhatsApp
+      // already: until `journal.append` returns, a crash loses them. Keep this window
+      // minimal: map (pure, synchronous) and append the batch synchronously (better-sqlite3,
+      // WAL, one transaction) before anything else sees it: no await, no emit, no I/O but
+      // the journal.
       const mapped: { message: Message; raw: unknown }[] = [];
       for (const raw of messages) {
-        let message: Message | undefined;
-        try {
-          message = mapMessage(raw, backlog, self === undefined ? {} : { selfJid: self });
-        } catch (err) {
-          logger.error({ err, id: raw.key.id }, 'could not map a message; journaling it as kind other');
-          message = fallbackMessage(raw, backlog);
-        }
+        const id = raw.key.id;
+        if (id && awaitedUpserts.delete(id)) continue;
+        const message = toMessage(raw, type);
         if (message) mapped.push({ message, raw });
       }
       const entries = appendAll(mapped.map(({ message, raw }) => ({ sessionId, event: { type: 'message:received', message }, raw })));
@@ -115,10 +167,7 @@ export function createSessionEvents(deps: SessionEventsDeps): SessionEvents {
         const entry = entries[i];
         if (entry) journaled.push({ entry, message });
       });
-      for (const { entry, message } of journaled) {
-        emit('journaled', entry);
-        emit('message:received', summarize(sessionId, message));
-      }
+      for (const { entry, message } of journaled) announce(entry, message);
     },
     update: (updates) => {
       const entries = [];
