@@ -115,28 +115,33 @@ describe('a message received while Baileys waits for the first history sync (Awa
       // login waits again (creds.accountSyncCounter is still 0).
       await kill(daemon);
 
-      // A message WhatsApp queues while the daemon is away arrives as offline backlog.
+      // What WhatsApp queues while the daemon is away arrives as offline backlog: a message,
+      // and a reaction (a message too, which Baileys turns into `messages.reaction`).
       const { id: offlineId } = (await admin(emulator, `/phones/${ALICE}/text`, { text: '!ping while you were away', to: BOT, name: 'Alice' })) as { id: string };
+      const { id: reactionId } = (await admin(emulator, `/phones/${ALICE}/react`, { messageId: 'BOTREPLY1', emoji: '👍', to: BOT })) as { id: string };
       daemon = startDaemon(emulator, 'daemon#2');
       await until(() => daemon.logged(AWAITING), 'Baileys to await the initial history sync again', 60_000);
       for (const deadline = Date.now() + 60_000; ; await new Promise((resolve) => setTimeout(resolve, 5))) {
-        const { receipts } = (await admin(emulator, `/receipts?messageId=${offlineId}`)) as { receipts: string[] };
+        const { receipts } = (await admin(emulator, `/receipts?messageId=${reactionId}`)) as { receipts: string[] };
         if (receipts.length > 0) break;
-        if (Date.now() > deadline) throw new Error('no receipt for the offline message');
+        if (Date.now() > deadline) throw new Error('no receipt for the offline reaction');
       }
       await kill(daemon);
+      expect(((await admin(emulator, `/receipts?messageId=${offlineId}`)) as { receipts: string[] }).receipts.length).toBeGreaterThan(0);
       // What Baileys emits after its receipt is in the journal even so.
       expect(readJournal(dataDir).messages.get(offlineId)).toBe(1);
 
       // A live message and one more from the backlog, then the 20 s wait runs out and
       // Baileys flushes its held-back upserts: nothing may be journaled twice.
       const { id: backlogId } = (await admin(emulator, `/phones/${ALICE}/text`, { text: '!ping again', to: BOT, name: 'Alice' })) as { id: string };
+      await admin(emulator, `/phones/${ALICE}/react`, { messageId: 'BOTREPLY2', emoji: '🎉', to: BOT });
       daemon = startDaemon(emulator, 'daemon#3');
       await until(() => daemon.port() !== 0, 'the restarted daemon to listen', 60_000);
       const worker: WorkerClient = await connectWorker(`http://127.0.0.1:${daemon.port()}`, token);
       closers.push(() => worker.close());
       await until(() => daemon.logged(AWAITING), 'Baileys to await the initial history sync a third time', 60_000);
       const { id: liveId } = (await admin(emulator, `/phones/${ALICE}/text`, { text: '!ping live', to: BOT, name: 'Alice' })) as { id: string };
+      await admin(emulator, `/phones/${ALICE}/react`, { messageId: 'BOTREPLY3', emoji: '🔥', to: BOT });
       await until(() => daemon.logged('Timeout in AwaitingInitialSync'), 'Baileys to give up waiting and flush its buffer', 60_000);
       await worker.waitForEntry((entry) => received([entry], liveId).length > 0, 'the live message at the worker');
       await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -146,6 +151,8 @@ describe('a message received while Baileys waits for the first history sync (Awa
         expect(entries, `worker entries of ${id}`).toHaveLength(1);
         expect(entries[0]?.event.type === 'message:received' && entries[0].event.message.backlog, `backlog flag of ${id}`).toBe(backlog);
       }
+      const reactions = worker.entries.flatMap((entry) => (entry.event.type === 'reaction:received' ? [`${entry.event.messageId} ${entry.event.emoji}`] : []));
+      expect(reactions.sort()).toEqual(['BOTREPLY1 👍', 'BOTREPLY2 🎉', 'BOTREPLY3 🔥']);
       const journal = readJournal(dataDir);
       expect(journal.integrity).toBe('ok');
       expect(journal.ordered).toBe(true);

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JournalEntry } from '@stickerbot/protocol';
+import type { WAMessage } from '@whiskeysockets/baileys';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from './db.js';
@@ -134,5 +135,32 @@ describe('session events', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('journals a reaction, an edit and a delete before their receipts, once, and still journals an update that differs', () => {
+    const journal = journalDouble(() => false);
+    const events = createSessionEvents({ sessionId: 's', journal, emit: () => undefined, logger, selfJid: () => '4915100000009@s.whatsapp.net' });
+    const chat = '4915100000001@s.whatsapp.net';
+    const target = { remoteJid: chat, fromMe: true, id: 'BOTREPLY' };
+    const from = (id: string, message: WAMessage['message']): WAMessage => ({ key: { remoteJid: chat, fromMe: false, id }, message, messageTimestamp: 1_700_000_000 });
+    const reaction = from('R1', { reactionMessage: { key: target, text: '👍', senderTimestampMs: 1_700_000_000_000 } });
+    const edit = from('E1', { protocolMessage: { type: 14, key: { remoteJid: chat, fromMe: false, id: 'ORIG' }, editedMessage: { conversation: 'fixed' } } });
+    const revoke = from('D1', { protocolMessage: { type: 0, key: { remoteJid: chat, fromMe: false, id: 'ORIG' } } });
+    for (const raw of [reaction, edit, revoke]) events.received(raw, 'append');
+    expect(journal.entries.map((e) => e.event.type)).toEqual(['reaction:received', 'message:updated', 'message:updated']);
+    // What Baileys emits for them afterwards (process-message.js), then a receipt of the bot's reply.
+    events.upsert({ type: 'append', messages: [reaction, edit, revoke] });
+    events.reaction([{ key: target, reaction: { ...reaction.message?.reactionMessage, key: reaction.key } }]);
+    events.update([
+      { key: { remoteJid: chat, fromMe: false, id: 'ORIG' }, update: { message: { editedMessage: { message: { conversation: 'fixed' } } }, messageTimestamp: 1_700_000_000 } },
+      { key: { remoteJid: chat, fromMe: false, id: 'ORIG' }, update: { message: null, messageStubType: 1, key: revoke.key } },
+      { key: target, update: { status: 4 } },
+    ]);
+    expect(journal.entries.map((e) => JSON.stringify(e.event))).toEqual([
+      JSON.stringify({ type: 'reaction:received', messageId: 'BOTREPLY', chat, sender: chat, emoji: '👍', timestamp: 1_700_000_000_000 }),
+      JSON.stringify({ type: 'message:updated', id: 'ORIG', chat, fromMe: false, editedText: 'fixed' }),
+      JSON.stringify({ type: 'message:updated', id: 'ORIG', chat, fromMe: false, deleted: true }),
+      JSON.stringify({ type: 'message:updated', id: 'BOTREPLY', chat, fromMe: true, status: 'read' }),
+    ]);
   });
 });

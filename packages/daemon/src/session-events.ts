@@ -6,13 +6,16 @@
  * decrypting it and before its receipt leaves: from then on WhatsApp will not send it again,
  * so it must already be durable. Baileys emits the same message again in `messages.upsert`;
  * `upsert` skips the ids `received` took and journals only what came no other way. A
- * message WhatsApp redelivers because the daemon died between the journal and the receipt
- * is found in the journal by id and not appended twice.
+ * reaction, edit or delete arrives as a message too: `received` journals the event Baileys
+ * will derive from it, and the `messages.reaction` / `messages.update` that brings the same
+ * event later is skipped (only an identical event: anything else is journaled). A message
+ * WhatsApp redelivers because the daemon died between the journal and the receipt is found
+ * in the journal by id and not appended twice.
  */
 import { MAX_PREVIEW_LENGTH, type BotEvent, type JournalEntry, type Message, type MessageSummary, type Session } from '@stickerbot/protocol';
 import type { MessageUpsertType, WAMessage } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
-import { fallbackMessage, mapMessage, mapMessageUpdate, mapParticipantsUpdate, mapReaction } from './message-mapper.js';
+import { fallbackMessage, mapDerivedEvent, mapMessage, mapMessageUpdate, mapParticipantsUpdate, mapReaction } from './message-mapper.js';
 import type { SessionRegistryEvents } from './session-registry.js';
 import type { Journal, JournalAppend } from './stores.js';
 import type { WaSocketEvents } from './wa-socket.js';
@@ -65,8 +68,33 @@ export function summarize(sessionId: string, message: Message): MessageSummary {
 }
 
 const SERVER_ACK = 2;
-/** Ids `received` took whose upsert has not come yet; Baileys emits it right after the receipt. */
-const MAX_AWAITED_UPSERTS = 10_000;
+/**
+ * Bounds the ids and events `received` journaled whose Baileys event has not come yet (the
+ * upsert follows right after the receipt; a derived event at the latest when Baileys flushes
+ * its event buffer).
+ */
+const MAX_AWAITED = 10_000;
+
+/** Remembers what `received` journaled until its duplicate from Baileys comes (then forgets it). */
+function createAwaited(): { add(key: string): void; take(key: string): boolean } {
+  const counts = new Map<string, number>();
+  return {
+    add(key) {
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      if (counts.size > MAX_AWAITED) {
+        const oldest = counts.keys().next().value;
+        if (oldest !== undefined) counts.delete(oldest);
+      }
+    },
+    take(key) {
+      const count = counts.get(key);
+      if (count === undefined) return false;
+      if (count > 1) counts.set(key, count - 1);
+      else counts.delete(key);
+      return true;
+    },
+  };
+}
 
 /** Creates the journaling handlers of one session. */
 export function createSessionEvents(deps: SessionEventsDeps): SessionEvents {
@@ -119,33 +147,42 @@ export function createSessionEvents(deps: SessionEventsDeps): SessionEvents {
     emit('message:received', summarize(sessionId, message));
   }
 
-  const awaitedUpserts = new Set<string>();
+  const awaitedUpserts = createAwaited();
+  const awaitedEvents = createAwaited();
+
+  /** Appends before the receipt: a failure is thrown to Baileys, which then refuses the message. */
+  function appendBeforeReceipt(input: JournalAppend, id: string | null | undefined): JournalEntry {
+    try {
+      const entry = journal.append(input);
+      deps.onJournaled?.(entry);
+      return entry;
+    } catch (err) {
+      logger.error({ err, id }, 'journal append failed: refusing the message so that WhatsApp keeps it');
+      throw err;
+    }
+  }
 
   return {
     received: (raw, type) => {
       const id = raw.key.id;
       if (id) {
         awaitedUpserts.add(id);
-        if (awaitedUpserts.size > MAX_AWAITED_UPSERTS) {
-          const oldest = awaitedUpserts.values().next().value;
-          if (oldest !== undefined) awaitedUpserts.delete(oldest);
-        }
         if (journal.findRawMessage(sessionId, id) !== undefined) {
           logger.info({ id }, 'WhatsApp delivered a journaled message again; not journaling it twice');
           return;
         }
       }
       const message = toMessage(raw, type);
-      if (!message) return;
-      let entry: JournalEntry;
-      try {
-        entry = journal.append({ sessionId, event: { type: 'message:received', message }, raw });
-      } catch (err) {
-        logger.error({ err, id }, 'journal append failed: refusing the message so that WhatsApp keeps it');
-        throw err;
+      if (message) {
+        announce(appendBeforeReceipt({ sessionId, event: { type: 'message:received', message }, raw }, id), message);
+        return;
       }
-      deps.onJournaled?.(entry);
-      announce(entry, message);
+      const self = deps.selfJid();
+      const derived = mapDerivedEvent(raw, self === undefined ? {} : { selfJid: self });
+      if (!derived) return;
+      const entry = appendBeforeReceipt({ sessionId, event: derived }, id);
+      awaitedEvents.add(JSON.stringify(derived));
+      publish([entry]);
     },
     upsert: ({ messages, type }) => {
       // Messages that reach the journal only here (those Baileys makes itself, and every
@@ -157,7 +194,7 @@ export function createSessionEvents(deps: SessionEventsDeps): SessionEvents {
       const mapped: { message: Message; raw: unknown }[] = [];
       for (const raw of messages) {
         const id = raw.key.id;
-        if (id && awaitedUpserts.delete(id)) continue;
+        if (id && awaitedUpserts.take(id)) continue;
         const message = toMessage(raw, type);
         if (message) mapped.push({ message, raw });
       }
@@ -173,7 +210,7 @@ export function createSessionEvents(deps: SessionEventsDeps): SessionEvents {
       const entries = [];
       for (const update of updates) {
         const event = mapMessageUpdate(update);
-        if (!event) continue;
+        if (!event || awaitedEvents.take(JSON.stringify(event))) continue;
         entries.push(append(event));
       }
       for (const update of updates) {
@@ -188,7 +225,7 @@ export function createSessionEvents(deps: SessionEventsDeps): SessionEvents {
       const entries = [];
       for (const reaction of reactions) {
         const event = mapReaction(reaction, self === undefined ? {} : { selfJid: self });
-        if (event) entries.push(append(event));
+        if (event && !awaitedEvents.take(JSON.stringify(event))) entries.push(append(event));
       }
       publish(entries);
     },
