@@ -135,6 +135,8 @@ describe('a message received while Baileys waits for the first history sync (Awa
       // Baileys flushes its held-back upserts: nothing may be journaled twice.
       const { id: backlogId } = (await admin(emulator, `/phones/${ALICE}/text`, { text: '!ping again', to: BOT, name: 'Alice' })) as { id: string };
       await admin(emulator, `/phones/${ALICE}/react`, { messageId: 'BOTREPLY2', emoji: '🎉', to: BOT });
+      await admin(emulator, `/phones/${ALICE}/edit`, { messageId: offlineId, text: '!ping, edited', to: BOT });
+      await admin(emulator, `/phones/${ALICE}/revoke`, { messageId: offlineId, to: BOT });
       daemon = startDaemon(emulator, 'daemon#3');
       await until(() => daemon.port() !== 0, 'the restarted daemon to listen', 60_000);
       const worker: WorkerClient = await connectWorker(`http://127.0.0.1:${daemon.port()}`, token);
@@ -153,6 +155,11 @@ describe('a message received while Baileys waits for the first history sync (Awa
       }
       const reactions = worker.entries.flatMap((entry) => (entry.event.type === 'reaction:received' ? [`${entry.event.messageId} ${entry.event.emoji}`] : []));
       expect(reactions.sort()).toEqual(['BOTREPLY1 👍', 'BOTREPLY2 🎉', 'BOTREPLY3 🔥']);
+      const updates = worker.entries.flatMap((entry) => (entry.event.type === 'message:updated' && entry.event.id === offlineId ? [entry.event] : []));
+      expect(updates).toEqual([
+        expect.objectContaining({ editedText: '!ping, edited' }),
+        expect.objectContaining({ deleted: true }),
+      ]);
       const journal = readJournal(dataDir);
       expect(journal.integrity).toBe('ok');
       expect(journal.ordered).toBe(true);

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { ReceivedMessage } from '../e2e/mailbox.js';
 import { SimProtocolError } from '../errors.js';
 import {
+  editBody,
   faultsBody,
   kickBody,
   pairingCodeBody,
@@ -13,6 +14,7 @@ import {
   reactBody,
   readBody,
   receiptsQuery,
+  revokeBody,
   scanQrBody,
   sendMediaBody,
   sendTextBody,
@@ -142,6 +144,14 @@ export async function startAdminServer(sim: Sim, port = 0): Promise<AdminServer>
       const { messageId, emoji, to } = parse(reactBody, body);
       const sent = await sim.phone(pn).react(messageId, emoji, to ? { to } : {});
       return { id: sent.id };
+    },
+    'POST /phones/:pn/edit': async ({ body, pn }) => {
+      const { messageId, text, to } = parse(editBody, body);
+      return { id: (await sim.phone(pn).edit(messageId, text, to ? { to } : {})).id };
+    },
+    'POST /phones/:pn/revoke': async ({ body, pn }) => {
+      const { messageId, to } = parse(revokeBody, body);
+      return { id: (await sim.phone(pn).revoke(messageId, to ? { to } : {})).id };
     },
     'POST /phones/:pn/read': ({ body, pn }) => {
       const { messageIds, to } = parse(readBody, body);
