@@ -48,6 +48,10 @@ export function baileysConfig(options: WaSocketOptions, defaults: BaileysSocketF
     // The bot's own sends are not events for the worker (they would come back as `append`
     // upserts); Baileys' recent-message cache still answers retry receipts for them.
     emitOwnEvents: false,
+    // The journal takes each message before its receipt leaves. The upsert that follows is
+    // then not held back either: held back, it would absorb a later edit, reaction or delete
+    // of the same message, which must reach the journal as an event of its own.
+    ...(options.beforeReceipt === undefined ? {} : { beforeMessageReceipt: options.beforeReceipt, bufferMessageUpserts: false }),
     getMessage: async (key) => (await options.getMessage?.(key)) ?? undefined,
   };
 }

@@ -306,3 +306,31 @@ export function mapParticipantsUpdate(
   if (update.author) event.author = normalizeJid(update.author);
   return event;
 }
+
+const PROTOCOL_REVOKE = 0;
+const PROTOCOL_MESSAGE_EDIT = 14;
+
+/**
+ * The event an incoming reaction, edit or delete-for-everyone message becomes, built the way
+ * Baileys builds the `messages.reaction` / `messages.update` it emits for it later (process-
+ * message.js), so that the two map to the same event. `undefined` for any other message.
+ */
+export function mapDerivedEvent(
+  raw: WAMessage,
+  context: MapContext = {},
+): BotEventOf<'reaction:received'> | BotEventOf<'message:updated'> | undefined {
+  const content = normalizeMessageContent(raw.message);
+  const reaction = content?.reactionMessage;
+  if (reaction) return mapReaction({ key: reaction.key ?? {}, reaction: { ...reaction, key: raw.key } }, context);
+  const protocol = content?.protocolMessage;
+  const target = protocol?.key?.id;
+  if (!protocol || !target) return undefined;
+  const type = Number(protocol.type);
+  if (type === PROTOCOL_REVOKE) {
+    return mapMessageUpdate({ key: { ...raw.key, id: target }, update: { message: null, messageStubType: STUB_REVOKE, key: raw.key } });
+  }
+  if (type === PROTOCOL_MESSAGE_EDIT && protocol.editedMessage) {
+    return mapMessageUpdate({ key: { ...raw.key, id: target }, update: { message: { editedMessage: { message: protocol.editedMessage } } } });
+  }
+  return undefined;
+}

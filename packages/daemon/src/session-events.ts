@@ -1,10 +1,21 @@
 /**
  * Journaling of one session's WhatsApp events (DESIGN §4, delivery details). Every handler
  * appends to the journal first and synchronously, and only then tells anyone.
+ *
+ * An incoming message is journaled by `received`, which the patched Baileys calls after
+ * decrypting it and before its receipt leaves: from then on WhatsApp will not send it again,
+ * so it must already be durable. Baileys emits the same message again in `messages.upsert`;
+ * `upsert` skips the ids `received` took and journals only what came no other way. A
+ * reaction, edit or delete arrives as a message too: `received` journals the event Baileys
+ * will derive from it, and the `messages.reaction` / `messages.update` that brings the same
+ * event later is skipped (only an identical event: anything else is journaled). A message
+ * WhatsApp redelivers because the daemon died between the journal and the receipt is found
+ * in the journal by id and not appended twice.
  */
 import { MAX_PREVIEW_LENGTH, type BotEvent, type JournalEntry, type Message, type MessageSummary, type Session } from '@stickerbot/protocol';
+import type { MessageUpsertType, WAMessage } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
-import { fallbackMessage, mapMessage, mapMessageUpdate, mapParticipantsUpdate, mapReaction } from './message-mapper.js';
+import { fallbackMessage, mapDerivedEvent, mapMessage, mapMessageUpdate, mapParticipantsUpdate, mapReaction } from './message-mapper.js';
 import type { SessionRegistryEvents } from './session-registry.js';
 import type { Journal, JournalAppend } from './stores.js';
 import type { WaSocketEvents } from './wa-socket.js';
@@ -15,7 +26,7 @@ export type RegistryEmit = <E extends keyof SessionRegistryEvents>(event: E, ...
 /** Collaborators of {@link createSessionEvents}. */
 export interface SessionEventsDeps {
   sessionId: string;
-  journal: Pick<Journal, 'append' | 'appendMany'>;
+  journal: Pick<Journal, 'append' | 'appendMany' | 'findRawMessage'>;
   emit: RegistryEmit;
   logger: Logger;
   /** This session's account JID, once known. */
@@ -28,6 +39,11 @@ export interface SessionEventsDeps {
 
 /** The journaling handlers of one session. */
 export interface SessionEvents {
+  /**
+   * One decrypted message, before Baileys sends its receipt (`WaSocketOptions.beforeReceipt`).
+   * Throws when the journal could not take it, so that Baileys refuses the message.
+   */
+  received: (raw: WAMessage, type: MessageUpsertType) => void;
   upsert: (payload: WaSocketEvents['messages.upsert']) => void;
   update: (payload: WaSocketEvents['messages.update']) => void;
   reaction: (payload: WaSocketEvents['messages.reaction']) => void;
@@ -52,6 +68,33 @@ export function summarize(sessionId: string, message: Message): MessageSummary {
 }
 
 const SERVER_ACK = 2;
+/**
+ * Bounds the ids and events `received` journaled whose Baileys event has not come yet (the
+ * upsert follows right after the receipt; a derived event at the latest when Baileys flushes
+ * its event buffer).
+ */
+const MAX_AWAITED = 10_000;
+
+/** Remembers what `received` journaled until its duplicate from Baileys comes (then forgets it). */
+function createAwaited(): { add(key: string): void; take(key: string): boolean } {
+  const counts = new Map<string, number>();
+  return {
+    add(key) {
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      if (counts.size > MAX_AWAITED) {
+        const oldest = counts.keys().next().value;
+        if (oldest !== undefined) counts.delete(oldest);
+      }
+    },
+    take(key) {
+      const count = counts.get(key);
+      if (count === undefined) return false;
+      if (count > 1) counts.set(key, count - 1);
+      else counts.delete(key);
+      return true;
+    },
+  };
+}
 
 /** Creates the journaling handlers of one session. */
 export function createSessionEvents(deps: SessionEventsDeps): SessionEvents {
@@ -87,26 +130,72 @@ export function createSessionEvents(deps: SessionEventsDeps): SessionEvents {
     for (const entry of entries) if (entry) emit('journaled', entry);
   }
 
+  /** `append` is the offline backlog WhatsApp queued while the daemon was away: journaled like the rest and flagged. */
+  function toMessage(raw: WAMessage, type: MessageUpsertType): Message | undefined {
+    const backlog = type === 'append';
+    const self = deps.selfJid();
+    try {
+      return mapMessage(raw, backlog, self === undefined ? {} : { selfJid: self });
+    } catch (err) {
+      logger.error({ err, id: raw.key.id }, 'could not map a message; journaling it as kind other');
+      return fallbackMessage(raw, backlog);
+    }
+  }
+
+  function announce(entry: JournalEntry, message: Message): void {
+    emit('journaled', entry);
+    emit('message:received', summarize(sessionId, message));
+  }
+
+  const awaitedUpserts = createAwaited();
+  const awaitedEvents = createAwaited();
+
+  /** Appends before the receipt: a failure is thrown to Baileys, which then refuses the message. */
+  function appendBeforeReceipt(input: JournalAppend, id: string | null | undefined): JournalEntry {
+    try {
+      const entry = journal.append(input);
+      deps.onJournaled?.(entry);
+      return entry;
+    } catch (err) {
+      logger.error({ err, id }, 'journal append failed: refusing the message so that WhatsApp keeps it');
+      throw err;
+    }
+  }
+
   return {
-    upsert: ({ messages, type }) => {
-      // Baileys has already acknowledged these messages to WhatsApp when it emits
-      // `messages.upsert` (the ack goes out as soon as the stanza is decrypted), so WhatsApp
-      // will not send them again: from here until `journal.append` returns, a crash loses
-      // them. Keep this window minimal: map (pure, synchronous) and append the batch
-      // synchronously (better-sqlite3, WAL, one transaction) before anything else sees it:
-      // no await, no emit, no I/O but the journal. `append` is the offline backlog WhatsApp
-      // queued while the daemon was away: journaled like the rest and flagged.
-      const backlog = type === 'append';
+    received: (raw, type) => {
+      const id = raw.key.id;
+      if (id) {
+        awaitedUpserts.add(id);
+        if (journal.findRawMessage(sessionId, id) !== undefined) {
+          logger.info({ id }, 'WhatsApp delivered a journaled message again; not journaling it twice');
+          return;
+        }
+      }
+      const message = toMessage(raw, type);
+      if (message) {
+        announce(appendBeforeReceipt({ sessionId, event: { type: 'message:received', message }, raw }, id), message);
+        return;
+      }
       const self = deps.selfJid();
+      const derived = mapDerivedEvent(raw, self === undefined ? {} : { selfJid: self });
+      if (!derived) return;
+      const entry = appendBeforeReceipt({ sessionId, event: derived }, id);
+      awaitedEvents.add(JSON.stringify(derived));
+      publish([entry]);
+    },
+    upsert: ({ messages, type }) => {
+      // Messages that reach the journal only here (those Baileys makes itself, and every
+      // message when the socket has no `beforeReceipt`) were acknowledged to WhatsApp
+      // already: until `journal.append` returns, a crash loses them. Keep this window
+      // minimal: map (pure, synchronous) and append the batch synchronously (better-sqlite3,
+      // WAL, one transaction) before anything else sees it: no await, no emit, no I/O but
+      // the journal.
       const mapped: { message: Message; raw: unknown }[] = [];
       for (const raw of messages) {
-        let message: Message | undefined;
-        try {
-          message = mapMessage(raw, backlog, self === undefined ? {} : { selfJid: self });
-        } catch (err) {
-          logger.error({ err, id: raw.key.id }, 'could not map a message; journaling it as kind other');
-          message = fallbackMessage(raw, backlog);
-        }
+        const id = raw.key.id;
+        if (id && awaitedUpserts.take(id)) continue;
+        const message = toMessage(raw, type);
         if (message) mapped.push({ message, raw });
       }
       const entries = appendAll(mapped.map(({ message, raw }) => ({ sessionId, event: { type: 'message:received', message }, raw })));
@@ -115,16 +204,13 @@ export function createSessionEvents(deps: SessionEventsDeps): SessionEvents {
         const entry = entries[i];
         if (entry) journaled.push({ entry, message });
       });
-      for (const { entry, message } of journaled) {
-        emit('journaled', entry);
-        emit('message:received', summarize(sessionId, message));
-      }
+      for (const { entry, message } of journaled) announce(entry, message);
     },
     update: (updates) => {
       const entries = [];
       for (const update of updates) {
         const event = mapMessageUpdate(update);
-        if (!event) continue;
+        if (!event || awaitedEvents.take(JSON.stringify(event))) continue;
         entries.push(append(event));
       }
       for (const update of updates) {
@@ -139,7 +225,7 @@ export function createSessionEvents(deps: SessionEventsDeps): SessionEvents {
       const entries = [];
       for (const reaction of reactions) {
         const event = mapReaction(reaction, self === undefined ? {} : { selfJid: self });
-        if (event) entries.push(append(event));
+        if (event && !awaitedEvents.take(JSON.stringify(event))) entries.push(append(event));
       }
       publish(entries);
     },

@@ -133,6 +133,7 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
         auth: state,
         // Baileys is chatty at info; its warnings and errors are what an operator needs.
         logger: log.child({ module: 'baileys' }, { level: log.levelVal === 30 ? 'warn' : log.level }),
+        beforeReceipt: events.received,
         getMessage: (key) => {
           const raw = key.id ? deps.journal.findRawMessage(id, key.id) : undefined;
           const message = typeof raw === 'object' && raw !== null && 'message' in raw ? raw.message : undefined;

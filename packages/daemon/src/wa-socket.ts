@@ -11,6 +11,7 @@ import type {
   BaileysEventMap,
   Contact,
   GroupMetadata,
+  MessageUpsertType,
   MiscMessageGenerationOptions,
   WAMessage,
   WAMessageKey,
@@ -121,6 +122,14 @@ export interface WaSocketOptions {
   connectTimeoutMs?: number;
   /** Keep-alive ping interval in ms (Baileys default 30 s). */
   keepAliveIntervalMs?: number;
+  /**
+   * Called with each decrypted incoming message before its delivery receipt leaves (the
+   * Baileys patch's `beforeMessageReceipt`); the daemon journals it here, synchronously. If
+   * it throws, Baileys refuses (nacks) the message instead of acknowledging it. A message
+   * given here comes again in `messages.upsert`, which is then not held back by Baileys'
+   * event buffer.
+   */
+  beforeReceipt?: (message: WAMessage, type: MessageUpsertType) => void;
   /** Looks up a sent message for Baileys' retry receipts (the daemon answers from its journal). */
   getMessage?: (key: WAMessageKey) => Promise<WAMessage['message'] | undefined>;
   /** The session's logger (a pino child with `sessionId`). */

@@ -68,6 +68,10 @@ describe('the loopback admin HTTP API', () => {
     expect(sent.status).toBe(200);
     const inbound = await upsert;
     expect(inbound.key.id).toBe(sent.json.id);
+    await expect
+      .poll(async () => (await call(admin, 'GET', `/receipts?messageId=${String(sent.json.id)}`)).json.receipts, { timeout: 10_000 })
+      .toEqual([expect.any(String)]);
+    expect((await call(admin, 'GET', '/receipts')).status).toBe(400);
     await client.socket.sendMessage(`${DAVE}@s.whatsapp.net`, { sticker: WEBP_1X1 }, { quoted: inbound });
     const next = await call(admin, 'GET', `/phones/${DAVE}/next-message?timeoutMs=15000`);
     expect(next.status).toBe(200);

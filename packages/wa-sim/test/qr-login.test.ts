@@ -73,6 +73,29 @@ describe('login of a real Baileys client', () => {
     }
   });
 
+  it('withholds the initial history sync when asked: the client receipts an offline message but holds its upsert back', async () => {
+    const phone = '4915100000067';
+    const client = await createTestClient(sim, { extra: { shouldSyncHistoryMessage: () => true } });
+    sim.faults.withholdHistorySync();
+    try {
+      const { deviceId } = await sim.scanQr(await client.nextQr(), { phone });
+      await client.waitOpen();
+      const closed = client.waitClosed();
+      sim.kick(phone, deviceId, 'close');
+      await closed;
+      const sent = await sim.phone('4915200000067').sendText('queued while the client was away', { to: phone });
+      await client.reconnect();
+      await expect.poll(() => sim.receiptsFor(sent.id).length, { timeout: 10_000 }).toBeGreaterThan(0);
+      // Baileys buffers events for up to 20 s while it waits for the history sync.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(client.messages.map((m) => m.key.id)).not.toContain(sent.id);
+      expect(client.socket.authState.creds.accountSyncCounter ?? 0).toBe(0);
+    } finally {
+      sim.faults.clear();
+      await client.end();
+    }
+  });
+
   it('pairs by pairing code typed on the phone, then opens', async () => {
     const phone = '4915100000077';
     const authDir = await makeAuthDir();

@@ -6,12 +6,15 @@ import { z } from 'zod';
 import type { ReceivedMessage } from '../e2e/mailbox.js';
 import { SimProtocolError } from '../errors.js';
 import {
+  editBody,
   faultsBody,
   kickBody,
   pairingCodeBody,
   phoneParam,
   reactBody,
   readBody,
+  receiptsQuery,
+  revokeBody,
   scanQrBody,
   sendMediaBody,
   sendTextBody,
@@ -151,6 +154,14 @@ export async function startAdminServer(sim: Sim, port = 0): Promise<AdminServer>
       const sent = await sim.phone(pn).react(messageId, emoji, to ? { to } : {});
       return { id: sent.id };
     },
+    'POST /phones/:pn/edit': async ({ body, pn }) => {
+      const { messageId, text, to } = parse(editBody, body);
+      return { id: (await sim.phone(pn).edit(messageId, text, to ? { to } : {})).id };
+    },
+    'POST /phones/:pn/revoke': async ({ body, pn }) => {
+      const { messageId, to } = parse(revokeBody, body);
+      return { id: (await sim.phone(pn).revoke(messageId, to ? { to } : {})).id };
+    },
     'POST /phones/:pn/read': ({ body, pn }) => {
       const { messageIds, to } = parse(readBody, body);
       sim.phone(pn).read(messageIds, to ? { to } : {});
@@ -176,7 +187,12 @@ export async function startAdminServer(sim: Sim, port = 0): Promise<AdminServer>
       if (faults.failLogins) sim.faults.failLogins(faults.failLogins.reason, faults.failLogins.count);
       if (faults.rejectNextMessage !== undefined) sim.faults.rejectNextMessage(faults.rejectNextMessage);
       if (faults.blackhole) sim.faults.blackhole(faults.blackhole.phone, faults.blackhole.deviceId);
+      if (faults.withholdHistorySync) sim.faults.withholdHistorySync();
       return {};
+    },
+    'GET /receipts': ({ query }) => {
+      const { messageId } = parse(receiptsQuery, { messageId: query.get('messageId') ?? '' });
+      return { receipts: sim.receiptsFor(messageId) };
     },
   };
 

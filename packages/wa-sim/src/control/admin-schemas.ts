@@ -31,6 +31,10 @@ export const sendMediaBody = z.object({
 });
 /** `POST /phones/:pn/react` */
 export const reactBody = z.object({ messageId: z.string().min(1), emoji: z.string(), to: phone.optional() });
+/** `POST /phones/:pn/edit`: the phone edits a message it sent. */
+export const editBody = z.object({ messageId: z.string().min(1), text: z.string(), to: phone.optional() });
+/** `POST /phones/:pn/revoke`: the phone deletes a message it sent, for everyone. */
+export const revokeBody = z.object({ messageId: z.string().min(1), to: phone.optional() });
 /** `POST /phones/:pn/read` */
 export const readBody = z.object({ messageIds: z.array(z.string().min(1)).min(1), to: phone.optional() });
 /** `POST /kick` */
@@ -46,6 +50,9 @@ export const faultsBody = z.object({
   failLogins: z.object({ reason: z.number().int(), count: z.number().int().positive().default(1) }).optional(),
   rejectNextMessage: z.number().int().optional(),
   blackhole: z.object({ phone, deviceId: z.number().int().positive() }).optional(),
+  withholdHistorySync: z.boolean().optional(),
   clear: z.boolean().optional(),
 });
+/** `GET /receipts?messageId=` */
+export const receiptsQuery = z.object({ messageId: z.string().min(1) });
 export const phoneParam = phone;

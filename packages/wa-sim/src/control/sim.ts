@@ -67,6 +67,12 @@ export interface Faults {
    * stays valid): a correctly verifying client must refuse it. Stock rc14 accepts it.
    */
   forgeNextAccountSignature(): void;
+  /**
+   * The primary phone sends no initial history sync to companions that log in from now on
+   * (a phone that is slow or offline after linking): Baileys stays in `AwaitingInitialSync`
+   * and holds its events back for 20 s. `clear()` ends it; the sync follows on the next login.
+   */
+  withholdHistorySync(): void;
   /** Disarms every fault. */
   clear(): void;
 }
@@ -224,8 +230,12 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
       forgeNextAccountSignature: () => {
         world.faults.forgeAccountSignature = true;
       },
+      withholdHistorySync: () => {
+        world.faults.withholdHistorySync = true;
+      },
       clear: () => {
         world.faults.forgeAccountSignature = false;
+        world.faults.withholdHistorySync = false;
         world.faults.loginFailures.length = 0;
         world.faults.messageAckErrors.length = 0;
         world.faults.blackholed.clear();

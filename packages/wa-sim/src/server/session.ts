@@ -67,7 +67,7 @@ function login(world: World, connection: ClientConnection, { payload, clientStat
   world.offline.delete(key);
   for (const node of queued) connection.send(node);
   connection.send({ tag: 'ib', attrs: {}, content: [{ tag: 'offline', attrs: { count: String(queued.length) } }] });
-  if (!companion.historySynced) {
+  if (!companion.historySynced && !world.faults.withholdHistorySync) {
     companion.historySynced = true;
     sendInitialHistorySync(world, connection, account, companion).catch((err: unknown) =>
       world.log.warn({ err }, 'initial history sync failed'),

@@ -26,6 +26,11 @@ export interface FaultState {
   readonly blackholed: Set<string>;
   /** Sign the next pair-success account signature with a wrong key (the HMAC stays valid). */
   forgeAccountSignature: boolean;
+  /**
+   * The primary phone does not send the initial history sync after a login (until cleared):
+   * Baileys then holds its events back for up to 20 s (`AwaitingInitialSync`).
+   */
+  withholdHistorySync: boolean;
 }
 
 /** Events the emulator core emits for the control API. */
@@ -88,7 +93,7 @@ export function createWorld(log: Logger, directory: Directory, media: MediaHost)
     phoneSent: new Map(),
     receiptsFromCompanions: new Map(),
     routingInfo: Buffer.from(`wa-sim-edge-${Date.now().toString(36)}`),
-    faults: { loginFailures: [], messageAckErrors: [], blackholed: new Set(), forgeAccountSignature: false },
+    faults: { loginFailures: [], messageAckErrors: [], blackholed: new Set(), forgeAccountSignature: false, withholdHistorySync: false },
     receiptDelayMs: 150,
   };
 }
