@@ -153,22 +153,22 @@ const DASHBOARD_NOTES: { [N in DashboardCommandName]: WorkerCommandNotes } = {
   },
   'session:create': {
     summary: 'Registers a new session (admins only); it is persisted and started.',
-    ackWhen: 'Once the session is registered and started; its next states arrive as `session:changed`.',
+    ackWhen: 'At once, with the session registered and `CONNECTING`; its next states arrive as `session:changed` to subscribers.',
     errors: ['FORBIDDEN', 'SESSION_EXISTS'],
   },
   'session:start': {
     summary: 'Connects a stopped session.',
-    ackWhen: 'Once the session is started; its next states arrive as `session:changed`.',
+    ackWhen: 'At once, with the session `CONNECTING` (or its state, if it was running); its next states arrive as `session:changed`.',
     errors: ['FORBIDDEN', 'SESSION_NOT_FOUND'],
   },
   'session:stop': {
     summary: 'Stops a session without logging out (it keeps its credentials).',
-    ackWhen: 'Once the socket is closed.',
+    ackWhen: 'Once its WhatsApp socket is closed, with the session `STOPPED`.',
     errors: ['FORBIDDEN', 'SESSION_NOT_FOUND'],
   },
   'session:logout': {
     summary: 'Logs a session out of WhatsApp and wipes its credentials.',
-    ackWhen: 'Once logged out and the credentials are wiped.',
+    ackWhen: 'Once WhatsApp confirmed the logout (or 30 s passed: the credentials are wiped anyway) and the credentials are wiped, with the session `LOGGED_OUT`.',
     errors: ['FORBIDDEN', 'SESSION_NOT_FOUND'],
   },
   'session:pair': {
