@@ -9,7 +9,17 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Parser } from '@asyncapi/parser';
 import { describe, expect, it } from 'vitest';
-import { DASHBOARD_COMMAND_NAMES, PROTOCOL_VERSION, WORKER_COMMAND_NAMES } from '../src/index.js';
+import {
+  DASHBOARD_COMMAND_NAMES,
+  MESSAGE_KINDS,
+  PROTOCOL_VERSION,
+  RECEIPT_STATUSES,
+  WORKER_COMMAND_NAMES,
+  botEventSchema,
+  mediaSchema,
+  messageSchema,
+} from '../src/index.js';
+import { REFERENCE_START } from '../src/docs/reference.js';
 import { PROTOCOL_NAMESPACES } from '../src/docs/catalogue.js';
 import { generatedFiles, withReference } from '../src/docs/generate.js';
 
@@ -60,6 +70,13 @@ describe('generated protocol documents', () => {
     const send = document?.operations().all().find((operation) => operation.json<{ title?: string }>().title === 'message:send');
     expect(send?.action()).toBe('receive');
     expect(send?.reply()?.messages().all().map((message) => message.name())).toEqual(['message:send ack']);
+  });
+
+  it("the README's hand-written part names every event type, message field and kind, media field and receipt status", () => {
+    const prose = (committed('README.md') ?? '').split(REFERENCE_START)[0] ?? '';
+    const eventTypes = botEventSchema.options.map((option) => option.shape.type.value);
+    const names = [...eventTypes, ...Object.keys(messageSchema.shape), ...MESSAGE_KINDS, ...Object.keys(mediaSchema.shape), ...RECEIPT_STATUSES];
+    expect(names.filter((name) => !prose.includes(`\`${name}\``))).toEqual([]);
   });
 
   it('every worked example parses with the schema it illustrates', () => {
