@@ -2,6 +2,7 @@ import { StickerbotError } from '@stickerbot/protocol';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { commandArgsHash } from './command-args-hash.js';
 import { createCommandExecutor, type CommandSpec } from './command-executor.js';
 import type { CommandLog, CommandRecord } from './stores.js';
 
@@ -59,10 +60,53 @@ describe('createCommandExecutor', () => {
 
   it('answers a recorded id from a previous daemon life (the log survives restarts)', async () => {
     const { executor, commandLog } = setup();
-    commandLog.record({ id: 'old', op: 'test:send', result: { ok: true, result: { messageId: 'before-restart' } } });
+    const args = { id: 'old', sessionId: 's', text: 'x' };
+    commandLog.record({ id: 'old', op: 'test:send', argsHash: commandArgsHash(args), result: { ok: true, result: { messageId: 'before-restart' } } });
     let runs = 0;
-    const result = await executor.execute(sendSpec(() => ({ messageId: `m${++runs}` })), { id: 'old', sessionId: 's', text: 'x' }, undefined);
+    const result = await executor.execute(sendSpec(() => ({ messageId: `m${++runs}` })), args, undefined);
     expect(result).toEqual({ ok: true, result: { messageId: 'before-restart' } });
+    expect(runs).toBe(0);
+  });
+
+  it('refuses a repeated id with other arguments with IDEMPOTENCY_CONFLICT, without acting or touching the record', async () => {
+    const { executor, commandLog, observed } = setup();
+    let runs = 0;
+    const spec = sendSpec(() => ({ messageId: `m${++runs}` }));
+    const first = await executor.execute(spec, { id: 'c1', sessionId: 's', text: 'hi' }, undefined);
+    const recorded = commandLog.records.get('c1');
+    const other = await executor.execute(spec, { id: 'c1', sessionId: 's', text: 'something else' }, undefined);
+    expect(other).toMatchObject({ ok: false, error: { code: 'IDEMPOTENCY_CONFLICT', retryable: false } });
+    expect(!other.ok && other.error.message).toContain('c1');
+    expect(runs).toBe(1);
+    expect(commandLog.records.get('c1')).toEqual(recorded);
+    expect(await executor.execute(spec, { id: 'c1', sessionId: 's', text: 'hi' }, undefined)).toEqual(first);
+    expect(observed.map(([, outcome]) => outcome)).toEqual(['ok', 'IDEMPOTENCY_CONFLICT', 'replayed']);
+  });
+
+  it('refuses a repeated id with other arguments while the first is still in flight', async () => {
+    const { executor } = setup();
+    let runs = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const spec = sendSpec(async () => {
+      runs++;
+      await gate;
+      return { messageId: 'first' };
+    });
+    const first = executor.execute(spec, { id: 'busy', sessionId: 's', text: 'a' }, undefined);
+    const other = await executor.execute(spec, { id: 'busy', sessionId: 'other-session', text: 'a' }, undefined);
+    expect(other).toMatchObject({ ok: false, error: { code: 'IDEMPOTENCY_CONFLICT' } });
+    release();
+    expect(await first).toEqual({ ok: true, result: { messageId: 'first' } });
+    expect(runs).toBe(1);
+  });
+
+  it('treats a record without an arguments hash (written before migration 004) as matching', async () => {
+    const { executor, commandLog } = setup();
+    commandLog.records.set('legacy', { id: 'legacy', op: 'test:send', result: { ok: true, result: { messageId: 'old' } }, createdAt: 1 });
+    let runs = 0;
+    const result = await executor.execute(sendSpec(() => ({ messageId: `m${++runs}` })), { id: 'legacy', sessionId: 's', text: 'any' }, undefined);
+    expect(result).toEqual({ ok: true, result: { messageId: 'old' } });
     expect(runs).toBe(0);
   });
 
@@ -134,7 +178,7 @@ describe('createCommandExecutor', () => {
       op: 'test:other',
     };
     const result = await executor.execute(other, { id: 'dup', sessionId: 's', text: 'x' }, undefined);
-    expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS' } });
+    expect(result).toMatchObject({ ok: false, error: { code: 'IDEMPOTENCY_CONFLICT' } });
     expect(!result.ok && result.error.message).toContain('test:send');
   });
 

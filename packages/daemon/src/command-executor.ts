@@ -1,11 +1,14 @@
 /**
- * The one place commands run (DESIGN §3 Commands): validate → a recorded outcome for the
- * command id is returned without acting again → the same id already in flight shares
- * that promise → otherwise run and record the outcome → metrics → wire error at the edge.
+ * The one place commands run (DESIGN §3 Commands): validate → the same id already in
+ * flight shares that promise → a recorded outcome for the command id is returned without
+ * acting again → otherwise run and record the outcome (with the hash of its arguments) →
+ * metrics → wire error at the edge. A repeated id whose op or arguments differ from its
+ * first use is refused with `IDEMPOTENCY_CONFLICT`, in flight or recorded.
  */
 import { fail, ok, parsePayload, StickerbotError, type Result } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import { commandArgsHash, idempotencyConflict } from './command-args-hash.js';
 import type { CommandLog } from './stores.js';
 
 /** One command: its schema, whether its outcome is recorded under its id, and what it does. */
@@ -54,6 +57,7 @@ export interface CommandExecutor {
 
 interface Running {
   op: string;
+  argsHash: string;
   promise: Promise<Result<unknown>>;
 }
 
@@ -83,11 +87,19 @@ export function createCommandExecutor(deps: CommandExecutorDeps): CommandExecuto
     return result.ok ? 'ok' : result.error.code;
   }
 
-  function reusedId(id: string, op: string, usedBy: string): Result<never> {
-    return fail(new StickerbotError('INVALID_ARGS', `command id ${id} was already used for ${usedBy}, not ${op}`));
+  function refuse(op: string, id: string, error: StickerbotError, startedAt: number): Result<never> {
+    log.warn({ op, id, code: error.code, reason: error.message }, 'repeated command id refused');
+    observe(op, error.code, startedAt);
+    return fail(error);
   }
 
-  async function perform<A, R, C>(spec: CommandSpec<A, R, C>, args: A, context: C, id: string | undefined): Promise<Result<R>> {
+  async function perform<A, R, C>(
+    spec: CommandSpec<A, R, C>,
+    args: A,
+    context: C,
+    recordAs: { id: string; argsHash: string } | undefined,
+  ): Promise<Result<R>> {
+    const id = recordAs?.id;
     let result: Result<R>;
     try {
       const value = await spec.run(args, context);
@@ -107,9 +119,9 @@ export function createCommandExecutor(deps: CommandExecutorDeps): CommandExecuto
       else log.warn({ op: spec.op, id, code: result.error.code, reason: result.error.message }, 'command refused');
     }
     // A retryable failure is not recorded, so that the worker's retry with the same id can act.
-    if (spec.record && id !== undefined && (result.ok || !result.error.retryable)) {
+    if (spec.record && recordAs !== undefined && (result.ok || !result.error.retryable)) {
       try {
-        deps.commandLog.record({ id, op: spec.op, sessionId: sessionIdOf(args), result, createdAt: now() });
+        deps.commandLog.record({ ...recordAs, op: spec.op, sessionId: sessionIdOf(args), result, createdAt: now() });
       } catch (err) {
         log.error({ op: spec.op, id, err }, 'could not record the command outcome; a repeat of this id would act again');
       }
@@ -142,10 +154,13 @@ export function createCommandExecutor(deps: CommandExecutorDeps): CommandExecuto
       return result;
     }
 
+    const argsHash = commandArgsHash(args);
     const twin = running.get(id);
     if (twin !== undefined) {
-      const result = twin.op === spec.op ? ((await twin.promise) as Result<R>) : reusedId(id, spec.op, twin.op);
-      observe(spec.op, result.ok || twin.op === spec.op ? 'replayed' : outcomeOf(result), startedAt);
+      const conflict = idempotencyConflict(id, spec.op, argsHash, twin);
+      if (conflict !== undefined) return refuse(spec.op, id, conflict, startedAt);
+      const result = (await twin.promise) as Result<R>;
+      observe(spec.op, 'replayed', startedAt);
       return result;
     }
     if (spec.record) {
@@ -159,15 +174,16 @@ export function createCommandExecutor(deps: CommandExecutorDeps): CommandExecuto
         return failed;
       }
       if (recorded !== undefined) {
-        const result = recorded.op === spec.op ? (recorded.result as Result<R>) : reusedId(id, spec.op, recorded.op);
+        const conflict = idempotencyConflict(id, spec.op, argsHash, recorded);
+        if (conflict !== undefined) return refuse(spec.op, id, conflict, startedAt);
         log.debug({ op: spec.op, id }, 'repeated command id answered from the log');
-        observe(spec.op, recorded.op === spec.op ? 'replayed' : 'INVALID_ARGS', startedAt);
-        return result;
+        observe(spec.op, 'replayed', startedAt);
+        return recorded.result as Result<R>;
       }
     }
 
-    const promise = perform(spec, args, context, id);
-    running.set(id, { op: spec.op, promise });
+    const promise = perform(spec, args, context, { id, argsHash });
+    running.set(id, { op: spec.op, argsHash, promise });
     try {
       const result = await promise;
       observe(spec.op, outcomeOf(result), startedAt);

@@ -135,7 +135,7 @@ describe('journal retention', () => {
 
   it('runs at start and then on every interval until stopped, pruning old command results too', () => {
     vi.useFakeTimers({ now: 1_000_000 });
-    storage.commands.record({ id: 'old', op: 'message:send', result: { ok: true, result: null }, createdAt: 0 });
+    storage.commands.record({ id: 'old', op: 'message:send', argsHash: 'h', result: { ok: true, result: null }, createdAt: 0 });
     const retention = createJournalRetention({
       journal: storage.journal,
       policy: { maxAgeMs: 1_000, maxCount: 1_000, maxUnacknowledged: 100 },

@@ -4,7 +4,8 @@
  * per session, so a burst from the bot does not look like spam to WhatsApp), through the
  * session's circuit breaker and the 30 s send timeout. A daemon restart resumes the
  * outbox. Idempotent by command id: a queued id awaits that item, a completed one returns
- * the recorded outcome. Each command id is sent under a WhatsApp message id derived from
+ * the recorded outcome, and either refuses a repeat with other arguments
+ * (`IDEMPOTENCY_CONFLICT`). Each command id is sent under a WhatsApp message id derived from
  * it, so a retry after an unanswered attempt reuses the same id (receivers show a message
  * id once) instead of creating a second message.
  */
@@ -22,6 +23,7 @@ import {
 import type { AnyMessageContent, WAMessage, WAMessageKey } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import type { CircuitBreaker } from './circuit-breaker.js';
+import { commandArgsHash, idempotencyConflict } from './command-args-hash.js';
 import { DEFAULT_OP_TIMEOUTS, withTimeout, type OpTimeouts } from './op-timeout.js';
 import type { CommandLog, Journal, OutboxItem, OutboxStore } from './stores.js';
 import { toSessionError } from './wa-errors.js';
@@ -148,6 +150,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
   const random = deps.random ?? Math.random;
 
   const waiters = new Map<string, Waiter>();
+  const argsHashes = new Map<string, string>();
   const retryAt = new Map<string, number>();
   const chatNextAt = new Map<string, number>();
   let sessionNextAt = 0;
@@ -208,10 +211,22 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
     else waiter.reject(fromWireError(outcome.error));
   }
 
-  function complete(commandId: string, outcome: Result<SendResult>): void {
+  /** The arguments hash of a queued item: computed at enqueue, or from the outbox's copy after a restart. */
+  function hashOf(item: OutboxItem): string {
+    let hash = argsHashes.get(item.commandId);
+    if (hash === undefined) {
+      hash = commandArgsHash(item.args);
+      argsHashes.set(item.commandId, hash);
+    }
+    return hash;
+  }
+
+  function complete(item: OutboxItem, outcome: Result<SendResult>): void {
+    const { commandId } = item;
     try {
-      outbox.complete(commandId, { id: commandId, op: 'message:send', sessionId, result: outcome });
-      if (memory) memory = memory.filter((item) => item.commandId !== commandId);
+      outbox.complete(commandId, { id: commandId, op: 'message:send', sessionId, argsHash: hashOf(item), result: outcome });
+      if (memory) memory = memory.filter((queued) => queued.commandId !== commandId);
+      argsHashes.delete(commandId);
     } catch (err) {
       log.error({ err, commandId }, 'could not record the outcome of a send');
     }
@@ -246,7 +261,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
   async function attempt(item: OutboxItem, socket: WaSocket): Promise<void> {
     const parsed = WORKER_COMMANDS['message:send'].args.safeParse(item.args);
     if (!parsed.success) {
-      complete(item.commandId, { ok: false, error: toWireError(parsed.error) });
+      complete(item, { ok: false, error: toWireError(parsed.error) });
       return;
     }
     const args = parsed.data;
@@ -268,7 +283,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
       const id = sent?.key.id ?? messageId;
       deps.trackSent(id);
       log.debug({ commandId: item.commandId, chat: args.chat, messageId: id, attempts }, 'sent');
-      complete(item.commandId, { ok: true, result: { messageId: id, timestamp: timestampMs(sent, now()) } });
+      complete(item, { ok: true, result: { messageId: id, timestamp: timestampMs(sent, now()) } });
     } catch (thrown) {
       const error = toSessionError('send', thrown);
       if (error.retryable && attempts < maxAttempts) {
@@ -279,7 +294,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
       }
       log.warn({ commandId: item.commandId, attempts, code: error.code, reason: error.message }, 'send failed; giving up');
       const message = attempts > 1 ? `${error.message} (gave up after ${attempts} attempts)` : error.message;
-      complete(item.commandId, { ok: false, error: { code: error.code, message, retryable: false } });
+      complete(item, { ok: false, error: { code: error.code, message, retryable: false } });
     } finally {
       sessionNextAt = now() + pacing.sessionGapMs + Math.floor(random() * pacing.sessionJitterMs);
       chatNextAt.set(args.chat, now() + pacing.chatGapMs + Math.floor(random() * pacing.chatJitterMs));
@@ -326,12 +341,18 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
   return {
     send(args) {
       if (closed) return Promise.reject(new StickerbotError('SHUTTING_DOWN'));
+      const argsHash = commandArgsHash(args);
       const recorded = deps.commandLog.get(args.id);
       if (recorded) {
+        const conflict = idempotencyConflict(args.id, 'message:send', argsHash, recorded);
+        if (conflict) return Promise.reject(conflict);
         const result = recorded.result as Result<SendResult>;
         return result.ok ? Promise.resolve(result.result) : Promise.reject(fromWireError(result.error));
       }
-      if (waiters.has(args.id) || queuedItems().some((item) => item.commandId === args.id)) {
+      const queued = queuedItems().find((item) => item.commandId === args.id);
+      if (queued || waiters.has(args.id)) {
+        const conflict = queued && idempotencyConflict(args.id, 'message:send', argsHash, { op: 'message:send', argsHash: hashOf(queued) });
+        if (conflict) return Promise.reject(conflict);
         const joined = await_(args.id);
         kick();
         return joined;
@@ -348,6 +369,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
       }
       const enqueuedAt = now();
       outbox.enqueue({ commandId: args.id, sessionId, chat: args.chat, args, enqueuedAt });
+      argsHashes.set(args.id, argsHash);
       queuedItems().push({ commandId: args.id, sessionId, chat: args.chat, args, enqueuedAt, attempts: 0 });
       const pending = await_(args.id);
       kick();
@@ -357,7 +379,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
     abandonAll(reason) {
       const items = [...queuedItems()];
       for (const item of items) {
-        complete(item.commandId, { ok: false, error: { code: 'SESSION_NOT_CONNECTED', message: `send abandoned: ${reason}`, retryable: false } });
+        complete(item, { ok: false, error: { code: 'SESSION_NOT_CONNECTED', message: `send abandoned: ${reason}`, retryable: false } });
       }
       return items.length;
     },

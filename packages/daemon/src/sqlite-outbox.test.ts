@@ -82,7 +82,7 @@ describe('sqlite outbox', () => {
   it('completes an item by removing it and recording its outcome together', () => {
     const { outbox, commands } = openOutbox();
     outbox.enqueue({ commandId: 'c1', sessionId: 'default', chat, args: sendArgs('c1') });
-    outbox.complete('c1', { id: 'c1', op: 'message:send', sessionId: 'default', result: { ok: true, result: { messageId: 'WA1', timestamp: 1 } } });
+    outbox.complete('c1', { id: 'c1', op: 'message:send', argsHash: 'h', sessionId: 'default', result: { ok: true, result: { messageId: 'WA1', timestamp: 1 } } });
     expect(outbox.has('c1')).toBe(false);
     expect(outbox.size()).toBe(0);
     expect(commands.get('c1')?.result).toEqual({ ok: true, result: { messageId: 'WA1', timestamp: 1 } });
@@ -92,7 +92,7 @@ describe('sqlite outbox', () => {
     const { outbox, commands } = openOutbox();
     outbox.enqueue({ commandId: 'c1', sessionId: 'default', chat, args: sendArgs('c1') });
     const unserialisable = { ok: true as const, result: { n: 1n } };
-    expect(() => outbox.complete('c1', { id: 'c1', op: 'message:send', result: unserialisable })).toThrow(/BigInt/);
+    expect(() => outbox.complete('c1', { id: 'c1', op: 'message:send', argsHash: 'h', result: unserialisable })).toThrow(/BigInt/);
     expect(outbox.has('c1')).toBe(true);
     expect(commands.get('c1')).toBeUndefined();
   });

@@ -1,6 +1,6 @@
 import { BufferJSON } from '@whiskeysockets/baileys';
 import type { SqliteDatabase } from './db.js';
-import type { CommandLog, CommandRecord, OutboxItem, OutboxStore } from './stores.js';
+import type { CommandLog, CommandRecordInput, OutboxItem, OutboxStore } from './stores.js';
 
 /** The SQLite outbox: {@link OutboxStore} plus removal without an outcome. */
 export interface SqliteOutbox extends OutboxStore {
@@ -55,7 +55,7 @@ export function createSqliteOutbox(db: SqliteDatabase, commands: CommandLog): Sq
   const deleteSession = db.prepare<[string]>('DELETE FROM outbox WHERE session_id = ?');
   const selectSize = db.prepare<[], number>('SELECT count(*) FROM outbox').pluck();
 
-  const complete = db.transaction((commandId: string, record: Omit<CommandRecord, 'createdAt'>) => {
+  const complete = db.transaction((commandId: string, record: CommandRecordInput) => {
     deleteOne.run(commandId);
     commands.record(record);
   });
@@ -70,7 +70,7 @@ export function createSqliteOutbox(db: SqliteDatabase, commands: CommandLog): Sq
     markAttempt(commandId: string): void {
       incrementAttempts.run(commandId);
     },
-    complete(commandId: string, record: Omit<CommandRecord, 'createdAt'>): void {
+    complete(commandId: string, record: CommandRecordInput): void {
       complete(commandId, record);
     },
     size: () => selectSize.get() ?? 0,

@@ -34,7 +34,7 @@ describe('openStorage', () => {
     storage.sessions.save({ id: 'default', status: 'STOPPED', autostart: true });
     storage.journal.append({ sessionId: 'default', event: { type: 'session:changed', session: { id: 'default', status: 'STOPPED', reconnectAttempts: 0, updatedAt: 1 } } });
     storage.outbox.enqueue({ commandId: 'c1', sessionId: 'default', chat: 'x@s.whatsapp.net', args: {} });
-    storage.outbox.complete('c1', { id: 'c1', op: 'message:send', result: { ok: true, result: null } });
+    storage.outbox.complete('c1', { id: 'c1', op: 'message:send', argsHash: 'h', result: { ok: true, result: null } });
     storage.auth.open('default').saveCreds();
     storage.close();
     storage.close();

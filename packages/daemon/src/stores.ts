@@ -134,14 +134,23 @@ export interface CommandRecord {
   id: string;
   op: string;
   sessionId?: string;
+  /**
+   * Hash of the validated arguments (`commandArgsHash`): a repeat of the id with other
+   * arguments is refused (`IDEMPOTENCY_CONFLICT`). Absent only on records written before
+   * migration 004, which match any arguments.
+   */
+  argsHash?: string;
   result: Result<unknown>;
   createdAt: number;
 }
 
-/** The idempotency log: a repeated command id returns the recorded result. */
+/** What is recorded for a command id: every new record carries its arguments hash. */
+export type CommandRecordInput = Omit<CommandRecord, 'createdAt' | 'argsHash'> & { argsHash: string; createdAt?: number };
+
+/** The idempotency log: a repeated command id (with the same arguments) returns the recorded result. */
 export interface CommandLog {
   get(id: string): CommandRecord | undefined;
-  record(record: Omit<CommandRecord, 'createdAt'> & { createdAt?: number }): void;
+  record(record: CommandRecordInput): void;
   /** Deletes records older than `olderThanMs` before `now`. Returns how many. */
   prune(olderThanMs: number, now?: number): number;
 }
@@ -167,7 +176,7 @@ export interface OutboxStore {
   has(commandId: string): boolean;
   markAttempt(commandId: string): void;
   /** Removes the item and records its outcome in the command log, in one transaction. */
-  complete(commandId: string, record: Omit<CommandRecord, 'createdAt'>): void;
+  complete(commandId: string, record: CommandRecordInput): void;
   /** Pending items across sessions. */
   size(): number;
 }

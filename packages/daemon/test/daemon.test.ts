@@ -191,6 +191,25 @@ describe('daemon: commands', () => {
     expect(wa.session('main').sent).toHaveLength(1);
   });
 
+  it('refuses a repeated command id with other arguments or for another command (IDEMPOTENCY_CONFLICT) and sends nothing more', async () => {
+    const wa = createFakeWa();
+    const running = await harness.start(harness.dataDir(), wa);
+    await login(wa.session('main'));
+    const worker = running.clients.worker({ token: running.token }, { connect: false });
+    const entries = collectEntries(worker);
+    worker.connect();
+    await waitForStatus(entries, 'main', 'CONNECTED');
+    const args = { id: 'reply-1', sessionId: 'main', chat: CHAT, content: { type: 'text', text: 'pong in 3 ms' } };
+    const first = await call(worker, 'message:send', args);
+    expect(first.ok).toBe(true);
+    const conflict = { ok: false, error: { code: 'IDEMPOTENCY_CONFLICT', retryable: false } };
+    expect(await call(worker, 'message:send', { ...args, content: { type: 'text', text: 'pong in 4 ms' } })).toMatchObject(conflict);
+    expect(await call(worker, 'message:send', { ...args, chat: `4915100000002@s.whatsapp.net` })).toMatchObject(conflict);
+    expect(await call(worker, 'message:read', { id: 'reply-1', sessionId: 'main', chat: CHAT, messageIds: ['ABC'] })).toMatchObject(conflict);
+    expect(await call(worker, 'message:send', args)).toEqual(first);
+    expect(wa.session('main').sent).toHaveLength(1);
+  });
+
   it('answers malformed commands with INVALID_ARGS and keeps running', async () => {
     const wa = createFakeWa();
     const running = await harness.start(harness.dataDir(), wa);
@@ -277,7 +296,47 @@ describe('daemon: sessions across restarts', () => {
     expect(wa.session('main').sockets.length).toBeGreaterThanOrEqual(2);
     const repeated = await call(resumed, 'message:send', sendArgs);
     expect(repeated).toEqual(sent);
+    const changed = await call(resumed, 'message:send', { ...sendArgs, content: { type: 'text', text: 'twice?' } });
+    expect(changed).toMatchObject({ ok: false, error: { code: 'IDEMPOTENCY_CONFLICT', retryable: false } });
     expect(wa.session('main').sent).toHaveLength(1);
+  });
+
+  it('refuses a queued send id repeated with other media, in flight and from the outbox after a restart', async () => {
+    const wa = createFakeWa();
+    const dataDir = harness.dataDir();
+    const first = await harness.start(dataDir, wa);
+    await login(wa.session('main'));
+    const worker = first.clients.worker({ token: first.token }, { connect: false });
+    const entries = collectEntries(worker);
+    worker.connect();
+    await waitForStatus(entries, 'main', 'CONNECTED');
+    // WhatsApp answers neither this send nor its resumption after the restart: it stays queued.
+    wa.session('main').hangNextSend();
+    wa.session('main').hangNextSend();
+    const sticker = (fill: number) => ({ id: 'queued-sticker', sessionId: 'main', chat: CHAT, content: { type: 'sticker', data: Buffer.alloc(2048, fill) } });
+    const pending = call(worker, 'message:send', sticker(1));
+    const probe = openStorage(dataDir);
+    try {
+      await until(() => probe.outbox.size() === 1, 'the queued send');
+    } finally {
+      probe.close();
+    }
+    const conflict = { ok: false, error: { code: 'IDEMPOTENCY_CONFLICT', retryable: false } };
+    expect(await call(worker, 'message:send', sticker(2))).toMatchObject(conflict);
+    await first.daemon.stop();
+    expect(await pending).toMatchObject({ ok: false, error: { code: 'SHUTTING_DOWN' } });
+
+    const second = await harness.start(dataDir, wa);
+    const again = second.clients.worker({ token: second.token });
+    await connected(again);
+    expect(await call(again, 'message:send', sticker(2))).toMatchObject(conflict);
+    const check = openStorage(dataDir);
+    try {
+      expect(check.outbox.size()).toBe(1);
+    } finally {
+      check.close();
+    }
+    expect(wa.session('main').sent).toHaveLength(0);
   });
 
   it('a restart resumes the persistent outbound queue', async () => {

@@ -37,8 +37,8 @@ describe('error codes', () => {
     }
   });
 
-  it('are all documented in the README error table with their retryability and doc line', () => {
-    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  it('are all documented in the protocol README error table with their retryability and doc line', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     for (const code of ERROR_CODE_LIST) {
       const { retryable, doc } = ERROR_CODES[code];
       expect(readme, code).toContain(`| \`${code}\` | ${retryable ? 'yes' : 'no'} | ${doc} |`);

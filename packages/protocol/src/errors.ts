@@ -46,6 +46,11 @@ export const ERROR_CODES = {
     retryable: false,
     doc: 'The command refers to a message id the journal does not hold (never seen, or pruned).',
   },
+  IDEMPOTENCY_CONFLICT: {
+    message: 'That command id was already used with other arguments',
+    retryable: false,
+    doc: 'A command id was sent again with different arguments (or for another command) inside the idempotency window; nothing was done: use a new id for a new command.',
+  },
   TIMEOUT: {
     message: 'WhatsApp did not answer in time',
     retryable: true,

@@ -112,6 +112,13 @@ describe('router', () => {
     expect(h.bridge.texts()).toEqual(["WhatsApp isn't reachable from here right now. Please try again in a minute."]);
   });
 
+  it('does not answer again when an earlier run already sent a different reply under the same command id', async () => {
+    await using h = startRouterHarness({}, stickers);
+    h.bridge.failing['message:send'] = new StickerbotError('IDEMPOTENCY_CONFLICT');
+    await h.send({ text: '!ping' });
+    expect(h.bridge.sent.map((c) => c.name)).toEqual(['daemon:status', 'message:send']);
+  });
+
   it('treats a message as handled when WhatsApp is away and it cannot even answer', async () => {
     await using h = startRouterHarness({}, stickers);
     h.bridge.failing['message:send'] = new StickerbotError('SESSION_NOT_CONNECTED');

@@ -1,4 +1,4 @@
-import type { JournalEntry, Message } from '@stickerbot/protocol';
+import { StickerbotError, type JournalEntry, type Message } from '@stickerbot/protocol';
 import type { CommandSender } from '../bridge/bridge-client.js';
 import { createCommandIds } from '../bridge/command-ids.js';
 import { visualKind } from '../media/media-source.js';
@@ -60,6 +60,13 @@ export function createRouter(options: RouterOptions): Router {
       await command.run(context);
       if (context.isWorking) await context.react('✅');
     } catch (error) {
+      if (error instanceof StickerbotError && error.code === 'IDEMPOTENCY_CONFLICT') {
+        // Handling an entry again reuses its command ids (createCommandIds); a conflict means
+        // an earlier run already sent under this id with other content (a `!ping` reply
+        // carries its round trip), so the user has an answer: a failure reply would be a second.
+        clog.info({ reason: error.message }, 'an earlier run already answered this message; not answering again');
+        return;
+      }
       ok = false;
       const words = describeFailure(error, config.maxMediaBytes);
       clog.warn({ err: error }, `command failed: ${words}`);
