@@ -16,6 +16,7 @@ import { createJournalRetention, type JournalRetention } from './journal-retenti
 import { createMetrics, type DaemonMetrics } from './metrics.js';
 import { createReadiness } from './readiness.js';
 import type { SessionRegistry } from './session-registry.js';
+import { ensurePrivateDataDir } from './private-data-dir.js';
 import { openStorage, type Storage } from './storage.js';
 import { loadOrCreateToken, tokensEqual } from './token.js';
 import type { WaSocketFactory, WaSocketOptions } from './wa-socket.js';
@@ -97,6 +98,7 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
   let stopping: Promise<void> | undefined;
 
   function compose(): Parts {
+    ensurePrivateDataDir(config.dataDir, log);
     const storage = openStorage(config.dataDir, { synchronous: config.dbSynchronous, logger: deps.logger });
     parts.storage = storage;
     const token = loadOrCreateToken(config.dataDir, config.token, log);
