@@ -152,6 +152,8 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
       }),
       metrics,
       workerMetrics: metrics,
+      allowedHosts: config.allowedHosts,
+      metricsPublic: config.metricsPublic,
     });
     return { storage, metrics, registry, executor, retention, bridge, token };
   }
