@@ -30,7 +30,7 @@ export function hostOfHeader(header: string): string | undefined {
   const value = header.trim().toLowerCase();
   const bracketed = /^\[([0-9a-f:.]+)\](?::\d{1,5})?$/.exec(value);
   if (bracketed) return bracketed[1];
-  const plain = /^([^:[\]]+?)\.?(?::\d{1,5})?$/.exec(value);
+  const plain = /^([a-z0-9_.-]+?)\.?(?::\d{1,5})?$/.exec(value);
   return plain?.[1];
 }
 
