@@ -118,7 +118,8 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): S
   }
   try {
     db.pragma('journal_mode = WAL');
-    // It holds WhatsApp credentials; the -wal and -shm SQLite creates later copy this mode.
+    // It holds WhatsApp credentials: 0600, as are the -wal and -shm the pragma just created
+    // (SQLite gives the ones it creates later the database file's mode).
     if (file !== ':memory:') restrictToOwner([file, `${file}-wal`, `${file}-shm`]);
     db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
