@@ -26,6 +26,20 @@ function readDotEnv(file) {
 const fileEnv = readDotEnv(path.join(root, '.env'));
 const dataDir = path.resolve(root, process.env.STICKERBOT_DATA_DIR || fileEnv.STICKERBOT_DATA_DIR || 'data');
 const logs = path.join(dataDir, 'logs');
+const logFile = (name) => path.join(logs, name);
+
+// pm2's own daemon writes the log files, with its umask (typically 0644), in a folder it
+// creates 0755. The data folder holds the WhatsApp credentials and the logs may name
+// contacts: the folder and the log files are created here first, private to this user
+// (pm2 appends to an existing file and keeps its mode; the daemon tightens anything
+// looser at start).
+if (process.platform !== 'win32') {
+  fs.mkdirSync(logs, { recursive: true, mode: 0o700 });
+  for (const name of ['daemon.out.log', 'daemon.err.log', 'worker.out.log', 'worker.err.log']) {
+    fs.closeSync(fs.openSync(logFile(name), 'a', 0o600));
+    fs.chmodSync(logFile(name), 0o600);
+  }
+}
 
 const common = {
   cwd: root,
@@ -60,8 +74,8 @@ module.exports = {
       // within its 10 s budget; main.ts exits at 12 s at the latest. pm2 waits 15 s.
       kill_timeout: 15_000,
       max_memory_restart: '1G',
-      out_file: path.join(logs, 'daemon.out.log'),
-      error_file: path.join(logs, 'daemon.err.log'),
+      out_file: logFile('daemon.out.log'),
+      error_file: logFile('daemon.err.log'),
     },
     {
       ...common,
@@ -71,8 +85,8 @@ module.exports = {
       // (STICKERBOT_SHUTDOWN_GRACE_MS, 5 s) and exits by 10 s at the latest (grace + 5 s).
       kill_timeout: 11_000,
       max_memory_restart: '768M',
-      out_file: path.join(logs, 'worker.out.log'),
-      error_file: path.join(logs, 'worker.err.log'),
+      out_file: logFile('worker.out.log'),
+      error_file: logFile('worker.err.log'),
     },
   ],
 };

@@ -81,11 +81,12 @@ describe('worker restarts against the WhatsApp emulator (real Baileys in the dae
       let linked = 0;
       for (const deadline = Date.now() + 60_000; linked === 0 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 300))) linked = await online();
       expect(linked).toBe(1);
-      const readyz = async () => (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as { sessions: Array<{ id?: string; state?: string }> };
+      const asAdmin = { headers: { authorization: `Bearer ${token}` } };
+      const readyz = async () => (await (await fetch(`http://127.0.0.1:${port}/readyz?verbose`, asAdmin)).json()) as { sessions: Array<{ id?: string; state?: string }> };
       for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 300))) {
         if (JSON.stringify((await readyz()).sessions).includes('CONNECTED')) break;
       }
-      const reconnectsBefore = (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).match(/^stickerbot_reconnects_total\{[^}]*\} \d+/gm) ?? [];
+      const reconnectsBefore = (await (await fetch(`http://127.0.0.1:${port}/metrics`, asAdmin)).text()).match(/^stickerbot_reconnects_total\{[^}]*\} \d+/gm) ?? [];
 
       const workerEnv = { STICKERBOT_BRIDGE_URL: `http://127.0.0.1:${port}`, STICKERBOT_TOKEN: token };
       const workerArgs = [...TSX_ARGS, join(repoRoot, 'packages/worker/src/main.ts')];
@@ -119,7 +120,7 @@ describe('worker restarts against the WhatsApp emulator (real Baileys in the dae
         expect(JSON.stringify(reply.json.message)).toContain(`"stanzaId":"${sent.get(phone)}"`);
       }
       for (const phone of phones) expect((await admin(emulator, `/phones/${phone}/next-message?timeoutMs=300`)).status).not.toBe(200);
-      const reconnectsAfter = (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).match(/^stickerbot_reconnects_total\{[^}]*\} \d+/gm) ?? [];
+      const reconnectsAfter = (await (await fetch(`http://127.0.0.1:${port}/metrics`, asAdmin)).text()).match(/^stickerbot_reconnects_total\{[^}]*\} \d+/gm) ?? [];
       expect(reconnectsAfter).toEqual(reconnectsBefore);
       expect(await online()).toBe(1);
       const { json: unhandled } = await admin(emulator, '/unhandled');

@@ -4,7 +4,7 @@
  * through pm2 brings it back without touching the daemon (same pid, same uptime, no restart).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -127,6 +127,16 @@ describe('pm2 ecosystem', () => {
       // The daemon log shows one start only.
       const daemonLog = readFileSync(join(dataDir, 'logs', 'daemon.out.log'), 'utf8');
       expect(daemonLog.split('\n').filter((line) => line.includes('daemon running'))).toHaveLength(1);
+      // pm2's daemon writes the logs with its own umask: they stay private to this user anyway.
+      const mode = (file: string) => (statSync(join(dataDir, file)).mode & 0o777).toString(8);
+      const logFiles = ['logs', 'logs/daemon.out.log', 'logs/daemon.err.log', 'logs/worker.out.log', 'logs/worker.err.log'];
+      expect(logFiles.map((file) => `${file} ${mode(file)}`)).toEqual([
+        'logs 700',
+        'logs/daemon.out.log 600',
+        'logs/daemon.err.log 600',
+        'logs/worker.out.log 600',
+        'logs/worker.err.log 600',
+      ]);
 
       await pm2('delete', 'all');
       const gone = await list();

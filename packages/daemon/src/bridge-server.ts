@@ -1,6 +1,7 @@
 /**
  * One HTTP server on the bridge port: Socket.IO with the `/worker` and `/dashboard`
- * namespaces, and the health and metrics routes.
+ * namespaces, and the health and metrics routes. Every HTTP route and every Socket.IO
+ * handshake first passes the `Host` check (host-check.ts).
  */
 import {
   BRIDGE_PACKET_OVERHEAD_BYTES,
@@ -19,6 +20,7 @@ import { createDashboardCommandTable } from './dashboard-commands.js';
 import { createDashboardHttpHandler } from './dashboard-http.js';
 import { attachDashboardLive, createRecentMessages } from './dashboard-live.js';
 import { attachDashboardNamespace, type DashboardNamespace } from './dashboard-namespace.js';
+import { createHostPolicy, guardHost, logHostRefusal, type HostPolicy } from './host-check.js';
 import { createHttpHandler, type MetricsSource, type ReadinessReport } from './http-routes.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { Journal } from './stores.js';
@@ -42,6 +44,10 @@ export interface BridgeServerDeps {
   now: () => number;
   readiness: () => ReadinessReport;
   metrics: MetricsSource;
+  /** More `Host` names accepted besides localhost, loopback and the bind address (`STICKERBOT_ALLOWED_HOSTS`). */
+  allowedHosts?: readonly string[];
+  /** Serve `/metrics` without the admin token (`STICKERBOT_METRICS_PUBLIC`). Default false. */
+  metricsPublic?: boolean;
   workerMetrics?: WorkerNamespaceMetrics;
   /** Journal entries per replay batch. */
   replayBatchSize?: number;
@@ -62,9 +68,15 @@ export interface BridgeServer {
 /** Creates the bridge server (not yet listening). */
 export function createBridgeServer(deps: BridgeServerDeps): BridgeServer {
   const log = deps.logger.child({ module: 'bridge' });
-  const http: HttpServer = createServer(
-    createDashboardHttpHandler(createHttpHandler({ readiness: deps.readiness, metrics: deps.metrics, logger: deps.logger })),
-  );
+  // The bind address is known at listen(); until then nothing is served anyway.
+  let hostPolicy: HostPolicy = () => false;
+  // Health details and metrics are for an admin (the admin token, or an admin JWT for every session).
+  const isAdmin = async (token: string): Promise<boolean> => {
+    const principal = await deps.dashboardAuthenticator.authenticate(token);
+    return principal?.role === 'admin' && principal.sessions === 'all';
+  };
+  const routes = createHttpHandler({ readiness: deps.readiness, metrics: deps.metrics, isAdmin, metricsPublic: deps.metricsPublic, logger: deps.logger });
+  const http: HttpServer = createServer(guardHost(() => hostPolicy, deps.logger, createDashboardHttpHandler(routes)));
   // Typed with the worker maps (the main namespace); the dashboard namespace gets its own below.
   const io = new Server<WorkerClientToServerEvents, WorkerServerToClientEvents, DefaultEventsMap, WorkerSocketData>(http, {
     // Socket.IO's default is 1 MB; media up to the cap must fit in one packet, and a
@@ -72,6 +84,12 @@ export function createBridgeServer(deps: BridgeServerDeps): BridgeServer {
     maxHttpBufferSize: deps.maxMediaBytes + BRIDGE_PACKET_OVERHEAD_BYTES,
     // The dashboard page loads the Socket.IO client from /socket.io/socket.io.min.js: no CDN.
     serveClient: true,
+    // Every handshake (polling or WebSocket); later requests carry the session id it made.
+    allowRequest: (req, callback) => {
+      const allowed = hostPolicy(req.headers.host);
+      if (!allowed) logHostRefusal(log, req);
+      callback(allowed ? null : 'host not allowed', allowed);
+    },
   });
   const workers: WorkerNamespace = io.of(WORKER_NAMESPACE);
   // Socket.IO types every namespace with the server's maps; the dashboard speaks its own protocol maps.
@@ -108,6 +126,7 @@ export function createBridgeServer(deps: BridgeServerDeps): BridgeServer {
 
   return {
     listen(host, port) {
+      hostPolicy = createHostPolicy({ bindHost: host, allowedHosts: deps.allowedHosts });
       return new Promise((resolve, reject) => {
         const onError = (err: Error): void => reject(err);
         http.once('error', onError);

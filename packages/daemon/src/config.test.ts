@@ -47,6 +47,8 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'debug',
       STICKERBOT_DB_SYNC: 'FULL',
       STICKERBOT_QR_TERMINAL: 'never',
+      STICKERBOT_ALLOWED_HOSTS: ' Bot.Example.com., [2001:db8::1], bot.example.com',
+      STICKERBOT_METRICS_PUBLIC: 'yes',
     });
     expect(config).toMatchObject({
       dataDir: '/var/lib/stickerbot',
@@ -59,6 +61,8 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       dbSynchronous: 'FULL',
       qrTerminal: 'never',
+      allowedHosts: ['bot.example.com', '2001:db8::1'],
+      metricsPublic: true,
     });
     // A deliberate 0 is a value, not "unset".
     expect(config.journal.maxCount).toBe(0);
@@ -86,6 +90,15 @@ describe('loadConfig', () => {
     }
     // Secrets are never echoed back.
     expect(problems.join('\n')).not.toContain('short');
+  });
+
+  it('takes host names or addresses without scheme or port in STICKERBOT_ALLOWED_HOSTS, and a boolean in STICKERBOT_METRICS_PUBLIC', () => {
+    expect(loadConfig({})).toMatchObject({ allowedHosts: [], metricsPublic: false });
+    expect(loadConfig({ STICKERBOT_METRICS_PUBLIC: 'off' }).metricsPublic).toBe(false);
+    for (const bad of ['https://bot.example.com', 'bot.example.com:443', 'bot example', '*.example.com']) {
+      expect(problemsOf({ STICKERBOT_ALLOWED_HOSTS: bad })[0]).toMatch(/^STICKERBOT_ALLOWED_HOSTS: .*host name/);
+    }
+    expect(problemsOf({ STICKERBOT_METRICS_PUBLIC: 'maybe' })[0]).toMatch(/^STICKERBOT_METRICS_PUBLIC: must be true or false/);
   });
 
   it('refuses a non-loopback bind without an explicit token, along with any other problem', () => {

@@ -62,6 +62,15 @@ export interface DaemonConfig {
    * it shares stdout's JSON log stream; `always`; `never` (dashboard and `pnpm link:session` only).
    */
   readonly qrTerminal: QrTerminalMode;
+  /**
+   * Host names the HTTP routes and the Socket.IO handshake accept in the `Host` header besides
+   * `localhost`, the loopback addresses and the bind address (any IP address when bound to
+   * 0.0.0.0 or ::), e.g. a reverse proxy's public name (`STICKERBOT_ALLOWED_HOSTS`,
+   * comma-separated, lower-cased, default none). Anything else is refused (DNS rebinding).
+   */
+  readonly allowedHosts: readonly string[];
+  /** Serve `/metrics` without the admin token (`STICKERBOT_METRICS_PUBLIC`, default false). */
+  readonly metricsPublic: boolean;
   /** pino level (`LOG_LEVEL`, default `info`). */
   readonly logLevel: LogLevel;
 }
@@ -91,6 +100,15 @@ function integer(min: number, max: number) {
 function positiveNumber(max: number) {
   return optionalString.pipe(z.coerce.number<string>().positive('must be greater than 0').max(max, `must be at most ${max}`).optional());
 }
+
+// A DNS name (labels of letters, digits, `-` and `_`) or an IP address, without scheme or port.
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
+
+function isHostName(host: string): boolean {
+  return HOST_NAME.test(host) || isIP(host.replace(/^\[(.*)\]$/, '$1')) !== 0;
+}
+
+const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, false: false, '1': true, '0': false, yes: true, no: false, on: true, off: false };
 
 const envSchema = z.object({
   STICKERBOT_DATA_DIR: optionalString,
@@ -135,6 +153,23 @@ const envSchema = z.object({
   STICKERBOT_JOURNAL_MAX_UNACKED: integer(1, Number.MAX_SAFE_INTEGER),
   STICKERBOT_JOURNAL_PRUNE_INTERVAL_S: integer(1, 86_400),
   STICKERBOT_QR_TERMINAL: optionalString.pipe(z.enum(QR_TERMINAL_MODES, { message: `must be one of ${QR_TERMINAL_MODES.join(', ')}` }).optional()),
+  STICKERBOT_ALLOWED_HOSTS: optionalString
+    .transform((value) =>
+      value === undefined
+        ? undefined
+        : value
+            .split(',')
+            .map((host) => host.trim().toLowerCase().replace(/\.$/, ''))
+            .filter((host) => host !== ''),
+    )
+    .pipe(z.array(z.string().refine(isHostName, 'each entry must be a host name or IP address, without scheme or port (e.g. bot.example.com)')).optional()),
+  STICKERBOT_METRICS_PUBLIC: optionalString.pipe(
+    z
+      .string()
+      .transform((value) => BOOLEANS[value.toLowerCase()])
+      .pipe(z.boolean({ message: 'must be true or false' }))
+      .optional(),
+  ),
   LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).optional()),
 });
 
@@ -188,6 +223,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): D
       intervalMs: (vars.STICKERBOT_JOURNAL_PRUNE_INTERVAL_S ?? 60) * 1000,
     }),
     qrTerminal: vars.STICKERBOT_QR_TERMINAL ?? 'auto',
+    allowedHosts: Object.freeze([...new Set((vars.STICKERBOT_ALLOWED_HOSTS ?? []).map((host) => host.replace(/^\[(.*)\]$/, '$1')))]),
+    metricsPublic: vars.STICKERBOT_METRICS_PUBLIC ?? false,
     logLevel: vars.LOG_LEVEL ?? 'info',
   };
   return Object.freeze(config);

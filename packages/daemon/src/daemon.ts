@@ -18,6 +18,7 @@ import { createMetrics, type DaemonMetrics } from './metrics.js';
 import { shouldPrintQr, silentQrPrinter, terminalQrPrinter, type QrOutput } from './qr-output.js';
 import { createReadiness } from './readiness.js';
 import type { SessionRegistry } from './session-registry.js';
+import { ensurePrivateDataDir } from './private-data-dir.js';
 import { openStorage, type Storage } from './storage.js';
 import { loadOrCreateToken, tokensEqual } from './token.js';
 import type { WaSocketFactory, WaSocketOptions } from './wa-socket.js';
@@ -114,6 +115,7 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
   }
 
   function compose(): Parts {
+    ensurePrivateDataDir(config.dataDir, log);
     const storage = openStorage(config.dataDir, { synchronous: config.dbSynchronous, logger: deps.logger });
     parts.storage = storage;
     const token = loadOrCreateToken(config.dataDir, config.token, log);
@@ -168,6 +170,8 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
       }),
       metrics,
       workerMetrics: metrics,
+      allowedHosts: config.allowedHosts,
+      metricsPublic: config.metricsPublic,
     });
     return { storage, metrics, registry, executor, retention, bridge, token };
   }

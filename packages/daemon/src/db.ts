@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StickerbotError } from '@stickerbot/protocol';
 import Database from 'better-sqlite3';
+import { PRIVATE_DIR_MODE, restrictToOwner } from './private-data-dir.js';
 
 /** An open better-sqlite3 database. */
 export type SqliteDatabase = Database.Database;
@@ -101,13 +102,14 @@ export function migrate(db: SqliteDatabase, migrations: readonly Migration[]): n
 }
 
 /**
- * Opens (creating it and its folder if needed) the daemon's SQLite database: WAL journal,
+ * Opens (creating it and its folder if needed) the daemon's SQLite database, mode 0600
+ * with its `-wal` and `-shm` (folder 0700 when created here): WAL journal,
  * the chosen `synchronous` level, a busy timeout, foreign keys on, and every numbered
  * migration applied. The daemon keeps one file, `<dataDir>/daemon.sqlite`, holding the
  * journal, the session registry, the auth state, the command log and the outbox.
  */
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
   let db: SqliteDatabase;
   try {
     db = new Database(file);
@@ -116,6 +118,9 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): S
   }
   try {
     db.pragma('journal_mode = WAL');
+    // It holds WhatsApp credentials: 0600, as are the -wal and -shm the pragma just created
+    // (SQLite gives the ones it creates later the database file's mode).
+    if (file !== ':memory:') restrictToOwner([file, `${file}-wal`, `${file}-shm`]);
     db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
     // After a burst the WAL file is truncated back to this size once it is reset.

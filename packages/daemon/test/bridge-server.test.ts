@@ -403,16 +403,18 @@ describe('bridge server: /dashboard principals', () => {
 });
 
 describe('bridge server: HTTP', () => {
+  const ADMIN = { headers: { authorization: `Bearer ${TOKEN}` } };
+
   it('answers /healthz, /readyz and /metrics, and 404 elsewhere', async () => {
     const { url, registry } = await startBridge();
     registry.setSession('main', 'CONNECTED');
     registry.journalEvent('main', reaction(1));
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
-    const ready = await fetch(`${url}/readyz`);
+    const ready = await fetch(`${url}/readyz?verbose`, ADMIN);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ ready: true, checks: { store: true, journal: { lastSeq: 1, full: false } }, sessions: [{ id: 'main', status: 'CONNECTED' }] });
-    const metrics = await fetch(`${url}/metrics`);
+    const metrics = await fetch(`${url}/metrics`, ADMIN);
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toContain('text/plain');
     expect((await fetch(`${url}/nothing-here`)).status).toBe(404);
@@ -421,7 +423,7 @@ describe('bridge server: HTTP', () => {
 
   it('reports not ready with 503 when the journal is full', async () => {
     const { url } = await startBridge({ journalFull: true });
-    const ready = await fetch(`${url}/readyz`);
+    const ready = await fetch(`${url}/readyz?verbose`, ADMIN);
     expect(ready.status).toBe(503);
     const body = (await ready.json()) as { problems: string[]; checks: { journal: { full: boolean } } };
     expect(body.checks.journal.full).toBe(true);
@@ -431,7 +433,7 @@ describe('bridge server: HTTP', () => {
   it('reports not ready with 503 once the store is closed', async () => {
     const { url, db } = await startBridge();
     db.close();
-    const ready = await fetch(`${url}/readyz`);
+    const ready = await fetch(`${url}/readyz?verbose`, ADMIN);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ ready: false, checks: { store: false } });
   });

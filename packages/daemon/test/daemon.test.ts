@@ -156,7 +156,7 @@ describe('daemon: journal', () => {
     const acked = messages(seen)[0]?.seq ?? 0;
     worker.emit('event:ack', { position: acked });
     const groupPosition = async (url: string): Promise<number | undefined> => {
-      const body = (await (await fetch(`${url}/readyz`)).json()) as { checks: { journal: { groups: Array<{ group: string; position: number }> } } };
+      const body = (await (await fetch(`${url}/readyz?verbose`, { headers: { authorization: `Bearer ${running.token}` } })).json()) as { checks: { journal: { groups: Array<{ group: string; position: number }> } } };
       return body.checks.journal.groups.find((group) => group.group === 'bots')?.position;
     };
     const stored = await eventually(() => groupPosition(running.url), (position) => position === acked, 'the acknowledged position');
@@ -413,9 +413,10 @@ describe('daemon: HTTP', () => {
 
     expect((await fetch(`${running.url}/healthz`)).status).toBe(200);
     type Ready = { ready: boolean; sessions: Array<{ id: string; status: string }> };
+    const admin = { headers: { authorization: `Bearer ${running.token}` } };
     const ready = await eventually(
       async () => {
-        const response = await fetch(`${running.url}/readyz`);
+        const response = await fetch(`${running.url}/readyz?verbose`, admin);
         return { status: response.status, body: (await response.json()) as Ready };
       },
       ({ body }) => body.sessions[0]?.status === 'CONNECTED',
@@ -423,14 +424,14 @@ describe('daemon: HTTP', () => {
     );
     expect(ready.status).toBe(200);
     expect(ready.body).toMatchObject({ ready: true, sessions: [{ id: 'main', status: 'CONNECTED' }] });
-    const metrics = await (await fetch(`${running.url}/metrics`)).text();
+    const metrics = await (await fetch(`${running.url}/metrics`, admin)).text();
     expect(metrics).toContain('stickerbot_sessions{state="CONNECTED"} 1');
     expect(metrics).toMatch(/stickerbot_command_duration_seconds_count\{op="daemon:status",outcome="ok"\} 1/);
     expect(metrics).toContain('stickerbot_events_journaled_total');
     expect(metrics).toMatch(/stickerbot_events_delivered_total\{group="bot"\} [1-9]/);
     worker.emit('event:ack', { position: 1 });
     const lagged = await eventually(
-      async () => (await fetch(`${running.url}/metrics`)).text(),
+      async () => (await fetch(`${running.url}/metrics`, admin)).text(),
       (text) => /stickerbot_journal_lag\{group="bot"\} \d+/.test(text),
       'the lag of group bot',
     );

@@ -8,6 +8,8 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { createWorker } from './worker.js';
 
+// Files this process creates (the bot database beside the daemon's credentials) are private.
+process.umask(0o077);
 if (existsSync('.env')) process.loadEnvFile('.env');
 
 let config;

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -48,12 +48,23 @@ export function migrate(db: Db, migrations: Migration[] = readMigrations()): num
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-/** Opens (creating if needed) the bot database at `file` in WAL mode and migrates it. */
+/**
+ * The data folder is shared with the daemon's WhatsApp credentials: private to this user
+ * (0700, files 0600) whatever the umask. SQLite gives a later `-wal`/`-shm` the database
+ * file's mode.
+ */
+function restrictToOwner(file: string): void {
+  if (process.platform === 'win32') return;
+  for (const name of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(name)) chmodSync(name, 0o600);
+}
+
+/** Opens (creating if needed) the bot database at `file` (mode 0600, folder 0700 when created) in WAL mode and migrates it. */
 export function openDatabase(file: string): Db {
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const db = new Database(file);
   try {
     db.pragma('journal_mode = WAL');
+    if (file !== ':memory:') restrictToOwner(file);
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
