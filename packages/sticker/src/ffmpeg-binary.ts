@@ -40,11 +40,11 @@ const INSPECT_TIMEOUT_MS = 30_000;
 /** Parses the output of `ffmpeg -h filter=alphamerge`: the banner on stderr, the filter's help on stdout. */
 export function parseFfmpegFeatures(stdout: string, stderr: string): FfmpegFeatures {
   const version = /ffmpeg version (\S+)/.exec(stderr)?.[1];
+  if (version === undefined) return { version: 'unknown', framesync: false, missing: ['a version banner (is it ffmpeg?)'] };
   const missing: string[] = [];
-  if (version === undefined) missing.push('a version banner (is it ffmpeg?)');
   if (!stdout.includes('Filter alphamerge')) missing.push('the alphamerge filter (circle and rounded animated stickers)');
-  if (version !== undefined && !stderr.includes('--enable-libx264')) missing.push('the libx264 encoder (animated stickers back to MP4)');
-  return { version: version ?? 'unknown', framesync: stdout.includes('framesync AVOptions'), missing };
+  if (!stderr.includes('--enable-libx264')) missing.push('the libx264 encoder (animated stickers back to MP4)');
+  return { version, framesync: stdout.includes('framesync AVOptions'), missing };
 }
 
 /** Runs the binary once (`-h filter=alphamerge`) and reads its version and abilities; FFMPEG_FAILED if it cannot run. */

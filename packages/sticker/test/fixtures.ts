@@ -10,7 +10,8 @@ const run = promisify(execFile);
 
 /** The ffmpeg the tests run: FFMPEG_PATH (CI runs the suite once with the bundled build), else PATH, else the bundled build. */
 export function testFfmpeg(): string {
-  return locateFfmpeg(process.env.FFMPEG_PATH, process.env.PATH).path;
+  const named = process.env.FFMPEG_PATH;
+  return locateFfmpeg(named === '' ? undefined : named, process.env.PATH).path;
 }
 
 /** A photo-like JPEG: smooth gradients plus fine grain, optionally with an EXIF orientation. */
