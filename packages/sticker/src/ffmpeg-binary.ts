@@ -58,7 +58,10 @@ export async function inspectFfmpeg(path: string): Promise<FfmpegFeatures> {
 
 const BUNDLED_WARNING = 'a static build from 2018 whose decoders get no security fixes: install your distribution’s ffmpeg';
 
-async function tryInspect(path: string): Promise<FfmpegFeatures | StickerError> {
+/** What inspecting a binary found: its features, or why it does not run. */
+type Inspection = FfmpegFeatures | StickerError;
+
+async function tryInspect(path: string): Promise<Inspection> {
   try {
     return await inspectFfmpeg(path);
   } catch (err) {
@@ -67,8 +70,10 @@ async function tryInspect(path: string): Promise<FfmpegFeatures | StickerError> 
   }
 }
 
-function explain(features: FfmpegFeatures | StickerError): string {
-  return features instanceof StickerError ? `does not run (${features.message})` : `lacks ${features.missing.join(', ')}`;
+const runs = (found: Inspection | undefined): found is FfmpegFeatures => found !== undefined && !(found instanceof StickerError);
+
+function explain(found: Inspection): string {
+  return found instanceof StickerError ? `does not run (${found.message})` : `lacks ${found.missing.join(', ')}`;
 }
 
 /**
@@ -77,37 +82,34 @@ function explain(features: FfmpegFeatures | StickerError): string {
  * and has what the conversions need, else the bundled static build.
  */
 export async function chooseFfmpeg(search: FfmpegSearch): Promise<FfmpegBinary> {
-  const named = search.option !== undefined ? { path: search.option, source: 'option' as const, by: 'the ffmpegPath option' } : undefined;
-  const fromEnv = search.env !== undefined && search.env !== '' ? { path: search.env, source: 'env' as const, by: 'FFMPEG_PATH' } : undefined;
-  const chosen = named ?? fromEnv;
-  if (chosen !== undefined) {
-    const features = await tryInspect(chosen.path);
-    if (features instanceof StickerError) {
-      throw new StickerError('FFMPEG_FAILED', `cannot run the ffmpeg named by ${chosen.by}: ${features.message}`, { cause: features });
-    }
-    const gaps = features.missing.length > 0 ? `; it lacks ${features.missing.join(', ')}` : '';
-    return { path: chosen.path, source: chosen.source, ...features, reason: `named by ${chosen.by}${gaps}` };
+  const named =
+    search.option !== undefined
+      ? { path: search.option, source: 'option' as const, by: 'the ffmpegPath option' }
+      : search.env !== undefined && search.env !== ''
+        ? { path: search.env, source: 'env' as const, by: 'FFMPEG_PATH' }
+        : undefined;
+  if (named !== undefined) {
+    const found = await tryInspect(named.path);
+    if (!runs(found)) throw new StickerError('FFMPEG_FAILED', `cannot run the ffmpeg named by ${named.by}: ${found.message}`, { cause: found });
+    const gaps = found.missing.length > 0 ? `; it ${explain(found)}` : '';
+    return { path: named.path, source: named.source, ...found, reason: `named by ${named.by}${gaps}` };
   }
 
   const onPath = findOnPath(search.pathEnv);
-  const pathFeatures = onPath === undefined ? undefined : await tryInspect(onPath);
-  if (onPath !== undefined && pathFeatures !== undefined && !(pathFeatures instanceof StickerError) && pathFeatures.missing.length === 0) {
-    return {
-      path: onPath,
-      source: 'path',
-      ...pathFeatures,
-      reason: 'ffmpeg on PATH: a distribution’s build gets security fixes for its decoders, so it is preferred over the bundled 2018 build',
-    };
+  const fromPath = onPath === undefined ? undefined : await tryInspect(onPath);
+  if (onPath !== undefined && runs(fromPath) && fromPath.missing.length === 0) {
+    const reason = 'ffmpeg on PATH: a distribution’s build gets security fixes for its decoders, so it is preferred over the bundled 2018 build';
+    return { path: onPath, source: 'path', ...fromPath, reason };
   }
   const bundled = bundledFfmpeg();
-  const bundledFeatures = bundled === undefined ? undefined : await tryInspect(bundled);
-  if (bundled !== undefined && bundledFeatures !== undefined && !(bundledFeatures instanceof StickerError)) {
-    const why = onPath === undefined || pathFeatures === undefined ? 'no ffmpeg on PATH' : `the ffmpeg on PATH (${onPath}) ${explain(pathFeatures)}`;
-    return { path: bundled, source: 'bundled', ...bundledFeatures, reason: `${why}: using the bundled @ffmpeg-installer/ffmpeg, ${BUNDLED_WARNING}` };
+  const fromBundle = bundled === undefined ? undefined : await tryInspect(bundled);
+  if (bundled !== undefined && runs(fromBundle)) {
+    const why = onPath === undefined || fromPath === undefined ? 'no ffmpeg on PATH' : `the ffmpeg on PATH (${onPath}) ${explain(fromPath)}`;
+    return { path: bundled, source: 'bundled', ...fromBundle, reason: `${why}: using the bundled @ffmpeg-installer/ffmpeg, ${BUNDLED_WARNING}` };
   }
   // A PATH binary with gaps still beats none: what it lacks fails only the jobs that need it.
-  if (onPath !== undefined && pathFeatures !== undefined && !(pathFeatures instanceof StickerError)) {
-    return { path: onPath, source: 'path', ...pathFeatures, reason: `ffmpeg on PATH, the only one that runs; it lacks ${pathFeatures.missing.join(', ')}` };
+  if (onPath !== undefined && runs(fromPath)) {
+    return { path: onPath, source: 'path', ...fromPath, reason: `ffmpeg on PATH, the only one that runs; it ${explain(fromPath)}` };
   }
   throw new StickerError('FFMPEG_FAILED', 'no usable ffmpeg: pass ffmpegPath, set FFMPEG_PATH, put ffmpeg on PATH or install @ffmpeg-installer/ffmpeg');
 }
