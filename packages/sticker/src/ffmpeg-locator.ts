@@ -40,8 +40,9 @@ export function bundledFfmpeg(): string | undefined {
 }
 
 /**
- * Picks the ffmpeg binary: the explicit path, else `ffmpeg` on PATH, else the static
- * build of @ffmpeg-installer/ffmpeg. Reading FFMPEG_PATH is the caller's job (config).
+ * Finds an ffmpeg without running it: the explicit path, else `ffmpeg` on PATH, else the
+ * static build of @ffmpeg-installer/ffmpeg. For fixtures and scripts; the engine uses
+ * `chooseFfmpeg`, which also runs the candidate and skips an incomplete one.
  */
 export function locateFfmpeg(explicit: string | undefined, pathEnv: string | undefined): { path: string; source: FfmpegSource } {
   if (explicit !== undefined) return { path: explicit, source: 'option' };
