@@ -10,7 +10,8 @@ import type { StickerShape } from './shape-mask.js';
 const USAGE = `usage: pnpm sticker <input> [-o out.webp] [--shape fit|crop|circle|rounded] [--pack NAME] [--author NAME] [--emoji 😀]...
        pnpm sticker <sticker.webp> --to-image [-o out.png|out.mp4]
        pnpm sticker <sticker.webp> --info
-       pnpm sticker --text "hello" -o out.webp`;
+       pnpm sticker --text "hello" -o out.webp
+       pnpm sticker --ffmpeg                 (which ffmpeg is used, its version and why; FFMPEG_PATH picks one)`;
 const SHAPES: readonly StickerShape[] = ['fit', 'crop', 'circle', 'rounded'];
 
 /** Output path, never the input itself. */
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
       text: { type: 'string' },
       'to-image': { type: 'boolean', default: false },
       info: { type: 'boolean', default: false },
+      ffmpeg: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -49,10 +51,15 @@ async function main(): Promise<void> {
   // pnpm runs scripts from the workspace root; paths are meant relative to where the user typed.
   const cwd = process.env.INIT_CWD ?? process.cwd();
   const inputArg = positionals[0];
-  if (inputArg === undefined && values.text === undefined) fail(USAGE);
+  if (inputArg === undefined && values.text === undefined && !values.ffmpeg) fail(USAGE);
 
-  const engine = createStickerEngine(process.env.FFMPEG_PATH === undefined ? {} : { ffmpegPath: process.env.FFMPEG_PATH });
+  // The engine reads FFMPEG_PATH itself, so the CLI, the worker and the tests choose alike.
+  const engine = createStickerEngine();
   try {
+    if (values.ffmpeg) {
+      process.stdout.write(`${JSON.stringify(await engine.ffmpeg(), null, 2)}\n`);
+      return;
+    }
     const metadata = {
       shape,
       ...(values.pack === undefined ? {} : { pack: values.pack }),

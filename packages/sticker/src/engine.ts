@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { stickerFromAnimation } from './animation-sticker.js';
 import { detectFormat, type InputFormat } from './detect-format.js';
 import { StickerError } from './errors.js';
-import { locateFfmpeg } from './ffmpeg-locator.js';
+import { chooseFfmpeg, type FfmpegBinary } from './ffmpeg-binary.js';
 import { gifIsOpaque } from './gif-frames.js';
 import { checkPixels, sharpError, stickerFromImage } from './image-sticker.js';
 import { createJobPool } from './job-pool.js';
@@ -29,6 +29,8 @@ export interface StickerEngine {
   toImage(sticker: Uint8Array, options?: { signal?: AbortSignal }): Promise<ImageResult>;
   /** Dimensions, frames, duration, size and pack metadata of a WebP sticker. */
   info(sticker: Uint8Array): Promise<StickerInfo>;
+  /** The ffmpeg binary the conversions run, its version and why it was chosen (runs it once, on first use). */
+  ffmpeg(): Promise<FfmpegBinary>;
   /** Waits for running jobs and refuses new ones. */
   close(): Promise<void>;
 }
@@ -89,9 +91,14 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
   const pool = createJobPool(options.concurrency ?? availableParallelism());
   const maxInputBytes = options.maxInputBytes ?? 64 * MIB;
   const masks = new Map<StickerShape, Uint8Array | undefined>();
-  let ffmpegPath: string | undefined;
+  let ffmpeg: Promise<FfmpegBinary> | undefined;
   const ctx: EngineContext = {
-    ffmpeg: () => (ffmpegPath ??= locateFfmpeg(options.ffmpegPath, process.env.PATH).path),
+    // Chosen once per engine; a failed choice (e.g. a missing binary) is tried again next time.
+    ffmpeg: () =>
+      (ffmpeg ??= chooseFfmpeg({ option: options.ffmpegPath, env: process.env.FFMPEG_PATH, pathEnv: process.env.PATH }).catch((err: unknown) => {
+        ffmpeg = undefined;
+        throw err;
+      })),
     tempDir: options.tempDir ?? tmpdir(),
     maxInputPixels: options.maxInputPixels ?? 100_000_000,
     maxVideoSeconds: options.maxVideoSeconds ?? 600,
@@ -212,6 +219,8 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
         ...(metadata === undefined ? {} : { metadata }),
       };
     }),
+
+    ffmpeg: () => ctx.ffmpeg(),
 
     async close() {
       closed = true;

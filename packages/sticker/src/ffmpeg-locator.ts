@@ -3,8 +3,11 @@ import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import { StickerError } from './errors.js';
 
-/** Where the ffmpeg binary came from. */
-export type FfmpegSource = 'option' | 'path' | 'bundled';
+/**
+ * Where the ffmpeg binary came from: the `ffmpegPath` option, the `FFMPEG_PATH` variable,
+ * `ffmpeg` on PATH, or the static build of @ffmpeg-installer/ffmpeg.
+ */
+export type FfmpegSource = 'option' | 'env' | 'path' | 'bundled';
 
 function isExecutable(file: string): boolean {
   try {
@@ -15,7 +18,8 @@ function isExecutable(file: string): boolean {
   }
 }
 
-function findOnPath(pathEnv: string | undefined): string | undefined {
+/** The first executable `ffmpeg` in the directories of a PATH value. */
+export function findOnPath(pathEnv: string | undefined): string | undefined {
   for (const dir of (pathEnv ?? '').split(delimiter)) {
     if (dir === '') continue;
     const candidate = join(dir, 'ffmpeg');
@@ -24,7 +28,8 @@ function findOnPath(pathEnv: string | undefined): string | undefined {
   return undefined;
 }
 
-function bundledFfmpeg(): string | undefined {
+/** The static build of @ffmpeg-installer/ffmpeg, when it is installed for this platform. */
+export function bundledFfmpeg(): string | undefined {
   try {
     const mod: unknown = createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg');
     const path = typeof mod === 'object' && mod !== null ? (mod as { path?: unknown }).path : undefined;
@@ -35,8 +40,9 @@ function bundledFfmpeg(): string | undefined {
 }
 
 /**
- * Picks the ffmpeg binary: the explicit path, else `ffmpeg` on PATH, else the static
- * build of @ffmpeg-installer/ffmpeg. Reading FFMPEG_PATH is the caller's job (config).
+ * Finds an ffmpeg without running it: the explicit path, else `ffmpeg` on PATH, else the
+ * static build of @ffmpeg-installer/ffmpeg. For fixtures and scripts; the engine uses
+ * `chooseFfmpeg`, which also runs the candidate and skips an incomplete one.
  */
 export function locateFfmpeg(explicit: string | undefined, pathEnv: string | undefined): { path: string; source: FfmpegSource } {
   if (explicit !== undefined) return { path: explicit, source: 'option' };

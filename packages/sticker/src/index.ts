@@ -13,6 +13,7 @@ export type { ImageResult } from './to-image.js';
 export type { StickerEngineOptions, StickerInfo, StickerOptions, StickerResult } from './types.js';
 export { detectFormat, type InputFormat } from './detect-format.js';
 export { locateFfmpeg, type FfmpegSource } from './ffmpeg-locator.js';
+export type { FfmpegBinary, FfmpegFeatures } from './ffmpeg-binary.js';
 export {
   looksLikeWebp,
   parseWebp,

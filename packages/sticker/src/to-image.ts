@@ -56,7 +56,7 @@ export async function stickerToImage(ctx: EngineContext, sticker: Buffer, signal
   });
   return withTempDir(ctx.tempDir, async (dir) => {
     const output = join(dir, 'sticker.mp4');
-    const result = await runProcess(ctx.ffmpeg(), {
+    const result = await runProcess((await ctx.ffmpeg()).path, {
       args: [
         '-hide_banner', '-loglevel', 'error', '-nostdin',
         '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', String(rate), '-i', 'pipe:0',

@@ -1,3 +1,4 @@
+import type { FfmpegBinary } from './ffmpeg-binary.js';
 import type { StickerShape } from './shape-mask.js';
 import type { StickerMetadata } from './sticker-metadata.js';
 
@@ -45,7 +46,11 @@ export interface StickerInfo {
 
 /** Engine-wide settings. */
 export interface StickerEngineOptions {
-  /** ffmpeg binary. Default: `ffmpeg` on PATH, else @ffmpeg-installer/ffmpeg. FFMPEG_PATH is not read here. */
+  /**
+   * ffmpeg binary. Default: the `FFMPEG_PATH` variable if set, else `ffmpeg` on PATH if it runs
+   * and has what the conversions need (a distribution's build gets security fixes), else
+   * the static 2018 build of @ffmpeg-installer/ffmpeg.
+   */
   ffmpegPath?: string;
   /** Jobs converting at once; default os.availableParallelism(). */
   concurrency?: number;
@@ -63,8 +68,8 @@ export interface StickerEngineOptions {
 
 /** Settings after defaults, shared by the conversion paths. */
 export interface EngineContext {
-  /** Resolves the ffmpeg binary on first use. */
-  ffmpeg(): string;
+  /** Chooses and inspects the ffmpeg binary on first use. */
+  ffmpeg(): Promise<FfmpegBinary>;
   tempDir: string;
   maxInputPixels: number;
   maxVideoSeconds: number;

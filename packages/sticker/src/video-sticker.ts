@@ -52,6 +52,15 @@ export function fitPlacement(source: { width: number; height: number }, side: nu
   return { x: 2 * Math.floor((canvas - width) / 4), y: 2 * Math.floor((canvas - height) / 4), width, height };
 }
 
+/**
+ * A still mask is held for every frame by a framesync build (FFmpeg 4.3 and later), where
+ * looping it would keep the graph running forever; older builds pair frames one to one and
+ * need it looped.
+ */
+export function maskInput(maskFile: string, framesync: boolean): string[] {
+  return framesync ? ['-i', maskFile] : ['-loop', '1', '-i', maskFile];
+}
+
 function decodeArgs(
   input: string,
   plan: AnimationPlan,
@@ -59,6 +68,7 @@ function decodeArgs(
   maskFile: string | undefined,
   placement: Rect | undefined,
   opaque: boolean,
+  framesync: boolean,
 ): string[] {
   return [
     '-hide_banner', '-loglevel', 'error', '-nostdin',
@@ -67,7 +77,7 @@ function decodeArgs(
     '-filter_complex_threads', '1',
     ...(plan.start > 0 ? ['-ss', plan.start.toFixed(3)] : []),
     '-threads', '1', '-t', plan.seconds.toFixed(3), '-i', input,
-    ...(maskFile === undefined ? [] : ['-loop', '1', '-i', maskFile]),
+    ...(maskFile === undefined ? [] : maskInput(maskFile, framesync)),
     '-an', '-sn', '-dn',
     // An unpadded picture: fewer bytes through the pipe; the encoder puts it on the canvas.
     '-filter_complex',
@@ -122,8 +132,9 @@ async function encodePass(
       paused = undefined;
     }
   });
-  const result = await runProcess(ctx.ffmpeg(), {
-    args: decodeArgs(input, plan, request.shape, maskFile, placement, exactSource?.opaque ?? false),
+  const ffmpeg = await ctx.ffmpeg();
+  const result = await runProcess(ffmpeg.path, {
+    args: decodeArgs(input, plan, request.shape, maskFile, placement, exactSource?.opaque ?? false, ffmpeg.framesync),
     timeoutMs: ctx.ffmpegTimeoutMs,
     signal: request.signal,
     maxStdoutBytes: MAX_RAW_BYTES,
@@ -180,7 +191,7 @@ export async function stickerFromVideo(
     const file = join(dir, `input.${extension}`);
     await writeFile(file, input);
     throwIfAborted(request.signal);
-    const probe = known ?? (await probeMedia(ctx.ffmpeg(), file, { timeoutMs: ctx.ffmpegTimeoutMs, signal: request.signal }));
+    const probe = known ?? (await probeMedia((await ctx.ffmpeg()).path, file, { timeoutMs: ctx.ffmpegTimeoutMs, signal: request.signal }));
     if (probe.video === undefined) throw new StickerError('NO_VIDEO_STREAM', 'the file has no video stream');
     checkPixels(probe.video.width, probe.video.height, ctx.maxInputPixels);
     if (probe.durationSeconds !== undefined && probe.durationSeconds > ctx.maxVideoSeconds) {

@@ -69,6 +69,19 @@ describe('sticker CLI', () => {
     expect(usage.stderr).toContain('--shape');
   }, 60_000);
 
+  it('says which ffmpeg it runs, its version and why, and takes FFMPEG_PATH', async () => {
+    const chosen = await cli(['--ffmpeg']);
+    expect(chosen.code).toBe(0);
+    const binary = JSON.parse(chosen.stdout) as { path: string; source: string; version: string; reason: string };
+    expect(binary.version).not.toBe('unknown');
+    expect(binary.reason).not.toBe('');
+    const named = await cli(['--ffmpeg'], { FFMPEG_PATH: binary.path });
+    expect(JSON.parse(named.stdout)).toMatchObject({ path: binary.path, source: 'env', version: binary.version });
+    const missing = await cli(['--ffmpeg'], { FFMPEG_PATH: join(dir, 'no-such-ffmpeg') });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('FFMPEG_FAILED');
+  }, 60_000);
+
   it('fails text stickers with TEXT_RENDER_FAILED when no font is available', async () => {
     const conf = join(dir, 'no-fonts.conf');
     await writeFile(conf, `<?xml version="1.0"?>\n<fontconfig><cachedir>${join(dir, 'fc-cache')}</cachedir></fontconfig>\n`);

@@ -8,9 +8,10 @@ import { locateFfmpeg } from '../src/index.js';
 
 const run = promisify(execFile);
 
-/** The ffmpeg the engine would pick (PATH, else the bundled static build). */
+/** The ffmpeg the tests run: FFMPEG_PATH (CI runs the suite once with the bundled build), else PATH, else the bundled build. */
 export function testFfmpeg(): string {
-  return locateFfmpeg(undefined, process.env.PATH).path;
+  const named = process.env.FFMPEG_PATH;
+  return locateFfmpeg(named === '' ? undefined : named, process.env.PATH).path;
 }
 
 /** A photo-like JPEG: smooth gradients plus fine grain, optionally with an EXIF orientation. */

@@ -38,8 +38,6 @@ export interface WorkerConfig {
   readonly shutdownGraceMs: number;
   /** pino level (`LOG_LEVEL`, default `info`). */
   readonly logLevel: (typeof LOG_LEVELS)[number];
-  /** ffmpeg binary (`FFMPEG_PATH`); unset: the sticker engine's own choice. */
-  readonly ffmpegPath: string | undefined;
 }
 
 const optionalText = z
@@ -72,7 +70,6 @@ const envSchema = z.object({
   STICKERBOT_BACKLOG_MAX_AGE_S: z.coerce.number({ error: 'must be a number' }).int().nonnegative().default(600),
   STICKERBOT_SHUTDOWN_GRACE_MS: z.coerce.number({ error: 'must be a number' }).int().nonnegative().max(600_000).default(5000),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-  FFMPEG_PATH: optionalText,
 });
 
 /** Thrown when the environment is invalid; the message names every bad variable. */
@@ -112,6 +109,5 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     backlogMaxAgeMs: e.STICKERBOT_BACKLOG_MAX_AGE_S * 1000,
     shutdownGraceMs: e.STICKERBOT_SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
-    ffmpegPath: e.FFMPEG_PATH,
   });
 }

@@ -21,7 +21,12 @@ try {
 }
 
 const log = createLogger(config.logLevel);
-const stickers = createStickerEngine({ ffmpegPath: config.ffmpegPath, maxInputBytes: config.maxMediaBytes });
+// The engine reads FFMPEG_PATH itself, so the worker, the CLI and the tests choose ffmpeg alike.
+const stickers = createStickerEngine({ maxInputBytes: config.maxMediaBytes });
+stickers.ffmpeg().then(
+  (ffmpeg) => log.info({ ffmpeg: { path: ffmpeg.path, version: ffmpeg.version, source: ffmpeg.source } }, `sticker engine runs ffmpeg ${ffmpeg.version}: ${ffmpeg.reason}`),
+  (err: unknown) => log.warn({ err }, 'no usable ffmpeg: video and GIF stickers will fail'),
+);
 const worker = createWorker({ log, stickers }, config);
 const graceMs = config.shutdownGraceMs;
 
