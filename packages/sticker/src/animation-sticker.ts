@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { webpFrameMs } from './animation-limits.js';
 import { firstPlan } from './animation-plan.js';
 import { StickerError, throwIfAborted } from './errors.js';
 import { checkPixels, sharpError } from './image-sticker.js';
@@ -39,7 +40,7 @@ export function planFrames(header: AnimationHeader, maxFps: number): PlannedFram
   let total = 0;
   for (let i = 0; i < header.pages; i += 1) {
     const raw = header.delay?.[i] ?? DEFAULT_DELAY_MS;
-    const delay = raw < STICKER_RULES.minFrameMs ? DEFAULT_DELAY_MS : Math.min(raw, STICKER_RULES.maxDurationMs);
+    const delay = Math.min(webpFrameMs(raw), STICKER_RULES.maxDurationMs);
     if (planned.length > 0 && total + delay > STICKER_RULES.maxDurationMs) break;
     total += delay;
     const last = planned[planned.length - 1];

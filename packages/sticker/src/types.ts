@@ -57,6 +57,11 @@ export interface StickerEngineOptions {
   maxVideoSeconds?: number;
   /** Largest image or video frame in pixels (width × height); default 100,000,000. */
   maxInputPixels?: number;
+  /**
+   * Largest GIF or animated WebP job: canvas pixels × frames decoded for the sticker (those
+   * starting in its first 10 s), read from the header; default 1,000,000,000.
+   */
+  maxAnimationPixels?: number;
   /** Deadline of one ffmpeg run in milliseconds; default 60,000. */
   ffmpegTimeoutMs?: number;
 }
@@ -67,6 +72,7 @@ export interface EngineContext {
   ffmpeg(): string;
   tempDir: string;
   maxInputPixels: number;
+  maxAnimationPixels: number;
   maxVideoSeconds: number;
   ffmpegTimeoutMs: number;
   /** Memoised alpha mask of a shape (undefined for 'fit' and 'crop'). */

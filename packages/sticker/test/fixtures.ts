@@ -143,3 +143,113 @@ export function pngHeader(width: number, height: number): Buffer {
     pngChunk('IEND', Buffer.alloc(0)),
   ]);
 }
+
+/** One image of {@link gifBytes}: its rectangle on the logical screen, palette indices, delay in centiseconds. */
+export interface GifImage {
+  left?: number;
+  top?: number;
+  width: number;
+  height: number;
+  /** Row-major palette indices (0–255), width × height of them. */
+  pixels: Uint8Array;
+  delayCs: number;
+}
+
+/**
+ * A GIF89a built byte by byte, so a test controls what encoders would not write: the
+ * logical screen size apart from the frames' sizes, and exact centisecond delays. The
+ * palette is 256 entries (`palette`, RGB triples, padded with black); the LZW stream is
+ * "uncompressed" (one 9-bit code a pixel, a clear code before the table grows).
+ */
+export function gifBytes(screen: { width: number; height: number }, images: GifImage[], palette: readonly [number, number, number][]): Buffer {
+  const parts: Buffer[] = [];
+  const u16 = (n: number): number[] => [n & 0xff, (n >> 8) & 0xff];
+  parts.push(Buffer.from('GIF89a', 'latin1'), Buffer.from([...u16(screen.width), ...u16(screen.height), 0xf7, 0, 0]));
+  const table = Buffer.alloc(256 * 3);
+  palette.forEach(([r, g, b], i) => table.set([r, g, b], i * 3));
+  parts.push(table);
+  // NETSCAPE2.0 loop forever.
+  parts.push(Buffer.from([0x21, 0xff, 0x0b, ...Buffer.from('NETSCAPE2.0', 'latin1'), 0x03, 0x01, 0x00, 0x00, 0x00]));
+  for (const image of images) {
+    parts.push(Buffer.from([0x21, 0xf9, 0x04, 0x04, ...u16(image.delayCs), 0x00, 0x00]));
+    parts.push(Buffer.from([0x2c, ...u16(image.left ?? 0), ...u16(image.top ?? 0), ...u16(image.width), ...u16(image.height), 0x00]));
+    const codes: number[] = [];
+    image.pixels.forEach((p, i) => {
+      if (i % 250 === 0) codes.push(256);
+      codes.push(p);
+    });
+    codes.push(257);
+    const bytes: number[] = [];
+    let buffer = 0;
+    let bits = 0;
+    for (const code of codes) {
+      buffer |= code << bits;
+      bits += 9;
+      while (bits >= 8) {
+        bytes.push(buffer & 0xff);
+        buffer >>>= 8;
+        bits -= 8;
+      }
+    }
+    if (bits > 0) bytes.push(buffer & 0xff);
+    const blocks: number[] = [8];
+    for (let at = 0; at < bytes.length; at += 255) {
+      const block = bytes.slice(at, at + 255);
+      blocks.push(block.length, ...block);
+    }
+    blocks.push(0);
+    parts.push(Buffer.from(blocks));
+  }
+  parts.push(Buffer.from([0x3b]));
+  return Buffer.concat(parts);
+}
+
+/** Bars that spell a frame's number in binary (most significant bit left; white = 1). */
+export const NUMBER_BITS = 8;
+const BAR_WIDTH = 4;
+const BAR_HEIGHT = 8;
+
+/**
+ * An animated GIF whose frame k shows k in binary as {@link NUMBER_BITS} black/white bars
+ * (robust to lossy re-encoding and scaling), each frame `delayCs` centiseconds.
+ */
+export function numberedGif(frames: number, delayCs: number): Buffer {
+  const width = NUMBER_BITS * BAR_WIDTH;
+  const images: GifImage[] = [];
+  for (let k = 0; k < frames; k += 1) {
+    const pixels = new Uint8Array(width * BAR_HEIGHT);
+    for (let x = 0; x < width; x += 1) {
+      const bit = (k >> (NUMBER_BITS - 1 - Math.floor(x / BAR_WIDTH))) & 1;
+      for (let y = 0; y < BAR_HEIGHT; y += 1) pixels[y * width + x] = bit;
+    }
+    images.push({ width, height: BAR_HEIGHT, pixels, delayCs });
+  }
+  return gifBytes({ width, height: BAR_HEIGHT }, images, [[0, 0, 0], [255, 255, 255]]);
+}
+
+/**
+ * Reads the numbers {@link numberedGif} drew from a decoded 512×512 sticker frame (raw
+ * RGBA, shape `fit`: the bars fill the width, centred vertically).
+ */
+export function readFrameNumber(rgba: Uint8Array, size = 512): number {
+  let value = 0;
+  const y = size / 2;
+  for (let bit = 0; bit < NUMBER_BITS; bit += 1) {
+    const x = Math.floor(((bit + 0.5) * size) / NUMBER_BITS);
+    const green = rgba[(y * size + x) * 4 + 1] ?? 0;
+    value = (value << 1) | (green > 127 ? 1 : 0);
+  }
+  return value;
+}
+
+/** A GIF bomb's shape: a huge logical screen (what decoders allocate) around `frames` 1×1 frames. */
+export function screenBombGif(width: number, height: number, frames: number, delayCs = 2): Buffer {
+  const images = Array.from({ length: frames }, (_, k) => ({ width: 1, height: 1, left: k % 2, pixels: new Uint8Array([k % 2]), delayCs }));
+  return gifBytes({ width, height }, images, [[0, 0, 0], [255, 255, 255]]);
+}
+
+/** The ffmpeg binaries to test against: FFMPEG_PATH, the one on PATH and the bundled static build (each once). */
+export function testFfmpegs(): string[] {
+  const found = [process.env.FFMPEG_PATH, locateFfmpeg(undefined, process.env.PATH).path, locateFfmpeg(undefined, '').path];
+  return [...new Set(found.filter((p): p is string => p !== undefined && p !== ''))];
+}

@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStickerEngine, isStickerError, type StickerEngine, type StickerErrorCode, type StickerOptions } from '../src/index.js';
-import { makeAudioOnly, makeHourLongVideo, makeJpeg, makePngWithAlpha, makeVideo, pngHeader } from './fixtures.js';
+import { makeAnimatedWebp, makeAudioOnly, makeHourLongVideo, makeJpeg, makePngWithAlpha, makeVideo, pngHeader, screenBombGif } from './fixtures.js';
 
 /** Generous: this catches hangs, it does not measure speed. */
 const QUICKLY_MS = 15_000;
+/** A refusal read from the header takes milliseconds; this only catches one that decodes first. */
+const FROM_THE_HEADER_MS = 5_000;
 
 let tempDir: string;
 let engine: StickerEngine;
@@ -89,6 +91,32 @@ describe('hostile input', () => {
   it('refuses a 30,000×30,000 image from its header with TOO_MANY_PIXELS', async () => {
     const { elapsedMs } = await expectFailure(sticker(pngHeader(30_000, 30_000)), 'TOO_MANY_PIXELS');
     expect(elapsedMs).toBeLessThan(QUICKLY_MS);
+  });
+
+  it('refuses GIFs whose logical screen is 16,000², 30,000² or 65,535² around 1×1 frames with TOO_MANY_PIXELS, from the header', async () => {
+    for (const side of [16_000, 30_000, 65_535]) {
+      const bomb = screenBombGif(side, side, 50);
+      expect(bomb.length).toBeLessThan(10_000);
+      const { elapsedMs, details } = await expectFailure(sticker(bomb), 'TOO_MANY_PIXELS');
+      expect(elapsedMs).toBeLessThan(FROM_THE_HEADER_MS);
+      expect(details).toMatchObject({ width: side, height: side });
+    }
+  });
+
+  it('refuses a GIF whose canvas × frames is too much to decode (4000×4000, 5,000 frames) with TOO_MANY_PIXELS, from the header', async () => {
+    const { elapsedMs, details } = await expectFailure(sticker(screenBombGif(4000, 4000, 5000)), 'TOO_MANY_PIXELS');
+    expect(elapsedMs).toBeLessThan(FROM_THE_HEADER_MS);
+    // Only the frames inside the sticker's 9.9 s are counted: 495 of 20 ms.
+    expect(details).toMatchObject({ width: 4000, height: 4000, frames: 495 });
+  });
+
+  it('refuses an animated WebP whose canvas is 16,000×16,000 with TOO_MANY_PIXELS, from the VP8X header', async () => {
+    const webp = Buffer.from(await makeAnimatedWebp(64, 64, [100, 100, 100]));
+    expect(webp.toString('latin1', 12, 16)).toBe('VP8X');
+    webp.writeUIntLE(16_000 - 1, 24, 3);
+    webp.writeUIntLE(16_000 - 1, 27, 3);
+    const { elapsedMs } = await expectFailure(sticker(webp), 'TOO_MANY_PIXELS');
+    expect(elapsedMs).toBeLessThan(FROM_THE_HEADER_MS);
   });
 
   it('refuses an hour-long video with VIDEO_TOO_LONG before encoding it', async () => {
