@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { StickerError, throwIfAborted } from './errors.js';
+import { throwIfAborted } from './errors.js';
+import { ffmpegFailure } from './ffmpeg-failure.js';
 import { sharpError } from './image-sticker.js';
 import { runProcess } from './run-process.js';
 import { withTempDir } from './temp-dir.js';
@@ -69,9 +70,7 @@ export async function stickerToImage(ctx: EngineContext, sticker: Buffer, signal
       signal,
       maxStdoutBytes: 1024,
     });
-    if (result.exitCode !== 0) {
-      throw new StickerError('FFMPEG_FAILED', `ffmpeg exited with ${result.exitCode}: ${result.stderr.trim().slice(-300)}`);
-    }
+    if (result.exitCode !== 0) throw ffmpegFailure(result.exitCode, result.stderr);
     return { data: await readFile(output), mimetype: 'video/mp4' as const };
   });
 }

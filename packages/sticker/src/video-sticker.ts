@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { firstPlan, secondPlan, type AnimationPlan } from './animation-plan.js';
 import { StickerError, throwIfAborted } from './errors.js';
+import { ffmpegFailure } from './ffmpeg-failure.js';
 import { createFrameStreamEncoder, type Rect } from './frame-stream-encoder.js';
 import { checkPixels, sharpError } from './image-sticker.js';
 import { probeMedia, type MediaProbe } from './probe-media.js';
@@ -135,11 +136,7 @@ async function encodePass(
       }
     },
   });
-  if (result.exitCode !== 0) {
-    throw new StickerError('FFMPEG_FAILED', `ffmpeg exited with ${result.exitCode}: ${result.stderr.trim().slice(-300)}`, {
-      details: { stderr: result.stderr.slice(-2000) },
-    });
-  }
+  if (result.exitCode !== 0) throw ffmpegFailure(result.exitCode, result.stderr);
   let animation;
   try {
     animation = await encoder.finish();
@@ -203,7 +200,8 @@ export async function stickerFromVideo(
       // instead of encoding the whole clip twice when detailed footage blows the budget.
       const sample = await encodePass(ctx, file, { ...plan, start: plan.seconds / 2, seconds: SAMPLE_SECONDS }, request, maskFile, firstEffort(plan), exactSource).catch(
         (err: unknown) => {
-          if (err instanceof StickerError && err.code === 'FFMPEG_FAILED') return undefined;
+          // A sample that fails only costs the prediction; the full pass reports its own error.
+          if (err instanceof StickerError && (err.code === 'FFMPEG_FAILED' || err.code === 'CORRUPT_INPUT')) return undefined;
           throw err;
         },
       );
