@@ -46,15 +46,16 @@ export interface AnimationLimits {
  * composite every frame onto the whole canvas, however small the frame: the canvas is what
  * a frame costs in memory, and canvas × frames decoded (those that start within the clip)
  * is what the job costs in time. A tiny file can announce a huge canvas and thousands of
- * 1×1 frames.
+ * 1×1 frames. Frames are counted up to `clipMs` of the timeline (a sticker's clip by default).
  */
 export function checkAnimationCost(
   canvas: { width: number; height: number },
   durationsMs: readonly number[],
   limits: AnimationLimits,
+  clipMs = MAX_CLIP_SECONDS * 1000,
 ): void {
   checkPixels(canvas.width, canvas.height, limits.maxInputPixels);
-  const frames = framesStartedWithin(durationsMs, MAX_CLIP_SECONDS * 1000);
+  const frames = framesStartedWithin(durationsMs, clipMs);
   const work = canvas.width * canvas.height * frames;
   if (work > limits.maxAnimationPixels) {
     throw new StickerError(

@@ -1,12 +1,18 @@
 import { spawn } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { StickerError } from './errors.js';
 
 /** One run of a child process. */
 export interface RunOptions {
   /** Argument array; never a shell string. */
   args: readonly string[];
-  /** Bytes written to the child's stdin, which is then closed. */
-  stdin?: Buffer | undefined;
+  /**
+   * Bytes written to the child's stdin, which is then closed. An async iterable is
+   * streamed with backpressure (only what the pipe holds is in memory); a StickerError it
+   * throws kills the child and becomes the result.
+   */
+  stdin?: Buffer | AsyncIterable<Buffer> | undefined;
   /** Deadline in milliseconds: past it the child is killed (SIGKILL) and TIMEOUT thrown. */
   timeoutMs: number;
   signal?: AbortSignal | undefined;
@@ -102,7 +108,13 @@ export function runProcess(command: string, options: RunOptions): Promise<RunRes
       if (failure !== undefined) reject(failure);
       else resolve({ stdout: Buffer.concat(out), stderr, exitCode });
     });
-    if (options.stdin !== undefined) child.stdin.end(options.stdin);
-    else child.stdin.end();
+    if (options.stdin === undefined) child.stdin.end();
+    else if (Buffer.isBuffer(options.stdin)) child.stdin.end(options.stdin);
+    else {
+      // ffmpeg exiting early breaks the pipe: its exit code tells why, not the pipe error.
+      pipeline(Readable.from(options.stdin), child.stdin).catch((err: unknown) => {
+        if (err instanceof StickerError) kill(err);
+      });
+    }
   });
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { locateFfmpeg } from '../src/index.js';
+import { locateFfmpeg, parseWebp } from '../src/index.js';
 
 const run = promisify(execFile);
 
@@ -252,4 +252,47 @@ export function screenBombGif(width: number, height: number, frames: number, del
 export function testFfmpegs(): string[] {
   const found = [process.env.FFMPEG_PATH, locateFfmpeg(undefined, process.env.PATH).path, locateFfmpeg(undefined, '').path];
   return [...new Set(found.filter((p): p is string => p !== undefined && p !== ''))];
+}
+
+/** One frame of {@link webpAnimationBytes}: a still WebP's bitstream placed on the canvas. */
+export interface WebpAnimationFrame {
+  /** A still WebP (VP8L, or VP8 with or without ALPH) whose image becomes the frame. */
+  still: Buffer;
+  x: number;
+  y: number;
+  durationMs: number;
+  blend: boolean;
+  dispose: boolean;
+}
+
+/** An animated WebP assembled chunk by chunk: any canvas size, frame placement and blend/dispose flags. */
+export function webpAnimationBytes(canvas: { width: number; height: number }, frames: WebpAnimationFrame[]): Buffer {
+  const u24 = (n: number): number[] => [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff];
+  const chunk = (fourcc: string, data: Buffer): Buffer => {
+    const header = Buffer.alloc(8);
+    header.write(fourcc, 0, 'latin1');
+    header.writeUInt32LE(data.length, 4);
+    return Buffer.concat([header, data, Buffer.alloc(data.length % 2)]);
+  };
+  const body: Buffer[] = [
+    chunk('VP8X', Buffer.from([0x12, 0, 0, 0, ...u24(canvas.width - 1), ...u24(canvas.height - 1)])),
+    chunk('ANIM', Buffer.from([0, 0, 0, 0, 0, 0])),
+  ];
+  for (const frame of frames) {
+    const parsed = parseWebp(frame.still);
+    const image = parsed.chunks.filter((c) => ['ALPH', 'VP8 ', 'VP8L'].includes(c.fourcc)).map((c) => chunk(c.fourcc, c.data));
+    const flags = (frame.blend ? 0 : 0x02) | (frame.dispose ? 0x01 : 0);
+    const header = Buffer.from([...u24(frame.x / 2), ...u24(frame.y / 2), ...u24(parsed.width - 1), ...u24(parsed.height - 1), ...u24(frame.durationMs), flags]);
+    body.push(chunk('ANMF', Buffer.concat([header, ...image])));
+  }
+  const riff = Buffer.alloc(12);
+  riff.write('RIFF', 0, 'latin1');
+  riff.writeUInt32LE(4 + body.reduce((n, b) => n + b.length, 0), 4);
+  riff.write('WEBP', 8, 'latin1');
+  return Buffer.concat([riff, ...body]);
+}
+
+/** A still WebP of a solid (optionally half-transparent) square, lossless or lossy. */
+export function squareWebp(side: number, colour: { r: number; g: number; b: number; alpha: number }, lossless: boolean): Promise<Buffer> {
+  return sharp({ create: { width: side, height: side, channels: 4, background: colour } }).webp({ lossless, quality: 90, alphaQuality: 100 }).toBuffer();
 }
