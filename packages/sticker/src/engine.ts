@@ -8,6 +8,7 @@ import { locateFfmpeg } from './ffmpeg-locator.js';
 import { gifIsOpaque, scanGif } from './gif-frames.js';
 import { checkPixels, sharpError, stickerFromImage } from './image-sticker.js';
 import { createJobPool } from './job-pool.js';
+import { locateMemoryCap, type MemoryCap } from './memory-cap.js';
 import { byteBudget, STICKER_RULES } from './rules.js';
 import { shapeMask, type StickerShape } from './shape-mask.js';
 import { checkStickerRules } from './sticker-rules-check.js';
@@ -35,6 +36,7 @@ export interface StickerEngine {
 }
 
 const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
 
 type Converter = (input: Buffer, request: ConvertRequest) => Promise<EncodedSticker>;
 
@@ -87,8 +89,10 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
   const maxInputBytes = options.maxInputBytes ?? 64 * MIB;
   const masks = new Map<StickerShape, Uint8Array | undefined>();
   let ffmpegPath: string | undefined;
+  let memoryCap: { cap: MemoryCap | undefined } | undefined;
   const ctx: EngineContext = {
     ffmpeg: () => (ffmpegPath ??= locateFfmpeg(options.ffmpegPath, process.env.PATH).path),
+    ffmpegMemoryCap: () => (memoryCap ??= { cap: locateMemoryCap(options.ffmpegMemoryBytes ?? GIB, process.env.PATH) }).cap,
     tempDir: options.tempDir ?? tmpdir(),
     maxInputPixels: options.maxInputPixels ?? 100_000_000,
     maxAnimationPixels: options.maxAnimationPixels ?? 1_000_000_000,

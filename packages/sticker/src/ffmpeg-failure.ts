@@ -15,8 +15,10 @@ const DAMAGED: Meaning = { code: 'CORRUPT_INPUT', message: 'the file is damaged 
  * same; the messages are for people (a chat user may read them), ffmpeg's text stays in
  * `details.stderr` and the cause.
  */
+const OUT_OF_MEMORY = /Cannot allocate memory|out of memory|ENOMEM/i;
+
 const READINGS: ReadonlyArray<Meaning & { pattern: RegExp }> = [
-  { pattern: /Cannot allocate memory|out of memory|ENOMEM/i, code: 'TOO_MANY_PIXELS', message: 'the file needs more memory to convert than a sticker may use' },
+  { pattern: OUT_OF_MEMORY, code: 'TOO_MANY_PIXELS', message: 'the file needs more memory to convert than a sticker may use' },
   {
     pattern: /matches no streams|does not contain any stream|no video stream/i,
     code: 'NO_VIDEO_STREAM',
@@ -58,4 +60,12 @@ export function ffmpegFailure(exitCode: number | null, stderr: string, unknown: 
     cause: new Error(`ffmpeg exited with ${exitCode}: ${tail.slice(-300)}`),
     details: { exitCode, stderr: tail },
   });
+}
+
+/**
+ * True when ffmpeg hit its memory cap. ffmpeg 4.x treats a frame it could not allocate as a
+ * decoding error and may still exit 0 with the frames before it: the output is then cut short.
+ */
+export function ranOutOfMemory(stderr: string): boolean {
+  return OUT_OF_MEMORY.test(stderr);
 }

@@ -1,4 +1,5 @@
 import { ffmpegFailure } from './ffmpeg-failure.js';
+import type { MemoryCap } from './memory-cap.js';
 import { runProcess } from './run-process.js';
 
 /** What ffmpeg says about a media file before any decoding. */
@@ -29,13 +30,14 @@ export function parseProbe(stderr: string): MediaProbe {
 export async function probeMedia(
   ffmpeg: string,
   file: string,
-  options: { timeoutMs: number; signal?: AbortSignal | undefined },
+  options: { timeoutMs: number; signal?: AbortSignal | undefined; memoryCap?: MemoryCap | undefined },
 ): Promise<MediaProbe> {
   const result = await runProcess(ffmpeg, {
     args: ['-hide_banner', '-nostdin', '-i', file],
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     maxStdoutBytes: 1024,
+    memoryCap: options.memoryCap,
   });
   const probe = parseProbe(result.stderr);
   if (!result.stderr.includes('Input #0')) throw ffmpegFailure(result.exitCode, result.stderr, 'CORRUPT_INPUT');

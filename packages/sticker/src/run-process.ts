@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StickerError } from './errors.js';
+import { cappedCommand, type MemoryCap } from './memory-cap.js';
 
 /** One run of a child process. */
 export interface RunOptions {
@@ -18,6 +19,8 @@ export interface RunOptions {
   signal?: AbortSignal | undefined;
   /** The child is killed and FFMPEG_FAILED thrown if stdout grows past this. */
   maxStdoutBytes: number;
+  /** Address-space cap of the child (its allocations fail past it); none when undefined. */
+  memoryCap?: MemoryCap | undefined;
   /**
    * Streams stdout to the caller instead of collecting it (`RunResult.stdout` is then
    * empty). `control` pauses and resumes the pipe (backpressure) or kills the child with
@@ -55,7 +58,8 @@ export function runProcess(command: string, options: RunOptions): Promise<RunRes
       reject(new StickerError('ABORTED', 'the conversion was aborted', { cause: options.signal.reason }));
       return;
     }
-    const child = spawn(command, options.args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+    const line = cappedCommand(command, options.args, options.memoryCap);
+    const child = spawn(line.command, line.args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
     const out: Buffer[] = [];
     let outBytes = 0;
     let stderr = '';
@@ -105,6 +109,10 @@ export function runProcess(command: string, options: RunOptions): Promise<RunRes
     child.on('close', (exitCode) => {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
+      // prlimit's own "could not execute" codes (a missing binary, or libraries that do not fit the cap).
+      if (line.command !== command && (exitCode === 126 || exitCode === 127)) {
+        failure ??= new StickerError('FFMPEG_FAILED', `could not start ${command} under its memory cap: ${stderr.trim().slice(-300)}`);
+      }
       if (failure !== undefined) reject(failure);
       else resolve({ stdout: Buffer.concat(out), stderr, exitCode });
     });

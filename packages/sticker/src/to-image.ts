@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { throwIfAborted } from './errors.js';
 import { checkAnimationCost } from './animation-limits.js';
-import { ffmpegFailure } from './ffmpeg-failure.js';
+import { ffmpegFailure, ranOutOfMemory } from './ffmpeg-failure.js';
 import { sharpError } from './image-sticker.js';
 import { runProcess } from './run-process.js';
 import { webpCanvases } from './webp-frames.js';
@@ -71,8 +71,9 @@ export async function stickerToImage(ctx: EngineContext, sticker: Buffer, signal
       timeoutMs: ctx.ffmpegTimeoutMs,
       signal,
       maxStdoutBytes: 1024,
+      memoryCap: ctx.ffmpegMemoryCap(),
     });
-    if (result.exitCode !== 0) throw ffmpegFailure(result.exitCode, result.stderr);
+    if (result.exitCode !== 0 || ranOutOfMemory(result.stderr)) throw ffmpegFailure(result.exitCode, result.stderr);
     return { data: await readFile(output), mimetype: 'video/mp4' as const };
   });
 }

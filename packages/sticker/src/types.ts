@@ -1,3 +1,4 @@
+import type { MemoryCap } from './memory-cap.js';
 import type { StickerShape } from './shape-mask.js';
 import type { StickerMetadata } from './sticker-metadata.js';
 
@@ -64,6 +65,12 @@ export interface StickerEngineOptions {
   maxAnimationPixels?: number;
   /** Deadline of one ffmpeg run in milliseconds; default 60,000. */
   ffmpegTimeoutMs?: number;
+  /**
+   * Address-space cap of each ffmpeg run in bytes, applied through util-linux `prlimit`
+   * when it is on PATH (past it ffmpeg's allocations fail: TOO_MANY_PIXELS); 0 turns it
+   * off. Default 1 GiB.
+   */
+  ffmpegMemoryBytes?: number;
 }
 
 /** Settings after defaults, shared by the conversion paths. */
@@ -75,6 +82,8 @@ export interface EngineContext {
   maxAnimationPixels: number;
   maxVideoSeconds: number;
   ffmpegTimeoutMs: number;
+  /** The address-space cap of ffmpeg runs, resolved on first use; undefined without `prlimit`. */
+  ffmpegMemoryCap(): MemoryCap | undefined;
   /** Memoised alpha mask of a shape (undefined for 'fit' and 'crop'). */
   mask(shape: StickerShape): Uint8Array | undefined;
 }

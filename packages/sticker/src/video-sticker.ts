@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { firstPlan, secondPlan, type AnimationPlan } from './animation-plan.js';
 import { StickerError, throwIfAborted } from './errors.js';
-import { ffmpegFailure } from './ffmpeg-failure.js';
+import { ffmpegFailure, ranOutOfMemory } from './ffmpeg-failure.js';
 import { createFrameStreamEncoder, type Rect } from './frame-stream-encoder.js';
 import { checkPixels, sharpError } from './image-sticker.js';
 import { probeMedia, type MediaProbe } from './probe-media.js';
@@ -128,6 +128,7 @@ async function encodePass(
     timeoutMs: ctx.ffmpegTimeoutMs,
     signal: request.signal,
     maxStdoutBytes: MAX_RAW_BYTES,
+    memoryCap: ctx.ffmpegMemoryCap(),
     onStdout: (chunk, control) => {
       encoder.push(chunk);
       if (paused === undefined && encoder.inFlight() >= MAX_FRAMES_IN_FLIGHT) {
@@ -136,7 +137,7 @@ async function encodePass(
       }
     },
   });
-  if (result.exitCode !== 0) throw ffmpegFailure(result.exitCode, result.stderr);
+  if (result.exitCode !== 0 || ranOutOfMemory(result.stderr)) throw ffmpegFailure(result.exitCode, result.stderr);
   let animation;
   try {
     animation = await encoder.finish();
@@ -177,7 +178,7 @@ export async function stickerFromVideo(
     const file = join(dir, `input.${extension}`);
     await writeFile(file, input);
     throwIfAborted(request.signal);
-    const probe = known ?? (await probeMedia(ctx.ffmpeg(), file, { timeoutMs: ctx.ffmpegTimeoutMs, signal: request.signal }));
+    const probe = known ?? (await probeMedia(ctx.ffmpeg(), file, { timeoutMs: ctx.ffmpegTimeoutMs, signal: request.signal, memoryCap: ctx.ffmpegMemoryCap() }));
     if (probe.video === undefined) throw new StickerError('NO_VIDEO_STREAM', 'the file has no video stream');
     checkPixels(probe.video.width, probe.video.height, ctx.maxInputPixels);
     if (probe.durationSeconds !== undefined && probe.durationSeconds > ctx.maxVideoSeconds) {

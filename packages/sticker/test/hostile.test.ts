@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStickerEngine, isStickerError, type StickerEngine, type StickerErrorCode, type StickerOptions } from '../src/index.js';
-import { makeAnimatedWebp, makeAudioOnly, makeHourLongVideo, makeJpeg, makePngWithAlpha, makeVideo, pngHeader, screenBombGif } from './fixtures.js';
+import { makeAnimatedWebp, makeAudioOnly, makeHourLongVideo, makeJpeg, makePngWithAlpha, makeVideo, pngHeader, screenBombGif, testFfmpegs } from './fixtures.js';
+import { locateMemoryCap } from '../src/memory-cap.js';
 
 /** Generous: this catches hangs, it does not measure speed. */
 const QUICKLY_MS = 15_000;
@@ -118,6 +119,21 @@ describe('hostile input', () => {
     const { elapsedMs } = await expectFailure(sticker(webp), 'TOO_MANY_PIXELS');
     expect(elapsedMs).toBeLessThan(FROM_THE_HEADER_MS);
   });
+
+  it.skipIf(locateMemoryCap(1, process.env.PATH) === undefined)(
+    'stops an ffmpeg run at its memory cap and reports TOO_MANY_PIXELS (a 9500×9500 GIF under a 512 MiB cap)',
+    async () => {
+      // Within maxInputPixels and maxAnimationPixels, but each decoded canvas is 361 MB.
+      const gif = screenBombGif(9500, 9500, 2, 10);
+      for (const ffmpegPath of testFfmpegs()) {
+        const capped = createStickerEngine({ tempDir, ffmpegPath, ffmpegMemoryBytes: 512 * 1024 * 1024 });
+        const { details } = await expectFailure(() => capped.toSticker(gif), 'TOO_MANY_PIXELS');
+        expect(String(details.stderr)).toMatch(/Cannot allocate memory/);
+        await capped.close();
+      }
+    },
+    60_000,
+  );
 
   it('refuses an hour-long video with VIDEO_TOO_LONG before encoding it', async () => {
     await expectFailure(sticker(inputs.hour!), 'VIDEO_TOO_LONG');
