@@ -153,7 +153,7 @@ async function encodePass(
   };
 }
 
-/** What the caller read from a GIF's header: its size is the displayed size (no rotation metadata). */
+/** What the caller read from a GIF's header: its logical screen is the displayed size (no rotation metadata). */
 interface KnownSource {
   width: number;
   height: number;
@@ -164,7 +164,7 @@ interface KnownSource {
 /**
  * GIF or video → animated sticker with one ffmpeg process (decoding) per pass, input through a per-job
  * temp file. `known` skips the ffmpeg probe when the caller already read the header (GIFs,
- * via sharp); its size is then taken as the displayed size (no rotation metadata), which
+ * their block scan); its size is then taken as the displayed size (no rotation metadata), which
  * lets `fit` frames leave ffmpeg unpadded.
  */
 export async function stickerFromVideo(
