@@ -45,6 +45,7 @@ export interface RunResult {
 }
 
 const STDERR_KEEP = 16 * 1024;
+const PIPE_CLOSED = new Set(['EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
 
 /**
  * Spawns `command` with an argument array and collects its output. Resolves on any exit
@@ -119,9 +120,12 @@ export function runProcess(command: string, options: RunOptions): Promise<RunRes
     if (options.stdin === undefined) child.stdin.end();
     else if (Buffer.isBuffer(options.stdin)) child.stdin.end(options.stdin);
     else {
-      // ffmpeg exiting early breaks the pipe: its exit code tells why, not the pipe error.
       pipeline(Readable.from(options.stdin), child.stdin).catch((err: unknown) => {
         if (err instanceof StickerError) kill(err);
+        // ffmpeg exiting early breaks the pipe: its exit code tells why, not the pipe error.
+        else if (!PIPE_CLOSED.has((err as NodeJS.ErrnoException).code ?? '')) {
+          kill(new StickerError('FFMPEG_FAILED', `writing to ${command} failed: ${String(err)}`, { cause: err }));
+        }
       });
     }
   });

@@ -1,15 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { throwIfAborted } from './errors.js';
 import { checkAnimationCost } from './animation-limits.js';
+import { throwIfAborted } from './errors.js';
 import { ffmpegFailure, ranOutOfMemory } from './ffmpeg-failure.js';
 import { sharpError } from './image-sticker.js';
 import { runProcess } from './run-process.js';
-import { webpCanvases } from './webp-frames.js';
 import { withTempDir } from './temp-dir.js';
 import type { EngineContext } from './types.js';
 import { parseWebp } from './webp-container.js';
+import { webpCanvases } from './webp-frames.js';
 
 /** What toImage returns. */
 export interface ImageResult {
