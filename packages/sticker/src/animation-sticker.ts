@@ -1,9 +1,12 @@
 import sharp from 'sharp';
+import { webpFrameMs } from './animation-limits.js';
 import { firstPlan } from './animation-plan.js';
 import { StickerError, throwIfAborted } from './errors.js';
 import { checkPixels, sharpError } from './image-sticker.js';
 import { byteBudget, STICKER_RULES } from './rules.js';
 import { applyMask } from './shape-mask.js';
+import { parseWebp } from './webp-container.js';
+import { webpCanvases } from './webp-frames.js';
 import type { ConvertRequest, EncodedSticker, EngineContext } from './types.js';
 
 const FIRST_QUALITY = 50;
@@ -39,7 +42,7 @@ export function planFrames(header: AnimationHeader, maxFps: number): PlannedFram
   let total = 0;
   for (let i = 0; i < header.pages; i += 1) {
     const raw = header.delay?.[i] ?? DEFAULT_DELAY_MS;
-    const delay = raw < STICKER_RULES.minFrameMs ? DEFAULT_DELAY_MS : Math.min(raw, STICKER_RULES.maxDurationMs);
+    const delay = Math.min(webpFrameMs(raw), STICKER_RULES.maxDurationMs);
     if (planned.length > 0 && total + delay > STICKER_RULES.maxDurationMs) break;
     total += delay;
     const last = planned[planned.length - 1];
@@ -62,10 +65,9 @@ function halveFrames(pixels: Buffer, delays: number[]): { pixels: Buffer; delays
 }
 
 /**
- * Animated GIF or WebP → animated sticker, in process with libvips: no temp file, no pipe
- * (so no lost GIF frames), and the bundled ffmpeg 4.x cannot decode animated WebP at all.
- * Frames are decoded once into memory first (resizing straight from the decoder makes
- * libvips re-decode the file for every page) and re-encodes reuse the resized pixels.
+ * Animated WebP → animated sticker, in process (the bundled ffmpeg 4.x cannot decode
+ * animated WebP at all): each canvas is decoded once, resized and dropped, and re-encodes
+ * reuse the resized pixels.
  */
 export async function stickerFromAnimation(
   ctx: EngineContext,
@@ -78,36 +80,31 @@ export async function stickerFromAnimation(
   checkPixels(width, pageHeight, ctx.maxInputPixels);
   const totalMs = planFrames(header, Number.POSITIVE_INFINITY).reduce((sum, f) => sum + f.delayMs, 0);
   const planned = planFrames(header, firstPlan(totalMs / 1000, undefined).fps);
-  const lastIndex = planned[planned.length - 1]!.index;
-  const decodedPixels = width * pageHeight * (lastIndex + 1);
-  if (decodedPixels > ctx.maxInputPixels) {
-    throw new StickerError('TOO_MANY_PIXELS', `the animation's ${lastIndex + 1} frames hold ${decodedPixels} pixels, more than ${ctx.maxInputPixels}`);
-  }
-  let pixels: Buffer;
+  const frameBytes = size * size * 4;
+  let pixels: Buffer = Buffer.alloc(frameBytes * planned.length);
   let delays = planned.map((f) => f.delayMs);
+  let kept = 0;
   try {
-    const decoded = await sharp(input, { animated: true, pages: lastIndex + 1, limitInputPixels: decodedPixels + 1 })
-      .ensureAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (decoded.info.width !== width || decoded.info.height !== pageHeight * (lastIndex + 1)) {
-      throw new StickerError('CORRUPT_INPUT', `animation decoded to ${decoded.info.width}×${decoded.info.height}, expected ${lastIndex + 1} frames of ${width}×${pageHeight}`);
-    }
-    const frameBytes = width * pageHeight * 4;
-    // Frame by frame: sharp's resize treats a raw multi-page input as one tall image.
-    const resized = await Promise.all(
-      planned.map((f) =>
-        sharp(decoded.data.subarray(f.index * frameBytes, (f.index + 1) * frameBytes), { raw: { width, height: pageHeight, channels: 4 } })
+    // One canvas at a time (webpCanvases): the job holds the resized frames, not the decoded animation.
+    const container = parseWebp(input);
+    let index = 0;
+    for await (const { rgba } of webpCanvases(input, container)) {
+      if (planned[kept]?.index === index) {
+        const resized = await sharp(rgba, { raw: { width: container.width, height: container.height, channels: 4 } })
           .resize(size, size, { fit: request.shape === 'fit' ? 'contain' : 'cover', position: 'centre', background: TRANSPARENT })
           .raw()
-          .toBuffer(),
-      ),
-    );
-    throwIfAborted(request.signal);
-    pixels = Buffer.concat(resized);
+          .toBuffer();
+        resized.copy(pixels, kept * frameBytes);
+        kept += 1;
+        if (kept === planned.length) break;
+      }
+      index += 1;
+      throwIfAborted(request.signal);
+    }
   } catch (err) {
     throw sharpError(err);
   }
+  if (kept < planned.length) throw new StickerError('CORRUPT_INPUT', `the animation holds ${kept} readable frames, its header announces ${header.pages}`);
   const mask = ctx.mask(request.shape);
   if (mask !== undefined) applyMask(pixels, mask);
 

@@ -1,12 +1,14 @@
 import { availableParallelism, tmpdir } from 'node:os';
 import sharp from 'sharp';
+import { checkAnimationCost, checkWebpCost, gifFrameMs } from './animation-limits.js';
 import { stickerFromAnimation } from './animation-sticker.js';
 import { detectFormat, type InputFormat } from './detect-format.js';
 import { StickerError } from './errors.js';
 import { chooseFfmpeg, type FfmpegBinary } from './ffmpeg-binary.js';
-import { gifIsOpaque } from './gif-frames.js';
+import { gifIsOpaque, scanGif } from './gif-frames.js';
 import { checkPixels, sharpError, stickerFromImage } from './image-sticker.js';
 import { createJobPool } from './job-pool.js';
+import { locateMemoryCap, type MemoryCap } from './memory-cap.js';
 import { byteBudget, STICKER_RULES } from './rules.js';
 import { shapeMask, type StickerShape } from './shape-mask.js';
 import { checkStickerRules } from './sticker-rules-check.js';
@@ -36,12 +38,9 @@ export interface StickerEngine {
 }
 
 const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
 
 type Converter = (input: Buffer, request: ConvertRequest) => Promise<EncodedSticker>;
-
-function isGif(bytes: Buffer): boolean {
-  return bytes.toString('latin1', 0, 3) === 'GIF';
-}
 
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -92,6 +91,7 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
   const maxInputBytes = options.maxInputBytes ?? 64 * MIB;
   const masks = new Map<StickerShape, Uint8Array | undefined>();
   let ffmpeg: Promise<FfmpegBinary> | undefined;
+  let memoryCap: { cap: MemoryCap | undefined } | undefined;
   const ctx: EngineContext = {
     // Chosen once per engine; a failed choice (e.g. a missing binary) is tried again next time.
     ffmpeg: () =>
@@ -99,8 +99,10 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
         ffmpeg = undefined;
         throw err;
       })),
+    ffmpegMemoryCap: () => (memoryCap ??= { cap: locateMemoryCap(options.ffmpegMemoryBytes ?? GIB, process.env.PATH) }).cap,
     tempDir: options.tempDir ?? tmpdir(),
     maxInputPixels: options.maxInputPixels ?? 100_000_000,
+    maxAnimationPixels: options.maxAnimationPixels ?? 1_000_000_000,
     maxVideoSeconds: options.maxVideoSeconds ?? 600,
     ffmpegTimeoutMs: options.ffmpegTimeoutMs ?? 60_000,
     mask: (shape) => {
@@ -111,6 +113,7 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
   let closed = false;
 
   const imageOrAnimation = async (input: Buffer, request: ConvertRequest): Promise<EncodedSticker> => {
+    checkWebpCost(input, ctx);
     let meta;
     try {
       meta = await sharp(input, { animated: true }).metadata();
@@ -121,18 +124,24 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
     checkPixels(meta.width, pageHeight, ctx.maxInputPixels);
     const pages = meta.pages ?? 1;
     if (pages <= 1) return stickerFromImage(ctx, input, request);
-    // ffmpeg reads GIFs from a file faster than libvips decodes and resizes them frame by frame.
-    if (isGif(input)) {
-      const durationMs = (meta.delay ?? []).slice(0, pages).reduce((sum, d) => sum + (d < STICKER_RULES.minFrameMs ? 100 : d), 0);
-      const durationSeconds = durationMs > 0 ? durationMs / 1000 : undefined;
-      const fps = durationSeconds === undefined ? undefined : pages / durationSeconds;
-      return stickerFromVideo(ctx, input, 'gif', request, {
-        durationSeconds,
-        video: { width: meta.width, height: pageHeight, fps },
-        opaque: gifIsOpaque(input),
-      });
-    }
     return stickerFromAnimation(ctx, input, { width: meta.width, pageHeight, pages, delay: meta.delay }, request);
+  };
+
+  // ffmpeg reads GIFs from a file faster than libvips decodes and resizes them frame by frame.
+  // The block scan is the header read: ffmpeg decodes whole screens, so the screen is the
+  // displayed size, and the delays give the timeline browsers play.
+  const gif = async (input: Buffer, request: ConvertRequest): Promise<EncodedSticker> => {
+    const layout = scanGif(input);
+    if (layout === undefined) return stickerFromImage(ctx, input, request);
+    const durationsMs = layout.delaysCs.map(gifFrameMs);
+    checkAnimationCost(layout.extent, durationsMs, ctx);
+    if (layout.frames <= 1) return stickerFromImage(ctx, input, request);
+    const durationSeconds = durationsMs.reduce((sum, ms) => sum + ms, 0) / 1000;
+    return stickerFromVideo(ctx, input, 'gif', request, {
+      durationSeconds,
+      video: { width: layout.width, height: layout.height, fps: layout.frames / durationSeconds },
+      opaque: gifIsOpaque(input),
+    });
   };
 
   // JPEG and PNG skip the metadata read: sharp's limitInputPixels refuses oversized headers.
@@ -141,7 +150,7 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
   const converters: Record<InputFormat, Converter> = {
     jpeg: image,
     png: image,
-    gif: imageOrAnimation,
+    gif,
     webp: async (input, request) =>
       isReusableSticker(input) && request.shape === 'fit' ? retagged(request.finish(input)) : imageOrAnimation(input, request),
     mp4: (input, request) => stickerFromVideo(ctx, input, 'mp4', request),

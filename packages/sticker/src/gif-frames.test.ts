@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { gifBytes } from '../test/fixtures.js';
 import { gifIsOpaque, lzwUsesIndex, scanGif } from './gif-frames.js';
 
 const W = 48;
@@ -32,6 +33,10 @@ describe('scanGif', () => {
     const layout = scanGif(await gif());
     expect(layout).toMatchObject({ width: W, height: H, frames: 3, clearsToBackground: false });
     expect(layout?.first).toMatchObject({ left: 0, top: 0, width: W, height: H });
+    expect(layout?.delaysCs).toEqual([10, 10, 10]);
+    expect(layout?.extent).toEqual({ width: W, height: H });
+    const spilling = gifBytes({ width: 10, height: 10 }, [{ left: 8, top: 6, width: 4, height: 4, pixels: new Uint8Array(16), delayCs: 1 }], [[0, 0, 0]]);
+    expect(scanGif(spilling)).toMatchObject({ width: 10, height: 10, extent: { width: 12, height: 10 }, delaysCs: [1] });
     expect(scanGif(Buffer.from('not a gif at all'))).toBeUndefined();
     expect(scanGif(Buffer.alloc(0))).toBeUndefined();
   });

@@ -24,6 +24,10 @@ export interface GifLayout {
   /** Whether any frame is disposed by "restore to background", which clears its area to transparency. */
   clearsToBackground: boolean;
   frames: number;
+  /** Each frame's delay as written, in centiseconds (0 when it has no graphic control block). */
+  delaysCs: number[];
+  /** The screen grown to hold every frame's rectangle: what a decoder's canvas may need. */
+  extent: { width: number; height: number };
 }
 
 const EXTENSION = 0x21;
@@ -50,9 +54,18 @@ const colorTableBytes = (packed: number): number => ((packed & 0x80) === 0 ? 0 :
 export function scanGif(bytes: Uint8Array): GifLayout | undefined {
   if (bytes.length < 13 || String.fromCharCode(...bytes.subarray(0, 3)) !== 'GIF') return undefined;
   const u16 = (at: number): number => (bytes[at] ?? 0) | ((bytes[at + 1] ?? 0) << 8);
-  const layout: GifLayout = { width: u16(6), height: u16(8), first: undefined, clearsToBackground: false, frames: 0 };
+  const layout: GifLayout = {
+    width: u16(6),
+    height: u16(8),
+    first: undefined,
+    clearsToBackground: false,
+    frames: 0,
+    delaysCs: [],
+    extent: { width: u16(6), height: u16(8) },
+  };
   let offset = 13 + colorTableBytes(bytes[10] ?? 0);
   let transparent: number | undefined;
+  let delayCs = 0;
   while (offset < bytes.length) {
     const block = bytes[offset];
     if (block === TRAILER) break;
@@ -61,6 +74,7 @@ export function scanGif(bytes: Uint8Array): GifLayout | undefined {
       if (label === GRAPHIC_CONTROL && bytes[offset + 2] === 4) {
         const packed = bytes[offset + 3] ?? 0;
         transparent = (packed & 0x01) !== 0 ? bytes[offset + 6] : undefined;
+        delayCs = u16(offset + 4);
         if (((packed >> 2) & 0x07) === RESTORE_TO_BACKGROUND) layout.clearsToBackground = true;
       }
       offset = skipSubBlocks(bytes, offset + 2);
@@ -72,7 +86,11 @@ export function scanGif(bytes: Uint8Array): GifLayout | undefined {
         layout.first = { left: u16(offset + 1), top: u16(offset + 3), width: u16(offset + 5), height: u16(offset + 7), transparent, data };
       }
       layout.frames += 1;
+      layout.delaysCs.push(delayCs);
+      layout.extent.width = Math.max(layout.extent.width, u16(offset + 1) + u16(offset + 5));
+      layout.extent.height = Math.max(layout.extent.height, u16(offset + 3) + u16(offset + 7));
       transparent = undefined;
+      delayCs = 0;
       offset = skipSubBlocks(bytes, data + 1);
     } else {
       break;

@@ -1,4 +1,5 @@
-import { StickerError } from './errors.js';
+import { ffmpegFailure } from './ffmpeg-failure.js';
+import type { MemoryCap } from './memory-cap.js';
 import { runProcess } from './run-process.js';
 
 /** What ffmpeg says about a media file before any decoding. */
@@ -8,14 +9,6 @@ export interface MediaProbe {
   /** First real video stream (cover art excluded), undefined when there is none. */
   video: { width: number; height: number; fps: number | undefined } | undefined;
 }
-
-const CORRUPT_MARKERS = [
-  'Invalid data found when processing input',
-  'moov atom not found',
-  'error reading header',
-  'could not find codec parameters',
-  'End of file',
-];
 
 /** Parses the stream summary `ffmpeg -i` prints to stderr. */
 export function parseProbe(stderr: string): MediaProbe {
@@ -33,24 +26,20 @@ export function parseProbe(stderr: string): MediaProbe {
   return { durationSeconds, video };
 }
 
-/** Runs `ffmpeg -i file` (no output) and reads the stream summary; CORRUPT_INPUT when ffmpeg cannot open it. */
+/** Runs `ffmpeg -i file` (no output) and reads the stream summary; CORRUPT_INPUT (or what ffmpeg's words say) when ffmpeg cannot open it. */
 export async function probeMedia(
   ffmpeg: string,
   file: string,
-  options: { timeoutMs: number; signal?: AbortSignal | undefined },
+  options: { timeoutMs: number; signal?: AbortSignal | undefined; memoryCap?: MemoryCap | undefined },
 ): Promise<MediaProbe> {
   const result = await runProcess(ffmpeg, {
     args: ['-hide_banner', '-nostdin', '-i', file],
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     maxStdoutBytes: 1024,
+    memoryCap: options.memoryCap,
   });
   const probe = parseProbe(result.stderr);
-  if (!result.stderr.includes('Input #0')) {
-    const marker = CORRUPT_MARKERS.find((m) => result.stderr.includes(m));
-    throw new StickerError('CORRUPT_INPUT', `ffmpeg cannot read the input${marker === undefined ? '' : `: ${marker}`}`, {
-      details: { stderr: result.stderr.slice(-500) },
-    });
-  }
+  if (!result.stderr.includes('Input #0')) throw ffmpegFailure(result.exitCode, result.stderr, 'CORRUPT_INPUT');
   return probe;
 }

@@ -1,17 +1,26 @@
 import { spawn } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { StickerError } from './errors.js';
+import { cappedCommand, type MemoryCap } from './memory-cap.js';
 
 /** One run of a child process. */
 export interface RunOptions {
   /** Argument array; never a shell string. */
   args: readonly string[];
-  /** Bytes written to the child's stdin, which is then closed. */
-  stdin?: Buffer | undefined;
+  /**
+   * Bytes written to the child's stdin, which is then closed. An async iterable is
+   * streamed with backpressure (only what the pipe holds is in memory); a StickerError it
+   * throws kills the child and becomes the result.
+   */
+  stdin?: Buffer | AsyncIterable<Buffer> | undefined;
   /** Deadline in milliseconds: past it the child is killed (SIGKILL) and TIMEOUT thrown. */
   timeoutMs: number;
   signal?: AbortSignal | undefined;
   /** The child is killed and FFMPEG_FAILED thrown if stdout grows past this. */
   maxStdoutBytes: number;
+  /** Address-space cap of the child (its allocations fail past it); none when undefined. */
+  memoryCap?: MemoryCap | undefined;
   /**
    * Streams stdout to the caller instead of collecting it (`RunResult.stdout` is then
    * empty). `control` pauses and resumes the pipe (backpressure) or kills the child with
@@ -36,6 +45,7 @@ export interface RunResult {
 }
 
 const STDERR_KEEP = 16 * 1024;
+const PIPE_CLOSED = new Set(['EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
 
 /**
  * Spawns `command` with an argument array and collects its output. Resolves on any exit
@@ -49,7 +59,8 @@ export function runProcess(command: string, options: RunOptions): Promise<RunRes
       reject(new StickerError('ABORTED', 'the conversion was aborted', { cause: options.signal.reason }));
       return;
     }
-    const child = spawn(command, options.args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+    const line = cappedCommand(command, options.args, options.memoryCap);
+    const child = spawn(line.command, line.args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
     const out: Buffer[] = [];
     let outBytes = 0;
     let stderr = '';
@@ -99,10 +110,23 @@ export function runProcess(command: string, options: RunOptions): Promise<RunRes
     child.on('close', (exitCode) => {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
+      // prlimit's own "could not execute" codes (a missing binary, or libraries that do not fit the cap).
+      if (line.command !== command && (exitCode === 126 || exitCode === 127)) {
+        failure ??= new StickerError('FFMPEG_FAILED', `could not start ${command} under its memory cap: ${stderr.trim().slice(-300)}`);
+      }
       if (failure !== undefined) reject(failure);
       else resolve({ stdout: Buffer.concat(out), stderr, exitCode });
     });
-    if (options.stdin !== undefined) child.stdin.end(options.stdin);
-    else child.stdin.end();
+    if (options.stdin === undefined) child.stdin.end();
+    else if (Buffer.isBuffer(options.stdin)) child.stdin.end(options.stdin);
+    else {
+      pipeline(Readable.from(options.stdin), child.stdin).catch((err: unknown) => {
+        if (err instanceof StickerError) kill(err);
+        // ffmpeg exiting early breaks the pipe: its exit code tells why, not the pipe error.
+        else if (!PIPE_CLOSED.has((err as NodeJS.ErrnoException).code ?? '')) {
+          kill(new StickerError('FFMPEG_FAILED', `writing to ${command} failed: ${String(err)}`, { cause: err }));
+        }
+      });
+    }
   });
 }

@@ -1,12 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { StickerError, throwIfAborted } from './errors.js';
+import { checkAnimationCost } from './animation-limits.js';
+import { throwIfAborted } from './errors.js';
+import { ffmpegFailure, ranOutOfMemory } from './ffmpeg-failure.js';
 import { sharpError } from './image-sticker.js';
 import { runProcess } from './run-process.js';
 import { withTempDir } from './temp-dir.js';
 import type { EngineContext } from './types.js';
 import { parseWebp } from './webp-container.js';
+import { webpCanvases } from './webp-frames.js';
 
 /** What toImage returns. */
 export interface ImageResult {
@@ -20,40 +23,40 @@ function videoRate(durations: number[]): number {
   return Math.min(50, Math.max(1, Math.round(1000 / shortest)));
 }
 
+/** RGBA → RGB flattened on white (MP4 has no alpha). */
+function onWhite(rgba: Buffer): Buffer {
+  const rgb = Buffer.alloc((rgba.length / 4) * 3);
+  for (let p = 0, q = 0; p < rgba.length; p += 4, q += 3) {
+    const a = rgba[p + 3]!;
+    for (let c = 0; c < 3; c += 1) rgb[q + c] = Math.round((rgba[p + c]! * a + 255 * (255 - a)) / 255);
+  }
+  return rgb;
+}
+
 /** Sticker → PNG (static) or H.264 MP4 on white (animated; MP4 has no alpha). */
 export async function stickerToImage(ctx: EngineContext, sticker: Buffer, signal: AbortSignal | undefined): Promise<ImageResult> {
   const container = parseWebp(sticker);
   if (!container.animated) {
     try {
-      return { data: await sharp(sticker).png().toBuffer(), mimetype: 'image/png' };
+      return { data: await sharp(sticker, { limitInputPixels: ctx.maxInputPixels }).png().toBuffer(), mimetype: 'image/png' };
     } catch (err) {
       throw sharpError(err);
     }
   }
   const durations = container.frames.map((f) => Math.max(1, f.durationMs));
+  // Every frame becomes video, not only a sticker's first 10 s.
+  checkAnimationCost(container, durations, ctx, Number.POSITIVE_INFINITY);
   const rate = videoRate(durations);
-  let frames: Buffer;
-  let width: number;
-  let height: number;
-  try {
-    const { data, info } = await sharp(sticker, { animated: true })
-      .flatten({ background: '#ffffff' })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    frames = data;
-    width = info.width;
-    height = info.height / container.frames.length;
-  } catch (err) {
-    throw sharpError(err);
+  const { width, height } = container;
+  // One canvas at a time, each written as often as its duration needs at the video's rate.
+  async function* frames(): AsyncGenerator<Buffer> {
+    for await (const { rgba, durationMs } of webpCanvases(sticker, container)) {
+      throwIfAborted(signal);
+      const rgb = onWhite(rgba);
+      const copies = Math.max(1, Math.round((Math.max(1, durationMs) * rate) / 1000));
+      for (let c = 0; c < copies; c += 1) yield rgb;
+    }
   }
-  throwIfAborted(signal);
-  const frameBytes = width * height * 3;
-  const repeated: Buffer[] = [];
-  container.frames.forEach((_, i) => {
-    const frame = frames.subarray(i * frameBytes, (i + 1) * frameBytes);
-    const copies = Math.max(1, Math.round((durations[i]! * rate) / 1000));
-    for (let c = 0; c < copies; c += 1) repeated.push(frame);
-  });
   return withTempDir(ctx.tempDir, async (dir) => {
     const output = join(dir, 'sticker.mp4');
     const result = await runProcess((await ctx.ffmpeg()).path, {
@@ -64,14 +67,13 @@ export async function stickerToImage(ctx: EngineContext, sticker: Buffer, signal
         '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p', '-movflags', '+faststart',
         output,
       ],
-      stdin: Buffer.concat(repeated),
+      stdin: frames(),
       timeoutMs: ctx.ffmpegTimeoutMs,
       signal,
       maxStdoutBytes: 1024,
+      memoryCap: ctx.ffmpegMemoryCap(),
     });
-    if (result.exitCode !== 0) {
-      throw new StickerError('FFMPEG_FAILED', `ffmpeg exited with ${result.exitCode}: ${result.stderr.trim().slice(-300)}`);
-    }
+    if (result.exitCode !== 0 || ranOutOfMemory(result.stderr)) throw ffmpegFailure(result.exitCode, result.stderr);
     return { data: await readFile(output), mimetype: 'video/mp4' as const };
   });
 }

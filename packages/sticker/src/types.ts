@@ -1,4 +1,5 @@
 import type { FfmpegBinary } from './ffmpeg-binary.js';
+import type { MemoryCap } from './memory-cap.js';
 import type { StickerShape } from './shape-mask.js';
 import type { StickerMetadata } from './sticker-metadata.js';
 
@@ -62,8 +63,19 @@ export interface StickerEngineOptions {
   maxVideoSeconds?: number;
   /** Largest image or video frame in pixels (width × height); default 100,000,000. */
   maxInputPixels?: number;
+  /**
+   * Largest GIF or animated WebP job: canvas pixels × frames decoded for the sticker (those
+   * starting in its first 10 s), read from the header; default 1,000,000,000.
+   */
+  maxAnimationPixels?: number;
   /** Deadline of one ffmpeg run in milliseconds; default 60,000. */
   ffmpegTimeoutMs?: number;
+  /**
+   * Address-space cap of each ffmpeg run in bytes, applied through util-linux `prlimit`
+   * when it is on PATH (past it ffmpeg's allocations fail: TOO_MANY_PIXELS); 0 turns it
+   * off. Default 1 GiB.
+   */
+  ffmpegMemoryBytes?: number;
 }
 
 /** Settings after defaults, shared by the conversion paths. */
@@ -72,8 +84,11 @@ export interface EngineContext {
   ffmpeg(): Promise<FfmpegBinary>;
   tempDir: string;
   maxInputPixels: number;
+  maxAnimationPixels: number;
   maxVideoSeconds: number;
   ffmpegTimeoutMs: number;
+  /** The address-space cap of ffmpeg runs, resolved on first use; undefined without `prlimit`. */
+  ffmpegMemoryCap(): MemoryCap | undefined;
   /** Memoised alpha mask of a shape (undefined for 'fit' and 'crop'). */
   mask(shape: StickerShape): Uint8Array | undefined;
 }

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { firstPlan, secondPlan, type AnimationPlan } from './animation-plan.js';
 import { StickerError, throwIfAborted } from './errors.js';
+import { ffmpegFailure, ranOutOfMemory } from './ffmpeg-failure.js';
 import { createFrameStreamEncoder, type Rect } from './frame-stream-encoder.js';
 import { checkPixels, sharpError } from './image-sticker.js';
 import { probeMedia, type MediaProbe } from './probe-media.js';
@@ -138,6 +139,7 @@ async function encodePass(
     timeoutMs: ctx.ffmpegTimeoutMs,
     signal: request.signal,
     maxStdoutBytes: MAX_RAW_BYTES,
+    memoryCap: ctx.ffmpegMemoryCap(),
     onStdout: (chunk, control) => {
       encoder.push(chunk);
       if (paused === undefined && encoder.inFlight() >= MAX_FRAMES_IN_FLIGHT) {
@@ -146,11 +148,7 @@ async function encodePass(
       }
     },
   });
-  if (result.exitCode !== 0) {
-    throw new StickerError('FFMPEG_FAILED', `ffmpeg exited with ${result.exitCode}: ${result.stderr.trim().slice(-300)}`, {
-      details: { stderr: result.stderr.slice(-2000) },
-    });
-  }
+  if (result.exitCode !== 0 || ranOutOfMemory(result.stderr)) throw ffmpegFailure(result.exitCode, result.stderr);
   let animation;
   try {
     animation = await encoder.finish();
@@ -166,7 +164,7 @@ async function encodePass(
   };
 }
 
-/** What the caller read from a GIF's header: its size is the displayed size (no rotation metadata). */
+/** What the caller read from a GIF's header: its logical screen is the displayed size (no rotation metadata). */
 interface KnownSource {
   width: number;
   height: number;
@@ -177,7 +175,7 @@ interface KnownSource {
 /**
  * GIF or video → animated sticker with one ffmpeg process (decoding) per pass, input through a per-job
  * temp file. `known` skips the ffmpeg probe when the caller already read the header (GIFs,
- * via sharp); its size is then taken as the displayed size (no rotation metadata), which
+ * their block scan); its size is then taken as the displayed size (no rotation metadata), which
  * lets `fit` frames leave ffmpeg unpadded.
  */
 export async function stickerFromVideo(
@@ -191,7 +189,7 @@ export async function stickerFromVideo(
     const file = join(dir, `input.${extension}`);
     await writeFile(file, input);
     throwIfAborted(request.signal);
-    const probe = known ?? (await probeMedia((await ctx.ffmpeg()).path, file, { timeoutMs: ctx.ffmpegTimeoutMs, signal: request.signal }));
+    const probe = known ?? (await probeMedia((await ctx.ffmpeg()).path, file, { timeoutMs: ctx.ffmpegTimeoutMs, signal: request.signal, memoryCap: ctx.ffmpegMemoryCap() }));
     if (probe.video === undefined) throw new StickerError('NO_VIDEO_STREAM', 'the file has no video stream');
     checkPixels(probe.video.width, probe.video.height, ctx.maxInputPixels);
     if (probe.durationSeconds !== undefined && probe.durationSeconds > ctx.maxVideoSeconds) {
@@ -214,7 +212,8 @@ export async function stickerFromVideo(
       // instead of encoding the whole clip twice when detailed footage blows the budget.
       const sample = await encodePass(ctx, file, { ...plan, start: plan.seconds / 2, seconds: SAMPLE_SECONDS }, request, maskFile, firstEffort(plan), exactSource).catch(
         (err: unknown) => {
-          if (err instanceof StickerError && err.code === 'FFMPEG_FAILED') return undefined;
+          // A sample that fails only costs the prediction; the full pass reports its own error.
+          if (err instanceof StickerError && (err.code === 'FFMPEG_FAILED' || err.code === 'CORRUPT_INPUT')) return undefined;
           throw err;
         },
       );

@@ -62,7 +62,8 @@ export function looksLikeWebp(bytes: Uint8Array): boolean {
   );
 }
 
-function readChunks(buf: Buffer, start: number, end: number): WebpChunk[] {
+/** The chunks between `start` and `end` (the top level of a file, or the frame data inside an ANMF chunk). */
+export function readChunks(buf: Buffer, start: number, end: number): WebpChunk[] {
   const chunks: WebpChunk[] = [];
   let offset = start;
   while (offset < end) {

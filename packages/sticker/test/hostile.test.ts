@@ -3,10 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStickerEngine, isStickerError, type StickerEngine, type StickerErrorCode, type StickerOptions } from '../src/index.js';
-import { makeAudioOnly, makeHourLongVideo, makeJpeg, makePngWithAlpha, makeVideo, pngHeader } from './fixtures.js';
+import { makeAnimatedWebp, makeAudioOnly, makeHourLongVideo, makeJpeg, makePngWithAlpha, makeVideo, pngHeader, screenBombGif, testFfmpegs } from './fixtures.js';
+import { locateMemoryCap } from '../src/memory-cap.js';
 
 /** Generous: this catches hangs, it does not measure speed. */
 const QUICKLY_MS = 15_000;
+/** A refusal read from the header takes milliseconds; this only catches one that decodes first. */
+const FROM_THE_HEADER_MS = 5_000;
 
 let tempDir: string;
 let engine: StickerEngine;
@@ -90,6 +93,47 @@ describe('hostile input', () => {
     const { elapsedMs } = await expectFailure(sticker(pngHeader(30_000, 30_000)), 'TOO_MANY_PIXELS');
     expect(elapsedMs).toBeLessThan(QUICKLY_MS);
   });
+
+  it('refuses GIFs whose logical screen is 16,000², 30,000² or 65,535² around 1×1 frames with TOO_MANY_PIXELS, from the header', async () => {
+    for (const side of [16_000, 30_000, 65_535]) {
+      const bomb = screenBombGif(side, side, 50);
+      expect(bomb.length).toBeLessThan(10_000);
+      const { elapsedMs, details } = await expectFailure(sticker(bomb), 'TOO_MANY_PIXELS');
+      expect(elapsedMs).toBeLessThan(FROM_THE_HEADER_MS);
+      expect(details).toMatchObject({ width: side, height: side });
+    }
+  });
+
+  it('refuses a GIF whose canvas × frames is too much to decode (4000×4000, 5,000 frames) with TOO_MANY_PIXELS, from the header', async () => {
+    const { elapsedMs, details } = await expectFailure(sticker(screenBombGif(4000, 4000, 5000)), 'TOO_MANY_PIXELS');
+    expect(elapsedMs).toBeLessThan(FROM_THE_HEADER_MS);
+    // Only the frames inside the sticker's 9.9 s are counted: 495 of 20 ms.
+    expect(details).toMatchObject({ width: 4000, height: 4000, frames: 495 });
+  });
+
+  it('refuses an animated WebP whose canvas is 16,000×16,000 with TOO_MANY_PIXELS, from the VP8X header', async () => {
+    const webp = Buffer.from(await makeAnimatedWebp(64, 64, [100, 100, 100]));
+    expect(webp.toString('latin1', 12, 16)).toBe('VP8X');
+    webp.writeUIntLE(16_000 - 1, 24, 3);
+    webp.writeUIntLE(16_000 - 1, 27, 3);
+    const { elapsedMs } = await expectFailure(sticker(webp), 'TOO_MANY_PIXELS');
+    expect(elapsedMs).toBeLessThan(FROM_THE_HEADER_MS);
+  });
+
+  it.skipIf(locateMemoryCap(1, process.env.PATH) === undefined)(
+    'stops an ffmpeg run at its memory cap and reports TOO_MANY_PIXELS (a 9500×9500 GIF under a 512 MiB cap)',
+    async () => {
+      // Within maxInputPixels and maxAnimationPixels, but each decoded canvas is 361 MB.
+      const gif = screenBombGif(9500, 9500, 2, 10);
+      for (const ffmpegPath of testFfmpegs()) {
+        const capped = createStickerEngine({ tempDir, ffmpegPath, ffmpegMemoryBytes: 512 * 1024 * 1024 });
+        const { details } = await expectFailure(() => capped.toSticker(gif), 'TOO_MANY_PIXELS');
+        expect(String(details.stderr)).toMatch(/Cannot allocate memory/);
+        await capped.close();
+      }
+    },
+    60_000,
+  );
 
   it('refuses an hour-long video with VIDEO_TOO_LONG before encoding it', async () => {
     await expectFailure(sticker(inputs.hour!), 'VIDEO_TOO_LONG');
