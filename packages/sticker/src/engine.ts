@@ -5,7 +5,7 @@ import { stickerFromAnimation } from './animation-sticker.js';
 import { detectFormat, type InputFormat } from './detect-format.js';
 import { StickerError } from './errors.js';
 import { chooseFfmpeg, type FfmpegBinary } from './ffmpeg-binary.js';
-import { gifIsOpaque, scanGif } from './gif-frames.js';
+import { gifIsOpaque, scanGif, withBrowserDelays } from './gif-frames.js';
 import { checkPixels, sharpError, stickerFromImage } from './image-sticker.js';
 import { createJobPool } from './job-pool.js';
 import { locateMemoryCap, type MemoryCap } from './memory-cap.js';
@@ -137,7 +137,7 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
     checkAnimationCost(layout.extent, durationsMs, ctx);
     if (layout.frames <= 1) return stickerFromImage(ctx, input, request);
     const durationSeconds = durationsMs.reduce((sum, ms) => sum + ms, 0) / 1000;
-    return stickerFromVideo(ctx, input, 'gif', request, {
+    return stickerFromVideo(ctx, withBrowserDelays(input, layout), 'gif', request, {
       durationSeconds,
       video: { width: layout.width, height: layout.height, fps: layout.frames / durationSeconds },
       opaque: gifIsOpaque(input),

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { gifBytes } from '../test/fixtures.js';
-import { gifIsOpaque, lzwUsesIndex, scanGif } from './gif-frames.js';
+import { gifIsOpaque, lzwUsesIndex, scanGif, withBrowserDelays } from './gif-frames.js';
 
 const W = 48;
 const H = 32;
@@ -39,6 +39,25 @@ describe('scanGif', () => {
     expect(scanGif(spilling)).toMatchObject({ width: 10, height: 10, extent: { width: 12, height: 10 }, delaysCs: [1] });
     expect(scanGif(Buffer.from('not a gif at all'))).toBeUndefined();
     expect(scanGif(Buffer.alloc(0))).toBeUndefined();
+  });
+});
+
+describe('withBrowserDelays', () => {
+  it('rewrites delays of 0 and 1 cs as 10 cs and leaves every other byte and delay alone', () => {
+    const frame = (delayCs: number) => ({ left: 0, top: 0, width: 2, height: 2, pixels: new Uint8Array(4), delayCs });
+    const input = gifBytes({ width: 2, height: 2 }, [frame(1), frame(0), frame(2), frame(7)], [[0, 0, 0]]);
+    const layout = scanGif(input);
+    if (!layout) throw new Error('not a GIF');
+    const output = withBrowserDelays(input, layout);
+    expect(scanGif(output)?.delaysCs).toEqual([10, 10, 2, 7]);
+    expect(output.length).toBe(input.length);
+    const changed = [...output.keys()].filter((i) => output[i] !== input[i]);
+    expect(changed).toEqual(layout.delayFieldsAt.slice(0, 2));
+    expect(scanGif(input)?.delaysCs).toEqual([1, 0, 2, 7]);
+    const untouched = gifBytes({ width: 2, height: 2 }, [frame(5), frame(3)], [[0, 0, 0]]);
+    const untouchedLayout = scanGif(untouched);
+    if (!untouchedLayout) throw new Error('not a GIF');
+    expect(withBrowserDelays(untouched, untouchedLayout)).toBe(untouched);
   });
 });
 

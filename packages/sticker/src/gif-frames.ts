@@ -26,6 +26,8 @@ export interface GifLayout {
   frames: number;
   /** Each frame's delay as written, in centiseconds (0 when it has no graphic control block). */
   delaysCs: number[];
+  /** Where each frame's delay field sits (undefined when it has no graphic control block). */
+  delayFieldsAt: (number | undefined)[];
   /** The screen grown to hold every frame's rectangle: what a decoder's canvas may need. */
   extent: { width: number; height: number };
 }
@@ -61,11 +63,13 @@ export function scanGif(bytes: Uint8Array): GifLayout | undefined {
     clearsToBackground: false,
     frames: 0,
     delaysCs: [],
+    delayFieldsAt: [],
     extent: { width: u16(6), height: u16(8) },
   };
   let offset = 13 + colorTableBytes(bytes[10] ?? 0);
   let transparent: number | undefined;
   let delayCs = 0;
+  let delayFieldAt: number | undefined;
   while (offset < bytes.length) {
     const block = bytes[offset];
     if (block === TRAILER) break;
@@ -75,6 +79,7 @@ export function scanGif(bytes: Uint8Array): GifLayout | undefined {
         const packed = bytes[offset + 3] ?? 0;
         transparent = (packed & 0x01) !== 0 ? bytes[offset + 6] : undefined;
         delayCs = u16(offset + 4);
+        delayFieldAt = offset + 4;
         if (((packed >> 2) & 0x07) === RESTORE_TO_BACKGROUND) layout.clearsToBackground = true;
       }
       offset = skipSubBlocks(bytes, offset + 2);
@@ -87,10 +92,12 @@ export function scanGif(bytes: Uint8Array): GifLayout | undefined {
       }
       layout.frames += 1;
       layout.delaysCs.push(delayCs);
+      layout.delayFieldsAt.push(delayFieldAt);
       layout.extent.width = Math.max(layout.extent.width, u16(offset + 1) + u16(offset + 5));
       layout.extent.height = Math.max(layout.extent.height, u16(offset + 3) + u16(offset + 7));
       transparent = undefined;
       delayCs = 0;
+      delayFieldAt = undefined;
       offset = skipSubBlocks(bytes, data + 1);
     } else {
       break;
@@ -98,6 +105,22 @@ export function scanGif(bytes: Uint8Array): GifLayout | undefined {
     if (offset < 0) break;
   }
   return layout.frames === 0 ? undefined : layout;
+}
+
+const BROWSER_SHORT_DELAY_CS = 10;
+
+/**
+ * The GIF with every written delay of 0 or 1 cs rewritten as 10 cs, the way browsers play it
+ * (`gifFrameMs`). ffmpeg's GIF reader did the same up to 5.x, but 7.x keeps 10 ms as written,
+ * so without this the engine's timeline and ffmpeg's frame timestamps would disagree.
+ * Returns the input itself when nothing needs rewriting.
+ */
+export function withBrowserDelays(bytes: Buffer, layout: GifLayout): Buffer {
+  const fields = layout.delayFieldsAt.filter((at, i): at is number => at !== undefined && (layout.delaysCs[i] ?? 0) <= 1);
+  if (fields.length === 0) return bytes;
+  const copy = Buffer.from(bytes);
+  for (const at of fields) copy.writeUInt16LE(BROWSER_SHORT_DELAY_CS, at);
+  return copy;
 }
 
 const MAX_CODES = 4096;
