@@ -84,10 +84,10 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
   }
 
   /** Applies a change, persists it, journals `session:changed` and broadcasts it. */
-  function changed(next: SessionStatus): void {
+  function changed(next: SessionStatus, at = now()): void {
     const previous = status;
     status = next;
-    updatedAt = now();
+    updatedAt = at;
     persist();
     const session = snapshot();
     events.sessionChanged(session);
@@ -280,11 +280,13 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
 
   function scheduleReconnect(decision: DisconnectDecision, detail: string): void {
     const delay = backoff.next();
-    nextRetryAt = now() + delay;
+    // One clock reading for both, so nextRetryAt - updatedAt is exactly the delay shown.
+    const at = now();
+    nextRetryAt = at + delay;
     lastDisconnect = decision.reason;
     lastError = { code: 'SESSION_NOT_CONNECTED', message: `${decision.reason}: ${detail}; reconnecting in ${(delay / 1000).toFixed(1)} s`, retryable: true };
     log.info({ attempt: backoff.attempts, delayMs: delay, reason: decision.reason }, 'reconnecting after backoff');
-    changed('RECONNECTING');
+    changed('RECONNECTING', at);
     retryTimer = setTimeout(connect, delay);
   }
 
