@@ -89,7 +89,7 @@ function firstEffort(plan: AnimationPlan): number {
 const RETRY_EFFORT = 1;
 
 /** Frames being encoded at once before ffmpeg's pipe is paused: keeps memory at a few canvases. */
-const MAX_FRAMES_IN_FLIGHT = Number(process.env.MFIF ?? 6);
+const MAX_FRAMES_IN_FLIGHT = 6;
 
 /**
  * One pass: ffmpeg decodes, samples, scales and masks into raw RGBA canvases on its stdout;
@@ -105,6 +105,7 @@ async function encodePass(
   maskFile: string | undefined,
   effort: number,
   exactSource: KnownSource | undefined,
+  dir: string,
 ): Promise<EncodedSticker> {
   const frameMs = 1000 / plan.fps;
   const placement = exactSource !== undefined && request.shape === 'fit' ? fitPlacement(exactSource, plan.side) : undefined;
@@ -127,6 +128,7 @@ async function encodePass(
     timeoutMs: ctx.ffmpegTimeoutMs,
     signal: request.signal,
     maxStdoutBytes: MAX_RAW_BYTES,
+    stdoutSocketDir: dir,
     onStdout: (chunk, control) => {
       encoder.push(chunk);
       if (paused === undefined && encoder.inFlight() >= MAX_FRAMES_IN_FLIGHT) {
@@ -201,7 +203,7 @@ export async function stickerFromVideo(
     if (probe.durationSeconds !== undefined && probe.durationSeconds > SAMPLE_FROM_SECONDS) {
       // Long clips: encode one second from the middle first and size the real pass from it,
       // instead of encoding the whole clip twice when detailed footage blows the budget.
-      const sample = await encodePass(ctx, file, { ...plan, start: plan.seconds / 2, seconds: SAMPLE_SECONDS }, request, maskFile, firstEffort(plan), exactSource).catch(
+      const sample = await encodePass(ctx, file, { ...plan, start: plan.seconds / 2, seconds: SAMPLE_SECONDS }, request, maskFile, firstEffort(plan), exactSource, dir).catch(
         (err: unknown) => {
           if (err instanceof StickerError && err.code === 'FFMPEG_FAILED') return undefined;
           throw err;
@@ -212,10 +214,10 @@ export async function stickerFromVideo(
         if (predicted > budget * PREDICTION_HEADROOM) plan = secondPlan(plan, predicted, budget);
       }
     }
-    let sticker = await encodePass(ctx, file, plan, request, maskFile, firstEffort(plan), exactSource);
+    let sticker = await encodePass(ctx, file, plan, request, maskFile, firstEffort(plan), exactSource, dir);
     if (sticker.data.length > budget) {
       plan = secondPlan(plan, sticker.data.length, budget);
-      sticker = await encodePass(ctx, file, plan, request, maskFile, RETRY_EFFORT, exactSource);
+      sticker = await encodePass(ctx, file, plan, request, maskFile, RETRY_EFFORT, exactSource, dir);
     }
     if (sticker.data.length > budget) {
       throw new StickerError('OVER_SIZE_BUDGET', `animated sticker is ${sticker.data.length} bytes after the second pass (limit ${budget})`, {
