@@ -4,6 +4,7 @@ import { firstPlan, secondPlan, type AnimationPlan } from './animation-plan.js';
 import { StickerError, throwIfAborted } from './errors.js';
 import { createFrameStreamEncoder, type Rect } from './frame-stream-encoder.js';
 import { checkPixels, sharpError } from './image-sticker.js';
+import { probeMp4 } from './mp4-probe.js';
 import { probeMedia, type MediaProbe } from './probe-media.js';
 import { byteBudget, STICKER_RULES } from './rules.js';
 import { runProcess, type StdoutControl } from './run-process.js';
@@ -182,7 +183,10 @@ export async function stickerFromVideo(
     const file = join(dir, `input.${extension}`);
     await writeFile(file, input);
     throwIfAborted(request.signal);
-    const probe = known ?? (await probeMedia(ctx.ffmpeg(), file, { timeoutMs: ctx.ffmpegTimeoutMs, signal: request.signal }));
+    const probe =
+      known ??
+      (extension === 'mp4' ? probeMp4(input) : undefined) ??
+      (await probeMedia(ctx.ffmpeg(), file, { timeoutMs: ctx.ffmpegTimeoutMs, signal: request.signal }));
     if (probe.video === undefined) throw new StickerError('NO_VIDEO_STREAM', 'the file has no video stream');
     checkPixels(probe.video.width, probe.video.height, ctx.maxInputPixels);
     if (probe.durationSeconds !== undefined && probe.durationSeconds > ctx.maxVideoSeconds) {
