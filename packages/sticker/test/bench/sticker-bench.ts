@@ -6,7 +6,7 @@
 // process tree (node + libvips + ffmpeg) while it converts that input.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -126,7 +126,7 @@ const dir = await mkdtemp(join(tmpdir(), 'sticker-bench-'));
 try {
   const ffmpeg = values.ffmpeg ?? testFfmpeg();
   const version = spawnSync(ffmpeg, ['-version'], { encoding: 'utf8' }).stdout?.split('\n')[0] ?? 'unknown version';
-  process.stdout.write(`generating inputs in ${dir} (${ffmpeg}: ${version})\n`);
+  process.stdout.write(`generating inputs in ${dir} (${ffmpeg}: ${version}); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
   const inputs = await generateBenchInputs(dir);
   const results = new Map<string, Record<EngineName, { first: RunOutcome; timed: RunOutcome[] }>>();
   for (const input of inputs) {
@@ -201,6 +201,7 @@ try {
       `the engine worker's process tree (node + libvips + ffmpeg).\n\n${rows.join('\n')}\n\n`,
   );
   for (const note of notes) process.stdout.write(`- ${note}\n`);
+  process.stdout.write(`load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
   const min = (xs: number[]): string => (xs.length > 0 ? `${Math.min(...xs).toFixed(2)}×` : '—');
   process.stdout.write(
     `\nsticker: min speedup ${min(speedups.map((s) => s.value))} (animated ${min(speedups.filter((s) => s.animated).map((s) => s.value))}, ` +
