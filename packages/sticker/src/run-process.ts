@@ -63,6 +63,7 @@ export async function runProcess(command: string, options: RunOptions): Promise<
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) {
       socket?.ours.destroy();
+      socket?.childEnd.destroy();
       reject(new StickerError('ABORTED', 'the conversion was aborted', { cause: options.signal.reason }));
       return;
     }
