@@ -102,6 +102,31 @@ describe('frame stream encoder', () => {
     expect(pixel(second!, 60, 60)[3]).toBe(0);
   });
 
+  it('copies what it needs from each pushed chunk, so the caller may reuse its read buffer, and recycles frames', async () => {
+    const colours: [number, number, number, number][] = [
+      [200, 30, 30, 255],
+      [30, 200, 30, 255],
+      [30, 30, 200, 255],
+      [200, 200, 30, 255],
+    ];
+    const encoder = createFrameStreamEncoder({ size: SIZE, quality: 90, effort: 0, durationOf: () => 100 });
+    const readBuffer = Buffer.alloc(1000);
+    // Twelve frames cycling through four colours, each pushed through one overwritten buffer.
+    const stream = Buffer.concat(Array.from({ length: 12 }, (_, i) => paint(canvas([0, 0, 0, 255]), 8, 8, 40, 40, colours[i % 4]!)));
+    for (let offset = 0; offset < stream.length; offset += readBuffer.length) {
+      const bytes = stream.copy(readBuffer, 0, offset, offset + readBuffer.length);
+      encoder.push(readBuffer.subarray(0, bytes));
+      readBuffer.fill(0x55);
+    }
+    const animation = await encoder.finish();
+    expect(animation.frames).toBe(12);
+    const decoded = await decodedFrames(animation.webp);
+    decoded.forEach((frame, i) => {
+      expect(near(pixel(frame, 20, 20), colours[i % 4]!)).toBe(true);
+      expect(near(pixel(frame, 2, 2), [0, 0, 0, 255])).toBe(true);
+    });
+  });
+
   it('refuses to finish without one whole frame', async () => {
     const encoder = createFrameStreamEncoder({ size: SIZE, quality: 80, effort: 0, durationOf: () => 50 });
     encoder.push(Buffer.alloc(100));

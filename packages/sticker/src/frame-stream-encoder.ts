@@ -70,11 +70,11 @@ function hasTransparency(rgba: Buffer): boolean {
   return false;
 }
 
-/** Copies a rectangle out of an RGBA image `width` pixels wide (a view when it spans whole rows). */
-function crop(canvas: Buffer, width: number, rect: Rect): Buffer {
+/** Copies a rectangle out of an RGBA image `width` pixels wide into `into` (a view of `canvas` when it spans whole rows). */
+function crop(canvas: Buffer, width: number, rect: Rect, into: () => Buffer): Buffer {
   const rowBytes = width * 4;
   if (rect.x === 0 && rect.width === width) return canvas.subarray(rect.y * rowBytes, (rect.y + rect.height) * rowBytes);
-  const out = Buffer.allocUnsafe(rect.width * rect.height * 4);
+  const out = into().subarray(0, rect.width * rect.height * 4);
   for (let row = 0; row < rect.height; row += 1) {
     const from = (rect.y + row) * rowBytes + rect.x * 4;
     canvas.copy(out, row * rect.width * 4, from, from + rect.width * 4);
@@ -118,25 +118,47 @@ export function createFrameStreamEncoder(options: {
   };
   const frames: (Omit<MuxFrame, 'webp'> & { webp: Promise<Buffer> })[] = [];
   const listeners: (() => void)[] = [];
+  // Frame and crop buffers are recycled: a fresh 1 MiB buffer per frame is 256 page faults,
+  // which cost more than the encode in VMs with a software MMU.
+  const spareFrames: Buffer[] = [];
+  const spareCrops: Buffer[] = [];
+  /** How many users (the previous-frame slot, running encodes) each frame buffer has. */
+  const holds = new Map<Buffer, number>();
+  const hold = (buffer: Buffer): void => {
+    holds.set(buffer, (holds.get(buffer) ?? 0) + 1);
+  };
+  const release = (buffer: Buffer): void => {
+    const left = (holds.get(buffer) ?? 1) - 1;
+    if (left > 0) holds.set(buffer, left);
+    else {
+      holds.delete(buffer);
+      spareFrames.push(buffer);
+    }
+  };
+  const takeFrame = (): Buffer => spareFrames.pop() ?? Buffer.allocUnsafeSlow(frameBytes);
   let previous: Buffer | undefined;
-  let filling = Buffer.allocUnsafe(frameBytes);
+  let filling = takeFrame();
   let filled = 0;
   let pushed = 0;
   let running = 0;
 
-  const encode = (pixels: Buffer, rect: Rect): Promise<Buffer> => {
+  /** Encodes `pixels`; `done` runs once libvips no longer needs them. */
+  const encode = (pixels: Buffer, rect: Rect, done: () => void): Promise<Buffer> => {
     running += 1;
     // At method 0 libwebp's lossless alpha plane can come out five times larger than at 1.
     const effort = Math.max(options.effort, hasTransparency(pixels) ? 1 : 0);
-    const done = sharp(pixels, { raw: { width: rect.width, height: rect.height, channels: 4 } })
+    const webp = sharp(pixels, { raw: { width: rect.width, height: rect.height, channels: 4 } })
       .webp({ quality: options.quality, effort })
       .toBuffer();
     const settle = (): void => {
       running -= 1;
+      done();
       for (const listener of listeners) listener();
     };
-    done.then(settle, settle);
-    return done;
+    webp.then(settle, settle);
+    // Rejections are read in finish(); until then they must not count as unhandled.
+    webp.catch(() => undefined);
+    return webp;
   };
 
   const frame = (image: Buffer): void => {
@@ -144,21 +166,27 @@ export function createFrameStreamEncoder(options: {
     pushed += 1;
     const last = frames[frames.length - 1];
     if (previous === undefined || last === undefined) {
-      const webp = encode(wholeCanvas(image), full);
-      // Rejections are read in finish(); until then they must not count as unhandled.
-      webp.catch(() => undefined);
-      frames.push({ ...full, durationMs, webp });
+      hold(image);
       previous = image;
+      const canvas = wholeCanvas(image);
+      if (canvas === image) hold(image);
+      frames.push({ ...full, durationMs, webp: encode(canvas, full, () => (canvas === image ? release(image) : undefined)) });
       return;
     }
     const rect = changedRect(previous, image, place.width, place.height);
     if (rect === undefined) {
       last.durationMs += durationMs;
+      release(image);
       return;
     }
-    const webp = encode(crop(image, place.width, rect), rect);
-    webp.catch(() => undefined);
+    let scratch: Buffer | undefined;
+    const pixels = crop(image, place.width, rect, () => (scratch = spareCrops.pop() ?? Buffer.allocUnsafeSlow(frameBytes)));
+    const copied = scratch;
+    if (copied === undefined) hold(image);
+    const webp = encode(pixels, rect, () => (copied === undefined ? release(image) : spareCrops.push(copied)));
     frames.push({ x: rect.x + place.x, y: rect.y + place.y, width: rect.width, height: rect.height, durationMs, webp });
+    release(previous);
+    hold(image);
     previous = image;
   };
 
@@ -172,7 +200,7 @@ export function createFrameStreamEncoder(options: {
         offset += take;
         if (filled === frameBytes) {
           frame(filling);
-          filling = Buffer.allocUnsafe(frameBytes);
+          filling = takeFrame();
           filled = 0;
         }
       }

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StickerError } from './errors.js';
 import { cappedCommand, type MemoryCap } from './memory-cap.js';
+import { openStdoutSocket } from './stdout-socket.js';
 
 /** One run of a child process. */
 export interface RunOptions {
@@ -24,10 +25,18 @@ export interface RunOptions {
   /**
    * Streams stdout to the caller instead of collecting it (`RunResult.stdout` is then
    * empty). `control` pauses and resumes the pipe (backpressure) or kills the child with
-   * the caller's error.
+   * the caller's error. With `stdoutSocketDir` a chunk is valid only during the call.
    */
   onStdout?: ((chunk: Buffer, control: StdoutControl) => void) | undefined;
+  /**
+   * With `onStdout`: a private folder where stdout is carried by a Unix socket read into
+   * one reused buffer (see openStdoutSocket), not by a pipe read into a new chunk each time.
+   */
+  stdoutSocketDir?: string | undefined;
 }
+
+/** One read of the socket: a whole raw canvas is a few reads at most. */
+const SOCKET_READ_BYTES = 1024 * 1024;
 
 /** Lets an `onStdout` consumer throttle or stop the child. */
 export interface StdoutControl {
@@ -53,37 +62,53 @@ const PIPE_CLOSED = new Set(['EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_
  * FFMPEG_FAILED (could not start, output too large). Always waits for the child to be
  * gone before settling, so the caller may remove its temp files right after.
  */
-export function runProcess(command: string, options: RunOptions): Promise<RunResult> {
+export async function runProcess(command: string, options: RunOptions): Promise<RunResult> {
+  let deliver: (bytes: number) => boolean = () => true;
+  const readBuffer = options.onStdout !== undefined && options.stdoutSocketDir !== undefined ? Buffer.allocUnsafeSlow(SOCKET_READ_BYTES) : undefined;
+  // Without a socket (path too long, no Unix sockets) stdout stays a pipe: slower, same bytes.
+  const socket =
+    readBuffer === undefined || options.signal?.aborted
+      ? undefined
+      : await openStdoutSocket(options.stdoutSocketDir!, readBuffer, (bytes) => deliver(bytes)).catch(() => undefined);
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) {
+      socket?.ours.destroy();
+      socket?.childEnd.destroy();
       reject(new StickerError('ABORTED', 'the conversion was aborted', { cause: options.signal.reason }));
       return;
     }
     const line = cappedCommand(command, options.args, options.memoryCap);
-    const child = spawn(line.command, line.args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn(line.command, line.args, { stdio: ['pipe', socket?.childEnd ?? 'pipe', 'pipe'], windowsHide: true });
+    // The child holds its own copy now; ours must go, or the socket never reaches EOF.
+    socket?.childEnd.destroy();
+    const stdin = child.stdin!;
+    const stderrStream = child.stderr!;
     const out: Buffer[] = [];
     let outBytes = 0;
     let stderr = '';
     let failure: StickerError | undefined;
+    let exited: number | null | undefined;
+    let stdoutOpen = socket !== undefined;
 
     const kill = (err: StickerError): void => {
       failure ??= err;
       child.kill('SIGKILL');
       // A paused pipe would never end, and 'close' waits for it.
-      child.stdout.resume();
+      child.stdout?.resume();
+      socket?.ours.destroy();
     };
     const timer = setTimeout(() => {
       kill(new StickerError('TIMEOUT', `ffmpeg ran past its ${options.timeoutMs} ms deadline and was killed`, { details: { pid: child.pid } }));
     }, options.timeoutMs);
     const control: StdoutControl = {
-      pause: () => child.stdout.pause(),
-      resume: () => child.stdout.resume(),
+      pause: () => (socket === undefined ? child.stdout?.pause() : socket.ours.pause()),
+      resume: () => (socket === undefined ? child.stdout?.resume() : socket.ours.resume()),
       fail: kill,
     };
     const onAbort = (): void => kill(new StickerError('ABORTED', 'the conversion was aborted', { cause: options.signal?.reason, details: { pid: child.pid } }));
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
-    child.stdout.on('data', (chunk: Buffer) => {
+    const received = (chunk: Buffer): void => {
       outBytes += chunk.length;
       if (outBytes > options.maxStdoutBytes) {
         kill(new StickerError('FFMPEG_FAILED', `ffmpeg wrote more than ${options.maxStdoutBytes} bytes`));
@@ -97,30 +122,49 @@ export function runProcess(command: string, options: RunOptions): Promise<RunRes
           kill(err instanceof StickerError ? err : new StickerError('FFMPEG_FAILED', `reading ffmpeg's output failed: ${String(err)}`, { cause: err }));
         }
       }
-    });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
+    };
+    const settle = (): void => {
+      if (exited === undefined || stdoutOpen) return;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (failure !== undefined) reject(failure);
+      else resolve({ stdout: Buffer.concat(out), stderr, exitCode: exited });
+    };
+    if (socket === undefined) child.stdout?.on('data', received);
+    else {
+      deliver = (bytes) => {
+        received(readBuffer!.subarray(0, bytes));
+        return true;
+      };
+      socket.ours.on('error', () => undefined);
+      socket.ours.on('close', () => {
+        stdoutOpen = false;
+        settle();
+      });
+    }
+    stderrStream.setEncoding('utf8');
+    stderrStream.on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-STDERR_KEEP);
     });
     // ffmpeg may stop reading stdin early (e.g. after an error): that EPIPE is not ours to report.
-    child.stdin.on('error', () => undefined);
+    stdin.on('error', () => undefined);
     child.on('error', (err) => {
       failure ??= new StickerError('FFMPEG_FAILED', `could not start ${command}: ${err.message}`, { cause: err });
     });
     child.on('close', (exitCode) => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
       // prlimit's own "could not execute" codes (a missing binary, or libraries that do not fit the cap).
       if (line.command !== command && (exitCode === 126 || exitCode === 127)) {
         failure ??= new StickerError('FFMPEG_FAILED', `could not start ${command} under its memory cap: ${stderr.trim().slice(-300)}`);
       }
-      if (failure !== undefined) reject(failure);
-      else resolve({ stdout: Buffer.concat(out), stderr, exitCode });
+      exited = exitCode;
+      // The child is gone: if it never ran, nothing will end our socket.
+      if (failure !== undefined) socket?.ours.destroy();
+      settle();
     });
-    if (options.stdin === undefined) child.stdin.end();
-    else if (Buffer.isBuffer(options.stdin)) child.stdin.end(options.stdin);
+    if (options.stdin === undefined) stdin.end();
+    else if (Buffer.isBuffer(options.stdin)) stdin.end(options.stdin);
     else {
-      pipeline(Readable.from(options.stdin), child.stdin).catch((err: unknown) => {
+      pipeline(Readable.from(options.stdin), stdin).catch((err: unknown) => {
         if (err instanceof StickerError) kill(err);
         // ffmpeg exiting early breaks the pipe: its exit code tells why, not the pipe error.
         else if (!PIPE_CLOSED.has((err as NodeJS.ErrnoException).code ?? '')) {

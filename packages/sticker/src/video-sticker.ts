@@ -5,6 +5,7 @@ import { StickerError, throwIfAborted } from './errors.js';
 import { ffmpegFailure, ranOutOfMemory } from './ffmpeg-failure.js';
 import { createFrameStreamEncoder, type Rect } from './frame-stream-encoder.js';
 import { checkPixels, sharpError } from './image-sticker.js';
+import { probeMp4 } from './mp4-probe.js';
 import { probeMedia, type MediaProbe } from './probe-media.js';
 import { byteBudget, STICKER_RULES } from './rules.js';
 import { runProcess, type StdoutControl } from './run-process.js';
@@ -100,7 +101,7 @@ function firstEffort(plan: AnimationPlan): number {
 const RETRY_EFFORT = 1;
 
 /** Frames being encoded at once before ffmpeg's pipe is paused: keeps memory at a few canvases. */
-const MAX_FRAMES_IN_FLIGHT = Number(process.env.MFIF ?? 6);
+const MAX_FRAMES_IN_FLIGHT = 6;
 
 /**
  * One pass: ffmpeg decodes, samples, scales and masks into raw RGBA canvases on its stdout;
@@ -116,6 +117,7 @@ async function encodePass(
   maskFile: string | undefined,
   effort: number,
   exactSource: KnownSource | undefined,
+  dir: string,
 ): Promise<EncodedSticker> {
   const frameMs = 1000 / plan.fps;
   const placement = exactSource !== undefined && request.shape === 'fit' ? fitPlacement(exactSource, plan.side) : undefined;
@@ -140,6 +142,7 @@ async function encodePass(
     signal: request.signal,
     maxStdoutBytes: MAX_RAW_BYTES,
     memoryCap: ctx.ffmpegMemoryCap(),
+    stdoutSocketDir: dir,
     onStdout: (chunk, control) => {
       encoder.push(chunk);
       if (paused === undefined && encoder.inFlight() >= MAX_FRAMES_IN_FLIGHT) {
@@ -189,7 +192,10 @@ export async function stickerFromVideo(
     const file = join(dir, `input.${extension}`);
     await writeFile(file, input);
     throwIfAborted(request.signal);
-    const probe = known ?? (await probeMedia((await ctx.ffmpeg()).path, file, { timeoutMs: ctx.ffmpegTimeoutMs, signal: request.signal, memoryCap: ctx.ffmpegMemoryCap() }));
+    const probe =
+      known ??
+      (extension === 'mp4' ? probeMp4(input) : undefined) ??
+      (await probeMedia((await ctx.ffmpeg()).path, file, { timeoutMs: ctx.ffmpegTimeoutMs, signal: request.signal, memoryCap: ctx.ffmpegMemoryCap() }));
     if (probe.video === undefined) throw new StickerError('NO_VIDEO_STREAM', 'the file has no video stream');
     checkPixels(probe.video.width, probe.video.height, ctx.maxInputPixels);
     if (probe.durationSeconds !== undefined && probe.durationSeconds > ctx.maxVideoSeconds) {
@@ -210,7 +216,7 @@ export async function stickerFromVideo(
     if (probe.durationSeconds !== undefined && probe.durationSeconds > SAMPLE_FROM_SECONDS) {
       // Long clips: encode one second from the middle first and size the real pass from it,
       // instead of encoding the whole clip twice when detailed footage blows the budget.
-      const sample = await encodePass(ctx, file, { ...plan, start: plan.seconds / 2, seconds: SAMPLE_SECONDS }, request, maskFile, firstEffort(plan), exactSource).catch(
+      const sample = await encodePass(ctx, file, { ...plan, start: plan.seconds / 2, seconds: SAMPLE_SECONDS }, request, maskFile, firstEffort(plan), exactSource, dir).catch(
         (err: unknown) => {
           // A sample that fails only costs the prediction; the full pass reports its own error.
           if (err instanceof StickerError && (err.code === 'FFMPEG_FAILED' || err.code === 'CORRUPT_INPUT')) return undefined;
@@ -222,10 +228,10 @@ export async function stickerFromVideo(
         if (predicted > budget * PREDICTION_HEADROOM) plan = secondPlan(plan, predicted, budget);
       }
     }
-    let sticker = await encodePass(ctx, file, plan, request, maskFile, firstEffort(plan), exactSource);
+    let sticker = await encodePass(ctx, file, plan, request, maskFile, firstEffort(plan), exactSource, dir);
     if (sticker.data.length > budget) {
       plan = secondPlan(plan, sticker.data.length, budget);
-      sticker = await encodePass(ctx, file, plan, request, maskFile, RETRY_EFFORT, exactSource);
+      sticker = await encodePass(ctx, file, plan, request, maskFile, RETRY_EFFORT, exactSource, dir);
     }
     if (sticker.data.length > budget) {
       throw new StickerError('OVER_SIZE_BUDGET', `animated sticker is ${sticker.data.length} bytes after the second pass (limit ${budget})`, {

@@ -1,7 +1,10 @@
 // One engine in its own long-lived process: reads one input path per stdin line, converts
 // it, answers one JSON line per conversion. Timing covers the conversion only (the file is
 // read before); each engine keeps its own heap and libvips state between conversions.
+// Each answer also carries the CPU time (user, system) and minor page faults the conversion
+// cost this process and the children it waited for (ffmpeg), from getrusage and /proc.
 // argv: <ours|anchor> <ffmpeg>
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { checkStickerRules } from '../../src/index.js';
@@ -12,15 +15,32 @@ if ((engineName !== 'ours' && engineName !== 'anchor') || ffmpeg === undefined) 
   process.stderr.write('usage: bench-worker <ours|anchor> <ffmpeg>\n');
   process.exit(2);
 }
+/** CPU milliseconds and minor faults of this process plus its reaped children so far. */
+function usage(): { userMs: number; sysMs: number; faults: number } {
+  const self = process.resourceUsage();
+  // /proc/self/stat after the command name: cminflt, cutime and cstime are fields 11, 16, 17 (clock ticks of 10 ms).
+  let children = { userMs: 0, sysMs: 0, faults: 0 };
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+    children = { userMs: Number(fields[13]) * 10, sysMs: Number(fields[14]) * 10, faults: Number(fields[8]) };
+  } catch {
+    // not Linux: children are not counted
+  }
+  return { userMs: self.userCPUTime / 1000 + children.userMs, sysMs: self.systemCPUTime / 1000 + children.sysMs, faults: self.minorPageFault + children.faults };
+}
+
 const engines = createBenchEngines(ffmpeg);
 const convert = engines[engineName];
 for await (const file of createInterface({ input: process.stdin })) {
   const input = await readFile(file);
+  const before = usage();
   const started = performance.now();
   try {
     const output = await convert(input);
     const ms = performance.now() - started;
-    process.stdout.write(`${JSON.stringify({ ok: true, ms, bytes: output.length, problems: checkStickerRules(output) })}\n`);
+    const after = usage();
+    const cost = { userMs: after.userMs - before.userMs, sysMs: after.sysMs - before.sysMs, faults: after.faults - before.faults };
+    process.stdout.write(`${JSON.stringify({ ok: true, ms, ...cost, bytes: output.length, problems: checkStickerRules(output) })}\n`);
   } catch (err) {
     const ms = performance.now() - started;
     process.stdout.write(`${JSON.stringify({ ok: false, ms, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) })}\n`);
