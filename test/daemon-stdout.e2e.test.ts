@@ -7,14 +7,14 @@
  * the same `runDaemonProcess` as main.ts), and a raw worker client drive that path; then
  * the daemon's raw stdout and stderr are read.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scanQrCodes, startEmulator } from '../scripts/dev-sim.js';
 import { connectWorker, waitFor, type WorkerClient } from './support/emulator-stack.js';
-import { exited, repoRoot, TSX_ARGS } from './support/stack.js';
+import { exited, repoRoot, spawnSimDaemon } from './support/stack.js';
 
 const BOT = '4915100000001';
 const PHONES = ['4915200000101', '4915200000102'];
@@ -42,21 +42,7 @@ describe('the daemon process output', () => {
   it('stays JSON lines without Signal key material when contacts write first and the bot answers (libsignal replaces the session)', async () => {
     const emulator = await startEmulator(repoRoot, dataDir, { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' });
     children.push(emulator.child);
-    const daemon = spawn(process.execPath, [...TSX_ARGS, join(repoRoot, 'scripts/sim-daemon.ts')], {
-      cwd: repoRoot,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        NODE_ENV: 'test',
-        STICKERBOT_DATA_DIR: dataDir,
-        STICKERBOT_PORT: '0',
-        STICKERBOT_SESSIONS: 'default',
-        STICKERBOT_WA_URL: emulator.wsUrl,
-        WA_SIM_CA_FILE: emulator.caFile,
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
+    const daemon = spawnSimDaemon(emulator, dataDir);
     children.push(daemon);
     let stdout = '';
     let stderr = '';

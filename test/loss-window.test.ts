@@ -7,7 +7,7 @@
  * receipt; after a restart the message must be in the journal and reach a worker exactly
  * once, with its backlog flag, and the upsert Baileys emits later must not journal it again.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { scanQrCodes, startEmulator, type Emulator } from '../scripts/dev-sim.js';
 import { connectWorker, type WorkerClient } from './support/emulator-stack.js';
 import { readJournal } from './support/journal.js';
-import { exited, repoRoot, TSX_ARGS, until } from './support/stack.js';
+import { exited, repoRoot, spawnSimDaemon, until } from './support/stack.js';
 
 const BOT = '4915100000001';
 const ALICE = '4915200000011';
@@ -33,22 +33,8 @@ interface Daemon {
 }
 
 function startDaemon(emulator: Emulator, name: string): Daemon {
-  const child = spawn(process.execPath, [...TSX_ARGS, join(repoRoot, 'scripts/sim-daemon.ts')], {
-    cwd: repoRoot,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      NODE_ENV: 'test',
-      STICKERBOT_DATA_DIR: dataDir,
-      STICKERBOT_PORT: '0',
-      STICKERBOT_SESSIONS: 'default',
-      STICKERBOT_WA_URL: emulator.wsUrl,
-      WA_SIM_CA_FILE: emulator.caFile,
-      // Debug, so that Baileys' own "awaiting history sync" line shows which state it is in.
-      LOG_LEVEL: 'debug',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // Debug, so that Baileys' own "awaiting history sync" line shows which state it is in.
+  const child = spawnSimDaemon(emulator, dataDir, 'debug');
   children.push(child);
   const lines: string[] = [];
   let port = 0;

@@ -20,6 +20,28 @@ const tsxCli = join(repoRoot, 'node_modules/tsx/dist/cli.mjs');
 export const TSX_ARGS = ['--import', 'tsx', '--conditions=@stickerbot/source'];
 
 /** Resolves when `check()` is true; rejects after `timeoutMs` with `what` in the message. */
+/**
+ * `scripts/sim-daemon.ts` (the daemon with real Baileys, trusting the emulator) as its own
+ * process on a free port, session `default`, pointed at an emulator from `startEmulator`.
+ */
+export function spawnSimDaemon(emulator: { wsUrl: string; caFile: string }, dataDir: string, logLevel = 'info'): ChildProcess {
+  return spawn(process.execPath, [...TSX_ARGS, join(repoRoot, 'scripts/sim-daemon.ts')], {
+    cwd: repoRoot,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      NODE_ENV: 'test',
+      STICKERBOT_DATA_DIR: dataDir,
+      STICKERBOT_PORT: '0',
+      STICKERBOT_SESSIONS: 'default',
+      STICKERBOT_WA_URL: emulator.wsUrl,
+      WA_SIM_CA_FILE: emulator.caFile,
+      LOG_LEVEL: logLevel,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
 export async function until(check: () => boolean, what: string, timeoutMs = 60_000, everyMs = 20): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
