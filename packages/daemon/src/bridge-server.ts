@@ -20,7 +20,7 @@ import { createDashboardCommandTable } from './dashboard-commands.js';
 import { createDashboardHttpHandler } from './dashboard-http.js';
 import { attachDashboardLive, createRecentMessages } from './dashboard-live.js';
 import { attachDashboardNamespace, type DashboardNamespace } from './dashboard-namespace.js';
-import { createHostPolicy, guardHost, logHostRefusal, type HostPolicy } from './host-check.js';
+import { createHostPolicy, createHostRefusalLog, guardHost, type HostPolicy } from './host-check.js';
 import { createHttpHandler, type MetricsSource, type ReadinessReport } from './http-routes.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { Journal } from './stores.js';
@@ -70,13 +70,14 @@ export function createBridgeServer(deps: BridgeServerDeps): BridgeServer {
   const log = deps.logger.child({ module: 'bridge' });
   // The bind address is known at listen(); until then nothing is served anyway.
   let hostPolicy: HostPolicy = () => false;
+  const hostRefused = createHostRefusalLog(deps.logger.child({ module: 'http' }));
   // Health details and metrics are for an admin (the admin token, or an admin JWT for every session).
   const isAdmin = async (token: string): Promise<boolean> => {
     const principal = await deps.dashboardAuthenticator.authenticate(token);
     return principal?.role === 'admin' && principal.sessions === 'all';
   };
   const routes = createHttpHandler({ readiness: deps.readiness, metrics: deps.metrics, isAdmin, metricsPublic: deps.metricsPublic, logger: deps.logger });
-  const http: HttpServer = createServer(guardHost(() => hostPolicy, deps.logger, createDashboardHttpHandler(routes)));
+  const http: HttpServer = createServer(guardHost(() => hostPolicy, hostRefused, createDashboardHttpHandler(routes)));
   // Typed with the worker maps (the main namespace); the dashboard namespace gets its own below.
   const io = new Server<WorkerClientToServerEvents, WorkerServerToClientEvents, DefaultEventsMap, WorkerSocketData>(http, {
     // Socket.IO's default is 1 MB; media up to the cap must fit in one packet, and a
@@ -87,7 +88,7 @@ export function createBridgeServer(deps: BridgeServerDeps): BridgeServer {
     // Every handshake (polling or WebSocket); later requests carry the session id it made.
     allowRequest: (req, callback) => {
       const allowed = hostPolicy(req.headers.host);
-      if (!allowed) logHostRefusal(log, req);
+      if (!allowed) hostRefused(req);
       callback(allowed ? null : 'host not allowed', allowed);
     },
   });

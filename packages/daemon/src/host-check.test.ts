@@ -1,5 +1,7 @@
+import type { IncomingMessage } from 'node:http';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createHostPolicy, hostOfHeader } from './host-check.js';
+import { createHostPolicy, createHostRefusalLog, hostOfHeader } from './host-check.js';
 
 describe('hostOfHeader', () => {
   it('takes the host without port, brackets or trailing dot, lower-case', () => {
@@ -28,5 +30,23 @@ describe('createHostPolicy', () => {
       expect(allowed('[2001:db8::1]')).toBe(true);
       expect(allowed('evil.example')).toBe(false);
     }
+  });
+});
+
+describe('createHostRefusalLog', () => {
+  it('logs the first refusal, then at most one line a minute with the count it left out', () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    let clock = 1_000_000;
+    const refused = createHostRefusalLog(log, 60_000, () => clock);
+    const request = (host: string) => ({ headers: { host }, url: '/metrics?x=1', socket: { remoteAddress: '127.0.0.1' } }) as unknown as IncomingMessage;
+    refused(request('evil.example'));
+    for (let i = 0; i < 500; i += 1) refused(request(`evil${i}.example`));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 40, host: 'evil.example', path: '/metrics', remote: '127.0.0.1', suppressed: 0 });
+    clock += 60_000;
+    refused(request('again.example'));
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatchObject({ host: 'again.example', suppressed: 500 });
   });
 });

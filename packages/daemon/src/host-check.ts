@@ -52,23 +52,36 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
  * Wraps a request handler: a request whose `Host` the policy refuses gets `403` with a
- * short plain-text body and a warning in the log; the rest go to `next`.
+ * short plain-text body and is reported to `refused`; the rest go to `next`.
  */
-export function guardHost(policy: () => HostPolicy, logger: Logger, next: Handler): Handler {
-  const log = logger.child({ module: 'http' });
+export function guardHost(policy: () => HostPolicy, refused: (req: IncomingMessage) => void, next: Handler): Handler {
   return (req, res) => {
     if (policy()(req.headers.host)) return next(req, res);
-    logHostRefusal(log, req);
+    refused(req);
     const body = 'Forbidden: this daemon is not reached by that host name (see STICKERBOT_ALLOWED_HOSTS)\n';
     res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
     res.end(body);
   };
 }
 
-/** The log line of a refused `Host` (HTTP route or Socket.IO handshake). */
-export function logHostRefusal(log: Logger, req: IncomingMessage): void {
-  log.warn(
-    { host: req.headers.host?.slice(0, 256), path: req.url?.split('?')[0]?.slice(0, 256), remote: req.socket.remoteAddress },
-    'refused a request for a host name this daemon does not serve (DNS rebinding?)',
-  );
+/**
+ * Logs refused `Host`s (HTTP routes and Socket.IO handshakes): the first refusal at once,
+ * then at most one line per `intervalMs` carrying how many were not logged in between, so
+ * that a hostile page firing requests in a loop cannot flood the log.
+ */
+export function createHostRefusalLog(log: Logger, intervalMs = 60_000, now: () => number = Date.now): (req: IncomingMessage) => void {
+  let lastLoggedAt = Number.NEGATIVE_INFINITY;
+  let suppressed = 0;
+  return (req) => {
+    if (now() - lastLoggedAt < intervalMs) {
+      suppressed += 1;
+      return;
+    }
+    lastLoggedAt = now();
+    log.warn(
+      { host: req.headers.host?.slice(0, 256), path: req.url?.split('?')[0]?.slice(0, 256), remote: req.socket.remoteAddress, suppressed },
+      'refused a request for a host name this daemon does not serve (DNS rebinding?)',
+    );
+    suppressed = 0;
+  };
 }
