@@ -49,6 +49,17 @@ export default tseslint.config(
     },
   },
   {
+    // What a demo, a dev loop or a benchmark runs is product: it never imports test code
+    // (tests may import scripts/support/ instead). The daemon's test kit is a package export.
+    files: ['scripts/**/*.ts', 'scripts/**/*.mjs'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/test/**', '**/test'], message: 'product code never imports test code: move what it needs to scripts/support/ or a package export.' }] },
+      ],
+    },
+  },
+  {
     // Config files are loaded by their tools through a default export.
     files: ['*.config.ts', '*.config.js', 'packages/*/*.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },

@@ -1,7 +1,7 @@
 /**
  * `pnpm bench:reload`: how fast a worker change goes live while events keep flowing.
  *
- * The daemon (real createDaemon, fake WhatsApp, own process: test/support/fake-wa-daemon.ts)
+ * The daemon (real createDaemon, fake WhatsApp, own process: scripts/support/fake-wa-daemon.ts)
  * receives `!ping` from fresh contacts at a steady rate; the real worker answers them.
  * (a) edit→live: the worker runs under `tsx watch` (as in `pnpm dev`); a worker source file
  *     is touched, and the time runs until the restarted worker has connected and answered.
@@ -13,7 +13,7 @@
  */
 import { utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { createStack, exited, replyGaps, repoRoot, stopWorker, until } from '../test/support/stack.js';
+import { createStack, exited, replyGaps, repoRoot, stopWorker, until } from './support/process-stack.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 10);
 const rate = Number(process.env.BENCH_RATE ?? 20);

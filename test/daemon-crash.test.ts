@@ -13,7 +13,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { readJournal } from './support/journal.js';
-import { createStack, exited, replyGaps, until, type Stack } from './support/stack.js';
+import { createStack, exited, replyGaps, until, type Stack } from '../scripts/support/process-stack.js';
 
 const soak = process.env.STICKERBOT_SOAK === '1';
 const sizes = soak ? { messages: 2000, crashes: 3, rate: 100 } : { messages: 150, crashes: 1, rate: 60 };

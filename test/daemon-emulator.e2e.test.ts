@@ -11,7 +11,7 @@ import { createStickerEngine } from '@stickerbot/sticker';
 import type { JournalEntry, Message } from '@stickerbot/protocol';
 import type { ContactPhone } from '@stickerbot/wa-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makePng } from '../packages/worker/test/media-fixtures.js';
+import { makePng } from '../scripts/support/sample-media.js';
 import {
   connectWorker,
   removeDataDir,
@@ -20,7 +20,7 @@ import {
   waitFor,
   type SimDaemon,
   type WorkerClient,
-} from './support/emulator-stack.js';
+} from '../scripts/support/emulator-stack.js';
 
 const BOT = '4915100000001';
 const ALICE = '4915200000002';

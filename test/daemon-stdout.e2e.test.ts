@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scanQrCodes, startEmulator } from '../scripts/dev-sim.js';
-import { connectWorker, waitFor, type WorkerClient } from './support/emulator-stack.js';
-import { exited, repoRoot, spawnSimDaemon } from './support/stack.js';
+import { connectWorker, waitFor, type WorkerClient } from '../scripts/support/emulator-stack.js';
+import { exited, repoRoot, spawnSimDaemon } from '../scripts/support/process-stack.js';
 
 const BOT = '4915100000001';
 const PHONES = ['4915200000101', '4915200000102'];

@@ -7,7 +7,7 @@
  */
 import { createBaileysSocketFactory, createDaemon, createLogger, loadConfig, signDashboardToken, type Daemon } from '@stickerbot/daemon';
 import type { Sim } from '@stickerbot/wa-sim';
-import { startTrustedSim } from './support/emulator-stack.js';
+import { startTrustedSim } from '../scripts/support/emulator-stack.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

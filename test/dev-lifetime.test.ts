@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive, processTree, type ProcessInfo } from './support/process-tree.js';
-import { exited, repoRoot, until } from './support/stack.js';
+import { exited, repoRoot, until } from '../scripts/support/process-stack.js';
 
 /** Start-up takes several seconds of CPU per process on a small machine; ending gets generous room. */
 const START_TIMEOUT_MS = 150_000;

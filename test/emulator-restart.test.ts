@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scanQrCodes, startEmulator, type Emulator } from '../scripts/dev-sim.js';
-import { exited, repoRoot, TSX_ARGS, until } from './support/stack.js';
+import { exited, repoRoot, TSX_ARGS, until } from '../scripts/support/process-stack.js';
 
 const BOT = '4915100000001';
 const dataDir = mkdtempSync(join(tmpdir(), 'stickerbot-emulator-restart-'));

@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import type { JournalEntry } from '@stickerbot/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scanQrCodes, startEmulator, type Emulator } from '../scripts/dev-sim.js';
-import { connectWorker, type WorkerClient } from './support/emulator-stack.js';
+import { connectWorker, type WorkerClient } from '../scripts/support/emulator-stack.js';
 import { readJournal } from './support/journal.js';
-import { exited, repoRoot, spawnSimDaemon, until } from './support/stack.js';
+import { exited, repoRoot, spawnSimDaemon, until } from '../scripts/support/process-stack.js';
 
 const BOT = '4915100000001';
 const ALICE = '4915200000011';

@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { readQrTexts } from '@stickerbot/daemon/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../scripts/dev-sim.js';
-import { exited, repoRoot, until } from './support/stack.js';
+import { exited, repoRoot, until } from '../scripts/support/process-stack.js';
 
 const run = promisify(execFile);
 const BOT = '4915100000077';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, until } from './support/stack.js';
+import { repoRoot, until } from '../scripts/support/process-stack.js';
 
 const run = promisify(execFile);
 

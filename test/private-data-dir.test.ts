@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exited, repoRoot, TSX_ARGS, until } from './support/stack.js';
+import { exited, repoRoot, TSX_ARGS, until } from '../scripts/support/process-stack.js';
 
 const run = promisify(execFile);
 const SETPRIV = '/usr/bin/setpriv';

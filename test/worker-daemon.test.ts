@@ -11,8 +11,8 @@ import { createFakeWa, type FakeSent, type FakeWa, type FakeWaSession } from '@s
 import { createStickerEngine, readStickerMetadata, type StickerEngine } from '@stickerbot/sticker';
 import { createLogger, createWorker, loadConfig, type Worker } from '@stickerbot/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { corruptJpeg, makeMp4, makePng } from '../packages/worker/test/media-fixtures.js';
-import { spawnWorker } from '../packages/worker/test/worker-process.js';
+import { corruptJpeg, makeMp4, makePng } from '../scripts/support/sample-media.js';
+import { spawnWorker } from '../scripts/support/worker-process.js';
 
 const ALICE = '4915100000001';
 const LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';

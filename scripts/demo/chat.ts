@@ -10,8 +10,8 @@ import { createInterface } from 'node:readline/promises';
 import { terminalQrPrinter } from '@stickerbot/daemon';
 import { createStickerEngine } from '@stickerbot/sticker';
 import type { PhoneMediaKind } from '@stickerbot/wa-sim';
-import { spawnWorker } from '../../packages/worker/test/worker-process.js';
-import { startSimDaemon, startTrustedSim, waitFor } from '../../test/support/emulator-stack.js';
+import { spawnWorker } from '../support/worker-process.js';
+import { startSimDaemon, startTrustedSim, waitFor } from '../support/emulator-stack.js';
 import { DEMO_BOT, DEMO_CONTACT, describeBotMessage } from './run-demo.js';
 
 const kindOf = (file: string): PhoneMediaKind => {

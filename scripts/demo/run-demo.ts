@@ -10,9 +10,9 @@ import path from 'node:path';
 import { terminalQrPrinter } from '@stickerbot/daemon';
 import { createStickerEngine, type StickerEngine } from '@stickerbot/sticker';
 import type { ContactPhone, ReceivedMessage } from '@stickerbot/wa-sim';
-import { makeMp4, makePng } from '../../packages/worker/test/media-fixtures.js';
-import { spawnWorker, type WorkerProcess } from '../../packages/worker/test/worker-process.js';
-import { startSimDaemon, startTrustedSim, waitFor, type SimDaemon } from '../../test/support/emulator-stack.js';
+import { makeMp4, makePng } from '../support/sample-media.js';
+import { spawnWorker, type WorkerProcess } from '../support/worker-process.js';
+import { startSimDaemon, startTrustedSim, waitFor, type SimDaemon } from '../support/emulator-stack.js';
 
 /** The bot's phone number and the scripted contact's. */
 export const DEMO_BOT = '4915100000001';

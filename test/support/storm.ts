@@ -3,7 +3,7 @@
  * again and again (SIGTERM and SIGKILL mixed, at random points); then the ledger is
  * checked against the worker's own records and the daemon's sockets.
  */
-import { createStack, replyGaps, stopWorker, until, type Stack } from './stack.js';
+import { createStack, replyGaps, stopWorker, until, type Stack } from '../../scripts/support/process-stack.js';
 
 /** Sizes of one storm. */
 export interface StormOptions {

@@ -13,7 +13,7 @@ import { createBridgeClient } from '../src/bridge/bridge-client.js';
 import { openBotDatabase } from '../src/db/bot-database.js';
 import { startFakeDaemon } from './fake-daemon.js';
 import { captureLog, messageEvent, tempDir, waitFor } from './helpers.js';
-import { makeMp4, makePng } from './media-fixtures.js';
+import { makeMp4, makePng } from '../../../scripts/support/sample-media.js';
 import { startRouterHarness } from './router-harness.js';
 
 function percentile(values: number[], p: number): number {

@@ -2,7 +2,7 @@ import { StickerbotError, type WorkerCommandArgs } from '@stickerbot/protocol';
 import { createStickerEngine, readStickerMetadata, type StickerEngine } from '@stickerbot/sticker';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { corruptJpeg, makeMp4, makePng } from './media-fixtures.js';
+import { corruptJpeg, makeMp4, makePng } from '../../../scripts/support/sample-media.js';
 import { ALICE, GROUP, OWNER, startRouterHarness, type RouterHarness } from './router-harness.js';
 
 function stickerBytes(args: WorkerCommandArgs<'message:send'> | undefined): Buffer {

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBotDatabase } from '../src/db/bot-database.js';
 import { startFakeDaemon, type FakeDaemon, type ReceivedCommand } from './fake-daemon.js';
 import { messageEvent, tempDir, waitFor } from './helpers.js';
-import { makePng } from './media-fixtures.js';
-import { spawnWorker } from './worker-process.js';
+import { makePng } from '../../../scripts/support/sample-media.js';
+import { spawnWorker } from '../../../scripts/support/worker-process.js';
 
 /** A worker process against a protocol-speaking stand-in for the daemon (the real daemon is in the root test/). */
 describe('the worker process', { timeout: 90_000 }, () => {
