@@ -8,7 +8,7 @@
 import { fail, ok, parsePayload, StickerbotError, type Result } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { commandArgsHash, idempotencyConflict } from './command-args-hash.js';
+import { commandArgsHash, idempotencyConflict, type ArgsHasher } from './command-args-hash.js';
 import type { CommandLog } from './stores.js';
 
 /** One command: its schema, whether its outcome is recorded under its id, and what it does. */
@@ -41,6 +41,8 @@ export interface CommandExecutorDeps {
   logger: Logger;
   metrics?: CommandMetricsSink;
   now?: () => number;
+  /** Hashes validated arguments for the command log (default {@link commandArgsHash}; the daemon shares one memoised hasher with its outbound queues). */
+  argsHash?: ArgsHasher;
 }
 
 /** Runs commands; see the module comment for the order of checks. */
@@ -73,6 +75,7 @@ function sessionIdOf(args: unknown): string | undefined {
 
 /** Creates the command executor. */
 export function createCommandExecutor(deps: CommandExecutorDeps): CommandExecutor {
+  const hashArgs = deps.argsHash ?? commandArgsHash;
   const log = deps.logger;
   const now = deps.now ?? Date.now;
   const running = new Map<string, Running>();
@@ -154,7 +157,7 @@ export function createCommandExecutor(deps: CommandExecutorDeps): CommandExecuto
       return result;
     }
 
-    const argsHash = commandArgsHash(args);
+    const argsHash = hashArgs(args);
     const twin = running.get(id);
     if (twin !== undefined) {
       const conflict = idempotencyConflict(id, spec.op, argsHash, twin);

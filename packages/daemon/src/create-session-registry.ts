@@ -13,6 +13,7 @@ import {
 import type { WAMessage } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
+import type { ArgsHasher } from './command-args-hash.js';
 import { mapMessage, normalizeJid } from './message-mapper.js';
 import { DEFAULT_OP_TIMEOUTS, withTimeout, type OpTimeouts } from './op-timeout.js';
 import { createOutboundQueue, type OutboundQueue, type PacingOptions } from './outbound-queue.js';
@@ -55,6 +56,8 @@ export interface SessionRegistryDeps {
   sendWaitMs?: number;
   /** Most sends queued per session before `RATE_LIMITED` (default 1000). */
   maxQueuedSends?: number;
+  /** The daemon's argument hasher, shared with its command executor (idempotency). */
+  argsHash?: ArgsHasher;
 }
 
 interface Entry {
@@ -140,6 +143,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
       ...(deps.random ? { random: deps.random } : {}),
       ...(deps.sendWaitMs === undefined ? {} : { waitMs: deps.sendWaitMs }),
       ...(deps.maxQueuedSends === undefined ? {} : { maxQueued: deps.maxQueuedSends }),
+      ...(deps.argsHash ? { argsHash: deps.argsHash } : {}),
     });
     const entry = { supervisor, breaker, queue };
     entries.set(id, entry);

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { composeAuthenticators, createAdminTokenAuthenticator, type DashboardAuthenticator } from './bridge-auth.js';
 import { createBridgeServer, type BridgeServer } from './bridge-server.js';
+import { createArgsHasher } from './command-args-hash.js';
 import { createCommandExecutor, type CommandExecutor } from './command-executor.js';
 import { createJwtAuthenticator } from './dashboard-auth.js';
 import type { DaemonConfig } from './config.js';
@@ -120,8 +121,10 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
     parts.storage = storage;
     const token = loadOrCreateToken(config.dataDir, config.token, log);
     const metrics = createMetrics({ journal: storage.journal, defaultMetrics: deps.processMetrics ?? true });
+    const argsHash = createArgsHasher();
     const registry = createSessionRegistry({
       ...deps.sessions,
+      argsHash,
       supervisor: { ...deps.sessions?.supervisor, qrPrinter: qrPrinter(), loginHelp: () => help },
       storage,
       socketFactory: deps.socketFactory,
@@ -132,7 +135,7 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
       now,
     });
     metrics.watch({ sessions: () => registry.list() });
-    const executor = createCommandExecutor({ commandLog: storage.commands, logger: deps.logger.child({ module: 'commands' }), metrics, now });
+    const executor = createCommandExecutor({ commandLog: storage.commands, logger: deps.logger.child({ module: 'commands' }), metrics, now, argsHash });
     const retention = createJournalRetention({
       journal: storage.journal,
       policy: {

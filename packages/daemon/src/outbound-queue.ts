@@ -23,7 +23,7 @@ import {
 import type { AnyMessageContent, WAMessage, WAMessageKey } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import type { CircuitBreaker } from './circuit-breaker.js';
-import { commandArgsHash, idempotencyConflict } from './command-args-hash.js';
+import { commandArgsHash, idempotencyConflict, type ArgsHasher } from './command-args-hash.js';
 import { DEFAULT_OP_TIMEOUTS, withTimeout, type OpTimeouts } from './op-timeout.js';
 import type { CommandLog, Journal, OutboxItem, OutboxStore } from './stores.js';
 import { toSessionError } from './wa-errors.js';
@@ -69,6 +69,8 @@ export interface OutboundQueueDeps {
   maxQueued?: number;
   now?: () => number;
   random?: () => number;
+  /** Hashes validated arguments for the command log (default {@link commandArgsHash}; the daemon shares one memoised hasher with its command executor). */
+  argsHash?: ArgsHasher;
 }
 
 /** A session's outbound queue. */
@@ -148,6 +150,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
   const maxQueued = deps.maxQueued ?? 1_000;
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
+  const hashArgs = deps.argsHash ?? commandArgsHash;
 
   const waiters = new Map<string, Waiter>();
   const argsHashes = new Map<string, string>();
@@ -215,7 +218,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
   function hashOf(item: OutboxItem): string {
     let hash = argsHashes.get(item.commandId);
     if (hash === undefined) {
-      hash = commandArgsHash(item.args);
+      hash = hashArgs(item.args);
       argsHashes.set(item.commandId, hash);
     }
     return hash;
@@ -341,7 +344,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
   return {
     send(args) {
       if (closed) return Promise.reject(new StickerbotError('SHUTTING_DOWN'));
-      const argsHash = commandArgsHash(args);
+      const argsHash = hashArgs(args);
       const recorded = deps.commandLog.get(args.id);
       if (recorded) {
         const conflict = idempotencyConflict(args.id, 'message:send', argsHash, recorded);
