@@ -13,7 +13,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,6 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { prettyFactory } from 'pino-pretty';
 import { watchLauncher } from './dev-launcher.js';
 import { chatFromTerminal, scanQrCodes, startEmulator, type Emulator } from './dev-sim.js';
+import { freePort } from './support/free-port.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const simMode = process.argv.includes('--sim');
@@ -64,15 +64,6 @@ function exited(child: ChildProcess | undefined): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 7420));
-    });
-  });
-}
 
 // Workspace packages resolve to their TypeScript source, and every child leaves when its
 // parent does (tsx watch's child, the worker, inherits both).

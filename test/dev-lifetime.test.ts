@@ -10,13 +10,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive, processTree, type ProcessInfo } from './support/process-tree.js';
 import { exited, repoRoot, until } from '../scripts/support/process-stack.js';
+import { freePort } from '../scripts/support/free-port.js';
 
 /** Start-up takes several seconds of CPU per process on a small machine; ending gets generous room. */
 const START_TIMEOUT_MS = 150_000;
@@ -35,15 +35,6 @@ interface Run {
 let port = 0;
 const runs: Run[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** Spawns a command in its own process group, as a terminal runs a foreground job. */
 function launch(command: string, args: string[], env: Record<string, string>): Run {

@@ -9,7 +9,6 @@
 import { spawn } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -18,6 +17,7 @@ import { readQrTexts } from '@stickerbot/daemon/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../scripts/dev-sim.js';
 import { exited, repoRoot, until } from '../scripts/support/process-stack.js';
+import { freePort } from '../scripts/support/free-port.js';
 
 const run = promisify(execFile);
 const BOT = '4915100000077';
@@ -29,16 +29,6 @@ const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
 let emulator: Emulator | undefined;
 let port = 0;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function pm2(...args: string[]): Promise<string> {
   const { stdout } = await run(join(repoRoot, 'node_modules/.bin/pm2'), args, {

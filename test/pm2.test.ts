@@ -5,12 +5,12 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, until } from '../scripts/support/process-stack.js';
+import { freePort } from '../scripts/support/free-port.js';
 
 const run = promisify(execFile);
 
@@ -24,16 +24,6 @@ const pm2Home = mkdtempSync(join(tmpdir(), 'stickerbot-pm2-home-'));
 const dataDir = mkdtempSync(join(tmpdir(), 'stickerbot-pm2-data-'));
 let port = 0;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function pm2(...args: string[]): Promise<string> {
   const { stdout } = await run('pnpm', ['exec', 'pm2', ...args], {
