@@ -1,19 +1,8 @@
 import { Console } from 'node:console';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { captureStream as capture } from '../test/capture-stream.js';
 import { createLogger } from './logger.js';
 import { routeConsoleToLogger, safeConsoleText } from './route-console.js';
-
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(chunk.toString('utf8'));
-      done();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
 
 // The shape libsignal prints when it closes a session (SessionEntry with Buffers).
 class SessionEntry {
