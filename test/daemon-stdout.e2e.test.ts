@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scanQrCodes, startEmulator } from '../scripts/dev-sim.js';
 import { connectWorker, waitFor, type WorkerClient } from '../scripts/support/emulator-stack.js';
-import { exited, repoRoot, spawnSimDaemon } from '../scripts/support/process-stack.js';
+import { exited, killAll, repoRoot, spawnSimDaemon } from '../scripts/support/process-stack.js';
 
 const BOT = '4915100000001';
 const PHONES = ['4915200000101', '4915200000102'];
@@ -24,8 +24,7 @@ const closers: Array<() => void> = [];
 
 afterAll(async () => {
   for (const close of closers) close();
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await Promise.all(children.map(exited));
+  await killAll(children);
   rmSync(dataDir, { recursive: true, force: true });
 }, 30_000);
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scanQrCodes, startEmulator, type Emulator } from '../scripts/dev-sim.js';
-import { exited, repoRoot, TSX_ARGS, until } from '../scripts/support/process-stack.js';
+import { exited, killAll, repoRoot, TSX_ARGS, until } from '../scripts/support/process-stack.js';
 
 const BOT = '4915100000001';
 const dataDir = mkdtempSync(join(tmpdir(), 'stickerbot-emulator-restart-'));
@@ -47,8 +47,7 @@ async function admin(emulator: Emulator, path: string, body?: unknown): Promise<
 
 afterAll(async () => {
   for (const close of closers) close();
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await Promise.all(children.map(exited));
+  await killAll(children);
   rmSync(dataDir, { recursive: true, force: true });
 }, 30_000);
 

@@ -16,7 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { scanQrCodes, startEmulator, type Emulator } from '../scripts/dev-sim.js';
 import { connectWorker, type WorkerClient } from '../scripts/support/emulator-stack.js';
 import { readJournal } from './support/journal.js';
-import { exited, repoRoot, spawnSimDaemon, until } from '../scripts/support/process-stack.js';
+import { exited, killAll, repoRoot, spawnSimDaemon, until } from '../scripts/support/process-stack.js';
 
 const BOT = '4915100000001';
 const ALICE = '4915200000011';
@@ -77,8 +77,7 @@ const received = (entries: readonly JournalEntry[], id: string) =>
 
 afterAll(async () => {
   for (const close of closers) close();
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await Promise.all(children.map(exited));
+  await killAll(children);
   rmSync(dataDir, { recursive: true, force: true });
 }, 30_000);
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exited, repoRoot, TSX_ARGS, until } from '../scripts/support/process-stack.js';
+import { exited, killAll, repoRoot, TSX_ARGS, until } from '../scripts/support/process-stack.js';
 
 const run = promisify(execFile);
 const SETPRIV = '/usr/bin/setpriv';
@@ -26,8 +26,7 @@ chmodSync(root, 0o755);
 const dataDir = join(root, 'data');
 
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await Promise.all(children.map(exited));
+  await killAll(children);
   rmSync(root, { recursive: true, force: true });
 }, 30_000);
 
