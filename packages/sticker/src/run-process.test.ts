@@ -1,7 +1,8 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { locateMemoryCap } from './memory-cap.js';
 import { runProcess } from './run-process.js';
 
 /** A child that writes `blocks` blocks of 256 KiB, block i filled with the byte i. */
@@ -62,4 +63,39 @@ describe('runProcess stdout through a socket', () => {
       runProcess(join(dir, 'no-such-ffmpeg'), { args: [], timeoutMs: 30_000, maxStdoutBytes: 1024, stdoutSocketDir: dir, onStdout: () => undefined }),
     ).rejects.toMatchObject({ code: 'FFMPEG_FAILED' });
   });
+
+  it('falls back to a pipe, with the same bytes, where no socket can be made (a path longer than a socket address)', async () => {
+    const deep = join(dir, 'x'.repeat(120));
+    await mkdir(deep);
+    const received: Buffer[] = [];
+    const backing = new Set<ArrayBufferLike>();
+    const result = await runProcess(process.execPath, {
+      args: writer(4),
+      timeoutMs: 30_000,
+      maxStdoutBytes: 4 * 262144,
+      stdoutSocketDir: deep,
+      onStdout: (chunk) => {
+        backing.add(chunk.buffer);
+        received.push(Buffer.from(chunk));
+      },
+    });
+    expect(result.exitCode).toBe(0);
+    const all = Buffer.concat(received);
+    expect(all.length).toBe(4 * 262144);
+    for (let i = 0; i < 4; i += 1) expect(all.subarray(i * 262144, (i + 1) * 262144).every((byte) => byte === i)).toBe(true);
+    // A pipe read as a stream hands over a new chunk per read.
+    expect(backing.size).toBeGreaterThan(1);
+  });
 });
+
+describe('runProcess under a memory cap', () => {
+  const cap = locateMemoryCap(1024 * 1024 * 1024, process.env.PATH);
+
+  it.skipIf(cap === undefined)('reports a command prlimit cannot start as FFMPEG_FAILED naming the cap (skipped without util-linux prlimit)', async () => {
+    await expect(runProcess('/nonexistent/ffmpeg', { args: [], timeoutMs: 30_000, maxStdoutBytes: 1024, memoryCap: cap })).rejects.toMatchObject({
+      code: 'FFMPEG_FAILED',
+      message: expect.stringContaining('under its memory cap') as unknown,
+    });
+  });
+});
+
