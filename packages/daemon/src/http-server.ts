@@ -14,18 +14,18 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Server, type DefaultEventsMap } from 'socket.io';
-import type { DashboardAuthenticator } from './bridge-auth.js';
-import type { CommandExecutor } from './command-executor.js';
-import { createDashboardCommandTable } from './dashboard-commands.js';
-import { createDashboardHttpHandler } from './dashboard-http.js';
-import { attachDashboardLive, createRecentMessages } from './dashboard-live.js';
-import { attachDashboardNamespace, type DashboardNamespace } from './dashboard-namespace.js';
+import type { DashboardAuthenticator } from './bridge/auth.js';
+import type { CommandExecutor } from './bridge/command-executor.js';
+import { createDashboardCommandTable } from './dashboard/commands.js';
+import { createDashboardHttpHandler } from './dashboard/page-routes.js';
+import { attachDashboardLive, createRecentMessages } from './dashboard/live-feed.js';
+import { attachDashboardNamespace, type DashboardNamespace } from './dashboard/namespace.js';
 import { createHostPolicy, createHostRefusalLog, guardHost, type HostPolicy } from './host-check.js';
-import { createHttpHandler, type MetricsSource, type ReadinessReport } from './http-routes.js';
+import { createHttpHandler, type MetricsSource, type ReadinessReport } from './bridge/health-routes.js';
 import type { SessionRegistry } from './session-registry.js';
-import type { Journal } from './stores.js';
-import { createWorkerCommandTable } from './worker-commands.js';
-import { attachWorkerNamespace, type WorkerNamespace, type WorkerNamespaceMetrics, type WorkerSocketData } from './worker-namespace.js';
+import type { Journal } from './storage/stores.js';
+import { createWorkerCommandTable } from './bridge/worker-commands.js';
+import { attachWorkerNamespace, type WorkerNamespace, type WorkerNamespaceMetrics, type WorkerSocketData } from './bridge/worker-namespace.js';
 
 /** Collaborators of {@link createBridgeServer}. */
 export interface BridgeServerDeps {

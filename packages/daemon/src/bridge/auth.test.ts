@@ -6,7 +6,7 @@ import {
   composeAuthenticators,
   createAdminTokenAuthenticator,
   type Principal,
-} from './bridge-auth.js';
+} from './auth.js';
 
 const operator: Principal = { subject: 'olga', role: 'operator', sessions: new Set(['shop']) };
 const viewer: Principal = { subject: 'vic', role: 'viewer', sessions: new Set(['shop']) };

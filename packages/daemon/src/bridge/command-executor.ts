@@ -8,8 +8,8 @@
 import { fail, ok, parsePayload, StickerbotError, type Result } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { commandArgsHash, idempotencyConflict, type ArgsHasher } from './command-args-hash.js';
-import type { CommandLog } from './stores.js';
+import { commandArgsHash, idempotencyConflict, type ArgsHasher } from '../command-args-hash.js';
+import type { CommandLog } from '../storage/stores.js';
 
 /** One command: its schema, whether its outcome is recorded under its id, and what it does. */
 export interface CommandSpec<A, R, C = void> {

@@ -3,9 +3,9 @@
  * the journal is not full. Sessions' states are reported but do not make the daemon
  * unready: a session waiting for its QR is a normal, serviceable state.
  */
-import type { ReadinessReport } from './http-routes.js';
-import type { SessionRegistry } from './session-registry.js';
-import type { Journal } from './stores.js';
+import type { ReadinessReport } from './health-routes.js';
+import type { SessionRegistry } from '../session-registry.js';
+import type { Journal } from '../storage/stores.js';
 
 /** Collaborators of {@link createReadiness}. */
 export interface ReadinessDeps {

@@ -12,7 +12,7 @@ import {
   type WorkerCommandResult,
 } from '@stickerbot/protocol';
 import type { CommandSpec } from './command-executor.js';
-import type { SessionRegistry } from './session-registry.js';
+import type { SessionRegistry } from '../session-registry.js';
 
 /** Every worker command's spec, keyed by op. */
 export type WorkerCommandTable = { readonly [N in WorkerCommandName]: CommandSpec<WorkerCommandArgs<N>, WorkerCommandResult<N>> };

@@ -19,11 +19,11 @@ import {
 } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
 import type { DefaultEventsMap, Namespace, Socket } from 'socket.io';
-import { HandshakeRefusal } from './bridge-auth.js';
+import { HandshakeRefusal } from './auth.js';
 import type { CommandExecutor } from './command-executor.js';
 import { createJournalDelivery, type DeliveryTarget, type JournalDelivery } from './journal-delivery.js';
-import type { SessionRegistry } from './session-registry.js';
-import type { Journal } from './stores.js';
+import type { SessionRegistry } from '../session-registry.js';
+import type { Journal } from '../storage/stores.js';
 import type { WorkerCommandTable } from './worker-commands.js';
 
 /** What the daemon keeps on each worker socket. */

@@ -11,9 +11,9 @@ import {
   type DashboardCommandResult,
   type MessageSummary,
 } from '@stickerbot/protocol';
-import { canRunDashboardCommand, type Principal } from './bridge-auth.js';
-import type { CommandSpec } from './command-executor.js';
-import type { SessionRegistry } from './session-registry.js';
+import { canRunDashboardCommand, type Principal } from '../bridge/auth.js';
+import type { CommandSpec } from '../bridge/command-executor.js';
+import type { SessionRegistry } from '../session-registry.js';
 
 /** What a dashboard command knows about its caller. */
 export interface DashboardCommandContext {

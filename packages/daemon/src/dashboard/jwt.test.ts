@@ -1,7 +1,7 @@
 import { StickerbotError } from '@stickerbot/protocol';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { DASHBOARD_JWT_AUDIENCE, DASHBOARD_JWT_ISSUER, createJwtAuthenticator, signDashboardToken } from './dashboard-auth.js';
+import { DASHBOARD_JWT_AUDIENCE, DASHBOARD_JWT_ISSUER, createJwtAuthenticator, signDashboardToken } from './jwt.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
 const NOW = Date.UTC(2026, 0, 1);

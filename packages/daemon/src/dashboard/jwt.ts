@@ -7,7 +7,7 @@
 import { SESSION_ID_PATTERN, StickerbotError } from '@stickerbot/protocol';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import { z } from 'zod';
-import type { DashboardAuthenticator, DashboardRole, Principal } from './bridge-auth.js';
+import type { DashboardAuthenticator, DashboardRole, Principal } from '../bridge/auth.js';
 
 /** The `iss` claim of every dashboard JWT. */
 export const DASHBOARD_JWT_ISSUER = 'stickerbot';

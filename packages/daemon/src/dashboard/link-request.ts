@@ -6,8 +6,8 @@
 import { SESSION_ID_PATTERN, StickerbotError, phoneSchema } from '@stickerbot/protocol';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { reachableHost } from './login-help.js';
-import { TOKEN_FILE } from './token.js';
+import { reachableHost } from '../login-help.js';
+import { TOKEN_FILE } from '../token.js';
 
 /** The usage lines printed on bad arguments. */
 export const LINK_USAGE = [

@@ -20,7 +20,7 @@ import {
 } from '@stickerbot/protocol';
 import { io, type Socket } from 'socket.io-client';
 import { LINK_EXIT, type LinkRequest } from './link-request.js';
-import { renderQrText } from './qr-output.js';
+import { renderQrText } from '../qr-output.js';
 
 /** What {@link linkSession} needs. */
 export interface LinkSessionOptions {

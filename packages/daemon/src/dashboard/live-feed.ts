@@ -14,9 +14,9 @@ import {
 } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
 import type { DefaultEventsMap, Socket } from 'socket.io';
-import type { DashboardNamespace, DashboardSocketData } from './dashboard-namespace.js';
-import type { SessionRegistry } from './session-registry.js';
-import type { Journal } from './stores.js';
+import type { DashboardNamespace, DashboardSocketData } from './namespace.js';
+import type { SessionRegistry } from '../session-registry.js';
+import type { Journal } from '../storage/stores.js';
 
 /** The last message summaries of every session, newest last, kept in memory. */
 export interface RecentMessages {

@@ -18,10 +18,10 @@ import {
 } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
 import type { DefaultEventsMap, Namespace, Socket } from 'socket.io';
-import { HandshakeRefusal, canSeeSession, type DashboardAuthenticator, type Principal } from './bridge-auth.js';
-import type { CommandExecutor } from './command-executor.js';
-import { sessionRoom, type DashboardCommandContext, type DashboardCommandTable } from './dashboard-commands.js';
-import type { SessionRegistry } from './session-registry.js';
+import { HandshakeRefusal, canSeeSession, type DashboardAuthenticator, type Principal } from '../bridge/auth.js';
+import type { CommandExecutor } from '../bridge/command-executor.js';
+import { sessionRoom, type DashboardCommandContext, type DashboardCommandTable } from './commands.js';
+import type { SessionRegistry } from '../session-registry.js';
 
 /** What the daemon keeps on each dashboard socket. */
 export interface DashboardSocketData {

@@ -1,5 +1,5 @@
 /**
- * Serves the dashboard page (plain HTML, CSS and ES modules in `dashboard-page/`) on the
+ * Serves the dashboard page (plain HTML, CSS and ES modules in `page/`) on the
  * bridge port under `/dashboard/`; `/` redirects there. The page loads the Socket.IO client
  * that Socket.IO itself serves at `/socket.io/socket.io.min.js`, so nothing comes from the
  * internet. Every other path goes to `fallback` (health and metrics routes).
@@ -52,10 +52,10 @@ function redirect(res: ServerResponse, location: string): void {
 }
 
 /**
- * Wraps `fallback` with the dashboard routes. `pageDir` defaults to the `dashboard-page`
+ * Wraps `fallback` with the dashboard routes. `pageDir` defaults to the `page`
  * folder next to this file (`src/` when run from source, `dist/` once built).
  */
-export function createDashboardHttpHandler(fallback: Handler, pageDir = fileURLToPath(new URL('./dashboard-page', import.meta.url))): Handler {
+export function createDashboardHttpHandler(fallback: Handler, pageDir = fileURLToPath(new URL('./page', import.meta.url))): Handler {
   const assets = loadAssets(pageDir);
   return (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;

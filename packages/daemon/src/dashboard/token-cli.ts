@@ -3,7 +3,7 @@
  * environment or a `.env` file) and prints it on stdout; what it grants goes to stderr.
  */
 import { StickerbotError } from '@stickerbot/protocol';
-import { signDashboardToken } from './dashboard-auth.js';
+import { signDashboardToken } from './jwt.js';
 import { TOKEN_USAGE, parseTokenArgs } from './token-request.js';
 
 try {

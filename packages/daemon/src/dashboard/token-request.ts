@@ -5,8 +5,8 @@
  */
 import { SESSION_ID_PATTERN, StickerbotError } from '@stickerbot/protocol';
 import { parseArgs } from 'node:util';
-import type { DashboardRole } from './bridge-auth.js';
-import { ALL_SESSIONS, type DashboardTokenRequest } from './dashboard-auth.js';
+import type { DashboardRole } from '../bridge/auth.js';
+import { ALL_SESSIONS, type DashboardTokenRequest } from './jwt.js';
 
 /** The lifetime of a token when `--ttl` is not given. */
 export const DEFAULT_TOKEN_TTL = '12h';

@@ -8,9 +8,9 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { createBaileysSocketFactory } from './baileys-socket-factory.js';
-import { createSessionSupervisor } from './session-supervisor.js';
-import type { SessionSupervisor } from './session-supervisor-types.js';
-import { openStorage, type Storage } from './storage.js';
+import { createSessionSupervisor } from './supervisor.js';
+import type { SessionSupervisor } from './supervisor-types.js';
+import { openStorage, type Storage } from '../storage/index.js';
 
 const logger = pino({ level: 'silent' });
 

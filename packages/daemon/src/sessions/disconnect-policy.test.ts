@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decideDisconnect, statusCodeOf } from './disconnect-policy.js';
-import { FakeBoom } from './test-kit/fake-wa-socket.js';
+import { FakeBoom } from '../test-kit/fake-wa-socket.js';
 
 describe('disconnect policy', () => {
   it.each([

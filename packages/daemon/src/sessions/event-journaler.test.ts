@@ -5,12 +5,12 @@ import type { JournalEntry } from '@stickerbot/protocol';
 import type { WAMessage } from '@whiskeysockets/baileys';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from './db.js';
-import { createSessionEvents } from './session-events.js';
-import type { RegistryEmit } from './session-events.js';
-import { createSqliteJournal } from './sqlite-journal.js';
-import type { Journal, JournalAppend } from './stores.js';
-import { buildTextMessage } from './test-kit/wa-messages.js';
+import { openDatabase } from '../storage/sqlite-database.js';
+import { createSessionEvents } from './event-journaler.js';
+import type { RegistryEmit } from './event-journaler.js';
+import { createSqliteJournal } from '../storage/sqlite-journal.js';
+import type { Journal, JournalAppend } from '../storage/stores.js';
+import { buildTextMessage } from '../test-kit/wa-messages.js';
 
 const logger = pino({ level: 'silent' });
 

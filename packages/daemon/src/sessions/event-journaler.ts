@@ -16,8 +16,8 @@ import { MAX_PREVIEW_LENGTH, type BotEvent, type JournalEntry, type Message, typ
 import type { MessageUpsertType, WAMessage } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import { fallbackMessage, mapDerivedEvent, mapMessage, mapMessageUpdate, mapParticipantsUpdate, mapReaction } from './message-mapper.js';
-import type { SessionRegistryEvents } from './session-registry.js';
-import type { Journal, JournalAppend } from './stores.js';
+import type { SessionRegistryEvents } from '../session-registry.js';
+import type { Journal, JournalAppend } from '../storage/stores.js';
 import type { WaSocketEvents } from './wa-socket.js';
 
 /** Emits a registry event (the registry's emitter; listeners' exceptions are its concern). */

@@ -2,7 +2,7 @@ import { messageSchema, botEventSchema } from '@stickerbot/protocol';
 import type { WAMessage } from '@whiskeysockets/baileys';
 import { describe, expect, it } from 'vitest';
 import { fallbackMessage, mapMessage, mapMessageUpdate, mapParticipantsUpdate, mapReaction } from './message-mapper.js';
-import { buildImageMessage, buildStickerMessage, buildTextMessage, buildVideoMessage } from './test-kit/wa-messages.js';
+import { buildImageMessage, buildStickerMessage, buildTextMessage, buildVideoMessage } from '../test-kit/wa-messages.js';
 
 const ALICE = '4915100000001';
 const GROUP = '120363025246125486@g.us';

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import type { WorkerCommandArgs } from '@stickerbot/protocol';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createSessionRegistry, type SessionRegistryDeps } from './create-session-registry.js';
+import { createSessionRegistry, type SessionRegistryDeps } from './registry.js';
 import { messageIdFor } from './outbound-queue.js';
-import type { SessionRegistry } from './session-registry.js';
-import { openStorage, type Storage } from './storage.js';
-import { createFakeWa, type FakeWa } from './test-kit/fake-wa-session.js';
-import { FakeBoom } from './test-kit/fake-wa-socket.js';
+import type { SessionRegistry } from '../session-registry.js';
+import { openStorage, type Storage } from '../storage/index.js';
+import { createFakeWa, type FakeWa } from '../test-kit/fake-wa-session.js';
+import { FakeBoom } from '../test-kit/fake-wa-socket.js';
 
 const logger = pino({ level: 'silent' });
 const ALICE = '4915100000001@s.whatsapp.net';

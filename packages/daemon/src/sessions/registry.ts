@@ -13,15 +13,15 @@ import {
 import type { WAMessage } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
-import type { ArgsHasher } from './command-args-hash.js';
+import type { ArgsHasher } from '../command-args-hash.js';
 import { mapMessage, normalizeJid } from './message-mapper.js';
 import { DEFAULT_OP_TIMEOUTS, withTimeout, type OpTimeouts } from './op-timeout.js';
 import { createOutboundQueue, type OutboundQueue, type PacingOptions } from './outbound-queue.js';
-import type { RegistryEmit } from './session-events.js';
-import type { SessionRegistry, SessionRegistryEvents } from './session-registry.js';
-import { createSessionSupervisor } from './session-supervisor.js';
-import type { PassThroughSocketOptions, SessionMetricsSink, SessionSupervisor, SupervisorOptions } from './session-supervisor-types.js';
-import type { AuthStore, CommandLog, Journal, OutboxStore, SessionStore, StoredSession } from './stores.js';
+import type { RegistryEmit } from './event-journaler.js';
+import type { SessionRegistry, SessionRegistryEvents } from '../session-registry.js';
+import { createSessionSupervisor } from './supervisor.js';
+import type { PassThroughSocketOptions, SessionMetricsSink, SessionSupervisor, SupervisorOptions } from './supervisor-types.js';
+import type { AuthStore, CommandLog, Journal, OutboxStore, SessionStore, StoredSession } from '../storage/stores.js';
 import { toSessionError } from './wa-errors.js';
 import type { WaSocket, WaSocketFactory } from './wa-socket.js';
 

@@ -5,10 +5,10 @@
 import type { JournalEntry, Session, SessionQr, SessionStatus } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
 import type { BackoffOptions } from './backoff.js';
-import type { LoginHelp } from './login-help.js';
-import type { QrPrinter } from './qr-output.js';
-import type { RegistryEmit } from './session-events.js';
-import type { AuthStore, Journal, SessionStore, StoredSession } from './stores.js';
+import type { LoginHelp } from '../login-help.js';
+import type { QrPrinter } from '../qr-output.js';
+import type { RegistryEmit } from './event-journaler.js';
+import type { AuthStore, Journal, SessionStore, StoredSession } from '../storage/stores.js';
 import type { WaSocket, WaSocketFactory, WaSocketOptions } from './wa-socket.js';
 import type { ZombieOptions } from './zombie-watch.js';
 

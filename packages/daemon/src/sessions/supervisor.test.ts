@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import type { JournalEntry, Session, SessionErrorPayload, SessionQr } from '@stickerbot/protocol';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { RegistryEmit } from './session-events.js';
-import type { SessionRegistryEvents } from './session-registry.js';
-import { createSessionSupervisor } from './session-supervisor.js';
-import type { SessionSupervisor, SupervisorOptions } from './session-supervisor-types.js';
-import { openStorage, type Storage } from './storage.js';
-import { createFakeWa, type FakeWa } from './test-kit/fake-wa-session.js';
-import { FAKE_DISCONNECT } from './test-kit/fake-wa-socket.js';
+import type { RegistryEmit } from './event-journaler.js';
+import type { SessionRegistryEvents } from '../session-registry.js';
+import { createSessionSupervisor } from './supervisor.js';
+import type { SessionSupervisor, SupervisorOptions } from './supervisor-types.js';
+import { openStorage, type Storage } from '../storage/index.js';
+import { createFakeWa, type FakeWa } from '../test-kit/fake-wa-session.js';
+import { FAKE_DISCONNECT } from '../test-kit/fake-wa-socket.js';
 
 const logger = pino({ level: 'silent' });
 

@@ -11,9 +11,9 @@ import { createBackoff, STABLE_CONNECTION_MS } from './backoff.js';
 import { accountOf, attachAttempt, type Attempt } from './connection-attempt.js';
 import { decideDisconnect, type DisconnectAction, type DisconnectDecision } from './disconnect-policy.js';
 import { DEFAULT_OP_TIMEOUTS, withTimeout } from './op-timeout.js';
-import { qrDataUrl, silentQrPrinter } from './qr-output.js';
-import { createSessionEvents, type SessionEvents } from './session-events.js';
-import type { SessionSupervisor, SessionSupervisorDeps } from './session-supervisor-types.js';
+import { qrDataUrl, silentQrPrinter } from '../qr-output.js';
+import { createSessionEvents, type SessionEvents } from './event-journaler.js';
+import type { SessionSupervisor, SessionSupervisorDeps } from './supervisor-types.js';
 import type { WaSocketEvents, WaSocketOptions } from './wa-socket.js';
 import { createLiveness, deafReason, DEFAULT_ZOMBIE, noteAck, noteSent, type ZombieOptions } from './zombie-watch.js';
 

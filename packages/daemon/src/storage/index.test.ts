@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStorage, type Storage } from './storage.js';
+import { openStorage, type Storage } from './index.js';
 
 let dir: string;
 const opened: Storage[] = [];
@@ -60,7 +60,7 @@ describe('openStorage', () => {
     'lets the process exit by itself %s (the checkpointer thread never holds it open)',
     { timeout: 60_000 },
     async (_label, extra) => {
-      const fixture = fileURLToPath(new URL('../test/fixtures/storage-exit.ts', import.meta.url));
+      const fixture = fileURLToPath(new URL('../../test/fixtures/storage-exit.ts', import.meta.url));
       const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
       const child = spawn(process.execPath, ['--conditions=@stickerbot/source', '--import', tsx, fixture, join(dir, 'data'), ...extra], {
         stdio: ['ignore', 'ignore', 'pipe'],

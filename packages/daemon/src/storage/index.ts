@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { openDatabase, type OpenDatabaseOptions, type SqliteDatabase } from './db.js';
+import { openDatabase, type OpenDatabaseOptions, type SqliteDatabase } from './sqlite-database.js';
 import { createSqliteAuthStore, type SqliteAuthStore } from './sqlite-auth-store.js';
 import { createSqliteCommandLog } from './sqlite-command-log.js';
 import { createSqliteJournal, type SqliteJournal } from './sqlite-journal.js';

@@ -6,7 +6,7 @@ import type { BotEvent } from '@stickerbot/protocol';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createJournalRetention } from './journal-retention.js';
-import { openStorage, type Storage } from './storage.js';
+import { openStorage, type Storage } from './index.js';
 
 let dir: string;
 let storage: Storage;

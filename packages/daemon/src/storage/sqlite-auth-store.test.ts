@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BufferJSON, proto, type SignalDataSet } from '@whiskeysockets/baileys';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type SqliteDatabase } from './db.js';
+import { openDatabase, type SqliteDatabase } from './sqlite-database.js';
 import { createSqliteAuthStore, type SqliteAuthStore } from './sqlite-auth-store.js';
 
 let dir: string;

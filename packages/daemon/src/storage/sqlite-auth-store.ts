@@ -8,7 +8,7 @@ import {
   type SignalDataTypeMap,
   type SignalKeyStore,
 } from '@whiskeysockets/baileys';
-import type { SqliteDatabase } from './db.js';
+import type { SqliteDatabase } from './sqlite-database.js';
 import type { AuthStore } from './stores.js';
 
 /** The SQLite auth store: {@link AuthStore} plus helpers for administration and tests. */

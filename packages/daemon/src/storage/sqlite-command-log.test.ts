@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type SqliteDatabase } from './db.js';
+import { openDatabase, type SqliteDatabase } from './sqlite-database.js';
 import { createSqliteCommandLog } from './sqlite-command-log.js';
 
 let dir: string;

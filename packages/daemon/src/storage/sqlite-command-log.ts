@@ -1,6 +1,6 @@
 import type { Result } from '@stickerbot/protocol';
 import { BufferJSON } from '@whiskeysockets/baileys';
-import type { SqliteDatabase } from './db.js';
+import type { SqliteDatabase } from './sqlite-database.js';
 import type { CommandLog, CommandRecord } from './stores.js';
 
 interface CommandRow {

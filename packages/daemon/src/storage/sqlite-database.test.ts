@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StickerbotError } from '@stickerbot/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadMigrations, openDatabase, type SqliteDatabase } from './db.js';
+import { loadMigrations, openDatabase, type SqliteDatabase } from './sqlite-database.js';
 
 let dir: string;
 const open: SqliteDatabase[] = [];

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { StickerbotError, type BotEvent } from '@stickerbot/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type SqliteDatabase } from './db.js';
+import { openDatabase, type SqliteDatabase } from './sqlite-database.js';
 import { createSqliteJournal, type SqliteJournal } from './sqlite-journal.js';
 
 let dir: string;
@@ -379,7 +379,7 @@ describe('sqlite journal durability', () => {
   });
 
   it('loses no appended entry when the writing process is SIGKILLed mid-stream', { timeout: 90_000 }, async () => {
-    const fixture = fileURLToPath(new URL('../test/fixtures/journal-writer.ts', import.meta.url));
+    const fixture = fileURLToPath(new URL('../../test/fixtures/journal-writer.ts', import.meta.url));
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
     const writer = spawn(process.execPath, ['--conditions=@stickerbot/source', '--import', tsx, fixture, file], {
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 import { StickerbotError, type BotEvent, type JournalEntry } from '@stickerbot/protocol';
-import type { SqliteDatabase } from './db.js';
+import type { SqliteDatabase } from './sqlite-database.js';
 import { decodeRawMessage, encodeRawMessage } from './raw-message-codec.js';
 import type { GroupPosition, Journal, JournalAppend, PruneOutcome, RetentionPolicy } from './stores.js';
 

@@ -1,5 +1,5 @@
 import { BufferJSON } from '@whiskeysockets/baileys';
-import type { SqliteDatabase } from './db.js';
+import type { SqliteDatabase } from './sqlite-database.js';
 import type { CommandLog, CommandRecordInput, OutboxItem, OutboxStore } from './stores.js';
 
 /** The SQLite outbox: {@link OutboxStore} plus removal without an outcome. */

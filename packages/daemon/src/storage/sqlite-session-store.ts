@@ -1,5 +1,5 @@
 import type { Account, SessionStatus, WireError } from '@stickerbot/protocol';
-import type { SqliteDatabase } from './db.js';
+import type { SqliteDatabase } from './sqlite-database.js';
 import type { SessionStore, StoredSession } from './stores.js';
 
 interface SessionRow {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BotEvent } from '@stickerbot/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type SqliteDatabase } from './db.js';
+import { openDatabase, type SqliteDatabase } from './sqlite-database.js';
 import { createSqliteJournal } from './sqlite-journal.js';
 import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { SqliteDatabase } from './db.js';
+import type { SqliteDatabase } from './sqlite-database.js';
 
 /** SQLite's default `wal_autocheckpoint` (pages), restored when the background checkpointer fails. */
 export const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
