@@ -7,7 +7,7 @@ import { StickerbotError } from '@stickerbot/protocol';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { composeAuthenticators, createAdminTokenAuthenticator, type DashboardAuthenticator } from './bridge/auth.js';
-import { createBridgeServer, type BridgeServer } from './http-server.js';
+import { createHttpServer, type HttpServer } from './http-server.js';
 import { createArgsHasher } from './command-args-hash.js';
 import { createCommandExecutor, type CommandExecutor } from './bridge/command-executor.js';
 import { createJwtAuthenticator } from './dashboard/jwt.js';
@@ -78,7 +78,7 @@ interface Parts {
   registry: SessionRegistry;
   executor: CommandExecutor;
   retention: JournalRetention;
-  bridge: BridgeServer;
+  bridge: HttpServer;
   token: string;
 }
 
@@ -149,7 +149,7 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
       now,
     });
     const verifyToken = (presented: string): boolean => tokensEqual(presented, token);
-    const bridge = createBridgeServer({
+    const bridge = createHttpServer({
       registry,
       journal: storage.journal,
       executor,

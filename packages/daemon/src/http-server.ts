@@ -10,25 +10,25 @@ import {
   type WorkerClientToServerEvents,
   type WorkerServerToClientEvents,
 } from '@stickerbot/protocol';
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type Server as NodeHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Server, type DefaultEventsMap } from 'socket.io';
 import type { DashboardAuthenticator } from './bridge/auth.js';
 import type { CommandExecutor } from './bridge/command-executor.js';
 import { createDashboardCommandTable } from './dashboard/commands.js';
-import { createDashboardHttpHandler } from './dashboard/page-routes.js';
-import { attachDashboardLive, createRecentMessages } from './dashboard/live-feed.js';
+import { createDashboardPageRoutes } from './dashboard/page-routes.js';
+import { attachDashboardLiveFeed, createRecentMessages } from './dashboard/live-feed.js';
 import { attachDashboardNamespace, type DashboardNamespace } from './dashboard/namespace.js';
 import { createHostPolicy, createHostRefusalLog, guardHost, type HostPolicy } from './host-check.js';
-import { createHttpHandler, type MetricsSource, type ReadinessReport } from './bridge/health-routes.js';
+import { createHealthRoutes, type MetricsSource, type ReadinessReport } from './bridge/health-routes.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { Journal } from './storage/stores.js';
 import { createWorkerCommandTable } from './bridge/worker-commands.js';
 import { attachWorkerNamespace, type WorkerNamespace, type WorkerNamespaceMetrics, type WorkerSocketData } from './bridge/worker-namespace.js';
 
-/** Collaborators of {@link createBridgeServer}. */
-export interface BridgeServerDeps {
+/** Collaborators of {@link createHttpServer}. */
+export interface HttpServerDeps {
   registry: SessionRegistry;
   journal: Journal;
   executor: CommandExecutor;
@@ -55,8 +55,8 @@ export interface BridgeServerDeps {
   maxUnacked?: number;
 }
 
-/** The running bridge. */
-export interface BridgeServer {
+/** The running HTTP server. */
+export interface HttpServer {
   /** Starts listening; resolves with the bound address. */
   listen(host: string, port: number): Promise<AddressInfo>;
   /** The bound address, once listening. */
@@ -65,8 +65,8 @@ export interface BridgeServer {
   close(): Promise<void>;
 }
 
-/** Creates the bridge server (not yet listening). */
-export function createBridgeServer(deps: BridgeServerDeps): BridgeServer {
+/** Creates the HTTP server of the daemon port: the Socket.IO bridge with both namespaces, the dashboard page and the health routes (not yet listening). */
+export function createHttpServer(deps: HttpServerDeps): HttpServer {
   const log = deps.logger.child({ module: 'bridge' });
   // The bind address is known at listen(); until then nothing is served anyway.
   let hostPolicy: HostPolicy = () => false;
@@ -76,8 +76,8 @@ export function createBridgeServer(deps: BridgeServerDeps): BridgeServer {
     const principal = await deps.dashboardAuthenticator.authenticate(token);
     return principal?.role === 'admin' && principal.sessions === 'all';
   };
-  const routes = createHttpHandler({ readiness: deps.readiness, metrics: deps.metrics, isAdmin, metricsPublic: deps.metricsPublic, logger: deps.logger });
-  const http: HttpServer = createServer(guardHost(() => hostPolicy, hostRefused, createDashboardHttpHandler(routes)));
+  const routes = createHealthRoutes({ readiness: deps.readiness, metrics: deps.metrics, isAdmin, metricsPublic: deps.metricsPublic, logger: deps.logger });
+  const http: NodeHttpServer = createServer(guardHost(() => hostPolicy, hostRefused, createDashboardPageRoutes(routes)));
   // Typed with the worker maps (the main namespace); the dashboard namespace gets its own below.
   const io = new Server<WorkerClientToServerEvents, WorkerServerToClientEvents, DefaultEventsMap, WorkerSocketData>(http, {
     // Socket.IO's default is 1 MB; media up to the cap must fit in one packet, and a
@@ -116,7 +116,7 @@ export function createBridgeServer(deps: BridgeServerDeps): BridgeServer {
     authenticator: deps.dashboardAuthenticator,
     logger: deps.logger,
   });
-  const live = attachDashboardLive({
+  const live = attachDashboardLiveFeed({
     dashboards,
     journal: deps.journal,
     workerGroups: () => [...workers.sockets.values()].map((socket) => socket.data.group),

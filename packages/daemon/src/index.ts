@@ -40,7 +40,7 @@ export {
   type DashboardRole,
   type Principal,
 } from './bridge/auth.js';
-export { createBridgeServer, type BridgeServer, type BridgeServerDeps } from './http-server.js';
+export { createHttpServer, type HttpServer, type HttpServerDeps } from './http-server.js';
 export {
   createCommandExecutor,
   type CommandExecutor,
@@ -93,5 +93,5 @@ export {
   type DashboardTokenRequest,
   type JwtAuthenticatorOptions,
 } from './dashboard/jwt.js';
-export { DASHBOARD_PATH, createDashboardHttpHandler } from './dashboard/page-routes.js';
+export { DASHBOARD_PATH, createDashboardPageRoutes } from './dashboard/page-routes.js';
 export { DEFAULT_TOKEN_TTL, TOKEN_USAGE, parseTokenArgs, parseTtl } from './dashboard/token-request.js';

@@ -1,5 +1,5 @@
 /**
- * The bridge server over real loopback Socket.IO with the real SQLite journal and command
+ * The HTTP server over real loopback Socket.IO with the real SQLite journal and command
  * log in a temp folder, and a hand-written double of the session registry contract.
  */
 import { DASHBOARD_COMMAND_NAMES, PROTOCOL_VERSION, WORKER_COMMAND_NAMES, type BotEvent, type Result } from '@stickerbot/protocol';
@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { composeAuthenticators, createAdminTokenAuthenticator, type DashboardAuthenticator, type Principal } from '../src/bridge/auth.js';
-import { createBridgeServer, type BridgeServer } from '../src/http-server.js';
+import { createHttpServer, type HttpServer } from '../src/http-server.js';
 import { createCommandExecutor } from '../src/bridge/command-executor.js';
 import { openDatabase, type SqliteDatabase } from '../src/storage/sqlite-database.js';
 import { createReadiness } from '../src/bridge/readiness.js';
@@ -23,7 +23,7 @@ const TOKEN = 'test-token-0123456789';
 const MAX_MEDIA = 64 * 1024;
 
 interface Harness {
-  bridge: BridgeServer;
+  bridge: HttpServer;
   journal: SqliteJournal;
   registry: RegistryDouble;
   db: SqliteDatabase;
@@ -48,7 +48,7 @@ async function startBridge(
   const logger = pino({ level: 'silent' });
   const executor = createCommandExecutor({ commandLog: createSqliteCommandLog(db), logger });
   const metricsRegistry = new Registry();
-  const bridge = createBridgeServer({
+  const bridge = createHttpServer({
     registry,
     journal,
     executor,
@@ -88,7 +88,7 @@ function emitWithAck<T>(socket: { emit: (...args: never[]) => unknown }, event: 
   });
 }
 
-describe('bridge server: /worker handshake', () => {
+describe('http server: /worker handshake', () => {
   it('refuses a missing token, a wrong token, a wrong protocol version and a malformed group with their codes', async () => {
     const { clients } = await startBridge();
     expect(await refusal(clients.worker({}))).toMatchObject({ code: 'UNAUTHORIZED', retryable: false });
@@ -101,7 +101,7 @@ describe('bridge server: /worker handshake', () => {
   });
 });
 
-describe('bridge server: a broken store', () => {
+describe('http server: a broken store', () => {
   it('refuses workers with a retryable error instead of crashing when the journal cannot be read', async () => {
     const { clients, db, url } = await startBridge();
     db.close();
@@ -110,7 +110,7 @@ describe('bridge server: a broken store', () => {
   });
 });
 
-describe('bridge server: journal delivery', () => {
+describe('http server: journal delivery', () => {
   it('replays the journal after the given position, then delivers live entries', async () => {
     const { clients, registry } = await startBridge();
     for (let n = 1; n <= 5; n++) registry.journalEvent('main', reaction(n));
@@ -245,7 +245,7 @@ describe('bridge server: journal delivery', () => {
   });
 });
 
-describe('bridge server: worker commands', () => {
+describe('http server: worker commands', () => {
   it('answers daemon:status and session:list locally', async () => {
     const { clients, registry } = await startBridge();
     registry.setSession('main', 'CONNECTED');
@@ -332,7 +332,7 @@ describe('bridge server: worker commands', () => {
   });
 });
 
-describe('bridge server: /dashboard', () => {
+describe('http server: /dashboard', () => {
   it('refuses a wrong token and lists the sessions on connect', async () => {
     const { clients, registry } = await startBridge();
     registry.setSession('main', 'QR_REQUIRED');
@@ -383,7 +383,7 @@ describe('bridge server: /dashboard', () => {
   });
 });
 
-describe('bridge server: /dashboard principals', () => {
+describe('http server: /dashboard principals', () => {
   it('shows and lets a restricted principal act on the sessions of its claim only', async () => {
     const operator: Principal = { subject: 'olga', role: 'operator', sessions: new Set(['shop']) };
     const { clients, registry } = await startBridge({
@@ -402,7 +402,7 @@ describe('bridge server: /dashboard principals', () => {
   });
 });
 
-describe('bridge server: HTTP', () => {
+describe('http server: HTTP', () => {
   const ADMIN = { headers: { authorization: `Bearer ${TOKEN}` } };
 
   it('answers /healthz, /readyz and /metrics, and 404 elsewhere', async () => {

@@ -49,8 +49,8 @@ export interface MetricsSource {
   metrics(): Promise<string>;
 }
 
-/** Collaborators of {@link createHttpHandler}. */
-export interface HttpRoutesDeps {
+/** Collaborators of {@link createHealthRoutes}. */
+export interface HealthRoutesDeps {
   readiness: () => ReadinessReport;
   metrics: MetricsSource;
   /** Whether a presented bearer token is the admin's (constant-time). */
@@ -79,7 +79,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** The request handler of the health and metrics routes; anything else is 404. */
-export function createHttpHandler(deps: HttpRoutesDeps): (req: IncomingMessage, res: ServerResponse) => void {
+export function createHealthRoutes(deps: HealthRoutesDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const log = deps.logger.child({ module: 'http' });
   const isAdmin = async (req: IncomingMessage): Promise<boolean> => {
     const token = bearerToken(req);

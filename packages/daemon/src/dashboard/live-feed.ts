@@ -40,8 +40,8 @@ export function createRecentMessages(registry: SessionRegistry, limit = MAX_RECE
   };
 }
 
-/** Collaborators of {@link attachDashboardLive}. */
-export interface DashboardLiveDeps {
+/** Collaborators of {@link attachDashboardLiveFeed}. */
+export interface DashboardLiveFeedDeps {
   dashboards: DashboardNamespace;
   journal: Journal;
   /** The consumer group of every connected worker, one entry per connection. */
@@ -66,7 +66,7 @@ export function readJournalStatus(journal: Journal, workerGroups: Iterable<strin
 }
 
 /** Wires the journal status feed and the token-expiry cut-off; returns a function that stops both. */
-export function attachDashboardLive(deps: DashboardLiveDeps): { detach(): void } {
+export function attachDashboardLiveFeed(deps: DashboardLiveFeedDeps): { detach(): void } {
   const log = deps.logger.child({ module: 'dashboard-live' });
   const expiries = new Map<string, NodeJS.Timeout>();
   let lastSent = '';

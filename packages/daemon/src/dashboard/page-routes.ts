@@ -55,7 +55,7 @@ function redirect(res: ServerResponse, location: string): void {
  * Wraps `fallback` with the dashboard routes. `pageDir` defaults to the `page`
  * folder next to this file (`src/` when run from source, `dist/` once built).
  */
-export function createDashboardHttpHandler(fallback: Handler, pageDir = fileURLToPath(new URL('./page', import.meta.url))): Handler {
+export function createDashboardPageRoutes(fallback: Handler, pageDir = fileURLToPath(new URL('./page', import.meta.url))): Handler {
   const assets = loadAssets(pageDir);
   return (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;

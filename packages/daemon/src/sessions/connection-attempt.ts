@@ -5,7 +5,7 @@
 import type { Account } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
 import { normalizeJid } from './message-mapper.js';
-import type { SessionEvents } from './event-journaler.js';
+import type { EventJournaler } from './event-journaler.js';
 import type { WaSocket, WaSocketEvents } from './wa-socket.js';
 import { noteAck, type Liveness } from './zombie-watch.js';
 
@@ -24,7 +24,7 @@ export interface AttemptListeners {
   /** Persists Baileys' credentials (`creds.update`). */
   saveCreds: () => void;
   /** The session's journaling handlers. */
-  events: SessionEvents;
+  events: EventJournaler;
   now: () => number;
   logger: Logger;
 }

@@ -6,7 +6,7 @@ import type { WAMessage } from '@whiskeysockets/baileys';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../storage/sqlite-database.js';
-import { createSessionEvents } from './event-journaler.js';
+import { createEventJournaler } from './event-journaler.js';
 import type { RegistryEmit } from './event-journaler.js';
 import { createSqliteJournal } from '../storage/sqlite-journal.js';
 import type { Journal, JournalAppend } from '../storage/stores.js';
@@ -36,7 +36,7 @@ describe('session events', () => {
       const [payload] = args;
       emitted.push(event === 'journaled' ? `journaled:${(payload as JournalEntry).seq}` : event);
     };
-    const events = createSessionEvents({ sessionId: 's', journal, emit, logger, selfJid: () => undefined });
+    const events = createEventJournaler({ sessionId: 's', journal, emit, logger, selfJid: () => undefined });
     events.upsert({
       type: 'notify',
       messages: [
@@ -61,7 +61,7 @@ describe('session events', () => {
         return inputs.map((input) => journal.append(input));
       },
     };
-    const events = createSessionEvents({ sessionId: 's', journal: withBatch, emit: () => undefined, logger, selfJid: () => undefined });
+    const events = createEventJournaler({ sessionId: 's', journal: withBatch, emit: () => undefined, logger, selfJid: () => undefined });
     const batch = () => ({ type: 'append' as const, messages: [buildTextMessage({ from: '1', text: 'a' }), buildTextMessage({ from: '1', text: 'b' })] });
     events.upsert(batch());
     failBatch = true;
@@ -78,7 +78,7 @@ describe('session events', () => {
   it('treats a server receipt of an own message as its server ack', () => {
     const journal = journalDouble(() => false);
     const acks: string[] = [];
-    const events = createSessionEvents({ sessionId: 's', journal, emit: () => undefined, logger, selfJid: () => undefined, onServerAck: (id) => acks.push(id) });
+    const events = createEventJournaler({ sessionId: 's', journal, emit: () => undefined, logger, selfJid: () => undefined, onServerAck: (id) => acks.push(id) });
     events.update([
       { key: { remoteJid: '1@s.whatsapp.net', id: 'MINE', fromMe: true }, update: { status: 2 } },
       { key: { remoteJid: '1@s.whatsapp.net', id: 'THEIRS', fromMe: false }, update: { status: 4 } },
@@ -90,7 +90,7 @@ describe('session events', () => {
   it('journals a message before its receipt and skips the upsert Baileys emits for it afterwards', () => {
     const journal = journalDouble(() => false);
     const emitted: string[] = [];
-    const events = createSessionEvents({ sessionId: 's', journal, emit: (event, ..._args) => void emitted.push(event), logger, selfJid: () => undefined });
+    const events = createEventJournaler({ sessionId: 's', journal, emit: (event, ..._args) => void emitted.push(event), logger, selfJid: () => undefined });
     const early = buildTextMessage({ from: '4915100000001', text: 'before the receipt' });
     const made = buildTextMessage({ from: '4915100000001', text: 'only upserted' });
     events.received(early, 'append');
@@ -109,13 +109,13 @@ describe('session events', () => {
   it('refuses (throws) a message the journal cannot take, and tells no one about it', () => {
     const journal = journalDouble(() => true);
     const emitted: string[] = [];
-    const events = createSessionEvents({ sessionId: 's', journal, emit: (event, ..._args) => void emitted.push(event), logger, selfJid: () => undefined });
+    const events = createEventJournaler({ sessionId: 's', journal, emit: (event, ..._args) => void emitted.push(event), logger, selfJid: () => undefined });
     expect(() => events.received(buildTextMessage({ from: '1', text: 'x' }), 'notify')).toThrow(/SQLITE_FULL/);
     expect(emitted).toEqual([]);
   });
 
   it('does not journal a message twice when WhatsApp delivers it again after a restart (real SQLite journal)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'stickerbot-session-events-'));
+    const dir = mkdtempSync(join(tmpdir(), 'stickerbot-event-journaler-'));
     try {
       const message = buildTextMessage({ from: '4915100000001', text: 'journaled, then the daemon died before the receipt' });
       const open = () => {
@@ -123,10 +123,10 @@ describe('session events', () => {
         return { db, journal: createSqliteJournal(db) };
       };
       const first = open();
-      createSessionEvents({ sessionId: 's', journal: first.journal, emit: () => undefined, logger, selfJid: () => undefined }).received(message, 'notify');
+      createEventJournaler({ sessionId: 's', journal: first.journal, emit: () => undefined, logger, selfJid: () => undefined }).received(message, 'notify');
       first.db.close();
       const second = open();
-      const events = createSessionEvents({ sessionId: 's', journal: second.journal, emit: () => undefined, logger, selfJid: () => undefined });
+      const events = createEventJournaler({ sessionId: 's', journal: second.journal, emit: () => undefined, logger, selfJid: () => undefined });
       events.received(structuredClone(message), 'append');
       events.upsert({ type: 'append', messages: [structuredClone(message)] });
       expect(second.journal.readAfter(0, 10)).toHaveLength(1);
@@ -139,7 +139,7 @@ describe('session events', () => {
 
   it('journals a reaction, an edit and a delete before their receipts, once, and still journals an update that differs', () => {
     const journal = journalDouble(() => false);
-    const events = createSessionEvents({ sessionId: 's', journal, emit: () => undefined, logger, selfJid: () => '4915100000009@s.whatsapp.net' });
+    const events = createEventJournaler({ sessionId: 's', journal, emit: () => undefined, logger, selfJid: () => '4915100000009@s.whatsapp.net' });
     const chat = '4915100000001@s.whatsapp.net';
     const target = { remoteJid: chat, fromMe: true, id: 'BOTREPLY' };
     const from = (id: string, message: WAMessage['message']): WAMessage => ({ key: { remoteJid: chat, fromMe: false, id }, message, messageTimestamp: 1_700_000_000 });

@@ -23,8 +23,8 @@ import type { WaSocketEvents } from './wa-socket.js';
 /** Emits a registry event (the registry's emitter; listeners' exceptions are its concern). */
 export type RegistryEmit = <E extends keyof SessionRegistryEvents>(event: E, ...args: SessionRegistryEvents[E]) => void;
 
-/** Collaborators of {@link createSessionEvents}. */
-export interface SessionEventsDeps {
+/** Collaborators of {@link createEventJournaler}. */
+export interface EventJournalerDeps {
   sessionId: string;
   journal: Pick<Journal, 'append' | 'appendMany' | 'findRawMessage'>;
   emit: RegistryEmit;
@@ -38,7 +38,7 @@ export interface SessionEventsDeps {
 }
 
 /** The journaling handlers of one session. */
-export interface SessionEvents {
+export interface EventJournaler {
   /**
    * One decrypted message, before Baileys sends its receipt (`WaSocketOptions.beforeReceipt`).
    * Throws when the journal could not take it, so that Baileys refuses the message.
@@ -97,7 +97,7 @@ function createAwaited(): { add(key: string): void; take(key: string): boolean }
 }
 
 /** Creates the journaling handlers of one session. */
-export function createSessionEvents(deps: SessionEventsDeps): SessionEvents {
+export function createEventJournaler(deps: EventJournalerDeps): EventJournaler {
   const { sessionId, journal, emit, logger } = deps;
 
   function append(event: BotEvent, raw?: unknown): JournalEntry | undefined {

@@ -25,7 +25,7 @@ import type { AuthStore, CommandLog, Journal, OutboxStore, SessionStore, StoredS
 import { toSessionError } from './wa-errors.js';
 import type { WaSocket, WaSocketFactory } from './wa-socket.js';
 
-/** The stores the registry works over (the `Storage` of `storage.ts` fits). */
+/** The stores the registry works over (the `Storage` of `storage/index.ts` fits). */
 export interface RegistryStorage {
   journal: Journal;
   auth: AuthStore;

@@ -1,6 +1,6 @@
 /**
  * The contract of a session supervisor: its collaborators, tunables and interface
- * (implemented by `session-supervisor.ts`).
+ * (implemented by `supervisor.ts`).
  */
 import type { JournalEntry, Session, SessionQr, SessionStatus } from '@stickerbot/protocol';
 import type { Logger } from 'pino';

@@ -12,7 +12,7 @@ import { accountOf, attachAttempt, type Attempt } from './connection-attempt.js'
 import { decideDisconnect, type DisconnectAction, type DisconnectDecision } from './disconnect-policy.js';
 import { DEFAULT_OP_TIMEOUTS, withTimeout } from './op-timeout.js';
 import { qrDataUrl, silentQrPrinter } from '../qr-output.js';
-import { createSessionEvents, type SessionEvents } from './event-journaler.js';
+import { createEventJournaler, type EventJournaler } from './event-journaler.js';
 import type { SessionSupervisor, SessionSupervisorDeps } from './supervisor-types.js';
 import type { WaSocketEvents, WaSocketOptions } from './wa-socket.js';
 import { createLiveness, deafReason, DEFAULT_ZOMBIE, noteAck, noteSent, type ZombieOptions } from './zombie-watch.js';
@@ -56,7 +56,7 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
   let connectDeadline: NodeJS.Timeout | undefined;
   const statusWaiters = new Set<() => void>();
 
-  const events: SessionEvents = createSessionEvents({
+  const events: EventJournaler = createEventJournaler({
     sessionId: id,
     journal: deps.journal,
     emit: deps.emit,

@@ -73,7 +73,7 @@ const hasMedia = (event: BotEvent): boolean => event.type === 'message:received'
  *   database file appends.
  * - `append` is one prepared INSERT in autocommit mode: when it returns the entry is in
  *   the WAL, so a process crash (even SIGKILL) cannot lose it (see `SynchronousLevel` in
- *   db.ts for power loss). `appendMany` commits a batch (one `messages.upsert`) at once,
+ *   sqlite-database.ts for power loss). `appendMany` commits a batch (one `messages.upsert`) at once,
  *   all or nothing. Measured with `pnpm bench:bridge`.
  * - The raw Baileys `WAMessage` is stored by `raw-message-codec.ts` (JSON, with a media
  *   message's content as protobuf bytes) and `findRawMessage` returns it with its Buffers.

@@ -1,5 +1,5 @@
 -- 001: every table of the daemon's storage (one file: <dataDir>/daemon.sqlite).
--- Applied in one transaction by db.ts; PRAGMA user_version records it.
+-- Applied in one transaction by sqlite-database.ts; PRAGMA user_version records it.
 
 -- The event journal. AUTOINCREMENT (not a plain rowid) so that a seq is never reused,
 -- even after every row was pruned and the daemon restarted: sqlite_sequence keeps the
