@@ -13,14 +13,12 @@ import { createCommandExecutor, type CommandExecutor } from './bridge/command-ex
 import { createJwtAuthenticator } from './dashboard/jwt.js';
 import type { DaemonConfig } from './config.js';
 import { createSessionRegistry, type SessionRegistryDeps } from './sessions/registry.js';
-import { createJournalRetention, type JournalRetention } from './storage/journal-retention.js';
 import { loginHelp, type LoginHelp } from './login-help.js';
 import { createMetrics, type DaemonMetrics } from './metrics.js';
 import { shouldPrintQr, silentQrPrinter, terminalQrPrinter, type QrOutput } from './qr-output.js';
 import { createReadiness } from './bridge/readiness.js';
 import type { SessionRegistry } from './session-registry.js';
-import { ensurePrivateDataDir } from './storage/private-data-dir.js';
-import { openStorage, type Storage } from './storage/index.js';
+import { createJournalRetention, ensurePrivateDataDir, openStorage, type JournalRetention, type Storage } from './storage/index.js';
 import { loadOrCreateToken, tokensEqual } from './token.js';
 import type { WaSocketFactory, WaSocketOptions } from './sessions/wa-socket.js';
 

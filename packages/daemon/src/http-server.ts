@@ -23,7 +23,7 @@ import { attachDashboardNamespace, type DashboardNamespace } from './dashboard/n
 import { createHostPolicy, createHostRefusalLog, guardHost, type HostPolicy } from './host-check.js';
 import { createHealthRoutes, type MetricsSource, type ReadinessReport } from './bridge/health-routes.js';
 import type { SessionRegistry } from './session-registry.js';
-import type { Journal } from './storage/stores.js';
+import type { Journal } from './storage/index.js';
 import { createWorkerCommandTable } from './bridge/worker-commands.js';
 import { attachWorkerNamespace, type WorkerNamespace, type WorkerNamespaceMetrics, type WorkerSocketData } from './bridge/worker-namespace.js';
 

@@ -64,8 +64,7 @@ export type {
   WaTransport,
   WaTransportEvents,
 } from './sessions/wa-socket.js';
-export { DATABASE_FILE, openStorage, type OpenStorageOptions, type Storage } from './storage/index.js';
-export type { SynchronousLevel } from './storage/sqlite-database.js';
+export { DATABASE_FILE, openStorage, type OpenStorageOptions, type Storage, type SynchronousLevel } from './storage/index.js';
 export type {
   AuthStore,
   CommandLog,
@@ -79,9 +78,9 @@ export type {
   RetentionPolicy,
   SessionStore,
   StoredSession,
-} from './storage/stores.js';
+} from './storage/index.js';
 export { createMetrics, type DaemonMetrics, type MetricsOptions } from './metrics.js';
-export { createJournalRetention, type JournalRetention, type RetentionStatus } from './storage/journal-retention.js';
+export { createJournalRetention, type JournalRetention, type RetentionStatus } from './storage/index.js';
 export {
   ALL_SESSIONS,
   DASHBOARD_JWT_AUDIENCE,

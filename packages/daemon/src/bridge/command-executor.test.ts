@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { commandArgsHash } from '../command-args-hash.js';
 import { createCommandExecutor, type CommandSpec } from './command-executor.js';
-import type { CommandLog, CommandRecord } from '../storage/stores.js';
+import type { CommandLog, CommandRecord } from '../storage/index.js';
 
 /** An in-memory double of the CommandLog contract. */
 function memoryCommandLog(): CommandLog & { records: Map<string, CommandRecord> } {

@@ -9,7 +9,7 @@ import { fail, ok, parsePayload, StickerbotError, type Result } from '@stickerbo
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { commandArgsHash, idempotencyConflict, type ArgsHasher } from '../command-args-hash.js';
-import type { CommandLog } from '../storage/stores.js';
+import type { CommandLog } from '../storage/index.js';
 
 /** One command: its schema, whether its outcome is recorded under its id, and what it does. */
 export interface CommandSpec<A, R, C = void> {

@@ -2,7 +2,7 @@ import type { JournalEntry } from '@stickerbot/protocol';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createJournalDelivery, type DeliveryTarget } from './journal-delivery.js';
-import type { Journal } from '../storage/stores.js';
+import type { Journal } from '../storage/index.js';
 
 /** An in-memory double of the Journal contract (only what delivery uses is meaningful). */
 function memoryJournal(): Journal & { add(): JournalEntry } {

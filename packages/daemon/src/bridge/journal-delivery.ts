@@ -32,7 +32,7 @@
  */
 import type { JournalEntry } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
-import type { Journal } from '../storage/stores.js';
+import type { Journal } from '../storage/index.js';
 
 /** Where a delivery sends entries: a Socket.IO socket in production. */
 export interface DeliveryTarget {

@@ -5,7 +5,7 @@
  */
 import type { ReadinessReport } from './health-routes.js';
 import type { SessionRegistry } from '../session-registry.js';
-import type { Journal } from '../storage/stores.js';
+import type { Journal } from '../storage/index.js';
 
 /** Collaborators of {@link createReadiness}. */
 export interface ReadinessDeps {

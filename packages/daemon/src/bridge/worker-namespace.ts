@@ -23,7 +23,7 @@ import { HandshakeRefusal } from './auth.js';
 import type { CommandExecutor } from './command-executor.js';
 import { createJournalDelivery, type DeliveryTarget, type JournalDelivery } from './journal-delivery.js';
 import type { SessionRegistry } from '../session-registry.js';
-import type { Journal } from '../storage/stores.js';
+import type { Journal } from '../storage/index.js';
 import type { WorkerCommandTable } from './worker-commands.js';
 
 /** What the daemon keeps on each worker socket. */

@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import type { DefaultEventsMap, Socket } from 'socket.io';
 import type { DashboardNamespace, DashboardSocketData } from './namespace.js';
 import type { SessionRegistry } from '../session-registry.js';
-import type { Journal } from '../storage/stores.js';
+import type { Journal } from '../storage/index.js';
 
 /** The last message summaries of every session, newest last, kept in memory. */
 export interface RecentMessages {

@@ -9,7 +9,7 @@ import { openDatabase } from '../storage/sqlite-database.js';
 import { createEventJournaler } from './event-journaler.js';
 import type { RegistryEmit } from './event-journaler.js';
 import { createSqliteJournal } from '../storage/sqlite-journal.js';
-import type { Journal, JournalAppend } from '../storage/stores.js';
+import type { Journal, JournalAppend } from '../storage/index.js';
 import { buildTextMessage } from '../test-kit/wa-messages.js';
 
 const logger = pino({ level: 'silent' });

@@ -17,7 +17,7 @@ import type { MessageUpsertType, WAMessage } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import { fallbackMessage, mapDerivedEvent, mapMessage, mapMessageUpdate, mapParticipantsUpdate, mapReaction } from './message-mapper.js';
 import type { SessionRegistryEvents } from '../session-registry.js';
-import type { Journal, JournalAppend } from '../storage/stores.js';
+import type { Journal, JournalAppend } from '../storage/index.js';
 import type { WaSocketEvents } from './wa-socket.js';
 
 /** Emits a registry event (the registry's emitter; listeners' exceptions are its concern). */

@@ -25,7 +25,7 @@ import type { Logger } from 'pino';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { commandArgsHash, idempotencyConflict, type ArgsHasher } from '../command-args-hash.js';
 import { DEFAULT_OP_TIMEOUTS, withTimeout, type OpTimeouts } from './op-timeout.js';
-import type { CommandLog, Journal, OutboxItem, OutboxStore } from '../storage/stores.js';
+import type { CommandLog, Journal, OutboxItem, OutboxStore } from '../storage/index.js';
 import { toSessionError } from './wa-errors.js';
 import type { WaSocket } from './wa-socket.js';
 

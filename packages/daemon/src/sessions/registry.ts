@@ -21,7 +21,7 @@ import type { RegistryEmit } from './event-journaler.js';
 import type { SessionRegistry, SessionRegistryEvents } from '../session-registry.js';
 import { createSessionSupervisor } from './supervisor.js';
 import type { PassThroughSocketOptions, SessionMetricsSink, SessionSupervisor, SupervisorOptions } from './supervisor-types.js';
-import type { AuthStore, CommandLog, Journal, OutboxStore, SessionStore, StoredSession } from '../storage/stores.js';
+import type { AuthStore, CommandLog, Journal, OutboxStore, SessionStore, StoredSession } from '../storage/index.js';
 import { toSessionError } from './wa-errors.js';
 import type { WaSocket, WaSocketFactory } from './wa-socket.js';
 

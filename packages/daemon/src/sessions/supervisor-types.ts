@@ -8,7 +8,7 @@ import type { BackoffOptions } from './backoff.js';
 import type { LoginHelp } from '../login-help.js';
 import type { QrPrinter } from '../qr-output.js';
 import type { RegistryEmit } from './event-journaler.js';
-import type { AuthStore, Journal, SessionStore, StoredSession } from '../storage/stores.js';
+import type { AuthStore, Journal, SessionStore, StoredSession } from '../storage/index.js';
 import type { WaSocket, WaSocketFactory, WaSocketOptions } from './wa-socket.js';
 import type { ZombieOptions } from './zombie-watch.js';
 
