@@ -31,35 +31,6 @@ export default tseslint.config(
     },
   },
   {
-    // The emulator carries a test-only override of WhatsApp's noise root: production code
-    // (the daemon and the worker, tests beside the code included) must never reach it.
-    files: ['packages/daemon/src/**/*.ts', 'packages/worker/src/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['@stickerbot/wa-sim', '@stickerbot/wa-sim/*', '**/wa-sim/**'],
-              message: 'wa-sim is test-only (it can override WhatsApp server trust); use it from test/ or packages/*/test only.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // What a demo, a dev loop or a benchmark runs is product: it never imports test code
-    // (tests may import scripts/support/ instead). The daemon's test kit is a package export.
-    files: ['scripts/**/*.ts', 'scripts/**/*.mjs'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [{ group: ['**/test/**', '**/test'], message: 'product code never imports test code: move what it needs to scripts/support/ or a package export.' }] },
-      ],
-    },
-  },
-  {
     // Config files are loaded by their tools through a default export.
     files: ['*.config.ts', '*.config.js', 'packages/*/*.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
