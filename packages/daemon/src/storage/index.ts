@@ -11,7 +11,21 @@ import { startWalCheckpointer } from './wal-checkpointer.js';
 
 // The storage wing's one entry point (README, Layout): the rest of the daemon reaches the
 // store contracts, the journal retention and the private data folder through this module.
-export type * from './stores.js';
+export type {
+  AuthStore,
+  CommandLog,
+  CommandRecord,
+  CommandRecordInput,
+  GroupPosition,
+  Journal,
+  JournalAppend,
+  OutboxItem,
+  OutboxStore,
+  PruneOutcome,
+  RetentionPolicy,
+  SessionStore,
+  StoredSession,
+} from './stores.js';
 export { createJournalRetention, type JournalRetention, type JournalRetentionOptions, type RetentionStatus } from './journal-retention.js';
 export { ensurePrivateDataDir } from './private-data-dir.js';
 export type { SynchronousLevel } from './sqlite-database.js';
