@@ -1,5 +1,5 @@
 /**
- * The daemon, composed: storage, session registry, command executor, bridge server and
+ * The daemon, composed: storage, session registry, command executor, HTTP server and
  * journal retention. `main.ts` builds one from the environment; tests build one with the
  * fake WhatsApp socket and a temp data folder.
  */
