@@ -65,7 +65,10 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-/** Creates the HTTP server of the daemon port: the Socket.IO bridge with both namespaces, the dashboard page and the health routes (not yet listening). */
+/**
+ * Creates the daemon port's HTTP server: the Socket.IO bridge with both namespaces, the
+ * dashboard page and the health routes (not yet listening).
+ */
 export function createHttpServer(deps: HttpServerDeps): HttpServer {
   const log = deps.logger.child({ module: 'bridge' });
   // The bind address is known at listen(); until then nothing is served anyway.
