@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive, processTree, type ProcessInfo } from './support/process-tree.js';
-import { exited, repoRoot, until } from '../scripts/support/process-stack.js';
+import { TSX_ARGS, exited, repoRoot, until } from '../scripts/support/process-stack.js';
 import { freePort } from '../scripts/support/free-port.js';
 
 /** Start-up takes several seconds of CPU per process on a small machine; ending gets generous room. */
@@ -67,7 +67,7 @@ async function startDev(options: { via: 'pnpm' | 'node'; nodeArgs?: string[] }):
   const run =
     options.via === 'pnpm'
       ? launch('pnpm', ['dev', '--sim'], env)
-      : launch(process.execPath, ['--import', 'tsx', ...(options.nodeArgs ?? []), 'scripts/dev.ts', '--sim'], env);
+      : launch(process.execPath, [...TSX_ARGS, ...(options.nodeArgs ?? []), 'scripts/dev.ts', '--sim'], env);
   const { child, output } = run;
   const seen = (pattern: RegExp) => output.some((line) => pattern.test(line));
   const failed = () => child.exitCode !== null || child.signalCode !== null;
