@@ -6,23 +6,23 @@
 import { StickerbotError } from '@stickerbot/protocol';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { composeAuthenticators, createAdminTokenAuthenticator, type DashboardAuthenticator } from './bridge-auth.js';
-import { createBridgeServer, type BridgeServer } from './bridge-server.js';
+import { composeAuthenticators, createAdminTokenAuthenticator, type DashboardAuthenticator } from './bridge/auth.js';
+import { createBridgeServer, type BridgeServer } from './http-server.js';
 import { createArgsHasher } from './command-args-hash.js';
-import { createCommandExecutor, type CommandExecutor } from './command-executor.js';
-import { createJwtAuthenticator } from './dashboard-auth.js';
+import { createCommandExecutor, type CommandExecutor } from './bridge/command-executor.js';
+import { createJwtAuthenticator } from './dashboard/jwt.js';
 import type { DaemonConfig } from './config.js';
-import { createSessionRegistry, type SessionRegistryDeps } from './create-session-registry.js';
-import { createJournalRetention, type JournalRetention } from './journal-retention.js';
+import { createSessionRegistry, type SessionRegistryDeps } from './sessions/registry.js';
+import { createJournalRetention, type JournalRetention } from './storage/journal-retention.js';
 import { loginHelp, type LoginHelp } from './login-help.js';
 import { createMetrics, type DaemonMetrics } from './metrics.js';
 import { shouldPrintQr, silentQrPrinter, terminalQrPrinter, type QrOutput } from './qr-output.js';
-import { createReadiness } from './readiness.js';
+import { createReadiness } from './bridge/readiness.js';
 import type { SessionRegistry } from './session-registry.js';
-import { ensurePrivateDataDir } from './private-data-dir.js';
-import { openStorage, type Storage } from './storage.js';
+import { ensurePrivateDataDir } from './storage/private-data-dir.js';
+import { openStorage, type Storage } from './storage/index.js';
 import { loadOrCreateToken, tokensEqual } from './token.js';
-import type { WaSocketFactory, WaSocketOptions } from './wa-socket.js';
+import type { WaSocketFactory, WaSocketOptions } from './sessions/wa-socket.js';
 
 /** How long `stop()` may take in all (pm2 and systemd wait about this long before SIGKILL). */
 export const SHUTDOWN_BUDGET_MS = 10_000;

@@ -39,19 +39,19 @@ export {
   type DashboardAuthenticator,
   type DashboardRole,
   type Principal,
-} from './bridge-auth.js';
-export { createBridgeServer, type BridgeServer, type BridgeServerDeps } from './bridge-server.js';
+} from './bridge/auth.js';
+export { createBridgeServer, type BridgeServer, type BridgeServerDeps } from './http-server.js';
 export {
   createCommandExecutor,
   type CommandExecutor,
   type CommandExecutorDeps,
   type CommandMetricsSink,
   type CommandSpec,
-} from './command-executor.js';
-export type { ReadinessReport } from './http-routes.js';
+} from './bridge/command-executor.js';
+export type { ReadinessReport } from './bridge/health-routes.js';
 export type { SessionRegistry, SessionRegistryEvents } from './session-registry.js';
-export { createSessionRegistry, type RegistryStorage, type SessionRegistryDeps } from './create-session-registry.js';
-export { createBaileysSocketFactory, type BaileysSocketFactoryOptions } from './baileys-socket-factory.js';
+export { createSessionRegistry, type RegistryStorage, type SessionRegistryDeps } from './sessions/registry.js';
+export { createBaileysSocketFactory, type BaileysSocketFactoryOptions } from './sessions/baileys-socket-factory.js';
 export type {
   HistorySyncPolicy,
   WaDownloadOptions,
@@ -63,9 +63,9 @@ export type {
   WaSocketOptions,
   WaTransport,
   WaTransportEvents,
-} from './wa-socket.js';
-export { DATABASE_FILE, openStorage, type OpenStorageOptions, type Storage } from './storage.js';
-export type { SynchronousLevel } from './db.js';
+} from './sessions/wa-socket.js';
+export { DATABASE_FILE, openStorage, type OpenStorageOptions, type Storage } from './storage/index.js';
+export type { SynchronousLevel } from './storage/sqlite-database.js';
 export type {
   AuthStore,
   CommandLog,
@@ -79,9 +79,9 @@ export type {
   RetentionPolicy,
   SessionStore,
   StoredSession,
-} from './stores.js';
+} from './storage/stores.js';
 export { createMetrics, type DaemonMetrics, type MetricsOptions } from './metrics.js';
-export { createJournalRetention, type JournalRetention, type RetentionStatus } from './journal-retention.js';
+export { createJournalRetention, type JournalRetention, type RetentionStatus } from './storage/journal-retention.js';
 export {
   ALL_SESSIONS,
   DASHBOARD_JWT_AUDIENCE,
@@ -92,6 +92,6 @@ export {
   signDashboardToken,
   type DashboardTokenRequest,
   type JwtAuthenticatorOptions,
-} from './dashboard-auth.js';
-export { DASHBOARD_PATH, createDashboardHttpHandler } from './dashboard-http.js';
-export { DEFAULT_TOKEN_TTL, TOKEN_USAGE, parseTokenArgs, parseTtl } from './token-request.js';
+} from './dashboard/jwt.js';
+export { DASHBOARD_PATH, createDashboardHttpHandler } from './dashboard/page-routes.js';
+export { DEFAULT_TOKEN_TTL, TOKEN_USAGE, parseTokenArgs, parseTtl } from './dashboard/token-request.js';

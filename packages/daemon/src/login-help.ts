@@ -4,7 +4,7 @@
  * under the text QR, so a new operator reading `pm2 logs` on a headless host is not stuck.
  */
 import { resolve } from 'node:path';
-import { DASHBOARD_PATH } from './dashboard-http.js';
+import { DASHBOARD_PATH } from './dashboard/page-routes.js';
 import { TOKEN_FILE } from './token.js';
 
 /** Where an operator can link a session besides the terminal QR. */

@@ -2,7 +2,7 @@
  * The daemon's composition root (`pnpm daemon`): environment → config → logger → daemon;
  * `process.send('ready')` once listening (pm2 `wait_ready`); SIGINT/SIGTERM stop it and exit 0.
  */
-import { createBaileysSocketFactory } from './baileys-socket-factory.js';
+import { createBaileysSocketFactory } from './sessions/baileys-socket-factory.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createDaemon } from './daemon.js';
 import { createLogger } from './logger.js';

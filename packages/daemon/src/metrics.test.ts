@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BotEvent } from '@stickerbot/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CommandMetricsSink } from './command-executor.js';
+import type { CommandMetricsSink } from './bridge/command-executor.js';
 import { createMetrics } from './metrics.js';
-import { openStorage, type Storage } from './storage.js';
-import type { WorkerNamespaceMetrics } from './worker-namespace.js';
+import { openStorage, type Storage } from './storage/index.js';
+import type { WorkerNamespaceMetrics } from './bridge/worker-namespace.js';
 
 let dir: string;
 let storage: Storage | undefined;

@@ -1,6 +1,6 @@
 import { SESSION_STATUSES, type JournalEntry, type SessionStatus } from '@stickerbot/protocol';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Journal } from './stores.js';
+import type { Journal } from './storage/stores.js';
 
 /** Where the metrics read values that are cheaper to compute at scrape time than to track. */
 export interface MetricsSources {

@@ -43,7 +43,7 @@ import { Server } from 'socket.io';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import { loadConfig } from '../src/config.js';
 import { createDaemon } from '../src/daemon.js';
-import { openStorage } from '../src/storage.js';
+import { openStorage } from '../src/storage/index.js';
 import { buildTextMessage, createFakeWa } from '../src/test-kit/index.js';
 
 type WorkerClient = ClientSocket<WorkerServerToClientEvents, WorkerClientToServerEvents>;

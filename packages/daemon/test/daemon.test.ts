@@ -13,7 +13,7 @@ import {
   type SessionQr,
 } from '@stickerbot/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStorage } from '../src/storage.js';
+import { openStorage } from '../src/storage/index.js';
 import { FAKE_DISCONNECT, createFakeWa } from '../src/test-kit/index.js';
 import { collectEntries, connected, contiguous, eventually, next, refusal, until, type DashboardClient, type WorkerClient } from './bridge-harness.js';
 import { DaemonHarness, login } from './daemon-harness.js';

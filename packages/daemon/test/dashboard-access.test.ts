@@ -14,8 +14,8 @@ import {
   type SessionQr,
 } from '@stickerbot/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DashboardRole } from '../src/bridge-auth.js';
-import { signDashboardToken } from '../src/dashboard-auth.js';
+import type { DashboardRole } from '../src/bridge/auth.js';
+import { signDashboardToken } from '../src/dashboard/jwt.js';
 import { FAKE_DISCONNECT, createFakeWa, type FakeWa } from '../src/test-kit/index.js';
 import { connected, next, refusal, until, type DashboardClient } from './bridge-harness.js';
 import { DaemonHarness, login, type RunningDaemon } from './daemon-harness.js';

@@ -7,7 +7,7 @@
 import { request } from 'node:http';
 import { io } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { signDashboardToken } from '../src/dashboard-auth.js';
+import { signDashboardToken } from '../src/dashboard/jwt.js';
 import { createFakeWa } from '../src/test-kit/index.js';
 import { DaemonHarness, login, type RunningDaemon } from './daemon-harness.js';
 

@@ -13,7 +13,7 @@ import {
 } from '@stickerbot/protocol';
 import { EventEmitter } from 'node:events';
 import type { SessionRegistry, SessionRegistryEvents } from '../src/session-registry.js';
-import type { Journal } from '../src/stores.js';
+import type { Journal } from '../src/storage/stores.js';
 
 export class RegistryDouble extends EventEmitter implements SessionRegistry {
   readonly sessions = new Map<string, Session>();

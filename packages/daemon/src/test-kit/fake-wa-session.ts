@@ -17,7 +17,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { AnyMessageContent, GroupMetadata, MiscMessageGenerationOptions, WAMessage } from '@whiskeysockets/baileys';
-import type { WaSocketEvents, WaSocketFactory } from '../wa-socket.js';
+import type { WaSocketEvents, WaSocketFactory } from '../sessions/wa-socket.js';
 import { FAKE_DISCONNECT, FakeBoom, FakeWaSocket, type FakeAccount, type FakeDelayableCall, type FakeSendScript, type FakeSent } from './fake-wa-socket.js';
 import {
   buildImageMessage,

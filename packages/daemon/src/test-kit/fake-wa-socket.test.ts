@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { AuthenticationState } from '@whiskeysockets/baileys';
-import type { WaSocketEvents } from '../wa-socket.js';
+import type { WaSocketEvents } from '../sessions/wa-socket.js';
 import { createFakeWa } from './fake-wa-session.js';
 import { FAKE_DISCONNECT } from './fake-wa-socket.js';
 

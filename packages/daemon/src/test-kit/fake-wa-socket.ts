@@ -13,7 +13,7 @@ import type {
   WaSocketOptions,
   WaTransport,
   WaTransportEvents,
-} from '../wa-socket.js';
+} from '../sessions/wa-socket.js';
 import type { FakeWaSession } from './fake-wa-session.js';
 import { toJid } from './wa-messages.js';
 

@@ -1,0 +1,222 @@
+/**
+ * The `/worker` namespace: handshake (token, protocol version, group, position), journal
+ * replay then live delivery, cumulative `event:ack`, and every worker command from the
+ * {@link WorkerCommandTable} through the command executor.
+ */
+import {
+  DEFAULT_GROUP,
+  MAX_DELIVERY_BATCH,
+  StickerbotError,
+  checkProtocolVersion,
+  eventAckSchema,
+  fail,
+  isWorkerCommandName,
+  workerAuthSchema,
+  type JournalEntry,
+  type WireError,
+  type WorkerClientToServerEvents,
+  type WorkerServerToClientEvents,
+} from '@stickerbot/protocol';
+import type { Logger } from 'pino';
+import type { DefaultEventsMap, Namespace, Socket } from 'socket.io';
+import { HandshakeRefusal } from './auth.js';
+import type { CommandExecutor } from './command-executor.js';
+import { createJournalDelivery, type DeliveryTarget, type JournalDelivery } from './journal-delivery.js';
+import type { SessionRegistry } from '../session-registry.js';
+import type { Journal } from '../storage/stores.js';
+import type { WorkerCommandTable } from './worker-commands.js';
+
+/** What the daemon keeps on each worker socket. */
+export interface WorkerSocketData {
+  group: string;
+  delivery: JournalDelivery;
+}
+
+/** The typed `/worker` namespace. */
+export type WorkerNamespace = Namespace<WorkerClientToServerEvents, WorkerServerToClientEvents, DefaultEventsMap, WorkerSocketData>;
+type WorkerSocket = Socket<WorkerClientToServerEvents, WorkerServerToClientEvents, DefaultEventsMap, WorkerSocketData>;
+
+/** What the worker namespace reports (Prometheus counters in production). */
+export interface WorkerNamespaceMetrics {
+  eventsDelivered(count: number, group: string): void;
+  acked(group: string, position: number): void;
+}
+
+/** Collaborators of {@link attachWorkerNamespace}. */
+export interface WorkerNamespaceDeps {
+  namespace: WorkerNamespace;
+  registry: SessionRegistry;
+  journal: Journal;
+  executor: CommandExecutor;
+  commands: WorkerCommandTable;
+  /** Constant-time check of a presented bridge token. */
+  verifyToken: (presented: string) => boolean;
+  logger: Logger;
+  metrics?: WorkerNamespaceMetrics;
+  /** Entries read from the journal per replay batch and sent per packet (default `MAX_DELIVERY_BATCH`). */
+  replayBatchSize?: number;
+  /** Live entries held in memory while a socket is momentarily writing (default 1,000). */
+  liveWindow?: number;
+  /** Most entries out to one worker connection and not yet acknowledged by it (default 1,000). */
+  maxUnacked?: number;
+}
+
+/** Checks a worker handshake's `auth`; returns the refusal, or the group and requested position. */
+export function checkWorkerHandshake(
+  auth: unknown,
+  verifyToken: (presented: string) => boolean,
+): { ok: true; group: string; position: number | undefined } | { ok: false; error: WireError } {
+  const token = typeof auth === 'object' && auth !== null && 'token' in auth ? auth.token : undefined;
+  if (typeof token !== 'string' || token === '') {
+    return { ok: false, error: new StickerbotError('UNAUTHORIZED', 'No token in the handshake: pass auth.token').toWire() };
+  }
+  if (!verifyToken(token)) return { ok: false, error: new StickerbotError('UNAUTHORIZED', 'Wrong token').toWire() };
+  const version = checkProtocolVersion((auth as { protocol?: unknown }).protocol);
+  if (!version.ok) return { ok: false, error: version.error };
+  const parsed = workerAuthSchema.safeParse(auth);
+  if (!parsed.success) return { ok: false, error: fail(parsed.error).error };
+  return { ok: true, group: parsed.data.group ?? DEFAULT_GROUP, position: parsed.data.position };
+}
+
+function socketTarget(socket: WorkerSocket): DeliveryTarget {
+  return {
+    send: (entries) => socket.emit('events:journaled', entries),
+    get open() {
+      return socket.connected;
+    },
+    get congested() {
+      return !socket.conn.transport.writable;
+    },
+    drained() {
+      const transport = socket.conn.transport;
+      if (transport.writable || !socket.connected) return new Promise((resolve) => setImmediate(resolve));
+      return new Promise((resolve) => {
+        const done = (): void => {
+          transport.off('drain', done);
+          transport.off('close', done);
+          socket.off('disconnect', done);
+          resolve();
+        };
+        transport.on('drain', done);
+        transport.on('close', done);
+        socket.on('disconnect', done);
+      });
+    },
+  };
+}
+
+type AnyListener = (...args: unknown[]) => void;
+
+/**
+ * Entries a worker may hold unacknowledged (flow control, see journal-delivery.ts): a
+ * worker acknowledges every 50 handled entries or 250 ms, so this never slows one that
+ * keeps up, and one replaying a long backlog holds at most this many in memory.
+ */
+export const DEFAULT_MAX_UNACKED = 1_000;
+
+/** Wires the `/worker` namespace; returns a function that detaches it from the registry. */
+export function attachWorkerNamespace(deps: WorkerNamespaceDeps): { detach(): void } {
+  const { namespace, journal, executor, commands, logger } = deps;
+  const log = logger.child({ module: 'worker-namespace' });
+  const batchSize = Math.min(deps.replayBatchSize ?? MAX_DELIVERY_BATCH, MAX_DELIVERY_BATCH);
+
+  namespace.use((socket, next) => {
+    const verdict = checkWorkerHandshake(socket.handshake.auth, deps.verifyToken);
+    if (!verdict.ok) {
+      log.warn({ address: socket.handshake.address, code: verdict.error.code, reason: verdict.error.message }, 'worker handshake refused');
+      next(new HandshakeRefusal(verdict.error));
+      return;
+    }
+    let lastSeq: number;
+    let after: number;
+    try {
+      lastSeq = journal.lastSeq();
+      after = verdict.position ?? journal.position(verdict.group);
+      // Register a new group now, not at its first ack: retention must not prune what it
+      // has not seen yet. A known group keeps its stored position; one that asked for an
+      // older position still gets the replay from `after` below.
+      journal.ensureGroup(verdict.group, Math.min(after, lastSeq));
+    } catch (err) {
+      // The store is closing (shutdown) or broken: refuse this connection, keep the daemon up.
+      log.error({ err }, 'worker handshake could not read the journal');
+      next(new HandshakeRefusal(new StickerbotError('SHUTTING_DOWN', 'The journal is not available; retry shortly').toWire()));
+      return;
+    }
+    if (after > lastSeq) {
+      // The worker remembers a position this journal never reached (a wiped data folder):
+      // start from what the journal holds rather than skipping the new entries.
+      log.warn({ group: verdict.group, requested: after, lastSeq }, 'worker position is ahead of the journal; replaying from its end');
+      after = lastSeq;
+    }
+    socket.data.group = verdict.group;
+    socket.data.delivery = createJournalDelivery({
+      journal,
+      target: socketTarget(socket),
+      after,
+      batchSize,
+      liveWindow: deps.liveWindow ?? 1_000,
+      maxUnacked: deps.maxUnacked ?? DEFAULT_MAX_UNACKED,
+      logger: log.child({ socket: socket.id, group: verdict.group }),
+      onSent: (count) => deps.metrics?.eventsDelivered(count, verdict.group),
+      onError: () => socket.disconnect(true),
+    });
+    next();
+  });
+
+  namespace.on('connection', (socket) => {
+    const { group, delivery } = socket.data;
+    const socketLog = log.child({ socket: socket.id, group });
+    socketLog.info({ after: delivery.cursor, address: socket.handshake.address }, 'worker connected');
+    delivery.start();
+
+    socket.on('event:ack', (raw: unknown) => {
+      const parsed = eventAckSchema.safeParse(raw);
+      if (!parsed.success) {
+        socketLog.warn({ reason: fail(parsed.error).error.message }, 'malformed event:ack ignored');
+        return;
+      }
+      try {
+        const position = journal.ack(group, parsed.data.position);
+        deps.metrics?.acked(group, position);
+      } catch (err) {
+        socketLog.error({ err }, 'could not store the acknowledged position');
+      }
+      delivery.acknowledge(parsed.data.position);
+    });
+
+    const on = socket.on.bind(socket) as unknown as (event: string, listener: AnyListener) => void;
+    for (const op of Object.keys(commands) as Array<keyof WorkerCommandTable>) {
+      const spec = commands[op];
+      on(op, (...args: unknown[]) => {
+        const ack = args.at(-1);
+        if (typeof ack !== 'function') {
+          socketLog.warn({ op }, 'command without an acknowledgement callback ignored');
+          return;
+        }
+        const raw = args.length > 1 ? args[0] : undefined;
+        void executor.execute(spec as typeof commands['session:list'], raw, undefined).then((result) => (ack as AnyListener)(result));
+      });
+    }
+    socket.onAny((event: string, ...args: unknown[]) => {
+      if (event === 'event:ack' || isWorkerCommandName(event)) return;
+      socketLog.warn({ event }, 'unknown command refused');
+      const ack = args.at(-1);
+      if (typeof ack === 'function') (ack as AnyListener)(fail(new StickerbotError('INVALID_ARGS', `unknown command ${event}`)));
+    });
+
+    socket.on('disconnect', (reason) => {
+      delivery.stop();
+      socketLog.info({ reason, delivered: delivery.cursor }, 'worker disconnected');
+    });
+  });
+
+  const onJournaled = (entry: JournalEntry): void => {
+    for (const socket of namespace.sockets.values()) socket.data.delivery.offer(entry);
+  };
+  deps.registry.on('journaled', onJournaled);
+  return {
+    detach() {
+      deps.registry.off('journaled', onJournaled);
+    },
+  };
+}

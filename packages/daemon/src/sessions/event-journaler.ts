@@ -1,0 +1,240 @@
+/**
+ * Journaling of one session's WhatsApp events (DESIGN §4, delivery details). Every handler
+ * appends to the journal first and synchronously, and only then tells anyone.
+ *
+ * An incoming message is journaled by `received`, which the patched Baileys calls after
+ * decrypting it and before its receipt leaves: from then on WhatsApp will not send it again,
+ * so it must already be durable. Baileys emits the same message again in `messages.upsert`;
+ * `upsert` skips the ids `received` took and journals only what came no other way. A
+ * reaction, edit or delete arrives as a message too: `received` journals the event Baileys
+ * will derive from it, and the `messages.reaction` / `messages.update` that brings the same
+ * event later is skipped (only an identical event: anything else is journaled). A message
+ * WhatsApp redelivers because the daemon died between the journal and the receipt is found
+ * in the journal by id and not appended twice.
+ */
+import { MAX_PREVIEW_LENGTH, type BotEvent, type JournalEntry, type Message, type MessageSummary, type Session } from '@stickerbot/protocol';
+import type { MessageUpsertType, WAMessage } from '@whiskeysockets/baileys';
+import type { Logger } from 'pino';
+import { fallbackMessage, mapDerivedEvent, mapMessage, mapMessageUpdate, mapParticipantsUpdate, mapReaction } from './message-mapper.js';
+import type { SessionRegistryEvents } from '../session-registry.js';
+import type { Journal, JournalAppend } from '../storage/stores.js';
+import type { WaSocketEvents } from './wa-socket.js';
+
+/** Emits a registry event (the registry's emitter; listeners' exceptions are its concern). */
+export type RegistryEmit = <E extends keyof SessionRegistryEvents>(event: E, ...args: SessionRegistryEvents[E]) => void;
+
+/** Collaborators of {@link createSessionEvents}. */
+export interface SessionEventsDeps {
+  sessionId: string;
+  journal: Pick<Journal, 'append' | 'appendMany' | 'findRawMessage'>;
+  emit: RegistryEmit;
+  logger: Logger;
+  /** This session's account JID, once known. */
+  selfJid: () => string | undefined;
+  /** Server acks seen in `messages.update` (liveness). */
+  onServerAck?: (messageId: string) => void;
+  /** Called with every appended entry (metrics). */
+  onJournaled?: (entry: JournalEntry) => void;
+}
+
+/** The journaling handlers of one session. */
+export interface SessionEvents {
+  /**
+   * One decrypted message, before Baileys sends its receipt (`WaSocketOptions.beforeReceipt`).
+   * Throws when the journal could not take it, so that Baileys refuses the message.
+   */
+  received: (raw: WAMessage, type: MessageUpsertType) => void;
+  upsert: (payload: WaSocketEvents['messages.upsert']) => void;
+  update: (payload: WaSocketEvents['messages.update']) => void;
+  reaction: (payload: WaSocketEvents['messages.reaction']) => void;
+  participants: (payload: WaSocketEvents['group-participants.update']) => void;
+  sessionChanged: (session: Session) => void;
+}
+
+/** The dashboard's one-line summary of a message. */
+export function summarize(sessionId: string, message: Message): MessageSummary {
+  const summary: MessageSummary = {
+    sessionId,
+    id: message.id,
+    chat: message.chat,
+    sender: message.sender,
+    fromMe: message.fromMe,
+    kind: message.kind,
+    preview: (message.text ?? '').slice(0, MAX_PREVIEW_LENGTH),
+    timestamp: message.timestamp,
+  };
+  if (message.pushName !== undefined) summary.pushName = message.pushName;
+  return summary;
+}
+
+const SERVER_ACK = 2;
+/**
+ * Bounds the ids and events `received` journaled whose Baileys event has not come yet (the
+ * upsert follows right after the receipt; a derived event at the latest when Baileys flushes
+ * its event buffer).
+ */
+const MAX_AWAITED = 10_000;
+
+/** Remembers what `received` journaled until its duplicate from Baileys comes (then forgets it). */
+function createAwaited(): { add(key: string): void; take(key: string): boolean } {
+  const counts = new Map<string, number>();
+  return {
+    add(key) {
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      if (counts.size > MAX_AWAITED) {
+        const oldest = counts.keys().next().value;
+        if (oldest !== undefined) counts.delete(oldest);
+      }
+    },
+    take(key) {
+      const count = counts.get(key);
+      if (count === undefined) return false;
+      if (count > 1) counts.set(key, count - 1);
+      else counts.delete(key);
+      return true;
+    },
+  };
+}
+
+/** Creates the journaling handlers of one session. */
+export function createSessionEvents(deps: SessionEventsDeps): SessionEvents {
+  const { sessionId, journal, emit, logger } = deps;
+
+  function append(event: BotEvent, raw?: unknown): JournalEntry | undefined {
+    try {
+      const entry = journal.append(raw === undefined ? { sessionId, event } : { sessionId, event, raw });
+      deps.onJournaled?.(entry);
+      return entry;
+    } catch (err) {
+      // Nothing else can keep this event: say so as loudly as the logger allows.
+      logger.fatal({ err, type: event.type, id: 'message' in event ? event.message.id : undefined }, 'journal append failed: event lost');
+      return undefined;
+    }
+  }
+
+  /** One transaction for a batch when the journal can; one by one when it cannot or the batch failed. */
+  function appendAll(inputs: JournalAppend[]): (JournalEntry | undefined)[] {
+    if (inputs.length > 1 && journal.appendMany) {
+      try {
+        const entries = journal.appendMany(inputs);
+        for (const entry of entries) deps.onJournaled?.(entry);
+        return entries;
+      } catch (err) {
+        logger.error({ err, count: inputs.length }, 'batch journal append failed; appending one by one');
+      }
+    }
+    return inputs.map((input) => append(input.event, input.raw));
+  }
+
+  function publish(entries: readonly (JournalEntry | undefined)[]): void {
+    for (const entry of entries) if (entry) emit('journaled', entry);
+  }
+
+  /** `append` is the offline backlog WhatsApp queued while the daemon was away: journaled like the rest and flagged. */
+  function toMessage(raw: WAMessage, type: MessageUpsertType): Message | undefined {
+    const backlog = type === 'append';
+    const self = deps.selfJid();
+    try {
+      return mapMessage(raw, backlog, self === undefined ? {} : { selfJid: self });
+    } catch (err) {
+      logger.error({ err, id: raw.key.id }, 'could not map a message; journaling it as kind other');
+      return fallbackMessage(raw, backlog);
+    }
+  }
+
+  function announce(entry: JournalEntry, message: Message): void {
+    emit('journaled', entry);
+    emit('message:received', summarize(sessionId, message));
+  }
+
+  const awaitedUpserts = createAwaited();
+  const awaitedEvents = createAwaited();
+
+  /** Appends before the receipt: a failure is thrown to Baileys, which then refuses the message. */
+  function appendBeforeReceipt(input: JournalAppend, id: string | null | undefined): JournalEntry {
+    try {
+      const entry = journal.append(input);
+      deps.onJournaled?.(entry);
+      return entry;
+    } catch (err) {
+      logger.error({ err, id }, 'journal append failed: refusing the message so that WhatsApp keeps it');
+      throw err;
+    }
+  }
+
+  return {
+    received: (raw, type) => {
+      const id = raw.key.id;
+      if (id) {
+        awaitedUpserts.add(id);
+        if (journal.findRawMessage(sessionId, id) !== undefined) {
+          logger.info({ id }, 'WhatsApp delivered a journaled message again; not journaling it twice');
+          return;
+        }
+      }
+      const message = toMessage(raw, type);
+      if (message) {
+        announce(appendBeforeReceipt({ sessionId, event: { type: 'message:received', message }, raw }, id), message);
+        return;
+      }
+      const self = deps.selfJid();
+      const derived = mapDerivedEvent(raw, self === undefined ? {} : { selfJid: self });
+      if (!derived) return;
+      const entry = appendBeforeReceipt({ sessionId, event: derived }, id);
+      awaitedEvents.add(JSON.stringify(derived));
+      publish([entry]);
+    },
+    upsert: ({ messages, type }) => {
+      // Messages that reach the journal only here (those Baileys makes itself, and every
+      // message when the socket has no `beforeReceipt`) were acknowledged to WhatsApp
+      // already: until `journal.append` returns, a crash loses them. Keep this window
+      // minimal: map (pure, synchronous) and append the batch synchronously (better-sqlite3,
+      // WAL, one transaction) before anything else sees it: no await, no emit, no I/O but
+      // the journal.
+      const mapped: { message: Message; raw: unknown }[] = [];
+      for (const raw of messages) {
+        const id = raw.key.id;
+        if (id && awaitedUpserts.take(id)) continue;
+        const message = toMessage(raw, type);
+        if (message) mapped.push({ message, raw });
+      }
+      const entries = appendAll(mapped.map(({ message, raw }) => ({ sessionId, event: { type: 'message:received', message }, raw })));
+      const journaled: { entry: JournalEntry; message: Message }[] = [];
+      mapped.forEach(({ message }, i) => {
+        const entry = entries[i];
+        if (entry) journaled.push({ entry, message });
+      });
+      for (const { entry, message } of journaled) announce(entry, message);
+    },
+    update: (updates) => {
+      const entries = [];
+      for (const update of updates) {
+        const event = mapMessageUpdate(update);
+        if (!event || awaitedEvents.take(JSON.stringify(event))) continue;
+        entries.push(append(event));
+      }
+      for (const update of updates) {
+        if (update.key.fromMe && update.key.id && Number(update.update.status ?? 0) >= SERVER_ACK) {
+          deps.onServerAck?.(update.key.id);
+        }
+      }
+      publish(entries);
+    },
+    reaction: (reactions) => {
+      const self = deps.selfJid();
+      const entries = [];
+      for (const reaction of reactions) {
+        const event = mapReaction(reaction, self === undefined ? {} : { selfJid: self });
+        if (event && !awaitedEvents.take(JSON.stringify(event))) entries.push(append(event));
+      }
+      publish(entries);
+    },
+    participants: (update) => {
+      const event = mapParticipantsUpdate(update);
+      if (event) publish([append(event)]);
+    },
+    sessionChanged: (session) => {
+      publish([append({ type: 'session:changed', session })]);
+    },
+  };
+}

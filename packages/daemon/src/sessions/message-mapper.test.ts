@@ -1,0 +1,169 @@
+import { messageSchema, botEventSchema } from '@stickerbot/protocol';
+import type { WAMessage } from '@whiskeysockets/baileys';
+import { describe, expect, it } from 'vitest';
+import { fallbackMessage, mapMessage, mapMessageUpdate, mapParticipantsUpdate, mapReaction } from './message-mapper.js';
+import { buildImageMessage, buildStickerMessage, buildTextMessage, buildVideoMessage } from '../test-kit/wa-messages.js';
+
+const ALICE = '4915100000001';
+const GROUP = '120363025246125486@g.us';
+const T = 1_700_000_000_000;
+
+describe('mapMessage', () => {
+  it('maps a private text message with push name and ms timestamp', () => {
+    const raw = buildTextMessage({ from: ALICE, text: '!help', pushName: 'Alice', id: 'ABC123', timestamp: T });
+    const message = mapMessage(raw, false);
+    expect(message).toEqual({
+      id: 'ABC123',
+      chat: `${ALICE}@s.whatsapp.net`,
+      sender: `${ALICE}@s.whatsapp.net`,
+      fromMe: false,
+      isGroup: false,
+      pushName: 'Alice',
+      timestamp: T,
+      kind: 'text',
+      text: '!help',
+      backlog: false,
+    });
+    expect(messageSchema.safeParse(message).success).toBe(true);
+  });
+
+  it('maps a group image with caption, quoted id and declared media', () => {
+    const raw = buildImageMessage({
+      from: ALICE,
+      chat: GROUP,
+      data: Buffer.alloc(1234),
+      caption: '!sticker',
+      width: 640,
+      height: 480,
+      quotedId: 'Q1',
+      quotedMessage: { stickerMessage: { isAnimated: true } },
+    });
+    const message = mapMessage(raw, true);
+    expect(message).toMatchObject({
+      chat: GROUP,
+      sender: `${ALICE}@s.whatsapp.net`,
+      isGroup: true,
+      kind: 'image',
+      text: '!sticker',
+      quotedId: 'Q1',
+      quotedKind: 'sticker',
+      backlog: true,
+      media: { mimetype: 'image/jpeg', size: 1234, width: 640, height: 480 },
+    });
+    expect(messageSchema.safeParse(message).success).toBe(true);
+  });
+
+  it('tells a GIF from a video and reads the duration', () => {
+    const video = mapMessage(buildVideoMessage({ from: ALICE, data: Buffer.alloc(10), seconds: 7 }), false);
+    const gif = mapMessage(buildVideoMessage({ from: ALICE, data: Buffer.alloc(10), seconds: 2, gif: true }), false);
+    expect(video).toMatchObject({ kind: 'video', media: { mimetype: 'video/mp4', durationS: 7 } });
+    expect(gif).toMatchObject({ kind: 'gif', media: { durationS: 2 } });
+  });
+
+  it('flags animated stickers', () => {
+    const still = mapMessage(buildStickerMessage({ from: ALICE, data: Buffer.alloc(5) }), false);
+    const animated = mapMessage(buildStickerMessage({ from: ALICE, data: Buffer.alloc(5), animated: true }), false);
+    expect(still?.media).toMatchObject({ mimetype: 'image/webp', animated: false, width: 512 });
+    expect(animated?.media?.animated).toBe(true);
+  });
+
+  it('unwraps ephemeral and view-once wrappers and Long timestamps', () => {
+    const raw: WAMessage = {
+      key: { remoteJid: `${ALICE}@s.whatsapp.net`, fromMe: false, id: 'EPH1' },
+      messageTimestamp: { low: 1_700_000_000, high: 0, unsigned: true, toNumber: () => 1_700_000_000 } as unknown as number,
+      message: { ephemeralMessage: { message: { extendedTextMessage: { text: 'vanishing' } } } },
+    };
+    expect(mapMessage(raw, false)).toMatchObject({ kind: 'text', text: 'vanishing', timestamp: T });
+  });
+
+  it('uses the own account as sender of fromMe messages, without the device part', () => {
+    const raw = buildTextMessage({ from: ALICE, text: 'sent from phone', fromMe: true });
+    expect(mapMessage(raw, false, { selfJid: '15550000001:7@s.whatsapp.net' })?.sender).toBe('15550000001@s.whatsapp.net');
+  });
+
+  it('prefers the phone-number JID of a LID-addressed sender', () => {
+    const group = buildTextMessage({ from: '99887766@lid', chat: GROUP, text: 'hi' });
+    group.key.participantAlt = `${ALICE}:2@s.whatsapp.net`;
+    expect(mapMessage(group, false)?.sender).toBe(`${ALICE}@s.whatsapp.net`);
+    const direct = buildTextMessage({ from: '99887766@lid', text: 'hi' });
+    direct.key.remoteJidAlt = `${ALICE}@s.whatsapp.net`;
+    expect(mapMessage(direct, false)).toMatchObject({ chat: '99887766@lid', sender: `${ALICE}@s.whatsapp.net` });
+  });
+
+  it('skips protocol messages, reactions, stubs and status updates', () => {
+    const base = { key: { remoteJid: `${ALICE}@s.whatsapp.net`, fromMe: false, id: 'P1' }, messageTimestamp: 1 };
+    expect(mapMessage({ ...base, message: { protocolMessage: { type: 0 } } }, false)).toBeUndefined();
+    expect(mapMessage({ ...base, message: { reactionMessage: { text: '👍' } } }, false)).toBeUndefined();
+    expect(mapMessage({ ...base, messageStubType: 1 }, false)).toBeUndefined();
+    expect(mapMessage(buildTextMessage({ from: ALICE, chat: 'status@broadcast', text: 'story' }), false)).toBeUndefined();
+  });
+
+  it('falls back to kind other for a message it cannot map, keeping id, chat and sender', () => {
+    const raw = buildTextMessage({ from: ALICE, chat: GROUP, text: 'x', id: 'FB1', timestamp: T });
+    expect(fallbackMessage(raw, true)).toEqual({
+      id: 'FB1',
+      chat: GROUP,
+      sender: `${ALICE}@s.whatsapp.net`,
+      fromMe: false,
+      isGroup: true,
+      timestamp: T,
+      kind: 'other',
+      backlog: true,
+    });
+  });
+
+  it('keeps unknown content as kind other', () => {
+    const raw: WAMessage = {
+      key: { remoteJid: `${ALICE}@s.whatsapp.net`, fromMe: false, id: 'O1' },
+      messageTimestamp: 1,
+      message: { buttonsResponseMessage: { selectedButtonId: 'x' } },
+    };
+    expect(mapMessage(raw, false)?.kind).toBe('other');
+  });
+});
+
+describe('mapMessageUpdate', () => {
+  const key = { remoteJid: `${ALICE}@s.whatsapp.net`, fromMe: true, id: 'M1' };
+
+  it('maps receipts to status names', () => {
+    expect(mapMessageUpdate({ key, update: { status: 2 } })?.status).toBe('server');
+    expect(mapMessageUpdate({ key, update: { status: 4 } })?.status).toBe('read');
+  });
+
+  it('maps an edit and a delete for everyone', () => {
+    const edit = mapMessageUpdate({ key, update: { message: { editedMessage: { message: { conversation: 'fixed' } } } } });
+    const revoke = mapMessageUpdate({ key, update: { message: null, messageStubType: 1 } });
+    expect(edit).toEqual({ type: 'message:updated', id: 'M1', chat: key.remoteJid, fromMe: true, editedText: 'fixed' });
+    expect(revoke?.deleted).toBe(true);
+    expect(botEventSchema.safeParse(edit).success).toBe(true);
+  });
+
+  it('ignores updates that carry nothing the protocol relays', () => {
+    expect(mapMessageUpdate({ key, update: { starred: true } })).toBeUndefined();
+  });
+});
+
+describe('mapReaction and mapParticipantsUpdate', () => {
+  it('maps a group reaction with its sender and a removal as empty emoji', () => {
+    const event = mapReaction({
+      key: { remoteJid: GROUP, id: 'M1', fromMe: true },
+      reaction: { key: { remoteJid: GROUP, participant: `${ALICE}:3@s.whatsapp.net`, id: 'R1' }, text: '🔥', senderTimestampMs: T },
+    });
+    expect(event).toEqual({ type: 'reaction:received', messageId: 'M1', chat: GROUP, sender: `${ALICE}@s.whatsapp.net`, emoji: '🔥', timestamp: T });
+    const removed = mapReaction({ key: { remoteJid: GROUP, id: 'M1' }, reaction: { key: { participant: `${ALICE}@s.whatsapp.net` }, text: '' } }, { now: T });
+    expect(removed?.emoji).toBe('');
+    expect(botEventSchema.safeParse(removed).success).toBe(true);
+  });
+
+  it('maps participant changes and drops the modify action', () => {
+    const event = mapParticipantsUpdate({ id: GROUP, author: `${ALICE}@s.whatsapp.net`, action: 'add', participants: [{ id: '4915100000002@s.whatsapp.net' }] });
+    expect(event).toEqual({
+      type: 'group:participants-changed',
+      chat: GROUP,
+      action: 'add',
+      participants: ['4915100000002@s.whatsapp.net'],
+      author: `${ALICE}@s.whatsapp.net`,
+    });
+    expect(mapParticipantsUpdate({ id: GROUP, author: '', action: 'modify', participants: [] })).toBeUndefined();
+  });
+});

@@ -1,0 +1,402 @@
+/**
+ * One session's outbound queue (DESIGN §4): every `message:send` is persisted in the
+ * outbox first, then sent in order with pacing (a minimum gap plus jitter per chat and
+ * per session, so a burst from the bot does not look like spam to WhatsApp), through the
+ * session's circuit breaker and the 30 s send timeout. A daemon restart resumes the
+ * outbox. Idempotent by command id: a queued id awaits that item, a completed one returns
+ * the recorded outcome, and either refuses a repeat with other arguments
+ * (`IDEMPOTENCY_CONFLICT`). Each command id is sent under a WhatsApp message id derived from
+ * it, so a retry after an unanswered attempt reuses the same id (receivers show a message
+ * id once) instead of creating a second message.
+ */
+import { createHash } from 'node:crypto';
+import {
+  StickerbotError,
+  WORKER_COMMANDS,
+  fromWireError,
+  toWireError,
+  type OutgoingContent,
+  type Result,
+  type WorkerCommandArgs,
+  type WorkerCommandResult,
+} from '@stickerbot/protocol';
+import type { AnyMessageContent, WAMessage, WAMessageKey } from '@whiskeysockets/baileys';
+import type { Logger } from 'pino';
+import type { CircuitBreaker } from './circuit-breaker.js';
+import { commandArgsHash, idempotencyConflict, type ArgsHasher } from '../command-args-hash.js';
+import { DEFAULT_OP_TIMEOUTS, withTimeout, type OpTimeouts } from './op-timeout.js';
+import type { CommandLog, Journal, OutboxItem, OutboxStore } from '../storage/stores.js';
+import { toSessionError } from './wa-errors.js';
+import type { WaSocket } from './wa-socket.js';
+
+/** Pacing of sends, in ms: each gap plus a uniform random jitter up to the given bound. */
+export interface PacingOptions {
+  /** Minimum gap between two sends of the session (default 250 ms). */
+  sessionGapMs: number;
+  /** Extra random gap per session send, up to (default 250 ms). */
+  sessionJitterMs: number;
+  /** Minimum gap between two sends to the same chat (default 1 s). */
+  chatGapMs: number;
+  /** Extra random gap per chat send, up to (default 500 ms). */
+  chatJitterMs: number;
+}
+
+/** Default pacing. */
+export const DEFAULT_PACING: Readonly<PacingOptions> = Object.freeze({ sessionGapMs: 250, sessionJitterMs: 250, chatGapMs: 1_000, chatJitterMs: 500 });
+
+type SendArgs = WorkerCommandArgs<'message:send'>;
+type SendResult = WorkerCommandResult<'message:send'>;
+
+/** Collaborators of {@link createOutboundQueue}. */
+export interface OutboundQueueDeps {
+  sessionId: string;
+  outbox: OutboxStore;
+  commandLog: CommandLog;
+  journal: Journal;
+  /** The session's socket while it is connected. */
+  socket: () => WaSocket | undefined;
+  breaker: CircuitBreaker;
+  /** Hands a sent message id to the deaf-connection watchdog. */
+  trackSent: (messageId: string) => void;
+  logger: Logger;
+  pacing?: Partial<PacingOptions>;
+  timeouts?: Partial<OpTimeouts>;
+  /** Attempts before a send is given up and recorded as failed (default 5). */
+  maxAttempts?: number;
+  /** How long a caller awaits its queued send before `TIMEOUT` (the send stays queued; default 120 s). */
+  waitMs?: number;
+  /** Most sends queued for the session; more are refused with `RATE_LIMITED` (default 1000). */
+  maxQueued?: number;
+  now?: () => number;
+  random?: () => number;
+  /** Hashes validated arguments for the command log (default {@link commandArgsHash}; the daemon shares one memoised hasher with its command executor). */
+  argsHash?: ArgsHasher;
+}
+
+/** A session's outbound queue. */
+export interface OutboundQueue {
+  /** Queues a send (or joins the queued one of the same id) and resolves with WhatsApp's answer. */
+  send(args: SendArgs): Promise<SendResult>;
+  /** Resumes sending (the session is connected again). */
+  resume(): void;
+  /** Fails and records every queued send of the session (e.g. after a logout). */
+  abandonAll(reason: string): number;
+  /** Stops sending; queued items stay persisted for the next start. Waiters get `SHUTTING_DOWN`. */
+  close(): void;
+  /** Items queued for this session. */
+  readonly size: number;
+}
+
+interface Waiter {
+  promise: Promise<SendResult>;
+  resolve: (result: SendResult) => void;
+  reject: (error: StickerbotError) => void;
+  timers: Set<NodeJS.Timeout>;
+}
+
+/** The WhatsApp message id a command id is sent under (Baileys' `3EB0` + 18 hex format). */
+export function messageIdFor(sessionId: string, commandId: string): string {
+  return `3EB0${createHash('sha256').update(`${sessionId}\0${commandId}`).digest('hex').slice(0, 18).toUpperCase()}`;
+}
+
+function bytes(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function asWaMessage(raw: unknown): WAMessage | undefined {
+  if (typeof raw !== 'object' || raw === null || !('key' in raw)) return undefined;
+  const candidate: { key: unknown } = raw;
+  return typeof candidate.key === 'object' && candidate.key !== null ? (raw as WAMessage) : undefined;
+}
+
+/** Protocol content → Baileys content. */
+function toBaileysContent(content: OutgoingContent, chat: string, target: WAMessage | undefined): AnyMessageContent {
+  switch (content.type) {
+    case 'text':
+      return content.mentions ? { text: content.text, mentions: content.mentions } : { text: content.text };
+    case 'image':
+      return { image: bytes(content.data), mimetype: content.mimetype ?? 'image/jpeg', ...(content.caption === undefined ? {} : { caption: content.caption }) };
+    case 'video':
+      return {
+        video: bytes(content.data),
+        mimetype: content.mimetype ?? 'video/mp4',
+        ...(content.caption === undefined ? {} : { caption: content.caption }),
+        ...(content.gifPlayback ? { gifPlayback: true } : {}),
+      };
+    case 'sticker':
+      return { sticker: bytes(content.data), isAnimated: content.animated ?? false };
+    case 'reaction': {
+      const key: WAMessageKey = target?.key ?? { remoteJid: chat, id: content.messageId, fromMe: content.fromMe ?? false };
+      if (content.participant) key.participant = content.participant;
+      if (content.fromMe !== undefined) key.fromMe = content.fromMe;
+      return { react: { text: content.emoji, key } };
+    }
+  }
+}
+
+function timestampMs(message: WAMessage | undefined, fallback: number): number {
+  const ts = message?.messageTimestamp;
+  const seconds = typeof ts === 'number' ? ts : typeof ts === 'object' && ts !== null ? Number(ts.toString()) : NaN;
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : fallback;
+}
+
+/** Creates a session's outbound queue; call {@link OutboundQueue.resume} once the session is connected. */
+export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
+  const { sessionId, outbox, logger: log } = deps;
+  const pacing: PacingOptions = { ...DEFAULT_PACING, ...deps.pacing };
+  const timeouts: OpTimeouts = { ...DEFAULT_OP_TIMEOUTS, ...deps.timeouts };
+  const maxAttempts = deps.maxAttempts ?? 5;
+  const waitMs = deps.waitMs ?? 120_000;
+  const maxQueued = deps.maxQueued ?? 1_000;
+  const now = deps.now ?? Date.now;
+  const random = deps.random ?? Math.random;
+  const hashArgs = deps.argsHash ?? commandArgsHash;
+
+  const waiters = new Map<string, Waiter>();
+  const argsHashes = new Map<string, string>();
+  const retryAt = new Map<string, number>();
+  const chatNextAt = new Map<string, number>();
+  let sessionNextAt = 0;
+  let running = false;
+  let closed = false;
+  let wake: (() => void) | undefined;
+  /**
+   * The session's queued items in memory: read from the outbox once (after a restart), then
+   * kept in step with it, so that a burst of media sends does not re-read every queued
+   * payload from SQLite for each send. The outbox stays the durable copy.
+   */
+  let memory: OutboxItem[] | undefined;
+  const queuedItems = (): OutboxItem[] => (memory ??= outbox.pending(sessionId));
+
+  function waiterFor(commandId: string): Waiter {
+    const existing = waiters.get(commandId);
+    if (existing) return existing;
+    let resolve!: (result: SendResult) => void;
+    let reject!: (error: StickerbotError) => void;
+    const promise = new Promise<SendResult>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const waiter: Waiter = { promise, resolve, reject, timers: new Set() };
+    waiters.set(commandId, waiter);
+    return waiter;
+  }
+
+  /** One caller's view: the shared promise, bounded by that caller's own deadline. */
+  function await_(commandId: string): Promise<SendResult> {
+    const waiter = waiterFor(commandId);
+    return new Promise<SendResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiter.timers.delete(timer);
+        reject(new StickerbotError('TIMEOUT', `send ${commandId} is still queued after ${waitMs / 1000} s; it stays queued and the same command id returns its outcome`));
+      }, waitMs);
+      waiter.timers.add(timer);
+      waiter.promise.then(
+        (result) => {
+          clearTimeout(timer);
+          resolve(result);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
+  }
+
+  function settle(commandId: string, outcome: Result<SendResult>): void {
+    retryAt.delete(commandId);
+    const waiter = waiters.get(commandId);
+    if (!waiter) return;
+    waiters.delete(commandId);
+    for (const timer of waiter.timers) clearTimeout(timer);
+    if (outcome.ok) waiter.resolve(outcome.result);
+    else waiter.reject(fromWireError(outcome.error));
+  }
+
+  /** The arguments hash of a queued item: computed at enqueue, or from the outbox's copy after a restart. */
+  function hashOf(item: OutboxItem): string {
+    let hash = argsHashes.get(item.commandId);
+    if (hash === undefined) {
+      hash = hashArgs(item.args);
+      argsHashes.set(item.commandId, hash);
+    }
+    return hash;
+  }
+
+  function complete(item: OutboxItem, outcome: Result<SendResult>): void {
+    const { commandId } = item;
+    try {
+      outbox.complete(commandId, { id: commandId, op: 'message:send', sessionId, argsHash: hashOf(item), result: outcome });
+      if (memory) memory = memory.filter((queued) => queued.commandId !== commandId);
+      argsHashes.delete(commandId);
+    } catch (err) {
+      log.error({ err, commandId }, 'could not record the outcome of a send');
+    }
+    settle(commandId, outcome);
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        if (wake === done) wake = undefined;
+        resolve();
+      }
+      wake = done;
+    });
+  }
+
+  /** The next item to send and when it may go: the oldest item of each chat, earliest ready first. */
+  function pick(items: readonly OutboxItem[]): { item: OutboxItem; readyAt: number } | undefined {
+    const seenChats = new Set<string>();
+    let best: { item: OutboxItem; readyAt: number } | undefined;
+    for (const item of items) {
+      if (seenChats.has(item.chat)) continue;
+      seenChats.add(item.chat);
+      const readyAt = Math.max(sessionNextAt, chatNextAt.get(item.chat) ?? 0, retryAt.get(item.commandId) ?? 0);
+      if (!best || readyAt < best.readyAt) best = { item, readyAt };
+    }
+    return best;
+  }
+
+  async function attempt(item: OutboxItem, socket: WaSocket): Promise<void> {
+    const parsed = WORKER_COMMANDS['message:send'].args.safeParse(item.args);
+    if (!parsed.success) {
+      complete(item, { ok: false, error: toWireError(parsed.error) });
+      return;
+    }
+    const args = parsed.data;
+    outbox.markAttempt(item.commandId);
+    item.attempts += 1;
+    const attempts = item.attempts;
+    const quoted = args.quotedId ? asWaMessage(deps.journal.findRawMessage(sessionId, args.quotedId)) : undefined;
+    const target = args.content.type === 'reaction' ? asWaMessage(deps.journal.findRawMessage(sessionId, args.content.messageId)) : undefined;
+    const messageId = messageIdFor(sessionId, item.commandId);
+    try {
+      const content = toBaileysContent(args.content, args.chat, target);
+      const sent = await deps.breaker.run(() =>
+        withTimeout('send', timeouts.sendMs, () => socket.sendMessage(args.chat, content, { messageId, ...(quoted ? { quoted } : {}) })).catch(
+          (error: unknown) => {
+            throw toSessionError('send', error);
+          },
+        ),
+      );
+      const id = sent?.key.id ?? messageId;
+      deps.trackSent(id);
+      log.debug({ commandId: item.commandId, chat: args.chat, messageId: id, attempts }, 'sent');
+      complete(item, { ok: true, result: { messageId: id, timestamp: timestampMs(sent, now()) } });
+    } catch (thrown) {
+      const error = toSessionError('send', thrown);
+      if (error.retryable && attempts < maxAttempts) {
+        const delay = Math.min(60_000, 2_000 * 2 ** (attempts - 1));
+        retryAt.set(item.commandId, now() + delay);
+        log.warn({ commandId: item.commandId, attempts, delayMs: delay, code: error.code, reason: error.message }, 'send failed; will retry');
+        return;
+      }
+      log.warn({ commandId: item.commandId, attempts, code: error.code, reason: error.message }, 'send failed; giving up');
+      const message = attempts > 1 ? `${error.message} (gave up after ${attempts} attempts)` : error.message;
+      complete(item, { ok: false, error: { code: error.code, message, retryable: false } });
+    } finally {
+      sessionNextAt = now() + pacing.sessionGapMs + Math.floor(random() * pacing.sessionJitterMs);
+      chatNextAt.set(args.chat, now() + pacing.chatGapMs + Math.floor(random() * pacing.chatJitterMs));
+    }
+  }
+
+  async function pump(): Promise<void> {
+    if (running) return;
+    running = true;
+    try {
+      for (;;) {
+        if (closed) return;
+        const socket = deps.socket();
+        if (!socket) return;
+        const next = pick(queuedItems());
+        if (!next) return;
+        if (deps.breaker.state === 'open') {
+          await sleep(1_000);
+          continue;
+        }
+        const waitFor = next.readyAt - now();
+        if (waitFor > 0) {
+          await sleep(waitFor);
+          continue;
+        }
+        await attempt(next.item, socket);
+      }
+    } catch (err) {
+      log.error({ err }, 'outbound queue stopped on an unexpected error');
+    } finally {
+      running = false;
+    }
+  }
+
+  function kick(): void {
+    if (closed) return;
+    if (running) {
+      wake?.();
+      return;
+    }
+    void pump();
+  }
+
+  return {
+    send(args) {
+      if (closed) return Promise.reject(new StickerbotError('SHUTTING_DOWN'));
+      const argsHash = hashArgs(args);
+      const recorded = deps.commandLog.get(args.id);
+      if (recorded) {
+        const conflict = idempotencyConflict(args.id, 'message:send', argsHash, recorded);
+        if (conflict) return Promise.reject(conflict);
+        const result = recorded.result as Result<SendResult>;
+        return result.ok ? Promise.resolve(result.result) : Promise.reject(fromWireError(result.error));
+      }
+      const queued = queuedItems().find((item) => item.commandId === args.id);
+      if (queued || waiters.has(args.id)) {
+        const conflict = queued && idempotencyConflict(args.id, 'message:send', argsHash, { op: 'message:send', argsHash: hashOf(queued) });
+        if (conflict) return Promise.reject(conflict);
+        const joined = await_(args.id);
+        kick();
+        return joined;
+      }
+      if (!deps.socket()) return Promise.reject(new StickerbotError('SESSION_NOT_CONNECTED', `session ${sessionId} is not connected`));
+      if (deps.breaker.state === 'open') {
+        return Promise.reject(new StickerbotError('CIRCUIT_OPEN', `session ${sessionId}: too many consecutive WhatsApp failures; failing fast`));
+      }
+      if (args.quotedId && deps.journal.findRawMessage(sessionId, args.quotedId) === undefined) {
+        return Promise.reject(new StickerbotError('MESSAGE_NOT_FOUND', `no journaled message ${args.quotedId} to quote`));
+      }
+      if (queuedItems().length >= maxQueued) {
+        return Promise.reject(new StickerbotError('RATE_LIMITED', `session ${sessionId} has ${maxQueued} sends queued already; slow down`));
+      }
+      const enqueuedAt = now();
+      outbox.enqueue({ commandId: args.id, sessionId, chat: args.chat, args, enqueuedAt });
+      argsHashes.set(args.id, argsHash);
+      queuedItems().push({ commandId: args.id, sessionId, chat: args.chat, args, enqueuedAt, attempts: 0 });
+      const pending = await_(args.id);
+      kick();
+      return pending;
+    },
+    resume: kick,
+    abandonAll(reason) {
+      const items = [...queuedItems()];
+      for (const item of items) {
+        complete(item, { ok: false, error: { code: 'SESSION_NOT_CONNECTED', message: `send abandoned: ${reason}`, retryable: false } });
+      }
+      return items.length;
+    },
+    close() {
+      closed = true;
+      wake?.();
+      for (const [commandId, waiter] of waiters) {
+        for (const timer of waiter.timers) clearTimeout(timer);
+        waiter.reject(new StickerbotError('SHUTTING_DOWN', `the daemon is shutting down; send ${commandId} stays queued`));
+      }
+      waiters.clear();
+    },
+    get size() {
+      return queuedItems().length;
+    },
+  };
+}

@@ -1,0 +1,315 @@
+/**
+ * The daemon's registry of sessions (implements {@link SessionRegistry}): one supervisor,
+ * one circuit breaker and one outbound queue per session, over the stores. The registry
+ * is an object the composition root creates and passes down; nothing is module state,
+ * and no Baileys global is used to find a socket.
+ */
+import {
+  StickerbotError,
+  sessionIdSchema,
+  type Session,
+  type WorkerCommandResult,
+} from '@stickerbot/protocol';
+import type { WAMessage } from '@whiskeysockets/baileys';
+import type { Logger } from 'pino';
+import { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
+import type { ArgsHasher } from '../command-args-hash.js';
+import { mapMessage, normalizeJid } from './message-mapper.js';
+import { DEFAULT_OP_TIMEOUTS, withTimeout, type OpTimeouts } from './op-timeout.js';
+import { createOutboundQueue, type OutboundQueue, type PacingOptions } from './outbound-queue.js';
+import type { RegistryEmit } from './event-journaler.js';
+import type { SessionRegistry, SessionRegistryEvents } from '../session-registry.js';
+import { createSessionSupervisor } from './supervisor.js';
+import type { PassThroughSocketOptions, SessionMetricsSink, SessionSupervisor, SupervisorOptions } from './supervisor-types.js';
+import type { AuthStore, CommandLog, Journal, OutboxStore, SessionStore, StoredSession } from '../storage/stores.js';
+import { toSessionError } from './wa-errors.js';
+import type { WaSocket, WaSocketFactory } from './wa-socket.js';
+
+/** The stores the registry works over (the `Storage` of `storage.ts` fits). */
+export interface RegistryStorage {
+  journal: Journal;
+  auth: AuthStore;
+  sessions: SessionStore;
+  commands: CommandLog;
+  outbox: OutboxStore;
+}
+
+/** Collaborators and configuration of {@link createSessionRegistry}. */
+export interface SessionRegistryDeps {
+  storage: RegistryStorage;
+  socketFactory: WaSocketFactory;
+  /** Passed to the factory on every connect (URL, agents, version, history sync). */
+  socketOptions?: PassThroughSocketOptions;
+  /** Largest media downloaded or sent, in bytes (`STICKERBOT_MAX_MEDIA_MB`). */
+  maxMediaBytes: number;
+  metrics?: SessionMetricsSink;
+  logger: Logger;
+  now?: () => number;
+  /** Supervisor tunables (backoff, deaf-connection thresholds, QR printer and login help; default: no QR printed). */
+  supervisor?: Omit<SupervisorOptions, 'socket' | 'now'>;
+  pacing?: Partial<PacingOptions>;
+  timeouts?: Partial<OpTimeouts>;
+  circuit?: Omit<CircuitBreakerOptions, 'now' | 'onStateChange'>;
+  /** Uniform random in [0, 1) for pacing jitter (tests). */
+  random?: () => number;
+  /** How long `send` awaits a queued message before `TIMEOUT` (it stays queued). */
+  sendWaitMs?: number;
+  /** Most sends queued per session before `RATE_LIMITED` (default 1000). */
+  maxQueuedSends?: number;
+  /** The daemon's argument hasher, shared with its command executor (idempotency). */
+  argsHash?: ArgsHasher;
+}
+
+interface Entry {
+  supervisor: SessionSupervisor;
+  breaker: CircuitBreaker;
+  queue: OutboundQueue;
+}
+
+type Listener = (...args: never) => void;
+
+const PRESENCES_NEEDING_CHAT = new Set(['composing', 'recording', 'paused']);
+
+function asWaMessage(raw: unknown): WAMessage | undefined {
+  if (typeof raw !== 'object' || raw === null || !('key' in raw)) return undefined;
+  return raw as WAMessage;
+}
+
+function digits(jid: string): string {
+  return (jid.split('@')[0] ?? '').split(':')[0] ?? '';
+}
+
+/** Creates the session registry. Sessions persisted earlier are known (stopped) until {@link SessionRegistry.startAll}. */
+export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistry {
+  const { storage } = deps;
+  const log = deps.logger.child({ module: 'sessions' });
+  const now = deps.now ?? Date.now;
+  const timeouts: OpTimeouts = { ...DEFAULT_OP_TIMEOUTS, ...deps.timeouts };
+  const listeners = new Map<string, Set<Listener>>();
+  const entries = new Map<string, Entry>();
+
+  const emit: RegistryEmit = (event, ...args) => {
+    for (const listener of [...(listeners.get(event) ?? [])]) {
+      try {
+        (listener as (...a: typeof args) => void)(...args);
+      } catch (err) {
+        log.error({ err, event }, 'a session registry listener threw');
+      }
+    }
+  };
+
+  function build(id: string, stored: StoredSession | undefined): Entry {
+    const sessionLog = deps.logger.child({ sessionId: id });
+    const breaker = createCircuitBreaker({
+      ...deps.circuit,
+      now,
+      onStateChange: (state) => sessionLog.warn({ circuit: state }, `circuit breaker ${state}`),
+    });
+    const supervisor = createSessionSupervisor({
+      sessionId: id,
+      socketFactory: deps.socketFactory,
+      authStore: storage.auth,
+      sessionStore: storage.sessions,
+      journal: storage.journal,
+      logger: sessionLog,
+      emit,
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      ...(stored ? { stored } : {}),
+      onStatus: (status) => {
+        if (status === 'CONNECTED') {
+          breaker.reset();
+          queue.resume();
+        }
+        // Queued sends belong to the account that was logged out: never send them from the next one.
+        if (status === 'LOGGED_OUT') {
+          const abandoned = queue.abandonAll('the session was logged out');
+          if (abandoned > 0) sessionLog.warn({ abandoned }, 'queued sends abandoned after logout');
+        }
+      },
+      options: { ...deps.supervisor, now, ...(deps.socketOptions ? { socket: deps.socketOptions } : {}) },
+    });
+    const queue: OutboundQueue = createOutboundQueue({
+      sessionId: id,
+      outbox: storage.outbox,
+      commandLog: storage.commands,
+      journal: storage.journal,
+      socket: () => supervisor.connectedSocket(),
+      breaker,
+      trackSent: (messageId) => supervisor.trackSent(messageId),
+      logger: sessionLog.child({ module: 'outbound' }),
+      ...(deps.pacing ? { pacing: deps.pacing } : {}),
+      timeouts,
+      now,
+      ...(deps.random ? { random: deps.random } : {}),
+      ...(deps.sendWaitMs === undefined ? {} : { waitMs: deps.sendWaitMs }),
+      ...(deps.maxQueuedSends === undefined ? {} : { maxQueued: deps.maxQueuedSends }),
+      ...(deps.argsHash ? { argsHash: deps.argsHash } : {}),
+    });
+    const entry = { supervisor, breaker, queue };
+    entries.set(id, entry);
+    return entry;
+  }
+
+  for (const stored of storage.sessions.list()) build(stored.id, stored);
+
+  function entryOf(id: string): Entry {
+    const entry = entries.get(id);
+    if (!entry) throw new StickerbotError('SESSION_NOT_FOUND', `no session "${id}"`);
+    return entry;
+  }
+
+  function connected(id: string): { entry: Entry; socket: WaSocket } {
+    const entry = entryOf(id);
+    const socket = entry.supervisor.connectedSocket();
+    if (!socket) throw new StickerbotError('SESSION_NOT_CONNECTED', `session "${id}" is ${entry.supervisor.status}, not CONNECTED`);
+    return { entry, socket };
+  }
+
+  /** Runs one WhatsApp call through the session's breaker and a deadline, with typed errors. */
+  function call<T>(entry: Entry, op: string, ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return entry.breaker.run(() =>
+      withTimeout(op, ms, work).catch((error: unknown) => {
+        throw toSessionError(op, error);
+      }),
+    );
+  }
+
+  function register(id: string): Entry {
+    const parsed = sessionIdSchema.safeParse(id);
+    if (!parsed.success) throw new StickerbotError('INVALID_ARGS', `invalid session id "${id}": must match [a-z0-9_-]{1,64}`);
+    if (entries.has(id)) throw new StickerbotError('SESSION_EXISTS', `session "${id}" already exists`);
+    storage.sessions.save({ id, status: 'STOPPED', autostart: true, updatedAt: now() });
+    log.info({ sessionId: id }, 'session registered');
+    return build(id, storage.sessions.get(id));
+  }
+
+  const registry: SessionRegistry = {
+    on(event, listener) {
+      let set = listeners.get(event);
+      if (!set) listeners.set(event, (set = new Set()));
+      set.add(listener);
+      return registry;
+    },
+    off(event, listener) {
+      listeners.get(event)?.delete(listener);
+      return registry;
+    },
+
+    list: () => [...entries.values()].map((e) => e.supervisor.snapshot()).sort((a, b) => a.id.localeCompare(b.id)),
+    get: (id) => entries.get(id)?.supervisor.snapshot(),
+    currentQr: (id) => entries.get(id)?.supervisor.currentQr(),
+
+    create(id) {
+      try {
+        return register(id).supervisor.start();
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    },
+    async start(id) {
+      return entryOf(id).supervisor.start();
+    },
+    async stop(id) {
+      return entryOf(id).supervisor.stop();
+    },
+    async logout(id) {
+      return entryOf(id).supervisor.logout();
+    },
+    async requestPairingCode(id, phone) {
+      return entryOf(id).supervisor.requestPairingCode(phone);
+    },
+
+    async send(args) {
+      const entry = entryOf(args.sessionId);
+      const content = args.content;
+      if ('data' in content && content.data.byteLength > deps.maxMediaBytes) {
+        throw new StickerbotError('MEDIA_TOO_LARGE', `${content.type} of ${content.data.byteLength} bytes is over the ${deps.maxMediaBytes}-byte cap`);
+      }
+      return entry.queue.send(args);
+    },
+
+    async downloadMedia(args) {
+      const entry = entryOf(args.sessionId);
+      const raw = asWaMessage(storage.journal.findRawMessage(args.sessionId, args.messageId));
+      if (!raw) throw new StickerbotError('MESSAGE_NOT_FOUND', `no journaled message ${args.messageId} in session "${args.sessionId}"`);
+      const media = mapMessage(raw, false)?.media;
+      if (!media) throw new StickerbotError('INVALID_ARGS', `message ${args.messageId} has no media`);
+      if (media.size > deps.maxMediaBytes) {
+        throw new StickerbotError('MEDIA_TOO_LARGE', `the media of ${args.messageId} declares ${media.size} bytes, over the ${deps.maxMediaBytes}-byte cap`);
+      }
+      const { socket } = connected(args.sessionId);
+      const data = await call(entry, 'media download', timeouts.downloadMs, (signal) => socket.downloadMedia(raw, { signal }));
+      if (data.byteLength > deps.maxMediaBytes) {
+        throw new StickerbotError('MEDIA_TOO_LARGE', `the media of ${args.messageId} is ${data.byteLength} bytes, over the ${deps.maxMediaBytes}-byte cap`);
+      }
+      if (data.byteLength === 0) throw new StickerbotError('INTERNAL', `the media of ${args.messageId} downloaded empty`, { retryable: true });
+      const bytes = data.buffer instanceof ArrayBuffer ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+      return { data: bytes, mimetype: media.mimetype, size: bytes.byteLength };
+    },
+
+    async readMessages(args) {
+      const { entry, socket } = connected(args.sessionId);
+      const keys = args.messageIds.map((id) => asWaMessage(storage.journal.findRawMessage(args.sessionId, id))?.key ?? { remoteJid: args.chat, id, fromMe: false });
+      await call(entry, 'read receipts', timeouts.sendMs, () => socket.readMessages(keys));
+      return { count: keys.length };
+    },
+
+    async sendPresence(args) {
+      if (PRESENCES_NEEDING_CHAT.has(args.presence) && !args.chat) {
+        throw new StickerbotError('INVALID_ARGS', `presence ${args.presence} needs a chat`);
+      }
+      const { entry, socket } = connected(args.sessionId);
+      await call(entry, 'presence', timeouts.sendMs, () => socket.sendPresenceUpdate(args.presence, args.chat));
+      return {};
+    },
+
+    async lookupContacts(args) {
+      const { entry, socket } = connected(args.sessionId);
+      const found = (await call(entry, 'number lookup', timeouts.lookupMs, () => socket.onWhatsApp(...args.phones))) ?? [];
+      return {
+        contacts: args.phones.map((phone) => {
+          const hit = found.find((r) => r.exists && digits(r.jid) === phone);
+          return hit ? { phone, exists: true, jid: normalizeJid(hit.jid) } : { phone, exists: false };
+        }),
+      };
+    },
+
+    async groupMetadata(args): Promise<WorkerCommandResult<'group:metadata'>> {
+      const { entry, socket } = connected(args.sessionId);
+      const meta = await call(entry, 'group metadata', timeouts.lookupMs, () => socket.groupMetadata(args.chat));
+      const result: WorkerCommandResult<'group:metadata'> = {
+        jid: meta.id,
+        subject: meta.subject.slice(0, 256),
+        participants: meta.participants.map((p) => (p.admin ? { jid: normalizeJid(p.id), admin: p.admin } : { jid: normalizeJid(p.id) })),
+      };
+      if (meta.desc) result.description = meta.desc;
+      if (meta.owner) result.owner = normalizeJid(meta.owner);
+      if (meta.creation) result.createdAt = meta.creation * 1000;
+      return result;
+    },
+
+    async startAll(bootSessions) {
+      for (const id of bootSessions) if (!entries.has(id)) register(id);
+      const starting: Promise<Session>[] = [];
+      for (const [id, entry] of entries) {
+        const stored = storage.sessions.get(id);
+        if (bootSessions.includes(id) || stored?.autostart) starting.push(entry.supervisor.start());
+      }
+      await Promise.all(starting);
+      log.info({ sessions: [...entries.keys()] }, 'sessions started');
+    },
+
+    async stopAll() {
+      await Promise.all(
+        [...entries.values()].map(async ({ supervisor, queue }) => {
+          queue.close();
+          await supervisor.stop({ keepAutostart: true });
+        }),
+      );
+    },
+  };
+  return registry;
+}
+
+/** Registry events, re-exported for the composition root's listeners. */
+export type { SessionRegistryEvents };

@@ -1,0 +1,84 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { openDatabase, type OpenDatabaseOptions, type SqliteDatabase } from './sqlite-database.js';
+import { createSqliteAuthStore, type SqliteAuthStore } from './sqlite-auth-store.js';
+import { createSqliteCommandLog } from './sqlite-command-log.js';
+import { createSqliteJournal, type SqliteJournal } from './sqlite-journal.js';
+import { createSqliteOutbox, type SqliteOutbox } from './sqlite-outbox.js';
+import { createSqliteSessionStore } from './sqlite-session-store.js';
+import type { CommandLog, SessionStore } from './stores.js';
+import { startWalCheckpointer } from './wal-checkpointer.js';
+
+/** Name of the daemon's database file inside the data folder. */
+export const DATABASE_FILE = 'daemon.sqlite';
+
+/** Options of {@link openStorage}. */
+export interface OpenStorageOptions extends OpenDatabaseOptions {
+  /**
+   * Who checkpoints the WAL: `background` (default) a worker thread every second, off the
+   * event loop (see wal-checkpointer.ts); `commit` SQLite itself inside the committing append.
+   */
+  checkpoint?: 'background' | 'commit';
+  /** Reports a failed background checkpointer. */
+  logger?: Logger;
+}
+
+/** Every store of the daemon, over one SQLite database. */
+export interface Storage {
+  /** The open database (for health checks; the stores own its tables). */
+  db: SqliteDatabase;
+  /** Where the database lives. */
+  file: string;
+  journal: SqliteJournal;
+  auth: SqliteAuthStore;
+  sessions: SessionStore;
+  commands: CommandLog;
+  outbox: SqliteOutbox;
+  /** Whether the database is still open (`/readyz`). */
+  isOpen(): boolean;
+  /** Closes the database (idempotent). Call it last, after every session stopped. */
+  close(): void;
+}
+
+/**
+ * Opens the daemon's storage in one call for the composition root: the database file
+ * `<dataDir>/daemon.sqlite` (created with its folder, migrated, WAL) and every store over
+ * it. Layout of the file (migrations/): `journal`, `journal_groups` and `journal_messages`
+ * (event journal, consumer positions, message-id index), `sessions` (registry),
+ * `auth_creds` and `auth_keys` (Baileys auth state), `command_log` (idempotency), `outbox`
+ * (queued sends). WAL checkpoints run in a background worker thread unless
+ * `checkpoint: 'commit'`.
+ */
+export function openStorage(dataDir: string, options: OpenStorageOptions = {}): Storage {
+  const file = join(dataDir, DATABASE_FILE);
+  const db = openDatabase(file, options);
+  const checkpointer =
+    (options.checkpoint ?? 'background') === 'background'
+      ? startWalCheckpointer(db, options.logger ? { logger: options.logger.child({ module: 'wal-checkpointer' }) } : {})
+      : undefined;
+  const commands = createSqliteCommandLog(db);
+  const journal = createSqliteJournal(db, {
+    onIndexError: (err) => options.logger?.error({ err }, 'could not write the journal message index; retrying with the next batch'),
+  });
+  return {
+    db,
+    file,
+    journal,
+    auth: createSqliteAuthStore(db),
+    sessions: createSqliteSessionStore(db),
+    commands,
+    outbox: createSqliteOutbox(db, commands),
+    isOpen: () => db.open,
+    close(): void {
+      // The worker closes its own connection; whichever connection closes last folds the
+      // WAL back into the database file.
+      void checkpointer?.stop();
+      if (!db.open) return;
+      try {
+        journal.close();
+      } finally {
+        db.close();
+      }
+    },
+  };
+}

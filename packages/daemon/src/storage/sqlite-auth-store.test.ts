@@ -1,0 +1,155 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BufferJSON, proto, type SignalDataSet } from '@whiskeysockets/baileys';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type SqliteDatabase } from './sqlite-database.js';
+import { createSqliteAuthStore, type SqliteAuthStore } from './sqlite-auth-store.js';
+
+let dir: string;
+let file: string;
+const open: SqliteDatabase[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'stickerbot-auth-'));
+  file = join(dir, 'daemon.sqlite');
+});
+
+afterEach(() => {
+  for (const db of open.splice(0)) if (db.open) db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function openStore(): { db: SqliteDatabase; store: SqliteAuthStore } {
+  const db = openDatabase(file);
+  open.push(db);
+  return { db, store: createSqliteAuthStore(db) };
+}
+
+/** Serialises with BufferJSON so that Buffer vs Uint8Array does not hide a byte difference. */
+function bytesOf(value: unknown): string {
+  return JSON.stringify(value, BufferJSON.replacer);
+}
+
+const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
+
+describe('sqlite auth store', () => {
+  it('starts a new session with fresh creds and no credentials stored', async () => {
+    const { store } = openStore();
+    const { state } = store.open('fresh');
+    expect(state.creds.registered).toBe(false);
+    expect(Buffer.isBuffer(state.creds.noiseKey.private)).toBe(true);
+    expect(await state.keys.get('pre-key', ['1'])).toEqual({});
+    expect(store.hasCredentials('fresh')).toBe(false);
+    expect(store.sessionIds()).toEqual([]);
+  });
+
+  it('round-trips creds and Signal keys byte for byte across a close and reopen', async () => {
+    const first = openStore();
+    const { state, saveCreds } = first.store.open('default');
+    state.creds.me = { id: '491511111111:3@s.whatsapp.net', name: 'Bot', lid: '1234:3@lid' };
+    state.creds.routingInfo = Buffer.from([9, 8, 7]);
+    state.creds.account = {
+      details: bytes(1, 2, 3),
+      accountSignatureKey: bytes(4, 5),
+      accountSignature: bytes(6),
+      deviceSignature: bytes(7, 0, 255),
+    };
+    saveCreds();
+    const appStateKey = { keyData: bytes(42, 43, 44), fingerprint: { rawId: 7, currentIndex: 2, deviceIndexes: [0, 1] }, timestamp: 1_700_000_000 };
+    const written: SignalDataSet = {
+      'pre-key': { '1': { public: Buffer.from([1, 1, 1]), private: Buffer.from([2, 2, 2]) } },
+      session: { '491511111111.0': bytes(0, 128, 255) },
+      'sender-key-memory': { 'group@g.us': { '491522222222@s.whatsapp.net': true } },
+      'app-state-sync-key': { AAAA: appStateKey },
+      'lid-mapping': { '491511111111': '1234@lid' },
+      'device-list': { '491511111111': ['0', '3'] },
+    };
+    await state.keys.set(written);
+    const credsBefore = bytesOf(state.creds);
+    first.db.close();
+
+    const second = openStore();
+    expect(second.store.hasCredentials('default')).toBe(true);
+    const reopened = second.store.open('default').state;
+    expect(bytesOf(reopened.creds)).toBe(credsBefore);
+    expect(Buffer.isBuffer(reopened.creds.signedIdentityKey.private)).toBe(true);
+    expect(reopened.creds.signedPreKey.signature).toEqual(state.creds.signedPreKey.signature);
+
+    const preKeys = await reopened.keys.get('pre-key', ['1', '2']);
+    expect(Object.keys(preKeys)).toEqual(['1']);
+    expect(bytesOf(preKeys['1'])).toBe(bytesOf(written['pre-key']?.['1']));
+    const sessions = await reopened.keys.get('session', ['491511111111.0']);
+    expect([...(sessions['491511111111.0'] ?? [])]).toEqual([0, 128, 255]);
+    expect(await reopened.keys.get('sender-key-memory', ['group@g.us'])).toEqual(written['sender-key-memory']);
+    expect(await reopened.keys.get('lid-mapping', ['491511111111'])).toEqual({ '491511111111': '1234@lid' });
+    expect(await reopened.keys.get('device-list', ['491511111111'])).toEqual({ '491511111111': ['0', '3'] });
+
+    const { AAAA: syncKey } = await reopened.keys.get('app-state-sync-key', ['AAAA']);
+    expect(syncKey).toBeInstanceOf(proto.Message.AppStateSyncKeyData);
+    expect([...(syncKey?.keyData ?? [])]).toEqual([42, 43, 44]);
+    expect(syncKey?.fingerprint?.rawId).toBe(7);
+    expect(syncKey?.fingerprint?.deviceIndexes).toEqual([0, 1]);
+  });
+
+  it('deletes a key when it is set to null', async () => {
+    const { store } = openStore();
+    const { keys } = store.open('default').state;
+    await keys.set({ session: { a: bytes(1), b: bytes(2) } });
+    await keys.set({ session: { a: null } });
+    expect(Object.keys(await keys.get('session', ['a', 'b']))).toEqual(['b']);
+    expect(store.keyCount('default')).toBe(1);
+  });
+
+  it('writes every key of one set call in one transaction: all or nothing', async () => {
+    const { store } = openStore();
+    const { keys } = store.open('default').state;
+    await keys.set({ session: { kept: bytes(1) } });
+    // A BigInt cannot be serialised: the second row fails after the first was written.
+    const poisoned = { session: { first: bytes(5), kept: null }, 'lid-mapping': { bad: 10n as unknown as string } } as SignalDataSet;
+    expect(() => keys.set(poisoned)).toThrow(/BigInt/);
+    expect(Object.keys(await keys.get('session', ['first', 'kept']))).toEqual(['kept']);
+    expect(store.keyCount('default')).toBe(1);
+  });
+
+  it('clears one session on logout and leaves every other session intact', async () => {
+    const { store } = openStore();
+    for (const id of ['alice', 'bob']) {
+      const { state, saveCreds } = store.open(id);
+      state.creds.me = { id: `${id}@s.whatsapp.net` };
+      saveCreds();
+      await state.keys.set({ 'pre-key': { '1': { public: Buffer.from(id), private: Buffer.from(id) } }, session: { x: bytes(1) } });
+    }
+    store.clear('alice');
+    expect(store.hasCredentials('alice')).toBe(false);
+    expect(store.keyCount('alice')).toBe(0);
+    expect(store.sessionIds()).toEqual(['bob']);
+    expect(store.hasCredentials('bob')).toBe(true);
+    expect(store.keyCount('bob')).toBe(2);
+    const bobKeys = await store.open('bob').state.keys.get('pre-key', ['1']);
+    expect(bobKeys['1']?.public.toString()).toBe('bob');
+    // After a logout the next open starts over with fresh creds (a new QR).
+    expect(store.open('alice').state.creds.me).toBeUndefined();
+  });
+
+  it('keeps key ids of different sessions and types apart', async () => {
+    const { store } = openStore();
+    const a = store.open('a').state.keys;
+    const b = store.open('b').state.keys;
+    await a.set({ session: { same: bytes(1) }, 'sender-key': { same: bytes(2) } });
+    await b.set({ session: { same: bytes(3) } });
+    expect([...((await a.get('session', ['same'])).same ?? [])]).toEqual([1]);
+    expect([...((await a.get('sender-key', ['same'])).same ?? [])]).toEqual([2]);
+    expect([...((await b.get('session', ['same'])).same ?? [])]).toEqual([3]);
+    await b.clear?.();
+    expect(store.keyCount('b')).toBe(0);
+    expect(store.keyCount('a')).toBe(2);
+  });
+
+  it('counts a session without a completed login as having no credentials', () => {
+    const { store } = openStore();
+    store.open('half').saveCreds();
+    expect(store.sessionIds()).toEqual(['half']);
+    expect(store.hasCredentials('half')).toBe(false);
+  });
+});

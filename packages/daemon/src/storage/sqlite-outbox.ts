@@ -1,0 +1,80 @@
+import { BufferJSON } from '@whiskeysockets/baileys';
+import type { SqliteDatabase } from './sqlite-database.js';
+import type { CommandLog, CommandRecordInput, OutboxItem, OutboxStore } from './stores.js';
+
+/** The SQLite outbox: {@link OutboxStore} plus removal without an outcome. */
+export interface SqliteOutbox extends OutboxStore {
+  /** Queues an item; returns false (and changes nothing) when its command id is already queued. */
+  enqueue(item: Parameters<OutboxStore['enqueue']>[0]): boolean;
+  /** Removes one queued item without recording an outcome. Returns whether it was queued. */
+  remove(commandId: string): boolean;
+  /** Removes every queued item of a session (for example after a logout). Returns how many. */
+  drop(sessionId: string): number;
+}
+
+interface OutboxRow {
+  command_id: string;
+  session_id: string;
+  chat: string;
+  args: string;
+  enqueued_at: number;
+  attempts: number;
+}
+
+function fromRow(row: OutboxRow): OutboxItem {
+  return {
+    commandId: row.command_id,
+    sessionId: row.session_id,
+    chat: row.chat,
+    args: JSON.parse(row.args, BufferJSON.reviver) as unknown,
+    enqueuedAt: row.enqueued_at,
+    attempts: row.attempts,
+  };
+}
+
+/**
+ * The persistent outbound queue in the daemon's SQLite database (table `outbox`), so a
+ * daemon restart resumes unsent messages. Arguments are stored with `BufferJSON`: media
+ * bytes come back as Buffers, byte for byte. Items of a session come out oldest first
+ * (ties in `enqueuedAt` broken by insertion order). `enqueue` of a command id already
+ * queued is ignored (returns false): the same id is the same command. `complete` removes
+ * the item and records the command's outcome in the command log in ONE transaction, so a
+ * crash can never leave a sent message both queued (sent again) and unrecorded.
+ */
+export function createSqliteOutbox(db: SqliteDatabase, commands: CommandLog): SqliteOutbox {
+  const insert = db.prepare<[string, string, string, string, number]>(
+    `INSERT INTO outbox (command_id, session_id, chat, args, enqueued_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (command_id) DO NOTHING`,
+  );
+  const selectPending = db.prepare<[string], OutboxRow>(
+    'SELECT command_id, session_id, chat, args, enqueued_at, attempts FROM outbox WHERE session_id = ? ORDER BY enqueued_at, rowid',
+  );
+  const selectHas = db.prepare<[string], number>('SELECT 1 FROM outbox WHERE command_id = ?').pluck();
+  const incrementAttempts = db.prepare<[string]>('UPDATE outbox SET attempts = attempts + 1 WHERE command_id = ?');
+  const deleteOne = db.prepare<[string]>('DELETE FROM outbox WHERE command_id = ?');
+  const deleteSession = db.prepare<[string]>('DELETE FROM outbox WHERE session_id = ?');
+  const selectSize = db.prepare<[], number>('SELECT count(*) FROM outbox').pluck();
+
+  const complete = db.transaction((commandId: string, record: CommandRecordInput) => {
+    deleteOne.run(commandId);
+    commands.record(record);
+  });
+
+  return {
+    enqueue({ commandId, sessionId, chat, args, enqueuedAt }): boolean {
+      const json = JSON.stringify(args, BufferJSON.replacer);
+      return insert.run(commandId, sessionId, chat, json, enqueuedAt ?? Date.now()).changes > 0;
+    },
+    pending: (sessionId: string) => selectPending.all(sessionId).map(fromRow),
+    has: (commandId: string) => selectHas.get(commandId) !== undefined,
+    markAttempt(commandId: string): void {
+      incrementAttempts.run(commandId);
+    },
+    complete(commandId: string, record: CommandRecordInput): void {
+      complete(commandId, record);
+    },
+    size: () => selectSize.get() ?? 0,
+    remove: (commandId: string) => deleteOne.run(commandId).changes > 0,
+    drop: (sessionId: string) => deleteSession.run(sessionId).changes,
+  };
+}
