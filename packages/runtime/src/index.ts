@@ -5,6 +5,8 @@
  */
 export { DEFAULT_BACKOFF, createBackoff, type Backoff, type BackoffOptions } from './backoff.js';
 export { ConfigError } from './config-error.js';
+export { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, ensurePrivateDataDir, restrictToOwner } from './private-data-dir.js';
+export { routeConsoleToLogger, safeConsoleArgument, safeConsoleText } from './route-console.js';
 export { LOG_LEVELS, REDACTED_PATHS, createLogger, type LogLevel, type Logger, type LoggerOptions } from './logger.js';
 export { MAX_VALUE_CHARS, formatLogRecord, type LogFormatOptions } from './log-format.js';
 export { loadMigrations, migrate, openDatabase, type Migration, type OpenDatabaseOptions, type SqliteDatabase, type SynchronousLevel } from './sqlite.js';

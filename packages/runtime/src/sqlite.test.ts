@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StickerbotError } from '@stickerbot/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadMigrations, openDatabase, type SqliteDatabase } from './sqlite-database.js';
+import { loadMigrations, openDatabase, type SqliteDatabase } from './sqlite.js';
 
 let dir: string;
 const open: SqliteDatabase[] = [];
@@ -22,8 +22,8 @@ function track(db: SqliteDatabase): SqliteDatabase {
   return db;
 }
 
-function writeMigrations(files: Record<string, string>): string {
-  const folder = join(dir, 'migrations');
+function writeMigrations(files: Record<string, string>, name = 'migrations'): string {
+  const folder = join(dir, name);
   mkdirSync(folder, { recursive: true });
   for (const [name, sql] of Object.entries(files)) writeFileSync(join(folder, name), sql);
   return folder;
@@ -33,30 +33,39 @@ function tables(db: SqliteDatabase): string[] {
   return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
 }
 
+const INIT = { '001-init.sql': 'CREATE TABLE a (x INTEGER PRIMARY KEY); CREATE TABLE b (y INTEGER REFERENCES a (x));' };
+
 describe('openDatabase', () => {
-  it('creates the folder and file with WAL, NORMAL sync, a busy timeout, foreign keys and every table', () => {
-    const db = track(openDatabase(join(dir, 'nested', 'daemon.sqlite')));
+  it('creates the folder and a private file with WAL, NORMAL sync, a busy timeout, foreign keys and the schema', () => {
+    const migrationsDir = writeMigrations(INIT);
+    const file = join(dir, 'nested', 'bot.sqlite');
+    const db = track(openDatabase(file, { migrationsDir }));
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('synchronous', { simple: true })).toBe(1);
     expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
-    expect(db.pragma('user_version', { simple: true })).toBe(loadMigrations().length);
-    expect(tables(db)).toEqual(['auth_creds', 'auth_keys', 'command_log', 'journal', 'journal_groups', 'journal_high_water', 'journal_messages', 'outbox', 'sessions']);
+    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(tables(db)).toEqual(['a', 'b']);
+    if (process.platform !== 'win32') {
+      expect(statSync(join(dir, 'nested')).mode & 0o777).toBe(0o700);
+      for (const name of [file, `${file}-wal`]) expect(statSync(name).mode & 0o777).toBe(0o600);
+    }
   });
 
   it('uses FULL sync when asked for power-loss durability', () => {
-    const db = track(openDatabase(join(dir, 'daemon.sqlite'), { synchronous: 'FULL', busyTimeoutMs: 250 }));
+    const db = track(openDatabase(join(dir, 'daemon.sqlite'), { migrationsDir: writeMigrations(INIT), synchronous: 'FULL', busyTimeoutMs: 250 }));
     expect(db.pragma('synchronous', { simple: true })).toBe(2);
     expect(db.pragma('busy_timeout', { simple: true })).toBe(250);
   });
 
   it('keeps data across a reopen without applying migrations twice', () => {
     const file = join(dir, 'daemon.sqlite');
-    const first = track(openDatabase(file));
-    first.prepare("INSERT INTO sessions (id, status, autostart, created_at, updated_at) VALUES ('a', 'STOPPED', 1, 1, 1)").run();
+    const migrationsDir = writeMigrations(INIT);
+    const first = track(openDatabase(file, { migrationsDir }));
+    first.prepare('INSERT INTO a (x) VALUES (7)').run();
     first.close();
-    const second = track(openDatabase(file));
-    expect(second.prepare('SELECT id FROM sessions').all()).toEqual([{ id: 'a' }]);
+    const second = track(openDatabase(file, { migrationsDir }));
+    expect(second.prepare('SELECT x FROM a').all()).toEqual([{ x: 7 }]);
   });
 
   it('applies only the migrations newer than the stored user_version, in order', () => {
@@ -83,23 +92,34 @@ describe('openDatabase', () => {
     expect(tables(db)).toEqual(['a']);
   });
 
-  it('refuses a database written by a newer daemon', () => {
+  it('refuses a database written by a newer version', () => {
     const file = join(dir, 'daemon.sqlite');
-    const db = track(openDatabase(file));
+    const migrationsDir = writeMigrations(INIT);
+    const db = track(openDatabase(file, { migrationsDir }));
     db.pragma('user_version = 99');
     db.close();
-    expect(() => openDatabase(file)).toThrow(/schema version 99.*newer daemon/);
+    expect(() => openDatabase(file, { migrationsDir })).toThrow(/schema version 99 but this stickerbot knows only 1: it was written by a newer version/);
   });
 
-  it('refuses migration numbers with a gap', () => {
-    const folder = writeMigrations({ '001-init.sql': 'SELECT 1;', '003-skip.sql': 'SELECT 1;' });
-    expect(() => loadMigrations(folder)).toThrow(StickerbotError);
-    expect(() => loadMigrations(folder)).toThrow(/003-skip\.sql should be number 2/);
+  it('refuses migration numbers with a gap, a duplicate or not starting at 1', () => {
+    const gap = writeMigrations({ '001-init.sql': 'SELECT 1;', '003-skip.sql': 'SELECT 1;' }, 'gap');
+    expect(() => loadMigrations(gap)).toThrow(StickerbotError);
+    expect(() => loadMigrations(gap)).toThrow(/003-skip\.sql should be number 2/);
+    expect(() => openDatabase(join(dir, 'gap.sqlite'), { migrationsDir: gap })).toThrow(/003-skip\.sql should be number 2/);
+    const duplicate = writeMigrations({ '001-init.sql': 'SELECT 1;', '001-again.sql': 'SELECT 1;' }, 'duplicate');
+    expect(() => loadMigrations(duplicate)).toThrow(/should be number 2/);
+    const late = writeMigrations({ '002-late.sql': 'SELECT 1;' }, 'late');
+    expect(() => loadMigrations(late)).toThrow(/002-late\.sql should be number 1/);
+  });
+
+  it('ignores files that are not numbered migrations', () => {
+    const folder = writeMigrations({ ...INIT, 'README.md': '# notes', '1-short.sql': 'SELECT 1;' });
+    expect(loadMigrations(folder).map((m) => m.name)).toEqual(['001-init.sql']);
   });
 
   it('reports a file that is not a database with a typed error', () => {
     const file = join(dir, 'garbage.sqlite');
     writeFileSync(file, 'this is not a sqlite database, just some text that is long enough to matter'.repeat(20));
-    expect(() => openDatabase(file)).toThrow(StickerbotError);
+    expect(() => openDatabase(file, { migrationsDir: writeMigrations(INIT) })).toThrow(StickerbotError);
   });
 });

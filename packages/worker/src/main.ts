@@ -3,7 +3,7 @@
  * builds the worker, handles SIGINT/SIGTERM with a grace period, and exits.
  */
 import { existsSync } from 'node:fs';
-import { ConfigError, createLogger } from '@stickerbot/runtime';
+import { ConfigError, createLogger, routeConsoleToLogger } from '@stickerbot/runtime';
 import { createStickerEngine } from '@stickerbot/sticker';
 import { loadConfig } from './config.js';
 import { createWorker } from './worker.js';
@@ -21,6 +21,8 @@ try {
 }
 
 const log = createLogger({ service: 'stickerbot-worker', level: config.logLevel, pretty: process.stdout.isTTY });
+// What a library prints with console.* becomes a record too (see the runtime's route-console.ts).
+routeConsoleToLogger(log);
 // The engine reads FFMPEG_PATH itself, so the worker, the CLI and the tests choose ffmpeg alike.
 const stickers = createStickerEngine({ maxInputBytes: config.maxMediaBytes });
 stickers.ffmpeg().then(
