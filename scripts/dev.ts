@@ -139,6 +139,8 @@ if (simMode) {
     STICKERBOT_SESSIONS: 'default',
     STICKERBOT_WA_URL: emulator.wsUrl,
     STICKERBOT_TOKEN: '',
+    // The emulator's phone scans the QR (below): no QR drawn in the terminal.
+    STICKERBOT_QR_TERMINAL: 'never',
     WA_SIM_CA_FILE: emulator.caFile,
   });
 }

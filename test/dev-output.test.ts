@@ -3,7 +3,7 @@
  * printed around pino. Real child processes relayed exactly as scripts/dev.ts relays them:
  * a process logging through the runtime's root logger (a multi-line message, an error with
  * its stack, a big nested object), and the emulator started as `pnpm dev --sim` starts it,
- * made to print a libsignal-style session dump with console.* (test/support/console-dump.ts).
+ * made to print a libsignal-style session dump with console.* (test/support/console-dump.mjs).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -39,7 +39,7 @@ describe('pnpm dev output', () => {
     expect(lines).toHaveLength(4);
     for (const line of lines) expect(line).toMatch(RECORD_LINE);
     expect(lines[0]).toMatch(/INFO {2}\[bridge\] connected to the daemon url=http:\/\/127\.0\.0\.1:7420 group=bot position=12$/);
-    expect(lines[1]).toMatch(/WARN {2}\[main\] send failed:\\nretrying with the same id err="TypeError: socket hang up \(at .*log-samples\.ts:\d+:\d+\)"$/);
+    expect(lines[1]).toMatch(/WARN {2}\[main\] send failed:\\nretrying with the same id err="TypeError: socket hang up \(at .*log-samples\.ts:\d+:\d+\)+"$/);
     expect(lines[2]).toMatch(/DEBUG received a node node=\{"tag":"iq".*…$/);
     expect(lines[3]).toContain('ERROR answer token="[redacted]" reply="line one\\nline two"');
   });
@@ -47,7 +47,7 @@ describe('pnpm dev output', () => {
   it('routes the emulator’s console output into its log: records only, no key material', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'stickerbot-dev-output-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const preload = pathToFileURL(join(repoRoot, 'test/support/console-dump.ts')).href;
+    const preload = pathToFileURL(join(repoRoot, 'test/support/console-dump.mjs')).href;
     const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', WA_SIM_LOG: 'debug', NODE_OPTIONS: `--import=${preload}` };
     const emulator: Emulator = await startEmulator(repoRoot, dataDir, env);
     cleanups.push(async () => {

@@ -1,4 +1,5 @@
-// Loaded into the emulator by test/dev-output.test.ts (`--import`): once its parent asks
+// Loaded into the emulator by test/dev-output.test.ts (NODE_OPTIONS `--import`, before tsx:
+// hence plain JavaScript): once its parent asks
 // over IPC, it prints with console.* what libsignal prints when a contact's session is
 // replaced (a whole session record, key material included), an error, and a multi-line
 // text, then answers `printed`.
