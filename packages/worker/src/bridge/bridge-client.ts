@@ -106,7 +106,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export function createBridgeClient(options: BridgeClientOptions): BridgeClient {
   const log = options.log.child({ module: 'bridge' });
   // The daemon is usually on the same host and back within seconds: retry sooner than its sessions do.
-  const backoff = createBackoff(options.backoff ?? { baseMs: 500, capMs: 30_000 });
+  const backoff = createBackoff({ baseMs: 500, capMs: 30_000, ...options.backoff });
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const retryDelayMs = options.retryDelayMs ?? 500;
   const url = new URL(WORKER_NAMESPACE, options.url).toString();
