@@ -4,8 +4,9 @@
  * connection stays up. Output of both is prefixed by process, one line per log record
  * (scripts/support/dev-output.ts). Ctrl-C, SIGTERM, SIGHUP (the terminal closed), a closed
  * output pipe, a crash of this script and the end of the pnpm that started it all stop the
- * worker first, then the daemon, and wait for both. Should this script die without a word (SIGKILL), every child notices on its
- * own (scripts/exit-with-parent.mjs) and shuts down gracefully.
+ * worker first, then the daemon, and wait for both. Should this script die without a word
+ * (SIGKILL), every child notices on its own (scripts/exit-with-parent.mjs) and shuts down
+ * gracefully.
  *
  * `pnpm dev --sim`: no WhatsApp account needed. Starts the loopback emulator, points the
  * daemon at it (fresh temp data folder, removed on exit), lets the emulator's phone scan
