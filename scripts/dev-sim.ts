@@ -17,14 +17,18 @@ export interface Emulator {
   caFile: string;
 }
 
-/** Forks packages/wa-sim/src/main.ts; resolves once it listens. */
+/**
+ * Forks packages/wa-sim/src/main.ts; resolves once it listens. Its log (pino JSON, the
+ * libraries' console output routed into it) comes on stderr; its stdout carries only the
+ * ready line, which comes over IPC too, so it is not read.
+ */
 export function startEmulator(root: string, dataDir: string, env: NodeJS.ProcessEnv): Promise<Emulator> {
   const caFile = join(dataDir, 'wa-sim-ca.pem');
   const child = fork(join(root, 'packages/wa-sim/src/main.ts'), [], {
     cwd: root,
     env: { ...env, WA_SIM_CA_FILE: caFile, WA_SIM_LOG: env.WA_SIM_LOG ?? 'warn' },
     execArgv: ['--import', 'tsx', '--conditions=@stickerbot/source'],
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     detached: true,
   });
   return new Promise((resolve, reject) => {

@@ -1,11 +1,12 @@
 /**
  * `pnpm dev`: the development loop. Runs the daemon once and the worker under `tsx watch`,
  * so editing worker, sticker or protocol code restarts only the worker while the WhatsApp
- * connection stays up. Output of both is pretty-printed and prefixed by process. Ctrl-C,
- * SIGTERM, SIGHUP (the terminal closed), a closed output pipe, a crash of this script and
- * the end of the pnpm that started it all stop the worker first, then the daemon, and wait
- * for both. Should this script die without a word (SIGKILL), every child notices on its
- * own (scripts/exit-with-parent.mjs) and shuts down gracefully.
+ * connection stays up. Output of both is prefixed by process, one line per log record
+ * (scripts/support/dev-output.ts). Ctrl-C, SIGTERM, SIGHUP (the terminal closed), a closed
+ * output pipe, a crash of this script and the end of the pnpm that started it all stop the
+ * worker first, then the daemon, and wait for both. Should this script die without a word
+ * (SIGKILL), every child notices on its own (scripts/exit-with-parent.mjs) and shuts down
+ * gracefully.
  *
  * `pnpm dev --sim`: no WhatsApp account needed. Starts the loopback emulator, points the
  * daemon at it (fresh temp data folder, removed on exit), lets the emulator's phone scan
@@ -15,17 +16,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { prettyFactory } from 'pino-pretty';
 import { watchLauncher } from './dev-launcher.js';
 import { chatFromTerminal, scanQrCodes, startEmulator, type Emulator } from './dev-sim.js';
+import { linePrefix, relayLines, type DevOutput } from './support/dev-output.js';
 import { freePort } from './support/free-port.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const simMode = process.argv.includes('--sim');
 const colour = process.stdout.isTTY && !process.env.NO_COLOR;
-const pretty = prettyFactory({ colorize: colour, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,name' });
 const TSX = ['--import', 'tsx', '--conditions=@stickerbot/source'];
 const BOT_PHONE = '4915100000001';
 const CONTACT_PHONE = '4915200000002';
@@ -36,27 +35,15 @@ function write(text: string): void {
   if (outputOpen) process.stdout.write(text);
 }
 
-function say(line: string): void {
-  write(`${colour ? '\x1b[33mdev   \x1b[0m' : 'dev   '} │ ${line}\n`);
+const output: DevOutput = { colour, write };
+const sayPrefix = linePrefix('dev', '33', colour);
+
+function say(text: string): void {
+  for (const line of text.split('\n')) write(`${sayPrefix}${line}\n`);
 }
 
-/** Prefixes each line of the child's output; JSON lines (pino) are pretty-printed first. */
 function relay(name: string, child: ChildProcess, tint: string): void {
-  const prefix = colour ? `\x1b[${tint}m${name.padEnd(6)}\x1b[0m │ ` : `${name.padEnd(6)} │ `;
-  for (const stream of [child.stdout, child.stderr]) {
-    if (!stream) continue;
-    createInterface({ input: stream }).on('line', (line) => {
-      let text = line;
-      if (line.startsWith('{')) {
-        try {
-          text = pretty(line).trimEnd();
-        } catch {
-          // Not JSON after all: print as is.
-        }
-      }
-      for (const part of text.split('\n')) write(`${prefix}${part}\n`);
-    });
-  }
+  relayLines(name, tint, [child.stdout, child.stderr], output);
 }
 
 function exited(child: ChildProcess | undefined): Promise<void> {
@@ -152,6 +139,8 @@ if (simMode) {
     STICKERBOT_SESSIONS: 'default',
     STICKERBOT_WA_URL: emulator.wsUrl,
     STICKERBOT_TOKEN: '',
+    // The emulator's phone scans the QR (below): no QR drawn in the terminal.
+    STICKERBOT_QR_TERMINAL: 'never',
     WA_SIM_CA_FILE: emulator.caFile,
   });
 }

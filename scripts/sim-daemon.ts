@@ -8,7 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
-import { createBaileysSocketFactory, createDaemon, createLogger, loadConfig, processQrOutput, runDaemonProcess } from '@stickerbot/daemon';
+import { createBaileysSocketFactory, createDaemon, loadConfig, processQrOutput, runDaemonProcess } from '@stickerbot/daemon';
+import { createLogger } from '@stickerbot/runtime';
 import { trustEmulatorNoiseRoot } from '@stickerbot/wa-sim';
 import { Agent as UndiciAgent } from 'undici';
 
@@ -28,7 +29,7 @@ if (!config.waUrl) {
 // non-loopback URLs and NODE_ENV=production. The daemon's own main.ts never does this.
 process.env.WA_SIM_TRUST_KEY = '1';
 trustEmulatorNoiseRoot(config.waUrl, { iUnderstandThisDisablesWhatsAppServerAuth: true });
-const logger = createLogger({ level: config.logLevel, pretty: process.stdout.isTTY });
+const logger = createLogger({ service: 'stickerbot-daemon', level: config.logLevel, pretty: process.stdout.isTTY });
 const daemon = createDaemon(
   {
     logger,

@@ -6,7 +6,8 @@
  * message arrive without reloading, and logs the session out; a second context holding a
  * viewer JWT for another session sees none of it. Screenshots go to test/artifacts/.
  */
-import { createDaemon, createLogger, loadConfig, signDashboardToken, type Daemon, type DaemonConfig } from '@stickerbot/daemon';
+import { createDaemon, loadConfig, signDashboardToken, type Daemon, type DaemonConfig } from '@stickerbot/daemon';
+import { createLogger } from '@stickerbot/runtime';
 import { createFakeWa, type FakeWa, type FakeWaSession } from '@stickerbot/daemon/test-kit';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,7 +58,7 @@ describe.skipIf(!chromiumAvailable)('dashboard in Chromium', { timeout: 60_000 }
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     });
     wa = createFakeWa();
-    daemon = createDaemon({ logger: createLogger({ level: config.logLevel }), socketFactory: wa.factory, processMetrics: false }, config);
+    daemon = createDaemon({ logger: createLogger({ service: 'stickerbot-daemon', level: config.logLevel }), socketFactory: wa.factory, processMetrics: false }, config);
     const address = await daemon.start();
     url = `http://127.0.0.1:${address.port}`;
     adminToken = daemon.token ?? '';
@@ -194,7 +195,7 @@ describe.skipIf(!chromiumAvailable)('dashboard in Chromium', { timeout: 60_000 }
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-unreachable.png'), fullPage: true });
 
     // The same daemon comes back on the same port: the page reconnects and subscribes again by itself.
-    daemon = createDaemon({ logger: createLogger({ level: 'silent' }), socketFactory: wa.factory, processMetrics: false }, { ...config, port: Number(new URL(url).port) });
+    daemon = createDaemon({ logger: createLogger({ service: 'stickerbot-daemon', level: 'silent' }), socketFactory: wa.factory, processMetrics: false }, { ...config, port: Number(new URL(url).port) });
     await daemon.start();
     await page.locator('#banner').waitFor({ state: 'hidden', timeout: 30_000 });
     await page.locator('[data-session="home"][data-live="true"]').waitFor(WAIT);

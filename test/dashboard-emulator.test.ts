@@ -5,7 +5,8 @@
  * page shows (read from the page itself), a contact's message appears live, a second
  * session links with the pairing code the page displays, and the first one is logged out.
  */
-import { createBaileysSocketFactory, createDaemon, createLogger, loadConfig, signDashboardToken, type Daemon } from '@stickerbot/daemon';
+import { createBaileysSocketFactory, createDaemon, loadConfig, signDashboardToken, type Daemon } from '@stickerbot/daemon';
+import { createLogger } from '@stickerbot/runtime';
 import type { Sim } from '@stickerbot/wa-sim';
 import { startTrustedSim } from '../scripts/support/emulator-stack.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -44,7 +45,7 @@ describe.skipIf(!chromiumAvailable)('dashboard with the WhatsApp emulator', { ti
     });
     daemon = createDaemon(
       {
-        logger: createLogger({ level: config.logLevel }),
+        logger: createLogger({ service: 'stickerbot-daemon', level: config.logLevel }),
         socketFactory: createBaileysSocketFactory(),
         socketOptions: { fetchAgent: sim.media.fetchAgent },
         processMetrics: false,

@@ -12,10 +12,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive, processTree, type ProcessInfo } from './support/process-tree.js';
-import { exited, repoRoot, until } from '../scripts/support/process-stack.js';
+import { TSX_ARGS, exited, repoRoot, until } from '../scripts/support/process-stack.js';
 import { freePort } from '../scripts/support/free-port.js';
 
 /** Start-up takes several seconds of CPU per process on a small machine; ending gets generous room. */
@@ -26,6 +27,8 @@ const END_TIMEOUT_MS = 20_000;
 interface Run {
   readonly child: ChildProcess;
   readonly output: string[];
+  /** Whole lines of stdout alone (where the dev script prints). */
+  readonly stdout: string[];
   /** Every process of the tree, recorded once it was up. */
   tree: ProcessInfo[];
   /** `pnpm dev --sim`'s temporary data folder. */
@@ -44,7 +47,8 @@ function launch(command: string, args: string[], env: Record<string, string>): R
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
   });
-  const run: Run = { child, output: [], tree: [], dataDir: '' };
+  const run: Run = { child, output: [], stdout: [], tree: [], dataDir: '' };
+  if (child.stdout) createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => run.stdout.push(line));
   for (const stream of [child.stdout, child.stderr]) {
     stream?.setEncoding('utf8').on('data', (chunk: string) => run.output.push(...chunk.split('\n').filter((line) => line.trim() !== '')));
   }
@@ -67,7 +71,7 @@ async function startDev(options: { via: 'pnpm' | 'node'; nodeArgs?: string[] }):
   const run =
     options.via === 'pnpm'
       ? launch('pnpm', ['dev', '--sim'], env)
-      : launch(process.execPath, ['--import', 'tsx', ...(options.nodeArgs ?? []), 'scripts/dev.ts', '--sim'], env);
+      : launch(process.execPath, [...TSX_ARGS, ...(options.nodeArgs ?? []), 'scripts/dev.ts', '--sim'], env);
   const { child, output } = run;
   const seen = (pattern: RegExp) => output.some((line) => pattern.test(line));
   const failed = () => child.exitCode !== null || child.signalCode !== null;
@@ -136,6 +140,11 @@ describe('pnpm dev --sim leaves no process behind', () => {
 
   it('SIGKILL of the dev script ends every process, the daemon and the worker shutting down cleanly', async () => {
     const dev = await startDev({ via: 'node' });
+    // Up to here the terminal showed only the script's own lines and one line per record of
+    // the emulator, the daemon and the worker (scripts/support/dev-output.ts).
+    const record = /^(daemon|worker|wa-sim) +│ \d\d:\d\d:\d\d\.\d{3} (TRACE|DEBUG|INFO |WARN |ERROR|FATAL) \S/;
+    expect(dev.stdout.filter((line) => !line.startsWith('dev    │ ') && !record.test(line))).toEqual([]);
+    expect(dev.stdout.filter((line) => record.test(line)).length).toBeGreaterThan(10);
     dev.child.kill('SIGKILL');
     await expectAllGone(dev);
     // A SQLite database closed by its owner leaves no write-ahead log behind; a killed one does.

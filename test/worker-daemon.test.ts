@@ -6,10 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createDaemon, createLogger as createDaemonLogger, loadConfig as loadDaemonConfig, type Daemon } from '@stickerbot/daemon';
+import { createDaemon, loadConfig as loadDaemonConfig, type Daemon } from '@stickerbot/daemon';
 import { createFakeWa, type FakeSent, type FakeWa, type FakeWaSession } from '@stickerbot/daemon/test-kit';
 import { createStickerEngine, readStickerMetadata, type StickerEngine } from '@stickerbot/sticker';
-import { createLogger, createWorker, loadConfig, type Worker } from '@stickerbot/worker';
+import { createLogger } from '@stickerbot/runtime';
+import { createWorker, loadConfig, type Worker } from '@stickerbot/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { corruptJpeg, makeMp4, makePng } from '../scripts/support/sample-media.js';
 import { spawnWorker } from '../scripts/support/worker-process.js';
@@ -88,7 +89,7 @@ describe('worker ↔ daemon end to end', { timeout: 120_000 }, () => {
     const dataDir = tempDir();
     const wa = createFakeWa();
     const config = loadDaemonConfig({ STICKERBOT_DATA_DIR: dataDir, STICKERBOT_PORT: '0', STICKERBOT_SESSIONS: 'main', LOG_LEVEL, ...env });
-    const daemon = createDaemon({ logger: createDaemonLogger({ level: config.logLevel }), socketFactory: wa.factory, processMetrics: false }, config);
+    const daemon = createDaemon({ logger: createLogger({ service: 'stickerbot-daemon', level: config.logLevel }), socketFactory: wa.factory, processMetrics: false }, config);
     cleanups.push(() => daemon.stop());
     const address = await daemon.start();
     const session = wa.session('main');
@@ -101,7 +102,7 @@ describe('worker ↔ daemon end to end', { timeout: 120_000 }, () => {
   function startWorker(running: Running, env: Record<string, string> = {}): Worker {
     const config = loadConfig({ STICKERBOT_BRIDGE_URL: running.url, STICKERBOT_DATA_DIR: running.dataDir, LOG_LEVEL, ...env });
     const worker = createWorker(
-      { log: createLogger(config.logLevel), stickers, bridge: { backoff: { baseMs: 50, capMs: 500 }, ackDelayMs: 20 } },
+      { log: createLogger({ service: 'stickerbot-worker', level: config.logLevel }), stickers, bridge: { backoff: { baseMs: 50, capMs: 500 }, ackDelayMs: 20 } },
       config,
     );
     cleanups.push(() => worker.stop(2000).then(() => undefined));
@@ -181,7 +182,7 @@ describe('worker ↔ daemon end to end', { timeout: 120_000 }, () => {
     const running = await startDaemon();
     const lines: string[] = [];
     const config = loadConfig({ STICKERBOT_BRIDGE_URL: running.url, STICKERBOT_DATA_DIR: tempDir(), STICKERBOT_TOKEN: 'not-the-token', LOG_LEVEL: 'info' });
-    const log = createLogger('info', { write: (line: string) => void lines.push(line) });
+    const log = createLogger({ service: 'stickerbot-worker', level: 'info', destination: { write: (line: string) => void lines.push(line) } });
     const worker = createWorker({ log, stickers, bridge: { backoff: { baseMs: 20, capMs: 100 } } }, config);
     cleanups.push(() => worker.stop(1000).then(() => undefined));
     worker.start();
@@ -200,7 +201,7 @@ describe('worker ↔ daemon end to end', { timeout: 120_000 }, () => {
 
     const wa = createFakeWa();
     const config = loadDaemonConfig({ STICKERBOT_DATA_DIR: running.dataDir, STICKERBOT_PORT: port, STICKERBOT_SESSIONS: 'main', LOG_LEVEL });
-    const daemon = createDaemon({ logger: createDaemonLogger({ level: config.logLevel }), socketFactory: wa.factory, processMetrics: false }, config);
+    const daemon = createDaemon({ logger: createLogger({ service: 'stickerbot-daemon', level: config.logLevel }), socketFactory: wa.factory, processMetrics: false }, config);
     cleanups.push(() => daemon.stop());
     await daemon.start();
     const session = wa.session('main');

@@ -10,11 +10,11 @@ import path from 'node:path';
 import {
   createBaileysSocketFactory,
   createDaemon,
-  createLogger,
   loadConfig,
   type Daemon,
   type QrPrinter,
 } from '@stickerbot/daemon';
+import { createLogger } from '@stickerbot/runtime';
 import {
   PROTOCOL_VERSION,
   WORKER_NAMESPACE,
@@ -95,7 +95,7 @@ export async function startSimDaemon(sim: Sim, options: SimDaemonOptions = {}): 
   const states: Session[] = [];
   const daemon = createDaemon(
     {
-      logger: createLogger({ level: config.logLevel }),
+      logger: createLogger({ service: 'stickerbot-daemon', level: config.logLevel }),
       socketFactory: createBaileysSocketFactory(),
       socketOptions: { fetchAgent: sim.media.fetchAgent, fetchOptions: { dispatcher: sim.media.dispatcher } },
       processMetrics: false,

@@ -11,7 +11,8 @@
  * Parent → child: {@link DaemonRequest}. Child → parent: {@link DaemonReport}.
  * Environment: the daemon's own variables (STICKERBOT_DATA_DIR, STICKERBOT_PORT, ...).
  */
-import { createDaemon, createLogger, loadConfig } from '@stickerbot/daemon';
+import { createDaemon, loadConfig } from '@stickerbot/daemon';
+import { createLogger } from '@stickerbot/runtime';
 import { createFakeWa, type FakeWaSession } from '@stickerbot/daemon/test-kit';
 
 /** What the parent asks. */
@@ -44,7 +45,7 @@ function send(report: DaemonReport): void {
 
 const config = loadConfig(process.env);
 const wa = createFakeWa({ frameIntervalMs: 2_000 });
-const logger = createLogger({ level: config.logLevel, pretty: false });
+const logger = createLogger({ service: 'stickerbot-daemon', level: config.logLevel, pretty: false });
 const BOT_NUMBER = '15550000001';
 const scanned = new Set<string>();
 const closes = new Map<string, number>();

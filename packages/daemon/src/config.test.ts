@@ -1,6 +1,7 @@
 import { DEFAULT_MAX_MEDIA_BYTES } from '@stickerbot/protocol';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, isLoopbackHost, loadConfig } from './config.js';
+import { ConfigError } from '@stickerbot/runtime';
+import { isLoopbackHost, loadConfig } from './config.js';
 
 function problemsOf(env: Record<string, string>): readonly string[] {
   try {

@@ -4,14 +4,10 @@
  * `main.ts` reads `process.env`; everything else receives a {@link DaemonConfig}.
  */
 import { DEFAULT_MAX_MEDIA_BYTES, SESSION_ID_PATTERN } from '@stickerbot/protocol';
+import { ConfigError, LOG_LEVELS, type LogLevel } from '@stickerbot/runtime';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { QR_TERMINAL_MODES, type QrTerminalMode } from './qr-output.js';
-
-/** The pino levels `LOG_LEVEL` accepts. */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-/** One of {@link LOG_LEVELS}. */
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Journal retention, from the `STICKERBOT_JOURNAL_*` variables. */
 export interface JournalRetentionConfig {
@@ -73,14 +69,6 @@ export interface DaemonConfig {
   readonly metricsPublic: boolean;
   /** pino level (`LOG_LEVEL`, default `info`). */
   readonly logLevel: LogLevel;
-}
-
-/** Thrown when the environment is invalid; `problems` has one line per bad variable. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(readonly problems: readonly string[]) {
-    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-  }
 }
 
 const HOUR_MS = 3_600_000;

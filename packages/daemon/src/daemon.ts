@@ -4,6 +4,7 @@
  * fake WhatsApp socket and a temp data folder.
  */
 import { StickerbotError } from '@stickerbot/protocol';
+import { ensurePrivateDataDir } from '@stickerbot/runtime';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { composeAuthenticators, createAdminTokenAuthenticator, type DashboardAuthenticator } from './bridge/auth.js';
@@ -18,7 +19,7 @@ import { createMetrics, type DaemonMetrics } from './metrics.js';
 import { shouldPrintQr, silentQrPrinter, terminalQrPrinter, type QrOutput } from './qr-output.js';
 import { createReadiness } from './bridge/readiness.js';
 import type { SessionRegistry } from './session-registry.js';
-import { createJournalRetention, ensurePrivateDataDir, openStorage, type JournalRetention, type Storage } from './storage/index.js';
+import { createJournalRetention, openStorage, type JournalRetention, type Storage } from './storage/index.js';
 import { loadOrCreateToken, tokensEqual } from './token.js';
 import type { WaSocketFactory, WaSocketOptions } from './sessions/wa-socket.js';
 

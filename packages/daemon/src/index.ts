@@ -5,16 +5,7 @@
  */
 export { createDaemon, SHUTDOWN_BUDGET_MS, type Daemon, type DaemonDeps } from './daemon.js';
 export { runDaemonProcess } from './run-daemon-process.js';
-export {
-  ConfigError,
-  LOG_LEVELS,
-  isLoopbackHost,
-  loadConfig,
-  type DaemonConfig,
-  type JournalRetentionConfig,
-  type LogLevel,
-} from './config.js';
-export { REDACTED_PATHS, createLogger, type Logger, type LoggerOptions } from './logger.js';
+export { isLoopbackHost, loadConfig, type DaemonConfig, type JournalRetentionConfig } from './config.js';
 export {
   QR_TERMINAL_MODES,
   processQrOutput,

@@ -2,10 +2,10 @@
  * The daemon's composition root (`pnpm daemon`): environment → config → logger → daemon;
  * `process.send('ready')` once listening (pm2 `wait_ready`); SIGINT/SIGTERM stop it and exit 0.
  */
+import { ConfigError, createLogger } from '@stickerbot/runtime';
 import { createBaileysSocketFactory } from './sessions/baileys-socket-factory.js';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfig } from './config.js';
 import { createDaemon } from './daemon.js';
-import { createLogger } from './logger.js';
 import { processQrOutput } from './qr-output.js';
 import { runDaemonProcess } from './run-daemon-process.js';
 
@@ -24,7 +24,7 @@ try {
   process.exit(1);
 }
 
-const logger = createLogger({ level: config.logLevel, pretty: process.stdout.isTTY });
+const logger = createLogger({ service: 'stickerbot-daemon', level: config.logLevel, pretty: process.stdout.isTTY });
 const daemon = createDaemon({ logger, socketFactory: createBaileysSocketFactory(), qrOutput: processQrOutput() }, config);
 
 await runDaemonProcess(daemon, logger);

@@ -1,12 +1,12 @@
+import { routeConsoleToLogger } from '@stickerbot/runtime';
 import type { Logger } from 'pino';
 import { SHUTDOWN_BUDGET_MS, type Daemon } from './daemon.js';
-import { routeConsoleToLogger } from './route-console.js';
 
 /**
  * Runs a daemon as this process's main job: makes every file it creates private to its
  * user (umask 077: SQLite files, the token, anything a library writes), routes the
  * libraries' `console.*` output into the logger (stdout stays JSON lines without key
- * material; see route-console.ts), starts the daemon, tells pm2 `ready` once listening
+ * material; see the runtime's route-console.ts), starts the daemon, tells pm2 `ready` once listening
  * (`wait_ready`), and on SIGINT/SIGTERM stops it and exits 0 (1 if it cannot start or stop).
  */
 export async function runDaemonProcess(daemon: Daemon, logger: Logger): Promise<void> {

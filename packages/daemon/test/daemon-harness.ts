@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLogger } from '@stickerbot/runtime';
 import { loadConfig, type DaemonConfig } from '../src/config.js';
 import { createDaemon, type Daemon } from '../src/daemon.js';
-import { createLogger } from '../src/logger.js';
 import type { FakeWa, FakeWaSession } from '../src/test-kit/index.js';
 import { Clients } from './bridge-harness.js';
 
@@ -41,7 +41,7 @@ export class DaemonHarness {
       ...env,
     });
     const daemon = createDaemon(
-      { logger: createLogger({ level: config.logLevel }), socketFactory: wa.factory, processMetrics: false },
+      { logger: createLogger({ service: 'stickerbot-daemon', level: config.logLevel }), socketFactory: wa.factory, processMetrics: false },
       config,
     );
     this.cleanups.push(() => daemon.stop());

@@ -7,12 +7,12 @@
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { createLogger } from '@stickerbot/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createDaemon } from '../src/daemon.js';
 import { LINK_EXIT, parseLinkArgs, resolveLinkTarget, type LinkRequest } from '../src/dashboard/link-request.js';
 import { linkSession } from '../src/dashboard/link-session.js';
-import { createLogger } from '../src/logger.js';
 import { createFakeWa, readQrTexts, type FakeWa } from '../src/test-kit/index.js';
 import { until } from './bridge-harness.js';
 import { DaemonHarness, login, type RunningDaemon } from './daemon-harness.js';
@@ -148,7 +148,7 @@ describe('the daemon text QR', () => {
       stream.on('data', (chunk: Buffer) => void (printed += chunk.toString()));
       const daemon = createDaemon(
         {
-          logger: createLogger({ level: 'silent' }),
+          logger: createLogger({ service: 'stickerbot-daemon', level: 'silent' }),
           socketFactory: wa.factory,
           processMetrics: false,
           // A log file of its own, as pm2 gives stderr.

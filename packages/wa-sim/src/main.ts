@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { routeConsoleToLogger } from '@stickerbot/runtime';
 import { pino } from 'pino';
 import { startAdminServer } from './control/admin-http.js';
 import { startSim } from './control/sim.js';
@@ -7,6 +8,9 @@ import { startSim } from './control/sim.js';
 // Prints one JSON line {wsUrl, adminUrl, caFile} on stdout and sends it over IPC when forked.
 const env = process.env;
 const log = pino({ level: env.WA_SIM_LOG ?? 'info' }, pino.destination(2));
+// libsignal prints whole session records (key material) with console.info when a session is
+// replaced; like the daemon, the emulator logs that as one safe record instead.
+routeConsoleToLogger(log);
 const sim = await startSim({ logger: log });
 const admin = await startAdminServer(sim, Number(env.WA_SIM_ADMIN_PORT ?? 0));
 const caFile = env.WA_SIM_CA_FILE;

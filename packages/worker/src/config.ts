@@ -1,9 +1,7 @@
 import path from 'node:path';
 import { DEFAULT_GROUP, groupNameSchema, phoneSchema } from '@stickerbot/protocol';
+import { ConfigError, LOG_LEVELS, type LogLevel } from '@stickerbot/runtime';
 import { z } from 'zod';
-
-/** Levels pino accepts for `LOG_LEVEL`. */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** The worker's configuration, parsed once from the environment and frozen. */
 export interface WorkerConfig {
@@ -37,7 +35,7 @@ export interface WorkerConfig {
   /** How long SIGINT/SIGTERM waits for the event in hand, in ms (`STICKERBOT_SHUTDOWN_GRACE_MS`, default 5000). */
   readonly shutdownGraceMs: number;
   /** pino level (`LOG_LEVEL`, default `info`). */
-  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly logLevel: LogLevel;
 }
 
 const optionalText = z
@@ -72,17 +70,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 });
 
-/** Thrown when the environment is invalid; the message names every bad variable. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(readonly problems: readonly string[]) {
-    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-  }
-}
-
 /**
- * Parses the worker's environment once. Every problem is reported at once, each naming
- * its variable; empty strings count as unset.
+ * Parses the worker's environment once. Every problem is reported at once in a
+ * `ConfigError` (from `@stickerbot/runtime`), each naming its variable; empty strings count as unset.
  */
 export function loadConfig(env: Record<string, string | undefined>): WorkerConfig {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));

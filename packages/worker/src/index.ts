@@ -1,5 +1,4 @@
-export { ConfigError, LOG_LEVELS, loadConfig, type WorkerConfig } from './config.js';
-export { createLogger } from './logger.js';
+export { loadConfig, type WorkerConfig } from './config.js';
 export { createWorker, type Worker, type WorkerDeps } from './worker.js';
 export {
   createBridgeClient,
@@ -10,7 +9,6 @@ export {
 } from './bridge/bridge-client.js';
 export { createCommandIds, type CommandIds } from './bridge/command-ids.js';
 export { createEventPump, type EntryHandler, type EventPump, type EventPumpOptions, type StopOutcome } from './bridge/event-pump.js';
-export { backoffDelay, type BackoffOptions } from './bridge/backoff.js';
 export { COMMANDS } from './commands/index.js';
 export { createRouter, phoneOf, type Router, type RouterOptions } from './router/router.js';
 export { createCommandRegistry, type CommandRegistry } from './router/command-registry.js';

@@ -3,9 +3,9 @@
  * builds the worker, handles SIGINT/SIGTERM with a grace period, and exits.
  */
 import { existsSync } from 'node:fs';
+import { ConfigError, createLogger, routeConsoleToLogger } from '@stickerbot/runtime';
 import { createStickerEngine } from '@stickerbot/sticker';
-import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { loadConfig } from './config.js';
 import { createWorker } from './worker.js';
 
 // Files this process creates (the bot database beside the daemon's credentials) are private.
@@ -20,7 +20,9 @@ try {
   process.exit(1);
 }
 
-const log = createLogger(config.logLevel);
+const log = createLogger({ service: 'stickerbot-worker', level: config.logLevel, pretty: process.stdout.isTTY });
+// What a library prints with console.* becomes a record too (see the runtime's route-console.ts).
+routeConsoleToLogger(log);
 // The engine reads FFMPEG_PATH itself, so the worker, the CLI and the tests choose ffmpeg alike.
 const stickers = createStickerEngine({ maxInputBytes: config.maxMediaBytes });
 stickers.ffmpeg().then(

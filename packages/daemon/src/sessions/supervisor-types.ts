@@ -3,8 +3,8 @@
  * (implemented by `supervisor.ts`).
  */
 import type { JournalEntry, Session, SessionQr, SessionStatus } from '@stickerbot/protocol';
+import type { BackoffOptions } from '@stickerbot/runtime';
 import type { Logger } from 'pino';
-import type { BackoffOptions } from './backoff.js';
 import type { LoginHelp } from '../login-help.js';
 import type { QrPrinter } from '../qr-output.js';
 import type { RegistryEmit } from './event-journaler.js';

@@ -7,7 +7,7 @@
  * its message events are still journaled (Baileys may have acked them already).
  */
 import { StickerbotError, type Session, type SessionQr, type SessionStatus, type WireError } from '@stickerbot/protocol';
-import { createBackoff, STABLE_CONNECTION_MS } from './backoff.js';
+import { createBackoff } from '@stickerbot/runtime';
 import { accountOf, attachAttempt, type Attempt } from './connection-attempt.js';
 import { decideDisconnect, type DisconnectAction, type DisconnectDecision } from './disconnect-policy.js';
 import { DEFAULT_OP_TIMEOUTS, withTimeout } from './op-timeout.js';
@@ -16,6 +16,9 @@ import { createEventJournaler, type EventJournaler } from './event-journaler.js'
 import type { SessionSupervisor, SessionSupervisorDeps } from './supervisor-types.js';
 import type { WaSocketEvents, WaSocketOptions } from './wa-socket.js';
 import { createLiveness, deafReason, DEFAULT_ZOMBIE, noteAck, noteSent, type ZombieOptions } from './zombie-watch.js';
+
+/** How long a connection must stay open before the backoff resets (DESIGN §3: a stable minute). */
+const STABLE_CONNECTION_MS = 60_000;
 
 const RUNNING: ReadonlySet<SessionStatus> = new Set(['CONNECTING', 'QR_REQUIRED', 'CONNECTED', 'RECONNECTING']);
 

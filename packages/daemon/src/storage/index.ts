@@ -10,7 +10,7 @@ import type { CommandLog, SessionStore } from './stores.js';
 import { startWalCheckpointer } from './wal-checkpointer.js';
 
 // The storage wing's one entry point (README, Layout): the rest of the daemon reaches the
-// store contracts, the journal retention and the private data folder through this module.
+// store contracts and the journal retention through this module.
 export type {
   AuthStore,
   CommandLog,
@@ -27,7 +27,6 @@ export type {
   StoredSession,
 } from './stores.js';
 export { createJournalRetention, type JournalRetention, type JournalRetentionOptions, type RetentionStatus } from './journal-retention.js';
-export { ensurePrivateDataDir } from './private-data-dir.js';
 export type { SynchronousLevel } from './sqlite-database.js';
 
 /** Name of the daemon's database file inside the data folder. */

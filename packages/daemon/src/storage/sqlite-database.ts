@@ -1,136 +1,26 @@
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { StickerbotError } from '@stickerbot/protocol';
-import Database from 'better-sqlite3';
-import { PRIVATE_DIR_MODE, restrictToOwner } from './private-data-dir.js';
-
-/** An open better-sqlite3 database. */
-export type SqliteDatabase = Database.Database;
-
 /**
- * SQLite `synchronous` levels the daemon supports (with `journal_mode = WAL`):
- * - `NORMAL` (default): a commit is in the WAL file (the OS page cache) when `append`
- *   returns, so a process crash, even SIGKILL, loses nothing; a power loss or kernel
- *   panic may roll back the last transactions since the WAL was last synced (the
- *   database stays consistent). Measured here: ~10,000 journal appends/s (~0.1 ms each).
- * - `FULL`: every commit also waits for an fsync of the WAL, so it survives power loss,
- *   at one fsync per commit: ~500 appends/s (~2 ms each) on this machine's disk, which
- *   would sit inside the Baileys message handler for every message.
- *
- * Why NORMAL is the default: the daemon's failure mode to survive is a crashed or killed
- * process (pm2 restarts, OOM kills, SIGKILL), and Baileys has already acked the message to
- * WhatsApp before the handler runs, so the journal write must be as short as possible.
- * An operator on hardware that loses power without a battery can choose `FULL`.
+ * The daemon's SQLite database, `<dataDir>/daemon.sqlite`: the journal, the session registry,
+ * the auth state, the command log and the outbox in one file. Opening and migrating is the
+ * runtime's (shared with the worker's database); the daemon brings its migrations.
  */
-export type SynchronousLevel = 'NORMAL' | 'FULL';
+import { openDatabase as openSqlite, type OpenDatabaseOptions as SqliteOptions, type SqliteDatabase } from '@stickerbot/runtime';
 
-/** Options of {@link openDatabase}. */
-export interface OpenDatabaseOptions {
-  /** Durability of a commit; see {@link SynchronousLevel}. Default `NORMAL`. */
-  synchronous?: SynchronousLevel;
-  /** How long a write waits for another connection's lock before failing (ms). Default 5000. */
-  busyTimeoutMs?: number;
-  /** Folder of the numbered `NNN-name.sql` migrations. Default: `./migrations/` beside this module. */
+export type { SqliteDatabase, SynchronousLevel } from '@stickerbot/runtime';
+
+/** The daemon's numbered migrations, beside this module (copied to dist/ by the package build). */
+export const DAEMON_MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
+
+/** Options of {@link openDatabase}: the runtime's, with the daemon's migrations by default. */
+export interface OpenDatabaseOptions extends Omit<SqliteOptions, 'migrationsDir'> {
+  /** Another migrations folder (tests of a schema upgrade). Default {@link DAEMON_MIGRATIONS_DIR}. */
   migrationsDir?: URL | string;
 }
 
-/** One numbered migration file. */
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
-
-const MIGRATION_FILE = /^(\d{3,})-[a-z0-9-]+\.sql$/;
-
-/** The migrations beside this module (copied to dist/ by the package build). */
-export const DEFAULT_MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
-
 /**
- * Reads the numbered migrations of a folder, in order. The numbers must run 1, 2, 3, …
- * without gaps or duplicates, so a missing file is an error rather than a skipped schema.
- */
-export function loadMigrations(dir: URL | string = DEFAULT_MIGRATIONS_DIR): Migration[] {
-  const path = typeof dir === 'string' ? dir : fileURLToPath(dir);
-  let files: string[];
-  try {
-    files = readdirSync(path);
-  } catch (cause) {
-    throw new StickerbotError('INTERNAL', `cannot read the migrations folder ${path}`, { cause });
-  }
-  const migrations = files
-    .map((name) => ({ name, match: MIGRATION_FILE.exec(name) }))
-    .filter((f): f is { name: string; match: RegExpExecArray } => f.match !== null)
-    .map(({ name, match }) => ({ version: Number(match[1]), name, sql: readFileSync(`${path}/${name}`, 'utf8') }))
-    .sort((a, b) => a.version - b.version);
-  migrations.forEach((m, index) => {
-    if (m.version !== index + 1) {
-      throw new StickerbotError('INTERNAL', `migration ${m.name} should be number ${index + 1}: numbers must run 1, 2, 3, … without gaps or duplicates`);
-    }
-  });
-  return migrations;
-}
-
-/**
- * Applies every migration newer than the database's `PRAGMA user_version`, each in its own
- * transaction together with the version bump, so a failed migration leaves the previous
- * schema intact. Refuses a database written by a newer daemon. Returns the new version.
- */
-export function migrate(db: SqliteDatabase, migrations: readonly Migration[]): number {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  const latest = migrations.length;
-  if (current > latest) {
-    throw new StickerbotError(
-      'INTERNAL',
-      `database ${db.name} has schema version ${current} but this daemon knows only ${latest}: it was written by a newer daemon`,
-    );
-  }
-  for (const migration of migrations.slice(current)) {
-    const apply = db.transaction(() => {
-      db.exec(migration.sql);
-      // user_version takes no bound parameter; the version is a number we computed.
-      db.pragma(`user_version = ${migration.version}`);
-    });
-    try {
-      apply();
-    } catch (cause) {
-      throw new StickerbotError('INTERNAL', `migration ${migration.name} failed on ${db.name}: ${String(cause)}`, { cause });
-    }
-  }
-  return latest;
-}
-
-/**
- * Opens (creating it and its folder if needed) the daemon's SQLite database, mode 0600
- * with its `-wal` and `-shm` (folder 0700 when created here): WAL journal,
- * the chosen `synchronous` level, a busy timeout, foreign keys on, and every numbered
- * migration applied. The daemon keeps one file, `<dataDir>/daemon.sqlite`, holding the
- * journal, the session registry, the auth state, the command log and the outbox.
+ * Opens (creating it if needed) and migrates the daemon's database at `file`: WAL, mode
+ * 0600, the chosen `synchronous` level (see `SynchronousLevel`), every migration of
+ * {@link DAEMON_MIGRATIONS_DIR} applied.
  */
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
-  let db: SqliteDatabase;
-  try {
-    db = new Database(file);
-  } catch (cause) {
-    throw new StickerbotError('INTERNAL', `cannot open the database ${file}: ${String(cause)}`, { cause });
-  }
-  try {
-    db.pragma('journal_mode = WAL');
-    // It holds WhatsApp credentials: 0600, as are the -wal and -shm the pragma just created
-    // (SQLite gives the ones it creates later the database file's mode).
-    if (file !== ':memory:') restrictToOwner([file, `${file}-wal`, `${file}-shm`]);
-    db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
-    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
-    // After a burst the WAL file is truncated back to this size once it is reset.
-    db.pragma('journal_size_limit = 67108864');
-    db.pragma('foreign_keys = ON');
-    migrate(db, loadMigrations(options.migrationsDir));
-    return db;
-  } catch (error) {
-    db.close();
-    if (error instanceof StickerbotError) throw error;
-    throw new StickerbotError('INTERNAL', `cannot prepare the database ${file}: ${String(error)}`, { cause: error });
-  }
+  return openSqlite(file, { ...options, migrationsDir: options.migrationsDir ?? DAEMON_MIGRATIONS_DIR });
 }

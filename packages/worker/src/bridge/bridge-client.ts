@@ -13,10 +13,10 @@ import {
   type WorkerCommandResult,
   type WorkerServerToClientEvents,
 } from '@stickerbot/protocol';
+import { createBackoff, type BackoffOptions } from '@stickerbot/runtime';
 import type { Logger } from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import type { ProgressStore } from '../db/progress-store.js';
-import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { createEventPump, type EntryHandler, type StopOutcome } from './event-pump.js';
 
 /** Per-call options of {@link CommandSender.command}. */
@@ -105,12 +105,12 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export function createBridgeClient(options: BridgeClientOptions): BridgeClient {
   const log = options.log.child({ module: 'bridge' });
-  const backoff = options.backoff ?? { baseMs: 500, capMs: 30_000 };
+  // The daemon is usually on the same host and back within seconds: retry sooner than its sessions do.
+  const backoff = createBackoff({ baseMs: 500, capMs: 30_000, ...options.backoff });
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const retryDelayMs = options.retryDelayMs ?? 500;
   const url = new URL(WORKER_NAMESPACE, options.url).toString();
   let token: string | undefined;
-  let attempt = 0;
   let retryTimer: NodeJS.Timeout | undefined;
   let stopped = false;
   let everConnected = false;
@@ -141,9 +141,8 @@ export function createBridgeClient(options: BridgeClientOptions): BridgeClient {
 
   function scheduleConnect(reason: string): void {
     if (stopped || retryTimer) return;
-    const delay = backoffDelay(attempt, backoff);
-    attempt += 1;
-    log.debug({ delayMs: delay, attempt, reason }, 'reconnect scheduled');
+    const delay = backoff.next();
+    log.debug({ delayMs: delay, attempt: backoff.attempts, reason }, 'reconnect scheduled');
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
       connect();
@@ -154,14 +153,14 @@ export function createBridgeClient(options: BridgeClientOptions): BridgeClient {
     if (stopped || socket.connected) return;
     token = options.token();
     if (!token) {
-      log.error({ attempt }, `no bridge token: ${options.tokenHint}`);
+      log.error({ attempt: backoff.attempts }, `no bridge token: ${options.tokenHint}`);
       return scheduleConnect('no token');
     }
     socket.connect();
   }
 
   socket.on('connect', () => {
-    attempt = 0;
+    backoff.reset();
     everConnected = true;
     log.info({ url, group: options.group, position: pump.position() }, 'connected to the daemon');
     options.onConnect?.();
@@ -170,16 +169,16 @@ export function createBridgeClient(options: BridgeClientOptions): BridgeClient {
   socket.on('connect_error', (err: Error & { data?: unknown }) => {
     const data = err.data;
     if (isWireError(data) && data.code === 'UNAUTHORIZED') {
-      log.error({ url, attempt }, `the daemon refused the token (UNAUTHORIZED): ${data.message}. Check ${options.tokenHint}`);
+      log.error({ url, attempt: backoff.attempts }, `the daemon refused the token (UNAUTHORIZED): ${data.message}. Check ${options.tokenHint}`);
     } else if (isWireError(data) && data.code === 'PROTOCOL_MISMATCH') {
       log.error(
-        { url, attempt, protocol: options.protocol ?? PROTOCOL_VERSION },
+        { url, attempt: backoff.attempts, protocol: options.protocol ?? PROTOCOL_VERSION },
         `the daemon speaks another protocol version (PROTOCOL_MISMATCH): ${data.message}`,
       );
     } else if (isWireError(data)) {
-      log.error({ url, attempt, code: data.code }, `the daemon refused the connection: ${data.message}`);
+      log.error({ url, attempt: backoff.attempts, code: data.code }, `the daemon refused the connection: ${data.message}`);
     } else {
-      log.warn({ url, attempt, reason: err.message }, 'the daemon is unreachable; retrying with backoff');
+      log.warn({ url, attempt: backoff.attempts, reason: err.message }, 'the daemon is unreachable; retrying with backoff');
     }
     // The manager keeps a transport open after a refused handshake; close it between attempts.
     socket.disconnect();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Db } from './database.js';
+import type { SqliteDatabase } from '@stickerbot/runtime';
 
 /** A sticker in the catalogue. */
 export interface CatalogueSticker {
@@ -84,7 +84,7 @@ export function sha256Hex(data: Uint8Array): string {
 }
 
 /** The SQLite {@link Catalogue}. */
-export function createCatalogue(db: Db, now: () => number = Date.now): Catalogue {
+export function createCatalogue(db: SqliteDatabase, now: () => number = Date.now): Catalogue {
   const columns = 'sha256, data, animated, bytes, creator, chat, created_at, times_made, times_sent';
   const insert = db.prepare<[string, Buffer, number, number, string, string, number]>(
     `INSERT INTO stickers (sha256, data, animated, bytes, creator, chat, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)

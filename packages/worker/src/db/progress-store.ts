@@ -1,4 +1,4 @@
-import type { Db } from './database.js';
+import type { SqliteDatabase } from '@stickerbot/runtime';
 
 /** What the bot remembers of a handled message's media (for later replies to it). */
 export interface RememberedMessage {
@@ -42,7 +42,7 @@ interface MessageRow {
 }
 
 /** The SQLite {@link ProgressStore} of one consumer group. */
-export function createProgressStore(db: Db, group: string, now: () => number = Date.now): ProgressStore {
+export function createProgressStore(db: SqliteDatabase, group: string, now: () => number = Date.now): ProgressStore {
   const getPosition = db.prepare<[string], { seq: number }>('SELECT seq FROM position WHERE group_name = ?');
   const setPosition = db.prepare<[string, number, number]>(
     `INSERT INTO position (group_name, seq, updated_at) VALUES (?, ?, ?)

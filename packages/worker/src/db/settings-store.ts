@@ -1,4 +1,4 @@
-import type { Db } from './database.js';
+import type { SqliteDatabase } from '@stickerbot/runtime';
 
 /** A user's default sticker pack metadata. */
 export interface PackDefaults {
@@ -18,7 +18,7 @@ export interface SettingsStore {
 }
 
 /** The SQLite {@link SettingsStore}. */
-export function createSettingsStore(db: Db, now: () => number = Date.now): SettingsStore {
+export function createSettingsStore(db: SqliteDatabase, now: () => number = Date.now): SettingsStore {
   const getAuto = db.prepare<[string, string], { autosticker: number | null }>(
     'SELECT autosticker FROM chat_settings WHERE session_id = ? AND chat = ?',
   );

@@ -1,4 +1,4 @@
-import type { Db } from './database.js';
+import type { SqliteDatabase } from '@stickerbot/runtime';
 
 /** Uses of one command. */
 export interface CommandCount {
@@ -18,7 +18,7 @@ export interface StatsStore {
 }
 
 /** The SQLite {@link StatsStore}. */
-export function createStatsStore(db: Db, now: () => number = Date.now): StatsStore {
+export function createStatsStore(db: SqliteDatabase, now: () => number = Date.now): StatsStore {
   const record = db.prepare<[string, string, string, number, number]>(
     `INSERT INTO usage_stats (command, user_jid, chat, uses, failures, last_used_at) VALUES (?, ?, ?, 1, ?, ?)
      ON CONFLICT (command, user_jid, chat) DO UPDATE SET uses = uses + 1, failures = failures + excluded.failures,

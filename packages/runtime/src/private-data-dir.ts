@@ -1,7 +1,7 @@
 /**
  * The data folder holds the WhatsApp credentials (noise key, Signal identity and session
- * keys) in `daemon.sqlite`: whoever can read it can take over the linked device. So the
- * folder is 0700 and every file in it 0600, whatever the umask, and a folder left looser
+ * keys) in `daemon.sqlite`, beside the worker's `worker.sqlite`: whoever can read it can
+ * take over the linked device. So the folder is 0700 and every file in it 0600, whatever the umask, and a folder left looser
  * by an older version (or created by hand, or by pm2 for its logs) is tightened at start.
  */
 import { chmodSync, lstatSync, mkdirSync, readdirSync, type Stats } from 'node:fs';

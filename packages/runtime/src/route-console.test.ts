@@ -14,7 +14,7 @@ describe('routeConsoleToLogger', () => {
     const logged = capture();
     const printed = capture();
     const target = new Console(printed.stream, printed.stream);
-    const restore = routeConsoleToLogger(createLogger({ level: 'debug', destination: logged.stream }), target);
+    const restore = routeConsoleToLogger(createLogger({ service: 'stickerbot-daemon', level: 'debug', destination: logged.stream }), target);
     target.info('Closing session:', new SessionEntry());
     target.warn('Session already closed', { privKey: Buffer.alloc(32, 1) });
     target.error('Session error:Error: Bad MAC', new Error('Bad MAC'));
@@ -37,7 +37,7 @@ describe('routeConsoleToLogger', () => {
   it('keeps debug-level library chatter out of an info log', () => {
     const logged = capture();
     const target = new Console(capture().stream);
-    routeConsoleToLogger(createLogger({ level: 'info', destination: logged.stream }), target);
+    routeConsoleToLogger(createLogger({ service: 'stickerbot-daemon', level: 'info', destination: logged.stream }), target);
     target.info('Closing session:', new SessionEntry());
     target.warn('Closing open session in favor of incoming prekey bundle');
     expect(logged.text().trim().split('\n').map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([

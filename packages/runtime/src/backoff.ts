@@ -1,7 +1,8 @@
 /**
- * Reconnect delays: exponential with full jitter (DESIGN §3): attempt `n` waits a uniform
- * random time in `[0, min(cap, base · 2ⁿ))`. Full jitter spreads many daemons (or many
- * sessions of one daemon) reconnecting after the same outage instead of synchronising them.
+ * Reconnect delays, the daemon's sessions and the worker's bridge client alike: exponential
+ * with full jitter (DESIGN §3). Attempt `n` (from 0) waits a uniform random time in
+ * `[0, min(cap, base · 2ⁿ))`. Full jitter spreads many daemons, sessions or workers
+ * reconnecting after the same outage instead of synchronising them.
  */
 
 /** Options of {@link createBackoff}. */
@@ -14,11 +15,8 @@ export interface BackoffOptions {
   random?: () => number;
 }
 
-/** Default reconnect backoff: base 1 s, cap 60 s. */
+/** Default reconnect backoff (DESIGN §3): base 1 s, cap 60 s. */
 export const DEFAULT_BACKOFF = { baseMs: 1_000, capMs: 60_000 } as const;
-
-/** How long a connection must stay open before the backoff resets (DESIGN §3: a stable minute). */
-export const STABLE_CONNECTION_MS = 60_000;
 
 /** A reconnect backoff. */
 export interface Backoff {
@@ -28,7 +26,7 @@ export interface Backoff {
   next(): number;
   /** The ceiling the next call to {@link next} draws under (ms). */
   ceiling(): number;
-  /** Back to the first attempt (after a stable connection). */
+  /** Back to the first attempt (after a connection that held). */
   reset(): void;
 }
 
@@ -38,6 +36,7 @@ export function createBackoff(options: BackoffOptions = {}): Backoff {
   const capMs = options.capMs ?? DEFAULT_BACKOFF.capMs;
   const random = options.random ?? Math.random;
   let attempts = 0;
+  // 2³⁰ already passes any sensible cap; the exponent stops there so the ceiling stays finite.
   const ceiling = () => Math.min(capMs, baseMs * 2 ** Math.min(attempts, 30));
   return {
     get attempts() {

@@ -1,12 +1,13 @@
 /**
- * Libraries the daemon loads print with `console.*`, around pino and its redaction:
- * libsignal prints a whole session record (`privKey`, `rootKey`, chain keys) with
- * `console.info("Closing session:", session)` whenever a contact's session is replaced, and
- * `console.warn` / `console.error` other records and failures; Baileys, protobufjs and
- * socket.io have a few more. Under pm2 that text lands in the log files as multi-line
- * non-JSON. The daemon's process root routes every console method into the logger instead,
- * each argument reduced to a short safe string: objects by their class name only (never a
- * dump), long base64 or hex runs in strings censored.
+ * Libraries print with `console.*`, around pino and its redaction: libsignal prints a whole
+ * session record (`privKey`, `rootKey`, chain keys) with `console.info("Closing session:",
+ * session)` whenever a contact's session is replaced, and `console.warn` / `console.error`
+ * other records and failures; Baileys, protobufjs and socket.io have a few more (the daemon
+ * loads all of them, the emulator libsignal). Under pm2 that text lands in the log files as
+ * multi-line non-JSON, under `pnpm dev` between the records. Each process root (daemon,
+ * worker, emulator) routes every console method into its logger instead, each argument
+ * reduced to a short safe string: objects by their class name only (never a dump), long
+ * base64 or hex runs in strings censored.
  */
 import type { Logger } from 'pino';
 
