@@ -50,12 +50,12 @@ export default tseslint.config(
   },
   {
     // What a demo, a dev loop or a benchmark runs is product: it never imports test code
-    // (tests may import scripts/support/ instead). The daemon's test kit is a package export.
-    files: ['scripts/**/*.ts', 'scripts/**/*.mjs'],
+    // (tests may import scripts/support/ and the packages' src/test-kit/ instead).
+    files: ['scripts/**/*.ts', 'scripts/**/*.mjs', 'packages/*/bench/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/test/**', '**/test'], message: 'product code never imports test code: move what it needs to scripts/support/ or a package export.' }] },
+        { patterns: [{ group: ['**/test/**', '**/test'], message: 'product code never imports test code: move what it needs to scripts/support/ or a package\'s src/test-kit/.' }] },
       ],
     },
   },

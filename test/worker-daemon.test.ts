@@ -11,7 +11,7 @@ import { createFakeWa, type FakeSent, type FakeWa, type FakeWaSession } from '@s
 import { createStickerEngine, readStickerMetadata, type StickerEngine } from '@stickerbot/sticker';
 import { createLogger, createWorker, loadConfig, type Worker } from '@stickerbot/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { corruptJpeg, makeMp4, makePng } from '../scripts/support/sample-media.js';
+import { corruptJpeg, makeMp4, makePng } from '@stickerbot/sticker/test-kit';
 import { spawnWorker } from '../scripts/support/worker-process.js';
 
 const ALICE = '4915100000001';
