@@ -184,14 +184,14 @@ async function subscribe(sessionId) {
 }
 
 /**
- * The daemon's wire error when it refused the handshake; a network failure carries none.
- * @param {Error} err
+ * The daemon's wire error when it refused the handshake (Socket.IO puts it in `data`); a
+ * network failure carries none.
+ * @param {{ data?: unknown }} err
  * @returns {WireError | undefined}
  */
-function refusal(err) {
-  const data = 'data' in err ? err.data : undefined;
-  const looksLikeOne = typeof data === 'object' && data !== null && 'code' in data && typeof data.code === 'string' && 'message' in data;
-  return looksLikeOne ? /** @type {WireError} */ (data) : undefined;
+function refusal({ data }) {
+  const carriesOne = typeof data === 'object' && data !== null && 'code' in data && typeof data.code === 'string';
+  return carriesOne ? /** @type {WireError} */ (data) : undefined;
 }
 
 /**
@@ -217,8 +217,8 @@ function connect(token) {
     $('create-form').hidden = identity.role !== 'admin';
   });
   socket.on('connect_error', (err) => {
-    // A refused handshake carries the daemon's wire error; a network failure does not.
-    if (err.data && typeof err.data.code === 'string') return signOut(err.data.message);
+    const refused = refusal(err);
+    if (refused) return signOut(refused.message);
     showBanner(UNREACHABLE, true);
   });
   socket.on('disconnect', (reason) => {
