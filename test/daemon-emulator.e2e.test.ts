@@ -11,7 +11,7 @@ import { createStickerEngine } from '@stickerbot/sticker';
 import type { JournalEntry, Message } from '@stickerbot/protocol';
 import type { ContactPhone } from '@stickerbot/wa-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makePng } from '../scripts/support/sample-media.js';
+import { makePng } from '@stickerbot/sticker/test-kit';
 import {
   connectWorker,
   removeDataDir,

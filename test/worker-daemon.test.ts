@@ -12,7 +12,7 @@ import { createStickerEngine, readStickerMetadata, type StickerEngine } from '@s
 import { createLogger } from '@stickerbot/runtime';
 import { createWorker, loadConfig, type Worker } from '@stickerbot/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { corruptJpeg, makeMp4, makePng } from '../scripts/support/sample-media.js';
+import { corruptJpeg, makeMp4, makePng } from '@stickerbot/sticker/test-kit';
 import { spawnWorker } from '../scripts/support/worker-process.js';
 
 const ALICE = '4915100000001';

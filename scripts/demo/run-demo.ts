@@ -10,7 +10,7 @@ import path from 'node:path';
 import { terminalQrPrinter } from '@stickerbot/daemon';
 import { createStickerEngine, type StickerEngine } from '@stickerbot/sticker';
 import type { ContactPhone, ReceivedMessage } from '@stickerbot/wa-sim';
-import { makeMp4, makePng } from '../support/sample-media.js';
+import { makeMp4, makePng } from '@stickerbot/sticker/test-kit';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process.js';
 import { startSimDaemon, startTrustedSim, waitFor, type SimDaemon } from '../support/emulator-stack.js';
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeVideo, testFfmpeg } from '../test/fixtures.js';
+import { makeVideo, testFfmpeg } from './test-kit/index.js';
 import { probeMp4 } from './mp4-probe.js';
 import { parseProbe } from './probe-media.js';
 import { runProcess } from './run-process.js';

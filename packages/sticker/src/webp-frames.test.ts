@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { makeAnimatedWebp, squareWebp, webpAnimationBytes } from '../test/fixtures.js';
+import { squareWebp, webpAnimationBytes } from '../test/fixtures.js';
+import { makeAnimatedWebp } from './test-kit/index.js';
 import { parseWebp } from './webp-container.js';
 import { webpCanvases } from './webp-frames.js';
 

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkStickerRules, readStickerMetadata } from '../src/index.js';
-import { makeGif, makePngWithAlpha } from './fixtures.js';
+import { makeGif, makePngWithAlpha } from '../src/test-kit/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');

@@ -12,7 +12,7 @@ import {
   type StickerEngine,
   type StickerShape,
 } from '../src/index.js';
-import { makeAnimatedWebp, makeGif, makeJpeg, makePngWithAlpha, makeVideo } from './fixtures.js';
+import { makeAnimatedWebp, makeGif, makeJpeg, makePngWithAlpha, makeVideo } from '../src/test-kit/index.js';
 
 const SHAPES: StickerShape[] = ['fit', 'crop', 'circle', 'rounded'];
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkStickerRules, createStickerEngine, type StickerEngine, type StickerResult, type StickerShape } from '../src/index.js';
-import { makeGif, makeVideo } from './fixtures.js';
+import { makeGif, makeVideo } from '../src/test-kit/index.js';
 
 let engine: StickerEngine;
 let tempDir: string;

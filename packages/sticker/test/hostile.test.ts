@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStickerEngine, isStickerError, type StickerEngine, type StickerErrorCode, type StickerOptions } from '../src/index.js';
-import { makeAnimatedWebp, makeAudioOnly, makeHourLongVideo, makeJpeg, makePngWithAlpha, makeVideo, pngHeader, screenBombGif, testFfmpegs } from './fixtures.js';
+import { makeAudioOnly, makeHourLongVideo, pngHeader, screenBombGif, testFfmpegs } from './fixtures.js';
+import { makeAnimatedWebp, makeJpeg, makePngWithAlpha, makeVideo } from '../src/test-kit/index.js';
 import { locateMemoryCap } from '../src/memory-cap.js';
 
 /** Generous: this catches hangs, it does not measure speed. */

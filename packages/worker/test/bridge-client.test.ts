@@ -4,8 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createBridgeClient, type BridgeClient } from '../src/bridge/bridge-client.js';
 import type { EntryHandler } from '../src/bridge/event-pump.js';
 import { openBotDatabase, type BotDatabase } from '../src/db/bot-database.js';
-import { startFakeDaemon, type FakeDaemon } from './fake-daemon.js';
-import { captureLog, messageEvent, tempDir, waitFor } from './helpers.js';
+import { captureLog, messageEvent, startFakeDaemon, tempDir, waitFor, type FakeDaemon } from '../src/test-kit/index.js';
 
 describe('bridge client against a protocol-speaking Socket.IO server', { timeout: 60_000 }, () => {
   const cleanup: Array<() => Promise<void> | void> = [];

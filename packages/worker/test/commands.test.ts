@@ -2,8 +2,8 @@ import { StickerbotError, type WorkerCommandArgs } from '@stickerbot/protocol';
 import { createStickerEngine, readStickerMetadata, type StickerEngine } from '@stickerbot/sticker';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { corruptJpeg, makeMp4, makePng } from '../../../scripts/support/sample-media.js';
-import { ALICE, GROUP, OWNER, startRouterHarness, type RouterHarness } from './router-harness.js';
+import { corruptJpeg, makeMp4, makePng } from '@stickerbot/sticker/test-kit';
+import { ALICE, GROUP, OWNER, startRouterHarness, type RouterHarness } from '../src/test-kit/index.js';
 
 function stickerBytes(args: WorkerCommandArgs<'message:send'> | undefined): Buffer {
   if (args?.content.type !== 'sticker') throw new Error('not a sticker send');

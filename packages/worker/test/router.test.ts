@@ -1,7 +1,7 @@
 import { StickerbotError } from '@stickerbot/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStickerEngine, type StickerEngine } from '@stickerbot/sticker';
-import { ALICE, GROUP, OWNER, startRouterHarness } from './router-harness.js';
+import { ALICE, GROUP, OWNER, startRouterHarness } from '../src/test-kit/index.js';
 
 describe('router', () => {
   let stickers: StickerEngine;

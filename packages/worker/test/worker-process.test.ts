@@ -2,9 +2,8 @@ import path from 'node:path';
 import { type WorkerCommandArgs } from '@stickerbot/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBotDatabase } from '../src/db/bot-database.js';
-import { startFakeDaemon, type FakeDaemon, type ReceivedCommand } from './fake-daemon.js';
-import { messageEvent, tempDir, waitFor } from './helpers.js';
-import { makePng } from '../../../scripts/support/sample-media.js';
+import { messageEvent, startFakeDaemon, tempDir, waitFor, type FakeDaemon, type ReceivedCommand } from '../src/test-kit/index.js';
+import { makePng } from '@stickerbot/sticker/test-kit';
 import { spawnWorker } from '../../../scripts/support/worker-process.js';
 
 /** A worker process against a protocol-speaking stand-in for the daemon (the real daemon is in the root test/). */

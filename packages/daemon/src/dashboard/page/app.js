@@ -1,17 +1,66 @@
+// @ts-check
 // The stickerbot dashboard: signs in over Socket.IO's /dashboard namespace, subscribes to
 // every session the token may see, and renders what the daemon pushes. The daemon enforces
 // roles and session scopes; the page only hides buttons a role cannot use.
+// Type-checked against the protocol (packages/daemon/tsconfig.dashboard-page.json): event
+// names, command names, arguments and payloads are the protocol's, imported as types only.
+/**
+ * @import { DashboardAuth, DashboardClientToServerEvents, DashboardCommandArgs, DashboardCommandName, DashboardCommandResult, DashboardServerToClientEvents, JournalStatus, MessageSummary, Result, Session, SessionQr, WireError } from '@stickerbot/protocol'
+ * @import { Socket } from '/socket.io/socket.io.esm.min.js'
+ */
 import { io } from '/socket.io/socket.io.esm.min.js';
 import { badge, h, healthLine, journalStrip, messageLine, relative } from './view.js';
 
-const { document, sessionStorage, atob, setInterval, setTimeout } = globalThis;
+const { document, sessionStorage, atob, setInterval, setTimeout, HTMLInputElement } = globalThis;
+/** @type {typeof import('@stickerbot/protocol').DASHBOARD_NAMESPACE} */
+const NAMESPACE = '/dashboard';
 const TOKEN_KEY = 'stickerbot.token';
 const UNREACHABLE = 'Daemon unreachable — reconnecting…';
 const SESSION_ID = /^[a-z0-9_-]{1,64}$/;
-const $ = (id) => document.getElementById(id);
 
+/** @typedef {Socket<DashboardServerToClientEvents, DashboardClientToServerEvents>} DashboardSocket */
+/** What the token says about its holder, for display only. @typedef {{ subject: string, role: string, expiresAt: number | undefined }} Identity */
+/** A command that never reached the daemon or got no answer. @typedef {{ ok: false, error: { code: 'UNREACHABLE' | 'TIMEOUT', message: string } }} NotSent */
+/** @typedef {{ code?: string, phone?: string, error?: string }} Pairing */
+
+/**
+ * An element of index.html (it has them all).
+ * @param {string} id
+ */
+function $(id) {
+  const element = document.getElementById(id);
+  if (element === null) throw new Error(`index.html has no #${id}`);
+  return element;
+}
+
+/**
+ * An input of index.html.
+ * @param {string} id
+ */
+function inputOf(id) {
+  const element = $(id);
+  if (!(element instanceof HTMLInputElement)) throw new Error(`#${id} is not an input`);
+  return element;
+}
+
+/**
+ * @type {{
+ *   identity: Identity | undefined,
+ *   socket: DashboardSocket | undefined,
+ *   sessions: Map<string, Session>,
+ *   qrs: Map<string, SessionQr>,
+ *   messages: Map<string, MessageSummary[]>,
+ *   pairing: Map<string, Pairing>,
+ *   failures: Map<string, { message: string }>,
+ *   subscribed: Set<string>,
+ *   live: Set<string>,
+ *   selected: string | undefined,
+ *   confirmingLogout: boolean,
+ *   panelError: string | undefined,
+ *   journal: JournalStatus | undefined,
+ * }}
+ */
 const state = {
-  token: undefined,
   identity: undefined,
   socket: undefined,
   sessions: new Map(),
@@ -27,12 +76,17 @@ const state = {
   journal: undefined,
 };
 
-/** What the token says about its holder, for display only (the daemon verifies it). */
+/**
+ * What the token says about its holder, for display only (the daemon verifies it).
+ * @param {string} token
+ * @returns {Identity}
+ */
 function identityOf(token) {
   const parts = token.split('.');
-  if (parts.length !== 3) return { subject: 'admin', role: 'admin', expiresAt: undefined };
+  const payload = parts[1];
+  if (parts.length !== 3 || payload === undefined) return { subject: 'admin', role: 'admin', expiresAt: undefined };
   try {
-    const claims = JSON.parse(atob(parts[1].replace(/-/g, '+').replace(/_/g, '/')));
+    const claims = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/')));
     return { subject: String(claims.sub), role: String(claims.role), expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : undefined };
   } catch {
     return { subject: 'unknown', role: 'viewer', expiresAt: undefined };
@@ -41,6 +95,10 @@ function identityOf(token) {
 
 const canAct = () => state.identity?.role === 'admin' || state.identity?.role === 'operator';
 
+/**
+ * @param {string | undefined} text
+ * @param {boolean} [bad]
+ */
 function showBanner(text, bad = false) {
   const banner = $('banner');
   banner.hidden = text === undefined;
@@ -58,6 +116,7 @@ function resetState() {
   state.panelError = undefined;
 }
 
+/** @param {string} [error] */
 function showSignIn(error) {
   $('app').hidden = true;
   $('who').hidden = true;
@@ -68,13 +127,15 @@ function showSignIn(error) {
   showBanner(undefined);
 }
 
-/** Forgets the token (it was kept for this tab only) and returns to the sign-in form. */
+/**
+ * Forgets the token (it was kept for this tab only) and returns to the sign-in form.
+ * @param {string} [error]
+ */
 function signOut(error) {
   state.socket?.off();
   state.socket?.io.off();
   state.socket?.disconnect();
   state.socket = undefined;
-  state.token = undefined;
   state.identity = undefined;
   sessionStorage.removeItem(TOKEN_KEY);
   resetState();
@@ -85,15 +146,28 @@ function tokenExpired() {
   return state.identity?.expiresAt !== undefined && Date.now() >= state.identity.expiresAt - 1000;
 }
 
+/**
+ * Sends a dashboard command and waits for its result.
+ * @template {DashboardCommandName} N
+ * @param {N} op
+ * @param {DashboardCommandArgs<N>} args
+ * @returns {Promise<Result<DashboardCommandResult<N>> | NotSent>}
+ */
 async function command(op, args) {
-  if (!state.socket?.connected) return { ok: false, error: { code: 'UNREACHABLE', message: 'The daemon is not connected' } };
+  const socket = state.socket;
+  if (!socket?.connected) return { ok: false, error: { code: 'UNREACHABLE', message: 'The daemon is not connected' } };
+  // Socket.IO's types cannot follow a generic command name through emitWithAck; this
+  // function's signature carries the protocol's types to every call instead.
+  const timed = socket.timeout(20_000);
+  const emitWithAck = /** @type {(op: N, args: DashboardCommandArgs<N>) => Promise<Result<DashboardCommandResult<N>>>} */ (timed.emitWithAck.bind(timed));
   try {
-    return await state.socket.timeout(20_000).emitWithAck(op, args);
+    return await emitWithAck(op, args);
   } catch {
     return { ok: false, error: { code: 'TIMEOUT', message: 'The daemon did not answer in time' } };
   }
 }
 
+/** @param {string} sessionId */
 async function subscribe(sessionId) {
   state.subscribed.add(sessionId);
   const result = await command('session:subscribe', { sessionId });
@@ -109,8 +183,28 @@ async function subscribe(sessionId) {
   render();
 }
 
-function connect() {
-  const socket = io('/dashboard', { auth: { token: state.token }, transports: ['websocket'], reconnectionDelayMax: 5000 });
+/**
+ * The daemon's wire error when it refused the handshake (Socket.IO puts it in `data`); a
+ * network failure carries none.
+ * @param {{ data?: unknown }} err
+ * @returns {WireError | undefined}
+ */
+function refusal({ data }) {
+  const carriesOne = typeof data === 'object' && data !== null && 'code' in data && typeof data.code === 'string';
+  return carriesOne ? /** @type {WireError} */ (data) : undefined;
+}
+
+/**
+ * Connects with this token and keeps connecting until signed out.
+ * @param {string} token
+ */
+function connect(token) {
+  const identity = identityOf(token);
+  state.identity = identity;
+  /** @type {DashboardAuth} */
+  const auth = { token };
+  /** @type {DashboardSocket} */
+  const socket = io(NAMESPACE, { auth, transports: ['websocket'], reconnectionDelayMax: 5000 });
   state.socket = socket;
   showBanner('Connecting to the daemon…');
   socket.on('connect', () => {
@@ -119,12 +213,12 @@ function connect() {
     $('app').hidden = false;
     $('who').hidden = false;
     $('sign-out').hidden = false;
-    $('who').textContent = `${state.identity.subject} (${state.identity.role})`;
-    $('create-form').hidden = state.identity.role !== 'admin';
+    $('who').textContent = `${identity.subject} (${identity.role})`;
+    $('create-form').hidden = identity.role !== 'admin';
   });
   socket.on('connect_error', (err) => {
-    // A refused handshake carries the daemon's wire error; a network failure does not.
-    if (err.data && typeof err.data.code === 'string') return signOut(err.data.message);
+    const refused = refusal(err);
+    if (refused) return signOut(refused.message);
     showBanner(UNREACHABLE, true);
   });
   socket.on('disconnect', (reason) => {
@@ -171,6 +265,7 @@ function connect() {
   });
 }
 
+/** @param {number} now epoch ms */
 function renderList(now) {
   const items = [...state.sessions.values()]
     .sort((a, b) => a.id.localeCompare(b.id))
@@ -203,18 +298,26 @@ function renderList(now) {
   $('no-sessions').hidden = items.length > 0;
 }
 
-function act(op, extra = {}) {
-  const sessionId = state.selected;
+/**
+ * A button's handler: runs `op` on the session and shows what came of it.
+ * @param {'session:start' | 'session:stop' | 'session:logout'} op
+ * @param {string} sessionId
+ */
+function act(op, sessionId) {
   return async () => {
     state.panelError = undefined;
     state.confirmingLogout = false;
-    const result = await command(op, { sessionId, ...extra });
+    const result = await command(op, { sessionId });
     if (!result.ok) state.panelError = `${op.replace('session:', '')} failed: ${result.error.message}`;
-    else if (result.result.session) state.sessions.set(sessionId, result.result.session);
+    else state.sessions.set(sessionId, result.result.session);
     render();
   };
 }
 
+/**
+ * @param {Session} session
+ * @param {number} now epoch ms
+ */
 function qrSection(session, now) {
   const qr = state.qrs.get(session.id);
   if (session.status !== 'QR_REQUIRED' || qr === undefined) return undefined;
@@ -228,6 +331,7 @@ function qrSection(session, now) {
   );
 }
 
+/** @param {Session} session */
 function pairingSection(session) {
   if (!canAct() || session.status === 'CONNECTED' || session.status === 'LOGGED_OUT') return undefined;
   const pairing = state.pairing.get(session.id);
@@ -237,7 +341,7 @@ function pairingSection(session) {
       class: 'pair',
       onsubmit: async (event) => {
         event.preventDefault();
-        const phone = String(new FormData(event.target).get('phone') ?? '').replace(/\D/g, '');
+        const phone = String(new FormData(form).get('phone') ?? '').replace(/\D/g, '');
         const result = await command('session:pair', { sessionId: session.id, phone });
         state.pairing.set(session.id, result.ok ? { code: result.result.code, phone } : { error: result.error.message });
         render();
@@ -255,14 +359,15 @@ function pairingSection(session) {
   );
 }
 
+/** @param {Session} session */
 function actionsSection(session) {
   if (!canAct()) return h('p', { class: 'muted', text: 'Viewer: you can watch this session but not act on it.' });
   const running = session.status !== 'STOPPED' && session.status !== 'LOGGED_OUT' && session.status !== 'ERROR';
   const buttons = h(
     'div',
     { class: 'actions' },
-    h('button', { type: 'button', 'data-action': 'start', disabled: running, onclick: act('session:start'), text: 'Start' }),
-    h('button', { type: 'button', class: 'quiet', 'data-action': 'stop', disabled: !running, onclick: act('session:stop'), text: 'Stop' }),
+    h('button', { type: 'button', 'data-action': 'start', disabled: running, onclick: act('session:start', session.id), text: 'Start' }),
+    h('button', { type: 'button', class: 'quiet', 'data-action': 'stop', disabled: !running, onclick: act('session:stop', session.id), text: 'Stop' }),
     h('button', {
       type: 'button',
       class: 'danger',
@@ -283,7 +388,7 @@ function actionsSection(session) {
         h(
           'div',
           { class: 'actions' },
-          h('button', { type: 'button', class: 'danger', 'data-action': 'confirm-logout', onclick: act('session:logout'), text: 'Yes, log out' }),
+          h('button', { type: 'button', class: 'danger', 'data-action': 'confirm-logout', onclick: act('session:logout', session.id), text: 'Yes, log out' }),
           h('button', {
             type: 'button',
             class: 'quiet',
@@ -299,13 +404,21 @@ function actionsSection(session) {
   return h('div', {}, buttons, confirm);
 }
 
+/**
+ * The pairing form's phone input, when the panel shows one.
+ * @param {HTMLElement} panel
+ * @returns {HTMLInputElement | null}
+ */
+const phoneInput = (panel) => panel.querySelector('#pair-phone');
+
+/** @param {number} now epoch ms */
 function renderPanel(now) {
   const panel = $('panel');
-  const session = state.sessions.get(state.selected);
+  const session = state.selected === undefined ? undefined : state.sessions.get(state.selected);
   panel.hidden = session === undefined;
   if (session === undefined) return panel.replaceChildren();
   // Keep a half-typed phone number across re-renders (QR rotations, messages).
-  const typed = panel.querySelector('#pair-phone')?.value;
+  const typed = phoneInput(panel)?.value;
   const failure = state.failures.get(session.id);
   const messages = state.messages.get(session.id) ?? [];
   panel.setAttribute('data-session', session.id);
@@ -323,7 +436,8 @@ function renderPanel(now) {
       : h('ul', { class: 'messages' }, [...messages].reverse().map(messageLine)),
   ];
   panel.replaceChildren(...parts.filter((part) => part !== undefined));
-  if (typed) panel.querySelector('#pair-phone').value = typed;
+  const input = phoneInput(panel);
+  if (typed && input) input.value = typed;
 }
 
 function render() {
@@ -335,19 +449,18 @@ function render() {
 function start() {
   $('sign-in-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    const token = $('token').value.trim();
+    const input = inputOf('token');
+    const token = input.value.trim();
     if (token === '') return;
-    $('token').value = '';
-    state.token = token;
-    state.identity = identityOf(token);
+    input.value = '';
     sessionStorage.setItem(TOKEN_KEY, token);
     $('sign-in-error').hidden = true;
-    connect();
+    connect(token);
   });
   $('sign-out').addEventListener('click', () => signOut());
   $('create-form').addEventListener('submit', async (event) => {
     event.preventDefault();
-    const input = $('new-session');
+    const input = inputOf('new-session');
     const sessionId = input.value.trim();
     const error = $('create-error');
     if (!SESSION_ID.test(sessionId)) {
@@ -367,8 +480,8 @@ function start() {
   // Countdowns and "next attempt in" lines move without any event from the daemon.
   setInterval(() => {
     if (state.socket?.connected && state.sessions.size > 0) {
+      const qr = state.selected === undefined ? undefined : state.qrs.get(state.selected);
       for (const element of document.querySelectorAll('.countdown')) {
-        const qr = state.qrs.get(state.selected);
         if (qr) element.textContent = qr.expiresAt > Date.now() ? `expires ${relative(qr.expiresAt, Date.now())}` : 'expired, waiting for the next one…';
       }
       renderList(Date.now());
@@ -378,9 +491,7 @@ function start() {
 
   const saved = sessionStorage.getItem(TOKEN_KEY);
   if (saved) {
-    state.token = saved;
-    state.identity = identityOf(saved);
-    connect();
+    connect(saved);
   } else {
     showSignIn();
   }

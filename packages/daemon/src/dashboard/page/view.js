@@ -1,13 +1,29 @@
+// @ts-check
 // DOM builders of the dashboard page. Everything from the daemon is set as text, never as HTML.
+/** @import { JournalStatus, MessageSummary, Session, SessionStatus } from '@stickerbot/protocol' */
 const { document } = globalThis;
 
-/** Creates an element with attributes and children (strings become text nodes). */
+/**
+ * An attribute value: `undefined` and `false` leave it out, `true` sets it empty; `on…`
+ * attributes take a listener and `text` sets the text content.
+ * @typedef {string | number | boolean | undefined | ((event: Event) => unknown)} Attr
+ */
+/** @typedef {Node | string | undefined | null | false} Child */
+
+/**
+ * Creates an element with attributes and children (strings become text nodes).
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, Attr>} [attrs]
+ * @param {...(Child | Child[])} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 export function h(tag, attrs = {}, ...children) {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
     if (value === undefined || value === false) continue;
-    if (name.startsWith('on')) element.addEventListener(name.slice(2), value);
-    else if (name === 'text') element.textContent = value;
+    if (typeof value === 'function') element.addEventListener(name.slice(2), value);
+    else if (name === 'text') element.textContent = String(value);
     else element.setAttribute(name, value === true ? '' : String(value));
   }
   for (const child of children.flat()) {
@@ -17,6 +33,7 @@ export function h(tag, attrs = {}, ...children) {
   return element;
 }
 
+/** @type {Record<SessionStatus, string>} */
 const STATUS_LABELS = {
   STOPPED: 'stopped',
   CONNECTING: 'connecting',
@@ -27,12 +44,19 @@ const STATUS_LABELS = {
   ERROR: 'error',
 };
 
-/** The status badge of a session. */
+/**
+ * The status badge of a session.
+ * @param {SessionStatus} status
+ */
 export function badge(status) {
-  return h('span', { class: 'badge', 'data-status': status, text: STATUS_LABELS[status] ?? status });
+  return h('span', { class: 'badge', 'data-status': status, text: STATUS_LABELS[status] ?? status }); // a newer daemon's status shows as is
 }
 
-/** "in 12 s", "in 3 min", or "now" for a time in the past. */
+/**
+ * "in 12 s", "in 3 min", or "now" for a time in the past.
+ * @param {number} at epoch ms
+ * @param {number} now epoch ms
+ */
 export function relative(at, now) {
   const seconds = Math.round((at - now) / 1000);
   if (seconds <= 0) return 'now';
@@ -40,7 +64,11 @@ export function relative(at, now) {
   return `in ${Math.round(seconds / 60)} min`;
 }
 
-/** One line about a session's health for the list and the panel. */
+/**
+ * One line about a session's health for the list and the panel.
+ * @param {Session} session
+ * @param {number} now epoch ms
+ */
 export function healthLine(session, now) {
   if (session.status === 'CONNECTED' || (session.account && session.status !== 'LOGGED_OUT')) {
     const account = session.account;
@@ -54,7 +82,10 @@ export function healthLine(session, now) {
   return parts.join(' · ');
 }
 
-/** The journal strip: the journal's end and each consumer group's position, lag and workers. */
+/**
+ * The journal strip: the journal's end and each consumer group's position, lag and workers.
+ * @param {JournalStatus | undefined} status
+ */
 export function journalStrip(status) {
   if (!status) return [];
   const items = [h('span', { class: 'group', text: `journal at #${status.lastSeq}` })];
@@ -68,11 +99,15 @@ export function journalStrip(status) {
   return items;
 }
 
+/** @param {number} ts epoch ms */
 function clock(ts) {
   return new Date(ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
 
-/** One message summary as one line. */
+/**
+ * One message summary as one line.
+ * @param {MessageSummary} summary
+ */
 export function messageLine(summary) {
   const who = summary.fromMe ? 'me' : (summary.pushName ?? summary.sender.split('@')[0]);
   const kind = summary.kind === 'text' ? '' : `[${summary.kind}] `;

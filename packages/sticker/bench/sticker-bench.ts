@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { testFfmpeg } from '../fixtures.js';
+import { testFfmpeg } from '../src/test-kit/index.js';
 import { generateBenchInputs, type BenchInput } from './bench-inputs.js';
 import { descendants, sampleTreeRss } from './rss-sampler.js';
 
@@ -30,7 +30,7 @@ interface RunOutcome {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const tsx = join(here, '..', '..', '..', '..', 'node_modules', '.bin', 'tsx');
+const tsx = join(here, '..', '..', '..', 'node_modules', '.bin', 'tsx');
 const workerScript = join(here, 'bench-worker.ts');
 
 const { values } = parseArgs({

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeGif, makeJpeg, makePngWithAlpha, makeVideo } from '../fixtures.js';
+import { makeGif, makeJpeg, makePngWithAlpha, makeVideo } from '../src/test-kit/index.js';
 
 /** One input class of the benchmark. */
 export interface BenchInput {

@@ -1,5 +1,5 @@
 import { Sticker, StickerTypes } from 'wa-sticker-formatter';
-import { createStickerEngine } from '../../src/index.js';
+import { createStickerEngine } from '../src/index.js';
 
 /** The two converters under comparison, each turning input bytes into a sticker. */
 export interface BenchEngines {

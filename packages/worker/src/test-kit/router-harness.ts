@@ -1,13 +1,13 @@
 import path from 'node:path';
 import type { JournalEntry, Message } from '@stickerbot/protocol';
 import { createStickerEngine, type StickerEngine } from '@stickerbot/sticker';
-import { COMMANDS } from '../src/commands/index.js';
-import { loadConfig, type WorkerConfig } from '../src/config.js';
-import { openBotDatabase, type BotDatabase } from '../src/db/bot-database.js';
-import { createAccountBook } from '../src/router/account-book.js';
-import { createCommandRegistry } from '../src/router/command-registry.js';
-import type { CommandServices } from '../src/router/define-command.js';
-import { createRouter, type Router } from '../src/router/router.js';
+import { COMMANDS } from '../commands/index.js';
+import { loadConfig, type WorkerConfig } from '../config.js';
+import { openBotDatabase, type BotDatabase } from '../db/bot-database.js';
+import { createAccountBook } from '../router/account-book.js';
+import { createCommandRegistry } from '../router/command-registry.js';
+import type { CommandServices } from '../router/define-command.js';
+import { createRouter, type Router } from '../router/router.js';
 import { createFakeBridge, type FakeBridge } from './fake-bridge.js';
 import { captureLog, messageEvent, tempDir } from './helpers.js';
 

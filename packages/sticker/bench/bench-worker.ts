@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { checkStickerRules } from '../../src/index.js';
+import { checkStickerRules } from '../src/index.js';
 import { createBenchEngines } from './bench-engines.js';
 
 const [engineName, ffmpeg] = process.argv.slice(2);

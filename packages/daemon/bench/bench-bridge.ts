@@ -41,10 +41,8 @@ import type { WAMessage } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
 import { Server } from 'socket.io';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
-import { loadConfig } from '../src/config.js';
-import { createDaemon } from '../src/daemon.js';
-import { openStorage } from '../src/storage/index.js';
-import { buildTextMessage, createFakeWa } from '../src/test-kit/index.js';
+import { createDaemon, loadConfig, openStorage } from '@stickerbot/daemon';
+import { buildTextMessage, createFakeWa } from '@stickerbot/daemon/test-kit';
 
 type WorkerClient = ClientSocket<WorkerServerToClientEvents, WorkerClientToServerEvents>;
 

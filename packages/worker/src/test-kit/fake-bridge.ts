@@ -12,7 +12,7 @@ import {
   type WorkerCommandName,
   type WorkerCommandResult,
 } from '@stickerbot/protocol';
-import type { CommandSender } from '../src/bridge/bridge-client.js';
+import type { CommandSender } from '../bridge/bridge-client.js';
 
 export interface SentCommand {
   name: WorkerCommandName;

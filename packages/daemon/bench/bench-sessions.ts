@@ -7,10 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { createSessionRegistry } from '../src/sessions/registry.js';
-import { openStorage } from '../src/storage/index.js';
-import { createFakeWa } from '../src/test-kit/fake-wa-session.js';
-import { buildTextMessage } from '../src/test-kit/wa-messages.js';
+import { createSessionRegistry, openStorage } from '@stickerbot/daemon';
+import { buildTextMessage, createFakeWa } from '@stickerbot/daemon/test-kit';
 
 const dir = mkdtempSync(join(tmpdir(), 'stickerbot-bench-sessions-'));
 const storage = openStorage(dir);

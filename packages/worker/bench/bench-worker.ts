@@ -9,12 +9,10 @@
  */
 import path from 'node:path';
 import { createStickerEngine } from '@stickerbot/sticker';
+import { makeMp4, makePng } from '@stickerbot/sticker/test-kit';
 import { createBridgeClient } from '../src/bridge/bridge-client.js';
 import { openBotDatabase } from '../src/db/bot-database.js';
-import { startFakeDaemon } from './fake-daemon.js';
-import { captureLog, messageEvent, tempDir, waitFor } from './helpers.js';
-import { makeMp4, makePng } from '../../../scripts/support/sample-media.js';
-import { startRouterHarness } from './router-harness.js';
+import { captureLog, messageEvent, startFakeDaemon, startRouterHarness, tempDir, waitFor } from '../src/test-kit/index.js';
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -1,0 +1,16 @@
+/**
+ * `@stickerbot/sticker/test-kit`: sample media made in code, for tests, benchmarks and the
+ * demo of any package. Not part of the engine.
+ */
+export {
+  corruptJpeg,
+  ffmpegToBuffer,
+  makeAnimatedWebp,
+  makeGif,
+  makeJpeg,
+  makeMp4,
+  makePng,
+  makePngWithAlpha,
+  makeVideo,
+  testFfmpeg,
+} from './sample-media.js';
