@@ -10,8 +10,12 @@
 const TEST_CODE = '(\\.test\\.ts$|^packages/[^/]+/test/)';
 /** What tests may use besides the layers (DESIGN §2): the daemon's test kit and the emulator. */
 const TEST_SUPPORT = '^packages/(daemon/src/test-kit|wa-sim)/';
-/** Product code of the packages: everything but tests and the daemon's test kit. */
-const PACKAGE_PRODUCT = { path: '^packages/[^/]+/', pathNot: [TEST_CODE, '^packages/daemon/src/test-kit/'] };
+/** The packages' test kits (fakes and sample inputs that tests and benchmarks share). */
+const TEST_KITS = '^packages/[^/]+/src/test-kit/';
+/** Benchmarks (packages/<pkg>/bench/): product code that may drive a package's test kit. */
+const BENCHMARKS = '^packages/[^/]+/bench/';
+/** Product code of the packages: everything but tests, test kits and benchmarks. */
+const PACKAGE_PRODUCT = { path: '^packages/[^/]+/', pathNot: [TEST_CODE, TEST_KITS, BENCHMARKS] };
 const BAILEYS = '(^|/)(@whiskeysockets/baileys|baileys|libsignal)(/|$)';
 const DAEMON = '^packages/daemon/src/';
 /** Daemon production code; tests beside it may assemble any internals they test. */
@@ -19,15 +23,18 @@ const daemonCode = (folder) => ({ path: `${DAEMON}${folder}`, pathNot: '\\.test\
 
 /**
  * DESIGN §2: a package's code depends only on the packages listed here for it. The list in
- * DESIGN is an order (protocol, daemon, worker, sticker, wa-sim), but the sticker engine and
- * the emulator depend on none and the worker uses the sticker engine: these are the edges.
+ * DESIGN is an order (protocol, daemon, worker, sticker, wa-sim), but the sticker engine
+ * depends on none and the worker uses it, and @stickerbot/runtime (the plumbing the daemon,
+ * the worker and the emulator's process share, packages/runtime/README.md) sits under
+ * them on the protocol: these are the edges.
  */
 const PACKAGE_DEPENDENCIES = {
   protocol: [],
-  daemon: ['protocol'],
-  worker: ['protocol', 'sticker'],
+  runtime: ['protocol'],
+  daemon: ['protocol', 'runtime'],
+  worker: ['protocol', 'runtime', 'sticker'],
   sticker: [],
-  'wa-sim': [],
+  'wa-sim': ['runtime'],
 };
 
 const packageRules = Object.entries(PACKAGE_DEPENDENCIES).map(([name, allowed]) => ({
@@ -68,10 +75,10 @@ module.exports = {
     },
     {
       name: 'test-kit-is-for-tests',
-      comment: "The daemon's test kit (a fake WhatsApp) is for tests, scripts and the emulator stack, never for a package's product code.",
+      comment: "A package's test kit (the daemon's fake WhatsApp, the worker's fake bridge, the sticker engine's sample media) is for tests, benchmarks and scripts, never for a package's product code.",
       severity: 'error',
       from: PACKAGE_PRODUCT,
-      to: { path: '^packages/daemon/src/test-kit/' },
+      to: { path: TEST_KITS },
     },
     {
       name: 'no-reaching-into-another-package',
