@@ -12,6 +12,7 @@ function memoryCommandLog(): CommandLog & { records: Map<string, CommandRecord> 
   return {
     records,
     get: (id) => records.get(id),
+    has: (id) => records.has(id),
     record: (record) => void records.set(record.id, { ...record, createdAt: record.createdAt ?? Date.now() }),
     prune: () => 0,
   };
@@ -29,20 +30,24 @@ function setup() {
 }
 
 const sendArgs = z.object({ id: z.string(), sessionId: z.string(), text: z.string() });
+const sendResult = z.object({ messageId: z.string() });
+type SendSpec = CommandSpec<typeof sendArgs, typeof sendResult>;
 
-function sendSpec(run: (args: z.infer<typeof sendArgs>) => { messageId: string } | Promise<{ messageId: string }>): CommandSpec<z.infer<typeof sendArgs>, { messageId: string }> {
-  return { op: 'test:send', args: sendArgs, result: z.object({ messageId: z.string() }), record: true, run };
+function sendSpec(run: (args: z.infer<typeof sendArgs>, context: void, argsHash: string) => { messageId: string } | Promise<{ messageId: string }>): SendSpec {
+  return { op: 'test:send', args: sendArgs, result: sendResult, record: true, run };
 }
 
 describe('createCommandExecutor', () => {
-  it('answers malformed input with INVALID_ARGS naming the field, without running the command', async () => {
+  it('observes and logs a command refused before it could run, and refuses everything with SHUTTING_DOWN once closing', async () => {
     const { executor, observed } = setup();
-    let runs = 0;
-    const result = await executor.execute(sendSpec(() => ({ messageId: String(++runs) })), { id: 'a', sessionId: 's' }, undefined);
-    expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS', retryable: false } });
-    expect(!result.ok && result.error.message).toContain('text');
-    expect(runs).toBe(0);
-    expect(observed).toEqual([['test:send', 'INVALID_ARGS']]);
+    const refused = executor.refuse('test:send', new StickerbotError('INVALID_ARGS', 'test:send: text is required'));
+    expect(refused).toEqual({ ok: false, error: { code: 'INVALID_ARGS', message: 'test:send: text is required', retryable: false } });
+    await executor.close(0);
+    expect(executor.refuse('test:send', new StickerbotError('INVALID_ARGS'))).toMatchObject({ ok: false, error: { code: 'SHUTTING_DOWN' } });
+    expect(observed).toEqual([
+      ['test:send', 'INVALID_ARGS'],
+      ['test:send', 'SHUTTING_DOWN'],
+    ]);
   });
 
   it('returns the recorded result for a repeated id without acting again', async () => {
@@ -164,7 +169,7 @@ describe('createCommandExecutor', () => {
   it('repeats commands that are not recorded (reads)', async () => {
     const { executor, commandLog } = setup();
     let runs = 0;
-    const spec: CommandSpec<{ id: string }, number> = { op: 'test:read', args: z.object({ id: z.string() }), record: false, run: () => ++runs };
+    const spec: CommandSpec<z.ZodObject<{ id: z.ZodString }>, z.ZodNumber> = { op: 'test:read', args: z.object({ id: z.string() }), record: false, run: () => ++runs };
     await executor.execute(spec, { id: 'q' }, undefined);
     expect(await executor.execute(spec, { id: 'q' }, undefined)).toEqual({ ok: true, result: 2 });
     expect(commandLog.records.size).toBe(0);
@@ -173,7 +178,7 @@ describe('createCommandExecutor', () => {
   it('refuses an id already used by another command', async () => {
     const { executor } = setup();
     await executor.execute(sendSpec(() => ({ messageId: 'm' })), { id: 'dup', sessionId: 's', text: 'x' }, undefined);
-    const other: CommandSpec<{ id: string; sessionId: string; text: string }, { messageId: string }> = {
+    const other: SendSpec = {
       ...sendSpec(() => ({ messageId: 'other' })),
       op: 'test:other',
     };
@@ -196,7 +201,7 @@ describe('createCommandExecutor', () => {
 
   it('passes the context to the command', async () => {
     const { executor } = setup();
-    const spec: CommandSpec<{ n: number }, string, { who: string }> = {
+    const spec: CommandSpec<z.ZodObject<{ n: z.ZodNumber }>, z.ZodString, { who: string }> = {
       op: 'test:ctx',
       args: z.object({ n: z.number() }),
       record: false,
