@@ -106,6 +106,36 @@ describe('createCommandExecutor', () => {
     expect(runs).toBe(1);
   });
 
+  it('checks a repeated id against a send still queued in the outbox: other arguments are refused, the same ones run on to join it', async () => {
+    const commandLog = memoryCommandLog();
+    const queuedArgs = { id: 'q', sessionId: 's', text: 'queued' };
+    const executor = createCommandExecutor({
+      commandLog,
+      outbox: { find: (id) => (id === 'q' ? { op: 'message:send', sessionId: 's', argsHash: commandArgsHash(queuedArgs) } : undefined) },
+      logger: pino({ level: 'silent' }),
+    });
+    const hashes: string[] = [];
+    const spec: SendSpec = { ...sendSpec((_args, _context, argsHash) => (hashes.push(argsHash), { messageId: 'joined' })), op: 'message:send' };
+    expect(await executor.execute(spec, { ...queuedArgs, text: 'other' }, undefined)).toMatchObject({ ok: false, error: { code: 'IDEMPOTENCY_CONFLICT' } });
+    expect(hashes).toEqual([]);
+    expect(await executor.execute(spec, queuedArgs, undefined)).toEqual({ ok: true, result: { messageId: 'joined' } });
+    // The handler gets the hash the executor computed, to keep with the queued send.
+    expect(hashes).toEqual([commandArgsHash(queuedArgs)]);
+    const readSpec: SendSpec = { ...spec, op: 'message:read' };
+    expect(await executor.execute(readSpec, { id: 'q2', sessionId: 's', text: 'x' }, undefined)).toMatchObject({ ok: true });
+  });
+
+  it('leaves an outcome the handler recorded itself alone (a send the outbox completed)', async () => {
+    const { executor, commandLog } = setup();
+    const args = { id: 'self', sessionId: 's', text: 'x' };
+    const spec = sendSpec((_args, _context, argsHash) => {
+      commandLog.record({ id: 'self', op: 'test:send', argsHash, result: { ok: true, result: { messageId: 'by-the-queue' } }, createdAt: 1 });
+      return { messageId: 'by-the-queue' };
+    });
+    expect(await executor.execute(spec, args, undefined)).toEqual({ ok: true, result: { messageId: 'by-the-queue' } });
+    expect(commandLog.records.get('self')?.createdAt).toBe(1);
+  });
+
   it('treats a record without an arguments hash (written before migration 004) as matching', async () => {
     const { executor, commandLog } = setup();
     commandLog.records.set('legacy', { id: 'legacy', op: 'test:send', result: { ok: true, result: { messageId: 'old' } }, createdAt: 1 });
