@@ -7,42 +7,33 @@
  * is refused with `INVALID_ARGS` too. A command sent without an acknowledgement callback
  * is ignored: there is nobody to answer.
  */
-import { StickerbotError, fail, parsePayload, type Ack, type Result } from '@stickerbot/protocol';
+import { StickerbotError, fail, parsePayload, type Result } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { CommandExecutor, CommandSpec } from './command-executor.js';
 
-/** A protocol command table: op → schemas of its arguments and of its result (`WORKER_COMMANDS`, `DASHBOARD_COMMANDS`). */
-export type CommandSchemas = { readonly [op: string]: { readonly args: z.ZodType; readonly result: z.ZodType } };
+/** A protocol command table `T`: op → schemas of its arguments and of its result (`WORKER_COMMANDS`, `DASHBOARD_COMMANDS`). */
+export type CommandSchemas<T> = { readonly [N in keyof T]: { readonly args: z.ZodType; readonly result: z.ZodType } };
 
 /** The op names of a command table. */
-export type CommandName<T extends CommandSchemas> = keyof T & string;
+export type CommandName<T> = keyof T & string;
 
 /** A spec for every command of a protocol table, keyed by op, with the context its handlers get. */
-export type CommandTable<T extends CommandSchemas, C = void> = {
+export type CommandTable<T extends CommandSchemas<T>, C = void> = {
   readonly [N in CommandName<T>]: CommandSpec<T[N]['args'], T[N]['result'], C>;
 };
 
-/**
- * The Socket.IO events a command table answers: each command with its arguments and its
- * acknowledgement. The protocol's event maps (`WorkerClientToServerEvents`,
- * `DashboardClientToServerEvents`) must extend it, which {@link bindCommands} checks.
- */
-export type CommandEvents<T extends CommandSchemas> = {
-  [N in CommandName<T>]: (args: z.output<T[N]['args']>, ack: Ack<z.output<T[N]['result']>>) => void;
-};
-
 /** The handler of command `op` of table `T`: typed by that command's schemas. */
-export type CommandHandler<T extends CommandSchemas, N extends CommandName<T>, C> = CommandSpec<T[N]['args'], T[N]['result'], C>['run'];
+export type CommandHandler<T extends CommandSchemas<T>, N extends CommandName<T>, C> = CommandSpec<T[N]['args'], T[N]['result'], C>['run'];
 
 /** The spec of command `op` of a protocol table: its schemas, whether its outcome is recorded, and its handler. */
-export function defineCommand<T extends CommandSchemas, N extends CommandName<T>, C = void>(
+export function defineCommand<T extends CommandSchemas<T>, N extends CommandName<T>, C = void>(
   schemas: T,
   op: N,
   options: { record: boolean },
   run: CommandHandler<T, N, C>,
 ): CommandSpec<T[N]['args'], T[N]['result'], C> {
-  const { args, result } = schemas[op] as T[N];
+  const { args, result } = schemas[op];
   return { op, args, result, record: options.record, run };
 }
 
@@ -57,13 +48,16 @@ export interface CommandSocket {
   onAny(listener: (event: string, ...params: unknown[]) => void): unknown;
 }
 
+/** Socket.IO passes the client's acknowledgement callback as the last parameter, when the client asked for one. */
+function isAck(value: unknown): value is (result: Result<unknown>) => void {
+  return typeof value === 'function';
+}
+
 /** What {@link bindCommands} needs. */
-export interface CommandBinding<T extends CommandSchemas, C> {
+export interface CommandBinding<C> {
   socket: CommandSocket;
-  /** The protocol's table (its schemas parse the payloads). */
-  schemas: T;
-  /** The daemon's spec of each of its commands. */
-  commands: CommandTable<T, C>;
+  /** The commands to offer, keyed by op: a {@link CommandTable} of the namespace's protocol table. */
+  commands: { readonly [op: string]: CommandSpec<z.ZodType, z.ZodType, C> };
   executor: CommandExecutor;
   /** What each handler gets besides its arguments (the caller's principal on `/dashboard`). */
   context: C;
@@ -73,40 +67,39 @@ export interface CommandBinding<T extends CommandSchemas, C> {
 }
 
 /**
- * Offers every command of `commands` on `socket`. `E`, the namespace's event map, must
- * give each command the arguments and the acknowledgement of its schemas: a protocol
- * event map and a command table that drifted apart do not compile.
+ * Offers every command of `commands` on `socket`. A spec's schema parses the payload into
+ * exactly what its handler takes, so the arguments stay typed from the edge to the handler
+ * (the protocol's event maps derive from the same schemas).
  */
-export function bindCommands<T extends CommandSchemas, E extends CommandEvents<T>, C>(binding: CommandBinding<T, C> & { events?: E }): void {
+export function bindCommands<C>(binding: CommandBinding<C>): void {
   const { socket, commands, executor, context, logger: log } = binding;
   const otherEvents = new Set(binding.otherEvents);
 
-  function answer<N extends CommandName<T>>(op: N, raw: unknown): Promise<Result<z.output<T[N]['result']>>> {
-    const spec: CommandSpec<T[N]['args'], T[N]['result'], C> = commands[op];
-    let args: z.output<T[N]['args']>;
+  function answer(spec: CommandSpec<z.ZodType, z.ZodType, C>, raw: unknown): Promise<Result<unknown>> {
+    let args: unknown;
     try {
-      args = parsePayload(spec.args, raw, op);
+      args = parsePayload(spec.args, raw, spec.op);
     } catch (thrown) {
-      return Promise.resolve(executor.refuse(op, thrown));
+      return Promise.resolve(executor.refuse(spec.op, thrown));
     }
     return executor.execute(spec, args, context);
   }
 
-  for (const op of Object.keys(commands) as Array<CommandName<T>>) {
+  for (const [op, spec] of Object.entries(commands)) {
     socket.on(op, (...params) => {
       const ack = params.at(-1);
-      if (typeof ack !== 'function') {
+      if (!isAck(ack)) {
         log.warn({ op }, 'command without an acknowledgement callback ignored');
         return;
       }
       const raw = params.length > 1 ? params[0] : undefined;
-      void answer(op, raw).then((result) => void ack(result));
+      void answer(spec, raw).then(ack);
     });
   }
   socket.onAny((event, ...params) => {
     if (Object.hasOwn(commands, event) || otherEvents.has(event)) return;
     log.warn({ event }, 'unknown command refused');
     const ack = params.at(-1);
-    if (typeof ack === 'function') ack(fail(new StickerbotError('INVALID_ARGS', `unknown command ${event}`)));
+    if (isAck(ack)) ack(fail(new StickerbotError('INVALID_ARGS', `unknown command ${event}`)));
   });
 }

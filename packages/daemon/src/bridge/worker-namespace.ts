@@ -7,7 +7,6 @@ import {
   DEFAULT_GROUP,
   MAX_DELIVERY_BATCH,
   StickerbotError,
-  WORKER_COMMANDS,
   checkProtocolVersion,
   eventAckSchema,
   fail,
@@ -183,7 +182,7 @@ export function attachWorkerNamespace(deps: WorkerNamespaceDeps): { detach(): vo
       delivery.acknowledge(parsed.data.position);
     });
 
-    bindCommands({ socket, schemas: WORKER_COMMANDS, commands, executor, context: undefined, otherEvents: ['event:ack'], logger: socketLog });
+    bindCommands({ socket, commands, executor, context: undefined, otherEvents: ['event:ack'], logger: socketLog });
 
     socket.on('disconnect', (reason) => {
       delivery.stop();

@@ -4,7 +4,6 @@
  * the session admin commands of the {@link DashboardCommandTable}.
  */
 import {
-  DASHBOARD_COMMANDS,
   StickerbotError,
   checkProtocolVersion,
   dashboardAuthSchema,
@@ -107,7 +106,7 @@ export function attachDashboardNamespace(deps: DashboardNamespaceDeps): { detach
       unsubscribe: (sessionId) => void socket.leave(sessionRoom(sessionId)),
       announceSessions,
     };
-    bindCommands({ socket, schemas: DASHBOARD_COMMANDS, commands, executor, context, logger: socketLog });
+    bindCommands({ socket, commands, executor, context, logger: socketLog });
     socket.on('disconnect', (reason) => socketLog.info({ reason }, 'dashboard disconnected'));
   });
 
