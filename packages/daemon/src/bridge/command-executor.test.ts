@@ -111,7 +111,7 @@ describe('createCommandExecutor', () => {
     const queuedArgs = { id: 'q', sessionId: 's', text: 'queued' };
     const executor = createCommandExecutor({
       commandLog,
-      outbox: { find: (id) => (id === 'q' ? { op: 'message:send', sessionId: 's', argsHash: commandArgsHash(queuedArgs) } : undefined) },
+      outbox: { find: (id) => (id === 'q' ? { op: 'message:send', argsHash: commandArgsHash(queuedArgs) } : undefined) },
       logger: pino({ level: 'silent' }),
     });
     const hashes: string[] = [];

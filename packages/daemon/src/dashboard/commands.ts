@@ -28,7 +28,7 @@ export function sessionRoom(sessionId: string): string {
 
 function spec<N extends DashboardCommandName>(op: N, run: CommandHandler<typeof DASHBOARD_COMMANDS, N, DashboardCommandContext>) {
   // Dashboard commands carry no id: an operator clicking twice acts twice, as they meant.
-  return defineCommand<typeof DASHBOARD_COMMANDS, N, DashboardCommandContext>(DASHBOARD_COMMANDS, op, { record: false }, (args, context, argsHash) => {
+  return defineCommand(DASHBOARD_COMMANDS, op, { record: false }, (args, context: DashboardCommandContext, argsHash) => {
     // The connection is cut when the token expires; this covers a command already in flight.
     const { expiresAt } = context.principal;
     if (expiresAt !== undefined && Date.now() >= expiresAt) throw new StickerbotError('UNAUTHORIZED', 'Your sign-in token has expired');

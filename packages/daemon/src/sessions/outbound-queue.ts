@@ -75,9 +75,10 @@ export interface OutboundQueueDeps {
 /** A session's outbound queue. */
 export interface OutboundQueue {
   /**
-   * Queues a send (or joins the queued one of the same id) and resolves with WhatsApp's
-   * answer. `argsHash` (the command executor's hash of `args`) is stored with the item and
-   * recorded with its outcome.
+   * Queues a send (or joins the queued one of the same id: the command executor refused a
+   * repeat with other arguments before it got here) and resolves with WhatsApp's answer.
+   * `argsHash` (the executor's hash of `args`) is stored with the item and recorded with
+   * its outcome.
    */
   send(args: SendArgs, argsHash: string): Promise<SendResult>;
   /** Resumes sending (the session is connected again). */

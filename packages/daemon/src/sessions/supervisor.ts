@@ -139,7 +139,8 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
           try {
             return Promise.resolve(deps.journal.findRawMessage(id, key.id)?.message ?? undefined);
           } catch (err) {
-            // Baileys asks for a message to re-encrypt it for a retry receipt; an unreadable row means no resend, not a broken socket.
+            // Baileys asks for a message to re-encrypt it for a retry receipt: an unreadable
+            // row means no resend, not a broken socket.
             log.warn({ err, id: key.id }, 'a journaled message asked for by a retry receipt cannot be read');
             return Promise.resolve(undefined);
           }

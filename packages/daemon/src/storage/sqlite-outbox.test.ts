@@ -59,7 +59,7 @@ describe('sqlite outbox', () => {
     expect(Buffer.isBuffer(sticker)).toBe(true);
     expect(Buffer.from(sticker ?? []).equals(webp)).toBe(true);
     expect([...(dataOf(pending[2]?.args) ?? [])]).toEqual([1, 2, 3]);
-    expect(outbox.find('c2')).toEqual({ op: 'message:send', sessionId: 'default', argsHash: 'h-c2' });
+    expect(outbox.find('c2')).toEqual({ op: 'message:send', argsHash: 'h-c2' });
     expect(outbox.pending('other').map((item) => item.commandId)).toEqual(['o1']);
     expect(outbox.size()).toBe(4);
   });
@@ -69,7 +69,7 @@ describe('sqlite outbox', () => {
     expect(outbox.enqueue({ commandId: 'c1', sessionId: 'default', chat, args: sendArgs('c1'), argsHash: 'h-c1' })).toBe(true);
     expect(outbox.enqueue({ commandId: 'c1', sessionId: 'default', chat, args: sendArgs('changed'), argsHash: 'h-changed' })).toBe(false);
     expect(outbox.pending('default')[0]?.args).toEqual(sendArgs('c1'));
-    expect(outbox.find('c1')).toEqual({ op: 'message:send', sessionId: 'default', argsHash: 'h-c1' });
+    expect(outbox.find('c1')).toEqual({ op: 'message:send', argsHash: 'h-c1' });
     expect(outbox.find('c2')).toBeUndefined();
   });
 
@@ -104,7 +104,7 @@ describe('sqlite outbox', () => {
     const { db, outbox } = openOutbox();
     outbox.enqueue({ commandId: 'old', sessionId: 'default', chat, args: sendArgs('old'), argsHash: 'h-old' });
     db.prepare("UPDATE outbox SET args_hash = NULL WHERE command_id = 'old'").run();
-    expect(outbox.find('old')).toEqual({ op: 'message:send', sessionId: 'default', argsHash: undefined });
+    expect(outbox.find('old')).toEqual({ op: 'message:send', argsHash: undefined });
     expect(outbox.pending('default')[0]?.argsHash).toBeUndefined();
   });
 

@@ -53,9 +53,7 @@ export function createSqliteOutbox(db: SqliteDatabase, commands: CommandLog): Sq
   const selectPending = db.prepare<[string], OutboxRow>(
     'SELECT command_id, session_id, chat, args, args_hash, enqueued_at, attempts FROM outbox WHERE session_id = ? ORDER BY enqueued_at, rowid',
   );
-  const selectQueued = db.prepare<[string], { session_id: string; args_hash: string | null }>(
-    'SELECT session_id, args_hash FROM outbox WHERE command_id = ?',
-  );
+  const selectQueued = db.prepare<[string], { args_hash: string | null }>('SELECT args_hash FROM outbox WHERE command_id = ?');
   const incrementAttempts = db.prepare<[string]>('UPDATE outbox SET attempts = attempts + 1 WHERE command_id = ?');
   const deleteOne = db.prepare<[string]>('DELETE FROM outbox WHERE command_id = ?');
   const deleteSession = db.prepare<[string]>('DELETE FROM outbox WHERE session_id = ?');
@@ -74,7 +72,7 @@ export function createSqliteOutbox(db: SqliteDatabase, commands: CommandLog): Sq
     pending: (sessionId: string) => selectPending.all(sessionId).map(fromRow),
     find(commandId: string): QueuedCommand | undefined {
       const row = selectQueued.get(commandId);
-      return row === undefined ? undefined : { op: 'message:send', sessionId: row.session_id, argsHash: row.args_hash ?? undefined };
+      return row === undefined ? undefined : { op: 'message:send', argsHash: row.args_hash ?? undefined };
     },
     markAttempt(commandId: string): void {
       incrementAttempts.run(commandId);

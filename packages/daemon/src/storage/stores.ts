@@ -181,7 +181,6 @@ export interface OutboxItem {
 /** What the outbox tells about a queued command id: enough to refuse a repeat with other arguments. */
 export interface QueuedCommand {
   op: 'message:send';
-  sessionId: string;
   /** See {@link OutboxItem.argsHash}. */
   argsHash?: string | undefined;
 }
