@@ -155,12 +155,12 @@ module.exports = {
       to: { path: `${DAEMON}dashboard/` },
     },
     {
-      name: 'dashboard-uses-only-bridge-auth-and-executor',
+      name: 'dashboard-uses-only-bridge-auth-binding-and-executor',
       comment:
-        "dashboard/ is the bridge's second namespace: it shares the handshake auth (bridge/auth.ts) and the command executor (bridge/command-executor.ts), nothing else of bridge/.",
+        "dashboard/ is the bridge's second namespace: it shares the handshake auth (bridge/auth.ts), the command binding (bridge/command-binding.ts) and the command executor (bridge/command-executor.ts), nothing else of bridge/.",
       severity: 'error',
       from: daemonCode('dashboard/'),
-      to: { path: `${DAEMON}bridge/`, pathNot: `${DAEMON}bridge/(auth|command-executor)\\.ts$` },
+      to: { path: `${DAEMON}bridge/`, pathNot: `${DAEMON}bridge/(auth|command-binding|command-executor)\\.ts$` },
     },
     {
       name: 'wings-import-only-shared-root-modules',

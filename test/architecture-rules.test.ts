@@ -45,7 +45,7 @@ const VIOLATIONS: readonly Violation[] = [
   { file: 'packages/daemon/src/dashboard/uses-sqlite.ts', source: "import '../storage/sqlite-journal.js';", rule: 'storage-only-through-its-entry-point' },
   { file: 'packages/daemon/src/storage/uses-config.ts', source: "import '../config.js';", rule: 'storage-imports-no-other-daemon-module' },
   { file: 'packages/daemon/src/bridge/uses-dashboard.ts', source: "import '../dashboard/jwt.js';", rule: 'bridge-never-imports-dashboard' },
-  { file: 'packages/daemon/src/dashboard/uses-journal-delivery.ts', source: "import '../bridge/journal-delivery.js';", rule: 'dashboard-uses-only-bridge-auth-and-executor' },
+  { file: 'packages/daemon/src/dashboard/uses-journal-delivery.ts', source: "import '../bridge/journal-delivery.js';", rule: 'dashboard-uses-only-bridge-auth-binding-and-executor' },
   { file: 'packages/daemon/src/sessions/uses-daemon.ts', source: "import '../daemon.js';", rule: 'wings-import-only-shared-root-modules' },
   { file: 'packages/daemon/src/bridge/uses-baileys.ts', source: "import '@whiskeysockets/baileys';", rule: 'baileys-only-in-sessions-and-storage' },
 ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandArgsHash, createArgsHasher, idempotencyConflict } from './command-args-hash.js';
+import { commandArgsHash, idempotencyConflict } from './command-args-hash.js';
 
 describe('commandArgsHash', () => {
   it('ignores key order and undefined members', () => {
@@ -36,20 +36,5 @@ describe('idempotencyConflict', () => {
     ]) {
       expect(conflict?.toWire()).toMatchObject({ code: 'IDEMPOTENCY_CONFLICT', retryable: false });
     }
-  });
-});
-
-describe('createArgsHasher', () => {
-  it('answers what commandArgsHash answers, computed once per arguments object', () => {
-    const hash = createArgsHasher();
-    const data = new Uint8Array([1, 2, 3]);
-    const args = { id: 'a', chat: 'c', content: { type: 'sticker', data } };
-    const first = hash(args);
-    expect(first).toBe(commandArgsHash(args));
-    // The same object is not hashed again: a change to its bytes after the first call goes unseen.
-    data[0] = 9;
-    expect(hash(args)).toBe(first);
-    expect(hash({ ...args })).not.toBe(first);
-    expect(hash('plain')).toBe(commandArgsHash('plain'));
   });
 });

@@ -34,27 +34,6 @@ export function commandArgsHash(args: unknown): string {
   return createHash('sha256').update(canonical(args)).digest('hex');
 }
 
-/** Hashes a command's validated arguments; see {@link createArgsHasher}. */
-export type ArgsHasher = (args: unknown) => string;
-
-/**
- * A {@link commandArgsHash} that remembers its answer per arguments object: a send's
- * validated arguments pass the command executor and then the outbound queue as one object,
- * and its media (up to the size cap) is hashed once, not twice. One per daemon.
- */
-export function createArgsHasher(): ArgsHasher {
-  const known = new WeakMap<object, string>();
-  return (args) => {
-    if (typeof args !== 'object' || args === null) return commandArgsHash(args);
-    let hash = known.get(args);
-    if (hash === undefined) {
-      hash = commandArgsHash(args);
-      known.set(args, hash);
-    }
-    return hash;
-  };
-}
-
 /** What a repeated id is compared with: the op and arguments hash it was first used with. */
 export interface FirstUse {
   op: string;

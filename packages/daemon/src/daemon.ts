@@ -9,7 +9,6 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { composeAuthenticators, createAdminTokenAuthenticator, type DashboardAuthenticator } from './bridge/auth.js';
 import { createHttpServer, type HttpServer } from './http-server.js';
-import { createArgsHasher } from './command-args-hash.js';
 import { createCommandExecutor, type CommandExecutor } from './bridge/command-executor.js';
 import { createJwtAuthenticator } from './dashboard/jwt.js';
 import type { DaemonConfig } from './config.js';
@@ -120,10 +119,8 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
     parts.storage = storage;
     const token = loadOrCreateToken(config.dataDir, config.token, log);
     const metrics = createMetrics({ journal: storage.journal, defaultMetrics: deps.processMetrics ?? true });
-    const argsHash = createArgsHasher();
     const registry = createSessionRegistry({
       ...deps.sessions,
-      argsHash,
       supervisor: { ...deps.sessions?.supervisor, qrPrinter: qrPrinter(), loginHelp: () => help },
       storage,
       socketFactory: deps.socketFactory,
@@ -134,7 +131,13 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
       now,
     });
     metrics.watch({ sessions: () => registry.list() });
-    const executor = createCommandExecutor({ commandLog: storage.commands, logger: deps.logger.child({ module: 'commands' }), metrics, now, argsHash });
+    const executor = createCommandExecutor({
+      commandLog: storage.commands,
+      outbox: storage.outbox,
+      logger: deps.logger.child({ module: 'commands' }),
+      metrics,
+      now,
+    });
     const retention = createJournalRetention({
       journal: storage.journal,
       policy: {

@@ -56,8 +56,12 @@ export interface SessionRegistry {
   /** Asks WhatsApp for an 8-character pairing code for `phone` (digits only). */
   requestPairingCode(id: string, phone: string): Promise<string>;
 
-  /** Queues a send on the session's paced, persistent outbound queue; resolves when WhatsApp accepted it. */
-  send(args: WorkerCommandArgs<'message:send'>): Promise<WorkerCommandResult<'message:send'>>;
+  /**
+   * Queues a send on the session's paced, persistent outbound queue (or joins the queued
+   * send of the same id); resolves when WhatsApp accepted it. `argsHash` is the command
+   * executor's hash of `args`, kept with the queued send and recorded with its outcome.
+   */
+  send(args: WorkerCommandArgs<'message:send'>, argsHash: string): Promise<WorkerCommandResult<'message:send'>>;
   downloadMedia(args: WorkerCommandArgs<'media:download'>): Promise<WorkerCommandResult<'media:download'>>;
   readMessages(args: WorkerCommandArgs<'message:read'>): Promise<WorkerCommandResult<'message:read'>>;
   sendPresence(args: WorkerCommandArgs<'presence:send'>): Promise<WorkerCommandResult<'presence:send'>>;

@@ -383,6 +383,28 @@ describe('http server: /dashboard', () => {
   });
 });
 
+describe('http server: one command binding for both namespaces', () => {
+  it('answers malformed, payload-less and unknown commands with INVALID_ARGS on /dashboard as on /worker, and keeps serving', async () => {
+    const { clients, registry } = await startBridge();
+    registry.setSession('main', 'CONNECTED');
+    const worker = clients.worker({ token: TOKEN });
+    const dashboard = clients.dashboard({ token: TOKEN });
+    await Promise.all([connected(worker), connected(dashboard)]);
+    const invalid = { ok: false, error: { code: 'INVALID_ARGS', retryable: false } };
+    for (const [socket, op, malformed] of [
+      [worker, 'session:list', { id: 7 }],
+      [dashboard, 'session:start', { sessionId: 7 }],
+    ] as const) {
+      const refused = await emitWithAck(socket, op, malformed);
+      expect(refused).toMatchObject(invalid);
+      expect(!refused.ok && refused.error.message.startsWith(`${op}:`)).toBe(true);
+      expect(await emitWithAck(socket, op)).toMatchObject(invalid);
+      expect(await emitWithAck(socket, 'no:such-command', {})).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS', message: 'unknown command no:such-command' } });
+    }
+    expect(await emitWithAck(dashboard, 'session:stop', { sessionId: 'main' })).toMatchObject({ ok: true, result: { session: { status: 'STOPPED' } } });
+  });
+});
+
 describe('http server: /dashboard principals', () => {
   it('shows and lets a restricted principal act on the sessions of its claim only', async () => {
     const operator: Principal = { subject: 'olga', role: 'operator', sessions: new Set(['shop']) };

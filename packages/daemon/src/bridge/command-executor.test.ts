@@ -12,6 +12,7 @@ function memoryCommandLog(): CommandLog & { records: Map<string, CommandRecord> 
   return {
     records,
     get: (id) => records.get(id),
+    has: (id) => records.has(id),
     record: (record) => void records.set(record.id, { ...record, createdAt: record.createdAt ?? Date.now() }),
     prune: () => 0,
   };
@@ -29,20 +30,24 @@ function setup() {
 }
 
 const sendArgs = z.object({ id: z.string(), sessionId: z.string(), text: z.string() });
+const sendResult = z.object({ messageId: z.string() });
+type SendSpec = CommandSpec<typeof sendArgs, typeof sendResult>;
 
-function sendSpec(run: (args: z.infer<typeof sendArgs>) => { messageId: string } | Promise<{ messageId: string }>): CommandSpec<z.infer<typeof sendArgs>, { messageId: string }> {
-  return { op: 'test:send', args: sendArgs, result: z.object({ messageId: z.string() }), record: true, run };
+function sendSpec(run: (args: z.infer<typeof sendArgs>, context: void, argsHash: string) => { messageId: string } | Promise<{ messageId: string }>): SendSpec {
+  return { op: 'test:send', args: sendArgs, result: sendResult, record: true, run };
 }
 
 describe('createCommandExecutor', () => {
-  it('answers malformed input with INVALID_ARGS naming the field, without running the command', async () => {
+  it('observes and logs a command refused before it could run, and refuses everything with SHUTTING_DOWN once closing', async () => {
     const { executor, observed } = setup();
-    let runs = 0;
-    const result = await executor.execute(sendSpec(() => ({ messageId: String(++runs) })), { id: 'a', sessionId: 's' }, undefined);
-    expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS', retryable: false } });
-    expect(!result.ok && result.error.message).toContain('text');
-    expect(runs).toBe(0);
-    expect(observed).toEqual([['test:send', 'INVALID_ARGS']]);
+    const refused = executor.refuse('test:send', new StickerbotError('INVALID_ARGS', 'test:send: text is required'));
+    expect(refused).toEqual({ ok: false, error: { code: 'INVALID_ARGS', message: 'test:send: text is required', retryable: false } });
+    await executor.close(0);
+    expect(executor.refuse('test:send', new StickerbotError('INVALID_ARGS'))).toMatchObject({ ok: false, error: { code: 'SHUTTING_DOWN' } });
+    expect(observed).toEqual([
+      ['test:send', 'INVALID_ARGS'],
+      ['test:send', 'SHUTTING_DOWN'],
+    ]);
   });
 
   it('returns the recorded result for a repeated id without acting again', async () => {
@@ -99,6 +104,36 @@ describe('createCommandExecutor', () => {
     release();
     expect(await first).toEqual({ ok: true, result: { messageId: 'first' } });
     expect(runs).toBe(1);
+  });
+
+  it('checks a repeated id against a send still queued in the outbox: other arguments are refused, the same ones run on to join it', async () => {
+    const commandLog = memoryCommandLog();
+    const queuedArgs = { id: 'q', sessionId: 's', text: 'queued' };
+    const executor = createCommandExecutor({
+      commandLog,
+      outbox: { find: (id) => (id === 'q' ? { op: 'message:send', argsHash: commandArgsHash(queuedArgs) } : undefined) },
+      logger: pino({ level: 'silent' }),
+    });
+    const hashes: string[] = [];
+    const spec: SendSpec = { ...sendSpec((_args, _context, argsHash) => (hashes.push(argsHash), { messageId: 'joined' })), op: 'message:send' };
+    expect(await executor.execute(spec, { ...queuedArgs, text: 'other' }, undefined)).toMatchObject({ ok: false, error: { code: 'IDEMPOTENCY_CONFLICT' } });
+    expect(hashes).toEqual([]);
+    expect(await executor.execute(spec, queuedArgs, undefined)).toEqual({ ok: true, result: { messageId: 'joined' } });
+    // The handler gets the hash the executor computed, to keep with the queued send.
+    expect(hashes).toEqual([commandArgsHash(queuedArgs)]);
+    const readSpec: SendSpec = { ...spec, op: 'message:read' };
+    expect(await executor.execute(readSpec, { id: 'q2', sessionId: 's', text: 'x' }, undefined)).toMatchObject({ ok: true });
+  });
+
+  it('leaves an outcome the handler recorded itself alone (a send the outbox completed)', async () => {
+    const { executor, commandLog } = setup();
+    const args = { id: 'self', sessionId: 's', text: 'x' };
+    const spec = sendSpec((_args, _context, argsHash) => {
+      commandLog.record({ id: 'self', op: 'test:send', argsHash, result: { ok: true, result: { messageId: 'by-the-queue' } }, createdAt: 1 });
+      return { messageId: 'by-the-queue' };
+    });
+    expect(await executor.execute(spec, args, undefined)).toEqual({ ok: true, result: { messageId: 'by-the-queue' } });
+    expect(commandLog.records.get('self')?.createdAt).toBe(1);
   });
 
   it('treats a record without an arguments hash (written before migration 004) as matching', async () => {
@@ -164,7 +199,7 @@ describe('createCommandExecutor', () => {
   it('repeats commands that are not recorded (reads)', async () => {
     const { executor, commandLog } = setup();
     let runs = 0;
-    const spec: CommandSpec<{ id: string }, number> = { op: 'test:read', args: z.object({ id: z.string() }), record: false, run: () => ++runs };
+    const spec: CommandSpec<z.ZodObject<{ id: z.ZodString }>, z.ZodNumber> = { op: 'test:read', args: z.object({ id: z.string() }), record: false, run: () => ++runs };
     await executor.execute(spec, { id: 'q' }, undefined);
     expect(await executor.execute(spec, { id: 'q' }, undefined)).toEqual({ ok: true, result: 2 });
     expect(commandLog.records.size).toBe(0);
@@ -173,7 +208,7 @@ describe('createCommandExecutor', () => {
   it('refuses an id already used by another command', async () => {
     const { executor } = setup();
     await executor.execute(sendSpec(() => ({ messageId: 'm' })), { id: 'dup', sessionId: 's', text: 'x' }, undefined);
-    const other: CommandSpec<{ id: string; sessionId: string; text: string }, { messageId: string }> = {
+    const other: SendSpec = {
       ...sendSpec(() => ({ messageId: 'other' })),
       op: 'test:other',
     };
@@ -196,7 +231,7 @@ describe('createCommandExecutor', () => {
 
   it('passes the context to the command', async () => {
     const { executor } = setup();
-    const spec: CommandSpec<{ n: number }, string, { who: string }> = {
+    const spec: CommandSpec<z.ZodObject<{ n: z.ZodNumber }>, z.ZodString, { who: string }> = {
       op: 'test:ctx',
       args: z.object({ n: z.number() }),
       record: false,

@@ -1,24 +1,30 @@
 /**
- * The one place commands run (DESIGN §3 Commands): validate → the same id already in
- * flight shares that promise → a recorded outcome for the command id is returned without
- * acting again → otherwise run and record the outcome (with the hash of its arguments) →
- * metrics → wire error at the edge. A repeated id whose op or arguments differ from its
- * first use is refused with `IDEMPOTENCY_CONFLICT`, in flight or recorded.
+ * The one place commands run (DESIGN §3 Commands), and the one owner of idempotency. It
+ * takes arguments the command binding validated, then: the same id already in flight
+ * shares that promise → a recorded outcome for the id is returned without acting again →
+ * otherwise run and record the outcome (with the hash of its arguments) → metrics → wire
+ * error at the edge. A repeated id whose op or arguments differ from its first use is
+ * refused with `IDEMPOTENCY_CONFLICT`: in flight, recorded, or a send still queued in the
+ * outbox (from this run of the daemon or an earlier one). The arguments are hashed here,
+ * once; a send carries its hash into the outbox.
  */
-import { fail, ok, parsePayload, StickerbotError, type Result } from '@stickerbot/protocol';
+import { fail, ok, StickerbotError, type Result, type WireError } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { commandArgsHash, idempotencyConflict, type ArgsHasher } from '../command-args-hash.js';
-import type { CommandLog } from '../storage/index.js';
+import { commandArgsHash, idempotencyConflict } from '../command-args-hash.js';
+import type { CommandLog, OutboxStore } from '../storage/index.js';
 
-/** One command: its schema, whether its outcome is recorded under its id, and what it does. */
-export interface CommandSpec<A, R, C = void> {
+/**
+ * One command: its schemas, whether its outcome is recorded under its id, and what it
+ * does. Typed by its schemas, so that a spec built from the protocol's table needs no cast.
+ */
+export interface CommandSpec<AS extends z.ZodType, RS extends z.ZodType = z.ZodType, C = void> {
   /** The wire name, e.g. `message:send`. */
   op: string;
-  /** Schema of the arguments (the protocol's). */
-  args: z.ZodType<A>;
+  /** Schema of the arguments (the protocol's); the command binding parses with it. */
+  args: AS;
   /** Schema of the success value; a handler that returns something else is an `INTERNAL` bug, not a wire surprise. */
-  result?: z.ZodType<R>;
+  result?: RS;
   /**
    * Whether the outcome is recorded under the command id, so that a repeated id (also
    * after a daemon restart) returns it instead of acting again. On for commands with a
@@ -26,7 +32,11 @@ export interface CommandSpec<A, R, C = void> {
    * such as downloaded media, do not belong in a log).
    */
   record: boolean;
-  run(args: A, context: C): Promise<R> | R;
+  /**
+   * Does the work. `argsHash` is the executor's hash of `args` (a send keeps it with its
+   * queued item, so that the outcome the queue records carries it).
+   */
+  run(args: z.output<AS>, context: C, argsHash: string): Promise<z.output<RS>> | z.output<RS>;
 }
 
 /** What the executor reports for each command. */
@@ -38,17 +48,22 @@ export interface CommandMetricsSink {
 /** Collaborators of {@link createCommandExecutor}. */
 export interface CommandExecutorDeps {
   commandLog: CommandLog;
+  /** Sends still queued, which a repeated id must match too (absent: no outbox, as in bridge tests). */
+  outbox?: Pick<OutboxStore, 'find'>;
   logger: Logger;
   metrics?: CommandMetricsSink;
   now?: () => number;
-  /** Hashes validated arguments for the command log (default {@link commandArgsHash}; the daemon shares one memoised hasher with its outbound queues). */
-  argsHash?: ArgsHasher;
 }
 
 /** Runs commands; see the module comment for the order of checks. */
 export interface CommandExecutor {
-  /** Validates `raw` with the spec's schema and runs it; never throws, always answers a {@link Result}. */
-  execute<A, R, C>(spec: CommandSpec<A, R, C>, raw: unknown, context: C): Promise<Result<R>>;
+  /** Runs a command on arguments its schema validated; never throws, always answers a {@link Result}. */
+  execute<AS extends z.ZodType, RS extends z.ZodType, C>(spec: CommandSpec<AS, RS, C>, args: z.output<AS>, context: C): Promise<Result<z.output<RS>>>;
+  /**
+   * Answers a command refused before it could run (its arguments do not match its schema):
+   * logged and observed like any other outcome; `SHUTTING_DOWN` while closing, as every command then.
+   */
+  refuse(op: string, thrown: unknown): { ok: false; error: WireError };
   /** Stops taking commands (they get `SHUTTING_DOWN`) and waits up to `timeoutMs` for those in flight. */
   close(timeoutMs: number): Promise<void>;
   /** Commands running now. */
@@ -75,7 +90,6 @@ function sessionIdOf(args: unknown): string | undefined {
 
 /** Creates the command executor. */
 export function createCommandExecutor(deps: CommandExecutorDeps): CommandExecutor {
-  const hashArgs = deps.argsHash ?? commandArgsHash;
   const log = deps.logger;
   const now = deps.now ?? Date.now;
   const running = new Map<string, Running>();
@@ -90,22 +104,22 @@ export function createCommandExecutor(deps: CommandExecutorDeps): CommandExecuto
     return result.ok ? 'ok' : result.error.code;
   }
 
-  function refuse(op: string, id: string, error: StickerbotError, startedAt: number): Result<never> {
+  function refuseRepeat(op: string, id: string, error: StickerbotError, startedAt: number): Result<never> {
     log.warn({ op, id, code: error.code, reason: error.message }, 'repeated command id refused');
     observe(op, error.code, startedAt);
     return fail(error);
   }
 
-  async function perform<A, R, C>(
-    spec: CommandSpec<A, R, C>,
-    args: A,
+  async function perform<AS extends z.ZodType, RS extends z.ZodType, C>(
+    spec: CommandSpec<AS, RS, C>,
+    args: z.output<AS>,
     context: C,
-    recordAs: { id: string; argsHash: string } | undefined,
-  ): Promise<Result<R>> {
-    const id = recordAs?.id;
-    let result: Result<R>;
+    argsHash: string,
+    id: string | undefined,
+  ): Promise<Result<z.output<RS>>> {
+    let result: Result<z.output<RS>>;
     try {
-      const value = await spec.run(args, context);
+      const value = await spec.run(args, context, argsHash);
       if (spec.result !== undefined) {
         const checked = spec.result.safeParse(value);
         if (!checked.success) {
@@ -122,9 +136,11 @@ export function createCommandExecutor(deps: CommandExecutorDeps): CommandExecuto
       else log.warn({ op: spec.op, id, code: result.error.code, reason: result.error.message }, 'command refused');
     }
     // A retryable failure is not recorded, so that the worker's retry with the same id can act.
-    if (spec.record && recordAs !== undefined && (result.ok || !result.error.retryable)) {
+    // A send the outbound queue took was recorded by the queue already, in the transaction
+    // that removed it from the outbox (see outbound-queue.ts): that record stands.
+    if (spec.record && id !== undefined && (result.ok || !result.error.retryable)) {
       try {
-        deps.commandLog.record({ ...recordAs, op: spec.op, sessionId: sessionIdOf(args), result, createdAt: now() });
+        if (!deps.commandLog.has(id)) deps.commandLog.record({ id, argsHash, op: spec.op, sessionId: sessionIdOf(args), result, createdAt: now() });
       } catch (err) {
         log.error({ op: spec.op, id, err }, 'could not record the command outcome; a repeat of this id would act again');
       }
@@ -132,44 +148,50 @@ export function createCommandExecutor(deps: CommandExecutorDeps): CommandExecuto
     return result;
   }
 
-  async function execute<A, R, C>(spec: CommandSpec<A, R, C>, raw: unknown, context: C): Promise<Result<R>> {
+  function refuse(op: string, thrown: unknown): { ok: false; error: WireError } {
+    const startedAt = performance.now();
+    const refused = fail(closing ? new StickerbotError('SHUTTING_DOWN') : thrown);
+    if (!closing) log.warn({ op, reason: refused.error.message }, 'malformed command refused');
+    observe(op, refused.error.code, startedAt);
+    return refused;
+  }
+
+  async function execute<AS extends z.ZodType, RS extends z.ZodType, C>(
+    spec: CommandSpec<AS, RS, C>,
+    args: z.output<AS>,
+    context: C,
+  ): Promise<Result<z.output<RS>>> {
+    type R = z.output<RS>;
     const startedAt = performance.now();
     if (closing) {
       const refused = fail(new StickerbotError('SHUTTING_DOWN'));
       observe(spec.op, refused.error.code, startedAt);
       return refused;
     }
-    let args: A;
-    try {
-      args = parsePayload(spec.args, raw, spec.op);
-    } catch (thrown) {
-      const refused = fail(thrown);
-      log.warn({ op: spec.op, reason: refused.error.message }, 'malformed command refused');
-      observe(spec.op, refused.error.code, startedAt);
-      return refused;
-    }
     const id = commandId(args);
+    const argsHash = commandArgsHash(args);
     if (id === undefined) {
-      const promise = perform(spec, args, context, undefined);
+      const promise = perform(spec, args, context, argsHash, undefined);
       anonymous.add(promise);
       const result = await promise.finally(() => anonymous.delete(promise));
       observe(spec.op, outcomeOf(result), startedAt);
       return result;
     }
 
-    const argsHash = hashArgs(args);
     const twin = running.get(id);
     if (twin !== undefined) {
       const conflict = idempotencyConflict(id, spec.op, argsHash, twin);
-      if (conflict !== undefined) return refuse(spec.op, id, conflict, startedAt);
+      if (conflict !== undefined) return refuseRepeat(spec.op, id, conflict, startedAt);
       const result = (await twin.promise) as Result<R>;
       observe(spec.op, 'replayed', startedAt);
       return result;
     }
     if (spec.record) {
       let recorded;
+      let queued;
       try {
         recorded = deps.commandLog.get(id);
+        queued = recorded === undefined ? deps.outbox?.find(id) : undefined;
       } catch (err) {
         log.error({ op: spec.op, id, err }, 'could not read the command log');
         const failed = fail(new StickerbotError('INTERNAL', 'the command log is unavailable', { retryable: true }));
@@ -178,14 +200,18 @@ export function createCommandExecutor(deps: CommandExecutorDeps): CommandExecuto
       }
       if (recorded !== undefined) {
         const conflict = idempotencyConflict(id, spec.op, argsHash, recorded);
-        if (conflict !== undefined) return refuse(spec.op, id, conflict, startedAt);
+        if (conflict !== undefined) return refuseRepeat(spec.op, id, conflict, startedAt);
         log.debug({ op: spec.op, id }, 'repeated command id answered from the log');
         observe(spec.op, 'replayed', startedAt);
         return recorded.result as Result<R>;
       }
+      // A send still queued (its caller gave up waiting, or the daemon restarted): the
+      // same send runs on and joins it in the queue; another one is refused.
+      const conflict = queued && idempotencyConflict(id, spec.op, argsHash, queued);
+      if (conflict) return refuseRepeat(spec.op, id, conflict, startedAt);
     }
 
-    const promise = perform(spec, args, context, { id, argsHash });
+    const promise = perform(spec, args, context, argsHash, id);
     running.set(id, { op: spec.op, argsHash, promise });
     try {
       const result = await promise;
@@ -213,6 +239,7 @@ export function createCommandExecutor(deps: CommandExecutorDeps): CommandExecuto
 
   return {
     execute,
+    refuse,
     close,
     get inFlight() {
       return running.size + anonymous.size;

@@ -23,6 +23,7 @@ function memoryJournal(): Journal & { add(): JournalEntry } {
     },
     readAfter: (position, limit) => entries.filter((entry) => entry.seq > position).slice(0, limit),
     findRawMessage: () => undefined,
+    hasMessage: () => false,
     ack: (_group, position) => position,
     ensureGroup: (_group, position) => position,
     position: () => 0,

@@ -1,21 +1,15 @@
 /**
  * The `/worker` commands, one table: op → spec (the protocol's schemas plus a handler that
- * calls the session registry). The namespace registers every entry the same way; adding a
- * command to the protocol without adding it here is a type error.
+ * calls the session registry). The namespace binds every entry the same way; adding a
+ * command to the protocol without adding it here is a type error. The media cap of
+ * `message:send` is checked here, where the media enters the daemon, and nowhere else.
  */
-import {
-  PROTOCOL_VERSION,
-  StickerbotError,
-  WORKER_COMMANDS,
-  type WorkerCommandArgs,
-  type WorkerCommandName,
-  type WorkerCommandResult,
-} from '@stickerbot/protocol';
-import type { CommandSpec } from './command-executor.js';
+import { PROTOCOL_VERSION, StickerbotError, WORKER_COMMANDS, type WorkerCommandName } from '@stickerbot/protocol';
+import { defineCommand, type CommandHandler, type CommandTable } from './command-binding.js';
 import type { SessionRegistry } from '../session-registry.js';
 
 /** Every worker command's spec, keyed by op. */
-export type WorkerCommandTable = { readonly [N in WorkerCommandName]: CommandSpec<WorkerCommandArgs<N>, WorkerCommandResult<N>> };
+export type WorkerCommandTable = CommandTable<typeof WORKER_COMMANDS>;
 
 /** Collaborators of the worker command handlers. */
 export interface WorkerCommandDeps {
@@ -30,25 +24,15 @@ export interface WorkerCommandDeps {
 /** Commands whose outcome is recorded under their id: they act on WhatsApp, so a repeat must not act twice. */
 const RECORDED: ReadonlySet<WorkerCommandName> = new Set(['message:send', 'message:read', 'presence:send']);
 
-function spec<N extends WorkerCommandName>(
-  op: N,
-  run: (args: WorkerCommandArgs<N>) => Promise<WorkerCommandResult<N>> | WorkerCommandResult<N>,
-): CommandSpec<WorkerCommandArgs<N>, WorkerCommandResult<N>> {
-  const schemas = WORKER_COMMANDS[op];
-  return {
-    op,
-    args: schemas.args as unknown as CommandSpec<WorkerCommandArgs<N>, WorkerCommandResult<N>>['args'],
-    result: schemas.result as unknown as CommandSpec<WorkerCommandArgs<N>, WorkerCommandResult<N>>['result'],
-    record: RECORDED.has(op),
-    run,
-  };
+function spec<N extends WorkerCommandName>(op: N, run: CommandHandler<typeof WORKER_COMMANDS, N, void>) {
+  return defineCommand(WORKER_COMMANDS, op, { record: RECORDED.has(op) }, run);
 }
 
 /** Builds the table of worker commands. */
 export function createWorkerCommandTable(deps: WorkerCommandDeps): WorkerCommandTable {
   const { registry } = deps;
   return {
-    'message:send': spec('message:send', (args) => {
+    'message:send': spec('message:send', (args, _context, argsHash) => {
       const { content } = args;
       if (content.type !== 'text' && content.type !== 'reaction' && content.data.byteLength > deps.maxMediaBytes) {
         throw new StickerbotError(
@@ -56,7 +40,7 @@ export function createWorkerCommandTable(deps: WorkerCommandDeps): WorkerCommand
           `${content.type} of ${content.data.byteLength} bytes is over the ${deps.maxMediaBytes}-byte cap`,
         );
       }
-      return registry.send(args);
+      return registry.send(args, argsHash);
     }),
     'media:download': spec('media:download', (args) => registry.downloadMedia(args)),
     'message:read': spec('message:read', (args) => registry.readMessages(args)),

@@ -10,7 +10,6 @@ import {
   checkProtocolVersion,
   eventAckSchema,
   fail,
-  isWorkerCommandName,
   workerAuthSchema,
   type JournalEntry,
   type WireError,
@@ -20,6 +19,7 @@ import {
 import type { Logger } from 'pino';
 import type { DefaultEventsMap, Namespace, Socket } from 'socket.io';
 import { HandshakeRefusal } from './auth.js';
+import { bindCommands } from './command-binding.js';
 import type { CommandExecutor } from './command-executor.js';
 import { createJournalDelivery, type DeliveryTarget, type JournalDelivery } from './journal-delivery.js';
 import type { SessionRegistry } from '../session-registry.js';
@@ -105,8 +105,6 @@ function socketTarget(socket: WorkerSocket): DeliveryTarget {
   };
 }
 
-type AnyListener = (...args: unknown[]) => void;
-
 /**
  * Entries a worker may hold unacknowledged (flow control, see journal-delivery.ts): a
  * worker acknowledges every 50 handled entries or 250 ms, so this never slows one that
@@ -184,25 +182,7 @@ export function attachWorkerNamespace(deps: WorkerNamespaceDeps): { detach(): vo
       delivery.acknowledge(parsed.data.position);
     });
 
-    const on = socket.on.bind(socket) as unknown as (event: string, listener: AnyListener) => void;
-    for (const op of Object.keys(commands) as Array<keyof WorkerCommandTable>) {
-      const spec = commands[op];
-      on(op, (...args: unknown[]) => {
-        const ack = args.at(-1);
-        if (typeof ack !== 'function') {
-          socketLog.warn({ op }, 'command without an acknowledgement callback ignored');
-          return;
-        }
-        const raw = args.length > 1 ? args[0] : undefined;
-        void executor.execute(spec as typeof commands['session:list'], raw, undefined).then((result) => (ack as AnyListener)(result));
-      });
-    }
-    socket.onAny((event: string, ...args: unknown[]) => {
-      if (event === 'event:ack' || isWorkerCommandName(event)) return;
-      socketLog.warn({ event }, 'unknown command refused');
-      const ack = args.at(-1);
-      if (typeof ack === 'function') (ack as AnyListener)(fail(new StickerbotError('INVALID_ARGS', `unknown command ${event}`)));
-    });
+    bindCommands({ socket, commands, executor, context: undefined, otherEvents: ['event:ack'], logger: socketLog });
 
     socket.on('disconnect', (reason) => {
       delivery.stop();

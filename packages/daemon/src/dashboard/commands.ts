@@ -3,16 +3,9 @@
  * context. Subscriptions join the session's room on the caller's socket; the rest call the
  * session registry. Every command checks the principal first.
  */
-import {
-  DASHBOARD_COMMANDS,
-  StickerbotError,
-  type DashboardCommandArgs,
-  type DashboardCommandName,
-  type DashboardCommandResult,
-  type MessageSummary,
-} from '@stickerbot/protocol';
+import { DASHBOARD_COMMANDS, StickerbotError, type DashboardCommandName, type MessageSummary } from '@stickerbot/protocol';
 import { canRunDashboardCommand, type Principal } from '../bridge/auth.js';
-import type { CommandSpec } from '../bridge/command-executor.js';
+import { defineCommand, type CommandHandler, type CommandTable } from '../bridge/command-binding.js';
 import type { SessionRegistry } from '../session-registry.js';
 
 /** What a dashboard command knows about its caller. */
@@ -26,36 +19,24 @@ export interface DashboardCommandContext {
 }
 
 /** Every dashboard command's spec, keyed by op. */
-export type DashboardCommandTable = {
-  readonly [N in DashboardCommandName]: CommandSpec<DashboardCommandArgs<N>, DashboardCommandResult<N>, DashboardCommandContext>;
-};
+export type DashboardCommandTable = CommandTable<typeof DASHBOARD_COMMANDS, DashboardCommandContext>;
 
 /** The room that receives one session's events. */
 export function sessionRoom(sessionId: string): string {
   return `session:${sessionId}`;
 }
 
-function spec<N extends DashboardCommandName>(
-  op: N,
-  run: (args: DashboardCommandArgs<N>, context: DashboardCommandContext) => Promise<DashboardCommandResult<N>> | DashboardCommandResult<N>,
-): CommandSpec<DashboardCommandArgs<N>, DashboardCommandResult<N>, DashboardCommandContext> {
-  type Spec = CommandSpec<DashboardCommandArgs<N>, DashboardCommandResult<N>, DashboardCommandContext>;
-  return {
-    op,
-    args: DASHBOARD_COMMANDS[op].args as unknown as Spec['args'],
-    result: DASHBOARD_COMMANDS[op].result as unknown as Spec['result'],
-    // Dashboard commands carry no id: an operator clicking twice acts twice, as they meant.
-    record: false,
-    run: (args, context) => {
-      // The connection is cut when the token expires; this covers a command already in flight.
-      const { expiresAt } = context.principal;
-      if (expiresAt !== undefined && Date.now() >= expiresAt) throw new StickerbotError('UNAUTHORIZED', 'Your sign-in token has expired');
-      if (!canRunDashboardCommand(context.principal, op, args.sessionId)) {
-        throw new StickerbotError('FORBIDDEN', `${op} on session ${args.sessionId} is not allowed for ${context.principal.subject}`);
-      }
-      return run(args, context);
-    },
-  };
+function spec<N extends DashboardCommandName>(op: N, run: CommandHandler<typeof DASHBOARD_COMMANDS, N, DashboardCommandContext>) {
+  // Dashboard commands carry no id: an operator clicking twice acts twice, as they meant.
+  return defineCommand(DASHBOARD_COMMANDS, op, { record: false }, (args, context: DashboardCommandContext, argsHash) => {
+    // The connection is cut when the token expires; this covers a command already in flight.
+    const { expiresAt } = context.principal;
+    if (expiresAt !== undefined && Date.now() >= expiresAt) throw new StickerbotError('UNAUTHORIZED', 'Your sign-in token has expired');
+    if (!canRunDashboardCommand(context.principal, op, args.sessionId)) {
+      throw new StickerbotError('FORBIDDEN', `${op} on session ${args.sessionId} is not allowed for ${context.principal.subject}`);
+    }
+    return run(args, context, argsHash);
+  });
 }
 
 /** Builds the table of dashboard commands; `recentMessages` feeds the subscribe answer's last messages. */

@@ -7,8 +7,6 @@ import {
   StickerbotError,
   checkProtocolVersion,
   dashboardAuthSchema,
-  fail,
-  isDashboardCommandName,
   type DashboardClientToServerEvents,
   type DashboardServerToClientEvents,
   type MessageSummary,
@@ -19,6 +17,7 @@ import {
 import type { Logger } from 'pino';
 import type { DefaultEventsMap, Namespace, Socket } from 'socket.io';
 import { HandshakeRefusal, canSeeSession, type DashboardAuthenticator, type Principal } from '../bridge/auth.js';
+import { bindCommands } from '../bridge/command-binding.js';
 import type { CommandExecutor } from '../bridge/command-executor.js';
 import { sessionRoom, type DashboardCommandContext, type DashboardCommandTable } from './commands.js';
 import type { SessionRegistry } from '../session-registry.js';
@@ -46,8 +45,6 @@ export interface DashboardNamespaceDeps {
   authenticator: DashboardAuthenticator;
   logger: Logger;
 }
-
-type AnyListener = (...args: unknown[]) => void;
 
 /** Wires the `/dashboard` namespace; returns a function that detaches it from the registry. */
 export function attachDashboardNamespace(deps: DashboardNamespaceDeps): { detach(): void } {
@@ -109,27 +106,7 @@ export function attachDashboardNamespace(deps: DashboardNamespaceDeps): { detach
       unsubscribe: (sessionId) => void socket.leave(sessionRoom(sessionId)),
       announceSessions,
     };
-    const on = socket.on.bind(socket) as unknown as (event: string, listener: AnyListener) => void;
-    for (const op of Object.keys(commands) as Array<keyof DashboardCommandTable>) {
-      const spec = commands[op];
-      on(op, (...args: unknown[]) => {
-        const ack = args.at(-1);
-        if (typeof ack !== 'function') {
-          socketLog.warn({ op }, 'command without an acknowledgement callback ignored');
-          return;
-        }
-        const raw = args.length > 1 ? args[0] : undefined;
-        void executor
-          .execute(spec as DashboardCommandTable['session:start'], raw, context)
-          .then((result) => (ack as AnyListener)(result));
-      });
-    }
-    socket.onAny((event: string, ...args: unknown[]) => {
-      if (isDashboardCommandName(event)) return;
-      socketLog.warn({ event }, 'unknown dashboard command refused');
-      const ack = args.at(-1);
-      if (typeof ack === 'function') (ack as AnyListener)(fail(new StickerbotError('INVALID_ARGS', `unknown command ${event}`)));
-    });
+    bindCommands({ socket, commands, executor, context, logger: socketLog });
     socket.on('disconnect', (reason) => socketLog.info({ reason }, 'dashboard disconnected'));
   });
 

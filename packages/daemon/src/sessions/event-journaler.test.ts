@@ -14,11 +14,11 @@ import { buildTextMessage } from '../test-kit/wa-messages.js';
 
 const logger = pino({ level: 'silent' });
 
-function journalDouble(failOn: (input: JournalAppend) => boolean): Pick<Journal, 'append' | 'findRawMessage'> & { entries: JournalEntry[] } {
+function journalDouble(failOn: (input: JournalAppend) => boolean): Pick<Journal, 'append' | 'hasMessage'> & { entries: JournalEntry[] } {
   const entries: JournalEntry[] = [];
   return {
     entries,
-    findRawMessage: () => undefined,
+    hasMessage: () => false,
     append(input) {
       if (failOn(input)) throw new Error('SQLITE_FULL: database or disk is full');
       const entry: JournalEntry = { seq: entries.length + 1, sessionId: input.sessionId, ts: 1, event: input.event };

@@ -26,7 +26,7 @@ export type RegistryEmit = <E extends keyof SessionRegistryEvents>(event: E, ...
 /** Collaborators of {@link createEventJournaler}. */
 export interface EventJournalerDeps {
   sessionId: string;
-  journal: Pick<Journal, 'append' | 'appendMany' | 'findRawMessage'>;
+  journal: Pick<Journal, 'append' | 'appendMany' | 'hasMessage'>;
   emit: RegistryEmit;
   logger: Logger;
   /** This session's account JID, once known. */
@@ -100,7 +100,7 @@ function createAwaited(): { add(key: string): void; take(key: string): boolean }
 export function createEventJournaler(deps: EventJournalerDeps): EventJournaler {
   const { sessionId, journal, emit, logger } = deps;
 
-  function append(event: BotEvent, raw?: unknown): JournalEntry | undefined {
+  function append(event: BotEvent, raw?: WAMessage): JournalEntry | undefined {
     try {
       const entry = journal.append(raw === undefined ? { sessionId, event } : { sessionId, event, raw });
       deps.onJournaled?.(entry);
@@ -167,7 +167,7 @@ export function createEventJournaler(deps: EventJournalerDeps): EventJournaler {
       const id = raw.key.id;
       if (id) {
         awaitedUpserts.add(id);
-        if (journal.findRawMessage(sessionId, id) !== undefined) {
+        if (journal.hasMessage(sessionId, id)) {
           logger.info({ id }, 'WhatsApp delivered a journaled message again; not journaling it twice');
           return;
         }
@@ -191,7 +191,7 @@ export function createEventJournaler(deps: EventJournalerDeps): EventJournaler {
       // minimal: map (pure, synchronous) and append the batch synchronously (better-sqlite3,
       // WAL, one transaction) before anything else sees it: no await, no emit, no I/O but
       // the journal.
-      const mapped: { message: Message; raw: unknown }[] = [];
+      const mapped: { message: Message; raw: WAMessage }[] = [];
       for (const raw of messages) {
         const id = raw.key.id;
         if (id && awaitedUpserts.take(id)) continue;

@@ -3,18 +3,21 @@
  * outbox first, then sent in order with pacing (a minimum gap plus jitter per chat and
  * per session, so a burst from the bot does not look like spam to WhatsApp), through the
  * session's circuit breaker and the 30 s send timeout. A daemon restart resumes the
- * outbox. Idempotent by command id: a queued id awaits that item, a completed one returns
- * the recorded outcome, and either refuses a repeat with other arguments
- * (`IDEMPOTENCY_CONFLICT`). Each command id is sent under a WhatsApp message id derived from
- * it, so a retry after an unanswered attempt reuses the same id (receivers show a message
- * id once) instead of creating a second message.
+ * outbox. Each command id is sent under a WhatsApp message id derived from it, so a retry
+ * after an unanswered attempt reuses the same id (receivers show a message id once)
+ * instead of creating a second message.
+ *
+ * Whether a send may run at all (a repeated id, other arguments) is decided before it gets
+ * here, by the command executor; a send of an id that is queued already joins that item.
+ * What only the queue can do is record the outcome: `complete` removes the item and records
+ * it in one transaction. A crash between WhatsApp's answer and a separate record would
+ * leave the item queued and unrecorded, and a send resumed after a restart, or one whose
+ * caller stopped waiting, has nobody else to record it.
  */
 import { createHash } from 'node:crypto';
 import {
   StickerbotError,
-  WORKER_COMMANDS,
   fromWireError,
-  toWireError,
   type OutgoingContent,
   type Result,
   type WorkerCommandArgs,
@@ -23,9 +26,8 @@ import {
 import type { AnyMessageContent, WAMessage, WAMessageKey } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import type { CircuitBreaker } from './circuit-breaker.js';
-import { commandArgsHash, idempotencyConflict, type ArgsHasher } from '../command-args-hash.js';
 import { DEFAULT_OP_TIMEOUTS, withTimeout, type OpTimeouts } from './op-timeout.js';
-import type { CommandLog, Journal, OutboxItem, OutboxStore } from '../storage/index.js';
+import type { Journal, OutboxItem, OutboxStore } from '../storage/index.js';
 import { toSessionError } from './wa-errors.js';
 import type { WaSocket } from './wa-socket.js';
 
@@ -51,8 +53,7 @@ type SendResult = WorkerCommandResult<'message:send'>;
 export interface OutboundQueueDeps {
   sessionId: string;
   outbox: OutboxStore;
-  commandLog: CommandLog;
-  journal: Journal;
+  journal: Pick<Journal, 'findRawMessage' | 'hasMessage'>;
   /** The session's socket while it is connected. */
   socket: () => WaSocket | undefined;
   breaker: CircuitBreaker;
@@ -69,14 +70,17 @@ export interface OutboundQueueDeps {
   maxQueued?: number;
   now?: () => number;
   random?: () => number;
-  /** Hashes validated arguments for the command log (default {@link commandArgsHash}; the daemon shares one memoised hasher with its command executor). */
-  argsHash?: ArgsHasher;
 }
 
 /** A session's outbound queue. */
 export interface OutboundQueue {
-  /** Queues a send (or joins the queued one of the same id) and resolves with WhatsApp's answer. */
-  send(args: SendArgs): Promise<SendResult>;
+  /**
+   * Queues a send (or joins the queued one of the same id: the command executor refused a
+   * repeat with other arguments before it got here) and resolves with WhatsApp's answer.
+   * `argsHash` (the executor's hash of `args`) is stored with the item and recorded with
+   * its outcome.
+   */
+  send(args: SendArgs, argsHash: string): Promise<SendResult>;
   /** Resumes sending (the session is connected again). */
   resume(): void;
   /** Fails and records every queued send of the session (e.g. after a logout). */
@@ -101,12 +105,6 @@ export function messageIdFor(sessionId: string, commandId: string): string {
 
 function bytes(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-}
-
-function asWaMessage(raw: unknown): WAMessage | undefined {
-  if (typeof raw !== 'object' || raw === null || !('key' in raw)) return undefined;
-  const candidate: { key: unknown } = raw;
-  return typeof candidate.key === 'object' && candidate.key !== null ? (raw as WAMessage) : undefined;
 }
 
 /** Protocol content → Baileys content. */
@@ -150,10 +148,8 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
   const maxQueued = deps.maxQueued ?? 1_000;
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
-  const hashArgs = deps.argsHash ?? commandArgsHash;
 
   const waiters = new Map<string, Waiter>();
-  const argsHashes = new Map<string, string>();
   const retryAt = new Map<string, number>();
   const chatNextAt = new Map<string, number>();
   let sessionNextAt = 0;
@@ -214,22 +210,11 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
     else waiter.reject(fromWireError(outcome.error));
   }
 
-  /** The arguments hash of a queued item: computed at enqueue, or from the outbox's copy after a restart. */
-  function hashOf(item: OutboxItem): string {
-    let hash = argsHashes.get(item.commandId);
-    if (hash === undefined) {
-      hash = hashArgs(item.args);
-      argsHashes.set(item.commandId, hash);
-    }
-    return hash;
-  }
-
   function complete(item: OutboxItem, outcome: Result<SendResult>): void {
     const { commandId } = item;
     try {
-      outbox.complete(commandId, { id: commandId, op: 'message:send', sessionId, argsHash: hashOf(item), result: outcome });
+      outbox.complete(commandId, { id: commandId, op: 'message:send', sessionId, argsHash: item.argsHash, result: outcome });
       if (memory) memory = memory.filter((queued) => queued.commandId !== commandId);
-      argsHashes.delete(commandId);
     } catch (err) {
       log.error({ err, commandId }, 'could not record the outcome of a send');
     }
@@ -262,19 +247,14 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
   }
 
   async function attempt(item: OutboxItem, socket: WaSocket): Promise<void> {
-    const parsed = WORKER_COMMANDS['message:send'].args.safeParse(item.args);
-    if (!parsed.success) {
-      complete(item, { ok: false, error: toWireError(parsed.error) });
-      return;
-    }
-    const args = parsed.data;
+    const { args } = item;
     outbox.markAttempt(item.commandId);
     item.attempts += 1;
     const attempts = item.attempts;
-    const quoted = args.quotedId ? asWaMessage(deps.journal.findRawMessage(sessionId, args.quotedId)) : undefined;
-    const target = args.content.type === 'reaction' ? asWaMessage(deps.journal.findRawMessage(sessionId, args.content.messageId)) : undefined;
     const messageId = messageIdFor(sessionId, item.commandId);
     try {
+      const quoted = args.quotedId === undefined ? undefined : deps.journal.findRawMessage(sessionId, args.quotedId);
+      const target = args.content.type === 'reaction' ? deps.journal.findRawMessage(sessionId, args.content.messageId) : undefined;
       const content = toBaileysContent(args.content, args.chat, target);
       const sent = await deps.breaker.run(() =>
         withTimeout('send', timeouts.sendMs, () => socket.sendMessage(args.chat, content, { messageId, ...(quoted ? { quoted } : {}) })).catch(
@@ -342,20 +322,9 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
   }
 
   return {
-    send(args) {
+    send(args, argsHash) {
       if (closed) return Promise.reject(new StickerbotError('SHUTTING_DOWN'));
-      const argsHash = hashArgs(args);
-      const recorded = deps.commandLog.get(args.id);
-      if (recorded) {
-        const conflict = idempotencyConflict(args.id, 'message:send', argsHash, recorded);
-        if (conflict) return Promise.reject(conflict);
-        const result = recorded.result as Result<SendResult>;
-        return result.ok ? Promise.resolve(result.result) : Promise.reject(fromWireError(result.error));
-      }
-      const queued = queuedItems().find((item) => item.commandId === args.id);
-      if (queued || waiters.has(args.id)) {
-        const conflict = queued && idempotencyConflict(args.id, 'message:send', argsHash, { op: 'message:send', argsHash: hashOf(queued) });
-        if (conflict) return Promise.reject(conflict);
+      if (queuedItems().some((item) => item.commandId === args.id)) {
         const joined = await_(args.id);
         kick();
         return joined;
@@ -364,16 +333,15 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
       if (deps.breaker.state === 'open') {
         return Promise.reject(new StickerbotError('CIRCUIT_OPEN', `session ${sessionId}: too many consecutive WhatsApp failures; failing fast`));
       }
-      if (args.quotedId && deps.journal.findRawMessage(sessionId, args.quotedId) === undefined) {
+      if (args.quotedId !== undefined && !deps.journal.hasMessage(sessionId, args.quotedId)) {
         return Promise.reject(new StickerbotError('MESSAGE_NOT_FOUND', `no journaled message ${args.quotedId} to quote`));
       }
       if (queuedItems().length >= maxQueued) {
         return Promise.reject(new StickerbotError('RATE_LIMITED', `session ${sessionId} has ${maxQueued} sends queued already; slow down`));
       }
       const enqueuedAt = now();
-      outbox.enqueue({ commandId: args.id, sessionId, chat: args.chat, args, enqueuedAt });
-      argsHashes.set(args.id, argsHash);
-      queuedItems().push({ commandId: args.id, sessionId, chat: args.chat, args, enqueuedAt, attempts: 0 });
+      outbox.enqueue({ commandId: args.id, sessionId, chat: args.chat, args, argsHash, enqueuedAt });
+      queuedItems().push({ commandId: args.id, sessionId, chat: args.chat, args, argsHash, enqueuedAt, attempts: 0 });
       const pending = await_(args.id);
       kick();
       return pending;

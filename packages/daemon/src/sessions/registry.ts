@@ -10,10 +10,8 @@ import {
   type Session,
   type WorkerCommandResult,
 } from '@stickerbot/protocol';
-import type { WAMessage } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
-import type { ArgsHasher } from '../command-args-hash.js';
 import { mapMessage, normalizeJid } from './message-mapper.js';
 import { DEFAULT_OP_TIMEOUTS, withTimeout, type OpTimeouts } from './op-timeout.js';
 import { createOutboundQueue, type OutboundQueue, type PacingOptions } from './outbound-queue.js';
@@ -21,7 +19,7 @@ import type { RegistryEmit } from './event-journaler.js';
 import type { SessionRegistry, SessionRegistryEvents } from '../session-registry.js';
 import { createSessionSupervisor } from './supervisor.js';
 import type { PassThroughSocketOptions, SessionMetricsSink, SessionSupervisor, SupervisorOptions } from './supervisor-types.js';
-import type { AuthStore, CommandLog, Journal, OutboxStore, SessionStore, StoredSession } from '../storage/index.js';
+import type { AuthStore, Journal, OutboxStore, SessionStore, StoredSession } from '../storage/index.js';
 import { toSessionError } from './wa-errors.js';
 import type { WaSocket, WaSocketFactory } from './wa-socket.js';
 
@@ -30,7 +28,6 @@ export interface RegistryStorage {
   journal: Journal;
   auth: AuthStore;
   sessions: SessionStore;
-  commands: CommandLog;
   outbox: OutboxStore;
 }
 
@@ -40,7 +37,7 @@ export interface SessionRegistryDeps {
   socketFactory: WaSocketFactory;
   /** Passed to the factory on every connect (URL, agents, version, history sync). */
   socketOptions?: PassThroughSocketOptions;
-  /** Largest media downloaded or sent, in bytes (`STICKERBOT_MAX_MEDIA_MB`). */
+  /** Largest media downloaded, in bytes (`STICKERBOT_MAX_MEDIA_MB`; the bridge refuses larger media to send). */
   maxMediaBytes: number;
   metrics?: SessionMetricsSink;
   logger: Logger;
@@ -56,8 +53,6 @@ export interface SessionRegistryDeps {
   sendWaitMs?: number;
   /** Most sends queued per session before `RATE_LIMITED` (default 1000). */
   maxQueuedSends?: number;
-  /** The daemon's argument hasher, shared with its command executor (idempotency). */
-  argsHash?: ArgsHasher;
 }
 
 interface Entry {
@@ -69,11 +64,6 @@ interface Entry {
 type Listener = (...args: never) => void;
 
 const PRESENCES_NEEDING_CHAT = new Set(['composing', 'recording', 'paused']);
-
-function asWaMessage(raw: unknown): WAMessage | undefined {
-  if (typeof raw !== 'object' || raw === null || !('key' in raw)) return undefined;
-  return raw as WAMessage;
-}
 
 function digits(jid: string): string {
   return (jid.split('@')[0] ?? '').split(':')[0] ?? '';
@@ -131,7 +121,6 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
     const queue: OutboundQueue = createOutboundQueue({
       sessionId: id,
       outbox: storage.outbox,
-      commandLog: storage.commands,
       journal: storage.journal,
       socket: () => supervisor.connectedSocket(),
       breaker,
@@ -143,7 +132,6 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
       ...(deps.random ? { random: deps.random } : {}),
       ...(deps.sendWaitMs === undefined ? {} : { waitMs: deps.sendWaitMs }),
       ...(deps.maxQueuedSends === undefined ? {} : { maxQueued: deps.maxQueuedSends }),
-      ...(deps.argsHash ? { argsHash: deps.argsHash } : {}),
     });
     const entry = { supervisor, breaker, queue };
     entries.set(id, entry);
@@ -219,18 +207,13 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
       return entryOf(id).supervisor.requestPairingCode(phone);
     },
 
-    async send(args) {
-      const entry = entryOf(args.sessionId);
-      const content = args.content;
-      if ('data' in content && content.data.byteLength > deps.maxMediaBytes) {
-        throw new StickerbotError('MEDIA_TOO_LARGE', `${content.type} of ${content.data.byteLength} bytes is over the ${deps.maxMediaBytes}-byte cap`);
-      }
-      return entry.queue.send(args);
+    async send(args, argsHash) {
+      return entryOf(args.sessionId).queue.send(args, argsHash);
     },
 
     async downloadMedia(args) {
       const entry = entryOf(args.sessionId);
-      const raw = asWaMessage(storage.journal.findRawMessage(args.sessionId, args.messageId));
+      const raw = storage.journal.findRawMessage(args.sessionId, args.messageId);
       if (!raw) throw new StickerbotError('MESSAGE_NOT_FOUND', `no journaled message ${args.messageId} in session "${args.sessionId}"`);
       const media = mapMessage(raw, false)?.media;
       if (!media) throw new StickerbotError('INVALID_ARGS', `message ${args.messageId} has no media`);
@@ -249,7 +232,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
 
     async readMessages(args) {
       const { entry, socket } = connected(args.sessionId);
-      const keys = args.messageIds.map((id) => asWaMessage(storage.journal.findRawMessage(args.sessionId, id))?.key ?? { remoteJid: args.chat, id, fromMe: false });
+      const keys = args.messageIds.map((id) => storage.journal.findRawMessage(args.sessionId, id)?.key ?? { remoteJid: args.chat, id, fromMe: false });
       await call(entry, 'read receipts', timeouts.sendMs, () => socket.readMessages(keys));
       return { count: keys.length };
     },

@@ -138,9 +138,15 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
         logger: log.child({ module: 'baileys' }, { level: log.levelVal === 30 ? 'warn' : log.level }),
         beforeReceipt: events.received,
         getMessage: (key) => {
-          const raw = key.id ? deps.journal.findRawMessage(id, key.id) : undefined;
-          const message = typeof raw === 'object' && raw !== null && 'message' in raw ? raw.message : undefined;
-          return Promise.resolve(typeof message === 'object' && message !== null ? message : undefined);
+          if (!key.id) return Promise.resolve(undefined);
+          try {
+            return Promise.resolve(deps.journal.findRawMessage(id, key.id)?.message ?? undefined);
+          } catch (err) {
+            // Baileys asks for a message to re-encrypt it for a retry receipt: an unreadable
+            // row means no resend, not a broken socket.
+            log.warn({ err, id: key.id }, 'a journaled message asked for by a retry receipt cannot be read');
+            return Promise.resolve(undefined);
+          }
         },
       };
       log.info({ attempt: backoff.attempts, url: options.socket?.waWebSocketUrl ?? 'default', version: options.socket?.version?.join('.') ?? 'baileys default' }, 'connecting to WhatsApp');

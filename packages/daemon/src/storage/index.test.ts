@@ -33,7 +33,8 @@ describe('openStorage', () => {
     expect(storage.isOpen()).toBe(true);
     storage.sessions.save({ id: 'default', status: 'STOPPED', autostart: true });
     storage.journal.append({ sessionId: 'default', event: { type: 'session:changed', session: { id: 'default', status: 'STOPPED', reconnectAttempts: 0, updatedAt: 1 } } });
-    storage.outbox.enqueue({ commandId: 'c1', sessionId: 'default', chat: 'x@s.whatsapp.net', args: {} });
+    const args = { id: 'c1', sessionId: 'default', chat: 'x@s.whatsapp.net', content: { type: 'text' as const, text: 'hi' } };
+    storage.outbox.enqueue({ commandId: 'c1', sessionId: 'default', chat: args.chat, args, argsHash: 'h' });
     storage.outbox.complete('c1', { id: 'c1', op: 'message:send', argsHash: 'h', result: { ok: true, result: null } });
     storage.auth.open('default').saveCreds();
     storage.close();

@@ -1,4 +1,4 @@
-import { BufferJSON, proto } from '@whiskeysockets/baileys';
+import { BufferJSON, proto, type WAMessage } from '@whiskeysockets/baileys';
 import { describe, expect, it } from 'vitest';
 import { decodeRawMessage, encodeRawMessage } from './raw-message-codec.js';
 
@@ -53,10 +53,17 @@ describe('raw message codec', () => {
   });
 
   it('keeps hand-built content (which protobuf would silently mangle) and messages without content as JSON', () => {
-    const odd = { key: { id: 'ODD' }, message: { imageMessage: { width: { not: 'a number' } } } };
+    const odd = { key: { id: 'ODD' }, message: { imageMessage: { width: { not: 'a number' } } } } as unknown as WAMessage;
     expect(JSON.parse(encodeRawMessage(odd, true))).toEqual(odd);
     expect(decodeRawMessage(encodeRawMessage(odd, true))).toEqual(odd);
     const stub = { key: { id: 'STUB' }, message: null, messageStubType: 1 };
     expect(decodeRawMessage(encodeRawMessage(stub, true))).toEqual(stub);
+  });
+
+  it('refuses text that is not a stored message instead of handing it on untyped', () => {
+    expect(() => decodeRawMessage('{"n":1}')).toThrow(/not a message/);
+    expect(() => decodeRawMessage('{"key":null}')).toThrow(/not a message/);
+    expect(() => decodeRawMessage('{"key":')).toThrow(SyntaxError);
+    expect(() => decodeRawMessage(JSON.stringify({ key: { id: 'P' }, message: { $proto: Buffer.from([0xff, 0xff, 0xff]).toString('base64') } }))).toThrow();
   });
 });

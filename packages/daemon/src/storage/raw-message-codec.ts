@@ -9,9 +9,10 @@
  * message is stored as its protobuf encoding instead (`{"$proto": base64}`: ~70 µs, and it
  * decodes to the same `proto.Message`); text stays plain JSON, where that is faster (a few
  * µs either way). Rows written before this codec, and hand-built content, are plain JSON,
- * which `decodeRawMessage` reads as before.
+ * which `decodeRawMessage` reads as before. Decoding is the one place a stored row becomes a
+ * typed `WAMessage`: every reader of the journal gets that type, or an error.
  */
-import { BufferJSON, proto } from '@whiskeysockets/baileys';
+import { BufferJSON, proto, type WAMessage } from '@whiskeysockets/baileys';
 
 const PROTO = '$proto';
 
@@ -21,9 +22,9 @@ const PROTO = '$proto';
  * hand-built object (tests, fakes) stays JSON, since protobufjs would encode a field of
  * the wrong type without a word.
  */
-export function encodeRawMessage(raw: unknown, asProto: boolean): string {
-  if (asProto && typeof raw === 'object' && raw !== null && 'message' in raw && raw.message instanceof proto.Message) {
-    const { message, ...rest } = raw as { message: proto.Message };
+export function encodeRawMessage(raw: WAMessage, asProto: boolean): string {
+  if (asProto && raw.message instanceof proto.Message) {
+    const { message, ...rest } = raw;
     const bytes = proto.Message.encode(message).finish();
     const content = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
     return JSON.stringify({ ...rest, message: { [PROTO]: content } }, BufferJSON.replacer);
@@ -31,11 +32,19 @@ export function encodeRawMessage(raw: unknown, asProto: boolean): string {
   return JSON.stringify(raw, BufferJSON.replacer);
 }
 
-/** Reads back what {@link encodeRawMessage} stored (or a row written before it). */
-export function decodeRawMessage(text: string): unknown {
+/** What every stored message has and every reader relies on: a key object. */
+function isWaMessage(value: unknown): value is WAMessage {
+  return typeof value === 'object' && value !== null && 'key' in value && typeof value.key === 'object' && value.key !== null;
+}
+
+/**
+ * Reads back what {@link encodeRawMessage} stored (or a row written before it). Throws when
+ * the text is not a stored message (not JSON, no key, protobuf content that does not decode).
+ */
+export function decodeRawMessage(text: string): WAMessage {
   const raw = JSON.parse(text, BufferJSON.reviver) as unknown;
-  if (typeof raw !== 'object' || raw === null || !('message' in raw)) return raw;
-  const message = raw.message as Record<string, unknown> | null;
+  if (!isWaMessage(raw)) throw new TypeError('the stored JSON is not a message (it has no key)');
+  const message = raw.message as Record<string, unknown> | null | undefined;
   const content = message?.[PROTO];
   if (typeof content !== 'string') return raw;
   return { ...raw, message: proto.Message.decode(Buffer.from(content, 'base64')) };

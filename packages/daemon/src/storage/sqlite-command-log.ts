@@ -24,7 +24,8 @@ interface CommandRow {
  */
 export function createSqliteCommandLog(db: SqliteDatabase): CommandLog {
   const selectOne = db.prepare<[string], CommandRow>('SELECT * FROM command_log WHERE id = ?');
-  const upsert = db.prepare<[string, string, string | null, string, string, number]>(
+  const selectHas = db.prepare<[string], number>('SELECT 1 FROM command_log WHERE id = ?').pluck();
+  const upsert = db.prepare<[string, string, string | null, string | null, string, number]>(
     `INSERT INTO command_log (id, op, session_id, args_hash, result, created_at) VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET op = excluded.op, session_id = excluded.session_id,
        args_hash = excluded.args_hash, result = excluded.result, created_at = excluded.created_at`,
@@ -46,8 +47,10 @@ export function createSqliteCommandLog(db: SqliteDatabase): CommandLog {
       return record;
     },
 
+    has: (id: string) => selectHas.get(id) !== undefined,
+
     record({ id, op, sessionId, argsHash, result, createdAt }): void {
-      upsert.run(id, op, sessionId ?? null, argsHash, JSON.stringify(result, BufferJSON.replacer), createdAt ?? Date.now());
+      upsert.run(id, op, sessionId ?? null, argsHash ?? null, JSON.stringify(result, BufferJSON.replacer), createdAt ?? Date.now());
     },
 
     prune(olderThanMs: number, now: number = Date.now()): number {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { StickerbotError, type BotEvent } from '@stickerbot/protocol';
+import type { WAMessage } from '@whiskeysockets/baileys';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type SqliteDatabase } from './sqlite-database.js';
 import { createSqliteJournal, type SqliteJournal } from './sqlite-journal.js';
@@ -27,6 +28,11 @@ function openJournal(): { db: SqliteDatabase; journal: SqliteJournal } {
   const db = openDatabase(file);
   open.push(db);
   return { db, journal: createSqliteJournal(db) };
+}
+
+/** A raw text message as the journal keeps it; `n` tells versions of one id apart. */
+function stored(id: string, n: number): WAMessage {
+  return { key: { remoteJid: '491511111111@s.whatsapp.net', id, fromMe: false }, message: { conversation: `n${n}` } };
 }
 
 function received(id: string, text = 'hello'): BotEvent {
@@ -80,18 +86,18 @@ describe('sqlite journal', () => {
     const { journal } = openJournal();
     journal.append({ sessionId: 'default', event: reaction });
     const entries = journal.appendMany([
-      { sessionId: 'default', event: received('B1'), raw: { key: { id: 'B1' }, mediaKey: Buffer.from([1]) }, ts: 5 },
+      { sessionId: 'default', event: received('B1'), raw: { key: { id: 'B1' }, message: { imageMessage: { mediaKey: Buffer.from([1]) } } }, ts: 5 },
       { sessionId: 'other', event: received('B2') },
     ]);
     expect(entries.map((e) => [e.seq, e.sessionId])).toEqual([[2, 'default'], [3, 'other']]);
     expect(entries[0]?.ts).toBe(5);
-    expect(journal.findRawMessage('default', 'B1')).toEqual({ key: { id: 'B1' }, mediaKey: Buffer.from([1]) });
+    expect(journal.findRawMessage('default', 'B1')).toEqual({ key: { id: 'B1' }, message: { imageMessage: { mediaKey: Buffer.from([1]) } } });
     expect(journal.appendMany([])).toEqual([]);
     // A raw value that cannot be serialised fails the whole batch: nothing of it is kept.
     expect(() =>
       journal.appendMany([
         { sessionId: 'default', event: received('C1') },
-        { sessionId: 'default', event: received('C2'), raw: { big: 1n } },
+        { sessionId: 'default', event: received('C2'), raw: { key: { id: 'C2' }, messageTimestamp: 1n as unknown as number } },
       ]),
     ).toThrow(/BigInt/);
     expect(journal.readAfter(0, 100).map((e) => e.seq)).toEqual([1, 2, 3]);
@@ -141,14 +147,13 @@ describe('sqlite journal', () => {
     db.close();
 
     const reopened = openJournal().journal;
-    const found = reopened.findRawMessage('default', 'IMG1') as typeof raw & {
-      message: { imageMessage: { mediaKey: Buffer; jpegThumbnail: Buffer } };
-    };
-    expect(Buffer.isBuffer(found.message.imageMessage.mediaKey)).toBe(true);
-    expect([...found.message.imageMessage.mediaKey]).toEqual([0, 1, 2, 250, 255]);
-    expect(found.message.imageMessage.jpegThumbnail.equals(thumbnail)).toBe(true);
-    expect(found.key).toEqual(raw.key);
-    expect(found.messageTimestamp).toBe(1_700_000_000);
+    const found = reopened.findRawMessage('default', 'IMG1');
+    const image = found?.message?.imageMessage;
+    expect(Buffer.isBuffer(image?.mediaKey)).toBe(true);
+    expect([...(image?.mediaKey ?? [])]).toEqual([0, 1, 2, 250, 255]);
+    expect(Buffer.from(image?.jpegThumbnail ?? []).equals(thumbnail)).toBe(true);
+    expect(found?.key).toEqual(raw.key);
+    expect(found?.messageTimestamp).toBe(1_700_000_000);
     expect(reopened.findRawMessage('other-session', 'IMG1')).toBeUndefined();
     expect(reopened.findRawMessage('default', 'NOPE')).toBeUndefined();
   });
@@ -158,13 +163,13 @@ describe('sqlite journal', () => {
     open.push(db);
     const journal = createSqliteJournal(db, { indexDelayMs: 20 });
     const indexed = db.prepare<[], number>('SELECT count(*) FROM journal_messages').pluck();
-    for (let i = 0; i < 3; i++) journal.append({ sessionId: 'default', event: received(`K${i}`), raw: { n: i } });
+    for (let i = 0; i < 3; i++) journal.append({ sessionId: 'default', event: received(`K${i}`), raw: stored(`K${i}`, i) });
     journal.append({ sessionId: 'default', event: reaction });
     expect(indexed.get()).toBe(0);
-    expect(journal.findRawMessage('default', 'K1')).toEqual({ n: 1 });
+    expect(journal.findRawMessage('default', 'K1')).toEqual(stored('K1', 1));
     await new Promise((resolve) => setTimeout(resolve, 80));
     expect(indexed.get()).toBe(3);
-    expect(journal.findRawMessage('default', 'K1')).toEqual({ n: 1 });
+    expect(journal.findRawMessage('default', 'K1')).toEqual(stored('K1', 1));
     expect(journal.findRawMessage('other', 'K1')).toBeUndefined();
   });
 
@@ -174,10 +179,10 @@ describe('sqlite journal', () => {
     const errors: unknown[] = [];
     const journal = createSqliteJournal(db, { indexDelayMs: 10, onIndexError: (err) => errors.push(err) });
     db.exec('ALTER TABLE journal_messages RENAME TO journal_messages_away');
-    journal.append({ sessionId: 'default', event: received('F1'), raw: { n: 1 } });
+    journal.append({ sessionId: 'default', event: received('F1'), raw: stored('F1', 1) });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(errors).toHaveLength(1);
-    expect(journal.findRawMessage('default', 'F1')).toEqual({ n: 1 });
+    expect(journal.findRawMessage('default', 'F1')).toEqual(stored('F1', 1));
     db.exec('ALTER TABLE journal_messages_away RENAME TO journal_messages');
     journal.flushIndex();
     expect(db.prepare('SELECT message_id FROM journal_messages').pluck().all()).toEqual(['F1']);
@@ -187,7 +192,7 @@ describe('sqlite journal', () => {
     const db = openDatabase(file);
     open.push(db);
     const journal = createSqliteJournal(db, { indexDelayMs: 60_000, indexBatch: 4 });
-    journal.appendMany(Array.from({ length: 5 }, (_, i) => ({ sessionId: 'default', event: received(`B${i}`), raw: { n: i } })));
+    journal.appendMany(Array.from({ length: 5 }, (_, i) => ({ sessionId: 'default', event: received(`B${i}`), raw: stored(`B${i}`, i) })));
     await new Promise((resolve) => setImmediate(resolve));
     expect(db.prepare('SELECT count(*) FROM journal_messages').pluck().get()).toBe(5);
     journal.close();
@@ -195,14 +200,14 @@ describe('sqlite journal', () => {
 
   it('finds messages a killed run appended but never indexed, and indexes them', () => {
     const first = openJournal();
-    first.journal.append({ sessionId: 'default', event: received('LOST1'), raw: { n: 1 } });
+    first.journal.append({ sessionId: 'default', event: received('LOST1'), raw: stored('LOST1', 1) });
     first.journal.append({ sessionId: 'default', event: received('NORAW') });
     // Closed without journal.close(): as after a SIGKILL, the index was never written.
     first.db.close();
 
     const { db, journal } = openJournal();
     expect(db.prepare('SELECT count(*) FROM journal_messages').pluck().get()).toBe(0);
-    expect(journal.findRawMessage('default', 'LOST1')).toEqual({ n: 1 });
+    expect(journal.findRawMessage('default', 'LOST1')).toEqual(stored('LOST1', 1));
     expect(journal.findRawMessage('default', 'NORAW')).toBeUndefined();
     journal.close();
     expect(db.prepare('SELECT seq, message_id FROM journal_messages').all()).toEqual([{ seq: 1, message_id: 'LOST1' }]);
@@ -210,13 +215,13 @@ describe('sqlite journal', () => {
 
   it('prunes the index rows of pruned entries', () => {
     const { db, journal } = openJournal();
-    for (let i = 0; i < 4; i++) journal.append({ sessionId: 'default', event: received(`P${i}`), raw: { n: i }, ts: 0 });
+    for (let i = 0; i < 4; i++) journal.append({ sessionId: 'default', event: received(`P${i}`), raw: stored(`P${i}`, i), ts: 0 });
     journal.flushIndex();
     journal.ack('bot', 3);
     expect(journal.prune({ ...policy, now: 120_000 }).pruned).toBe(3);
     expect(db.prepare('SELECT message_id FROM journal_messages').pluck().all()).toEqual(['P3']);
     expect(journal.findRawMessage('default', 'P0')).toBeUndefined();
-    expect(journal.findRawMessage('default', 'P3')).toEqual({ n: 3 });
+    expect(journal.findRawMessage('default', 'P3')).toEqual(stored('P3', 3));
   });
 
   it('moves the messages of a journal written before migration 003 into the new index', () => {
@@ -227,24 +232,47 @@ describe('sqlite journal', () => {
     }
     const old = openDatabase(file, { migrationsDir: pathToFileURL(`${v2}/`) });
     old
-      .prepare("INSERT INTO journal (seq, session_id, ts, type, message_id, event, raw) VALUES (1, 'default', 0, 'message:received', 'OLD', '{}', '{\"n\":7}')")
+      .prepare("INSERT INTO journal (seq, session_id, ts, type, message_id, event, raw) VALUES (1, 'default', 0, 'message:received', 'OLD', '{}', '{\"key\":{\"id\":\"OLD\"}}')")
       .run();
     old.close();
 
     const { db, journal } = openJournal();
     expect(db.prepare('SELECT count(*) FROM journal_messages').pluck().get()).toBe(1);
     expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'journal_message'").pluck().get()).toBe(0);
-    expect(journal.findRawMessage('default', 'OLD')).toEqual({ n: 7 });
+    expect(journal.findRawMessage('default', 'OLD')).toEqual({ key: { id: 'OLD' } });
   });
 
   it('returns the newest raw message when the same id was journaled twice', () => {
     const { journal } = openJournal();
-    journal.append({ sessionId: 'default', event: received('DUP'), raw: { version: 1 } });
-    journal.append({ sessionId: 'default', event: received('DUP'), raw: { version: 2 } });
+    journal.append({ sessionId: 'default', event: received('DUP'), raw: stored('DUP', 1) });
+    journal.append({ sessionId: 'default', event: received('DUP'), raw: stored('DUP', 2) });
     journal.append({ sessionId: 'default', event: received('DUP') });
-    expect(journal.findRawMessage('default', 'DUP')).toEqual({ version: 2 });
+    expect(journal.findRawMessage('default', 'DUP')).toEqual(stored('DUP', 2));
     journal.flushIndex();
-    expect(journal.findRawMessage('default', 'DUP')).toEqual({ version: 2 });
+    expect(journal.findRawMessage('default', 'DUP')).toEqual(stored('DUP', 2));
+  });
+
+  it('tells a journaled id from an unknown one without decoding, and refuses a row that no longer decodes with a typed error', () => {
+    const { db, journal } = openJournal();
+    journal.append({ sessionId: 'default', event: received('GOOD'), raw: stored('GOOD', 1) });
+    journal.append({ sessionId: 'default', event: received('BAD'), raw: stored('BAD', 1) });
+    journal.flushIndex();
+    db.prepare("UPDATE journal SET raw = '{\"key\":' WHERE message_id = 'BAD'").run();
+    expect(journal.hasMessage('default', 'GOOD')).toBe(true);
+    expect(journal.hasMessage('default', 'BAD')).toBe(true);
+    expect(journal.hasMessage('default', 'NONE')).toBe(false);
+    expect(journal.findRawMessage('default', 'GOOD')).toEqual(stored('GOOD', 1));
+    let thrown: unknown;
+    try {
+      journal.findRawMessage('default', 'BAD');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(StickerbotError);
+    expect(thrown).toMatchObject({ code: 'INTERNAL', retryable: false, message: expect.stringContaining('BAD') as string });
+    // A row without a key is not a message either.
+    db.prepare("UPDATE journal SET raw = '{\"n\":1}' WHERE message_id = 'BAD'").run();
+    expect(() => journal.findRawMessage('default', 'BAD')).toThrow(/BAD/);
   });
 
   it('acknowledges cumulatively: never backwards, never beyond the last seq', () => {

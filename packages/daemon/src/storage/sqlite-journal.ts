@@ -1,4 +1,5 @@
 import { StickerbotError, type BotEvent, type JournalEntry } from '@stickerbot/protocol';
+import type { WAMessage } from '@whiskeysockets/baileys';
 import type { SqliteDatabase } from './sqlite-database.js';
 import { decodeRawMessage, encodeRawMessage } from './raw-message-codec.js';
 import type { GroupPosition, Journal, JournalAppend, PruneOutcome, RetentionPolicy } from './stores.js';
@@ -76,7 +77,8 @@ const hasMedia = (event: BotEvent): boolean => event.type === 'message:received'
  *   sqlite-database.ts for power loss). `appendMany` commits a batch (one `messages.upsert`) at once,
  *   all or nothing. Measured with `pnpm bench:bridge`.
  * - The raw Baileys `WAMessage` is stored by `raw-message-codec.ts` (JSON, with a media
- *   message's content as protobuf bytes) and `findRawMessage` returns it with its Buffers.
+ *   message's content as protobuf bytes) and `findRawMessage` returns it typed, with its
+ *   Buffers (or throws `INTERNAL` for a row that does not decode).
  * - An append writes its journal row and nothing else: one B-tree page in the WAL. The
  *   message-id lookup behind `findRawMessage` lives in `journal_messages` (migration 003),
  *   written in one transaction per batch, `indexDelayMs` after the first unindexed message
@@ -181,6 +183,12 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
     }
   }
 
+  /** The stored raw message of an id: the in-memory map finds what the index does not hold yet. */
+  function rawText(sessionId: string, messageId: string): string | undefined {
+    const recent = unindexed.get(keyOf(sessionId, messageId))?.seq;
+    return (recent === undefined ? undefined : selectRawBySeq.get(recent)) ?? selectRawIndexed.get(sessionId, messageId) ?? undefined;
+  }
+
   // Message rows a previous run appended but did not index (it crashed or was killed).
   remember(selectUnindexed.all());
   const lastSeq = (): number => highest;
@@ -195,7 +203,7 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
    */
   function insertEntry({ sessionId, event, raw, ts }: JournalAppend): { entry: JournalEntry; indexed: string | null } {
     const at = ts ?? Date.now();
-    const rawJson = raw === undefined || raw === null ? null : encodeRawMessage(raw, hasMedia(event));
+    const rawJson = raw === undefined ? null : encodeRawMessage(raw, hasMedia(event));
     const seq = highest + 1;
     const messageId = messageIdOf(event);
     insert.run(seq, sessionId, at, event.type, messageId, JSON.stringify(event), rawJson);
@@ -276,11 +284,17 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
       }));
     },
 
-    findRawMessage(sessionId: string, messageId: string): unknown {
-      const recent = unindexed.get(keyOf(sessionId, messageId))?.seq;
-      const raw = (recent === undefined ? undefined : selectRawBySeq.get(recent)) ?? selectRawIndexed.get(sessionId, messageId);
-      return raw === undefined || raw === null ? undefined : decodeRawMessage(raw);
+    findRawMessage(sessionId: string, messageId: string): WAMessage | undefined {
+      const raw = rawText(sessionId, messageId);
+      if (raw === undefined) return undefined;
+      try {
+        return decodeRawMessage(raw);
+      } catch (cause) {
+        throw new StickerbotError('INTERNAL', `the journaled message ${messageId} of session "${sessionId}" cannot be read`, { cause });
+      }
     },
+
+    hasMessage: (sessionId: string, messageId: string) => rawText(sessionId, messageId) !== undefined,
 
     flushIndex,
 

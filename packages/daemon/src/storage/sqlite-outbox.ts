@@ -1,6 +1,7 @@
+import type { WorkerCommandArgs } from '@stickerbot/protocol';
 import { BufferJSON } from '@whiskeysockets/baileys';
 import type { SqliteDatabase } from './sqlite-database.js';
-import type { CommandLog, CommandRecordInput, OutboxItem, OutboxStore } from './stores.js';
+import type { CommandLog, CommandRecordInput, OutboxItem, OutboxStore, QueuedCommand } from './stores.js';
 
 /** The SQLite outbox: {@link OutboxStore} plus removal without an outcome. */
 export interface SqliteOutbox extends OutboxStore {
@@ -17,6 +18,7 @@ interface OutboxRow {
   session_id: string;
   chat: string;
   args: string;
+  args_hash: string | null;
   enqueued_at: number;
   attempts: number;
 }
@@ -26,7 +28,9 @@ function fromRow(row: OutboxRow): OutboxItem {
     commandId: row.command_id,
     sessionId: row.session_id,
     chat: row.chat,
-    args: JSON.parse(row.args, BufferJSON.reviver) as unknown,
+    // Written by `enqueue` from arguments the bridge validated: the store gives back what it was given.
+    args: JSON.parse(row.args, BufferJSON.reviver) as WorkerCommandArgs<'message:send'>,
+    argsHash: row.args_hash ?? undefined,
     enqueuedAt: row.enqueued_at,
     attempts: row.attempts,
   };
@@ -42,14 +46,14 @@ function fromRow(row: OutboxRow): OutboxItem {
  * crash can never leave a sent message both queued (sent again) and unrecorded.
  */
 export function createSqliteOutbox(db: SqliteDatabase, commands: CommandLog): SqliteOutbox {
-  const insert = db.prepare<[string, string, string, string, number]>(
-    `INSERT INTO outbox (command_id, session_id, chat, args, enqueued_at) VALUES (?, ?, ?, ?, ?)
+  const insert = db.prepare<[string, string, string, string, string, number]>(
+    `INSERT INTO outbox (command_id, session_id, chat, args, args_hash, enqueued_at) VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT (command_id) DO NOTHING`,
   );
   const selectPending = db.prepare<[string], OutboxRow>(
-    'SELECT command_id, session_id, chat, args, enqueued_at, attempts FROM outbox WHERE session_id = ? ORDER BY enqueued_at, rowid',
+    'SELECT command_id, session_id, chat, args, args_hash, enqueued_at, attempts FROM outbox WHERE session_id = ? ORDER BY enqueued_at, rowid',
   );
-  const selectHas = db.prepare<[string], number>('SELECT 1 FROM outbox WHERE command_id = ?').pluck();
+  const selectQueued = db.prepare<[string], { args_hash: string | null }>('SELECT args_hash FROM outbox WHERE command_id = ?');
   const incrementAttempts = db.prepare<[string]>('UPDATE outbox SET attempts = attempts + 1 WHERE command_id = ?');
   const deleteOne = db.prepare<[string]>('DELETE FROM outbox WHERE command_id = ?');
   const deleteSession = db.prepare<[string]>('DELETE FROM outbox WHERE session_id = ?');
@@ -61,12 +65,15 @@ export function createSqliteOutbox(db: SqliteDatabase, commands: CommandLog): Sq
   });
 
   return {
-    enqueue({ commandId, sessionId, chat, args, enqueuedAt }): boolean {
+    enqueue({ commandId, sessionId, chat, args, argsHash, enqueuedAt }): boolean {
       const json = JSON.stringify(args, BufferJSON.replacer);
-      return insert.run(commandId, sessionId, chat, json, enqueuedAt ?? Date.now()).changes > 0;
+      return insert.run(commandId, sessionId, chat, json, argsHash, enqueuedAt ?? Date.now()).changes > 0;
     },
     pending: (sessionId: string) => selectPending.all(sessionId).map(fromRow),
-    has: (commandId: string) => selectHas.get(commandId) !== undefined,
+    find(commandId: string): QueuedCommand | undefined {
+      const row = selectQueued.get(commandId);
+      return row === undefined ? undefined : { op: 'message:send', argsHash: row.args_hash ?? undefined };
+    },
     markAttempt(commandId: string): void {
       incrementAttempts.run(commandId);
     },

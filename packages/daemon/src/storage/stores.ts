@@ -5,8 +5,8 @@
  * synchronous: better-sqlite3 is synchronous, and the journal append must complete inside
  * the Baileys event handler before anything else happens (DESIGN §4, delivery details).
  */
-import type { BotEvent, JournalEntry, Result, Session, SessionStatus, WireError } from '@stickerbot/protocol';
-import type { AuthenticationState } from '@whiskeysockets/baileys';
+import type { BotEvent, JournalEntry, Result, Session, SessionStatus, WireError, WorkerCommandArgs } from '@stickerbot/protocol';
+import type { AuthenticationState, WAMessage } from '@whiskeysockets/baileys';
 
 /** What the daemon hands the journal to append. */
 export interface JournalAppend {
@@ -17,7 +17,7 @@ export interface JournalAppend {
    * commands can refer to the message by id (download its media, quote it, react to it).
    * Serialised with Baileys' `BufferJSON`.
    */
-  raw?: unknown;
+  raw?: WAMessage;
   /** When the daemon journaled it (epoch ms); defaults to now. */
   ts?: number;
 }
@@ -68,8 +68,14 @@ export interface Journal {
   appendMany?(inputs: readonly JournalAppend[]): JournalEntry[];
   /** Entries with `seq > position`, in `seq` order, at most `limit`. */
   readAfter(position: number, limit: number): JournalEntry[];
-  /** The raw `WAMessage` journaled for a message id of a session, if still held. */
-  findRawMessage(sessionId: string, messageId: string): unknown;
+  /**
+   * The raw `WAMessage` journaled for a message id of a session, if still held. A row that
+   * no longer decodes to a message is an `INTERNAL` `StickerbotError`, not `undefined`:
+   * the message was journaled, it is just unusable.
+   */
+  findRawMessage(sessionId: string, messageId: string): WAMessage | undefined;
+  /** Whether a raw message is journaled under this id of a session (without decoding it). */
+  hasMessage(sessionId: string, messageId: string): boolean;
   /**
    * Cumulative acknowledgement: the group's position becomes `max(stored, position)`,
    * never beyond {@link lastSeq}. Creates the group on first use. Returns the new position.
@@ -137,19 +143,22 @@ export interface CommandRecord {
   /**
    * Hash of the validated arguments (`commandArgsHash`): a repeat of the id with other
    * arguments is refused (`IDEMPOTENCY_CONFLICT`). Absent only on records written before
-   * migration 004, which match any arguments.
+   * migration 004, and on the outcome of a send queued before migration 005; both match
+   * any arguments.
    */
-  argsHash?: string;
+  argsHash?: string | undefined;
   result: Result<unknown>;
   createdAt: number;
 }
 
-/** What is recorded for a command id: every new record carries its arguments hash. */
-export type CommandRecordInput = Omit<CommandRecord, 'createdAt' | 'argsHash'> & { argsHash: string; createdAt?: number };
+/** What is recorded for a command id. */
+export type CommandRecordInput = Omit<CommandRecord, 'createdAt'> & { createdAt?: number };
 
 /** The idempotency log: a repeated command id (with the same arguments) returns the recorded result. */
 export interface CommandLog {
   get(id: string): CommandRecord | undefined;
+  /** Whether an outcome is recorded for the id (without reading it). */
+  has(id: string): boolean;
   record(record: CommandRecordInput): void;
   /** Deletes records older than `olderThanMs` before `now`. Returns how many. */
   prune(olderThanMs: number, now?: number): number;
@@ -161,19 +170,28 @@ export interface OutboxItem {
   commandId: string;
   sessionId: string;
   chat: string;
-  /** The validated `message:send` arguments (binary kept as binary). */
-  args: unknown;
+  /** The `message:send` arguments as validated at the bridge (binary kept as binary). */
+  args: WorkerCommandArgs<'message:send'>;
+  /** Hash of those arguments (`commandArgsHash`); absent on items queued before migration 005. */
+  argsHash?: string | undefined;
   enqueuedAt: number;
   attempts: number;
 }
 
+/** What the outbox tells about a queued command id: enough to refuse a repeat with other arguments. */
+export interface QueuedCommand {
+  op: 'message:send';
+  /** See {@link OutboxItem.argsHash}. */
+  argsHash?: string | undefined;
+}
+
 /** The persistent per-session outbound queue store (pacing is the runtime's job). */
 export interface OutboxStore {
-  enqueue(item: Omit<OutboxItem, 'attempts' | 'enqueuedAt'> & { enqueuedAt?: number }): void;
+  enqueue(item: Omit<OutboxItem, 'attempts' | 'enqueuedAt' | 'argsHash'> & { argsHash: string; enqueuedAt?: number }): void;
   /** Pending items of a session, oldest first. */
   pending(sessionId: string): OutboxItem[];
-  /** Whether a command id is queued. */
-  has(commandId: string): boolean;
+  /** The queued command of this id, if it is queued. */
+  find(commandId: string): QueuedCommand | undefined;
   markAttempt(commandId: string): void;
   /** Removes the item and records its outcome in the command log, in one transaction. */
   complete(commandId: string, record: CommandRecordInput): void;

@@ -38,7 +38,7 @@ describe('background WAL checkpointer', () => {
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     const journal = createSqliteJournal(db);
     const sizeBefore = statSync(join(dir, 'daemon.sqlite')).size;
-    for (let i = 0; i < 3000; i += 1) journal.append({ sessionId: 'default', event: reaction, raw: { pad: 'x'.repeat(200) } });
+    for (let i = 0; i < 3000; i += 1) journal.append({ sessionId: 'default', event: reaction, raw: { key: { id: 'PAD' }, message: { conversation: 'x'.repeat(200) } } });
     let result = await checkpointer.nextCheckpoint();
     for (let tries = 0; result.checkpointed < result.log && tries < 50; tries += 1) result = await checkpointer.nextCheckpoint();
     expect(result.log).toBeGreaterThan(0);
