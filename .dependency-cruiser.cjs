@@ -170,7 +170,7 @@ module.exports = {
       from: daemonCode('(sessions|bridge|dashboard)/'),
       to: {
         path: `${DAEMON}[^/]+$`,
-        pathNot: `${DAEMON}(session-registry|command-args-hash|qr-output|login-help|token)\\.ts$`,
+        pathNot: `${DAEMON}(session-registry|qr-output|login-help|token)\\.ts$`,
       },
     },
     {

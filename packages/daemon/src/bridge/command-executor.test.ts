@@ -2,7 +2,7 @@ import { StickerbotError } from '@stickerbot/protocol';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { commandArgsHash } from '../command-args-hash.js';
+import { commandArgsHash } from './command-args-hash.js';
 import { createCommandExecutor, type CommandSpec } from './command-executor.js';
 import type { CommandLog, CommandRecord } from '../storage/index.js';
 

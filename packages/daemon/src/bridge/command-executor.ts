@@ -11,7 +11,7 @@
 import { fail, ok, StickerbotError, type Result, type WireError } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { commandArgsHash, idempotencyConflict } from '../command-args-hash.js';
+import { commandArgsHash, idempotencyConflict } from './command-args-hash.js';
 import type { CommandLog, OutboxStore } from '../storage/index.js';
 
 /**

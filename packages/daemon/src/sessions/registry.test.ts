@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { WorkerCommandArgs } from '@stickerbot/protocol';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { commandArgsHash } from '../command-args-hash.js';
+import { commandArgsHash } from '../bridge/command-args-hash.js';
 import { createSessionRegistry, type SessionRegistryDeps } from './registry.js';
 import { messageIdFor } from './outbound-queue.js';
 import type { SessionRegistry } from '../session-registry.js';
