@@ -9,7 +9,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const CONFIG = fileURLToPath(new URL('../tsconfig.dashboard-page.json', import.meta.url));
-const APP = fileURLToPath(new URL('../src/dashboard-page/app.js', import.meta.url));
+const APP = fileURLToPath(new URL('../src/dashboard/page/app.js', import.meta.url));
 
 function parseConfig(): ts.ParsedCommandLine {
   const parsed = ts.getParsedCommandLineOfConfigFile(CONFIG, undefined, {
