@@ -47,3 +47,14 @@ export function applyMask(rgba: Buffer, mask: Uint8Array): void {
     rgba[a] = (rgba[a]! * m + 127) / 255;
   }
 }
+
+/** Multiplies the alpha channel of an RGBA picture that sits at `rect` of the `size`² canvas by that part of the mask, in place. */
+export function applyMaskAt(rgba: Buffer, rect: { x: number; y: number; width: number; height: number }, mask: Uint8Array, size = STICKER_RULES.size): void {
+  for (let row = 0; row < rect.height; row += 1) {
+    const from = (rect.y + row) * size + rect.x;
+    for (let col = 0, a = row * rect.width * 4 + 3; col < rect.width; col += 1, a += 4) {
+      const m = mask[from + col]!;
+      if (m !== 255) rgba[a] = (rgba[a]! * m + 127) / 255;
+    }
+  }
+}

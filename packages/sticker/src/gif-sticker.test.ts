@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitPlacement } from './video-sticker.js';
+import { fitPlacement } from './gif-sticker.js';
 
 describe('fit placement of an unpadded picture', () => {
   it('centres the picture with its long side at the plan side and even size and offsets', () => {
