@@ -1,4 +1,5 @@
 import { StickerError } from './errors.js';
+import { unionRegion, type Region } from './resize-rgba.js';
 
 /**
  * A GIF decoder (GIF87a/89a: LZW, global and local colour tables, interlace, transparency,
@@ -149,13 +150,21 @@ interface FrameHeader {
   disposal: number;
 }
 
+/** One composed canvas and the part of it that differs from the previous one at most. */
+export interface GifCanvas {
+  /** The logical screen as RGBA; the same buffer every time. */
+  rgba: Buffer;
+  /** Where this canvas may differ from the previous one: the previous frame's disposal and this frame's rectangle, on the screen. */
+  changed: Region | undefined;
+}
+
 /**
  * The composed canvases of a GIF, one per frame in order, up to frame `last` (inclusive):
  * each yield is the logical screen as RGBA after that frame is drawn, before its disposal.
  * The yielded buffer is reused: copy what must outlive the next step. Throws
  * `CORRUPT_INPUT` for a structure, colour table or LZW stream that cannot be decoded.
  */
-export function* gifCanvases(bytes: Uint8Array, last = Number.POSITIVE_INFINITY): Generator<Buffer, void, void> {
+export function* gifCanvases(bytes: Uint8Array, last = Number.POSITIVE_INFINITY): Generator<GifCanvas, void, void> {
   if (bytes.length < 13 || String.fromCharCode(bytes[0]!, bytes[1]!, bytes[2]!) !== 'GIF') throw corrupt('no GIF header');
   const u16 = (at: number): number => bytes[at]! | (bytes[at + 1]! << 8);
   const width = u16(6);
@@ -168,13 +177,20 @@ export function* gifCanvases(bytes: Uint8Array, last = Number.POSITIVE_INFINITY)
     globalPalette = readPalette(bytes, offset, packed);
     offset += 3 * 2 ** ((packed & 0x07) + 1);
   }
-  const canvas = Buffer.from(new ArrayBuffer(width * height * 4));
+  let canvas: Buffer;
+  try {
+    // Zeroed pages are only touched where frames draw: a huge screen around small frames stays cheap.
+    canvas = Buffer.from(new ArrayBuffer(width * height * 4));
+  } catch (err) {
+    throw new StickerError('TOO_MANY_PIXELS', `a ${width}×${height} GIF screen does not fit in memory`, { cause: err, details: { width, height } });
+  }
   const pixels = new Uint32Array(canvas.buffer, 0, width * height);
   let indices = new Uint8Array(0);
   let saved = new Uint32Array(0);
   let transparent: number | undefined;
   let disposal = 0;
   let frame = 0;
+  let disposed: Region | undefined;
   while (frame <= last) {
     if (offset >= bytes.length) throw corrupt(`the file ends after ${frame} frames, without a trailer`);
     const block = bytes[offset];
@@ -230,7 +246,9 @@ export function* gifCanvases(bytes: Uint8Array, last = Number.POSITIVE_INFINITY)
         if (index !== key) pixels[row + x] = palette[index]!;
       }
     }
-    yield canvas;
+    const drawn = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+    yield { rgba: canvas, changed: unionRegion(disposed, drawn) };
+    disposed = header.disposal === DISPOSE_BACKGROUND || header.disposal === DISPOSE_PREVIOUS ? drawn : undefined;
     if (header.disposal === DISPOSE_BACKGROUND) {
       for (let y = y0; y < y1; y += 1) pixels.fill(0, y * width + x0, y * width + x1);
     } else if (header.disposal === DISPOSE_PREVIOUS) {

@@ -1,10 +1,10 @@
 import { encodeWithinBudget } from './animation-passes.js';
 import type { AnimationPlan } from './animation-plan.js';
-import { throwIfAborted } from './errors.js';
+import { StickerError, throwIfAborted } from './errors.js';
 import { createFrameStreamEncoder, type Rect } from './frame-stream-encoder.js';
 import { gifCanvases } from './gif-decoder.js';
 import { sharpError } from './image-sticker.js';
-import { createResizer } from './resize-rgba.js';
+import { createResizer, unionRegion, type Region } from './resize-rgba.js';
 import { STICKER_RULES } from './rules.js';
 import { applyMaskAt } from './shape-mask.js';
 import type { ConvertRequest, EncodedSticker, EngineContext } from './types.js';
@@ -56,6 +56,7 @@ export interface GifTimeline {
  * GIF never reaches a C decoder. `fit` pictures are resized to their placement, unpadded.
  */
 export async function stickerFromGif(ctx: EngineContext, input: Buffer, gif: GifTimeline, request: ConvertRequest): Promise<EncodedSticker> {
+  if (gif.width === 0 || gif.height === 0) throw new StickerError('CORRUPT_INPUT', 'the GIF\'s logical screen is empty');
   const startsMs: number[] = [];
   let totalMs = 0;
   for (const ms of gif.durationsMs) {
@@ -89,19 +90,29 @@ export async function stickerFromGif(ctx: EngineContext, input: Buffer, gif: Gif
     const canvases = gifCanvases(input, shown[shown.length - 1]);
     let index = -1;
     let canvas: Buffer | undefined;
+    // What changed since the last resize: only the output it reaches is resized again.
+    let changed: Region | undefined;
+    const masked = mask === undefined ? undefined : Buffer.alloc(picture.length);
     try {
       for (const wanted of shown) {
         while (index < wanted) {
           const step = canvases.next();
           if (step.done === true) break;
-          canvas = step.value;
+          canvas = step.value.rgba;
+          changed = unionRegion(changed, step.value.changed);
           index += 1;
         }
         if (canvas === undefined) break;
-        resizer.resize({ data: canvas, width: gif.width, height: gif.height }, picture);
-        if (mask !== undefined) applyMaskAt(picture, placement, mask);
-        encoder.push(picture);
+        if (changed !== undefined) resizer.resize({ data: canvas, width: gif.width, height: gif.height }, picture, changed);
+        changed = undefined;
+        if (masked !== undefined && mask !== undefined) {
+          picture.copy(masked);
+          applyMaskAt(masked, placement, mask);
+        }
+        encoder.push(masked ?? picture);
         throwIfAborted(request.signal);
+        // Let other work run between frames: a large GIF decodes for a while.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         while (encoder.inFlight() >= MAX_FRAMES_IN_FLIGHT) await new Promise<void>((resolve) => (settled = resolve));
       }
       const animation = await encoder.finish();
