@@ -39,6 +39,8 @@ export interface StickerEngine {
 }
 
 const MIB = 1024 * 1024;
+/** Where ffmpeg and prlimit are looked for unless the caller passes its PATH: the system's directories. */
+const DEFAULT_SEARCH_PATH = '/usr/local/bin:/usr/bin:/bin';
 const GIB = 1024 * MIB;
 
 type Converter = (input: Buffer, request: ConvertRequest) => Promise<EncodedSticker>;
@@ -93,14 +95,15 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
   const masks = new Map<StickerShape, Uint8Array | undefined>();
   let ffmpeg: Promise<FfmpegBinary> | undefined;
   let memoryCap: { cap: MemoryCap | undefined } | undefined;
+  const searchPath = options.searchPath ?? DEFAULT_SEARCH_PATH;
   const ctx: EngineContext = {
     // Chosen once per engine; a failed choice (e.g. a missing binary) is tried again next time.
     ffmpeg: () =>
-      (ffmpeg ??= chooseFfmpeg({ option: options.ffmpegPath, env: process.env.FFMPEG_PATH, pathEnv: process.env.PATH }).catch((err: unknown) => {
+      (ffmpeg ??= chooseFfmpeg({ option: options.ffmpegPath, pathEnv: searchPath }).catch((err: unknown) => {
         ffmpeg = undefined;
         throw err;
       })),
-    ffmpegMemoryCap: () => (memoryCap ??= { cap: locateMemoryCap(options.ffmpegMemoryBytes ?? GIB, process.env.PATH) }).cap,
+    ffmpegMemoryCap: () => (memoryCap ??= { cap: locateMemoryCap(options.ffmpegMemoryBytes ?? GIB, searchPath) }).cap,
     tempDir: options.tempDir ?? tmpdir(),
     maxInputPixels: options.maxInputPixels ?? 100_000_000,
     maxAnimationPixels: options.maxAnimationPixels ?? 1_000_000_000,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStickerEngine, isStickerError, type StickerEngine, type StickerErrorCode, type StickerOptions } from '../src/index.js';
-import { makeAnimatedWebp, makeAudioOnly, makeHourLongVideo, makeJpeg, makePngWithAlpha, makeVideo, pngHeader, screenBombGif } from './fixtures.js';
+import { fromEnvironment, makeAnimatedWebp, makeAudioOnly, makeHourLongVideo, makeJpeg, makePngWithAlpha, makeVideo, pngHeader, screenBombGif } from './fixtures.js';
 
 /** Generous: this catches hangs, it does not measure speed. */
 const QUICKLY_MS = 15_000;
@@ -16,7 +16,7 @@ const inputs: Record<string, Buffer> = {};
 
 beforeAll(async () => {
   tempDir = await mkdtemp(join(tmpdir(), 'sticker-hostile-'));
-  engine = createStickerEngine({ tempDir, concurrency: 2 });
+  engine = createStickerEngine({ ...fromEnvironment(), tempDir, concurrency: 2 });
   const [jpeg, png, mp4, hour, audio, heavy] = await Promise.all([
     makeJpeg(800, 600),
     makePngWithAlpha(400, 400),
@@ -148,7 +148,7 @@ describe('hostile input', () => {
   });
 
   it('refuses inputs over maxInputBytes with INPUT_TOO_LARGE', async () => {
-    const small = createStickerEngine({ tempDir, maxInputBytes: 1000 });
+    const small = createStickerEngine({ ...fromEnvironment(), tempDir, maxInputBytes: 1000 });
     await expectFailure(() => small.toSticker(inputs.png!), 'INPUT_TOO_LARGE');
     await small.close();
   });
@@ -156,7 +156,7 @@ describe('hostile input', () => {
 
 describe('deadlines, cancellation and shutdown', () => {
   it('kills ffmpeg past its deadline and reports TIMEOUT', async () => {
-    const strict = createStickerEngine({ tempDir, ffmpegTimeoutMs: 150 });
+    const strict = createStickerEngine({ ...fromEnvironment(), tempDir, ffmpegTimeoutMs: 150 });
     const { details } = await expectFailure(() => strict.toSticker(inputs.heavy!), 'TIMEOUT');
     expect(typeof details.pid).toBe('number');
     expect(processGone(details.pid as number)).toBe(true);
@@ -175,7 +175,7 @@ describe('deadlines, cancellation and shutdown', () => {
   });
 
   it('finishes running jobs on close, then refuses new ones with CLOSED', async () => {
-    const closing = createStickerEngine({ tempDir });
+    const closing = createStickerEngine({ ...fromEnvironment(), tempDir });
     const running = closing.toSticker(inputs.mp4!);
     await closing.close();
     expect((await running).animated).toBe(true);
@@ -184,7 +184,7 @@ describe('deadlines, cancellation and shutdown', () => {
   });
 
   it('reports a missing ffmpeg binary as FFMPEG_FAILED', async () => {
-    const broken = createStickerEngine({ tempDir, ffmpegPath: join(tempDir, 'no-such-ffmpeg') });
+    const broken = createStickerEngine({ ...fromEnvironment(), tempDir, ffmpegPath: join(tempDir, 'no-such-ffmpeg') });
     await expectFailure(() => broken.toSticker(inputs.mp4!), 'FFMPEG_FAILED');
     await broken.close();
   });

@@ -3,6 +3,7 @@ import { createStickerEngine, readStickerMetadata, type StickerEngine } from '@s
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corruptJpeg, makeMp4, makePng } from '../../../scripts/support/sample-media.js';
+import { engineEnvironment } from './helpers.js';
 import { ALICE, GROUP, OWNER, startRouterHarness, type RouterHarness } from './router-harness.js';
 
 function stickerBytes(args: WorkerCommandArgs<'message:send'> | undefined): Buffer {
@@ -23,7 +24,7 @@ describe('chat commands', { timeout: 60_000 }, () => {
   let png: Buffer;
   let mp4: Buffer;
   beforeAll(async () => {
-    stickers = createStickerEngine({ concurrency: 1 });
+    stickers = createStickerEngine({ concurrency: 1, ...engineEnvironment() });
     [png, mp4] = await Promise.all([makePng(), makeMp4(1)]);
   }, 60_000);
   afterAll(() => stickers.close());

@@ -1,12 +1,13 @@
 import { StickerbotError } from '@stickerbot/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStickerEngine, type StickerEngine } from '@stickerbot/sticker';
+import { engineEnvironment } from './helpers.js';
 import { ALICE, GROUP, OWNER, startRouterHarness } from './router-harness.js';
 
 describe('router', () => {
   let stickers: StickerEngine;
   beforeAll(() => {
-    stickers = createStickerEngine({ concurrency: 1 });
+    stickers = createStickerEngine({ concurrency: 1, ...engineEnvironment() });
   });
   afterAll(() => stickers.close());
 
