@@ -39,9 +39,9 @@ export interface StickerEngine {
 }
 
 const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
 /** Where ffmpeg and prlimit are looked for unless the caller passes its PATH: the system's directories. */
 const DEFAULT_SEARCH_PATH = '/usr/local/bin:/usr/bin:/bin';
-const GIB = 1024 * MIB;
 
 type Converter = (input: Buffer, request: ConvertRequest) => Promise<EncodedSticker>;
 

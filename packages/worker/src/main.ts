@@ -25,7 +25,7 @@ const log = createLogger(config.logLevel);
 const stickers = createStickerEngine({ maxInputBytes: config.maxMediaBytes, ffmpegPath: config.ffmpegPath, searchPath: config.searchPath });
 stickers.ffmpeg().then(
   (ffmpeg) => log.info({ ffmpeg: { path: ffmpeg.path, version: ffmpeg.version, source: ffmpeg.source } }, `sticker engine runs ffmpeg ${ffmpeg.version}: ${ffmpeg.reason}`),
-  (err: unknown) => log.warn({ err }, 'no usable ffmpeg: video and GIF stickers will fail'),
+  (err: unknown) => log.warn({ err }, 'no usable ffmpeg: video stickers will fail'),
 );
 const worker = createWorker({ log, stickers }, config);
 const graceMs = config.shutdownGraceMs;
