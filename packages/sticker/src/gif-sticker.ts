@@ -52,8 +52,9 @@ export interface GifTimeline {
 /**
  * Animated GIF → animated sticker, in process: the GIF is decoded here one canvas at a time
  * (`gif-decoder.ts`), the canvases the frame plan samples are resized in JavaScript
- * (`resize-rgba.ts`) and encoded as they come (`frame-stream-encoder.ts`), so no ffmpeg is started and a hostile
- * GIF never reaches a C decoder. `fit` pictures are resized to their placement, unpadded.
+ * (`resize-rgba.ts`) and encoded as they come (`frame-stream-encoder.ts`), so no ffmpeg is
+ * started and a hostile GIF never reaches a C decoder. `fit` pictures are resized to their
+ * placement, unpadded.
  */
 export async function stickerFromGif(ctx: EngineContext, input: Buffer, gif: GifTimeline, request: ConvertRequest): Promise<EncodedSticker> {
   if (gif.width === 0 || gif.height === 0) throw new StickerError('CORRUPT_INPUT', 'the GIF\'s logical screen is empty');
