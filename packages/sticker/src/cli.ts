@@ -53,8 +53,9 @@ async function main(): Promise<void> {
   const inputArg = positionals[0];
   if (inputArg === undefined && values.text === undefined && !values.ffmpeg) fail(USAGE);
 
-  // The engine reads FFMPEG_PATH itself, so the CLI, the worker and the tests choose alike.
-  const engine = createStickerEngine();
+  // The program's edge: the engine reads no environment, the CLI hands it FFMPEG_PATH and PATH.
+  const named = process.env.FFMPEG_PATH;
+  const engine = createStickerEngine({ ffmpegPath: named === '' ? undefined : named, searchPath: process.env.PATH });
   try {
     if (values.ffmpeg) {
       process.stdout.write(`${JSON.stringify(await engine.ffmpeg(), null, 2)}\n`);

@@ -5,7 +5,8 @@ import { stickerFromAnimation } from './animation-sticker.js';
 import { detectFormat, type InputFormat } from './detect-format.js';
 import { StickerError } from './errors.js';
 import { chooseFfmpeg, type FfmpegBinary } from './ffmpeg-binary.js';
-import { gifIsOpaque, scanGif, withBrowserDelays } from './gif-frames.js';
+import { scanGif } from './gif-frames.js';
+import { stickerFromGif } from './gif-sticker.js';
 import { checkPixels, sharpError, stickerFromImage } from './image-sticker.js';
 import { createJobPool } from './job-pool.js';
 import { locateMemoryCap, type MemoryCap } from './memory-cap.js';
@@ -39,6 +40,8 @@ export interface StickerEngine {
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
+/** Where ffmpeg and prlimit are looked for unless the caller passes its PATH: the system's directories. */
+const DEFAULT_SEARCH_PATH = '/usr/local/bin:/usr/bin:/bin';
 
 type Converter = (input: Buffer, request: ConvertRequest) => Promise<EncodedSticker>;
 
@@ -92,14 +95,15 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
   const masks = new Map<StickerShape, Uint8Array | undefined>();
   let ffmpeg: Promise<FfmpegBinary> | undefined;
   let memoryCap: { cap: MemoryCap | undefined } | undefined;
+  const searchPath = options.searchPath ?? DEFAULT_SEARCH_PATH;
   const ctx: EngineContext = {
     // Chosen once per engine; a failed choice (e.g. a missing binary) is tried again next time.
     ffmpeg: () =>
-      (ffmpeg ??= chooseFfmpeg({ option: options.ffmpegPath, env: process.env.FFMPEG_PATH, pathEnv: process.env.PATH }).catch((err: unknown) => {
+      (ffmpeg ??= chooseFfmpeg({ option: options.ffmpegPath, pathEnv: searchPath }).catch((err: unknown) => {
         ffmpeg = undefined;
         throw err;
       })),
-    ffmpegMemoryCap: () => (memoryCap ??= { cap: locateMemoryCap(options.ffmpegMemoryBytes ?? GIB, process.env.PATH) }).cap,
+    ffmpegMemoryCap: () => (memoryCap ??= { cap: locateMemoryCap(options.ffmpegMemoryBytes ?? GIB, searchPath) }).cap,
     tempDir: options.tempDir ?? tmpdir(),
     maxInputPixels: options.maxInputPixels ?? 100_000_000,
     maxAnimationPixels: options.maxAnimationPixels ?? 1_000_000_000,
@@ -127,21 +131,15 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
     return stickerFromAnimation(ctx, input, { width: meta.width, pageHeight, pages, delay: meta.delay }, request);
   };
 
-  // ffmpeg reads GIFs from a file faster than libvips decodes and resizes them frame by frame.
-  // The block scan is the header read: ffmpeg decodes whole screens, so the screen is the
-  // displayed size, and the delays give the timeline browsers play.
+  // The block scan is the header read: the logical screen is the displayed size, the
+  // delays give the timeline browsers play, and every frame's rectangle bounds the decoding.
   const gif = async (input: Buffer, request: ConvertRequest): Promise<EncodedSticker> => {
     const layout = scanGif(input);
     if (layout === undefined) return stickerFromImage(ctx, input, request);
     const durationsMs = layout.delaysCs.map(gifFrameMs);
     checkAnimationCost(layout.extent, durationsMs, ctx);
     if (layout.frames <= 1) return stickerFromImage(ctx, input, request);
-    const durationSeconds = durationsMs.reduce((sum, ms) => sum + ms, 0) / 1000;
-    return stickerFromVideo(ctx, withBrowserDelays(input, layout), 'gif', request, {
-      durationSeconds,
-      video: { width: layout.width, height: layout.height, fps: layout.frames / durationSeconds },
-      opaque: gifIsOpaque(input),
-    });
+    return stickerFromGif(ctx, input, { width: layout.width, height: layout.height, durationsMs }, request);
   };
 
   // JPEG and PNG skip the metadata read: sharp's limitInputPixels refuses oversized headers.

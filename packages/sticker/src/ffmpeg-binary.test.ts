@@ -76,16 +76,15 @@ describe('chooseFfmpeg', () => {
     expect((await chooseFfmpeg({ pathEnv: '/nonexistent' })).reason).toContain('no ffmpeg on PATH');
   });
 
-  it('uses the binary named by the option, else by FFMPEG_PATH, over PATH', async () => {
+  it('uses the binary named by the option over the search path', async () => {
     const named = await fakeFfmpeg('named', BANNER_2018, HELP_2018);
     const other = await fakeFfmpeg('other', BANNER_51, HELP_51);
-    expect(await chooseFfmpeg({ option: named, env: other, pathEnv: join(dir, 'system') })).toMatchObject({ path: named, source: 'option', framesync: false });
-    expect(await chooseFfmpeg({ env: other, pathEnv: join(dir, 'named') })).toMatchObject({ path: other, source: 'env', framesync: true });
-    expect(await chooseFfmpeg({ env: '', pathEnv: join(dir, 'named') })).toMatchObject({ path: named, source: 'path' });
+    expect(await chooseFfmpeg({ option: named, pathEnv: join(dir, 'other') })).toMatchObject({ path: named, source: 'option', framesync: false });
+    expect(await chooseFfmpeg({ pathEnv: join(dir, 'other') })).toMatchObject({ path: other, source: 'path', framesync: true });
   });
 
-  it('refuses a named binary that does not run with FFMPEG_FAILED', async () => {
-    const refused = await chooseFfmpeg({ env: join(dir, 'missing', 'ffmpeg') }).catch((err: unknown) => err);
+  it('refuses a named binary that does not run with FFMPEG_FAILED, naming the option and FFMPEG_PATH', async () => {
+    const refused = await chooseFfmpeg({ option: join(dir, 'missing', 'ffmpeg') }).catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(StickerError);
     expect((refused as StickerError).code).toBe('FFMPEG_FAILED');
     expect((refused as StickerError).message).toContain('FFMPEG_PATH');

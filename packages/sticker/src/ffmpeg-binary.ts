@@ -26,11 +26,9 @@ export interface FfmpegBinary extends FfmpegFeatures {
 
 /** Where to look; reading the environment is the caller's job. */
 export interface FfmpegSearch {
-  /** The `ffmpegPath` option. */
+  /** The `ffmpegPath` option (the worker and the CLI pass `FFMPEG_PATH`). */
   option?: string | undefined;
-  /** The `FFMPEG_PATH` variable. */
-  env?: string | undefined;
-  /** The `PATH` variable. */
+  /** Directories to look for `ffmpeg` in, a PATH value (the engine's `searchPath`). */
   pathEnv?: string | undefined;
 }
 
@@ -76,23 +74,20 @@ function explain(found: Inspection): string {
   return found instanceof StickerError ? `does not run (${found.message})` : `lacks ${found.missing.join(', ')}`;
 }
 
+/** How the reason names the `ffmpegPath` option: its callers fill it from `FFMPEG_PATH`. */
+const NAMED_BY = 'ffmpegPath (FFMPEG_PATH for the worker and the CLI)';
+
 /**
- * Chooses the binary: one named by the option or FFMPEG_PATH is used as given; otherwise
- * `ffmpeg` on PATH (a distribution's build, whose decoders get security updates) if it runs
- * and has what the conversions need, else the bundled static build.
+ * Chooses the binary: one named by the option is used as given; otherwise `ffmpeg` on
+ * PATH (a distribution's build, whose decoders get security updates) if it runs and has
+ * what the conversions need, else the bundled static build.
  */
 export async function chooseFfmpeg(search: FfmpegSearch): Promise<FfmpegBinary> {
-  const named =
-    search.option !== undefined
-      ? { path: search.option, source: 'option' as const, by: 'the ffmpegPath option' }
-      : search.env !== undefined && search.env !== ''
-        ? { path: search.env, source: 'env' as const, by: 'FFMPEG_PATH' }
-        : undefined;
-  if (named !== undefined) {
-    const found = await tryInspect(named.path);
-    if (!runs(found)) throw new StickerError('FFMPEG_FAILED', `cannot run the ffmpeg named by ${named.by}: ${found.message}`, { cause: found });
+  if (search.option !== undefined) {
+    const found = await tryInspect(search.option);
+    if (!runs(found)) throw new StickerError('FFMPEG_FAILED', `cannot run the ffmpeg named by ${NAMED_BY}: ${found.message}`, { cause: found });
     const gaps = found.missing.length > 0 ? `; it ${explain(found)}` : '';
-    return { path: named.path, source: named.source, ...found, reason: `named by ${named.by}${gaps}` };
+    return { path: search.option, source: 'option', ...found, reason: `named by ${NAMED_BY}${gaps}` };
   }
 
   const onPath = findOnPath(search.pathEnv);
@@ -111,5 +106,5 @@ export async function chooseFfmpeg(search: FfmpegSearch): Promise<FfmpegBinary> 
   if (onPath !== undefined && runs(fromPath)) {
     return { path: onPath, source: 'path', ...fromPath, reason: `ffmpeg on PATH, the only one that runs; it ${explain(fromPath)}` };
   }
-  throw new StickerError('FFMPEG_FAILED', 'no usable ffmpeg: pass ffmpegPath, set FFMPEG_PATH, put ffmpeg on PATH or install @ffmpeg-installer/ffmpeg');
+  throw new StickerError('FFMPEG_FAILED', 'no usable ffmpeg: pass ffmpegPath (FFMPEG_PATH for the worker and the CLI), put ffmpeg on PATH or install @ffmpeg-installer/ffmpeg');
 }

@@ -4,10 +4,11 @@ import { delimiter, join } from 'node:path';
 import { StickerError } from './errors.js';
 
 /**
- * Where the ffmpeg binary came from: the `ffmpegPath` option, the `FFMPEG_PATH` variable,
- * `ffmpeg` on PATH, or the static build of @ffmpeg-installer/ffmpeg.
+ * Where the ffmpeg binary came from: the `ffmpegPath` option (which the worker and the CLI
+ * fill from `FFMPEG_PATH`), `ffmpeg` on the search path, or the static build of
+ * @ffmpeg-installer/ffmpeg.
  */
-export type FfmpegSource = 'option' | 'env' | 'path' | 'bundled';
+export type FfmpegSource = 'option' | 'path' | 'bundled';
 
 function isExecutable(file: string): boolean {
   try {

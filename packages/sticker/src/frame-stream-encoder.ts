@@ -64,8 +64,13 @@ export function changedRect(previous: Buffer, current: Buffer, width: number, he
   return { x, y, width: right + 1 - x, height: bottom + 1 - y };
 }
 
-/** True when any pixel of an RGBA buffer is not fully opaque. */
+/** True when any pixel of an RGBA buffer is not fully opaque (read a word at a time when the buffer is aligned). */
 function hasTransparency(rgba: Buffer): boolean {
+  if (rgba.byteOffset % 4 === 0) {
+    const words = new Int32Array(rgba.buffer, rgba.byteOffset, rgba.length >>> 2);
+    for (let i = 0; i < words.length; i += 1) if (words[i]! >>> 24 !== 255) return true;
+    return false;
+  }
   for (let i = 3; i < rgba.length; i += 4) if (rgba[i] !== 255) return true;
   return false;
 }
@@ -210,7 +215,7 @@ export function createFrameStreamEncoder(options: {
       listeners.push(listener);
     },
     async finish() {
-      if (frames.length === 0) throw new StickerError('FFMPEG_FAILED', 'ffmpeg produced no frame');
+      if (frames.length === 0) throw new StickerError('FFMPEG_FAILED', 'no frame came to encode');
       const encoded = await Promise.all(frames.map(async (f) => ({ ...f, webp: await f.webp })));
       const webp = encoded.length === 1 ? encoded[0]!.webp : muxAnimatedWebp(encoded, { width: size, height: size });
       return { webp, frames: encoded.length, durationMs: encoded.length === 1 ? 0 : encoded.reduce((sum, f) => sum + f.durationMs, 0) };

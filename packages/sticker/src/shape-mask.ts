@@ -36,14 +36,20 @@ export function shapeMask(shape: StickerShape, size = STICKER_RULES.size): Uint8
   return mask;
 }
 
-/** Multiplies the alpha channel of RGBA frames (stacked vertically, `size` rows each) by the mask, in place. */
+/** Multiplies the alpha channel of 512² RGBA frames (stacked vertically) by the mask, in place. */
 export function applyMask(rgba: Buffer, mask: Uint8Array): void {
-  const pixelsPerFrame = mask.length;
-  const pixels = rgba.length / 4;
-  for (let i = 0; i < pixels; i += 1) {
-    const m = mask[i % pixelsPerFrame]!;
-    if (m === 255) continue;
-    const a = i * 4 + 3;
-    rgba[a] = (rgba[a]! * m + 127) / 255;
+  const size = STICKER_RULES.size;
+  const frameBytes = size * size * 4;
+  for (let at = 0; at < rgba.length; at += frameBytes) applyMaskAt(rgba.subarray(at, at + frameBytes), { x: 0, y: 0, width: size, height: size }, mask);
+}
+
+/** Multiplies the alpha channel of an RGBA picture that sits at `rect` of the `size`² canvas by that part of the mask, in place. */
+export function applyMaskAt(rgba: Buffer, rect: { x: number; y: number; width: number; height: number }, mask: Uint8Array, size = STICKER_RULES.size): void {
+  for (let row = 0; row < rect.height; row += 1) {
+    const from = (rect.y + row) * size + rect.x;
+    for (let col = 0, a = row * rect.width * 4 + 3; col < rect.width; col += 1, a += 4) {
+      const m = mask[from + col]!;
+      if (m !== 255) rgba[a] = (rgba[a]! * m + 127) / 255;
+    }
   }
 }

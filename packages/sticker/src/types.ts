@@ -48,11 +48,17 @@ export interface StickerInfo {
 /** Engine-wide settings. */
 export interface StickerEngineOptions {
   /**
-   * ffmpeg binary. Default: the `FFMPEG_PATH` variable if set, else `ffmpeg` on PATH if it runs
-   * and has what the conversions need (a distribution's build gets security fixes), else
-   * the static 2018 build of @ffmpeg-installer/ffmpeg.
+   * ffmpeg binary, used as given (the worker and the CLI pass `FFMPEG_PATH`; the engine
+   * reads no environment). Default: `ffmpeg` in `searchPath` if it runs and has what the
+   * conversions need (a distribution's build gets security fixes), else the static 2018
+   * build of @ffmpeg-installer/ffmpeg.
    */
-  ffmpegPath?: string;
+  ffmpegPath?: string | undefined;
+  /**
+   * Directories, as a PATH value, where `ffmpeg` and util-linux `prlimit` are looked for
+   * (the worker and the CLI pass their `PATH`). Default `/usr/local/bin:/usr/bin:/bin`.
+   */
+  searchPath?: string | undefined;
   /** Jobs converting at once; default os.availableParallelism(). */
   concurrency?: number;
   /** Where per-job temp folders go; default os.tmpdir(). */

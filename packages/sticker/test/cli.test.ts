@@ -76,7 +76,7 @@ describe('sticker CLI', () => {
     expect(binary.version).not.toBe('unknown');
     expect(binary.reason).not.toBe('');
     const named = await cli(['--ffmpeg'], { FFMPEG_PATH: binary.path });
-    expect(JSON.parse(named.stdout)).toMatchObject({ path: binary.path, source: 'env', version: binary.version });
+    expect(JSON.parse(named.stdout)).toMatchObject({ path: binary.path, source: 'option', version: binary.version });
     const missing = await cli(['--ffmpeg'], { FFMPEG_PATH: join(dir, 'no-such-ffmpeg') });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('FFMPEG_FAILED');

@@ -12,7 +12,7 @@ import {
   type StickerEngine,
   type StickerShape,
 } from '../src/index.js';
-import { makeAnimatedWebp, makeGif, makeJpeg, makePngWithAlpha, makeVideo } from '../src/test-kit/index.js';
+import { fromEnvironment, makeAnimatedWebp, makeGif, makeJpeg, makePngWithAlpha, makeVideo } from '../src/test-kit/index.js';
 
 const SHAPES: StickerShape[] = ['fit', 'crop', 'circle', 'rounded'];
 
@@ -22,7 +22,7 @@ const inputs: Record<string, { data: Buffer; animated: boolean }> = {};
 
 beforeAll(async () => {
   tempDir = await mkdtemp(join(tmpdir(), 'sticker-conv-'));
-  engine = createStickerEngine({ tempDir, concurrency: 2 });
+  engine = createStickerEngine({ ...fromEnvironment(), tempDir, concurrency: 2 });
   const [jpeg, png, webp, gif1, gif, awebp, mp4, mov, webm] = await Promise.all([
     makeJpeg(1200, 800),
     makePngWithAlpha(700, 500),

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkStickerRules, createStickerEngine, type StickerEngine, type StickerResult, type StickerShape } from '../src/index.js';
-import { makeGif, makeVideo } from '../src/test-kit/index.js';
+import { fromEnvironment, makeGif, makeVideo } from '../src/test-kit/index.js';
 
 let engine: StickerEngine;
 let tempDir: string;
@@ -15,7 +15,7 @@ const inputs: Record<string, Buffer> = {};
 beforeAll(async () => {
   tempDir = await mkdtemp(join(tmpdir(), 'sticker-compat-'));
   // A graph that never ends fails here as TIMEOUT well inside the test's own deadline.
-  engine = createStickerEngine({ tempDir, concurrency: 2, ffmpegTimeoutMs: 30_000 });
+  engine = createStickerEngine({ ...fromEnvironment(), tempDir, concurrency: 2, ffmpegTimeoutMs: 30_000 });
   const [gif, mp4, long] = await Promise.all([
     makeGif(160, 120, 12, 100),
     makeVideo({ seconds: 2, width: 320, height: 180, audio: true }),
@@ -42,9 +42,9 @@ describe('the ffmpeg the engine runs', () => {
     expect(binary.version).not.toBe('unknown');
     expect(binary.reason.length).toBeGreaterThan(10);
     expect(binary.missing).toEqual([]);
-    const expected = process.env.FFMPEG_PATH === undefined || process.env.FFMPEG_PATH === '' ? ['path', 'bundled'] : ['env'];
-    expect(expected).toContain(binary.source);
-    if (binary.source === 'env') expect(binary.path).toBe(process.env.FFMPEG_PATH);
+    const named = fromEnvironment().ffmpegPath;
+    expect(named === undefined ? ['path', 'bundled'] : ['option']).toContain(binary.source);
+    if (named !== undefined) expect(binary.path).toBe(named);
   });
 
   const seconds: Record<string, number> = { GIF: 1.2, MP4: 2, 'MP4 of 6 s': 6 };

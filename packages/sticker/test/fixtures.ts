@@ -54,28 +54,55 @@ export interface GifImage {
   /** Row-major palette indices (0–255), width × height of them. */
   pixels: Uint8Array;
   delayCs: number;
+  /** Disposal method 0–3 (default 1, "leave in place"). */
+  disposal?: number;
+  /** The palette index drawn as "leave the pixel below". */
+  transparent?: number;
+  /** Rows stored in the four interlace passes. */
+  interlaced?: boolean;
+  /** A local colour table (RGB triples, padded to 256 entries) instead of the global one. */
+  palette?: readonly [number, number, number][];
+}
+
+function colorTable(palette: readonly [number, number, number][]): Buffer {
+  const table = Buffer.alloc(256 * 3);
+  palette.forEach(([r, g, b], i) => table.set([r, g, b], i * 3));
+  return table;
+}
+
+/** The rows of an interlaced image in stored order: every 8th from 0, every 8th from 4, every 4th from 2, every 2nd from 1. */
+function interlaceRows(pixels: Uint8Array, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(pixels.length);
+  let stored = 0;
+  for (const [first, step] of [[0, 8], [4, 8], [2, 4], [1, 2]] as const) {
+    for (let y = first; y < height; y += step, stored += 1) out.set(pixels.subarray(y * width, (y + 1) * width), stored * width);
+  }
+  return out;
 }
 
 /**
  * A GIF89a built byte by byte, so a test controls what encoders would not write: the
- * logical screen size apart from the frames' sizes, and exact centisecond delays. The
- * palette is 256 entries (`palette`, RGB triples, padded with black); the LZW stream is
- * "uncompressed" (one 9-bit code a pixel, a clear code before the table grows).
+ * logical screen size apart from the frames' sizes, exact centisecond delays, disposal
+ * methods, transparency, interlace and local palettes. The global palette is 256 entries
+ * (`palette`, RGB triples, padded with black); the LZW stream is "uncompressed" (one
+ * 9-bit code a pixel, a clear code before the table grows).
  */
 export function gifBytes(screen: { width: number; height: number }, images: GifImage[], palette: readonly [number, number, number][]): Buffer {
   const parts: Buffer[] = [];
   const u16 = (n: number): number[] => [n & 0xff, (n >> 8) & 0xff];
   parts.push(Buffer.from('GIF89a', 'latin1'), Buffer.from([...u16(screen.width), ...u16(screen.height), 0xf7, 0, 0]));
-  const table = Buffer.alloc(256 * 3);
-  palette.forEach(([r, g, b], i) => table.set([r, g, b], i * 3));
-  parts.push(table);
+  parts.push(colorTable(palette));
   // NETSCAPE2.0 loop forever.
   parts.push(Buffer.from([0x21, 0xff, 0x0b, ...Buffer.from('NETSCAPE2.0', 'latin1'), 0x03, 0x01, 0x00, 0x00, 0x00]));
   for (const image of images) {
-    parts.push(Buffer.from([0x21, 0xf9, 0x04, 0x04, ...u16(image.delayCs), 0x00, 0x00]));
-    parts.push(Buffer.from([0x2c, ...u16(image.left ?? 0), ...u16(image.top ?? 0), ...u16(image.width), ...u16(image.height), 0x00]));
+    const control = ((image.disposal ?? 1) << 2) | (image.transparent === undefined ? 0 : 1);
+    parts.push(Buffer.from([0x21, 0xf9, 0x04, control, ...u16(image.delayCs), image.transparent ?? 0, 0x00]));
+    const flags = (image.palette === undefined ? 0 : 0x87) | (image.interlaced === true ? 0x40 : 0);
+    parts.push(Buffer.from([0x2c, ...u16(image.left ?? 0), ...u16(image.top ?? 0), ...u16(image.width), ...u16(image.height), flags]));
+    if (image.palette !== undefined) parts.push(colorTable(image.palette));
     const codes: number[] = [];
-    image.pixels.forEach((p, i) => {
+    const stored = image.interlaced === true ? interlaceRows(image.pixels, image.width, image.height) : image.pixels;
+    stored.forEach((p, i) => {
       if (i % 250 === 0) codes.push(256);
       codes.push(p);
     });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStickerEngine, parseWebp, type StickerEngine } from '../src/index.js';
-import { squareWebp, webpAnimationBytes, type WebpAnimationFrame } from './fixtures.js';
+import { fromEnvironment } from '../src/test-kit/index.js';
+import { squareWebp, type WebpAnimationFrame, webpAnimationBytes } from './fixtures.js';
 
 const MIB = 1024 * 1024;
 
@@ -12,7 +13,7 @@ let engine: StickerEngine;
 
 beforeAll(async () => {
   tempDir = await mkdtemp(join(tmpdir(), 'sticker-job-memory-'));
-  engine = createStickerEngine({ tempDir, concurrency: 1 });
+  engine = createStickerEngine({ ...fromEnvironment(), tempDir, concurrency: 1 });
 });
 
 afterAll(async () => {

@@ -21,6 +21,8 @@ describe('loadConfig', () => {
       backlogMaxAgeMs: 600_000,
       logLevel: 'info',
       shutdownGraceMs: 5000,
+      ffmpegPath: undefined,
+      searchPath: undefined,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -32,7 +34,11 @@ describe('loadConfig', () => {
       STICKERBOT_BACKLOG_MAX_AGE_S: '0',
       STICKERBOT_TOKEN: '',
       STICKERBOT_PREFIX: '/',
+      FFMPEG_PATH: ' /opt/ffmpeg/bin/ffmpeg ',
+      PATH: '/usr/bin:/bin',
     });
+    expect(config.ffmpegPath).toBe('/opt/ffmpeg/bin/ffmpeg');
+    expect(config.searchPath).toBe('/usr/bin:/bin');
     expect(config.owners).toEqual(['4915123456789', '441234567890']);
     expect(config.maxMediaBytes).toBe(2 * 1024 * 1024);
     expect(config.backlogMaxAgeMs).toBe(0);

@@ -36,6 +36,10 @@ export interface WorkerConfig {
   readonly shutdownGraceMs: number;
   /** pino level (`LOG_LEVEL`, default `info`). */
   readonly logLevel: LogLevel;
+  /** The ffmpeg binary the sticker engine runs (`FFMPEG_PATH`); unset: the engine chooses. */
+  readonly ffmpegPath: string | undefined;
+  /** Where the sticker engine looks for ffmpeg and prlimit (`PATH`). */
+  readonly searchPath: string | undefined;
 }
 
 const optionalText = z
@@ -68,6 +72,8 @@ const envSchema = z.object({
   STICKERBOT_BACKLOG_MAX_AGE_S: z.coerce.number({ error: 'must be a number' }).int().nonnegative().default(600),
   STICKERBOT_SHUTDOWN_GRACE_MS: z.coerce.number({ error: 'must be a number' }).int().nonnegative().max(600_000).default(5000),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  FFMPEG_PATH: optionalText,
+  PATH: z.string().optional(),
 });
 
 /**
@@ -99,5 +105,7 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     backlogMaxAgeMs: e.STICKERBOT_BACKLOG_MAX_AGE_S * 1000,
     shutdownGraceMs: e.STICKERBOT_SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
+    ffmpegPath: e.FFMPEG_PATH,
+    searchPath: e.PATH,
   });
 }

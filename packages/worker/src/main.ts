@@ -23,11 +23,11 @@ try {
 const log = createLogger({ service: 'stickerbot-worker', level: config.logLevel, pretty: process.stdout.isTTY });
 // What a library prints with console.* becomes a record too (see the runtime's route-console.ts).
 routeConsoleToLogger(log);
-// The engine reads FFMPEG_PATH itself, so the worker, the CLI and the tests choose ffmpeg alike.
-const stickers = createStickerEngine({ maxInputBytes: config.maxMediaBytes });
+// The engine reads no environment: FFMPEG_PATH and PATH come from the worker's config.
+const stickers = createStickerEngine({ maxInputBytes: config.maxMediaBytes, ffmpegPath: config.ffmpegPath, searchPath: config.searchPath });
 stickers.ffmpeg().then(
   (ffmpeg) => log.info({ ffmpeg: { path: ffmpeg.path, version: ffmpeg.version, source: ffmpeg.source } }, `sticker engine runs ffmpeg ${ffmpeg.version}: ${ffmpeg.reason}`),
-  (err: unknown) => log.warn({ err }, 'no usable ffmpeg: video and GIF stickers will fail'),
+  (err: unknown) => log.warn({ err }, 'no usable ffmpeg: video stickers will fail'),
 );
 const worker = createWorker({ log, stickers }, config);
 const graceMs = config.shutdownGraceMs;

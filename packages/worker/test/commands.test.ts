@@ -3,7 +3,7 @@ import { createStickerEngine, readStickerMetadata, type StickerEngine } from '@s
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corruptJpeg, makeMp4, makePng } from '@stickerbot/sticker/test-kit';
-import { ALICE, GROUP, OWNER, startRouterHarness, type RouterHarness } from '../src/test-kit/index.js';
+import { ALICE, engineEnvironment, GROUP, OWNER, startRouterHarness, type RouterHarness } from '../src/test-kit/index.js';
 
 function stickerBytes(args: WorkerCommandArgs<'message:send'> | undefined): Buffer {
   if (args?.content.type !== 'sticker') throw new Error('not a sticker send');
@@ -23,7 +23,7 @@ describe('chat commands', { timeout: 60_000 }, () => {
   let png: Buffer;
   let mp4: Buffer;
   beforeAll(async () => {
-    stickers = createStickerEngine({ concurrency: 1 });
+    stickers = createStickerEngine({ concurrency: 1, ...engineEnvironment() });
     [png, mp4] = await Promise.all([makePng(), makeMp4(1)]);
   }, 60_000);
   afterAll(() => stickers.close());

@@ -1,12 +1,12 @@
 import { StickerbotError } from '@stickerbot/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStickerEngine, type StickerEngine } from '@stickerbot/sticker';
-import { ALICE, GROUP, OWNER, startRouterHarness } from '../src/test-kit/index.js';
+import { ALICE, engineEnvironment, GROUP, OWNER, startRouterHarness } from '../src/test-kit/index.js';
 
 describe('router', () => {
   let stickers: StickerEngine;
   beforeAll(() => {
-    stickers = createStickerEngine({ concurrency: 1 });
+    stickers = createStickerEngine({ concurrency: 1, ...engineEnvironment() });
   });
   afterAll(() => stickers.close());
 

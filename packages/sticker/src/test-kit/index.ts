@@ -5,6 +5,7 @@
 export {
   corruptJpeg,
   ffmpegToBuffer,
+  fromEnvironment,
   makeAnimatedWebp,
   makeGif,
   makeJpeg,

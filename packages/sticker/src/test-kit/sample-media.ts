@@ -9,13 +9,23 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { locateFfmpeg } from '../ffmpeg-locator.js';
+import type { StickerEngineOptions } from '../types.js';
 
 const run = promisify(execFile);
 
-/** The ffmpeg the tests run: FFMPEG_PATH (CI runs the suite once with the bundled build), else PATH, else the bundled build. */
-export function testFfmpeg(): string {
+/**
+ * What the tests' engines take from the environment, as the worker and the CLI do (the
+ * engine reads none): FFMPEG_PATH (CI runs the suite once with the bundled build) and PATH.
+ */
+export function fromEnvironment(): Pick<StickerEngineOptions, 'ffmpegPath' | 'searchPath'> {
   const named = process.env.FFMPEG_PATH;
-  return locateFfmpeg(named === '' ? undefined : named, process.env.PATH).path;
+  return { ffmpegPath: named === '' ? undefined : named, searchPath: process.env.PATH };
+}
+
+/** The ffmpeg the tests run: FFMPEG_PATH, else PATH, else the bundled build. */
+export function testFfmpeg(): string {
+  const { ffmpegPath, searchPath } = fromEnvironment();
+  return locateFfmpeg(ffmpegPath, searchPath).path;
 }
 
 /** A photo-like JPEG: smooth gradients plus fine grain, optionally with an EXIF orientation. */

@@ -4,6 +4,16 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { BotEvent, Message } from '@stickerbot/protocol';
 import { pino, type Logger } from 'pino';
+import { loadConfig } from '../config.js';
+
+/**
+ * The sticker engine options the worker's config takes from the environment (FFMPEG_PATH,
+ * PATH), as main.ts passes them: CI runs the command tests once with the bundled ffmpeg.
+ */
+export function engineEnvironment(): { ffmpegPath: string | undefined; searchPath: string | undefined } {
+  const { ffmpegPath, searchPath } = loadConfig({ FFMPEG_PATH: process.env.FFMPEG_PATH, PATH: process.env.PATH });
+  return { ffmpegPath, searchPath };
+}
 
 /** A temp folder removed on dispose. */
 export function tempDir(prefix = 'worker-test-'): { path: string } & Disposable {

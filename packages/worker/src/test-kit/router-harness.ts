@@ -9,7 +9,7 @@ import { createCommandRegistry } from '../router/command-registry.js';
 import type { CommandServices } from '../router/define-command.js';
 import { createRouter, type Router } from '../router/router.js';
 import { createFakeBridge, type FakeBridge } from './fake-bridge.js';
-import { captureLog, messageEvent, tempDir } from './helpers.js';
+import { captureLog, engineEnvironment, messageEvent, tempDir } from './helpers.js';
 
 export const ALICE = '4915100000001@s.whatsapp.net';
 export const OWNER = '4915100000009@s.whatsapp.net';
@@ -33,7 +33,7 @@ export function startRouterHarness(env: Record<string, string> = {}, stickers?: 
   const config = loadConfig({ STICKERBOT_DATA_DIR: dir.path, STICKERBOT_OWNERS: '4915100000009', STICKERBOT_MAX_MEDIA_MB: '2', ...env });
   const clock = { now: Date.now() };
   const db = openBotDatabase(path.join(dir.path, 'worker.sqlite'), config.group, () => clock.now);
-  const engine = stickers ?? createStickerEngine({ concurrency: 1 });
+  const engine = stickers ?? createStickerEngine({ concurrency: 1, ...engineEnvironment() });
   const bridge = createFakeBridge();
   const services: CommandServices = {
     config,
