@@ -10,8 +10,12 @@ for (const file of files) {
   try {
     const report = JSON.parse(readFileSync(file, 'utf8'));
     passed += report.numPassedTests;
-    // Failed suites (an import error, a crash in beforeAll) hold no failed test of their own.
-    failed += report.numFailedTests + report.numFailedTestSuites;
+    failed += report.numFailedTests;
+    // A test file that failed without a failed test (an import error, a crash in beforeAll)
+    // counts once. (numFailedTestSuites also counts the describe blocks around a failed test.)
+    for (const file of report.testResults) {
+      if (file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed')) failed += 1;
+    }
     if (report.numTotalTests === 0) failed += 1;
   } catch (error) {
     process.stderr.write(`cannot read the vitest report ${file}: ${error.message}\n`);
