@@ -4,10 +4,10 @@
  * per session, so a burst from the bot does not look like spam to WhatsApp), through the
  * session's circuit breaker and the 30 s send timeout. A reply to a recent message of a
  * user in that chat skips the spacing while the chat's and the session's reply budgets
- * last (reply-budget.ts; the policy and its reasons are in the daemon README, "Pacing"). A daemon restart resumes the
- * outbox. Each command id is sent under a WhatsApp message id derived from it, so a retry
- * after an unanswered attempt reuses the same id (receivers show a message id once)
- * instead of creating a second message.
+ * last (reply-budget.ts; the policy and its reasons are in the daemon README, "Pacing").
+ * A daemon restart resumes the outbox. Each command id is sent under a WhatsApp message id
+ * derived from it, so a retry after an unanswered attempt reuses the same id (receivers
+ * show a message id once) instead of creating a second message.
  *
  * Whether a send may run at all (a repeated id, other arguments) is decided before it gets
  * here, by the command executor; a send of an id that is queued already joins that item.
