@@ -110,25 +110,32 @@ describe('worker ↔ daemon end to end', { timeout: 120_000 }, () => {
     return worker;
   }
 
-  it('turns an image into a valid sticker with ⏳ then ✅', async () => {
+  it('turns an image into a valid sticker, quick work answered with no reactions', async () => {
     const running = await startDaemon();
-    startWorker(running, { STICKERBOT_PACK: 'E2E Pack', STICKERBOT_AUTHOR: 'E2E' });
-    running.session.receiveImage({ from: ALICE, data: png, mimetype: 'image/png', caption: '!sticker' });
-    const sent = await running.session.waitForSent(3);
-    expect(sent.map(kindOf)).toEqual(['react:⏳', 'sticker', 'react:✅']);
-    const sticker = bytesOf(sent[1], 'sticker');
+    // A progress delay no conversion here reaches: the quick path, whatever the machine's load.
+    startWorker(running, { STICKERBOT_PACK: 'E2E Pack', STICKERBOT_AUTHOR: 'E2E', STICKERBOT_PROGRESS_DELAY_MS: '60000' });
+    const received = running.session.receiveImage({ from: ALICE, data: png, mimetype: 'image/png', caption: '!sticker' });
+    await running.session.waitForSent(1);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // room for a stray ✅ to show up
+    const sent = running.session.sent;
+    expect(sent.map(kindOf)).toEqual(['sticker']);
+    expect(sent[0]?.options?.quoted?.key).toEqual(received.key);
+    const sticker = bytesOf(sent[0], 'sticker');
     const info = await stickers.info(sticker);
     expect(info).toMatchObject({ width: 512, height: 512, animated: false });
     expect(info.bytes).toBeLessThanOrEqual(100_000);
     expect(readStickerMetadata(sticker)).toMatchObject({ packName: 'E2E Pack', publisher: 'E2E' });
   });
 
-  it('turns a video into an animated sticker', async () => {
+  it('turns a video into an animated sticker, with ⏳ then ✅ for work past the progress delay, without spacing the replies', async () => {
     const running = await startDaemon();
-    startWorker(running);
+    startWorker(running, { STICKERBOT_PROGRESS_DELAY_MS: '0' });
     running.session.receiveVideo({ from: ALICE, data: mp4, caption: '!s', seconds: 1 });
     const sent = await running.session.waitForSent(3);
     expect(sent.map(kindOf)).toEqual(['react:⏳', 'sticker', 'react:✅']);
+    // Replies to the user's own message, within the chat's burst budget: the ✅ does not wait
+    // out the 1 s chat gap behind the sticker (paced, it would come 1 s or more later).
+    expect((sent[2]?.at ?? 0) - (sent[1]?.at ?? 0)).toBeLessThan(1_000);
     const info = await stickers.info(bytesOf(sent[1], 'sticker'));
     expect(info).toMatchObject({ width: 512, height: 512, animated: true });
     // No STICKERBOT_AUTHOR: the author is the bot account's name, learned from session:list.
@@ -138,7 +145,7 @@ describe('worker ↔ daemon end to end', { timeout: 120_000 }, () => {
 
   it('round-trips a received sticker through !toimg and !take', async () => {
     const running = await startDaemon();
-    startWorker(running);
+    startWorker(running, { STICKERBOT_PROGRESS_DELAY_MS: '0' });
     const theirs = await stickers.toSticker(png, { pack: 'Theirs', author: 'Bob' });
     const received = running.session.receiveSticker({ from: ALICE, data: theirs.data });
     const quoted = { quotedId: received.key.id ?? '', quotedMessage: received.message ?? undefined };
@@ -162,7 +169,7 @@ describe('worker ↔ daemon end to end', { timeout: 120_000 }, () => {
 
   it('answers oversized and corrupt media in plain words and keeps going', async () => {
     const running = await startDaemon();
-    startWorker(running, { STICKERBOT_MAX_MEDIA_MB: '1' });
+    startWorker(running, { STICKERBOT_MAX_MEDIA_MB: '1', STICKERBOT_PROGRESS_DELAY_MS: '0' });
     running.session.receiveImage({ from: ALICE, data: png, declaredSize: 50 * 1024 * 1024, caption: '!s' });
     const first = await running.session.waitForSent(1);
     expect(textOf(first[0])).toBe('That file is too large (the limit is 1 MB).');
@@ -170,8 +177,8 @@ describe('worker ↔ daemon end to end', { timeout: 120_000 }, () => {
 
     running.session.receiveImage({ from: ALICE, data: corruptJpeg(), mimetype: 'image/jpeg', caption: '!s' });
     const second = await running.session.waitForSent(4);
-    expect(second.slice(1).map(kindOf)).toEqual(['react:⏳', 'react:❌', 'text']);
-    expect(textOf(second[3])).toMatch(/damaged|can't make a sticker/);
+    expect(second.slice(1).map(kindOf)).toEqual(['react:⏳', 'text', 'react:❌']);
+    expect(textOf(second[2])).toMatch(/damaged|can't make a sticker/);
 
     running.session.receiveText({ from: ALICE, text: '!ping' });
     const third = await running.session.waitForSent(5);
@@ -216,7 +223,7 @@ describe('worker ↔ daemon end to end', { timeout: 120_000 }, () => {
   it('handles an event exactly once when the worker process is killed between receiving and acknowledging it', async () => {
     const running = await startDaemon();
     const workerDir = tempDir();
-    const env = { STICKERBOT_BRIDGE_URL: running.url, STICKERBOT_TOKEN: running.token, STICKERBOT_DATA_DIR: workerDir };
+    const env = { STICKERBOT_BRIDGE_URL: running.url, STICKERBOT_TOKEN: running.token, STICKERBOT_DATA_DIR: workerDir, STICKERBOT_PROGRESS_DELAY_MS: '0' };
     const first = spawnWorker(env);
     cleanups.push(async () => first[Symbol.asyncDispose]());
     await first.waitForLog('connected to the daemon');

@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       backlogMaxAgeMs: 600_000,
       logLevel: 'info',
       shutdownGraceMs: 5000,
+      progressDelayMs: 600,
       ffmpegPath: undefined,
       searchPath: undefined,
     });
@@ -34,6 +35,7 @@ describe('loadConfig', () => {
       STICKERBOT_BACKLOG_MAX_AGE_S: '0',
       STICKERBOT_TOKEN: '',
       STICKERBOT_PREFIX: '/',
+      STICKERBOT_PROGRESS_DELAY_MS: '0',
       FFMPEG_PATH: ' /opt/ffmpeg/bin/ffmpeg ',
       PATH: '/usr/bin:/bin',
     });
@@ -44,6 +46,7 @@ describe('loadConfig', () => {
     expect(config.backlogMaxAgeMs).toBe(0);
     expect(config.token).toBeUndefined();
     expect(config.prefix).toBe('/');
+    expect(config.progressDelayMs).toBe(0);
   });
 
   it('names every bad variable at once', () => {

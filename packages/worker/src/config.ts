@@ -34,6 +34,11 @@ export interface WorkerConfig {
   readonly backlogMaxAgeMs: number;
   /** How long SIGINT/SIGTERM waits for the event in hand, in ms (`STICKERBOT_SHUTDOWN_GRACE_MS`, default 5000). */
   readonly shutdownGraceMs: number;
+  /**
+   * How long work that called `working()` runs before the ⏳ reaction is shown, in ms
+   * (`STICKERBOT_PROGRESS_DELAY_MS`, default 600; 0 shows it at once).
+   */
+  readonly progressDelayMs: number;
   /** pino level (`LOG_LEVEL`, default `info`). */
   readonly logLevel: LogLevel;
   /** The ffmpeg binary the sticker engine runs (`FFMPEG_PATH`); unset: the engine chooses. */
@@ -71,6 +76,7 @@ const envSchema = z.object({
   STICKERBOT_MAX_MEDIA_MB: z.coerce.number({ error: 'must be a number' }).positive('must be positive').max(2048).default(16),
   STICKERBOT_BACKLOG_MAX_AGE_S: z.coerce.number({ error: 'must be a number' }).int().nonnegative().default(600),
   STICKERBOT_SHUTDOWN_GRACE_MS: z.coerce.number({ error: 'must be a number' }).int().nonnegative().max(600_000).default(5000),
+  STICKERBOT_PROGRESS_DELAY_MS: z.coerce.number({ error: 'must be a number' }).int().nonnegative().max(60_000).default(600),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   FFMPEG_PATH: optionalText,
   PATH: z.string().optional(),
@@ -104,6 +110,7 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     maxMediaBytes: Math.floor(e.STICKERBOT_MAX_MEDIA_MB * 1024 * 1024),
     backlogMaxAgeMs: e.STICKERBOT_BACKLOG_MAX_AGE_S * 1000,
     shutdownGraceMs: e.STICKERBOT_SHUTDOWN_GRACE_MS,
+    progressDelayMs: e.STICKERBOT_PROGRESS_DELAY_MS,
     logLevel: e.LOG_LEVEL,
     ffmpegPath: e.FFMPEG_PATH,
     searchPath: e.PATH,

@@ -34,10 +34,11 @@ describe('chat commands', { timeout: 60_000 }, () => {
     return h.send({ id, kind: 'image', text, media: { mimetype: 'image/png', size: png.byteLength, width: 320, height: 200 }, ...overrides });
   }
 
-  it('makes a sticker from an image captioned !s, with ⏳ then ✅ and the default pack', async () => {
-    await using h = startRouterHarness({ STICKERBOT_PACK: 'Bot Pack', STICKERBOT_AUTHOR: 'Bot' }, stickers);
+  it('makes a sticker from an image captioned !s, with the default pack and no reactions when it is quick', async () => {
+    // A delay no conversion here reaches: the quick path, whatever the machine's load.
+    await using h = startRouterHarness({ STICKERBOT_PACK: 'Bot Pack', STICKERBOT_AUTHOR: 'Bot', STICKERBOT_PROGRESS_DELAY_MS: '60000' }, stickers);
     await sendImage(h, '!s circle');
-    expect(h.bridge.reactions()).toEqual(['⏳', '✅']);
+    expect(h.bridge.reactions()).toEqual([]);
     const data = stickerBytes(h.bridge.sentOfType('sticker')[0]);
     await expectSticker(data, false);
     expect(readStickerMetadata(data)).toMatchObject({ packName: 'Bot Pack', publisher: 'Bot' });
@@ -54,8 +55,8 @@ describe('chat commands', { timeout: 60_000 }, () => {
     expect(h.bridge.sent.filter((c) => c.name === 'media:download').map((c) => (c.args as { messageId: string }).messageId)).toEqual([image.id]);
   });
 
-  it('turns a video into an animated sticker', async () => {
-    await using h = startRouterHarness({}, stickers);
+  it('turns a video into an animated sticker, with ⏳ then ✅ for work past the progress delay', async () => {
+    await using h = startRouterHarness({ STICKERBOT_PROGRESS_DELAY_MS: '0' }, stickers);
     h.bridge.media.set('VID1', { data: mp4, mimetype: 'video/mp4' });
     await h.send({ id: 'VID1', kind: 'video', text: '!s', media: { mimetype: 'video/mp4', size: mp4.byteLength, durationS: 1 } });
     expect(h.bridge.reactions()).toEqual(['⏳', '✅']);
@@ -100,8 +101,8 @@ describe('chat commands', { timeout: 60_000 }, () => {
     expect(h.bridge.texts()[0]).toMatch(/^That video is too long/);
   });
 
-  it('answers corrupt media in plain words', async () => {
-    await using h = startRouterHarness({}, stickers);
+  it('answers corrupt media in plain words, after ⏳ and with ❌ when the work ran past the progress delay', async () => {
+    await using h = startRouterHarness({ STICKERBOT_PROGRESS_DELAY_MS: '0' }, stickers);
     const bad = corruptJpeg();
     h.bridge.media.set('BAD1', { data: bad, mimetype: 'image/jpeg' });
     await h.send({ id: 'BAD1', kind: 'image', text: '!s', media: { mimetype: 'image/jpeg', size: bad.byteLength } });
@@ -117,9 +118,9 @@ describe('chat commands', { timeout: 60_000 }, () => {
   });
 
   it('turns one of its own stickers back into an image without downloading it', async () => {
-    await using h = startRouterHarness({}, stickers);
+    await using h = startRouterHarness({ STICKERBOT_PROGRESS_DELAY_MS: '60000' }, stickers);
     await sendImage(h, '!s');
-    const sentId = 'BOT2'; // the fake bridge's id of the sticker send (after the ⏳ reaction)
+    const sentId = 'BOT1'; // the fake bridge's id of the sticker send (quick: no ⏳ before it)
     await h.send({ text: '!toimg', quotedId: sentId, quotedKind: 'sticker' });
     const image = h.bridge.sentOfType('image')[0];
     expect(image?.content.type === 'image' && image.content.mimetype).toBe('image/png');

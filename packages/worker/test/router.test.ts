@@ -1,7 +1,40 @@
 import { StickerbotError } from '@stickerbot/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStickerEngine, type StickerEngine } from '@stickerbot/sticker';
-import { ALICE, engineEnvironment, GROUP, OWNER, startRouterHarness } from '../src/test-kit/index.js';
+import { CommandFailure } from '../src/router/command-failure.js';
+import { defineCommand } from '../src/router/define-command.js';
+import { ALICE, engineEnvironment, GROUP, OWNER, startRouterHarness, waitFor, type RouterHarness } from '../src/test-kit/index.js';
+
+/** A command whose work the test ends: `!work` answers "done", `!work fail` fails, `!work early` answers first and works on. */
+function gatedCommand() {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const command = defineCommand({
+    name: 'work',
+    summary: 'work the test controls',
+    usage: '[fail|early]',
+    async run(ctx) {
+      ctx.working();
+      if (ctx.args[0] === 'early') await ctx.reply('first answer');
+      await gate;
+      if (ctx.args[0] === 'fail') throw new CommandFailure('That did not work.');
+      if (ctx.args[0] !== 'early') await ctx.reply('done');
+    },
+  });
+  return { command, open };
+}
+
+/** The `message:send`s of a harness in order: reactions as their emoji, texts as `text:…`, with their ids. */
+function sends(h: RouterHarness): Array<[string, string]> {
+  return h.bridge.sent
+    .filter((c) => c.name === 'message:send')
+    .map((c) => {
+      const args = c.args as { id: string; content: { type: string; emoji?: string; text?: string } };
+      return [args.id, args.content.type === 'reaction' ? (args.content.emoji ?? '') : `${args.content.type}:${args.content.text ?? ''}`];
+    });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('router', () => {
   let stickers: StickerEngine;
@@ -125,6 +158,68 @@ describe('router', () => {
     await expect(h.send({ text: '!nonsense' })).resolves.toBeDefined();
     await expect(h.send({ text: '!ping' })).resolves.toBeDefined();
     expect(h.bridge.sent.map((c) => c.name)).toEqual(['message:send', 'daemon:status', 'message:send', 'message:send']);
+  });
+
+  describe('progress: ⏳ only for work still running after the delay', () => {
+    it('answers fast work with no reactions, and never shows ⏳ later', async () => {
+      const { command, open } = gatedCommand();
+      await using h = startRouterHarness({ STICKERBOT_PROGRESS_DELAY_MS: '30' }, stickers, [command]);
+      open();
+      await h.send({ id: 'FAST1', text: '!work' });
+      await sleep(80);
+      expect(sends(h)).toEqual([['w.default:FAST1.1', 'text:done']]);
+    });
+
+    it('shows ⏳ while slow work runs, then the answer, then ✅, under ids that do not shift the sequence', async () => {
+      const { command, open } = gatedCommand();
+      await using h = startRouterHarness({ STICKERBOT_PROGRESS_DELAY_MS: '30' }, stickers, [command]);
+      const handled = h.send({ id: 'SLOW1', text: '!work' });
+      await waitFor(() => h.bridge.reactions().length > 0, 5_000, '⏳');
+      expect(sends(h)).toEqual([['w.default:SLOW1.wait', '⏳']]);
+      open();
+      await handled;
+      expect(sends(h)).toEqual([
+        ['w.default:SLOW1.wait', '⏳'],
+        ['w.default:SLOW1.1', 'text:done'],
+        ['w.default:SLOW1.done', '✅'],
+      ]);
+    });
+
+    it('answers a fast failure in words only, and a slow one with ⏳, words, then ❌', async () => {
+      const fast = gatedCommand();
+      await using h = startRouterHarness({ STICKERBOT_PROGRESS_DELAY_MS: '30' }, stickers, [fast.command]);
+      fast.open();
+      await h.send({ id: 'FAIL1', text: '!work fail' });
+      expect(sends(h)).toEqual([['w.default:FAIL1.1', 'text:That did not work.']]);
+
+      const slow = gatedCommand();
+      await using s = startRouterHarness({ STICKERBOT_PROGRESS_DELAY_MS: '30' }, stickers, [slow.command]);
+      const handled = s.send({ id: 'FAIL2', text: '!work fail' });
+      await waitFor(() => s.bridge.reactions().length > 0, 5_000, '⏳');
+      slow.open();
+      await handled;
+      expect(sends(s).map(([, what]) => what)).toEqual(['⏳', 'text:That did not work.', '❌']);
+    });
+
+    it('never sends ⏳ after an answer went out, however long the work goes on', async () => {
+      const { command, open } = gatedCommand();
+      await using h = startRouterHarness({ STICKERBOT_PROGRESS_DELAY_MS: '30' }, stickers, [command]);
+      const handled = h.send({ id: 'EARLY1', text: '!work early' });
+      await sleep(80);
+      open();
+      await handled;
+      expect(sends(h).map(([, what]) => what)).toEqual(['text:first answer']);
+    });
+
+    it('shows ⏳ at once with a delay of 0', async () => {
+      const { command, open } = gatedCommand();
+      await using h = startRouterHarness({ STICKERBOT_PROGRESS_DELAY_MS: '0' }, stickers, [command]);
+      const handled = h.send({ id: 'NOW1', text: '!work' });
+      await waitFor(() => h.bridge.reactions().length > 0, 5_000, '⏳');
+      open();
+      await handled;
+      expect(sends(h).map(([, what]) => what)).toEqual(['⏳', 'text:done', '✅']);
+    });
   });
 
   it('records usage statistics per command, user and chat', async () => {

@@ -2,10 +2,12 @@
  * One session's outbound queue (DESIGN §4): every `message:send` is persisted in the
  * outbox first, then sent in order with pacing (a minimum gap plus jitter per chat and
  * per session, so a burst from the bot does not look like spam to WhatsApp), through the
- * session's circuit breaker and the 30 s send timeout. A daemon restart resumes the
- * outbox. Each command id is sent under a WhatsApp message id derived from it, so a retry
- * after an unanswered attempt reuses the same id (receivers show a message id once)
- * instead of creating a second message.
+ * session's circuit breaker and the 30 s send timeout. A reply to a recent message of a
+ * user in that chat skips the spacing while the chat's and the session's reply budgets
+ * last (reply-budget.ts; the policy and its reasons are in the daemon README, "Pacing").
+ * A daemon restart resumes the outbox. Each command id is sent under a WhatsApp message id
+ * derived from it, so a retry after an unanswered attempt reuses the same id (receivers
+ * show a message id once) instead of creating a second message.
  *
  * Whether a send may run at all (a repeated id, other arguments) is decided before it gets
  * here, by the command executor; a send of an id that is queued already joins that item.
@@ -26,13 +28,18 @@ import {
 import type { AnyMessageContent, WAMessage, WAMessageKey } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import type { CircuitBreaker } from './circuit-breaker.js';
+import { normalizeJid } from './message-mapper.js';
 import { DEFAULT_OP_TIMEOUTS, withTimeout, type OpTimeouts } from './op-timeout.js';
 import type { Journal, OutboxItem, OutboxStore } from '../storage/index.js';
+import { createReplyBudget, type ReplyBudgetOptions } from './reply-budget.js';
 import { toSessionError } from './wa-errors.js';
 import type { WaSocket } from './wa-socket.js';
 
-/** Pacing of sends, in ms: each gap plus a uniform random jitter up to the given bound. */
-export interface PacingOptions {
+/**
+ * Pacing of sends, in ms: each gap plus a uniform random jitter up to the given bound; and
+ * the budget of replies that skip the gaps.
+ */
+export interface PacingOptions extends ReplyBudgetOptions {
   /** Minimum gap between two sends of the session (default 250 ms). */
   sessionGapMs: number;
   /** Extra random gap per session send, up to (default 250 ms). */
@@ -41,10 +48,25 @@ export interface PacingOptions {
   chatGapMs: number;
   /** Extra random gap per chat send, up to (default 500 ms). */
   chatJitterMs: number;
+  /**
+   * How old (by WhatsApp's timestamp) a user's message may be for an answer to it to count
+   * as a reply (default 120 s); older ones, such as an offline backlog, are paced.
+   */
+  replyWindowMs: number;
 }
 
 /** Default pacing. */
-export const DEFAULT_PACING: Readonly<PacingOptions> = Object.freeze({ sessionGapMs: 250, sessionJitterMs: 250, chatGapMs: 1_000, chatJitterMs: 500 });
+export const DEFAULT_PACING: Readonly<PacingOptions> = Object.freeze({
+  sessionGapMs: 250,
+  sessionJitterMs: 250,
+  chatGapMs: 1_000,
+  chatJitterMs: 500,
+  replyWindowMs: 120_000,
+  replyBurst: 5,
+  replyRefillPerSecond: 0.5,
+  sessionReplyBurst: 10,
+  sessionReplyRefillPerSecond: 2,
+});
 
 type SendArgs = WorkerCommandArgs<'message:send'>;
 type SendResult = WorkerCommandResult<'message:send'>;
@@ -153,6 +175,9 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
   const retryAt = new Map<string, number>();
   const chatNextAt = new Map<string, number>();
   let sessionNextAt = 0;
+  const replyBudget = createReplyBudget(pacing);
+  /** Per queued command id: the timestamp of the user's message it answers, or `null` when it answers none. */
+  const answers = new Map<string, number | null>();
   let running = false;
   let closed = false;
   let wake: (() => void) | undefined;
@@ -202,6 +227,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
 
   function settle(commandId: string, outcome: Result<SendResult>): void {
     retryAt.delete(commandId);
+    answers.delete(commandId);
     const waiter = waiters.get(commandId);
     if (!waiter) return;
     waiters.delete(commandId);
@@ -233,21 +259,59 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
     });
   }
 
-  /** The next item to send and when it may go: the oldest item of each chat, earliest ready first. */
-  function pick(items: readonly OutboxItem[]): { item: OutboxItem; readyAt: number } | undefined {
+  /**
+   * When the user's message this send answers was sent: the one it quotes or reacts to, if
+   * the journal has it as an incoming message of the same chat. Decided from the journal,
+   * not from the worker's word, so that no caller can make a bulk send look like replies.
+   */
+  function answeredAt(item: OutboxItem): number | null {
+    const cached = answers.get(item.commandId);
+    if (cached !== undefined) return cached;
+    const { content, quotedId } = item.args;
+    const target = content.type === 'reaction' ? content.messageId : quotedId;
+    let at: number | null = null;
+    try {
+      const raw = target === undefined ? undefined : deps.journal.findRawMessage(sessionId, target);
+      const remoteJid = raw?.key.remoteJid;
+      if (raw && !raw.key.fromMe && remoteJid && normalizeJid(remoteJid) === item.chat) {
+        const ts = timestampMs(raw, Number.NaN);
+        if (Number.isFinite(ts)) at = ts;
+      }
+    } catch (err) {
+      log.warn({ err, commandId: item.commandId }, 'could not read the message a send answers; pacing it as unsolicited');
+    }
+    answers.set(item.commandId, at);
+    return at;
+  }
+
+  /** Whether `item` is a reply to a recent user message that the reply budget lets go out at once. */
+  function budgeted(item: OutboxItem, at: number): boolean {
+    const answered = answeredAt(item);
+    return answered !== null && at - answered <= pacing.replyWindowMs && replyBudget.available(item.chat, at);
+  }
+
+  /**
+   * The next item to send and when it may go: the oldest item of each chat, earliest ready
+   * first; a budgeted reply is ready at once (or when its retry is due).
+   */
+  function pick(items: readonly OutboxItem[]): { item: OutboxItem; readyAt: number; reply: boolean } | undefined {
     const seenChats = new Set<string>();
-    let best: { item: OutboxItem; readyAt: number } | undefined;
+    const at = now();
+    let best: { item: OutboxItem; readyAt: number; reply: boolean } | undefined;
     for (const item of items) {
       if (seenChats.has(item.chat)) continue;
       seenChats.add(item.chat);
-      const readyAt = Math.max(sessionNextAt, chatNextAt.get(item.chat) ?? 0, retryAt.get(item.commandId) ?? 0);
-      if (!best || readyAt < best.readyAt) best = { item, readyAt };
+      const retry = retryAt.get(item.commandId) ?? 0;
+      const reply = budgeted(item, at);
+      const readyAt = reply ? retry : Math.max(sessionNextAt, chatNextAt.get(item.chat) ?? 0, retry);
+      if (!best || readyAt < best.readyAt) best = { item, readyAt, reply };
     }
     return best;
   }
 
-  async function attempt(item: OutboxItem, socket: WaSocket): Promise<void> {
+  async function attempt(item: OutboxItem, socket: WaSocket, reply: boolean): Promise<void> {
     const { args } = item;
+    if (reply) replyBudget.spend(item.chat, now());
     outbox.markAttempt(item.commandId);
     item.attempts += 1;
     const attempts = item.attempts;
@@ -303,7 +367,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
           await sleep(waitFor);
           continue;
         }
-        await attempt(next.item, socket);
+        await attempt(next.item, socket, next.reply);
       }
     } catch (err) {
       log.error({ err }, 'outbound queue stopped on an unexpected error');

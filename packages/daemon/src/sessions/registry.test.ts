@@ -178,6 +178,91 @@ describe('session registry: sends', () => {
     expect(wa.session('default').sent.map((s) => s.at - started)).toEqual([0, 2_500]);
   });
 
+  describe('replies to a user skip the spacing within a burst budget', () => {
+    /** Offsets from `started` at which the fake socket sent, in order. */
+    const offsets = (started: number) => wa.session('default').sent.map((s) => [s.jid, s.at - started]);
+
+    it('sends replies within the chat budget at once and spaces the ones beyond it', async () => {
+      const registry = await connectedRegistry();
+      const incoming = wa.session('default').receiveText({ from: ALICE, text: '!s' });
+      const started = Date.now();
+      const sends = [1, 2, 3, 4, 5, 6].map((n) => send(registry, text(`r${n}`, ALICE, `reply ${n}`, { quotedId: incoming.key.id ?? '' })));
+      await vi.advanceTimersByTimeAsync(5_000);
+      await Promise.all(sends);
+      // Budget 5: five at once, the sixth after the normal chat gap (1000 ms, random() = 0).
+      expect(offsets(started)).toEqual([[ALICE, 0], [ALICE, 0], [ALICE, 0], [ALICE, 0], [ALICE, 0], [ALICE, 1_000]]);
+    });
+
+    it('counts a reaction to the user message as a reply, and keeps the chat order', async () => {
+      const registry = await connectedRegistry();
+      const incoming = wa.session('default').receiveText({ from: ALICE, text: '!s' });
+      const id = incoming.key.id ?? '';
+      const started = Date.now();
+      const sends = [
+        send(registry, { id: 'wait', sessionId: 'default', chat: ALICE, content: { type: 'reaction', messageId: id, emoji: '⏳' } }),
+        send(registry, text('answer', ALICE, 'here', { quotedId: id })),
+        send(registry, { id: 'done', sessionId: 'default', chat: ALICE, content: { type: 'reaction', messageId: id, emoji: '✅' } }),
+      ];
+      await vi.advanceTimersByTimeAsync(0);
+      await Promise.all(sends);
+      const sent = wa.session('default').sent;
+      expect(sent.map((s) => ('react' in s.content ? s.content.react.text : 'text'))).toEqual(['⏳', 'text', '✅']);
+      expect(sent.map((s) => s.at - started)).toEqual([0, 0, 0]);
+    });
+
+    it('keeps the budgets of chats apart', async () => {
+      const registry = await connectedRegistry();
+      const fromAlice = wa.session('default').receiveText({ from: ALICE, text: '!s' });
+      const fromBob = wa.session('default').receiveText({ from: BOB, text: '!ping' });
+      const started = Date.now();
+      const sends = [1, 2, 3, 4, 5, 6].map((n) => send(registry, text(`a${n}`, ALICE, `a${n}`, { quotedId: fromAlice.key.id ?? '' })));
+      sends.push(send(registry, text('b1', BOB, 'pong', { quotedId: fromBob.key.id ?? '' })));
+      await vi.advanceTimersByTimeAsync(5_000);
+      await Promise.all(sends);
+      // Alice spent her chat's budget; Bob's reply still goes at once.
+      expect(offsets(started).filter(([jid]) => jid === BOB)).toEqual([[BOB, 0]]);
+      expect(offsets(started).filter(([jid]) => jid === ALICE).at(-1)).toEqual([ALICE, 1_000]);
+    });
+
+    it('bounds replies across chats by the session budget', async () => {
+      const registry = await connectedRegistry('default', { pacing: { sessionReplyBurst: 2 } });
+      const chats = [ALICE, BOB, '4915100000003@s.whatsapp.net'];
+      const started = Date.now();
+      const sends = chats.map((chat, n) => {
+        const incoming = wa.session('default').receiveText({ from: chat, text: '!ping' });
+        return send(registry, text(`p${n}`, chat, 'pong', { quotedId: incoming.key.id ?? '' }));
+      });
+      await vi.advanceTimersByTimeAsync(2_000);
+      await Promise.all(sends);
+      // Two at once; the third waits for the session gap (250 ms, random() = 0) the second one set.
+      expect(offsets(started).map(([, at]) => at)).toEqual([0, 0, 250]);
+    });
+
+    it('paces sends that answer nobody recent: unsolicited, an old message, another chat, its own message', async () => {
+      const registry = await connectedRegistry();
+      const old = wa.session('default').receiveText({ from: ALICE, text: '!s' });
+      await vi.advanceTimersByTimeAsync(121_000);
+      const fromBob = wa.session('default').receiveText({ from: BOB, text: '!s' });
+      const started = Date.now();
+      const sends = [
+        send(registry, text('u1', ALICE, 'news')),
+        send(registry, text('u2', ALICE, 'to an old message', { quotedId: old.key.id ?? '' })),
+        send(registry, text('u3', ALICE, "quoting Bob's message elsewhere", { quotedId: fromBob.key.id ?? '' })),
+      ];
+      await vi.advanceTimersByTimeAsync(5_000);
+      await Promise.all(sends);
+      const mine = send(registry, text('u4', ALICE, 'mine'));
+      await vi.advanceTimersByTimeAsync(2_000);
+      const own = (await mine).messageId;
+      const reactedAt = Date.now();
+      const reacts = [1, 2].map((n) => send(registry, { id: `own${n}`, sessionId: 'default', chat: ALICE, content: { type: 'reaction', messageId: own, emoji: '👍', fromMe: true } }));
+      await vi.advanceTimersByTimeAsync(5_000);
+      await Promise.all(reacts);
+      expect(offsets(started).slice(0, 3)).toEqual([[ALICE, 0], [ALICE, 1_000], [ALICE, 2_000]]);
+      expect(wa.session('default').sent.slice(4).map((s) => s.at - reactedAt)).toEqual([0, 1_000]);
+    });
+  });
+
   it('sends a repeated command id once: joins the queued send, and records the outcome with the arguments hash', async () => {
     const registry = await connectedRegistry();
     const args = text('same-id', ALICE, 'only once');

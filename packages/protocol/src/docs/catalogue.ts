@@ -97,7 +97,7 @@ const WORKER_NOTES: { [N in WorkerCommandName]: WorkerCommandNotes } = {
   'message:send': {
     summary: 'Sends a text, image, video, sticker or reaction to a chat, optionally quoting a journaled message.',
     ackWhen:
-      "After the paced send, not at enqueue: the send is persisted in the session's outbound queue, waits its turn (sends of the session go one at a time, with a gap per session and per chat), and the ack fires once WhatsApp took the message, with its message id. A retryable WhatsApp failure is retried inside the daemon (up to 5 attempts) before the ack reports it. A caller waits at most 120 s: then the ack is `TIMEOUT` (retryable) while the send stays queued, and the same id later returns its outcome.",
+      "After the paced send, not at enqueue: the send is persisted in the session's outbound queue, waits its turn (sends of the session go one at a time, with a gap per session and per chat; a send that quotes or reacts to a user's message of the last 2 minutes in that chat skips the gaps within a small burst budget, decided by the daemon from its journal: see the daemon README, \"Pacing\"), and the ack fires once WhatsApp took the message, with its message id. A retryable WhatsApp failure is retried inside the daemon (up to 5 attempts) before the ack reports it. A caller waits at most 120 s: then the ack is `TIMEOUT` (retryable) while the send stays queued, and the same id later returns its outcome.",
     errors: ['IDEMPOTENCY_CONFLICT', ...SESSION_ERRORS, 'MESSAGE_NOT_FOUND', 'MEDIA_TOO_LARGE', 'RATE_LIMITED'],
   },
   'media:download': {

@@ -48,7 +48,7 @@ export const stickerCommand = defineCommand({
     const options = parseStickerOptions(ctx.args);
     const defaults = ctx.packFor();
     ctx.ensureWithinCap(source);
-    await ctx.working();
+    ctx.working();
     const input = await ctx.download(source);
     const sticker = await ctx.services.stickers.toSticker(input, {
       shape: options.shape,

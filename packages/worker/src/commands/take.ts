@@ -16,7 +16,7 @@ export const takeCommand = defineCommand({
     const [pack, author] = splitPair(ctx.rest);
     const defaults = ctx.packFor();
     ctx.ensureWithinCap(source);
-    await ctx.working();
+    ctx.working();
     const sticker = await ctx.download(source);
     const retagged = await ctx.services.stickers.retag(sticker, {
       packName: pack ?? defaults.pack,

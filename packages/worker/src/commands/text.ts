@@ -15,7 +15,7 @@ export const textCommand = defineCommand({
     const words = ctx.rest;
     if (words === '') throw new CommandFailure(`What should it say? ${ctx.prefix}text your words`);
     if (words.length > MAX_STICKER_TEXT) throw new CommandFailure(`That is too long for a sticker: at most ${MAX_STICKER_TEXT} characters.`);
-    await ctx.working();
+    ctx.working();
     const defaults = ctx.packFor();
     const sticker = await ctx.services.stickers.fromText(words, { pack: defaults.pack, author: defaults.author, signal: ctx.signal });
     await ctx.sendSticker(sticker);

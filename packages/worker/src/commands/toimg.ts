@@ -13,7 +13,7 @@ export const toimgCommand = defineCommand({
     const source = ctx.findMedia();
     if (!source || source.kind !== 'sticker') throw new CommandFailure(`Reply to a sticker with ${ctx.prefix}toimg.`);
     ctx.ensureWithinCap(source);
-    await ctx.working();
+    ctx.working();
     const sticker = await ctx.download(source);
     const image = await ctx.services.stickers.toImage(sticker, { signal: ctx.signal });
     const content =

@@ -18,22 +18,72 @@ export interface Invocation {
   signal: AbortSignal;
 }
 
-/** Builds the {@link CommandContext} of one invocation; every command it sends takes the next id from `ids`. */
-export function createCommandContext(
-  invocation: Invocation,
-  bridge: CommandSender,
-  ids: CommandIds,
-  services: CommandServices,
-): CommandContext {
+/**
+ * The progress reactions of one invocation (see {@link CommandContext.working}): the router
+ * ends them when the command is done.
+ */
+export interface Progress {
+  /** Cancels a ⏳ not shown yet; after a shown one, reacts `emoji` (✅ done, ❌ failed) once the answer went out. */
+  finish(emoji: '✅' | '❌'): Promise<void>;
+  /** Cancels a ⏳ not shown yet and shows nothing more. */
+  cancel(): void;
+}
+
+/** A {@link CommandContext} and the {@link Progress} its router ends. */
+export interface InvocationContext {
+  context: CommandContext;
+  progress: Progress;
+}
+
+/**
+ * Builds the {@link CommandContext} of one invocation; every command it sends takes the
+ * next id from `ids`, except the progress reactions, which take named ids (`wait`, `done`,
+ * `fail`): whether they are sent depends on timing, so they must not shift the sequence a
+ * restarted worker repeats.
+ */
+export function createCommandContext(invocation: Invocation, bridge: CommandSender, ids: CommandIds, services: CommandServices): InvocationContext {
   const { message, sessionId } = invocation;
   const { config, db } = services;
   let working = false;
+  /** An answer went out (or the run is over): a ⏳ not shown yet never will be. */
+  let answered = false;
+  let waitTimer: NodeJS.Timeout | undefined;
+  /** The ⏳ send, if it was made: resolves to whether WhatsApp took it. */
+  let shown: Promise<boolean> | undefined;
+
+  const reaction = (emoji: string) =>
+    ({ type: 'reaction', messageId: message.id, emoji, ...(message.isGroup ? { participant: message.sender } : {}) }) as const;
+  const sendProgress = (label: string, emoji: string) =>
+    bridge.command('message:send', { id: ids.named(label), sessionId, chat: message.chat, content: reaction(emoji) });
+
+  function showWaiting(): void {
+    waitTimer = undefined;
+    if (answered) return;
+    // Not awaited: the work goes on while WhatsApp acknowledges the reaction. The daemon
+    // sends one chat's messages in the order they were queued, so the ⏳ (queued now)
+    // reaches the phone before any answer (queued later).
+    shown = sendProgress('wait', '⏳').then(
+      () => true,
+      (error: unknown) => {
+        services.log.warn({ err: error, messageId: message.id, chat: message.chat }, 'could not show ⏳');
+        return false;
+      },
+    );
+  }
+
+  function stopWaiting(): void {
+    answered = true;
+    clearTimeout(waitTimer);
+    waitTimer = undefined;
+  }
 
   const context: CommandContext = {
     ...invocation,
     prefix: config.prefix,
     services,
     command<N extends WorkerCommandName>(name: N, args: CommandArgsWithoutId<N>, options?: CommandOptions) {
+      // Any message into the chat is an answer: from here a ⏳ would only arrive after it.
+      if (name === 'message:send' && (args as CommandArgsWithoutId<'message:send'>).content.type !== 'reaction') stopWaiting();
       const full = { ...args, id: ids.next() } as WorkerCommandArgs<N>;
       return bridge.command(name, full, options);
     },
@@ -41,19 +91,13 @@ export function createCommandContext(
       await context.command('message:send', { sessionId, chat: message.chat, content: { type: 'text', text }, quotedId: message.id });
     },
     async react(emoji) {
-      await context.command('message:send', {
-        sessionId,
-        chat: message.chat,
-        content: { type: 'reaction', messageId: message.id, emoji, ...(message.isGroup ? { participant: message.sender } : {}) },
-      });
+      await context.command('message:send', { sessionId, chat: message.chat, content: reaction(emoji) });
     },
-    async working() {
-      if (working) return;
+    working() {
+      if (working || answered) return;
       working = true;
-      await context.react('⏳');
-    },
-    get isWorking() {
-      return working;
+      if (config.progressDelayMs === 0) showWaiting();
+      else waitTimer = setTimeout(showWaiting, config.progressDelayMs);
     },
     async sendSticker(sticker) {
       const sha256 = db.catalogue.add({ data: sticker.data, animated: sticker.animated, creator: message.sender, chat: message.chat });
@@ -85,5 +129,12 @@ export function createCommandContext(
       return { pack: config.pack, author: config.author ?? services.accounts.get(sessionId)?.name ?? 'stickerbot' };
     },
   };
-  return context;
+  const progress: Progress = {
+    async finish(emoji) {
+      stopWaiting();
+      if (shown && (await shown)) await sendProgress(emoji === '✅' ? 'done' : 'fail', emoji);
+    },
+    cancel: stopWaiting,
+  };
+  return { context, progress };
 }

@@ -55,12 +55,12 @@ export interface CommandContext {
   /** Reacts to the message. */
   react(emoji: string): Promise<void>;
   /**
-   * Marks the start of slow work: reacts ⏳ once. The router then reacts ✅ or ❌ when the
-   * command ends. Call it after checking the input, so quick refusals stay quiet.
+   * Marks the start of work that may be slow, without waiting for anything: if the command
+   * has not answered `STICKERBOT_PROGRESS_DELAY_MS` later, the bot reacts ⏳, and then ✅ or
+   * ❌ after the answer. Work done sooner shows no reactions at all. Call it after checking
+   * the input.
    */
-  working(): Promise<void>;
-  /** Whether {@link working} was called. */
-  readonly isWorking: boolean;
+  working(): void;
   /** Sends a sticker into the chat, adds it to the catalogue and returns its hash. */
   sendSticker(sticker: OutgoingSticker): Promise<string>;
   /** The media this command works on (own or quoted), if any. */

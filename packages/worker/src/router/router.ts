@@ -51,14 +51,14 @@ export function createRouter(options: RouterOptions): Router {
   }
 
   async function run(command: CommandDefinition, invocation: Invocation, ids: ReturnType<typeof createCommandIds>): Promise<void> {
-    const context = createCommandContext(invocation, bridge, ids, services);
+    const { context, progress } = createCommandContext(invocation, bridge, ids, services);
     const { message } = invocation;
     const clog = log.child({ command: command.name, messageId: message.id, chat: message.chat });
     let ok = true;
     const started = services.now();
     try {
       await command.run(context);
-      if (context.isWorking) await context.react('✅');
+      await progress.finish('✅');
     } catch (error) {
       if (error instanceof StickerbotError && error.code === 'IDEMPOTENCY_CONFLICT') {
         // Handling an entry again reuses its command ids (createCommandIds); a conflict means
@@ -70,13 +70,15 @@ export function createRouter(options: RouterOptions): Router {
       ok = false;
       const words = describeFailure(error, config.maxMediaBytes);
       clog.warn({ err: error }, `command failed: ${words}`);
+      // A failure is always answered in words; the ❌ only replaces a ⏳ the user saw.
       try {
-        if (context.isWorking) await context.react('❌');
         await context.reply(words);
+        await progress.finish('❌');
       } catch (replyError) {
         clog.warn({ err: replyError }, 'could not tell the user about the failure');
       }
     } finally {
+      progress.cancel();
       db.stats.record(invocation.auto ? `${command.name}:auto` : command.name, message.sender, message.chat, ok);
       clog.info({ ok, auto: invocation.auto, ms: services.now() - started }, 'command handled');
     }
@@ -116,7 +118,7 @@ export function createRouter(options: RouterOptions): Router {
     // WhatsApp is away there is nobody to tell, and the message still counts as handled.
     const replyWith = (text: string) => async () => {
       try {
-        await createCommandContext({ ...base, args: [], rest: '', invokedAs: '', auto: false }, bridge, ids, services).reply(text);
+        await createCommandContext({ ...base, args: [], rest: '', invokedAs: '', auto: false }, bridge, ids, services).context.reply(text);
       } catch (error) {
         log.warn({ err: error, messageId: message.id }, 'could not answer');
       }

@@ -6,7 +6,7 @@ import { loadConfig, type WorkerConfig } from '../config.js';
 import { openBotDatabase, type BotDatabase } from '../db/bot-database.js';
 import { createAccountBook } from '../router/account-book.js';
 import { createCommandRegistry } from '../router/command-registry.js';
-import type { CommandServices } from '../router/define-command.js';
+import type { CommandDefinition, CommandServices } from '../router/define-command.js';
 import { createRouter, type Router } from '../router/router.js';
 import { createFakeBridge, type FakeBridge } from './fake-bridge.js';
 import { captureLog, engineEnvironment, messageEvent, tempDir } from './helpers.js';
@@ -28,7 +28,8 @@ export interface RouterHarness extends AsyncDisposable {
   send(overrides?: Partial<Message>): Promise<Message>;
 }
 
-export function startRouterHarness(env: Record<string, string> = {}, stickers?: StickerEngine): RouterHarness {
+/** Starts a harness; `commands` replaces the bot's commands (e.g. with one a test controls). */
+export function startRouterHarness(env: Record<string, string> = {}, stickers?: StickerEngine, commands: readonly CommandDefinition[] = COMMANDS): RouterHarness {
   const dir = tempDir();
   const config = loadConfig({ STICKERBOT_DATA_DIR: dir.path, STICKERBOT_OWNERS: '4915100000009', STICKERBOT_MAX_MEDIA_MB: '2', ...env });
   const clock = { now: Date.now() };
@@ -39,7 +40,7 @@ export function startRouterHarness(env: Record<string, string> = {}, stickers?: 
     config,
     db,
     stickers: engine,
-    registry: createCommandRegistry(COMMANDS),
+    registry: createCommandRegistry(commands),
     accounts: createAccountBook(),
     log: captureLog('silent').log,
     now: () => clock.now,
