@@ -23,6 +23,8 @@ describe('loadConfig', () => {
       shutdownGraceMs: 5000,
       ffmpegPath: undefined,
       searchPath: undefined,
+      jobTimeoutMs: 60_000,
+      jobMemoryBytes: 1024 * 1024 * 1024,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -36,7 +38,11 @@ describe('loadConfig', () => {
       STICKERBOT_PREFIX: '/',
       FFMPEG_PATH: ' /opt/ffmpeg/bin/ffmpeg ',
       PATH: '/usr/bin:/bin',
+      STICKERBOT_JOB_TIMEOUT_S: '2.5',
+      STICKERBOT_JOB_MEMORY_MB: '0',
     });
+    expect(config.jobTimeoutMs).toBe(2500);
+    expect(config.jobMemoryBytes).toBe(0);
     expect(config.ffmpegPath).toBe('/opt/ffmpeg/bin/ffmpeg');
     expect(config.searchPath).toBe('/usr/bin:/bin');
     expect(config.owners).toEqual(['4915123456789', '441234567890']);

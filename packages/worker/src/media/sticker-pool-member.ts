@@ -1,0 +1,33 @@
+/**
+ * A sticker pool member (a child process forked by sticker-pool.ts): one sticker engine
+ * that runs one job at a time for the worker. It is the only place the worker loads sharp.
+ */
+import { createStickerEngine, isStickerError } from '@stickerbot/sticker';
+import type { JobMessage, MemberMessage, MemberOptions, WireError } from './sticker-pool-protocol.js';
+
+const options = JSON.parse(process.argv[2] ?? '{}') as MemberOptions;
+const engine = createStickerEngine({ concurrency: 1, ...options });
+
+function send(message: MemberMessage): void {
+  process.send?.(message);
+}
+
+function wireError(err: unknown): WireError {
+  if (isStickerError(err)) return { name: err.name, message: err.message, code: err.code, details: { ...err.details } };
+  return err instanceof Error ? { name: err.name, message: err.message } : { name: 'Error', message: String(err) };
+}
+
+async function run(job: JobMessage): Promise<void> {
+  try {
+    const method = engine[job.call] as (...args: unknown[]) => Promise<unknown>;
+    send({ type: 'done', id: job.id, value: await method(...job.args) });
+  } catch (err) {
+    send({ type: 'failed', id: job.id, error: wireError(err) });
+  }
+}
+
+process.on('message', (job: JobMessage) => void run(job));
+// The worker died or closed the pool: take any running ffmpeg along (this process leads its group).
+process.on('disconnect', () => process.kill(0, 'SIGKILL'));
+// Importing the engine loaded sharp: the first job does not pay for it.
+send({ type: 'ready' });
