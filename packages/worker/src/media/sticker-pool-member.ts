@@ -9,7 +9,12 @@ const options = JSON.parse(process.argv[2] ?? '{}') as MemberOptions;
 const engine = createStickerEngine({ concurrency: 1, ...options });
 
 function send(message: MemberMessage): void {
-  process.send?.(message);
+  if (process.connected) process.send?.(message);
+}
+
+/** Ends this member and any ffmpeg it runs (it leads its own process group). */
+function quit(): void {
+  process.kill(0, 'SIGKILL');
 }
 
 function wireError(err: unknown): WireError {
@@ -27,7 +32,8 @@ async function run(job: JobMessage): Promise<void> {
 }
 
 process.on('message', (job: JobMessage) => void run(job));
-// The worker died or closed the pool: take any running ffmpeg along (this process leads its group).
-process.on('disconnect', () => process.kill(0, 'SIGKILL'));
+// The worker died or closed the pool, maybe while this process was still loading.
+process.on('disconnect', quit);
+if (!process.connected) quit();
 // Importing the engine loaded sharp: the first job does not pay for it.
 send({ type: 'ready' });

@@ -43,8 +43,8 @@ export interface StickerPoolOptions {
 export interface StickerPool extends StickerEngine {
   /** Starts every member now instead of on the first job. */
   warm(): void;
-  /** Members (started or starting), members running a job, jobs waiting; for tests and logs. */
-  stats(): { members: number; busy: number; queued: number };
+  /** Members (started or starting), those started, those running a job (and their pids), jobs waiting; for tests and logs. */
+  stats(): { members: number; ready: number; busy: number; busyPids: number[]; queued: number };
 }
 
 interface Job {
@@ -271,7 +271,13 @@ export function createStickerPool(options: StickerPoolOptions): StickerPool {
       while (!closed && members.length < size) spawn();
     },
 
-    stats: () => ({ members: members.length, busy: busy().length, queued: queue.length }),
+    stats: () => ({
+      members: members.length,
+      ready: members.filter((m) => m.ready).length,
+      busy: busy().length,
+      busyPids: busy().flatMap((m) => (m.pid === undefined ? [] : [m.pid])),
+      queued: queue.length,
+    }),
 
     async close() {
       if (!closed) {
