@@ -43,7 +43,7 @@ export function describeFailure(error: unknown, maxMediaBytes: number): string {
     return BRIDGE_WORDS[error.code] ?? 'Something went wrong on my side. Please try again later.';
   }
   if (isStickerError(error)) return STICKER_WORDS[error.code];
-  if (error instanceof ConverterCrashedError) return "My converter crashed on that file. Please try another one.";
+  if (error instanceof ConverterCrashedError) return 'My converter crashed on that file. Please try another one.';
   return 'Something went wrong on my side. Please try again later.';
 }
 
