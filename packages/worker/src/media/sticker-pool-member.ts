@@ -2,11 +2,19 @@
  * A sticker pool member (a child process forked by sticker-pool.ts): one sticker engine
  * that runs one job at a time for the worker. It is the only place the worker loads sharp.
  */
-import { createStickerEngine, isStickerError } from '@stickerbot/sticker';
-import type { JobMessage, MemberMessage, MemberOptions, WireError } from './sticker-pool-protocol.js';
+import { createStickerEngine, isStickerError, type StickerEngine } from '@stickerbot/sticker';
+import type { JobMessage, MemberCall, MemberMessage, MemberOptions, WireError } from './sticker-pool-protocol.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as MemberOptions;
 const engine = createStickerEngine({ concurrency: 1, ...options });
+const calls: { [K in MemberCall]: (...args: Parameters<StickerEngine[K]>) => Promise<unknown> } = {
+  toSticker: (...args) => engine.toSticker(...args),
+  retag: (...args) => engine.retag(...args),
+  fromText: (...args) => engine.fromText(...args),
+  toImage: (...args) => engine.toImage(...args),
+  info: (...args) => engine.info(...args),
+  ffmpeg: () => engine.ffmpeg(),
+};
 
 function send(message: MemberMessage): void {
   if (process.connected) process.send?.(message);
@@ -24,8 +32,8 @@ function wireError(err: unknown): WireError {
 
 async function run(job: JobMessage): Promise<void> {
   try {
-    const method = engine[job.call] as (...args: unknown[]) => Promise<unknown>;
-    send({ type: 'done', id: job.id, value: await method(...job.args) });
+    const call = calls[job.call] as (...args: unknown[]) => Promise<unknown>;
+    send({ type: 'done', id: job.id, value: await call(...job.args) });
   } catch (err) {
     send({ type: 'failed', id: job.id, error: wireError(err) });
   }
