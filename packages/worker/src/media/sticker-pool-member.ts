@@ -26,7 +26,8 @@ function quit(): void {
 }
 
 function wireError(err: unknown): WireError {
-  if (isStickerError(err)) return { name: err.name, message: err.message, code: err.code, details: { ...err.details } };
+  // Through JSON: details are facts for logs, and must not make the answer unsendable.
+  if (isStickerError(err)) return { name: err.name, message: err.message, code: err.code, details: JSON.parse(JSON.stringify(err.details)) as Record<string, unknown> };
   return err instanceof Error ? { name: err.name, message: err.message } : { name: 'Error', message: String(err) };
 }
 
