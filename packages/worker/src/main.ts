@@ -29,6 +29,8 @@ const stickers = createStickerPool({
   jobTimeoutMs: config.jobTimeoutMs,
   jobMemoryBytes: config.jobMemoryBytes,
   engine: { maxInputBytes: config.maxMediaBytes, ffmpegPath: config.ffmpegPath, searchPath: config.searchPath },
+  // The converters need none of the bot's settings, least of all its bridge token.
+  env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('STICKERBOT_'))),
   log,
 });
 const worker = createWorker({ log, stickers }, config);

@@ -61,7 +61,10 @@ describe('the worker process', { timeout: 90_000 }, () => {
     await waitFor(() => daemon.acks.includes(entry.seq), 30_000, 'ack');
     // Conversions run in the pool's child processes: the worker itself never loads sharp (libvips).
     await worker.waitForLog('sticker engine runs ffmpeg');
-    expect(childrenOf(worker.child.pid as number).length).toBeGreaterThan(0);
+    const members = childrenOf(worker.child.pid as number);
+    expect(members.length).toBeGreaterThan(0);
+    // They get none of the bot's settings (STICKERBOT_BRIDGE_URL and _DATA_DIR are set here).
+    for (const pid of members) expect(readFileSync(`/proc/${pid}/environ`, 'utf8')).not.toContain('STICKERBOT_');
     expect(readFileSync(`/proc/${worker.child.pid}/maps`, 'utf8')).not.toMatch(/vips|sharp/);
     worker.kill('SIGTERM');
     expect(await worker.exited).toBe(0);

@@ -36,6 +36,8 @@ export interface StickerPoolOptions {
   memoryCheckMs?: number;
   /** Passed to each member's sticker engine. */
   engine: MemberOptions;
+  /** The members' environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
   log: Logger;
 }
 
@@ -222,6 +224,7 @@ export function createStickerPool(options: StickerPoolOptions): StickerPool {
     const child = fork(MEMBER_ENTRY, [JSON.stringify(options.engine)], {
       execArgv: MEMBER_EXEC_ARGV,
       serialization: 'advanced',
+      ...(options.env === undefined ? {} : { env: options.env }),
       detached: true,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
