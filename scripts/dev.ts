@@ -161,7 +161,8 @@ daemon.once('exit', (code) => {
 daemon.on('message', (message) => {
   if (message !== 'ready' || worker || stopping) return;
   const tsxCli = join(root, 'node_modules/tsx/dist/cli.mjs');
-  worker = spawn(process.execPath, [tsxCli, 'watch', '--clear-screen=false', 'packages/worker/src/main.ts'], {
+  // The worker's process never imports the sticker engine (its converters, child processes, do): watch it too.
+  worker = spawn(process.execPath, [tsxCli, 'watch', '--clear-screen=false', '--include', 'packages/sticker/src', 'packages/worker/src/main.ts'], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

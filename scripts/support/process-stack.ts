@@ -216,7 +216,9 @@ export function createStack(options: { sessions?: number; workerEnv?: Record<str
     startWorker(extraEnv = {}, startOptions = {}) {
       const daemon = stack.daemon;
       if (!daemon) throw new Error('start the daemon first');
-      const args = startOptions.watch ? [tsxCli, 'watch', '--clear-screen=false', workerEntry] : [...TSX_ARGS, workerEntry];
+      // As in `pnpm dev`: the sticker engine runs in the worker's converter processes, not in what tsx watch follows.
+      const watch = [tsxCli, 'watch', '--clear-screen=false', '--include', 'packages/sticker/src', workerEntry];
+      const args = startOptions.watch ? watch : [...TSX_ARGS, workerEntry];
       const child = spawn(process.execPath, args, {
         cwd: repoRoot,
         env: {

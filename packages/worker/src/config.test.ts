@@ -24,6 +24,8 @@ describe('loadConfig', () => {
       progressDelayMs: 600,
       ffmpegPath: undefined,
       searchPath: undefined,
+      jobTimeoutMs: 60_000,
+      jobMemoryBytes: 1024 * 1024 * 1024,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -38,7 +40,11 @@ describe('loadConfig', () => {
       STICKERBOT_PROGRESS_DELAY_MS: '0',
       FFMPEG_PATH: ' /opt/ffmpeg/bin/ffmpeg ',
       PATH: '/usr/bin:/bin',
+      STICKERBOT_JOB_TIMEOUT_S: '2.5',
+      STICKERBOT_JOB_MEMORY_MB: '0',
     });
+    expect(config.jobTimeoutMs).toBe(2500);
+    expect(config.jobMemoryBytes).toBe(0);
     expect(config.ffmpegPath).toBe('/opt/ffmpeg/bin/ffmpeg');
     expect(config.searchPath).toBe('/usr/bin:/bin');
     expect(config.owners).toEqual(['4915123456789', '441234567890']);

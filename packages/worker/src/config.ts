@@ -45,6 +45,10 @@ export interface WorkerConfig {
   readonly ffmpegPath: string | undefined;
   /** Where the sticker engine looks for ffmpeg and prlimit (`PATH`). */
   readonly searchPath: string | undefined;
+  /** Time budget of one conversion, in ms (`STICKERBOT_JOB_TIMEOUT_S`, default 60 s). */
+  readonly jobTimeoutMs: number;
+  /** Memory budget of one conversion's process, in bytes (`STICKERBOT_JOB_MEMORY_MB`, default 1024 MiB; 0: none). */
+  readonly jobMemoryBytes: number;
 }
 
 const optionalText = z
@@ -77,6 +81,8 @@ const envSchema = z.object({
   STICKERBOT_BACKLOG_MAX_AGE_S: z.coerce.number({ error: 'must be a number' }).int().nonnegative().default(600),
   STICKERBOT_SHUTDOWN_GRACE_MS: z.coerce.number({ error: 'must be a number' }).int().nonnegative().max(600_000).default(5000),
   STICKERBOT_PROGRESS_DELAY_MS: z.coerce.number({ error: 'must be a number' }).int().nonnegative().max(60_000).default(600),
+  STICKERBOT_JOB_TIMEOUT_S: z.coerce.number({ error: 'must be a number' }).positive('must be positive').max(3600).default(60),
+  STICKERBOT_JOB_MEMORY_MB: z.coerce.number({ error: 'must be a number' }).int().nonnegative().default(1024),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   FFMPEG_PATH: optionalText,
   PATH: z.string().optional(),
@@ -114,5 +120,7 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     logLevel: e.LOG_LEVEL,
     ffmpegPath: e.FFMPEG_PATH,
     searchPath: e.PATH,
+    jobTimeoutMs: Math.round(e.STICKERBOT_JOB_TIMEOUT_S * 1000),
+    jobMemoryBytes: e.STICKERBOT_JOB_MEMORY_MB * 1024 * 1024,
   });
 }

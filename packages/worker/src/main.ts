@@ -4,8 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { ConfigError, createLogger, routeConsoleToLogger } from '@stickerbot/runtime';
-import { createStickerEngine } from '@stickerbot/sticker';
 import { loadConfig } from './config.js';
+import { createStickerPool } from './media/sticker-pool.js';
 import { createWorker } from './worker.js';
 
 // Files this process creates (the bot database beside the daemon's credentials) are private.
@@ -23,12 +23,16 @@ try {
 const log = createLogger({ service: 'stickerbot-worker', level: config.logLevel, pretty: process.stdout.isTTY });
 // What a library prints with console.* becomes a record too (see the runtime's route-console.ts).
 routeConsoleToLogger(log);
-// The engine reads no environment: FFMPEG_PATH and PATH come from the worker's config.
-const stickers = createStickerEngine({ maxInputBytes: config.maxMediaBytes, ffmpegPath: config.ffmpegPath, searchPath: config.searchPath });
-stickers.ffmpeg().then(
-  (ffmpeg) => log.info({ ffmpeg: { path: ffmpeg.path, version: ffmpeg.version, source: ffmpeg.source } }, `sticker engine runs ffmpeg ${ffmpeg.version}: ${ffmpeg.reason}`),
-  (err: unknown) => log.warn({ err }, 'no usable ffmpeg: video stickers will fail'),
-);
+// Conversions run in child processes, so this process never loads sharp. The engine reads
+// no environment: FFMPEG_PATH and PATH come from the worker's config.
+const stickers = createStickerPool({
+  jobTimeoutMs: config.jobTimeoutMs,
+  jobMemoryBytes: config.jobMemoryBytes,
+  engine: { maxInputBytes: config.maxMediaBytes, ffmpegPath: config.ffmpegPath, searchPath: config.searchPath },
+  // The converters need none of the bot's settings, least of all its bridge token.
+  env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('STICKERBOT_'))),
+  log,
+});
 const worker = createWorker({ log, stickers }, config);
 const graceMs = config.shutdownGraceMs;
 
@@ -48,3 +52,17 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
 worker.start();
 process.send?.('ready');
+
+// The converters start once the bridge is connected (or after 2 s without it), so loading
+// them does not delay the connection and the first sticker does not wait for them.
+const warmAt = Date.now() + 2000;
+const warmWhenConnected = setInterval(() => {
+  if (!worker.bridge.connected && Date.now() < warmAt) return;
+  clearInterval(warmWhenConnected);
+  if (stopping) return;
+  stickers.warm();
+  stickers.ffmpeg().then(
+    (ffmpeg) => log.info({ ffmpeg: { path: ffmpeg.path, version: ffmpeg.version, source: ffmpeg.source } }, `sticker engine runs ffmpeg ${ffmpeg.version}: ${ffmpeg.reason}`),
+    (err: unknown) => log.warn({ err }, 'no usable ffmpeg: video stickers will fail'),
+  );
+}, 20);

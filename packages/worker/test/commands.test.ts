@@ -1,9 +1,10 @@
 import { StickerbotError, type WorkerCommandArgs } from '@stickerbot/protocol';
-import { createStickerEngine, readStickerMetadata, type StickerEngine } from '@stickerbot/sticker';
+import { readStickerMetadata, type StickerEngine } from '@stickerbot/sticker';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corruptJpeg, makeMp4, makePng } from '@stickerbot/sticker/test-kit';
-import { ALICE, engineEnvironment, GROUP, OWNER, startRouterHarness, type RouterHarness } from '../src/test-kit/index.js';
+import { createStickerPool } from '../src/media/sticker-pool.js';
+import { ALICE, captureLog, engineEnvironment, GROUP, OWNER, startRouterHarness, type RouterHarness } from '../src/test-kit/index.js';
 
 function stickerBytes(args: WorkerCommandArgs<'message:send'> | undefined): Buffer {
   if (args?.content.type !== 'sticker') throw new Error('not a sticker send');
@@ -23,7 +24,14 @@ describe('chat commands', { timeout: 60_000 }, () => {
   let png: Buffer;
   let mp4: Buffer;
   beforeAll(async () => {
-    stickers = createStickerEngine({ concurrency: 1, ...engineEnvironment() });
+    // The worker's own engine: conversions in a child process.
+    stickers = createStickerPool({
+      size: 1,
+      jobTimeoutMs: 60_000,
+      jobMemoryBytes: 1024 * 2 ** 20,
+      engine: { maxInputBytes: 64 * 2 ** 20, ...engineEnvironment() },
+      log: captureLog().log,
+    });
     [png, mp4] = await Promise.all([makePng(), makeMp4(1)]);
   }, 60_000);
   afterAll(() => stickers.close());

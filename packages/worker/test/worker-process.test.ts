@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type WorkerCommandArgs } from '@stickerbot/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,6 +6,20 @@ import { openBotDatabase } from '../src/db/bot-database.js';
 import { messageEvent, startFakeDaemon, tempDir, waitFor, type FakeDaemon, type ReceivedCommand } from '../src/test-kit/index.js';
 import { makePng } from '@stickerbot/sticker/test-kit';
 import { spawnWorker } from '../../../scripts/support/worker-process.js';
+
+/** The pids of a process's children (its sticker pool members). */
+function childrenOf(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter((p) => p.trim() !== '').map(Number);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** A worker process against a protocol-speaking stand-in for the daemon (the real daemon is in the root test/). */
 describe('the worker process', { timeout: 90_000 }, () => {
@@ -44,6 +59,13 @@ describe('the worker process', { timeout: 90_000 }, () => {
     await worker.waitForLog('connected to the daemon');
     const entry = daemon.append(messageEvent({ text: '!ping' }));
     await waitFor(() => daemon.acks.includes(entry.seq), 30_000, 'ack');
+    // Conversions run in the pool's child processes: the worker itself never loads sharp (libvips).
+    await worker.waitForLog('sticker engine runs ffmpeg');
+    const members = childrenOf(worker.child.pid as number);
+    expect(members.length).toBeGreaterThan(0);
+    // They get none of the bot's settings (STICKERBOT_BRIDGE_URL and _DATA_DIR are set here).
+    for (const pid of members) expect(readFileSync(`/proc/${pid}/environ`, 'utf8')).not.toContain('STICKERBOT_');
+    expect(readFileSync(`/proc/${worker.child.pid}/maps`, 'utf8')).not.toMatch(/vips|sharp/);
     worker.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
     expect(worker.lines.some((line) => line.msg === 'worker stopped')).toBe(true);
@@ -95,11 +117,18 @@ describe('the worker process', { timeout: 90_000 }, () => {
     const first = spawnWorker({ ...env(dir.path), STICKERBOT_TOKEN: daemon.token, STICKERBOT_PROGRESS_DELAY_MS: '0' });
     await first.waitForLog('connected to the daemon');
     // The sticker send reaches the daemon (which performs and records it), then the worker dies.
-    onSticker = () => first.kill('SIGKILL');
+    let members: number[] = [];
+    onSticker = () => {
+      members = childrenOf(first.child.pid as number);
+      first.kill('SIGKILL');
+    };
     const event = messageEvent({ kind: 'image', text: '!s', media: { mimetype: 'image/png', size: png.byteLength } });
     if (event.type === 'message:received') media.set(event.message.id, png);
     const entry = daemon.append(event);
     expect(await first.exited).toBe('SIGKILL');
+    // Its sticker pool members notice the closed channel and end too.
+    expect(members.length).toBeGreaterThan(0);
+    await waitFor(() => !members.some(alive), 10_000, 'pool members gone');
     const db = openBotDatabase(path.join(dir.path, 'worker.sqlite'), 'bot');
     expect(db.progress.position()).toBeLessThan(entry.seq);
     db.close();

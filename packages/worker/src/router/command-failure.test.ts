@@ -1,5 +1,6 @@
 import { createStickerEngine, STICKER_ERROR_CODES, StickerError, type StickerErrorCode } from '@stickerbot/sticker';
 import { describe, expect, it } from 'vitest';
+import { ConverterCrashedError } from '../media/sticker-pool.js';
 import { describeFailure } from './command-failure.js';
 
 const MAX_MEDIA = 16 * 1024 * 1024;
@@ -29,5 +30,11 @@ describe('describeFailure for sticker errors', () => {
     await engine.close();
     expect(error).toMatchObject({ code: 'TOO_MANY_PIXELS' });
     expect(describeFailure(error, MAX_MEDIA)).toMatch(/too big/);
+  });
+
+  it('tells the user when the converter crashed on their file, without the signal', () => {
+    const words = describeFailure(new ConverterCrashedError('the converter (pid 7) ended with SIGSEGV while running the job', { signal: 'SIGSEGV' }), MAX_MEDIA);
+    expect(words).toMatch(/crashed on that file/);
+    expect(words).not.toMatch(/SIGSEGV|pid/);
   });
 });

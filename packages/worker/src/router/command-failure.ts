@@ -1,5 +1,6 @@
 import { StickerbotError } from '@stickerbot/protocol';
-import { isStickerError, type StickerErrorCode } from '@stickerbot/sticker';
+import { isStickerError, type StickerErrorCode } from '@stickerbot/sticker/errors';
+import { ConverterCrashedError } from '../media/sticker-pool.js';
 
 /** A failure whose message is meant for the chat user, in plain words. */
 export class CommandFailure extends Error {
@@ -42,6 +43,7 @@ export function describeFailure(error: unknown, maxMediaBytes: number): string {
     return BRIDGE_WORDS[error.code] ?? 'Something went wrong on my side. Please try again later.';
   }
   if (isStickerError(error)) return STICKER_WORDS[error.code];
+  if (error instanceof ConverterCrashedError) return 'My converter crashed on that file. Please try another one.';
   return 'Something went wrong on my side. Please try again later.';
 }
 

@@ -1,0 +1,136 @@
+import { isStickerError, readStickerMetadata } from '@stickerbot/sticker';
+import { makeGif, makePng } from '@stickerbot/sticker/test-kit';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ConverterCrashedError, createStickerPool, type StickerPool, type StickerPoolOptions } from '../src/media/sticker-pool.js';
+import { captureLog, engineEnvironment, waitFor } from '../src/test-kit/index.js';
+
+/** A pool with every member started (their start is not what these tests time). */
+async function startPool(overrides: Partial<StickerPoolOptions> = {}): Promise<StickerPool & AsyncDisposable> {
+  const pool = createStickerPool({
+    size: 2,
+    jobTimeoutMs: 60_000,
+    jobMemoryBytes: 0,
+    engine: { maxInputBytes: 64 * 2 ** 20, ...engineEnvironment() },
+    log: captureLog().log,
+    ...overrides,
+  });
+  pool.warm();
+  await waitFor(() => pool.stats().ready === pool.stats().members, 30_000);
+  return Object.assign(pool, { [Symbol.asyncDispose]: () => pool.close() });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('sticker pool', { timeout: 90_000 }, () => {
+  let png: Buffer;
+  /** Decoding and encoding 100 GIF frames of 512×512 takes the engine seconds. */
+  let slowGif: Buffer;
+  beforeAll(async () => {
+    [png, slowGif] = await Promise.all([makePng(), makeGif(512, 512, 100, 20)]);
+  }, 60_000);
+
+  it('converts through its members with the engine interface, Buffers and typed errors intact', async () => {
+    await using pool = await startPool();
+    const sticker = await pool.toSticker(png, { pack: 'Pool', author: 'Me' });
+    expect(Buffer.isBuffer(sticker.data)).toBe(true);
+    expect(readStickerMetadata(sticker.data)).toMatchObject({ packName: 'Pool', publisher: 'Me' });
+    expect((await pool.info(sticker.data)).width).toBe(512);
+    expect((await pool.retag(sticker.data, { packName: 'Other' })).data.length).toBeGreaterThan(0);
+    expect((await pool.toImage(sticker.data)).mimetype).toBe('image/png');
+    const refused = await pool.toSticker(Buffer.from('hello')).catch((err: unknown) => err);
+    expect(isStickerError(refused, 'UNSUPPORTED_FORMAT')).toBe(true);
+  });
+
+  it('runs at most `size` jobs at once and queues the rest in order', async () => {
+    await using pool = await startPool({ size: 2 });
+    let mostBusy = 0;
+    let mostQueued = 0;
+    const watch = setInterval(() => {
+      mostBusy = Math.max(mostBusy, pool.stats().busy);
+      mostQueued = Math.max(mostQueued, pool.stats().queued);
+    }, 2);
+    const done: number[] = [];
+    const jobs = [0, 1, 2, 3].map((i) => pool.toSticker(i < 2 ? slowGif : png).then(() => done.push(i)));
+    expect(pool.stats()).toMatchObject({ busy: 2, queued: 2 });
+    await Promise.all(jobs);
+    clearInterval(watch);
+    expect(mostBusy).toBe(2);
+    expect(mostQueued).toBe(2);
+    expect(pool.stats()).toMatchObject({ members: 2, busy: 0, queued: 0 });
+    // The two quick jobs waited for a member: they finished after the first slow one.
+    expect(done.indexOf(2)).toBeGreaterThan(Math.min(done.indexOf(0), done.indexOf(1)));
+  });
+
+  it('kills a job past its time budget with TIMEOUT while another job completes, and replaces the member', async () => {
+    await using pool = await startPool({ size: 2, jobTimeoutMs: 1000 });
+    const started = Date.now();
+    const slow = pool.toSticker(slowGif).catch((err: unknown) => err);
+    const [slowPid] = pool.stats().busyPids;
+    const quick = await pool.toSticker(png);
+    expect(quick.data.length).toBeGreaterThan(0);
+    const err = await slow;
+    expect(isStickerError(err, 'TIMEOUT')).toBe(true);
+    expect((err as Error).message).toMatch(/past its 1 s budget/);
+    expect(Date.now() - started).toBeLessThan(2500);
+    await waitFor(() => !alive(slowPid as number), 5000);
+    await waitFor(() => pool.stats().ready === 2, 30_000);
+    expect((await pool.toSticker(png)).data.length).toBeGreaterThan(0);
+  });
+
+  it('kills a job past its memory budget with TOO_MANY_PIXELS', async () => {
+    // Every member holds more than 32 MiB once sharp is loaded: the first reading is over.
+    await using pool = await startPool({ size: 1, jobMemoryBytes: 32 * 2 ** 20, memoryCheckMs: 5 });
+    const err = await pool.toSticker(slowGif).catch((error: unknown) => error);
+    expect(isStickerError(err, 'TOO_MANY_PIXELS')).toBe(true);
+    expect((err as Error).message).toMatch(/more than its 32 MiB memory budget/);
+    await waitFor(() => pool.stats().ready === 1, 30_000);
+  });
+
+  it('fails the job of a member that crashes with ConverterCrashedError and starts a new member', async () => {
+    await using pool = await startPool({ size: 1 });
+    const job = pool.toSticker(slowGif).catch((err: unknown) => err);
+    const [pid] = pool.stats().busyPids;
+    process.kill(pid as number, 'SIGSEGV');
+    const err = await job;
+    expect(err).toBeInstanceOf(ConverterCrashedError);
+    expect((err as ConverterCrashedError).details).toMatchObject({ pid, signal: 'SIGSEGV' });
+    await waitFor(() => pool.stats().ready === 1, 30_000);
+    expect((await pool.toSticker(png)).data.length).toBeGreaterThan(0);
+  });
+
+  it('aborts a running job by killing its member and a queued one before it starts', async () => {
+    await using pool = await startPool({ size: 1 });
+    const running = new AbortController();
+    const queued = new AbortController();
+    const first = pool.toSticker(slowGif, { signal: running.signal }).catch((err: unknown) => err);
+    const second = pool.toSticker(png, { signal: queued.signal }).catch((err: unknown) => err);
+    const [pid] = pool.stats().busyPids;
+    expect(pool.stats()).toMatchObject({ busy: 1, queued: 1 });
+    queued.abort();
+    expect(isStickerError(await second, 'ABORTED')).toBe(true);
+    running.abort();
+    expect(isStickerError(await first, 'ABORTED')).toBe(true);
+    await waitFor(() => !alive(pid as number), 5000);
+    await expect(pool.toSticker(png, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORTED' });
+  });
+
+  it('refuses jobs after close and ends its members', async () => {
+    const pool = await startPool({ size: 2 });
+    const jobs = [pool.toSticker(png), pool.toSticker(png)];
+    const pids = pool.stats().busyPids;
+    expect(pids).toHaveLength(2);
+    await pool.close();
+    // close() waited for the running jobs.
+    for (const result of await Promise.all(jobs)) expect(result.data.length).toBeGreaterThan(0);
+    expect(pool.stats().members).toBe(0);
+    expect(pids.filter(alive)).toEqual([]);
+    await expect(pool.toSticker(png)).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+});
