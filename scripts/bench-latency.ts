@@ -62,6 +62,7 @@ const contact = (role: number, index: number) => `49152${String(role).padStart(2
 const results = new Map<string, number[]>();
 const record = (metric: string, ms: number) => {
   results.set(metric, [...(results.get(metric) ?? []), ms]);
+  print(`${metric}: ${Math.round(ms)} ms`);
 };
 
 async function idleSamples(stack: LatencyStack, pool: readonly TimedPhone[], metric: string, n: number, send: Parameters<TimedPhone['ask']>[0], kind: 'text' | 'sticker') {
