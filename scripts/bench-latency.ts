@@ -23,7 +23,7 @@
  */
 import { loadavg } from 'node:os';
 import { makeJpeg, makeMp4 } from '@stickerbot/sticker/test-kit';
-import { startLatencyStack, type LatencyStack, type TimedPhone } from './support/latency-stack.js';
+import { startLatencyStack, type LatencyStack, type TimedPhone, type TimedSend } from './support/latency-stack.js';
 import { until } from './support/process-stack.js';
 
 const quick = process.argv.includes('--quick');
@@ -81,7 +81,7 @@ async function gifRounds(stack: LatencyStack, pinger: TimedPhone, senderSets: re
     const senders = senderSets[setIndex] ?? [];
     const rested = (lastUse.get(setIndex) ?? 0) + SENDER_REST_MS;
     if (Date.now() < rested) await new Promise((resolve) => setTimeout(resolve, rested - Date.now()));
-    const jobs = [];
+    const jobs: Array<{ sender: TimedPhone; sent: TimedSend }> = [];
     for (let g = 0; g < 3; g++) {
       for (const sender of senders) jobs.push({ sender, sent: await sender.send((p) => p.sendMedia('gif', gif, { caption: '!s', seconds: 2, width: 320, height: 240 })) });
     }
@@ -96,7 +96,7 @@ async function gifRounds(stack: LatencyStack, pinger: TimedPhone, senderSets: re
 async function backlogs(stack: LatencyStack, phones: readonly TimedPhone[]) {
   for (const phone of phones) {
     await stack.stopWorker();
-    const sends = [];
+    const sends: TimedSend[] = [];
     for (const command of ['!help', '!ping', '!stats']) sends.push(await phone.send((p) => p.sendText(command)));
     // The daemon has journaled a message once Baileys' receipt for it reached the phone.
     await until(() => sends.every(({ sent }) => stack.sim.receiptsFor(sent.id).length > 0), 'the daemon to receive the backlog', 30_000);

@@ -12,7 +12,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAdminServer, startSim, type AdminServer, type ContactPhone, type ReceivedMessage, type SentMessage, type Sim } from '@stickerbot/wa-sim';
-import type { proto } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
 import type { Socket } from 'socket.io-client';
 import { scanQrCodes } from '../dev-sim.js';
@@ -25,10 +24,16 @@ export const LATENCY_BOT = '4915100000001';
 /** What a timed exchange waits for: the bot's text answer or its sticker. */
 export type AnswerKind = 'text' | 'sticker';
 
-/** One timed exchange: the phone's send, and the bot's answer as that phone decrypted it. */
-export interface Exchange {
+type WaMessage = ReceivedMessage['message'];
+
+/** A phone's send and the moment before it. */
+export interface TimedSend {
   readonly sent: SentMessage;
   readonly sentAt: number;
+}
+
+/** One timed exchange: the phone's send, and the bot's answer as that phone decrypted it. */
+export interface Exchange extends TimedSend {
   readonly answer: ReceivedMessage;
   /** `answer.receivedAt - sentAt`. */
   readonly ms: number;
@@ -38,9 +43,9 @@ export interface Exchange {
 export interface TimedPhone {
   readonly phone: ContactPhone;
   /** Sends (`send` is called with the phone) and stamps the moment before it. */
-  send(send: (phone: ContactPhone) => Promise<SentMessage>): Promise<{ sent: SentMessage; sentAt: number }>;
+  send(send: (phone: ContactPhone) => Promise<SentMessage>): Promise<TimedSend>;
   /** Waits for the bot's answer of `kind` to `sent`; a text answer while a sticker is awaited is a failure. */
-  answerTo(sent: { sent: SentMessage; sentAt: number }, kind: AnswerKind, timeoutMs?: number): Promise<Exchange>;
+  answerTo(sent: TimedSend, kind: AnswerKind, timeoutMs?: number): Promise<Exchange>;
   /** `send`, then `answerTo`. */
   ask(send: (phone: ContactPhone) => Promise<SentMessage>, kind: AnswerKind, timeoutMs?: number): Promise<Exchange>;
 }
@@ -66,12 +71,12 @@ export interface LatencyStack extends AsyncDisposable {
 }
 
 /** The message's `contextInfo.stanzaId`: which message it quotes (the bot quotes the command it answers). */
-function quotedIdOf(message: proto.IMessage): string | undefined {
+function quotedIdOf(message: WaMessage): string | undefined {
   const inner = message.extendedTextMessage ?? message.stickerMessage ?? message.imageMessage ?? message.videoMessage;
   return inner?.contextInfo?.stanzaId ?? undefined;
 }
 
-function isAnswerOfKind(message: proto.IMessage, kind: AnswerKind): boolean {
+function isAnswerOfKind(message: WaMessage, kind: AnswerKind): boolean {
   if (message.reactionMessage) return false;
   return kind === 'sticker' ? Boolean(message.stickerMessage) : Boolean(message.conversation ?? message.extendedTextMessage?.text);
 }
