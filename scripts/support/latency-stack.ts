@@ -19,7 +19,9 @@ import { exited, killAll, spawnSimDaemon, until } from './process-stack.js';
 import { spawnWorker, type WorkerProcess } from './worker-process.js';
 
 /** The bot's phone number in the emulator. */
-export const LATENCY_BOT = '4915100000001';
+const LATENCY_BOT = '4915100000001';
+/** How long {@link LatencyStack.settle} waits on a silent bot for a ⏳ to be followed up. */
+const STANDING_REACTION_MS = 5_000;
 
 /** What a timed exchange waits for: the bot's text answer or its sticker. */
 export type AnswerKind = 'text' | 'sticker';
@@ -61,8 +63,8 @@ export interface LatencyStack extends AsyncDisposable {
   /** When the current worker logged "connected to the daemon" (its log's own time). */
   workerConnectedAt(timeoutMs?: number): Promise<number>;
   /**
-   * Waits until the bot has finished talking: every ⏳ reaction it sent has its ✅ or ❌,
-   * and no phone received anything for `quietMs`.
+   * Waits until the bot has finished talking: every ⏳ reaction it sent has its ✅ or ❌
+   * (or the bot was silent for 5 s), and no phone received anything for `quietMs`.
    */
   settle(quietMs?: number, timeoutMs?: number): Promise<void>;
   /** Recent daemon and worker output, for failure messages. */
@@ -214,7 +216,9 @@ export async function startLatencyStack(): Promise<LatencyStack> {
               else pending.delete(target);
             }
           }
-          return pending.size === 0 && Date.now() - lastReceivedAt >= quietMs;
+          const quietFor = Date.now() - lastReceivedAt;
+          // A ⏳ left standing (a worker that never clears it) must not hang the bench.
+          return (pending.size === 0 && quietFor >= quietMs) || quietFor >= STANDING_REACTION_MS;
         }, 'the bot to finish its answers', timeoutMs, 20);
       },
       tail: () => output.slice(-40).join('\n'),
