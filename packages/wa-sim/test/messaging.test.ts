@@ -29,9 +29,12 @@ describe('text messaging between a fake phone and a real Baileys client', () => 
 
   it('lets the phone decrypt a text the bot sends, with a copy to the own phone', async () => {
     const alice = h.sim.phone(ALICE);
+    const before = Date.now();
     const sent = await h.client.socket.sendMessage(alice.jid, { text: 'hi alice, bot here' });
     const received = await alice.nextMessage();
     expect(received.id).toBe(sent?.key.id);
+    expect(received.receivedAt).toBeGreaterThanOrEqual(before);
+    expect(received.receivedAt).toBeLessThanOrEqual(Date.now());
     expect(received.text).toBe('hi alice, bot here');
     const ownCopy = await h.sim.phone(h.bot).nextMessage();
     expect(ownCopy.text).toBe('hi alice, bot here');

@@ -1,17 +1,24 @@
 /**
  * `pnpm bench:worker`: how fast the worker moves events and makes stickers on this
- * machine. Prints a table; no assertions (speed is not a test).
+ * machine. Prints a table and one line; no assertions (speed is not a test).
  *
- * - replay: journal entries handled per second through a real Socket.IO connection
- *   (validation, dedupe, one SQLite transaction per entry, batched acks)
+ * - replay through the whole worker (`createWorker`: bridge client, router, bot database)
+ *   from a fake daemon's journal, connect included, in two mixes: plain group chatter
+ *   (what most of a group's backlog is) and commands (`!ping` and `!help` from distinct
+ *   contacts, each answered through the bridge)
+ * - replay through the bridge client alone (a no-op handler): validation, dedupe, one
+ *   SQLite transaction per entry, batched acks; the ceiling for the two above
  * - command round trip: `daemon:status` through the bridge client
  * - image / video → sticker: the router and the real sticker engine (fake bridge)
  */
 import path from 'node:path';
+import type { BotEvent } from '@stickerbot/protocol';
 import { createStickerEngine } from '@stickerbot/sticker';
 import { makeMp4, makePng } from '@stickerbot/sticker/test-kit';
 import { createBridgeClient } from '../src/bridge/bridge-client.js';
+import { loadConfig } from '../src/config.js';
 import { openBotDatabase } from '../src/db/bot-database.js';
+import { createWorker } from '../src/worker.js';
 import { captureLog, messageEvent, startFakeDaemon, startRouterHarness, tempDir, waitFor } from '../src/test-kit/index.js';
 
 function percentile(values: number[], p: number): number {
@@ -20,6 +27,39 @@ function percentile(values: number[], p: number): number {
 }
 
 const rows: Array<[string, string, string]> = [];
+
+/** Events a second the real worker handles when it resumes with `events` waiting in the journal. */
+async function workerReplay(events: readonly BotEvent[]): Promise<number> {
+  await using daemon = await startFakeDaemon();
+  using dir = tempDir();
+  for (const [i, event] of events.entries()) daemon.journal.push({ seq: i + 1, sessionId: 'default', ts: Date.now(), event });
+  const config = loadConfig({ STICKERBOT_BRIDGE_URL: daemon.url, STICKERBOT_TOKEN: daemon.token, STICKERBOT_DATA_DIR: dir.path });
+  const stickers = createStickerEngine();
+  const worker = createWorker({ log: captureLog('silent').log, stickers }, config);
+  const started = performance.now();
+  worker.start();
+  await waitFor(() => worker.db.progress.position() === events.length, 300_000, 'replay');
+  const perSecond = events.length / ((performance.now() - started) / 1000);
+  await worker.stop(1000);
+  await stickers.close();
+  return Math.round(perSecond);
+}
+
+async function benchWorkerReplay(plainCount: number, commandCount: number): Promise<{ plain: number; commands: number }> {
+  const group = '120363000000000001@g.us';
+  const plain = Array.from({ length: plainCount }, (_, i) =>
+    messageEvent({ text: `chatter ${i}`, isGroup: true, chat: group, sender: `49152${String(i % 50).padStart(8, '0')}@s.whatsapp.net` }),
+  );
+  // Distinct contacts, so no command meets the rate limit.
+  const commands = Array.from({ length: commandCount }, (_, i) => {
+    const contact = `49153${String(i).padStart(8, '0')}@s.whatsapp.net`;
+    return messageEvent({ text: i % 2 === 0 ? '!ping' : '!help', chat: contact, sender: contact });
+  });
+  const result = { plain: await workerReplay(plain), commands: await workerReplay(commands) };
+  rows.push([`replay ${plainCount} plain group messages (whole worker, connect included)`, `${result.plain} events/s`, 'router, dedupe, commit, acks']);
+  rows.push([`replay ${commandCount} commands (!ping, !help; whole worker)`, `${result.commands} events/s`, 'each answered through the bridge']);
+  return result;
+}
 
 async function benchReplay(count: number): Promise<void> {
   await using daemon = await startFakeDaemon();
@@ -40,7 +80,7 @@ async function benchReplay(count: number): Promise<void> {
   await waitFor(() => db.progress.position() === count, 120_000, 'replay');
   const seconds = (performance.now() - started) / 1000;
   await waitFor(() => daemon.acks.at(-1) === count, 10_000, 'last ack');
-  rows.push([`replay ${count} entries (connect + validate + dedupe + commit)`, `${Math.round(count / seconds)} entries/s`, `${daemon.acks.length} acks sent`]);
+  rows.push([`replay ${count} entries, bridge client alone (connect + validate + dedupe + commit)`, `${Math.round(count / seconds)} entries/s`, `${daemon.acks.length} acks sent`]);
 
   const latencies: number[] = [];
   for (let i = 0; i < 300; i++) {
@@ -76,7 +116,9 @@ async function benchStickers(): Promise<void> {
   await stickers.close();
 }
 
+const replay = await benchWorkerReplay(20_000, 2_000);
 await benchReplay(5000);
 await benchStickers();
 console.log('| measurement | result | detail |\n| --- | --- | --- |');
 for (const [what, result, detail] of rows) console.log(`| ${what} | ${result} | ${detail} |`);
+console.log(`\nreplay: plain ${replay.plain} ev/s, commands ${replay.commands} ev/s`);

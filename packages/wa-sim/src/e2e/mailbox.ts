@@ -17,6 +17,8 @@ export interface ReceivedMessage {
   readonly encType: 'pkmsg' | 'msg';
   /** `<enc mediatype>`, for media messages. */
   readonly mediaType?: string;
+  /** When the phone had decrypted it (epoch ms): the moment a user would see it (latency benchmarks). */
+  readonly receivedAt: number;
 }
 
 /** An ordered inbox with waiters, one per fake phone. */

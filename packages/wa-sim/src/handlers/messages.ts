@@ -52,6 +52,7 @@ async function deliverCopyToPhone(
     from: `${sender.pn}:${senderDevice}@s.whatsapp.net`,
     message,
     encType: type,
+    receivedAt: Date.now(),
     ...(dsm?.destinationJid ? { destinationJid: dsm.destinationJid } : {}),
     ...(text !== undefined ? { text } : {}),
     ...(copy.enc.attrs.mediatype ? { mediaType: copy.enc.attrs.mediatype } : {}),
