@@ -41,7 +41,7 @@ export interface CommandSender {
 export interface BridgeClient extends CommandSender {
   /** Connects (and keeps reconnecting) and starts handling events. */
   start(): void;
-  /** Stops taking events, finishes or abandons the one in hand within `graceMs`, acks and disconnects. */
+  /** Stops taking events, finishes or abandons those in hand within `graceMs`, acks and disconnects. */
   stop(graceMs: number): Promise<StopOutcome>;
   /** Whether the handshake with the daemon is currently complete. */
   readonly connected: boolean;
@@ -65,6 +65,8 @@ export interface BridgeClientOptions {
   log: Logger;
   /** Reconnect backoff (default 500 ms base, 30 s cap, full jitter). */
   backoff?: BackoffOptions;
+  /** How many entries of different chats are handled at once (default 8). */
+  concurrency?: number;
   /** Ack batching delay, in ms (default 250). */
   ackDelayMs?: number;
   /** Default command timeouts by name, in ms. */
@@ -130,6 +132,7 @@ export function createBridgeClient(options: BridgeClientOptions): BridgeClient {
     progress: options.progress,
     handle: options.handle,
     log,
+    concurrency: options.concurrency,
     ackDelayMs: options.ackDelayMs,
     sendAck(position) {
       if (!socket.connected) return false;
