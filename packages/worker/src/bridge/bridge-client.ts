@@ -198,7 +198,7 @@ export function createBridgeClient(options: BridgeClientOptions): BridgeClient {
   // A packet holds consecutive entries; each is validated by the pump. Anything but an
   // array is handed over as one entry, so it is reported and skipped like any invalid one.
   socket.on('events:journaled', (entries: unknown) => {
-    for (const entry of Array.isArray(entries) ? (entries as unknown[]) : [entries]) pump.push(entry);
+    pump.receive(Array.isArray(entries) ? (entries as unknown[]) : [entries]);
   });
 
   async function command<N extends WorkerCommandName>(

@@ -81,7 +81,7 @@ describe('event pump', () => {
     const handler = gatedHandler();
     const { pump } = pumpWith((e, s) => handler.handle(e, s), 4);
     const chats = ['a', 'b', 'a', 'c', 'b', 'a'];
-    for (const name of chats) pump.push(text(name));
+    for (const name of chats) pump.receive([text(name)]);
     await settle();
     // One entry per chat at a time: the first of a, b and c.
     expect(handler.running().sort()).toEqual([1, 2, 4]);
@@ -105,9 +105,9 @@ describe('event pump', () => {
   it("starts another chat's first entry after at most one job of a chat with ten queued", async () => {
     const handler = gatedHandler();
     const { pump } = pumpWith((e, s) => handler.handle(e, s), 1);
-    for (let i = 0; i < 10; i++) pump.push(text('videos'));
+    for (let i = 0; i < 10; i++) pump.receive([text('videos')]);
     const ping = text('ping');
-    pump.push(ping);
+    pump.receive([ping]);
     await settle();
     expect(handler.running()).toEqual([1]);
     handler.release(1);
@@ -120,7 +120,7 @@ describe('event pump', () => {
     const { pump, acks } = pumpWith((e, s) => handler.handle(e, s));
     const slow = text('a');
     const fast = [text('b'), reaction('c'), text('d')];
-    for (const e of [slow, ...fast]) pump.push(e);
+    pump.receive([slow, ...fast]);
     await settle();
     for (const e of fast) handler.release(e.seq);
     await settle();
@@ -139,7 +139,7 @@ describe('event pump', () => {
     const handler = gatedHandler();
     const first = pumpWith((e, s) => handler.handle(e, s));
     const entries = [text('a'), reaction('b'), text('c'), text('a')];
-    for (const e of entries) first.pump.push(e);
+    first.pump.receive(entries);
     await settle();
     handler.release(2);
     handler.release(3);
@@ -153,18 +153,43 @@ describe('event pump', () => {
     const second = pumpWith(async (e) => {
       replayed.push(e.seq);
     });
-    for (const e of entries) second.pump.push(e);
+    second.pump.receive(entries);
     await second.pump.idle();
     expect(replayed).toEqual([1, 4]);
     expect(second.pump.position()).toBe(4);
     expect(second.acks.at(-1)).toBe(4);
   });
 
+  it('handles a message journaled twice under two seqs once, also across a reset while the first is in hand', async () => {
+    const handler = gatedHandler();
+    const { pump } = pumpWith((e, s) => handler.handle(e, s));
+    const first = text('a');
+    const again = { ...first, seq: ++seq };
+    pump.receive([first, again]);
+    await settle();
+    pump.reset();
+    pump.receive([first, again]);
+    handler.release(first.seq);
+    await pump.idle();
+    expect(handler.started).toEqual([first.seq]);
+    expect(pump.position()).toBe(again.seq);
+    // And after a restart, the database knows it.
+    const later = { ...first, seq: ++seq };
+    const replayed: number[] = [];
+    const next = pumpWith(async (e) => {
+      replayed.push(e.seq);
+    });
+    next.pump.receive([later]);
+    await next.pump.idle();
+    expect(replayed).toEqual([]);
+    expect(next.pump.position()).toBe(later.seq);
+  });
+
   it('stops after the entries in hand finish, abandoning those past the grace period unacknowledged', async () => {
     const handler = gatedHandler();
     const { pump } = pumpWith((e, s) => handler.handle(e, s));
-    for (const name of ['a', 'b', 'c', 'd']) pump.push(text(name));
-    pump.push(text('a'));
+    for (const name of ['a', 'b', 'c', 'd']) pump.receive([text(name)]);
+    pump.receive([text('a')]);
     await settle();
     expect(handler.running().sort()).toEqual([1, 2, 3, 4]);
     const stopped = pump.stop(200);
@@ -185,7 +210,7 @@ describe('event pump', () => {
     const handler = gatedHandler();
     const { pump } = pumpWith((e, s) => handler.handle(e, s), 1);
     const entries = [text('a'), text('b'), text('c')];
-    for (const e of entries) pump.push(e);
+    pump.receive(entries);
     await settle();
     expect(handler.running()).toEqual([1]);
     pump.reset();
@@ -193,7 +218,7 @@ describe('event pump', () => {
     await settle();
     expect(handler.started).toEqual([1]);
     // The daemon replays everything after the committed position.
-    for (const e of entries) pump.push(e);
+    pump.receive(entries);
     await settle();
     handler.release(2);
     await settle();

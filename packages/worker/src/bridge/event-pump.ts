@@ -54,8 +54,8 @@ export interface StopOutcome {
  * already handled, commits progress in batches and acknowledges the contiguous prefix.
  */
 export interface EventPump {
-  /** Takes one raw journal entry (an element of an `events:journaled` packet). */
-  push(raw: unknown): void;
+  /** Takes the raw entries of one `events:journaled` packet, in `seq` order. */
+  receive(packet: readonly unknown[]): void;
   /** Drops entries not yet started (the connection went away; the daemon replays them). */
   reset(): void;
   /** The last committed position. */
@@ -78,6 +78,12 @@ interface Slot {
   /** The entry; `undefined` for one known as handled from the database or invalid. */
   readonly entry: JournalEntry | undefined;
   state: SlotState;
+  /** The message id of a `message:received` entry. */
+  readonly messageId?: string;
+  /** The message was handled before (recorded when the entry arrived): not handled again. */
+  processed?: boolean;
+  /** An earlier entry in the window with the same message (one message journaled twice). */
+  twin?: Slot;
   finished?: Promise<void>;
   abandoned?: boolean;
 }
@@ -126,9 +132,10 @@ export function createEventPump(options: EventPumpOptions): EventPump {
   let order: Slot[] = [];
   /** Every slot above the position by `seq`, also those in hand from before a reconnect. */
   const known = new Map<number, Slot>();
-  /** Handled slots not yet committed, and the ids of their messages. */
+  /** Handled slots not yet committed. */
   let pending: Slot[] = [];
-  const pendingMessages = new Set<string>();
+  /** The slots in {@link known} that carry a message, by message key. */
+  const messagesInWindow = new Map<string, Slot>();
   let flushScheduled = false;
   let ackTimer: NodeJS.Timeout | undefined;
   let stopping = false;
@@ -138,7 +145,14 @@ export function createEventPump(options: EventPumpOptions): EventPump {
 
   for (const seq of progress.handledBeyond()) known.set(seq, { seq, sessionId: '', chat: undefined, entry: undefined, state: 'done' });
 
-  const messageKey = (sessionId: string, messageId: string) => `${sessionId}\u0000${messageId}`;
+  const messageKey = (slot: Slot) => `${slot.sessionId}\u0000${slot.messageId}`;
+
+  function forget(slot: Slot): void {
+    known.delete(slot.seq);
+    if (slot.messageId === undefined || messagesInWindow.get(messageKey(slot)) !== slot) return;
+    if (slot.twin && known.has(slot.twin.seq)) messagesInWindow.set(messageKey(slot), slot.twin);
+    else messagesInWindow.delete(messageKey(slot));
+  }
 
   function flushAck(): void {
     if (ackTimer) clearTimeout(ackTimer);
@@ -177,8 +191,7 @@ export function createEventPump(options: EventPumpOptions): EventPump {
       return;
     }
     pending = [];
-    pendingMessages.clear();
-    for (const slot of order.splice(0, reached)) known.delete(slot.seq);
+    for (const slot of order.splice(0, reached)) forget(slot);
     if (position > committed) {
       committed = position;
       scheduleAck();
@@ -199,17 +212,15 @@ export function createEventPump(options: EventPumpOptions): EventPump {
     if (handled && !slot.abandoned) {
       slot.state = 'done';
       pending.push(slot);
-      const message = slot.entry?.event.type === 'message:received' ? slot.entry.event.message : undefined;
-      if (message) pendingMessages.add(messageKey(slot.sessionId, message.id));
       scheduleFlush();
     }
     pump();
   }
 
   async function run(slot: Slot, entry: JournalEntry, signal: AbortSignal): Promise<void> {
-    const message = entry.event.type === 'message:received' ? entry.event.message : undefined;
-    if (message && (pendingMessages.has(messageKey(entry.sessionId, message.id)) || progress.isProcessed(entry.sessionId, message.id))) {
-      log.debug({ seq: entry.seq, messageId: message.id }, 'already handled; skipping the replay');
+    // A twin is in the same chat, so it finished before this one started.
+    if (slot.processed || slot.twin?.state === 'done') {
+      log.debug({ seq: entry.seq, messageId: slot.messageId }, 'message already handled; skipping the repeat');
       return;
     }
     try {
@@ -238,54 +249,84 @@ export function createEventPump(options: EventPumpOptions): EventPump {
     settleIdle();
   }
 
-  /** Takes a slot into the order of this connection; a new one is queued in its lane. */
-  function accept(slot: Slot): void {
+  /**
+   * Takes a slot into the order of this connection. Returns it when it is new and needs
+   * handling; one known from before a reconnect or a restart is not started again.
+   */
+  function accept(slot: Slot): Slot | undefined {
     frontier = slot.seq;
     const earlier = known.get(slot.seq);
     if (earlier) {
-      // Handled (or still in hand) from before a reconnect or a restart: not started again.
       order.push(earlier);
       if (earlier.state === 'done') scheduleFlush();
-      return;
+      return undefined;
     }
     order.push(slot);
     known.set(slot.seq, slot);
     if (slot.state === 'done') {
       pending.push(slot);
       scheduleFlush();
-      return;
+      return undefined;
     }
-    scheduler.add(slot);
-    pump();
+    return slot;
+  }
+
+  function validate(raw: unknown): Slot | undefined {
+    const parsed = journalEntrySchema.safeParse(raw);
+    if (!parsed.success) {
+      const seq = (raw as { seq?: unknown } | null)?.seq;
+      log.error({ seq, problem: describeZodError(parsed.error) }, 'the daemon sent an invalid journal entry; skipping it');
+      // A valid seq still counts as handled, so that one bad entry cannot stall the stream.
+      if (typeof seq === 'number' && Number.isSafeInteger(seq) && seq > frontier) {
+        accept({ seq, sessionId: '', chat: undefined, entry: undefined, state: 'done' });
+      }
+      return undefined;
+    }
+    const entry = parsed.data;
+    if (entry.seq <= frontier) {
+      log.debug({ seq: entry.seq, frontier }, 'entry already seen; skipping');
+      return undefined;
+    }
+    const messageId = entry.event.type === 'message:received' ? entry.event.message.id : undefined;
+    return accept({ seq: entry.seq, sessionId: entry.sessionId, chat: chatOf(entry), entry, state: 'queued', messageId });
+  }
+
+  /** Marks the messages of new slots handled before: by an entry in the window, else in the database (one read for the packet). */
+  function markRepeats(slots: readonly Slot[]): void {
+    const lookups: Slot[] = [];
+    for (const slot of slots) {
+      if (slot.messageId === undefined) continue;
+      const twin = messagesInWindow.get(messageKey(slot));
+      if (twin) slot.twin = twin;
+      else lookups.push(slot);
+      messagesInWindow.set(messageKey(slot), slot);
+    }
+    if (lookups.length === 0) return;
+    const processed = progress.processed(lookups.map(({ sessionId, messageId }) => ({ sessionId, messageId: messageId as string })));
+    lookups.forEach((slot, index) => {
+      slot.processed = processed[index];
+    });
   }
 
   return {
-    push(raw) {
+    receive(packet) {
       if (stopping) return;
-      const parsed = journalEntrySchema.safeParse(raw);
-      if (!parsed.success) {
-        const seq = (raw as { seq?: unknown } | null)?.seq;
-        log.error({ seq, problem: describeZodError(parsed.error) }, 'the daemon sent an invalid journal entry; skipping it');
-        // A valid seq still counts as handled, so that one bad entry cannot stall the stream.
-        if (typeof seq === 'number' && Number.isSafeInteger(seq) && seq > frontier) {
-          accept({ seq, sessionId: '', chat: undefined, entry: undefined, state: 'done' });
-        }
-        return;
+      const fresh: Slot[] = [];
+      for (const raw of packet) {
+        const slot = validate(raw);
+        if (slot) fresh.push(slot);
       }
-      const entry = parsed.data;
-      if (entry.seq <= frontier) {
-        log.debug({ seq: entry.seq, frontier }, 'entry already seen; skipping');
-        return;
-      }
-      accept({ seq: entry.seq, sessionId: entry.sessionId, chat: chatOf(entry), entry, state: 'queued' });
+      markRepeats(fresh);
+      for (const slot of fresh) scheduler.add(slot);
+      pump();
     },
     reset() {
-      for (const slot of scheduler.dropQueued()) known.delete(slot.seq);
+      for (const slot of scheduler.dropQueued()) forget(slot);
       // The daemon replays everything after the committed position; what is in hand or
       // handled stays known and is taken back into the order when it comes again.
       order = [];
       frontier = committed;
-      for (const seq of known.keys()) if (seq <= committed) known.delete(seq);
+      for (const slot of known.values()) if (slot.seq <= committed) forget(slot);
       settleIdle();
     },
     position: () => committed,
@@ -296,7 +337,7 @@ export function createEventPump(options: EventPumpOptions): EventPump {
     },
     async stop(graceMs) {
       stopping = true;
-      for (const slot of scheduler.dropQueued()) known.delete(slot.seq);
+      for (const slot of scheduler.dropQueued()) forget(slot);
       const inHand = [...known.values()].filter((slot) => slot.state === 'running');
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([

@@ -31,8 +31,7 @@ describe('bot database', () => {
     bot.close();
     bot = open();
     expect(bot.progress.position()).toBe(7);
-    expect(bot.progress.isProcessed('s', 'M1')).toBe(true);
-    expect(bot.progress.isProcessed('s', 'M2')).toBe(false);
+    expect(bot.progress.processed([{ sessionId: 's', messageId: 'M1' }, { sessionId: 's', messageId: 'M2' }])).toEqual([true, false]);
     expect(bot.progress.remembered('s', 'M1')).toEqual({ kind: 'image', mimetype: 'image/png', size: 10, animated: undefined });
   });
 
@@ -58,8 +57,7 @@ describe('bot database', () => {
     clock += 10_000;
     bot.progress.commit({ position: 2, handled: [{ seq: 2, message: { sessionId: 's', messageId: 'NEW', chat: 'c@s.whatsapp.net', kind: 'text', mimetype: undefined, size: undefined, animated: undefined } }] });
     expect(bot.prune(5_000).messages).toBe(1);
-    expect(bot.progress.isProcessed('s', 'OLD')).toBe(false);
-    expect(bot.progress.isProcessed('s', 'NEW')).toBe(true);
+    expect(bot.progress.processed([{ sessionId: 's', messageId: 'OLD' }, { sessionId: 's', messageId: 'NEW' }])).toEqual([false, true]);
   });
 
   it('stores a sticker once by content and counts repeats and sends', () => {

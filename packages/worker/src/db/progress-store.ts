@@ -41,8 +41,8 @@ export interface ProgressStore {
   position(): number;
   /** The `seq`s handled beyond {@link position}, ascending. */
   handledBeyond(): number[];
-  /** Whether this message was already handled. */
-  isProcessed(sessionId: string, messageId: string): boolean;
+  /** Whether each of these messages was already handled (one read for all). */
+  processed(messages: ReadonlyArray<{ sessionId: string; messageId: string }>): boolean[];
   /** Records a batch atomically: its messages, its entries beyond the new position, the position. */
   commit(batch: ProgressBatch): void;
   /** What the bot remembers of a message it handled. */
@@ -77,6 +77,10 @@ export function createProgressStore(db: SqliteDatabase, group: string, now: () =
   const insertBeyond = db.prepare<[string, number]>('INSERT OR IGNORE INTO handled_entries (group_name, seq) VALUES (?, ?)');
   const deleteReached = db.prepare<[string, number]>('DELETE FROM handled_entries WHERE group_name = ? AND seq <= ?');
   const getPositionNow = () => getPosition.get(group)?.seq ?? 0;
+  // In one read transaction: a statement outside one opens a WAL read snapshot of its own.
+  const processed = db.transaction((messages: ReadonlyArray<{ sessionId: string; messageId: string }>) =>
+    messages.map(({ sessionId, messageId }) => getMessage.get(sessionId, messageId) !== undefined),
+  );
   const commit = db.transaction((batch: ProgressBatch) => {
     const at = now();
     for (const { seq, message } of batch.handled) {
@@ -105,7 +109,7 @@ export function createProgressStore(db: SqliteDatabase, group: string, now: () =
   return {
     position: getPositionNow,
     handledBeyond: () => getBeyond.all(group, getPositionNow()).map((row) => row.seq),
-    isProcessed: (sessionId, messageId) => getMessage.get(sessionId, messageId) !== undefined,
+    processed: (messages) => processed(messages),
     commit: (batch) => commit(batch),
     remembered(sessionId, messageId) {
       const row = getMessage.get(sessionId, messageId);
