@@ -206,10 +206,9 @@ export function createEventPump(options: EventPumpOptions): EventPump {
     setImmediate(flush);
   }
 
-  /** An entry's turn ended; `handled` is false when it could not even be looked up (it then blocks the position until a restart replays it). */
-  function finish(slot: Slot, handled: boolean): void {
+  function finish(slot: Slot): void {
     scheduler.finish(slot);
-    if (handled && !slot.abandoned) {
+    if (!slot.abandoned) {
       slot.state = 'done';
       pending.push(slot);
       scheduleFlush();
@@ -217,14 +216,14 @@ export function createEventPump(options: EventPumpOptions): EventPump {
     pump();
   }
 
-  async function run(slot: Slot, entry: JournalEntry, signal: AbortSignal): Promise<void> {
+  async function run(slot: Slot): Promise<void> {
     // A twin is in the same chat, so it finished before this one started.
     if (slot.processed || slot.twin?.state === 'done') {
-      log.debug({ seq: entry.seq, messageId: slot.messageId }, 'message already handled; skipping the repeat');
+      log.debug({ seq: slot.seq, messageId: slot.messageId }, 'message already handled; skipping the repeat');
       return;
     }
     try {
-      await handle(entry, signal);
+      await handle(slot.entry as JournalEntry, shutdown.signal);
     } catch (err) {
       // The handler answers users itself; what reaches here is a bug, logged and not retried
       // forever (a poison entry must not stall the stream).
@@ -238,13 +237,7 @@ export function createEventPump(options: EventPumpOptions): EventPump {
     while ((slot = scheduler.next())) {
       const started = slot;
       started.state = 'running';
-      started.finished = run(started, started.entry as JournalEntry, shutdown.signal).then(
-        () => finish(started, true),
-        (err: unknown) => {
-          log.error({ err, seq: started.seq }, 'could not handle an entry; it stays unacknowledged');
-          finish(started, false);
-        },
-      );
+      started.finished = run(started).then(() => finish(started));
     }
     settleIdle();
   }
