@@ -150,8 +150,9 @@ describe('event pump', () => {
     expect(db.progress.position()).toBe(0);
 
     const replayed: number[] = [];
-    const second = pumpWith(async (e) => {
+    const second = pumpWith((e) => {
       replayed.push(e.seq);
+      return Promise.resolve();
     });
     second.pump.receive(entries);
     await second.pump.idle();
@@ -176,8 +177,9 @@ describe('event pump', () => {
     // And after a restart, the database knows it.
     const later = { ...first, seq: ++seq };
     const replayed: number[] = [];
-    const next = pumpWith(async (e) => {
+    const next = pumpWith((e) => {
       replayed.push(e.seq);
+      return Promise.resolve();
     });
     next.pump.receive([later]);
     await next.pump.idle();

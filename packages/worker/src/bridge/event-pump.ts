@@ -334,7 +334,7 @@ export function createEventPump(options: EventPumpOptions): EventPump {
       const inHand = [...known.values()].filter((slot) => slot.state === 'running');
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.all(inHand.map((slot) => slot.finished)),
+        Promise.all(inHand.map((slot) => slot.finished ?? Promise.resolve())),
         new Promise<void>((resolve) => {
           timer = setTimeout(resolve, graceMs);
         }),
