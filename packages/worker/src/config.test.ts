@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       author: undefined,
       maxMediaBytes: 16 * 1024 * 1024,
       backlogMaxAgeMs: 600_000,
+      concurrency: 8,
       logLevel: 'info',
       shutdownGraceMs: 5000,
       ffmpegPath: undefined,
@@ -34,6 +35,7 @@ describe('loadConfig', () => {
       STICKERBOT_BACKLOG_MAX_AGE_S: '0',
       STICKERBOT_TOKEN: '',
       STICKERBOT_PREFIX: '/',
+      STICKERBOT_WORKER_CONCURRENCY: '2',
       FFMPEG_PATH: ' /opt/ffmpeg/bin/ffmpeg ',
       PATH: '/usr/bin:/bin',
     });
@@ -44,6 +46,7 @@ describe('loadConfig', () => {
     expect(config.backlogMaxAgeMs).toBe(0);
     expect(config.token).toBeUndefined();
     expect(config.prefix).toBe('/');
+    expect(config.concurrency).toBe(2);
   });
 
   it('names every bad variable at once', () => {
@@ -54,13 +57,14 @@ describe('loadConfig', () => {
         STICKERBOT_OWNERS: 'alice',
         STICKERBOT_GROUP: 'Bad Group',
         LOG_LEVEL: 'loud',
+        STICKERBOT_WORKER_CONCURRENCY: '0',
       });
     expect(attempt).toThrow(ConfigError);
     try {
       attempt();
     } catch (error) {
       const text = (error as ConfigError).message;
-      for (const name of ['STICKERBOT_BRIDGE_URL', 'STICKERBOT_MAX_MEDIA_MB', 'STICKERBOT_OWNERS', 'STICKERBOT_GROUP', 'LOG_LEVEL']) {
+      for (const name of ['STICKERBOT_BRIDGE_URL', 'STICKERBOT_MAX_MEDIA_MB', 'STICKERBOT_OWNERS', 'STICKERBOT_GROUP', 'LOG_LEVEL', 'STICKERBOT_WORKER_CONCURRENCY']) {
         expect(text).toContain(name);
       }
     }
