@@ -11,13 +11,28 @@
  * Parent → child: {@link DaemonRequest}. Child → parent: {@link DaemonReport}.
  * Environment: the daemon's own variables (STICKERBOT_DATA_DIR, STICKERBOT_PORT, ...).
  */
+import { readFileSync } from 'node:fs';
 import { createDaemon, loadConfig } from '@stickerbot/daemon';
 import { createLogger } from '@stickerbot/runtime';
 import { createFakeWa, type FakeWaSession } from '@stickerbot/daemon/test-kit';
 
+/** A video a contact sends (the text is its caption): an MP4 file, downloaded `delayMs` slowly. */
+export interface InboundVideo {
+  file: string;
+  delayMs: number;
+}
+
+/** A message a contact sends. */
+export interface InboundMessage {
+  id: string;
+  from: string;
+  text: string;
+  video?: InboundVideo;
+}
+
 /** What the parent asks. */
 export type DaemonRequest =
-  | { t: 'receive'; sessionId: string; messages: Array<{ id: string; from: string; text: string }> }
+  | { t: 'receive'; sessionId: string; messages: InboundMessage[] }
   | { t: 'scan'; sessionId: string }
   | { t: 'status' };
 
@@ -108,7 +123,16 @@ process.on('message', (raw) => {
   const request = raw as DaemonRequest;
   if (request.t === 'receive') {
     const session = wa.session(request.sessionId);
-    for (const message of request.messages) session.receiveText({ id: message.id, from: message.from, text: message.text });
+    for (const message of request.messages) {
+      const { id, from, text, video } = message;
+      if (!video) {
+        session.receiveText({ id, from, text });
+        continue;
+      }
+      const data = readFileSync(video.file);
+      session.receiveVideo({ id, from, caption: text, data, mimetype: 'video/mp4' });
+      session.media.set(id, { data, delayMs: video.delayMs });
+    }
     // Reported only after each upsert's handler returned: Baileys has acked these to WhatsApp by now.
     send({ t: 'delivered', ids: request.messages.map((message) => message.id) });
   } else if (request.t === 'scan') {

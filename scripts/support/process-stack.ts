@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import type { DaemonReport, DaemonRequest, SentReport } from './fake-wa-daemon.js';
+import type { DaemonReport, DaemonRequest, InboundMessage, InboundVideo, SentReport } from './fake-wa-daemon.js';
 
 /** The repository root. */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -111,12 +111,15 @@ export interface Stack {
   startDaemon(extraEnv?: Record<string, string>): Promise<DaemonProcess>;
   /** Starts the real worker; `watch` runs it under `tsx watch`, as `pnpm dev` does. */
   startWorker(extraEnv?: Record<string, string>, options?: { watch?: boolean }): ChildProcess;
-  /** Sends `count` `!ping` messages from distinct contacts, round-robin over the sessions. */
-  send(count: number): string[];
+  /**
+   * Sends `count` messages from distinct contacts (each its own chat), round-robin over the
+   * sessions: `!ping` unless `content` says otherwise (a caption with a video).
+   */
+  send(count: number, content?: { text: string; video?: InboundVideo }): string[];
   /** Sends these messages again, same ids (what WhatsApp does with messages the client never acked). */
   resend(ids: readonly string[]): void;
-  /** Reads the worker's own records (processed message ids, position, ping uses). */
-  workerRecords(): { processed: Set<string>; position: number; pingUses: number };
+  /** Reads the worker's own records (processed message ids, position, entries handled beyond it, handler runs by command). */
+  workerRecords(): { processed: Set<string>; position: number; beyond: number[]; uses: Record<string, number> };
   /** Kills every child and removes the data folder. */
   close(): Promise<void>;
 }
@@ -131,7 +134,7 @@ export function createStack(options: { sessions?: number; workerEnv?: Record<str
   const repliesTo = new Map<string, Set<string>>();
   const delivered = new Set<string>();
   const inbound: string[] = [];
-  const messagesById = new Map<string, { sessionId: string; message: { id: string; from: string; text: string } }>();
+  const messagesById = new Map<string, { sessionId: string; message: InboundMessage }>();
   const children = new Set<ChildProcess>();
   let counter = 0;
   const run = Date.now().toString(36).toUpperCase();
@@ -243,13 +246,13 @@ export function createStack(options: { sessions?: number; workerEnv?: Record<str
       return child;
     },
 
-    send(count) {
+    send(count, content = { text: '!ping' }) {
       const ids: string[] = [];
       for (let i = 0; i < count; i += 1) {
         const n = counter++;
         const sessionId = sessions[n % sessions.length] ?? 's0';
         // A contact per message: the worker's per-sender rate limit never applies.
-        const message = { id: `STORM${run}X${n}`, from: `49151${String(n).padStart(8, '0')}`, text: '!ping' };
+        const message = { id: `STORM${run}X${n}`, from: `49151${String(n).padStart(8, '0')}`, ...content };
         messagesById.set(message.id, { sessionId, message });
         ids.push(message.id);
       }
@@ -261,7 +264,7 @@ export function createStack(options: { sessions?: number; workerEnv?: Record<str
     resend(ids) {
       const daemon = stack.daemon;
       if (!daemon) throw new Error('start the daemon first');
-      const bySession = new Map<string, Array<{ id: string; from: string; text: string }>>();
+      const bySession = new Map<string, InboundMessage[]>();
       for (const id of ids) {
         const entry = messagesById.get(id);
         if (!entry) throw new Error(`unknown message ${id}`);
@@ -277,8 +280,9 @@ export function createStack(options: { sessions?: number; workerEnv?: Record<str
           (db.prepare('SELECT message_id FROM processed_messages').all() as Array<{ message_id: string }>).map((row) => row.message_id),
         );
         const position = (db.prepare('SELECT max(seq) AS seq FROM position').get() as { seq: number | null }).seq ?? 0;
-        const pingUses = (db.prepare("SELECT coalesce(sum(uses), 0) AS uses FROM usage_stats WHERE command = 'ping'").get() as { uses: number }).uses;
-        return { processed, position, pingUses };
+        const rows = db.prepare('SELECT command, sum(uses) AS uses FROM usage_stats GROUP BY command').all() as Array<{ command: string; uses: number }>;
+        const beyond = (db.prepare('SELECT seq FROM handled_entries ORDER BY seq').all() as Array<{ seq: number }>).map((row) => row.seq);
+        return { processed, position, beyond, uses: Object.fromEntries(rows.map((row) => [row.command, row.uses])) };
       } finally {
         db.close();
       }

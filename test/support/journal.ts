@@ -10,6 +10,8 @@ export interface JournalSnapshot {
   lastSeq: number;
   /** Message ids of `message:received` entries, with how many entries each has. */
   messages: Map<string, number>;
+  /** The `seq` of each message id's first entry. */
+  firstSeq: Map<string, number>;
   /** Whether seq values strictly increase in insertion order (no rewrites). */
   ordered: boolean;
   positions: Map<string, number>;
@@ -25,18 +27,21 @@ export function readJournal(dataDir: string): JournalSnapshot {
       message_id: string | null;
     }>;
     const messages = new Map<string, number>();
+    const firstSeq = new Map<string, number>();
     let ordered = true;
     let previous = 0;
     for (const row of rows) {
       if (row.seq <= previous) ordered = false;
       previous = row.seq;
-      if (row.message_id) messages.set(row.message_id, (messages.get(row.message_id) ?? 0) + 1);
+      if (!row.message_id) continue;
+      messages.set(row.message_id, (messages.get(row.message_id) ?? 0) + 1);
+      if (!firstSeq.has(row.message_id)) firstSeq.set(row.message_id, row.seq);
     }
     const lastSeq = (db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM journal').get() as { seq: number }).seq;
     const positions = new Map(
       (db.prepare('SELECT name, position FROM journal_groups').all() as Array<{ name: string; position: number }>).map((row) => [row.name, row.position]),
     );
-    return { integrity, lastSeq, messages, ordered, positions };
+    return { integrity, lastSeq, messages, firstSeq, ordered, positions };
   } finally {
     db.close();
   }

@@ -13,6 +13,8 @@ export interface StormOptions {
   sessions: number;
   /** Inbound messages a second. */
   rate: number;
+  /** The worker's `STICKERBOT_WORKER_CONCURRENCY`: how many chats it handles at once. */
+  concurrency: number;
   /** Largest random pause between reaching a restart point and the kill (ms). */
   maxPauseMs?: number;
   /** Progress lines (restart n, signal, replies so far). */
@@ -28,7 +30,7 @@ export interface StormResult {
   repliesTotal: number;
   /** Inbound ids missing from the worker's processed_messages. */
   unrecorded: string[];
-  /** Handler runs recorded in usage stats (replays after a SIGKILL may run a handler again; the daemon's idempotency keeps the reply single). */
+  /** Handler runs recorded in usage stats (replays after a SIGKILL may run the handlers in hand again; the daemon's idempotency keeps the reply single). */
   handlerRuns: number;
   sockets: Array<{ sessionId: string; sockets: number; state: string; closes: number }>;
   elapsedMs: number;
@@ -36,7 +38,7 @@ export interface StormResult {
 
 /** Runs one storm in a fresh stack and closes it. */
 export async function runStorm(options: StormOptions): Promise<StormResult> {
-  const stack: Stack = createStack({ sessions: options.sessions });
+  const stack: Stack = createStack({ sessions: options.sessions, workerEnv: { STICKERBOT_WORKER_CONCURRENCY: String(options.concurrency) } });
   const started = Date.now();
   try {
     const daemon = await stack.startDaemon();
@@ -95,7 +97,7 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
       duplicated: gaps.duplicated,
       repliesTotal: stack.replies.length,
       unrecorded: ids.filter((id) => !records.processed.has(id)),
-      handlerRuns: records.pingUses,
+      handlerRuns: records.uses.ping ?? 0,
       sockets,
       elapsedMs: Date.now() - started,
     };

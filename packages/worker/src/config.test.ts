@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       author: undefined,
       maxMediaBytes: 16 * 1024 * 1024,
       backlogMaxAgeMs: 600_000,
+      concurrency: 8,
       logLevel: 'info',
       shutdownGraceMs: 5000,
       progressDelayMs: 600,
@@ -38,6 +39,7 @@ describe('loadConfig', () => {
       STICKERBOT_TOKEN: '',
       STICKERBOT_PREFIX: '/',
       STICKERBOT_PROGRESS_DELAY_MS: '0',
+      STICKERBOT_WORKER_CONCURRENCY: '2',
       FFMPEG_PATH: ' /opt/ffmpeg/bin/ffmpeg ',
       PATH: '/usr/bin:/bin',
       STICKERBOT_JOB_TIMEOUT_S: '2.5',
@@ -53,6 +55,7 @@ describe('loadConfig', () => {
     expect(config.token).toBeUndefined();
     expect(config.prefix).toBe('/');
     expect(config.progressDelayMs).toBe(0);
+    expect(config.concurrency).toBe(2);
   });
 
   it('names every bad variable at once', () => {
@@ -63,13 +66,14 @@ describe('loadConfig', () => {
         STICKERBOT_OWNERS: 'alice',
         STICKERBOT_GROUP: 'Bad Group',
         LOG_LEVEL: 'loud',
+        STICKERBOT_WORKER_CONCURRENCY: '0',
       });
     expect(attempt).toThrow(ConfigError);
     try {
       attempt();
     } catch (error) {
       const text = (error as ConfigError).message;
-      for (const name of ['STICKERBOT_BRIDGE_URL', 'STICKERBOT_MAX_MEDIA_MB', 'STICKERBOT_OWNERS', 'STICKERBOT_GROUP', 'LOG_LEVEL']) {
+      for (const name of ['STICKERBOT_BRIDGE_URL', 'STICKERBOT_MAX_MEDIA_MB', 'STICKERBOT_OWNERS', 'STICKERBOT_GROUP', 'LOG_LEVEL', 'STICKERBOT_WORKER_CONCURRENCY']) {
         expect(text).toContain(name);
       }
     }

@@ -32,7 +32,9 @@ export interface WorkerConfig {
   readonly maxMediaBytes: number;
   /** Offline-backlog messages older than this are acknowledged and ignored, in ms (`STICKERBOT_BACKLOG_MAX_AGE_S`, default 600 s). */
   readonly backlogMaxAgeMs: number;
-  /** How long SIGINT/SIGTERM waits for the event in hand, in ms (`STICKERBOT_SHUTDOWN_GRACE_MS`, default 5000). */
+  /** How many journal entries of different chats are handled at once (`STICKERBOT_WORKER_CONCURRENCY`, default 8, at most 64). */
+  readonly concurrency: number;
+  /** How long SIGINT/SIGTERM waits for the events in hand, in ms (`STICKERBOT_SHUTDOWN_GRACE_MS`, default 5000). */
   readonly shutdownGraceMs: number;
   /**
    * How long work that called `working()` runs before the ⏳ reaction is shown, in ms
@@ -79,6 +81,7 @@ const envSchema = z.object({
   STICKERBOT_AUTHOR: optionalText.pipe(z.string().max(128).optional()),
   STICKERBOT_MAX_MEDIA_MB: z.coerce.number({ error: 'must be a number' }).positive('must be positive').max(2048).default(16),
   STICKERBOT_BACKLOG_MAX_AGE_S: z.coerce.number({ error: 'must be a number' }).int().nonnegative().default(600),
+  STICKERBOT_WORKER_CONCURRENCY: z.coerce.number({ error: 'must be a number' }).int().min(1).max(64).default(8),
   STICKERBOT_SHUTDOWN_GRACE_MS: z.coerce.number({ error: 'must be a number' }).int().nonnegative().max(600_000).default(5000),
   STICKERBOT_PROGRESS_DELAY_MS: z.coerce.number({ error: 'must be a number' }).int().nonnegative().max(60_000).default(600),
   STICKERBOT_JOB_TIMEOUT_S: z.coerce.number({ error: 'must be a number' }).positive('must be positive').max(3600).default(60),
@@ -115,6 +118,7 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     author: e.STICKERBOT_AUTHOR,
     maxMediaBytes: Math.floor(e.STICKERBOT_MAX_MEDIA_MB * 1024 * 1024),
     backlogMaxAgeMs: e.STICKERBOT_BACKLOG_MAX_AGE_S * 1000,
+    concurrency: e.STICKERBOT_WORKER_CONCURRENCY,
     shutdownGraceMs: e.STICKERBOT_SHUTDOWN_GRACE_MS,
     progressDelayMs: e.STICKERBOT_PROGRESS_DELAY_MS,
     logLevel: e.LOG_LEVEL,

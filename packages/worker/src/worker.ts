@@ -30,7 +30,7 @@ export interface Worker {
   readonly bridge: BridgeClient;
   readonly db: BotDatabase;
   start(): void;
-  /** Stops taking events, finishes or abandons the one in hand within `graceMs` (default 5 s), closes everything. */
+  /** Stops taking events, finishes or abandons those in hand within `graceMs` (default 5 s), closes everything. */
   stop(graceMs?: number): Promise<StopOutcome>;
 }
 
@@ -76,6 +76,7 @@ export function createWorker(deps: WorkerDeps, config: WorkerConfig): Worker {
     group: config.group,
     progress: db.progress,
     handle: (entry, signal) => router.handle(entry, signal),
+    concurrency: config.concurrency,
     log,
     // The accounts (for the default sticker author) come from `session:changed` events,
     // which a resumed worker may not see again; ask once per connection, outside any

@@ -204,7 +204,7 @@ describe('bridge client against a protocol-speaking Socket.IO server', { timeout
     client.start();
     await waitFor(() => started.length === 2);
     const outcome = await client.stop(100);
-    expect(outcome).toEqual({ abandoned: true, position: 1 });
+    expect(outcome).toEqual({ abandoned: 1, position: 1 });
     expect(db.progress.position()).toBe(1);
   });
 
@@ -221,7 +221,7 @@ describe('bridge client against a protocol-speaking Socket.IO server', { timeout
     client.start();
     await waitFor(() => started.length === 1);
     const outcome = await client.stop(5000);
-    expect(outcome).toEqual({ abandoned: false, position: 1 });
+    expect(outcome).toEqual({ abandoned: 0, position: 1 });
     expect(started).toEqual([1]);
     expect(db.progress.position()).toBe(1);
     await waitFor(() => daemon.acks.at(-1) === 1, 5000, 'final ack');

@@ -95,7 +95,7 @@ describe('the worker process', { timeout: 90_000 }, () => {
     await waitFor(() => release !== undefined, 30_000, 'download requested');
     first.kill('SIGTERM');
     expect(await first.exited).toBe(0);
-    expect(first.lines.some((line) => String(line.msg).startsWith('abandoning the entry in hand'))).toBe(true);
+    expect(first.lines.some((line) => String(line.msg).startsWith('abandoning the entries in hand'))).toBe(true);
     expect(daemon.acks.includes(entry.seq)).toBe(false);
 
     daemon.respond = respond;

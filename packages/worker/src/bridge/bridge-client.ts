@@ -41,7 +41,7 @@ export interface CommandSender {
 export interface BridgeClient extends CommandSender {
   /** Connects (and keeps reconnecting) and starts handling events. */
   start(): void;
-  /** Stops taking events, finishes or abandons the one in hand within `graceMs`, acks and disconnects. */
+  /** Stops taking events, finishes or abandons those in hand within `graceMs`, acks and disconnects. */
   stop(graceMs: number): Promise<StopOutcome>;
   /** Whether the handshake with the daemon is currently complete. */
   readonly connected: boolean;
@@ -65,6 +65,8 @@ export interface BridgeClientOptions {
   log: Logger;
   /** Reconnect backoff (default 500 ms base, 30 s cap, full jitter). */
   backoff?: BackoffOptions;
+  /** How many entries of different chats are handled at once (default 8). */
+  concurrency?: number;
   /** Ack batching delay, in ms (default 250). */
   ackDelayMs?: number;
   /** Default command timeouts by name, in ms. */
@@ -130,6 +132,7 @@ export function createBridgeClient(options: BridgeClientOptions): BridgeClient {
     progress: options.progress,
     handle: options.handle,
     log,
+    concurrency: options.concurrency,
     ackDelayMs: options.ackDelayMs,
     sendAck(position) {
       if (!socket.connected) return false;
@@ -195,7 +198,7 @@ export function createBridgeClient(options: BridgeClientOptions): BridgeClient {
   // A packet holds consecutive entries; each is validated by the pump. Anything but an
   // array is handed over as one entry, so it is reported and skipped like any invalid one.
   socket.on('events:journaled', (entries: unknown) => {
-    for (const entry of Array.isArray(entries) ? (entries as unknown[]) : [entries]) pump.push(entry);
+    pump.receive(Array.isArray(entries) ? (entries as unknown[]) : [entries]);
   });
 
   async function command<N extends WorkerCommandName>(

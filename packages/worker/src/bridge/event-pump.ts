@@ -1,6 +1,27 @@
+/**
+ * The resume-and-ack engine between the bridge and the router. Its invariants:
+ *
+ * - **Order.** Entries of one chat of one session are handled in journal order, one at a
+ *   time; different chats run side by side, up to `concurrency` at once, taking turns
+ *   (see `lane-scheduler.ts`). A session event (no chat) starts only after the session's
+ *   earlier session events, and the session's later entries start only after it.
+ * - **Position.** The committed position is the contiguous prefix of handled entries:
+ *   every entry up to it is handled. An entry that finishes while an earlier one still runs
+ *   is recorded as handled beyond the position; a replay skips it.
+ * - **Exactly once.** What an entry's handling leaves (its message id, the entry beyond
+ *   the position, the new position) is committed in one transaction, batched with the
+ *   entries that finished in the same turn of the event loop. A crash before the commit
+ *   replays the entry, whose handler reuses its command ids (the daemon answers a repeated
+ *   id with the recorded outcome); after it, the entry is skipped. A message is also
+ *   skipped by its id (one message journaled twice, under two `seq`s).
+ * - **Acknowledgement.** Only the committed position is acknowledged, cumulatively, in
+ *   batches. The daemon keeps at most its flow-control window of entries unacknowledged
+ *   (1,000), so that window bounds what the pump holds, however slow an entry is.
+ */
 import { describeZodError, journalEntrySchema, type JournalEntry } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
-import type { HandledMessage, ProgressStore } from '../db/progress-store.js';
+import type { HandledEntry, HandledMessage, ProgressStore } from '../db/progress-store.js';
+import { createLaneScheduler } from './lane-scheduler.js';
 
 /** Handles one journal entry; `signal` aborts when the worker gives up on it at shutdown. */
 export type EntryHandler = (entry: JournalEntry, signal: AbortSignal) => Promise<void>;
@@ -12,40 +33,63 @@ export interface EventPumpOptions {
   /** Sends a cumulative `event:ack`; returns false when it could not (not connected). */
   sendAck: (position: number) => boolean;
   log: Logger;
+  /** How many entries (of different chats) are handled at once (default 8). */
+  concurrency?: number;
   /** How long handled positions wait to be acknowledged together, in ms (default 250). */
   ackDelayMs?: number;
-  /** Acknowledge at once when this many handled entries are waiting (default 50). */
+  /** Acknowledge at once when the position moved this many entries since the last ack (default 50). */
   ackEvery?: number;
 }
 
-/** What {@link EventPump.stop} did with the entry in hand. */
+/** What {@link EventPump.stop} did with the entries in hand. */
 export interface StopOutcome {
-  /** Whether an entry was still running after the grace period and was left unacknowledged. */
-  abandoned: boolean;
+  /** How many entries were still running after the grace period and were left unacknowledged. */
+  abandoned: number;
   /** The position committed when the pump stopped. */
   position: number;
 }
 
 /**
- * The resume-and-ack engine: validates every inbound entry, handles them strictly one at
- * a time in `seq` order, skips what was already handled (by position, then by message
- * id), commits the handled message id and the new position in one transaction, and
- * acknowledges in cumulative batches.
+ * Validates every inbound entry, hands them to the router by chat lanes, skips what was
+ * already handled, commits progress in batches and acknowledges the contiguous prefix.
  */
 export interface EventPump {
-  /** Takes one raw journal entry (an element of an `events:journaled` packet). */
-  push(raw: unknown): void;
+  /** Takes the raw entries of one `events:journaled` packet, in `seq` order. */
+  receive(packet: readonly unknown[]): void;
   /** Drops entries not yet started (the connection went away; the daemon replays them). */
   reset(): void;
   /** The last committed position. */
   position(): number;
   /** Sends the pending acknowledgement now, if any. */
   flushAck(): void;
-  /** Resolves when nothing is queued or in hand. */
+  /** Resolves when nothing is queued, in hand or waiting to be committed. */
   idle(): Promise<void>;
-  /** Stops taking entries; finishes the one in hand within `graceMs` or abandons it. */
+  /** Stops taking entries; finishes those in hand within `graceMs` or abandons them. */
   stop(graceMs: number): Promise<StopOutcome>;
 }
+
+type SlotState = 'queued' | 'running' | 'done';
+
+/** One entry the pump knows above the committed position. */
+interface Slot {
+  readonly seq: number;
+  readonly sessionId: string;
+  readonly chat: string | undefined;
+  /** The entry; `undefined` for one known as handled from the database or invalid. */
+  readonly entry: JournalEntry | undefined;
+  state: SlotState;
+  /** The message id of a `message:received` entry. */
+  readonly messageId?: string;
+  /** The message was handled before (recorded when the entry arrived): not handled again. */
+  processed?: boolean;
+  /** An earlier entry in the window with the same message (one message journaled twice). */
+  twin?: Slot;
+  finished?: Promise<void>;
+  abandoned?: boolean;
+}
+
+/** Commit at once when this many handled entries wait (bounds a transaction and the turn that fills it). */
+const MAX_BATCH = 512;
 
 function handledMessage(entry: JournalEntry): HandledMessage | undefined {
   if (entry.event.type !== 'message:received') return undefined;
@@ -61,20 +105,54 @@ function handledMessage(entry: JournalEntry): HandledMessage | undefined {
   };
 }
 
+/** The chat an entry belongs to; `undefined` for session events. */
+function chatOf(entry: JournalEntry): string | undefined {
+  const event = entry.event;
+  switch (event.type) {
+    case 'message:received':
+      return event.message.chat;
+    case 'session:changed':
+      return undefined;
+    default:
+      return event.chat;
+  }
+}
+
 /** Creates the {@link EventPump}. */
 export function createEventPump(options: EventPumpOptions): EventPump {
   const { progress, handle, sendAck, log } = options;
   const ackDelayMs = options.ackDelayMs ?? 250;
   const ackEvery = options.ackEvery ?? 50;
-  const queue: JournalEntry[] = [];
+  const scheduler = createLaneScheduler<Slot>(options.concurrency ?? 8);
   let committed = progress.position();
   let acked = committed;
+  /** The highest `seq` received on this connection (entries at or below it are repeats). */
   let frontier = committed;
-  let inHand: { entry: JournalEntry; done: Promise<void>; abort: AbortController } | undefined;
+  /** Slots received on this connection above the position, in `seq` order. */
+  let order: Slot[] = [];
+  /** Every slot above the position by `seq`, also those in hand from before a reconnect. */
+  const known = new Map<number, Slot>();
+  /** Handled slots not yet committed. */
+  let pending: Slot[] = [];
+  /** The slots in {@link known} that carry a message, by message key. */
+  const messagesInWindow = new Map<string, Slot>();
+  let flushScheduled = false;
   let ackTimer: NodeJS.Timeout | undefined;
   let stopping = false;
-  let abandonedSeq: number | undefined;
+  // One signal for every entry: stop() abandons all the unfinished ones at once.
+  const shutdown = new AbortController();
   let idleWaiters: Array<() => void> = [];
+
+  for (const seq of progress.handledBeyond()) known.set(seq, { seq, sessionId: '', chat: undefined, entry: undefined, state: 'done' });
+
+  const messageKey = (slot: Slot) => `${slot.sessionId}\u0000${slot.messageId}`;
+
+  function forget(slot: Slot): void {
+    known.delete(slot.seq);
+    if (slot.messageId === undefined || messagesInWindow.get(messageKey(slot)) !== slot) return;
+    if (slot.twin && known.has(slot.twin.seq)) messagesInWindow.set(messageKey(slot), slot.twin);
+    else messagesInWindow.delete(messageKey(slot));
+  }
 
   function flushAck(): void {
     if (ackTimer) clearTimeout(ackTimer);
@@ -89,112 +167,189 @@ export function createEventPump(options: EventPumpOptions): EventPump {
     ackTimer.unref?.();
   }
 
-  function commit(entry: JournalEntry): void {
-    progress.commit(entry.seq, handledMessage(entry));
-    committed = Math.max(committed, entry.seq);
-    scheduleAck();
-  }
-
   function settleIdle(): void {
-    if (inHand || queue.length > 0) return;
+    if (scheduler.running > 0 || scheduler.queued > 0 || pending.length > 0) return;
     const waiters = idleWaiters;
     idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
 
-  async function run(entry: JournalEntry, abort: AbortController): Promise<void> {
-    const message = entry.event.type === 'message:received' ? entry.event.message : undefined;
-    if (message && progress.isProcessed(entry.sessionId, message.id)) {
-      log.debug({ seq: entry.seq, messageId: message.id }, 'already handled; skipping the replay');
-    } else {
-      try {
-        await handle(entry, abort.signal);
-      } catch (err) {
-        // The handler answers users itself; what reaches here is a bug, logged and not retried
-        // forever (a poison entry must not stall the stream).
-        log.error({ err, seq: entry.seq }, 'event handler failed');
-      }
+  /** Commits the handled slots and the position they lead to, in one transaction. */
+  function flush(): void {
+    flushScheduled = false;
+    let reached = 0;
+    while (reached < order.length && order[reached]?.state === 'done') reached += 1;
+    const position = reached > 0 ? (order[reached - 1] as Slot).seq : committed;
+    if (pending.length === 0 && position === committed) return settleIdle();
+    const batch = pending;
+    const handled: HandledEntry[] = batch.map((slot) => ({ seq: slot.seq, message: slot.entry && handledMessage(slot.entry) }));
+    try {
+      progress.commit({ position, handled });
+    } catch (err) {
+      // Kept for the next flush; until then the position stays (a crash replays these entries).
+      log.error({ err, entries: batch.length }, 'could not record handled entries');
+      return;
     }
-    if (abandonedSeq === entry.seq) return;
-    commit(entry);
+    pending = [];
+    for (const slot of order.splice(0, reached)) forget(slot);
+    if (position > committed) {
+      committed = position;
+      scheduleAck();
+    }
+    settleIdle();
+  }
+
+  function scheduleFlush(): void {
+    if (pending.length >= MAX_BATCH) return flush();
+    if (flushScheduled) return;
+    flushScheduled = true;
+    setImmediate(flush);
+  }
+
+  function finish(slot: Slot): void {
+    scheduler.finish(slot);
+    if (!slot.abandoned) {
+      slot.state = 'done';
+      pending.push(slot);
+      scheduleFlush();
+    }
+    pump();
+  }
+
+  async function run(slot: Slot): Promise<void> {
+    // A twin is in the same chat, so it finished before this one started.
+    if (slot.processed || slot.twin?.state === 'done') {
+      log.debug({ seq: slot.seq, messageId: slot.messageId }, 'message already handled; skipping the repeat');
+      return;
+    }
+    try {
+      await handle(slot.entry as JournalEntry, shutdown.signal);
+    } catch (err) {
+      // The handler answers users itself; what reaches here is a bug, logged and not retried
+      // forever (a poison entry must not stall the stream).
+      log.error({ err, seq: slot.seq }, 'event handler failed');
+    }
   }
 
   function pump(): void {
-    if (inHand || stopping) return settleIdle();
-    const entry = queue.shift();
-    if (!entry) return settleIdle();
-    const abort = new AbortController();
-    const done = run(entry, abort)
-      .catch((err: unknown) => log.error({ err, seq: entry.seq }, 'could not record a handled entry'))
-      .finally(() => {
-        if (inHand?.entry === entry) inHand = undefined;
-        pump();
-      });
-    inHand = { entry, done, abort };
+    if (stopping) return settleIdle();
+    let slot: Slot | undefined;
+    while ((slot = scheduler.next())) {
+      const started = slot;
+      started.state = 'running';
+      started.finished = run(started).then(() => finish(started));
+    }
+    settleIdle();
+  }
+
+  /**
+   * Takes a slot into the order of this connection. Returns it when it is new and needs
+   * handling; one known from before a reconnect or a restart is not started again.
+   */
+  function accept(slot: Slot): Slot | undefined {
+    frontier = slot.seq;
+    const earlier = known.get(slot.seq);
+    if (earlier) {
+      order.push(earlier);
+      if (earlier.state === 'done') scheduleFlush();
+      return undefined;
+    }
+    order.push(slot);
+    known.set(slot.seq, slot);
+    if (slot.state === 'done') {
+      pending.push(slot);
+      scheduleFlush();
+      return undefined;
+    }
+    return slot;
+  }
+
+  function validate(raw: unknown): Slot | undefined {
+    const parsed = journalEntrySchema.safeParse(raw);
+    if (!parsed.success) {
+      const seq = (raw as { seq?: unknown } | null)?.seq;
+      log.error({ seq, problem: describeZodError(parsed.error) }, 'the daemon sent an invalid journal entry; skipping it');
+      // A valid seq still counts as handled, so that one bad entry cannot stall the stream.
+      if (typeof seq === 'number' && Number.isSafeInteger(seq) && seq > frontier) {
+        accept({ seq, sessionId: '', chat: undefined, entry: undefined, state: 'done' });
+      }
+      return undefined;
+    }
+    const entry = parsed.data;
+    if (entry.seq <= frontier) {
+      log.debug({ seq: entry.seq, frontier }, 'entry already seen; skipping');
+      return undefined;
+    }
+    const messageId = entry.event.type === 'message:received' ? entry.event.message.id : undefined;
+    return accept({ seq: entry.seq, sessionId: entry.sessionId, chat: chatOf(entry), entry, state: 'queued', messageId });
+  }
+
+  /** Marks the messages of new slots handled before: by an entry in the window, else in the database (one read for the packet). */
+  function markRepeats(slots: readonly Slot[]): void {
+    const lookups: Slot[] = [];
+    for (const slot of slots) {
+      if (slot.messageId === undefined) continue;
+      const twin = messagesInWindow.get(messageKey(slot));
+      if (twin) slot.twin = twin;
+      else lookups.push(slot);
+      messagesInWindow.set(messageKey(slot), slot);
+    }
+    if (lookups.length === 0) return;
+    const processed = progress.processed(lookups.map(({ sessionId, messageId }) => ({ sessionId, messageId: messageId as string })));
+    lookups.forEach((slot, index) => {
+      slot.processed = processed[index];
+    });
   }
 
   return {
-    push(raw) {
+    receive(packet) {
       if (stopping) return;
-      const parsed = journalEntrySchema.safeParse(raw);
-      if (!parsed.success) {
-        const seq = (raw as { seq?: unknown } | null)?.seq;
-        log.error({ seq, problem: describeZodError(parsed.error) }, 'the daemon sent an invalid journal entry; skipping it');
-        // A valid seq still moves the position so that one bad entry cannot stall the stream.
-        if (typeof seq === 'number' && Number.isSafeInteger(seq) && seq > frontier) {
-          frontier = seq;
-          if (queue.length === 0 && !inHand) {
-            progress.commit(seq);
-            committed = seq;
-            scheduleAck();
-          }
-        }
-        return;
+      const fresh: Slot[] = [];
+      for (const raw of packet) {
+        const slot = validate(raw);
+        if (slot) fresh.push(slot);
       }
-      const entry = parsed.data;
-      if (entry.seq <= frontier) {
-        log.debug({ seq: entry.seq, frontier }, 'entry already seen; skipping');
-        return;
-      }
-      frontier = entry.seq;
-      queue.push(entry);
+      markRepeats(fresh);
+      for (const slot of fresh) scheduler.add(slot);
       pump();
     },
     reset() {
-      queue.length = 0;
-      frontier = Math.max(committed, inHand?.entry.seq ?? 0);
+      for (const slot of scheduler.dropQueued()) forget(slot);
+      // The daemon replays everything after the committed position; what is in hand or
+      // handled stays known and is taken back into the order when it comes again.
+      order = [];
+      frontier = committed;
+      for (const slot of known.values()) if (slot.seq <= committed) forget(slot);
       settleIdle();
     },
     position: () => committed,
     flushAck,
     idle() {
-      if (!inHand && queue.length === 0) return Promise.resolve();
+      if (scheduler.running === 0 && scheduler.queued === 0 && pending.length === 0) return Promise.resolve();
       return new Promise((resolve) => idleWaiters.push(resolve));
     },
     async stop(graceMs) {
       stopping = true;
-      queue.length = 0;
-      let abandoned = false;
-      const current = inHand;
-      if (current) {
-        let timer: NodeJS.Timeout | undefined;
-        const finished = await Promise.race([
-          current.done.then(() => true),
-          new Promise<boolean>((resolve) => {
-            timer = setTimeout(() => resolve(false), graceMs);
-          }),
-        ]);
-        if (timer) clearTimeout(timer);
-        if (!finished) {
-          abandoned = true;
-          abandonedSeq = current.entry.seq;
-          current.abort.abort(new Error('the worker is shutting down'));
-          log.warn({ seq: current.entry.seq, graceMs }, 'abandoning the entry in hand unacknowledged; the daemon will replay it');
-        }
+      for (const slot of scheduler.dropQueued()) forget(slot);
+      const inHand = [...known.values()].filter((slot) => slot.state === 'running');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(inHand.map((slot) => slot.finished ?? Promise.resolve())),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      if (timer) clearTimeout(timer);
+      const unfinished = inHand.filter((slot) => slot.state === 'running');
+      for (const slot of unfinished) slot.abandoned = true;
+      if (unfinished.length > 0) {
+        shutdown.abort(new Error('the worker is shutting down'));
+        log.warn({ seqs: unfinished.map((slot) => slot.seq), graceMs }, 'abandoning the entries in hand unacknowledged; the daemon will replay them');
       }
+      flush();
       flushAck();
       settleIdle();
-      return { abandoned, position: committed };
+      return { abandoned: unfinished.length, position: committed };
     },
   };
 }

@@ -27,28 +27,37 @@ describe('bot database', () => {
   });
 
   it('keeps the position and handled ids across a reopen', () => {
-    bot.progress.commit(7, { sessionId: 's', messageId: 'M1', chat: 'c@s.whatsapp.net', kind: 'image', mimetype: 'image/png', size: 10, animated: undefined });
+    bot.progress.commit({ position: 7, handled: [{ seq: 7, message: { sessionId: 's', messageId: 'M1', chat: 'c@s.whatsapp.net', kind: 'image', mimetype: 'image/png', size: 10, animated: undefined } }] });
     bot.close();
     bot = open();
     expect(bot.progress.position()).toBe(7);
-    expect(bot.progress.isProcessed('s', 'M1')).toBe(true);
-    expect(bot.progress.isProcessed('s', 'M2')).toBe(false);
+    expect(bot.progress.processed([{ sessionId: 's', messageId: 'M1' }, { sessionId: 's', messageId: 'M2' }])).toEqual([true, false]);
     expect(bot.progress.remembered('s', 'M1')).toEqual({ kind: 'image', mimetype: 'image/png', size: 10, animated: undefined });
   });
 
   it('never moves the position backwards', () => {
-    bot.progress.commit(9);
-    bot.progress.commit(4);
+    bot.progress.commit({ position: 9, handled: [] });
+    bot.progress.commit({ position: 4, handled: [] });
     expect(bot.progress.position()).toBe(9);
   });
 
+  it('keeps entries handled beyond the position until the position reaches them', () => {
+    bot.progress.commit({ position: 2, handled: [{ seq: 1 }, { seq: 2 }, { seq: 5 }, { seq: 4 }] });
+    bot.close();
+    bot = open();
+    expect(bot.progress.position()).toBe(2);
+    expect(bot.progress.handledBeyond()).toEqual([4, 5]);
+    bot.progress.commit({ position: 4, handled: [{ seq: 3 }] });
+    expect(bot.progress.handledBeyond()).toEqual([5]);
+    expect(bot.db.prepare('SELECT count(*) AS n FROM handled_entries').get()).toEqual({ n: 1 });
+  });
+
   it('prunes handled ids by age', () => {
-    bot.progress.commit(1, { sessionId: 's', messageId: 'OLD', chat: 'c@s.whatsapp.net', kind: 'text', mimetype: undefined, size: undefined, animated: undefined });
+    bot.progress.commit({ position: 1, handled: [{ seq: 1, message: { sessionId: 's', messageId: 'OLD', chat: 'c@s.whatsapp.net', kind: 'text', mimetype: undefined, size: undefined, animated: undefined } }] });
     clock += 10_000;
-    bot.progress.commit(2, { sessionId: 's', messageId: 'NEW', chat: 'c@s.whatsapp.net', kind: 'text', mimetype: undefined, size: undefined, animated: undefined });
+    bot.progress.commit({ position: 2, handled: [{ seq: 2, message: { sessionId: 's', messageId: 'NEW', chat: 'c@s.whatsapp.net', kind: 'text', mimetype: undefined, size: undefined, animated: undefined } }] });
     expect(bot.prune(5_000).messages).toBe(1);
-    expect(bot.progress.isProcessed('s', 'OLD')).toBe(false);
-    expect(bot.progress.isProcessed('s', 'NEW')).toBe(true);
+    expect(bot.progress.processed([{ sessionId: 's', messageId: 'OLD' }, { sessionId: 's', messageId: 'NEW' }])).toEqual([false, true]);
   });
 
   it('stores a sticker once by content and counts repeats and sends', () => {

@@ -15,19 +15,36 @@ export interface HandledMessage extends RememberedMessage {
   chat: string;
 }
 
+/** One handled journal entry to record (and the message it carried, if any). */
+export interface HandledEntry {
+  seq: number;
+  message?: HandledMessage;
+}
+
+/** A run of handled entries and the position they lead to, written in one transaction. */
+export interface ProgressBatch {
+  /** The new position: the contiguous prefix of handled entries (never goes back). */
+  position: number;
+  /** Entries handled since the last batch, in any order. */
+  handled: readonly HandledEntry[];
+}
+
 /**
- * The worker's progress through the journal: its position and the message ids it has
- * handled. {@link ProgressStore.commit} writes both in one transaction, so a crash leaves
- * either the old state (the entry is replayed and handled again with the same command
- * ids) or the new one (the entry is skipped), never half of each.
+ * The worker's progress through the journal: its position (every entry up to it handled),
+ * the entries handled beyond it, and the message ids it has handled.
+ * {@link ProgressStore.commit} writes a batch in one transaction, so a crash leaves either
+ * the old state (those entries are replayed and handled again with the same command ids)
+ * or the new one (they are skipped), never half of each.
  */
 export interface ProgressStore {
-  /** The last handled `seq` of this group (0: none). */
+  /** The last `seq` of the contiguous prefix of handled entries of this group (0: none). */
   position(): number;
-  /** Whether this message was already handled. */
-  isProcessed(sessionId: string, messageId: string): boolean;
-  /** Records `seq` as handled (and the message, if any) atomically. */
-  commit(seq: number, message?: HandledMessage): void;
+  /** The `seq`s handled beyond {@link position}, ascending. */
+  handledBeyond(): number[];
+  /** Whether each of these messages was already handled (one read for all). */
+  processed(messages: ReadonlyArray<{ sessionId: string; messageId: string }>): boolean[];
+  /** Records a batch atomically: its messages, its entries beyond the new position, the position. */
+  commit(batch: ProgressBatch): void;
   /** What the bot remembers of a message it handled. */
   remembered(sessionId: string, messageId: string): RememberedMessage | undefined;
   /** Forgets handled message ids older than `cutoff` (epoch ms); returns how many. */
@@ -56,28 +73,44 @@ export function createProgressStore(db: SqliteDatabase, group: string, now: () =
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const deleteOld = db.prepare<[number]>('DELETE FROM processed_messages WHERE processed_at < ?');
-  const commit = db.transaction((seq: number, message?: HandledMessage) => {
+  const getBeyond = db.prepare<[string, number], { seq: number }>('SELECT seq FROM handled_entries WHERE group_name = ? AND seq > ? ORDER BY seq');
+  const insertBeyond = db.prepare<[string, number]>('INSERT OR IGNORE INTO handled_entries (group_name, seq) VALUES (?, ?)');
+  const deleteReached = db.prepare<[string, number]>('DELETE FROM handled_entries WHERE group_name = ? AND seq <= ?');
+  const getPositionNow = () => getPosition.get(group)?.seq ?? 0;
+  // In one read transaction: a statement outside one opens a WAL read snapshot of its own.
+  const processed = db.transaction((messages: ReadonlyArray<{ sessionId: string; messageId: string }>) =>
+    messages.map(({ sessionId, messageId }) => getMessage.get(sessionId, messageId) !== undefined),
+  );
+  const commit = db.transaction((batch: ProgressBatch) => {
     const at = now();
-    if (message) {
-      insertMessage.run(
-        message.sessionId,
-        message.messageId,
-        message.chat,
-        message.kind,
-        message.mimetype ?? null,
-        message.size ?? null,
-        message.animated === undefined ? null : Number(message.animated),
-        seq,
-        at,
-      );
+    for (const { seq, message } of batch.handled) {
+      if (message) {
+        insertMessage.run(
+          message.sessionId,
+          message.messageId,
+          message.chat,
+          message.kind,
+          message.mimetype ?? null,
+          message.size ?? null,
+          message.animated === undefined ? null : Number(message.animated),
+          seq,
+          at,
+        );
+      }
+      if (seq > batch.position) insertBeyond.run(group, seq);
     }
-    setPosition.run(group, seq, at);
+    const previous = getPositionNow();
+    if (batch.position > previous) {
+      setPosition.run(group, batch.position, at);
+      deleteReached.run(group, batch.position);
+    }
   });
 
   return {
-    position: () => getPosition.get(group)?.seq ?? 0,
-    isProcessed: (sessionId, messageId) => getMessage.get(sessionId, messageId) !== undefined,
-    commit: (seq, message) => commit(seq, message),
+    position: getPositionNow,
+    handledBeyond: () => getBeyond.all(group, getPositionNow()).map((row) => row.seq),
+    processed: (messages) => processed(messages),
+    commit: (batch) => commit(batch),
     remembered(sessionId, messageId) {
       const row = getMessage.get(sessionId, messageId);
       if (!row) return undefined;

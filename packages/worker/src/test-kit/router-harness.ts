@@ -62,7 +62,10 @@ export function startRouterHarness(env: Record<string, string> = {}, stickers?: 
       // What the event pump would record after handling.
       if (event.type === 'message:received') {
         const m = event.message;
-        db.progress.commit(entry.seq, { sessionId: 'default', messageId: m.id, chat: m.chat, kind: m.kind, mimetype: m.media?.mimetype, size: m.media?.size, animated: m.media?.animated });
+        db.progress.commit({
+          position: entry.seq,
+          handled: [{ seq: entry.seq, message: { sessionId: 'default', messageId: m.id, chat: m.chat, kind: m.kind, mimetype: m.media?.mimetype, size: m.media?.size, animated: m.media?.animated } }],
+        });
         return m;
       }
       throw new Error('not a message');
