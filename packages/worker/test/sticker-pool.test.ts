@@ -2,7 +2,7 @@ import { isStickerError, readStickerMetadata } from '@stickerbot/sticker';
 import { makeGif, makePng } from '@stickerbot/sticker/test-kit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConverterCrashedError, createStickerPool, type StickerPool, type StickerPoolOptions } from '../src/media/sticker-pool.js';
-import { captureLog, engineEnvironment, waitFor } from '../src/test-kit/index.js';
+import { alive, captureLog, engineEnvironment, waitFor } from '../src/test-kit/index.js';
 
 /** A pool with every member started (their start is not what these tests time). */
 async function startPool(overrides: Partial<StickerPoolOptions> = {}): Promise<StickerPool & AsyncDisposable> {
@@ -17,15 +17,6 @@ async function startPool(overrides: Partial<StickerPoolOptions> = {}): Promise<S
   pool.warm();
   await waitFor(() => pool.stats().ready === pool.stats().members, 30_000);
   return Object.assign(pool, { [Symbol.asyncDispose]: () => pool.close() });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('sticker pool', { timeout: 90_000 }, () => {

@@ -3,22 +3,13 @@ import path from 'node:path';
 import { type WorkerCommandArgs } from '@stickerbot/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBotDatabase } from '../src/db/bot-database.js';
-import { messageEvent, startFakeDaemon, tempDir, waitFor, type FakeDaemon, type ReceivedCommand } from '../src/test-kit/index.js';
+import { alive, messageEvent, startFakeDaemon, tempDir, waitFor, type FakeDaemon, type ReceivedCommand } from '../src/test-kit/index.js';
 import { makePng } from '@stickerbot/sticker/test-kit';
 import { spawnWorker } from '../../../scripts/support/worker-process.js';
 
 /** The pids of a process's children (its sticker pool members). */
 function childrenOf(pid: number): number[] {
   return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter((p) => p.trim() !== '').map(Number);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A worker process against a protocol-speaking stand-in for the daemon (the real daemon is in the root test/). */

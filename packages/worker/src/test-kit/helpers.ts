@@ -62,3 +62,13 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 15_000, what
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** Whether a process with this pid exists (signal 0). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
