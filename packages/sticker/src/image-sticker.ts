@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { StickerError, throwIfAborted } from './errors.js';
+import { fitStill } from './fit-still.js';
 import { byteBudget, STICKER_RULES } from './rules.js';
 import { applyMask } from './shape-mask.js';
 import type { ConvertRequest, EncodedSticker, EngineContext } from './types.js';
@@ -72,18 +73,18 @@ export async function encodeStaticPixels(pixels: Buffer, request: ConvertRequest
 /** JPEG, PNG, static WebP or single-frame GIF → static sticker, all in memory. */
 export async function stickerFromImage(ctx: EngineContext, input: Buffer, request: ConvertRequest): Promise<EncodedSticker> {
   try {
-    if (ctx.mask(request.shape) === undefined) {
-      // No mask to apply: decode, resize and encode in one libvips pipeline. Only an
-      // over-budget result (rare at 512²) goes through raw pixels for the re-encodes.
+    if (request.shape === 'fit') {
+      // Resized, padded and encoded with the alpha rectangle of its placement (fit-still.ts).
+      const data = request.finish(await fitStill(input, { maxInputPixels: ctx.maxInputPixels, kernel: KERNEL, quality: FIRST_QUALITY, effort: EFFORT }));
+      if (data.length <= byteBudget(false)) return { data, animated: false, frames: 1, durationMs: 0 };
+      throwIfAborted(request.signal);
+    } else if (ctx.mask(request.shape) === undefined) {
+      // crop: decode, resize and encode in one libvips pipeline. Only an over-budget
+      // result (rare at 512²) goes through raw pixels for the re-encodes.
       const data = request.finish(
         await sharp(input, { limitInputPixels: ctx.maxInputPixels })
           .autoOrient()
-          .resize(STICKER_RULES.size, STICKER_RULES.size, {
-            fit: request.shape === 'fit' ? 'contain' : 'cover',
-            position: request.cropPosition,
-            background: TRANSPARENT,
-            kernel: KERNEL,
-          })
+          .resize(STICKER_RULES.size, STICKER_RULES.size, { fit: 'cover', position: request.cropPosition, kernel: KERNEL })
           .webp({ quality: FIRST_QUALITY, effort: EFFORT })
           .toBuffer(),
       );
