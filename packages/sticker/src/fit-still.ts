@@ -1,4 +1,6 @@
 import sharp from 'sharp';
+import { StickerError } from './errors.js';
+import type { Rect } from './frame-stream-encoder.js';
 import { STICKER_RULES } from './rules.js';
 import { encodeWebpFile, parseWebp, writeUInt24LE, type WebpChunk } from './webp-container.js';
 
@@ -6,14 +8,6 @@ const FLAG_ALPHA = 0x10;
 /** The padding under the alpha rectangle: libwebp flattens transparent blocks to this anyway, so the picture's pixels come out the same. */
 const PADDING = { r: 0, g: 0, b: 0 };
 const TRANSPARENT = { r: 0, g: 0, b: 0, alpha: 0 };
-
-/** Where a picture sits on the square canvas: centred, rounded down (as sharp's `contain` embeds it). */
-export interface Placement {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
 
 /** ALPH chunks per placement; each is a few dozen bytes and a 512² canvas has at most ~1,000 placements. */
 const alphaChunks = new Map<string, Promise<Buffer>>();
@@ -23,7 +17,7 @@ const alphaChunks = new Map<string, Promise<Buffer>>();
  * losslessly coded by libwebp once per placement (from a mask) and kept: the alpha plane
  * of an opaque picture on transparent padding depends on the geometry alone.
  */
-export function rectangleAlpha(rect: Placement, size = STICKER_RULES.size): Promise<Buffer> {
+export function rectangleAlpha(rect: Rect, size = STICKER_RULES.size): Promise<Buffer> {
   const key = `${size}:${rect.x},${rect.y},${rect.width},${rect.height}`;
   let chunk = alphaChunks.get(key);
   if (chunk === undefined) {
@@ -36,7 +30,7 @@ export function rectangleAlpha(rect: Placement, size = STICKER_RULES.size): Prom
       .toBuffer()
       .then((webp) => {
         const alpha = parseWebp(webp).chunks.find((c) => c.fourcc === 'ALPH');
-        if (alpha === undefined) throw new Error('libwebp wrote no ALPH chunk for a mask with transparency');
+        if (alpha === undefined) throw new StickerError('FFMPEG_FAILED', 'libwebp wrote no ALPH chunk for a mask with transparency');
         return Buffer.from(alpha.data);
       });
     chunk.catch(() => alphaChunks.delete(key));
@@ -46,7 +40,7 @@ export function rectangleAlpha(rect: Placement, size = STICKER_RULES.size): Prom
 }
 
 /** A still WebP (VP8X, ALPH, VP8) of the square canvas from an opaque VP8 bitstream and an ALPH chunk. */
-export function withAlpha(vp8: WebpChunk, alph: Buffer, size = STICKER_RULES.size): Buffer {
+function withAlpha(vp8: WebpChunk, alph: Buffer, size = STICKER_RULES.size): Buffer {
   const vp8x = Buffer.alloc(10);
   vp8x[0] = FLAG_ALPHA;
   writeUInt24LE(vp8x, size - 1, 4);
@@ -59,10 +53,11 @@ export function withAlpha(vp8: WebpChunk, alph: Buffer, size = STICKER_RULES.siz
  * image (no alpha channel) is padded with a flat colour and encoded as plain VP8 (flat
  * padding costs libwebp almost nothing), and the ALPH chunk of its placement
  * (`rectangleAlpha`) is attached: otherwise libwebp codes the same rectangle of alpha for
- * every image, 5–10 ms of a 4000×3000 JPEG's ~50 ms. An image with alpha is padded with
- * transparency and encoded with its own alpha plane. Two libvips pipelines, because the
- * placement is only known once the first has resized (sharp's rounding depends on its
- * shrink-on-load).
+ * every image, 5–10 ms of a 4000×3000 JPEG's ~50 ms. The picture is centred, rounded down,
+ * where sharp's `contain` puts it. Two libvips pipelines, because the placement is only
+ * known once the first has resized (sharp's rounding depends on its shrink-on-load). The
+ * caller sends images whose header announces alpha to its one-pipeline `contain`; one that
+ * decodes with alpha all the same is padded with transparency and keeps its alpha plane.
  */
 export async function fitStill(input: Buffer, options: { maxInputPixels: number; kernel: 'mitchell'; quality: number; effort: number }): Promise<Buffer> {
   const size = STICKER_RULES.size;
@@ -86,6 +81,6 @@ export async function fitStill(input: Buffer, options: { maxInputPixels: number;
     .toBuffer();
   if (alph === undefined) return webp;
   const vp8 = parseWebp(webp).chunks.find((c) => c.fourcc === 'VP8 ');
-  if (vp8 === undefined) throw new Error('libwebp wrote no VP8 bitstream for an opaque picture');
+  if (vp8 === undefined) throw new StickerError('FFMPEG_FAILED', 'libwebp wrote no VP8 bitstream for an opaque picture');
   return withAlpha(vp8, await alph, size);
 }
