@@ -11,7 +11,7 @@ export const STICKER_ERROR_CODES = {
   VIDEO_TOO_LONG: 'the video is longer than maxVideoSeconds (shorter ones are clipped to under 10 s)',
   NO_VIDEO_STREAM: 'the container holds no video stream (audio only, subtitles, ...)',
   OVER_SIZE_BUDGET: 'no encoding fits WhatsApp’s byte limit (100,000 static, 500,000 animated)',
-  TIMEOUT: 'the conversion ran past its deadline; ffmpeg was killed',
+  TIMEOUT: 'the conversion ran past its deadline: ffmpeg was killed, or the in-process GIF decoding stopped',
   ABORTED: 'the caller’s AbortSignal fired',
   FFMPEG_FAILED: 'ffmpeg could not be started, or failed in a way no other code describes',
   NOT_A_STICKER: 'the input is not a WebP sticker (wrong format or not 512×512)',

@@ -65,6 +65,8 @@ export async function stickerFromGif(ctx: EngineContext, input: Buffer, gif: Gif
     totalMs += ms;
   }
   const mask = ctx.mask(request.shape);
+  // No ffmpeg runs to kill, so the job's own decoding keeps ffmpeg's deadline, checked between frames.
+  const deadline = performance.now() + ctx.ffmpegTimeoutMs;
   const pass = async (plan: AnimationPlan, effort: number): Promise<EncodedSticker> => {
     const size = STICKER_RULES.size;
     const corner = 2 * Math.floor((size - plan.side) / 4);
@@ -102,6 +104,9 @@ export async function stickerFromGif(ctx: EngineContext, input: Buffer, gif: Gif
           canvas = step.value.rgba;
           changed = unionRegion(changed, step.value.changed);
           index += 1;
+          if (performance.now() > deadline) {
+            throw new StickerError('TIMEOUT', `decoding the GIF ran past its ${ctx.ffmpegTimeoutMs} ms deadline`, { details: { framesDecoded: index + 1 } });
+          }
         }
         if (canvas === undefined) break;
         if (changed !== undefined) resizer.resize({ data: canvas, width: gif.width, height: gif.height }, picture, changed);

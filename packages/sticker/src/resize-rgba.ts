@@ -166,7 +166,8 @@ export function createResizer(region: Region, target: { width: number; height: n
         const into = held[0]! < held[1]! ? 0 : 1;
         const row = rows[into]!;
         const start = source * src.width;
-        for (let col = columns.from; col < columns.to; col += 1) row[col] = mix(from[start + x.at[col]!]!, from[start + x.next[col]!]!, x.weight[col]!);
+        const { at, next, weight } = x;
+        for (let col = columns.from; col < columns.to; col += 1) row[col] = mix(from[start + at[col]!]!, from[start + next[col]!]!, weight[col]!);
         held[into] = source;
         return row;
       };
@@ -175,16 +176,17 @@ export function createResizer(region: Region, target: { width: number; height: n
         const bottom = horizontal(y.next[line]!);
         const wy = y.weight[line]!;
         const o = line * target.width;
-        if (wy === 0) to.set(top.subarray(columns.from, columns.to), o + columns.from);
-        else for (let col = columns.from; col < columns.to; col += 1) to[o + col] = mix(top[col]!, bottom[col]!, wy);
-        // Partly covered pixels (edges of transparency) back to straight alpha.
         for (let col = columns.from; col < columns.to; col += 1) {
-          const p = (o + col) * 4;
-          const alpha = out[p + 3]!;
-          if (alpha === 0 || alpha === 255) continue;
-          out[p] = Math.min(255, Math.round((out[p]! * 255) / alpha));
-          out[p + 1] = Math.min(255, Math.round((out[p + 1]! * 255) / alpha));
-          out[p + 2] = Math.min(255, Math.round((out[p + 2]! * 255) / alpha));
+          const value = wy === 0 ? top[col]! : mix(top[col]!, bottom[col]!, wy);
+          to[o + col] = value;
+          const alpha = value >>> 24;
+          // Partly covered pixels (edges of transparency) back to straight alpha.
+          if (alpha !== 0 && alpha !== 255) {
+            const p = (o + col) * 4;
+            out[p] = Math.min(255, Math.round((out[p]! * 255) / alpha));
+            out[p + 1] = Math.min(255, Math.round((out[p + 1]! * 255) / alpha));
+            out[p + 2] = Math.min(255, Math.round((out[p + 2]! * 255) / alpha));
+          }
         }
       }
     },

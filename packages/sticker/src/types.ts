@@ -74,7 +74,7 @@ export interface StickerEngineOptions {
    * starting in its first 10 s), read from the header; default 1,000,000,000.
    */
   maxAnimationPixels?: number;
-  /** Deadline of one ffmpeg run in milliseconds; default 60,000. */
+  /** Deadline of one ffmpeg run, and of a GIF's in-process decoding (checked between frames), in milliseconds; default 60,000. */
   ffmpegTimeoutMs?: number;
   /**
    * Address-space cap of each ffmpeg run in bytes, applied through util-linux `prlimit`

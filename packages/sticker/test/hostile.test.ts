@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStickerEngine, isStickerError, type StickerEngine, type StickerErrorCode, type StickerOptions } from '../src/index.js';
 import { makeAudioOnly, makeHourLongVideo, pngHeader, screenBombGif } from './fixtures.js';
-import { fromEnvironment, makeAnimatedWebp, makeJpeg, makePngWithAlpha, makeVideo } from '../src/test-kit/index.js';
+import { fromEnvironment, makeAnimatedWebp, makeGif, makeJpeg, makePngWithAlpha, makeVideo } from '../src/test-kit/index.js';
 
 /** Generous: this catches hangs, it does not measure speed. */
 const QUICKLY_MS = 15_000;
@@ -163,6 +163,16 @@ describe('deadlines, cancellation and shutdown', () => {
     expect(processGone(details.pid as number)).toBe(true);
     await strict.close();
   });
+
+  it('stops decoding a GIF past the deadline and reports TIMEOUT (no ffmpeg runs for GIFs)', async () => {
+    // 100 frames take tens of milliseconds to decode even on a fast machine: far past 1 ms.
+    const gif = await makeGif(240, 180, 100, 20);
+    const strict = createStickerEngine({ ...fromEnvironment(), tempDir, ffmpegTimeoutMs: 1 });
+    const { details } = await expectFailure(() => strict.toSticker(gif), 'TIMEOUT');
+    expect(details.framesDecoded).toBeGreaterThan(0);
+    expect(details.framesDecoded).toBeLessThan(100);
+    await strict.close();
+  }, 60_000);
 
   it('kills a running ffmpeg when the signal aborts', async () => {
     const controller = new AbortController();
