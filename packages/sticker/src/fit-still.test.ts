@@ -56,9 +56,11 @@ describe('fitStill', () => {
       expect(alphaDiffers).toBe(0);
       expect(partial).toBe(0);
       expect(inside).toBeGreaterThan(0);
-      // Identical where the picture is a few blocks tall; a 1–3 row strip has every block on the edge,
-      // and libwebp fills transparent padding with colours of its choosing, we with black.
-      expect(rgbDifference / (inside * 3)).toBeLessThan(inside > 512 * 16 ? 0.5 : 3);
+      // Lossy coding: libwebp's segment and filter choices see the padding (its flat colours
+      // there, our black), so the picture can come out a level or so apart on average (measured
+      // up to ~1 on these noisy photos; a 1–3 row strip, all edge blocks, up to ~3.5). A
+      // misplaced or shifted picture on this grain would differ by tens.
+      expect(rgbDifference / (inside * 3)).toBeLessThan(inside > 512 * 16 ? 2 : 8);
       expect(checkStickerRules(replaceWebpExif(webp, encodeStickerExif({ packId: 'p', packName: 'n', publisher: 'a', emojis: [] })))).toEqual([]);
     });
   }
