@@ -33,10 +33,24 @@ const stickers = createStickerPool({
   env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('STICKERBOT_'))),
   log,
 });
-const worker = createWorker({ log, stickers }, config);
+// The converters start once the bridge is connected (or after 2 s without it), so loading
+// them does not delay the connection and the first sticker does not wait for them.
+let stopping = false;
+let warmed = false;
+function warmConverters(): void {
+  if (warmed || stopping) return;
+  warmed = true;
+  clearTimeout(warmWithoutDaemon);
+  stickers.warm();
+  stickers.ffmpeg().then(
+    (ffmpeg) => log.info({ ffmpeg: { path: ffmpeg.path, version: ffmpeg.version, source: ffmpeg.source } }, `sticker engine runs ffmpeg ${ffmpeg.version}: ${ffmpeg.reason}`),
+    (err: unknown) => log.warn({ err }, 'no usable ffmpeg: video stickers will fail'),
+  );
+}
+const warmWithoutDaemon = setTimeout(warmConverters, 2000);
+const worker = createWorker({ log, stickers, onConnect: warmConverters }, config);
 const graceMs = config.shutdownGraceMs;
 
-let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
@@ -52,17 +66,3 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
 worker.start();
 process.send?.('ready');
-
-// The converters start once the bridge is connected (or after 2 s without it), so loading
-// them does not delay the connection and the first sticker does not wait for them.
-const warmAt = Date.now() + 2000;
-const warmWhenConnected = setInterval(() => {
-  if (!worker.bridge.connected && Date.now() < warmAt) return;
-  clearInterval(warmWhenConnected);
-  if (stopping) return;
-  stickers.warm();
-  stickers.ffmpeg().then(
-    (ffmpeg) => log.info({ ffmpeg: { path: ffmpeg.path, version: ffmpeg.version, source: ffmpeg.source } }, `sticker engine runs ffmpeg ${ffmpeg.version}: ${ffmpeg.reason}`),
-    (err: unknown) => log.warn({ err }, 'no usable ffmpeg: video stickers will fail'),
-  );
-}, 20);

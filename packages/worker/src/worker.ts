@@ -23,6 +23,8 @@ export interface WorkerDeps {
   rateLimit?: RateLimitOptions;
   /** Bridge tuning (backoff, ack delay, timeouts) for tests. */
   bridge?: Pick<BridgeClientOptions, 'backoff' | 'ackDelayMs' | 'timeouts' | 'retryDelayMs'>;
+  /** Called each time the bridge connection is up (main.ts starts the converters on the first). */
+  onConnect?: () => void;
 }
 
 /** The running worker. */
@@ -88,6 +90,7 @@ export function createWorker(deps: WorkerDeps, config: WorkerConfig): Worker {
           for (const session of sessions) services.accounts.set(session.id, session.account);
         })
         .catch((err: unknown) => log.debug({ err }, 'could not list the sessions'));
+      deps.onConnect?.();
     },
     ...deps.bridge,
   });
