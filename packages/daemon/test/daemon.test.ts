@@ -13,7 +13,7 @@ import {
   type SessionQr,
 } from '@stickerbot/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStorage } from '../src/storage/index.js';
+import { openStorage, type Storage } from '../src/storage/index.js';
 import { FAKE_DISCONNECT, createFakeWa } from '../src/test-kit/index.js';
 import { collectEntries, connected, contiguous, eventually, next, refusal, until, type DashboardClient, type WorkerClient } from './bridge-harness.js';
 import { DaemonHarness, login } from './daemon-harness.js';
@@ -44,6 +44,26 @@ function statusesOf(entries: readonly JournalEntry[], sessionId: string): string
   return entries.flatMap((entry) =>
     entry.sessionId === sessionId && entry.event.type === 'session:changed' ? [entry.event.session.status] : [],
   );
+}
+
+/** Reads the daemon's database beside it (WAL: a second connection sees committed rows). */
+function withStorage<T>(dataDir: string, read: (storage: Storage) => T): T {
+  const storage = openStorage(dataDir);
+  try {
+    return read(storage);
+  } finally {
+    storage.close();
+  }
+}
+
+/** Waits until the daemon's persistent outbound queue holds one send. */
+async function untilQueued(dataDir: string): Promise<void> {
+  const storage = openStorage(dataDir);
+  try {
+    await until(() => storage.outbox.size() === 1, 'the queued send');
+  } finally {
+    storage.close();
+  }
 }
 
 async function waitForStatus(entries: JournalEntry[], sessionId: string, status: string): Promise<void> {
@@ -315,12 +335,7 @@ describe('daemon: sessions across restarts', () => {
     wa.session('main').hangNextSend();
     const sticker = (fill: number) => ({ id: 'queued-sticker', sessionId: 'main', chat: CHAT, content: { type: 'sticker', data: Buffer.alloc(2048, fill) } });
     const pending = call(worker, 'message:send', sticker(1));
-    const probe = openStorage(dataDir);
-    try {
-      await until(() => probe.outbox.size() === 1, 'the queued send');
-    } finally {
-      probe.close();
-    }
+    await untilQueued(dataDir);
     const conflict = { ok: false, error: { code: 'IDEMPOTENCY_CONFLICT', retryable: false } };
     expect(await call(worker, 'message:send', sticker(2))).toMatchObject(conflict);
     await first.daemon.stop();
@@ -330,12 +345,7 @@ describe('daemon: sessions across restarts', () => {
     const again = second.clients.worker({ token: second.token });
     await connected(again);
     expect(await call(again, 'message:send', sticker(2))).toMatchObject(conflict);
-    const check = openStorage(dataDir);
-    try {
-      expect(check.outbox.size()).toBe(1);
-    } finally {
-      check.close();
-    }
+    expect(withStorage(dataDir, (storage) => storage.outbox.size())).toBe(1);
     expect(wa.session('main').sent).toHaveLength(0);
   });
 
@@ -352,12 +362,7 @@ describe('daemon: sessions across restarts', () => {
     wa.session('main').hangNextSend();
     const sendArgs = { id: 'queued-send', sessionId: 'main', chat: CHAT, content: { type: 'text', text: 'after the restart' } };
     const pending = call(worker, 'message:send', sendArgs);
-    const probe = openStorage(dataDir);
-    try {
-      await until(() => probe.outbox.size() === 1, 'the queued send');
-    } finally {
-      probe.close();
-    }
+    await untilQueued(dataDir);
     await first.daemon.stop();
     expect(await pending).toMatchObject({ ok: false, error: { code: 'SHUTTING_DOWN', retryable: true } });
     expect(wa.session('main').sent).toHaveLength(0);
@@ -390,15 +395,12 @@ describe('daemon: sessions across restarts', () => {
     expect(wa.session('main').loggedOutCount).toBe(0);
     await running.daemon.stop();
 
-    const storage = openStorage(dataDir);
-    try {
+    withStorage(dataDir, (storage) => {
       expect(storage.auth.hasCredentials('main')).toBe(true);
       expect(storage.auth.hasCredentials('other')).toBe(false);
       expect(storage.sessions.get('other')).toMatchObject({ status: 'LOGGED_OUT' });
       expect(storage.sessions.get('main')?.status).not.toBe('LOGGED_OUT');
-    } finally {
-      storage.close();
-    }
+    });
   });
 });
 
