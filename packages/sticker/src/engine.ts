@@ -127,7 +127,7 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
     const pageHeight = meta.pageHeight ?? meta.height;
     checkPixels(meta.width, pageHeight, ctx.maxInputPixels);
     const pages = meta.pages ?? 1;
-    if (pages <= 1) return stickerFromImage(ctx, input, request);
+    if (pages <= 1) return stickerFromImage(ctx, input, request, meta.hasAlpha);
     return stickerFromAnimation(ctx, input, { width: meta.width, pageHeight, pages, delay: meta.delay }, request);
   };
 
@@ -142,7 +142,8 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
     return stickerFromGif(ctx, input, { width: layout.width, height: layout.height, durationsMs }, request);
   };
 
-  // JPEG and PNG skip the metadata read: sharp's limitInputPixels refuses oversized headers.
+  // JPEG and PNG skip the pixel check's metadata read: sharp's limitInputPixels refuses
+  // oversized headers (a PNG's `fit` reads its header for the alpha channel, image-sticker.ts).
   const image = (input: Buffer, request: ConvertRequest): Promise<EncodedSticker> => stickerFromImage(ctx, input, request);
 
   const converters: Record<InputFormat, Converter> = {

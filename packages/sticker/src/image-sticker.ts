@@ -73,17 +73,22 @@ export async function encodeStaticPixels(pixels: Buffer, request: ConvertRequest
 
 /**
  * True when the image has no alpha channel: a JPEG never has one, other formats say so in
- * their header. Only opaque images take the two-pipeline `fit` path; one with alpha would
- * pay its second pipeline (~8 ms on a 1080² PNG) for nothing.
+ * their header (`hasAlpha` when the caller has read it already). Only opaque images take
+ * the two-pipeline `fit` path; one with alpha would pay its second pipeline (~8 ms on a
+ * 1080² PNG) for nothing.
  */
-async function isOpaque(input: Buffer): Promise<boolean> {
+async function isOpaque(input: Buffer, hasAlpha: boolean | undefined): Promise<boolean> {
+  if (hasAlpha !== undefined) return !hasAlpha;
   return detectFormat(input) === 'jpeg' || !(await sharp(input).metadata()).hasAlpha;
 }
 
-/** JPEG, PNG, static WebP or single-frame GIF → static sticker, all in memory. */
-export async function stickerFromImage(ctx: EngineContext, input: Buffer, request: ConvertRequest): Promise<EncodedSticker> {
+/**
+ * JPEG, PNG, static WebP or single-frame GIF → static sticker, all in memory. `hasAlpha`:
+ * from a header the caller has already read, so it is not read again.
+ */
+export async function stickerFromImage(ctx: EngineContext, input: Buffer, request: ConvertRequest, hasAlpha?: boolean): Promise<EncodedSticker> {
   try {
-    if (request.shape === 'fit' && (await isOpaque(input))) {
+    if (request.shape === 'fit' && (await isOpaque(input, hasAlpha))) {
       // Resized, padded and encoded with the alpha rectangle of its placement (fit-still.ts).
       const data = request.finish(await fitStill(input, { maxInputPixels: ctx.maxInputPixels, kernel: KERNEL, quality: FIRST_QUALITY, effort: EFFORT }));
       if (data.length <= byteBudget(false)) return { data, animated: false, frames: 1, durationMs: 0 };
