@@ -9,4 +9,5 @@ export { LOG_LEVELS, REDACTED_PATHS, createLogger, type LogLevel, type Logger, t
 export { formatLogRecord, type LogFormatOptions } from './log-format.js';
 export { ensurePrivateDataDir } from './private-data-dir.js';
 export { routeConsoleToLogger } from './route-console.js';
+export { createTokenBuckets, type TokenBucketOptions, type TokenBuckets } from './token-buckets.js';
 export { loadMigrations, openDatabase, type OpenDatabaseOptions, type SqliteDatabase, type SynchronousLevel } from './sqlite.js';

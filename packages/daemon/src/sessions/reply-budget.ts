@@ -3,6 +3,7 @@
  * and one for the whole session. A reply that finds a token in both goes out at once; one
  * that does not waits for the normal spacing, like any other send.
  */
+import { createTokenBuckets } from '@stickerbot/runtime';
 
 /** Sizes of the reply budget. */
 export interface ReplyBudgetOptions {
@@ -24,38 +25,15 @@ export interface ReplyBudget {
   spend(chat: string, now: number): void;
 }
 
-interface Bucket {
-  tokens: number;
-  at: number;
-}
-
-/** Buckets of chats kept before full ones (which are the same as no bucket) are dropped. */
-const PRUNE_ABOVE = 1_000;
-
 /** Creates a session's reply budget; every bucket starts full. */
 export function createReplyBudget(options: ReplyBudgetOptions): ReplyBudget {
-  const chats = new Map<string, Bucket>();
-  const session: Bucket = { tokens: options.sessionReplyBurst, at: 0 };
-
-  function level(bucket: Bucket | undefined, capacity: number, perSecond: number, now: number): number {
-    if (!bucket) return capacity;
-    return Math.min(capacity, bucket.tokens + (Math.max(0, now - bucket.at) * perSecond) / 1000);
-  }
-  const chatLevel = (chat: string, now: number) => level(chats.get(chat), options.replyBurst, options.replyRefillPerSecond, now);
-  const sessionLevel = (now: number) => level(session, options.sessionReplyBurst, options.sessionReplyRefillPerSecond, now);
-
-  function prune(now: number): void {
-    if (chats.size <= PRUNE_ABOVE) return;
-    for (const chat of chats.keys()) if (chatLevel(chat, now) >= options.replyBurst) chats.delete(chat);
-  }
-
+  const chats = createTokenBuckets({ capacity: options.replyBurst, refillPerSecond: options.replyRefillPerSecond });
+  const session = createTokenBuckets({ capacity: options.sessionReplyBurst, refillPerSecond: options.sessionReplyRefillPerSecond });
   return {
-    available: (chat, now) => chatLevel(chat, now) >= 1 && sessionLevel(now) >= 1,
+    available: (chat, now) => chats.level(chat, now) >= 1 && session.level('', now) >= 1,
     spend(chat, now) {
-      chats.set(chat, { tokens: chatLevel(chat, now) - 1, at: now });
-      session.tokens = sessionLevel(now) - 1;
-      session.at = now;
-      prune(now);
+      chats.spend(chat, now);
+      session.spend('', now);
     },
   };
 }

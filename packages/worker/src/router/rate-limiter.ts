@@ -1,3 +1,5 @@
+import { createTokenBuckets } from '@stickerbot/runtime';
+
 /** Token bucket parameters. */
 export interface RateLimitOptions {
   /** Burst size: how many commands a sender may send at once. */
@@ -17,34 +19,26 @@ export interface RateLimiter {
   take(key: string): RateDecision;
 }
 
-/** Creates a {@link RateLimiter}; idle buckets are dropped once full again. */
+/** Warned senders kept before those whose bucket refilled are dropped. */
+const MAX_WARNED = 1_000;
+
+/** Creates a {@link RateLimiter}; full buckets are dropped (see the runtime's token buckets). */
 export function createRateLimiter(options: RateLimitOptions, now: () => number = Date.now): RateLimiter {
-  const buckets = new Map<string, { tokens: number; at: number; warned: boolean }>();
-  let lastSweep = now();
-
-  function sweep(at: number): void {
-    if (at - lastSweep < 60_000) return;
-    lastSweep = at;
-    for (const [key, bucket] of buckets) {
-      if (bucket.tokens + ((at - bucket.at) / 1000) * options.refillPerSecond >= options.capacity) buckets.delete(key);
-    }
-  }
-
+  const buckets = createTokenBuckets(options);
+  // Senders told to slow down since their last allowed command.
+  const warned = new Set<string>();
   return {
     take(key) {
       const at = now();
-      sweep(at);
-      const bucket = buckets.get(key) ?? { tokens: options.capacity, at, warned: false };
-      bucket.tokens = Math.min(options.capacity, bucket.tokens + ((at - bucket.at) / 1000) * options.refillPerSecond);
-      bucket.at = at;
-      buckets.set(key, bucket);
-      if (bucket.tokens >= 1) {
-        bucket.tokens -= 1;
-        bucket.warned = false;
+      if (buckets.level(key, at) >= 1) {
+        buckets.spend(key, at);
+        warned.delete(key);
         return 'allow';
       }
-      if (bucket.warned) return 'silent';
-      bucket.warned = true;
+      if (warned.has(key)) return 'silent';
+      // A sender whose bucket refilled would be allowed (and forgotten) on their next command.
+      if (warned.size >= MAX_WARNED) for (const other of warned) if (buckets.level(other, at) >= 1) warned.delete(other);
+      warned.add(key);
       return 'warn';
     },
   };
