@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scanQrCodes, startEmulator, type Emulator } from '../scripts/dev-sim.js';
-import { exited, killAll, repoRoot, TSX_ARGS, until } from '../scripts/support/process-stack.js';
+import { exited, killAll, repoRoot, TSX_ARGS, until, WORKER_ARGS } from '../scripts/support/process-stack.js';
 
 const BOT = '4915100000001';
 const dataDir = mkdtempSync(join(tmpdir(), 'stickerbot-emulator-restart-'));
@@ -88,8 +88,7 @@ describe('worker restarts against the WhatsApp emulator (real Baileys in the dae
       const reconnectsBefore = (await (await fetch(`http://127.0.0.1:${port}/metrics`, asAdmin)).text()).match(/^stickerbot_reconnects_total\{[^}]*\} \d+/gm) ?? [];
 
       const workerEnv = { STICKERBOT_BRIDGE_URL: `http://127.0.0.1:${port}`, STICKERBOT_TOKEN: token };
-      const workerArgs = [...TSX_ARGS, join(repoRoot, 'packages/worker/src/main.ts')];
-      let worker = start(workerArgs, workerEnv, 'worker');
+      let worker = start(WORKER_ARGS, workerEnv, 'worker');
 
       const phones = Array.from({ length: 12 }, (_, i) => `49152${String(i).padStart(8, '0')}`);
       const sent = new Map<string, string>();
@@ -104,12 +103,12 @@ describe('worker restarts against the WhatsApp emulator (real Baileys in the dae
       worker.kill('SIGKILL');
       await exited(worker);
       await send(4, 8);
-      worker = start(workerArgs, workerEnv, 'worker');
+      worker = start(WORKER_ARGS, workerEnv, 'worker');
       await new Promise((resolve) => setTimeout(resolve, 1500));
       worker.kill('SIGTERM');
       await exited(worker);
       await send(8, 12);
-      worker = start(workerArgs, workerEnv, 'worker');
+      worker = start(WORKER_ARGS, workerEnv, 'worker');
 
       for (const phone of phones) {
         const reply = await admin(emulator, `/phones/${phone}/next-message?timeoutMs=60000`);

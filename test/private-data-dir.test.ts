@@ -38,7 +38,8 @@ interface Started {
 
 /** Starts an entry with umask 022, as a shell of a typical operator would. */
 function start(entry: string, env: Record<string, string>): Started {
-  const node = [process.execPath, ...TSX_ARGS, join(repoRoot, entry)].map((arg) => `'${arg}'`).join(' ');
+  const args = entry.endsWith('.mjs') ? [join(repoRoot, entry)] : [...TSX_ARGS, join(repoRoot, entry)];
+  const node = [process.execPath, ...args].map((arg) => `'${arg}'`).join(' ');
   const child = spawn('/bin/sh', ['-c', `umask 022 && exec ${node}`], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', STICKERBOT_DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env },
@@ -115,7 +116,7 @@ describe.skipIf(!canSwitchUser)('the data folder is private (needs root and setp
     expect(await nobodyCanRead(control)).toBe(true);
 
     const daemon = await startDaemon();
-    const worker = start('packages/worker/src/main.ts', { STICKERBOT_BRIDGE_URL: `http://127.0.0.1:${daemon.port}` });
+    const worker = start('scripts/run-worker.mjs', { STICKERBOT_BRIDGE_URL: `http://127.0.0.1:${daemon.port}` });
     await until(() => worker.output().includes('connected to the daemon'), 'the worker to connect', 60_000);
     const files = readdirSync(dataDir);
     for (const name of ['daemon.sqlite', 'daemon.sqlite-wal', 'daemon.sqlite-shm', 'token', 'worker.sqlite', 'worker.sqlite-wal', 'worker.sqlite-shm']) {

@@ -14,10 +14,10 @@ import type { DaemonReport, DaemonRequest, InboundMessage, InboundVideo, SentRep
 /** The repository root. */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const daemonEntry = fileURLToPath(new URL('./fake-wa-daemon.ts', import.meta.url));
-const workerEntry = join(repoRoot, 'packages/worker/src/main.ts');
-const tsxCli = join(repoRoot, 'node_modules/tsx/dist/cli.mjs');
 /** Node arguments that run TypeScript source with workspace packages resolved to source. */
 export const TSX_ARGS = ['--import', 'tsx', '--conditions=@stickerbot/source'];
+/** Node arguments that run the worker as users do (`pnpm worker`, pm2): scripts/run-worker.mjs. */
+export const WORKER_ARGS = [join(repoRoot, 'scripts/run-worker.mjs')];
 
 /** Resolves when `check()` is true; rejects after `timeoutMs` with `what` in the message. */
 /**
@@ -219,14 +219,11 @@ export function createStack(options: { sessions?: number; workerEnv?: Record<str
     startWorker(extraEnv = {}, startOptions = {}) {
       const daemon = stack.daemon;
       if (!daemon) throw new Error('start the daemon first');
-      // As in `pnpm dev`: the sticker engine runs in the worker's converter processes, not in what tsx watch follows.
-      const watch = [tsxCli, 'watch', '--clear-screen=false', '--include', 'packages/sticker/src', workerEntry];
-      const args = startOptions.watch ? watch : [...TSX_ARGS, workerEntry];
-      const child = spawn(process.execPath, args, {
+      // Watch mode as in `pnpm dev`.
+      const child = spawn(process.execPath, [...WORKER_ARGS, ...(startOptions.watch ? ['--watch'] : [])], {
         cwd: repoRoot,
         env: {
           ...baseEnv(),
-          ...(startOptions.watch ? { NODE_OPTIONS: '--conditions=@stickerbot/source' } : {}),
           STICKERBOT_DATA_DIR: dataDir,
           STICKERBOT_BRIDGE_URL: `http://127.0.0.1:${daemon.port}`,
           STICKERBOT_TOKEN: daemon.token,

@@ -1,10 +1,6 @@
-/** Runs the real worker (`src/main.ts` under tsx) as a child process, with its JSON log lines kept. */
+/** Runs the real worker as users do (scripts/run-worker.mjs) as a child process, with its JSON log lines kept. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MAIN = path.join(ROOT, 'packages/worker/src/main.ts');
+import { repoRoot, WORKER_ARGS } from './process-stack.js';
 
 export interface WorkerProcess extends AsyncDisposable {
   readonly child: ChildProcess;
@@ -17,8 +13,8 @@ export interface WorkerProcess extends AsyncDisposable {
 }
 
 export function spawnWorker(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@stickerbot/source', MAIN], {
-    cwd: ROOT,
+  const child = spawn(process.execPath, WORKER_ARGS, {
+    cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

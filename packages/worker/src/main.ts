@@ -33,10 +33,18 @@ const stickers = createStickerPool({
   env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('STICKERBOT_'))),
   log,
 });
-// The converters start once the bridge is connected (or after 2 s without it), so loading
-// them does not delay the connection and the first sticker does not wait for them.
+// The converters start once the bridge is connected and the replay that follows is handled
+// (or after 2 s without a daemon): loading sharp in them then neither delays the connection
+// nor takes the CPU from a restarted worker's backlog, and the first sticker after that does
+// not wait for them. A sticker job in the backlog starts a converter at once anyway.
 let stopping = false;
 let warmed = false;
+/** How long after connecting the replay's first packet has surely arrived (loopback). */
+const REPLAY_ARRIVES_MS = 250;
+function warmAfterReplay(): void {
+  clearTimeout(warmWithoutDaemon);
+  setTimeout(() => void worker.bridge.idle().then(warmConverters), REPLAY_ARRIVES_MS).unref();
+}
 function warmConverters(): void {
   if (warmed || stopping) return;
   warmed = true;
@@ -48,7 +56,7 @@ function warmConverters(): void {
   );
 }
 const warmWithoutDaemon = setTimeout(warmConverters, 2000);
-const worker = createWorker({ log, stickers, onConnect: warmConverters }, config);
+const worker = createWorker({ log, stickers, onConnect: warmAfterReplay }, config);
 const graceMs = config.shutdownGraceMs;
 
 async function shutdown(signal: string): Promise<void> {

@@ -1,2 +1,0 @@
-// pm2 entry of the worker (ecosystem.config.cjs); see daemon.mjs beside it.
-await import('../../packages/worker/src/main.ts');
