@@ -109,7 +109,7 @@ export interface Stack {
   /** When each worker process logged "connected to the daemon" (needs LOG_LEVEL info or lower). */
   readonly workerConnects: number[];
   startDaemon(extraEnv?: Record<string, string>): Promise<DaemonProcess>;
-  /** Starts the real worker; `watch` runs it under `tsx watch`, as `pnpm dev` does. */
+  /** Starts the real worker as users do (scripts/run-worker.mjs); `watch` as `pnpm dev` does (`--watch`). */
   startWorker(extraEnv?: Record<string, string>, options?: { watch?: boolean }): ChildProcess;
   /**
    * Sends `count` messages from distinct contacts (each its own chat), round-robin over the

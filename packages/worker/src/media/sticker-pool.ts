@@ -288,14 +288,17 @@ export function createStickerPool(options: StickerPoolOptions): StickerPool {
         for (const job of queue.splice(0)) job.reject(stickerError('CLOSED', 'the sticker engine is closed'));
         if (busy().length > 0) await new Promise<void>((resolve) => (drained = resolve));
       }
-      // Disconnecting ends a member (and whatever it runs), see sticker-pool-member.ts.
+      // Disconnecting ends a member (and whatever it runs), see sticker-pool-member.ts. One
+      // still loading the engine hears it only once loaded (up to a second): it runs nothing
+      // yet, so it is killed.
       await Promise.all(
         members.splice(0).map(
           (member) =>
             new Promise<void>((resolve) => {
               if (member.child.exitCode !== null || member.child.signalCode !== null) return resolve();
               member.child.once('exit', () => resolve());
-              member.child.disconnect();
+              if (member.ready) member.child.disconnect();
+              else member.child.kill('SIGKILL');
             }),
         ),
       );

@@ -1,0 +1,89 @@
+/**
+ * scripts/run-worker.mjs: the worker runs from a cached esbuild bundle of its source, the
+ * cache follows the source, and `--watch` (what `pnpm dev` runs) restarts the worker on a
+ * saved change, into a spare process, without losing or repeating an answer.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createStack, repoRoot, until, type Stack } from '../scripts/support/process-stack.js';
+import { spawnWorker } from '../scripts/support/worker-process.js';
+
+const MANIFEST = join(repoRoot, 'node_modules/.cache/stickerbot-worker/manifest.json');
+const PING = join(repoRoot, 'packages/worker/src/commands/ping.ts');
+
+interface Manifest {
+  bundle: string;
+  preload: string[];
+  inputs: Array<{ path: string; mtimeMs: number; size: number }>;
+}
+const manifest = () => JSON.parse(readFileSync(MANIFEST, 'utf8')) as Manifest;
+
+/** Starts the worker (no daemon: it keeps retrying) until it runs, then stops it. */
+async function runOnce(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'stickerbot-run-worker-'));
+  try {
+    await using worker = spawnWorker({ STICKERBOT_BRIDGE_URL: 'http://127.0.0.1:9', STICKERBOT_TOKEN: 'x'.repeat(43), STICKERBOT_DATA_DIR: dataDir });
+    await worker.waitForLog('worker starting', { timeoutMs: 60_000 });
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+let stack: Stack | undefined;
+afterEach(async () => {
+  await stack?.close();
+  stack = undefined;
+});
+
+describe('scripts/run-worker.mjs', () => {
+  it('builds the bundle once and again only when a file it was built from changed', async () => {
+    await runOnce();
+    const before = manifest();
+    expect(before.inputs.map((input) => input.path)).toEqual(expect.arrayContaining([PING, join(repoRoot, 'packages/worker/src/main.ts'), join(repoRoot, 'pnpm-lock.yaml')]));
+    // Dependencies are loaded by Node from node_modules, not bundled.
+    expect(before.preload.some((url) => url.includes('/socket.io-client/'))).toBe(true);
+    expect(readFileSync(before.bundle, 'utf8')).not.toMatch(/^\/\/ node_modules\/.*socket\.io-client/m);
+
+    await runOnce();
+    expect(manifest().inputs).toEqual(before.inputs);
+
+    // A saved edit gives the file a new modification time (an older one here, so that a
+    // build running at the same moment elsewhere records it as well).
+    const { atime, mtime } = statSync(PING);
+    const edited = new Date(mtime.getTime() - 60_000);
+    try {
+      utimesSync(PING, atime, edited);
+      await runOnce();
+      expect(manifest().inputs.find((input) => input.path === PING)?.mtimeMs).toBe(statSync(PING).mtimeMs);
+    } finally {
+      utimesSync(PING, atime, mtime);
+    }
+  }, 120_000);
+
+  it('--watch restarts the worker on a saved change into a spare that answers, each message answered once', async () => {
+    stack = createStack();
+    const s = stack;
+    const daemon = await s.startDaemon();
+    daemon.request({ t: 'scan', sessionId: 's0' });
+    await until(() => daemon.reports.some((r) => r.t === 'open'), 'the session to open');
+    const watcher = s.startWorker({ LOG_LEVEL: 'info' }, { watch: true });
+    await until(() => s.workerConnects.length === 1, 'the worker to connect', 90_000);
+    const first = s.send(3);
+    await until(() => first.every((id) => s.repliesTo.has(id)), 'the answers of the first worker', 30_000);
+
+    utimesSync(PING, new Date(), statSync(PING).mtime);
+    await until(() => s.workerConnects.length === 2, 'the restarted worker to connect', 90_000);
+    const second = s.send(3);
+    await until(() => second.every((id) => s.repliesTo.has(id)), 'the answers of the restarted worker', 30_000);
+
+    // The first worker stopped gracefully before the spare took over; the watcher lives on.
+    const output = s.log.join('\n');
+    expect(output).toContain('packages/worker/src/commands/ping.ts changed: restarting the worker');
+    expect(output.indexOf('"msg":"worker stopped"')).toBeGreaterThan(-1);
+    expect(output.indexOf('"msg":"worker stopped"')).toBeLessThan(output.lastIndexOf('connected to the daemon'));
+    expect(watcher.exitCode).toBeNull();
+    for (const id of [...first, ...second]) expect(s.repliesTo.get(id)?.size).toBe(1);
+  }, 180_000);
+});
