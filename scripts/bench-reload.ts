@@ -3,7 +3,7 @@
  *
  * The daemon (real createDaemon, fake WhatsApp, own process: scripts/support/fake-wa-daemon.ts)
  * receives `!ping` from fresh contacts at a steady rate; the real worker answers them.
- * (a) edit→live: the worker runs in watch mode (`scripts/run-worker.mjs --watch`, as in
+ * (a) edit→live: the worker runs in watch mode (`scripts/run.mjs worker --watch`, as in
  *     `pnpm dev`); a worker source file is touched, and the time runs until the restarted
  *     worker has connected and answered.
  * (b) kill→live: a plain worker is killed with SIGKILL and started again at once (as pm2

@@ -147,7 +147,8 @@ if (simMode) {
 
 // Own process groups: only this script receives the terminal's Ctrl-C, and it stops the
 // children in order. The daemon's stderr stays the terminal, where it prints its QR.
-daemon = spawn(process.execPath, [...TSX, simMode ? join(root, 'scripts/sim-daemon.ts') : join(root, 'packages/daemon/src/main.ts')], {
+// The daemon as pm2 runs it (scripts/run.mjs), or against the emulator with its test agents.
+daemon = spawn(process.execPath, simMode ? [...TSX, join(root, 'scripts/sim-daemon.ts')] : [join(root, 'scripts/run.mjs'), 'daemon'], {
   cwd: root,
   env,
   stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
@@ -161,8 +162,8 @@ daemon.once('exit', (code) => {
 daemon.on('message', (message) => {
   if (message !== 'ready' || worker || stopping) return;
   // Rebuilds the worker on every saved change and restarts it, with a spare process that has
-  // the dependencies loaded already (scripts/run-worker.mjs): an edit is live in about 0.3 s.
-  worker = spawn(process.execPath, [join(root, 'scripts/run-worker.mjs'), '--watch'], {
+  // the dependencies loaded already (scripts/run.mjs): an edit is live in about 0.3 s.
+  worker = spawn(process.execPath, [join(root, 'scripts/run.mjs'), 'worker', '--watch'], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,7 +6,7 @@
  * process of the tree from /proc, ends it, and then requires every recorded process to be
  * gone. All starts share one daemon port: each start after the first also proves that the
  * one before left nothing holding it. Last, the piece that makes SIGKILL survivable: a
- * worker whose watcher (scripts/run-worker.mjs --watch) dies stops by itself.
+ * worker whose watcher (scripts/run.mjs worker --watch) dies stops by itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -95,7 +95,7 @@ async function startDev(options: { via: 'pnpm' | 'node'; nodeArgs?: string[] }):
 async function expectAllGone(run: Run): Promise<void> {
   // Whatever else runs (pnpm, its shell, esbuild services, converters), these five must be
   // in the tree: the worker is a spare the watcher handed the bundle to.
-  for (const role of [/scripts\/dev\.ts/, /wa-sim\/src\/main\.ts/, /scripts\/sim-daemon\.ts/, /run-worker\.mjs --watch/, /run-worker\.mjs --spare/]) {
+  for (const role of [/scripts\/dev\.ts/, /wa-sim\/src\/main\.ts/, /scripts\/sim-daemon\.ts/, /run\.mjs worker --watch/, /run\.mjs worker --spare/]) {
     find(run, role);
   }
   await until(() => run.tree.every((info) => !isAlive(info)), 'every process of pnpm dev to end', END_TIMEOUT_MS, 200).catch(() => {
@@ -174,7 +174,7 @@ describe('a process of pnpm dev whose parent dies', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'stickerbot-dev-lifetime-'));
     // As scripts/dev.ts starts it: the preload reaches the watcher and, through it, the worker.
     const preload = pathToFileURL(join(repoRoot, 'scripts/exit-with-parent.mjs')).href;
-    const run = launch(process.execPath, [join(repoRoot, 'scripts/run-worker.mjs'), '--watch'], {
+    const run = launch(process.execPath, [join(repoRoot, 'scripts/run.mjs'), 'worker', '--watch'], {
       NODE_OPTIONS: `--import=${preload}`,
       STICKERBOT_DATA_DIR: dataDir,
       // No daemon: the worker keeps trying to connect, which is all this needs.
@@ -185,9 +185,9 @@ describe('a process of pnpm dev whose parent dies', () => {
     const output = () => run.output.join('\n');
     await until(() => output().includes('worker starting'), 'the worker to start', START_TIMEOUT_MS, 100);
     // The next spare starts once the worker has: wait for both.
-    await until(() => processTree(run.child.pid ?? 0).filter((info) => /run-worker\.mjs --spare/.test(info.command)).length === 2, 'the spare', START_TIMEOUT_MS, 100);
+    await until(() => processTree(run.child.pid ?? 0).filter((info) => /run\.mjs worker --spare/.test(info.command)).length === 2, 'the spare', START_TIMEOUT_MS, 100);
     run.tree = processTree(run.child.pid ?? 0);
-    const children = run.tree.filter((info) => /run-worker\.mjs --spare/.test(info.command));
+    const children = run.tree.filter((info) => /run\.mjs worker --spare/.test(info.command));
     run.child.kill('SIGKILL');
     await until(() => children.every((info) => !isAlive(info)), 'the orphaned worker and spare to exit', END_TIMEOUT_MS, 100);
     // Its own SIGTERM handler ran: the graceful stop, not a kill.

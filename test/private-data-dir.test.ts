@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exited, killAll, repoRoot, TSX_ARGS, until } from '../scripts/support/process-stack.js';
+import { exited, killAll, repoRoot, until } from '../scripts/support/process-stack.js';
 
 const run = promisify(execFile);
 const SETPRIV = '/usr/bin/setpriv';
@@ -36,10 +36,9 @@ interface Started {
   output: () => string;
 }
 
-/** Starts an entry with umask 022, as a shell of a typical operator would. */
-function start(entry: string, env: Record<string, string>): Started {
-  const args = entry.endsWith('.mjs') ? [join(repoRoot, entry)] : [...TSX_ARGS, join(repoRoot, entry)];
-  const node = [process.execPath, ...args].map((arg) => `'${arg}'`).join(' ');
+/** Starts the daemon or the worker as pm2 does (scripts/run.mjs), with umask 022 as a shell of a typical operator would. */
+function start(app: 'daemon' | 'worker', env: Record<string, string>): Started {
+  const node = [process.execPath, join(repoRoot, 'scripts/run.mjs'), app].map((arg) => `'${arg}'`).join(' ');
   const child = spawn('/bin/sh', ['-c', `umask 022 && exec ${node}`], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', STICKERBOT_DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env },
@@ -67,7 +66,7 @@ function start(entry: string, env: Record<string, string>): Started {
 }
 
 async function startDaemon(): Promise<Started & { port: number }> {
-  const daemon = start('packages/daemon/src/main.ts', { STICKERBOT_PORT: '0', STICKERBOT_SESSIONS: '' });
+  const daemon = start('daemon', { STICKERBOT_PORT: '0', STICKERBOT_SESSIONS: '' });
   await until(() => daemon.lines.some((line) => line.msg === 'bridge listening'), 'the daemon to listen', 60_000);
   const port = daemon.lines.find((line) => line.msg === 'bridge listening')?.port as number;
   return { ...daemon, port };
@@ -116,7 +115,7 @@ describe.skipIf(!canSwitchUser)('the data folder is private (needs root and setp
     expect(await nobodyCanRead(control)).toBe(true);
 
     const daemon = await startDaemon();
-    const worker = start('scripts/run-worker.mjs', { STICKERBOT_BRIDGE_URL: `http://127.0.0.1:${daemon.port}` });
+    const worker = start('worker', { STICKERBOT_BRIDGE_URL: `http://127.0.0.1:${daemon.port}` });
     await until(() => worker.output().includes('connected to the daemon'), 'the worker to connect', 60_000);
     const files = readdirSync(dataDir);
     for (const name of ['daemon.sqlite', 'daemon.sqlite-wal', 'daemon.sqlite-shm', 'token', 'worker.sqlite', 'worker.sqlite-wal', 'worker.sqlite-shm']) {

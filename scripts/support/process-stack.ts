@@ -16,8 +16,8 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const daemonEntry = fileURLToPath(new URL('./fake-wa-daemon.ts', import.meta.url));
 /** Node arguments that run TypeScript source with workspace packages resolved to source. */
 export const TSX_ARGS = ['--import', 'tsx', '--conditions=@stickerbot/source'];
-/** Node arguments that run the worker as users do (`pnpm worker`, pm2): scripts/run-worker.mjs. */
-export const WORKER_ARGS = [join(repoRoot, 'scripts/run-worker.mjs')];
+/** Node arguments that run the worker as users do (`pnpm worker`, pm2): scripts/run.mjs. */
+export const WORKER_ARGS = [join(repoRoot, 'scripts/run.mjs'), 'worker'];
 
 /** Resolves when `check()` is true; rejects after `timeoutMs` with `what` in the message. */
 /**
@@ -109,7 +109,7 @@ export interface Stack {
   /** When each worker process logged "connected to the daemon" (needs LOG_LEVEL info or lower). */
   readonly workerConnects: number[];
   startDaemon(extraEnv?: Record<string, string>): Promise<DaemonProcess>;
-  /** Starts the real worker as users do (scripts/run-worker.mjs); `watch` as `pnpm dev` does (`--watch`). */
+  /** Starts the real worker as users do (scripts/run.mjs); `watch` as `pnpm dev` does (`--watch`). */
   startWorker(extraEnv?: Record<string, string>, options?: { watch?: boolean }): ChildProcess;
   /**
    * Sends `count` messages from distinct contacts (each its own chat), round-robin over the

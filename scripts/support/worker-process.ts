@@ -1,4 +1,4 @@
-/** Runs the real worker as users do (scripts/run-worker.mjs) as a child process, with its JSON log lines kept. */
+/** Runs the real worker as users do (scripts/run.mjs worker) as a child process, with its JSON log lines kept. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { repoRoot, WORKER_ARGS } from './process-stack.js';
 

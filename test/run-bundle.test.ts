@@ -1,16 +1,18 @@
 /**
- * scripts/run-worker.mjs: the worker runs from a cached esbuild bundle of its source, the
- * cache follows the source, and `--watch` (what `pnpm dev` runs) restarts the worker on a
- * saved change, into a spare process, without losing or repeating an answer.
+ * scripts/run.mjs: the worker runs from a cached esbuild bundle of its source, the cache
+ * follows the source, `--watch` (what `pnpm dev` runs) restarts the worker on a saved
+ * change, into a spare process, without losing or repeating an answer; the daemon runs
+ * the same way, and a wrong call says how to call it.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createStack, repoRoot, until, type Stack } from '../scripts/support/process-stack.js';
+import { createStack, exited, repoRoot, until, type Stack } from '../scripts/support/process-stack.js';
 import { spawnWorker } from '../scripts/support/worker-process.js';
 
-const MANIFEST = join(repoRoot, 'node_modules/.cache/stickerbot-worker/manifest.json');
+const MANIFEST = join(repoRoot, 'node_modules/.cache/stickerbot/worker/manifest.json');
 const PING = join(repoRoot, 'packages/worker/src/commands/ping.ts');
 
 interface Manifest {
@@ -22,7 +24,7 @@ const manifest = () => JSON.parse(readFileSync(MANIFEST, 'utf8')) as Manifest;
 
 /** Starts the worker (no daemon: it keeps retrying) until it runs, then stops it. */
 async function runOnce(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'stickerbot-run-worker-'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'stickerbot-run-'));
   try {
     await using worker = spawnWorker({ STICKERBOT_BRIDGE_URL: 'http://127.0.0.1:9', STICKERBOT_TOKEN: 'x'.repeat(43), STICKERBOT_DATA_DIR: dataDir });
     await worker.waitForLog('worker starting', { timeoutMs: 60_000 });
@@ -37,7 +39,7 @@ afterEach(async () => {
   stack = undefined;
 });
 
-describe('scripts/run-worker.mjs', () => {
+describe('scripts/run.mjs', () => {
   it('builds the bundle once and again only when a file it was built from changed', async () => {
     await runOnce();
     const before = manifest();
@@ -86,4 +88,39 @@ describe('scripts/run-worker.mjs', () => {
     expect(watcher.exitCode).toBeNull();
     for (const id of [...first, ...second]) expect(s.repliesTo.get(id)?.size).toBe(1);
   }, 180_000);
+
+  it('runs the daemon the same way: it listens, serves its dashboard page and stops cleanly on SIGTERM', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'stickerbot-run-'));
+    const daemon = spawn(process.execPath, [join(repoRoot, 'scripts/run.mjs'), 'daemon'], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', STICKERBOT_DATA_DIR: dataDir, STICKERBOT_PORT: '0', STICKERBOT_SESSIONS: '', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let output = '';
+      daemon.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+      daemon.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+      await until(() => output.includes('"msg":"daemon running"'), 'the daemon to run', 60_000);
+      const port = Number(/"port":(\d+)/.exec(output)?.[1]);
+      // The page's files are found beside its source (import.meta.url stays the .ts file's).
+      const page = await fetch(`http://127.0.0.1:${port}/dashboard/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<html');
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      daemon.kill('SIGTERM');
+      await exited(daemon);
+      expect(daemon.exitCode).toBe(0);
+    } finally {
+      daemon.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it('says how to call it when called wrong (only the worker has a watch mode)', () => {
+    for (const args of [[], ['dashboard'], ['daemon', '--watch']]) {
+      const run = spawnSync(process.execPath, [join(repoRoot, 'scripts/run.mjs'), ...args], { encoding: 'utf8' });
+      expect(run.status).toBe(2);
+      expect(run.stderr).toBe('usage: node scripts/run.mjs daemon | worker [--watch]\n');
+    }
+  });
 });
