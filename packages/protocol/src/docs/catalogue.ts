@@ -121,8 +121,8 @@ const WORKER_NOTES: { [N in WorkerCommandName]: WorkerCommandNotes } = {
     errors: SESSION_ERRORS,
   },
   'group:metadata': {
-    summary: "Fetches a group's subject, description, owner and participants.",
-    ackWhen: 'When WhatsApp answered (deadline 12 s).',
+    summary: "A group's subject, description, owner, settings and participants with their admin rights, from the daemon's per-session cache (kept current by participant and settings notifications; dropped when the bot leaves the group).",
+    ackWhen: "At once from the daemon's cache; the first time a group is asked for, when WhatsApp answered (deadline 12 s).",
     errors: SESSION_ERRORS,
   },
   'session:list': {
