@@ -12,6 +12,7 @@ import {
 } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
 import { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
+import { createGroupMetadataCache, toGroupInfo, type GroupMetadataCache } from './group-metadata-cache.js';
 import { mapMessage, normalizeJid } from './message-mapper.js';
 import { DEFAULT_OP_TIMEOUTS, withTimeout, type OpTimeouts } from './op-timeout.js';
 import { createOutboundQueue, type OutboundQueue, type PacingOptions } from './outbound-queue.js';
@@ -59,6 +60,7 @@ interface Entry {
   supervisor: SessionSupervisor;
   breaker: CircuitBreaker;
   queue: OutboundQueue;
+  groups: GroupMetadataCache;
 }
 
 type Listener = (...args: never) => void;
@@ -90,6 +92,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
 
   function build(id: string, stored: StoredSession | undefined): Entry {
     const sessionLog = deps.logger.child({ sessionId: id });
+    const groups = createGroupMetadataCache((meta) => toGroupInfo(meta, { phoneOfLid: (lid) => storage.auth.phoneOfLid(id, lid) }));
     const breaker = createCircuitBreaker({
       ...deps.circuit,
       now,
@@ -105,11 +108,15 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
       emit,
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
       ...(stored ? { stored } : {}),
+      groups,
       onStatus: (status) => {
         if (status === 'CONNECTED') {
           breaker.reset();
           queue.resume();
         }
+        // Notifications missed while away (or another account's groups) would leave the
+        // cache stale: each group is fetched afresh on its next use.
+        if (status === 'CONNECTED' || status === 'LOGGED_OUT') groups.clear();
         // Queued sends belong to the account that was logged out: never send them from the next one.
         if (status === 'LOGGED_OUT') {
           const abandoned = queue.abandonAll('the session was logged out');
@@ -133,7 +140,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
       ...(deps.sendWaitMs === undefined ? {} : { waitMs: deps.sendWaitMs }),
       ...(deps.maxQueuedSends === undefined ? {} : { maxQueued: deps.maxQueuedSends }),
     });
-    const entry = { supervisor, breaker, queue };
+    const entry = { supervisor, breaker, queue, groups };
     entries.set(id, entry);
     return entry;
   }
@@ -259,16 +266,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
 
     async groupMetadata(args): Promise<WorkerCommandResult<'group:metadata'>> {
       const { entry, socket } = connected(args.sessionId);
-      const meta = await call(entry, 'group metadata', timeouts.lookupMs, () => socket.groupMetadata(args.chat));
-      const result: WorkerCommandResult<'group:metadata'> = {
-        jid: meta.id,
-        subject: meta.subject.slice(0, 256),
-        participants: meta.participants.map((p) => (p.admin ? { jid: normalizeJid(p.id), admin: p.admin } : { jid: normalizeJid(p.id) })),
-      };
-      if (meta.desc) result.description = meta.desc;
-      if (meta.owner) result.owner = normalizeJid(meta.owner);
-      if (meta.creation) result.createdAt = meta.creation * 1000;
-      return result;
+      return entry.groups.get(args.chat, () => call(entry, 'group metadata', timeouts.lookupMs, () => socket.groupMetadata(args.chat)));
     },
 
     async startAll(bootSessions) {
