@@ -118,7 +118,7 @@ describe('the bot in a group', { timeout: 120_000 }, () => {
     expect(textOf(third[2])).toBe("Only the bot's owners can use !sessions.");
   });
 
-  it("makes a sticker of another member's image that a member replies to with !s", async () => {
+  it("makes a sticker of another member's image that a member replies to with !s, also of one posted before the bot joined", async () => {
     const running = await startGroup();
     const { session } = running;
     startWorker(running, env);
@@ -136,6 +136,12 @@ describe('the bot in a group', { timeout: 120_000 }, () => {
     expect(kindOf(sticker as NonNullable<typeof sticker>)).toBe('sticker');
     expect(sticker?.options?.quoted?.key).toEqual(ask.key);
     expect(session.calls.filter((call) => call.method === 'downloadMedia').map((call) => call.args[0])).toEqual([image.key.id]);
+
+    // Posted before the bot joined: not in the journal, its media comes from the quote's copy.
+    const older = session.undeliveredImage({ from: BOB_LID, chat: GROUP, data: png, mimetype: 'image/png' });
+    session.receiveText({ from: ALICE_LID, fromAlt: ALICE, chat: GROUP, text: '!s', quotedId: older.key.id ?? '', quotedParticipant: BOB_LID, quotedMessage: older.message ?? undefined });
+    const both = await session.waitForSent(2);
+    expect(both.map(kindOf)).toEqual(['sticker', 'sticker']);
   });
 
   it('follows promotions without asking WhatsApp again and takes the bot being removed without errors', async () => {

@@ -125,6 +125,12 @@ export const WORKER_COMMANDS = {
       ...sessionCommandBase,
       /** A journaled message with media. */
       messageId: messageIdSchema,
+      /**
+       * A journaled message that quotes `messageId`. When `messageId` itself is not in the
+       * journal (sent before the bot joined the group, or pruned since), its media is taken
+       * from the copy WhatsApp embeds in the quote.
+       */
+      quotedBy: messageIdSchema.optional(),
     }),
     result: z.object({
       data: binarySchema,

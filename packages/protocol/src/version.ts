@@ -8,7 +8,8 @@ import { wireError, type WireError } from './errors.js';
 export const PROTOCOL_VERSION = 3;
 // 2: `event:journaled` (one entry per packet) became `events:journaled` (an array of entries).
 // 3: the `group:updated` event (an older worker would skip it as invalid); `includesSelf`
-//    on `group:participants-changed`, `senderLid` on messages, `lid` on group participants.
+//    on `group:participants-changed`, `senderLid` on messages, `lid` on group participants,
+//    `quotedBy` on `media:download`.
 
 /**
  * Decides whether a peer announcing `peerVersion` may talk to this build. The daemon runs

@@ -115,7 +115,10 @@ describe('chat commands', { timeout: 60_000 }, () => {
     const [sticker] = h.bridge.sentOfType('sticker');
     await expectSticker(stickerBytes(sticker), false);
     expect(sticker).toMatchObject({ chat: GROUP, quotedId: ask.id });
-    expect(h.bridge.sent.filter((c) => c.name === 'media:download').map((c) => (c.args as { messageId: string }).messageId)).toEqual([image.id]);
+    // Named with the quoting message, so the daemon can fall back to the quote's copy of the image.
+    expect(h.bridge.sent.filter((c) => c.name === 'media:download').map((c) => c.args)).toEqual([
+      expect.objectContaining({ messageId: image.id, quotedBy: ask.id }),
+    ]);
     expect(h.db.catalogue.totals()).toMatchObject({ stickers: 1 });
   });
 

@@ -197,3 +197,21 @@ describe('LID senders', () => {
     ]);
   });
 });
+
+describe('quoted media', () => {
+  it("downloads an image the bot never journaled from the copy in a journaled message that quotes it, and from nothing else", async () => {
+    const old = session.undeliveredImage({ from: BOB_LID, chat: GROUP, data: Buffer.from('old-jpeg') });
+    const oldId = old.key.id ?? '';
+    const ask = session.receiveText({ from: ALICE_LID, fromAlt: ALICE, chat: GROUP, text: '!s', quotedId: oldId, quotedParticipant: BOB_LID, quotedMessage: old.message ?? undefined });
+    const plain = session.receiveText({ from: ALICE_LID, fromAlt: ALICE, chat: GROUP, text: 'no quote' });
+    const download = (quotedBy?: string) => registry.downloadMedia({ id: 'd', sessionId: 'default', messageId: oldId, ...(quotedBy === undefined ? {} : { quotedBy }) });
+
+    await expect(download()).rejects.toMatchObject({ code: 'MESSAGE_NOT_FOUND' });
+    await expect(download(plain.key.id ?? '')).rejects.toMatchObject({ code: 'MESSAGE_NOT_FOUND' });
+    const media = await download(ask.key.id ?? '');
+    expect(Buffer.from(media.data).toString()).toBe('old-jpeg');
+    expect(media.mimetype).toBe('image/jpeg');
+    const call = session.calls.find((c) => c.method === 'downloadMedia');
+    expect(call?.args).toEqual([oldId]);
+  });
+});

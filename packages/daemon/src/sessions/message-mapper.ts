@@ -167,6 +167,22 @@ function mediaOf(inner: InnerFields, kind: MessageKind): Media | undefined {
   return media;
 }
 
+/**
+ * The message `quotedId` as WhatsApp embeds it in a message that quotes it (`contextInfo`:
+ * the quoted content with its media keys, its id and author), shaped as a `WAMessage` Baileys
+ * can download media from; `undefined` when `raw` does not quote `quotedId`.
+ */
+export function quotedMessageOf(raw: WAMessage, quotedId: string): WAMessage | undefined {
+  const classified = classifyContent(raw.message);
+  const content = normalizeMessageContent(raw.message);
+  if (!classified || !content || classified.key === 'conversation') return undefined;
+  const context = innerOf(content, classified.key)?.contextInfo;
+  if (!context?.quotedMessage || context.stanzaId !== quotedId) return undefined;
+  const key: WAMessageKey = { remoteJid: context.remoteJid ?? raw.key.remoteJid ?? null, id: quotedId, fromMe: false };
+  if (context.participant) key.participant = context.participant;
+  return { key, message: context.quotedMessage };
+}
+
 /** The epoch-ms timestamp of a message (`messageTimestamp` is in seconds, possibly a `Long`). */
 export function messageTimestampMs(raw: WAMessage, now = Date.now()): number {
   const seconds = numberOf(raw.messageTimestamp);

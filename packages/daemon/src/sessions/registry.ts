@@ -13,7 +13,7 @@ import {
 import type { Logger } from 'pino';
 import { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { createGroupMetadataCache, toGroupInfo, type GroupMetadataCache } from './group-metadata-cache.js';
-import { mapMessage, normalizeJid } from './message-mapper.js';
+import { mapMessage, normalizeJid, quotedMessageOf } from './message-mapper.js';
 import { DEFAULT_OP_TIMEOUTS, withTimeout, type OpTimeouts } from './op-timeout.js';
 import { createOutboundQueue, type OutboundQueue, type PacingOptions } from './outbound-queue.js';
 import type { RegistryEmit } from './event-journaler.js';
@@ -160,6 +160,13 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
     return { entry, socket };
   }
 
+  /** The copy of `messageId` embedded in the journaled message `quotedBy`, if it quotes it. */
+  function quotedCopy(sessionId: string, messageId: string, quotedBy: string | undefined) {
+    if (quotedBy === undefined) return undefined;
+    const quoting = storage.journal.findRawMessage(sessionId, quotedBy);
+    return quoting ? quotedMessageOf(quoting, messageId) : undefined;
+  }
+
   /** Runs one WhatsApp call through the session's breaker and a deadline, with typed errors. */
   function call<T>(entry: Entry, op: string, ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     return entry.breaker.run(() =>
@@ -220,7 +227,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
 
     async downloadMedia(args) {
       const entry = entryOf(args.sessionId);
-      const raw = storage.journal.findRawMessage(args.sessionId, args.messageId);
+      const raw = storage.journal.findRawMessage(args.sessionId, args.messageId) ?? quotedCopy(args.sessionId, args.messageId, args.quotedBy);
       if (!raw) throw new StickerbotError('MESSAGE_NOT_FOUND', `no journaled message ${args.messageId} in session "${args.sessionId}"`);
       const media = mapMessage(raw, false)?.media;
       if (!media) throw new StickerbotError('INVALID_ARGS', `message ${args.messageId} has no media`);

@@ -184,6 +184,14 @@ export class FakeWaSession {
     return this.deliver(this.withMedia(buildImageMessage(input), input.data), input.backlog);
   }
 
+  /**
+   * An image the bot never received (posted before it joined the group): not delivered, but
+   * its media is downloadable, so a later message can quote it (`quotedMessage: image.message`).
+   */
+  undeliveredImage(input: MediaBase): WAMessage {
+    return this.withMedia(buildImageMessage(input), input.data);
+  }
+
   /** Receives a video. */
   receiveVideo(input: MediaBase & { seconds?: number; backlog?: boolean }): WAMessage {
     return this.deliver(this.withMedia(buildVideoMessage(input), input.data), input.backlog);
