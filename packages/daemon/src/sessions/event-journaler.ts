@@ -13,7 +13,7 @@
  * in the journal by id and not appended twice.
  */
 import { MAX_PREVIEW_LENGTH, type BotEvent, type JournalEntry, type Message, type MessageSummary, type Session } from '@stickerbot/protocol';
-import type { MessageUpsertType, WAMessage } from '@whiskeysockets/baileys';
+import type { GroupMetadata, MessageUpsertType, WAMessage } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import type { GroupMetadataCache } from './group-metadata-cache.js';
 import {
@@ -113,6 +113,11 @@ function createAwaited(): { add(key: string): void; take(key: string): boolean }
       return true;
     },
   };
+}
+
+/** Whether a `groups.update` entry is a whole group's metadata rather than a change. */
+function isGroupSnapshot(update: Partial<GroupMetadata>): update is GroupMetadata {
+  return typeof update.id === 'string' && typeof update.subject === 'string' && Array.isArray(update.participants);
 }
 
 /** Creates the journaling handlers of one session. */
@@ -272,6 +277,12 @@ export function createEventJournaler(deps: EventJournalerDeps): EventJournaler {
       const context = mapContext();
       const entries = [];
       for (const update of updates) {
+        // Baileys re-fetches every group it is in on a `dirty` notification and emits each whole
+        // (participants included) as an "update": a snapshot for the cache, not a change.
+        if (isGroupSnapshot(update)) {
+          deps.groups?.put(update);
+          continue;
+        }
         const event = mapGroupUpdate(update, context);
         if (!event) continue;
         entries.push(append(event));

@@ -27,6 +27,8 @@ export interface ParticipantsChange {
 export interface GroupMetadataCache {
   /** The group's metadata: from the cache, else `fetch`ed (concurrent misses share one fetch). */
   get(chat: string, fetch: () => Promise<GroupMetadata>): Promise<GroupInfo>;
+  /** Stores a full snapshot WhatsApp sent unasked (Baileys' `groupFetchAllParticipating`). */
+  put(meta: GroupMetadata): void;
   /** The cached subject, if the group is cached. */
   subject(chat: string): string | undefined;
   /** Applies a participant change (the bot leaving or being removed drops the group). */
@@ -113,6 +115,11 @@ export function createGroupMetadataCache(toInfo: (meta: GroupMetadata) => GroupI
         inFlight.set(chat, pending);
       }
       return pending.then(copy);
+    },
+
+    put(meta) {
+      touched(meta.id);
+      remember(meta.id, toInfo(meta));
     },
 
     subject: (chat) => groups.get(chat)?.subject,

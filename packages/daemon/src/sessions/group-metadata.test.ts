@@ -171,6 +171,14 @@ describe('group metadata cache', () => {
     expect(metadataCalls()).toBe(2);
   });
 
+  it("takes Baileys' re-fetch of every group as a fresh snapshot for the cache, not as a change to journal", async () => {
+    await metadata();
+    session.groupUpdate({ ...lidGroup(), subject: 'Renamed while away', participants: [{ id: ALICE_LID, phoneNumber: ALICE, admin: 'superadmin' }] });
+    expect(events).toEqual([]);
+    await expect(metadata()).resolves.toMatchObject({ subject: 'Renamed while away', participants: [{ jid: ALICE, lid: ALICE_LID, admin: 'superadmin' }] });
+    expect(metadataCalls()).toBe(1);
+  });
+
   it('forgets every group on a new connection', async () => {
     await metadata();
     session.close(428);
