@@ -21,7 +21,7 @@ export const autostickerCommand = defineCommand({
   summary: 'turn every image or video sent here into a sticker, without a command',
   usage: '[on|off]',
   examples: ['autosticker', 'autosticker off'],
-  details: 'On by default in private chats, off in groups. In groups only admins can change it.',
+  details: "On by default in private chats, off in groups. In a group only its admins and the bot's owners can change it.",
   async run(ctx) {
     const { settings } = ctx.services.db;
     const current = settings.autosticker(ctx.sessionId, ctx.message.chat) ?? !ctx.message.isGroup;
