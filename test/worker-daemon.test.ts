@@ -3,72 +3,24 @@
  * fake WhatsApp socket, real sharp and ffmpeg. The worker runs in-process for the
  * command round trips and as a child process for the kill-and-restart test.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createDaemon, loadConfig as loadDaemonConfig, type Daemon } from '@stickerbot/daemon';
-import { createFakeWa, type FakeSent, type FakeWa, type FakeWaSession } from '@stickerbot/daemon/test-kit';
+import { createDaemon, loadConfig as loadDaemonConfig } from '@stickerbot/daemon';
+import { createFakeWa, type FakeSent } from '@stickerbot/daemon/test-kit';
 import { createStickerEngine, readStickerMetadata, type StickerEngine } from '@stickerbot/sticker';
 import { createLogger } from '@stickerbot/runtime';
-import { createWorker, loadConfig, type Worker } from '@stickerbot/worker';
+import { createWorker, loadConfig } from '@stickerbot/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { corruptJpeg, makeMp4, makePng } from '@stickerbot/sticker/test-kit';
 import { spawnWorker } from '../scripts/support/worker-process.js';
+import { bytesOf, fakeWaStack, kindOf, LOG_LEVEL, login, textOf, waitUntil, type Cleanups } from './support/fake-wa-stack.js';
 
 const ALICE = '4915100000001';
-const LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
-
-interface Running {
-  daemon: Daemon;
-  wa: FakeWa;
-  session: FakeWaSession;
-  url: string;
-  token: string;
-  dataDir: string;
-}
-
-/** Logs the fake session in the way Baileys does, so the daemon marks it CONNECTED. */
-async function login(session: FakeWaSession, phone = '15550000001'): Promise<void> {
-  const socket = await session.waitForSocket();
-  socket.options.auth.creds.me = { id: `${phone}:1@s.whatsapp.net`, name: 'bot' };
-  socket.emit('creds.update', { me: socket.options.auth.creds.me });
-  session.open({ jid: phone, name: 'bot' });
-}
-
-function kindOf(sent: FakeSent): string {
-  const content = sent.content as Record<string, unknown>;
-  if ('react' in content) return `react:${String((content.react as { text?: string }).text)}`;
-  if ('sticker' in content) return 'sticker';
-  if ('image' in content) return 'image';
-  if ('video' in content) return 'video';
-  if ('text' in content) return 'text';
-  return 'other';
-}
-
-function bytesOf(sent: FakeSent | undefined, key: 'sticker' | 'image' | 'video'): Buffer {
-  const value = (sent?.content as Record<string, unknown> | undefined)?.[key];
-  if (!Buffer.isBuffer(value) && !(value instanceof Uint8Array)) throw new Error(`no ${key} in the sent message`);
-  return Buffer.from(value);
-}
-
-async function waitUntil(predicate: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const started = Date.now();
-  while (!predicate()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function textOf(sent: FakeSent | undefined): string {
-  const text = (sent?.content as { text?: unknown } | undefined)?.text;
-  return typeof text === 'string' ? text : '';
-}
 
 describe('worker ↔ daemon end to end', { timeout: 120_000 }, () => {
-  const cleanups: Array<() => Promise<void> | void> = [];
+  const cleanups: Cleanups = [];
   let stickers: StickerEngine;
   let png: Buffer;
   let mp4: Buffer;
+  const { tempDir, startDaemon, startWorker } = fakeWaStack(cleanups, () => stickers);
 
   beforeAll(async () => {
     stickers = createStickerEngine({ concurrency: 2 });
@@ -78,37 +30,6 @@ describe('worker ↔ daemon end to end', { timeout: 120_000 }, () => {
   afterEach(async () => {
     for (const step of cleanups.splice(0).reverse()) await step();
   });
-
-  function tempDir(): string {
-    const dir = mkdtempSync(path.join(tmpdir(), 'stickerbot-e2e-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    return dir;
-  }
-
-  async function startDaemon(env: Record<string, string> = {}): Promise<Running> {
-    const dataDir = tempDir();
-    const wa = createFakeWa();
-    const config = loadDaemonConfig({ STICKERBOT_DATA_DIR: dataDir, STICKERBOT_PORT: '0', STICKERBOT_SESSIONS: 'main', LOG_LEVEL, ...env });
-    const daemon = createDaemon({ logger: createLogger({ service: 'stickerbot-daemon', level: config.logLevel }), socketFactory: wa.factory, processMetrics: false }, config);
-    cleanups.push(() => daemon.stop());
-    const address = await daemon.start();
-    const session = wa.session('main');
-    await login(session);
-    if (!daemon.token) throw new Error('a started daemon has a token');
-    return { daemon, wa, session, url: `http://127.0.0.1:${address.port}`, token: daemon.token, dataDir };
-  }
-
-  /** The worker in-process, sharing the daemon's data folder so it reads the generated token. */
-  function startWorker(running: Running, env: Record<string, string> = {}): Worker {
-    const config = loadConfig({ STICKERBOT_BRIDGE_URL: running.url, STICKERBOT_DATA_DIR: running.dataDir, LOG_LEVEL, ...env });
-    const worker = createWorker(
-      { log: createLogger({ service: 'stickerbot-worker', level: config.logLevel }), stickers, bridge: { backoff: { baseMs: 50, capMs: 500 }, ackDelayMs: 20 } },
-      config,
-    );
-    cleanups.push(() => worker.stop(2000).then(() => undefined));
-    worker.start();
-    return worker;
-  }
 
   it('turns an image into a valid sticker, quick work answered with no reactions', async () => {
     const running = await startDaemon();

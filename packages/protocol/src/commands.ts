@@ -85,7 +85,10 @@ export type OutgoingContent = z.infer<typeof outgoingContentSchema>;
 
 /** A member of a group. */
 export const groupParticipantSchema = z.object({
+  /** The member: a phone-number JID when known, else their LID (as `Message.sender`). */
   jid: jidSchema,
+  /** The member's LID, when the group addresses members by LID. */
+  lid: jidSchema.optional(),
   /** `admin`, `superadmin`, or absent for a plain member. */
   admin: z.enum(['admin', 'superadmin']).optional(),
 });
@@ -122,6 +125,12 @@ export const WORKER_COMMANDS = {
       ...sessionCommandBase,
       /** A journaled message with media. */
       messageId: messageIdSchema,
+      /**
+       * A journaled message that quotes `messageId`. When `messageId` itself is not in the
+       * journal (sent before the bot joined the group, or pruned since), its media is taken
+       * from the copy WhatsApp embeds in the quote.
+       */
+      quotedBy: messageIdSchema.optional(),
     }),
     result: z.object({
       data: binarySchema,
@@ -170,7 +179,11 @@ export const WORKER_COMMANDS = {
       ),
     }),
   },
-  /** Fetches a group's subject, description and participants. */
+  /**
+   * A group's subject, description, settings and participants with their admin rights.
+   * Served from the daemon's per-session cache, which is filled from WhatsApp on first need
+   * and kept current by participant and settings changes.
+   */
   'group:metadata': {
     args: z.object({
       ...sessionCommandBase,
@@ -184,6 +197,10 @@ export const WORKER_COMMANDS = {
       owner: jidSchema.optional(),
       /** When the group was created (epoch ms). */
       createdAt: timestampSchema.optional(),
+      /** Whether only admins may send messages. */
+      announce: z.boolean().optional(),
+      /** Whether only admins may edit the group's settings. */
+      restrict: z.boolean().optional(),
       participants: z.array(groupParticipantSchema),
     }),
   },

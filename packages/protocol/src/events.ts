@@ -53,19 +53,52 @@ export const reactionReceivedEventSchema = z.object({
   timestamp: timestampSchema,
 });
 
-/** Participants of a group joined, left, or were promoted or demoted. */
+/** What happened to the participants of a `group:participants-changed`. */
+export const GROUP_PARTICIPANT_ACTIONS = ['add', 'remove', 'promote', 'demote'] as const;
+
+/**
+ * Participants of a group joined (`add`), left or were removed (`remove`), or were made or
+ * unmade admins (`promote`, `demote`). The daemon's group metadata (`group:metadata`) is
+ * already updated when this arrives.
+ */
 export const groupParticipantsChangedEventSchema = z.object({
   type: z.literal('group:participants-changed'),
   /** The group's JID. */
   chat: jidSchema,
   /** What happened to them. */
-  action: z.enum(['add', 'remove', 'promote', 'demote']),
-  /** The participants concerned. */
+  action: z.enum(GROUP_PARTICIPANT_ACTIONS),
+  /** The participants concerned: phone-number JIDs when known, else LIDs (as `Message.sender`). */
   participants: z.array(jidSchema).max(1024),
-  /** Who did it, when known. */
+  /** Who did it, when known (absent when a member left by themselves). */
   author: jidSchema.optional(),
-  /** The group's subject, when known. */
+  /** The group's subject, when the daemon knows it. */
   subject: z.string().max(MAX_NAME_LENGTH).optional(),
+  /**
+   * Whether this session's own account is among `participants`. With `remove`: the bot
+   * left or was removed; it gets no more messages from the group, and the daemon dropped
+   * the group's metadata. With `add`: the bot was added (or re-added).
+   */
+  includesSelf: z.boolean().optional(),
+});
+
+/**
+ * A group's settings changed: its subject, description, or who may write or edit it. Only
+ * the fields that changed are present. The daemon's group metadata is already updated.
+ */
+export const groupUpdatedEventSchema = z.object({
+  type: z.literal('group:updated'),
+  /** The group's JID. */
+  chat: jidSchema,
+  /** The new subject (group name). */
+  subject: z.string().max(MAX_NAME_LENGTH).optional(),
+  /** The new description (empty when it was removed). */
+  description: textSchema.optional(),
+  /** Whether only admins may send messages now (WhatsApp's "announcement" mode). */
+  announce: z.boolean().optional(),
+  /** Whether only admins may edit the group's settings now. */
+  restrict: z.boolean().optional(),
+  /** Who changed it, when known. */
+  author: jidSchema.optional(),
 });
 
 /** A session changed state (also journaled, so a worker sees connects and disconnects in order). */
@@ -81,6 +114,7 @@ export const botEventSchema = z.discriminatedUnion('type', [
   messageUpdatedEventSchema,
   reactionReceivedEventSchema,
   groupParticipantsChangedEventSchema,
+  groupUpdatedEventSchema,
   sessionChangedEventSchema,
 ]);
 /** Every event the daemon journals and relays, tagged by `type`. */

@@ -65,9 +65,11 @@ export {
   type MessageKind,
 } from './message.js';
 export {
+  GROUP_PARTICIPANT_ACTIONS,
   RECEIPT_STATUSES,
   botEventSchema,
   groupParticipantsChangedEventSchema,
+  groupUpdatedEventSchema,
   journalEntrySchema,
   messageReceivedEventSchema,
   messageUpdatedEventSchema,

@@ -51,8 +51,18 @@ export const messageSchema = z.object({
   id: messageIdSchema,
   /** The chat: the contact's JID in a private chat, the group's JID in a group. */
   chat: jidSchema,
-  /** Who wrote it: the contact, or the participant in a group. */
+  /**
+   * Who wrote it: the contact, or the participant in a group. A phone-number JID
+   * (`…@s.whatsapp.net`) whenever the daemon knows the number, also when WhatsApp addressed
+   * the sender by LID (from the message key's `participantAlt`/`remoteJidAlt`, else from the
+   * LID mapping Baileys stores); the LID itself only when the number is unknown.
+   */
   sender: jidSchema,
+  /**
+   * The sender's LID (`…@lid`) when WhatsApp addressed them by it. Group metadata of a
+   * LID-addressed group lists members by LID too: match a member by `sender` or `senderLid`.
+   */
+  senderLid: jidSchema.optional(),
   /** Whether this session's own account sent it. */
   fromMe: z.boolean(),
   /** Whether the chat is a group. */

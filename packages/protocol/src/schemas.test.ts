@@ -94,6 +94,13 @@ describe('malformed payloads are rejected', () => {
     rejects(journalEntrySchema, { seq: 1, sessionId: 'default', ts: 0, event: { type: 'message:exploded' } });
   });
 
+  it('group events with an unknown participant action, a non-JID participant or a non-boolean setting', () => {
+    const group = { seq: 1, sessionId: 'default', ts: 0 };
+    rejects(journalEntrySchema, { ...group, event: { type: 'group:participants-changed', chat: '1@g.us', action: 'modify', participants: [] } });
+    rejects(journalEntrySchema, { ...group, event: { type: 'group:participants-changed', chat: '1@g.us', action: 'add', participants: ['alice'] } });
+    rejects(journalEntrySchema, { ...group, event: { type: 'group:updated', chat: '1@g.us', announce: 'on' } });
+  });
+
   it('a journal entry with seq 0', () => {
     rejects(journalEntrySchema, { ...exampleEntries[0], seq: 0 });
   });

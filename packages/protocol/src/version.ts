@@ -5,8 +5,11 @@ import { wireError, type WireError } from './errors.js';
  * an older peer would misread (a removed or renamed field, event or command, a changed
  * meaning); purely additive optional fields do not need a bump.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 // 2: `event:journaled` (one entry per packet) became `events:journaled` (an array of entries).
+// 3: the `group:updated` event (an older worker would skip it as invalid); `includesSelf`
+//    on `group:participants-changed`, `senderLid` on messages, `lid` on group participants,
+//    `quotedBy` on `media:download`.
 
 /**
  * Decides whether a peer announcing `peerVersion` may talk to this build. The daemon runs

@@ -127,9 +127,9 @@ describe('typed bridge maps', () => {
       const status = await client.emitWithAck('daemon:status', { id: 'status:1' });
       expect(status.ok && status.result.protocol).toBe(PROTOCOL_VERSION);
 
-      client.emit('event:ack', { position: 5 });
-      await expect.poll(() => received.acks).toEqual([{ position: 5 }]);
-      expect(entries.map((entry) => entry.seq)).toEqual([1, 2, 3, 4, 5]);
+      client.emit('event:ack', { position: 6 });
+      await expect.poll(() => received.acks).toEqual([{ position: 6 }]);
+      expect(entries.map((entry) => entry.seq)).toEqual([1, 2, 3, 4, 5, 6]);
       client.close();
     });
 

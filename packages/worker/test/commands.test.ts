@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corruptJpeg, makeMp4, makePng } from '@stickerbot/sticker/test-kit';
 import { createStickerPool } from '../src/media/sticker-pool.js';
-import { ALICE, captureLog, engineEnvironment, GROUP, OWNER, startRouterHarness, type RouterHarness } from '../src/test-kit/index.js';
+import { ALICE, BOB, captureLog, engineEnvironment, GROUP, OWNER, startRouterHarness, type RouterHarness } from '../src/test-kit/index.js';
 
 function stickerBytes(args: WorkerCommandArgs<'message:send'> | undefined): Buffer {
   if (args?.content.type !== 'sticker') throw new Error('not a sticker send');
@@ -86,12 +86,40 @@ describe('chat commands', { timeout: 60_000 }, () => {
   it('lets only group admins or owners switch auto-sticker in a group', async () => {
     await using h = startRouterHarness({}, stickers);
     await h.send({ text: '!autosticker on', isGroup: true, chat: GROUP });
-    expect(h.bridge.texts().at(-1)).toBe('Only group admins can change auto-sticker here.');
+    expect(h.bridge.texts().at(-1)).toBe("Only this group's admins and the bot's owners can switch auto-sticker here.");
+    expect(h.db.settings.autosticker('default', GROUP)).toBeUndefined();
     h.bridge.admins.set(GROUP, [ALICE]);
     await h.send({ text: '!autosticker on', isGroup: true, chat: GROUP });
     expect(h.db.settings.autosticker('default', GROUP)).toBe(true);
+    expect(h.bridge.texts().at(-1)).toContain('Auto-sticker is on');
     await h.send({ text: '!autosticker off', isGroup: true, chat: GROUP, sender: OWNER });
     expect(h.db.settings.autosticker('default', GROUP)).toBe(false);
+  });
+
+  it('recognises a group admin the metadata lists by LID when their message names the same LID', async () => {
+    await using h = startRouterHarness({}, stickers);
+    // The daemon knew Bob's number when it fetched the group, not when his message came.
+    h.bridge.admins.set(GROUP, [{ jid: BOB, lid: '22222222222222@lid' }]);
+    await h.send({ text: '!autosticker on', isGroup: true, chat: GROUP, sender: '22222222222222@lid', senderLid: '22222222222222@lid' });
+    expect(h.db.settings.autosticker('default', GROUP)).toBe(true);
+    // Another LID is no admin.
+    await h.send({ text: '!autosticker off', isGroup: true, chat: GROUP, sender: '33333333333333@lid', senderLid: '33333333333333@lid' });
+    expect(h.db.settings.autosticker('default', GROUP)).toBe(true);
+    expect(h.bridge.texts().at(-1)).toContain('Only this group');
+  });
+
+  it("makes a sticker from another member's image in a group, quoting the member who asked", async () => {
+    await using h = startRouterHarness({}, stickers);
+    const image = await sendImage(h, undefined, { isGroup: true, chat: GROUP, sender: BOB });
+    const ask = await h.send({ text: '!s', isGroup: true, chat: GROUP, sender: ALICE, quotedId: image.id, quotedKind: 'image' });
+    const [sticker] = h.bridge.sentOfType('sticker');
+    await expectSticker(stickerBytes(sticker), false);
+    expect(sticker).toMatchObject({ chat: GROUP, quotedId: ask.id });
+    // Named with the quoting message, so the daemon can fall back to the quote's copy of the image.
+    expect(h.bridge.sent.filter((c) => c.name === 'media:download').map((c) => c.args)).toEqual([
+      expect.objectContaining({ messageId: image.id, quotedBy: ask.id }),
+    ]);
+    expect(h.db.catalogue.totals()).toMatchObject({ stickers: 1 });
   });
 
   it('refuses media over the size cap before downloading it', async () => {

@@ -1,4 +1,4 @@
-import { StickerbotError } from '@stickerbot/protocol';
+import { StickerbotError, type BotEvent } from '@stickerbot/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStickerEngine, type StickerEngine } from '@stickerbot/sticker';
 import { CommandFailure } from '../src/router/command-failure.js';
@@ -103,6 +103,20 @@ describe('router', () => {
     await h.send({ text: 'ping', isGroup: true, chat: GROUP });
     expect(h.bridge.texts()).toHaveLength(1);
     expect(h.bridge.sentOfType('text').map((args) => args.chat)).toEqual([ALICE]);
+  });
+
+  it('takes the bot leaving a group and group changes quietly, keeping the group settings for its return', async () => {
+    await using h = startRouterHarness({}, stickers);
+    h.db.settings.setAutosticker('default', GROUP, true);
+    const signal = new AbortController().signal;
+    const events: BotEvent[] = [
+      { type: 'group:participants-changed', chat: GROUP, action: 'remove', participants: ['15550000001@s.whatsapp.net'], includesSelf: true },
+      { type: 'group:updated', chat: GROUP, subject: 'Renamed' },
+      { type: 'group:participants-changed', chat: GROUP, action: 'add', participants: ['15550000001@s.whatsapp.net'], includesSelf: true },
+    ];
+    for (const event of events) await h.router.handle({ seq: ++h.seq, sessionId: 'default', ts: h.clock.now, event }, signal);
+    expect(h.bridge.sent).toEqual([]);
+    expect(h.db.settings.autosticker('default', GROUP)).toBe(true);
   });
 
   it('points a private chatter to the commands once, not on every message', async () => {

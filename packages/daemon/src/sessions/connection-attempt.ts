@@ -69,6 +69,7 @@ export function attachAttempt(attempt: Attempt, listeners: AttemptListeners): ()
   socket.ev.on('messages.update', events.update);
   socket.ev.on('messages.reaction', events.reaction);
   socket.ev.on('group-participants.update', events.participants);
+  socket.ev.on('groups.update', events.groups);
   socket.ws.on('frame', onFrame);
   socket.ws.on('message-ack', onAck);
   return () => {

@@ -13,9 +13,21 @@
  * in the journal by id and not appended twice.
  */
 import { MAX_PREVIEW_LENGTH, type BotEvent, type JournalEntry, type Message, type MessageSummary, type Session } from '@stickerbot/protocol';
-import type { MessageUpsertType, WAMessage } from '@whiskeysockets/baileys';
+import type { GroupMetadata, MessageUpsertType, WAMessage } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
-import { fallbackMessage, mapDerivedEvent, mapMessage, mapMessageUpdate, mapParticipantsUpdate, mapReaction } from './message-mapper.js';
+import type { GroupMetadataCache } from './group-metadata-cache.js';
+import {
+  fallbackMessage,
+  isSelf,
+  mapDerivedEvent,
+  mapGroupUpdate,
+  mapMessage,
+  mapMessageUpdate,
+  mapParticipantsUpdate,
+  mapReaction,
+  participantsOf,
+  type MapContext,
+} from './message-mapper.js';
 import type { SessionRegistryEvents } from '../session-registry.js';
 import type { Journal, JournalAppend } from '../storage/index.js';
 import type { WaSocketEvents } from './wa-socket.js';
@@ -31,6 +43,12 @@ export interface EventJournalerDeps {
   logger: Logger;
   /** This session's account JID, once known. */
   selfJid: () => string | undefined;
+  /** This session's LID, once known. */
+  selfLid?: () => string | undefined;
+  /** The phone-number JID of a LID from the session's stored LID mapping (see `MapContext.phoneOfLid`). */
+  phoneOfLid?: (lid: string) => string | undefined;
+  /** The session's group metadata, updated by group notifications before their events are published. */
+  groups?: GroupMetadataCache;
   /** Server acks seen in `messages.update` (liveness). */
   onServerAck?: (messageId: string) => void;
   /** Called with every appended entry (metrics). */
@@ -48,6 +66,7 @@ export interface EventJournaler {
   update: (payload: WaSocketEvents['messages.update']) => void;
   reaction: (payload: WaSocketEvents['messages.reaction']) => void;
   participants: (payload: WaSocketEvents['group-participants.update']) => void;
+  groups: (payload: WaSocketEvents['groups.update']) => void;
   sessionChanged: (session: Session) => void;
 }
 
@@ -96,9 +115,24 @@ function createAwaited(): { add(key: string): void; take(key: string): boolean }
   };
 }
 
+/** Whether a `groups.update` entry is a whole group's metadata rather than a change. */
+function isGroupSnapshot(update: Partial<GroupMetadata>): update is GroupMetadata {
+  return typeof update.id === 'string' && typeof update.subject === 'string' && Array.isArray(update.participants);
+}
+
 /** Creates the journaling handlers of one session. */
 export function createEventJournaler(deps: EventJournalerDeps): EventJournaler {
   const { sessionId, journal, emit, logger } = deps;
+
+  function mapContext(): MapContext {
+    const context: MapContext = {};
+    const self = deps.selfJid();
+    if (self !== undefined) context.selfJid = self;
+    const selfLid = deps.selfLid?.();
+    if (selfLid !== undefined) context.selfLid = selfLid;
+    if (deps.phoneOfLid) context.phoneOfLid = deps.phoneOfLid;
+    return context;
+  }
 
   function append(event: BotEvent, raw?: WAMessage): JournalEntry | undefined {
     try {
@@ -133,9 +167,8 @@ export function createEventJournaler(deps: EventJournalerDeps): EventJournaler {
   /** `append` is the offline backlog WhatsApp queued while the daemon was away: journaled like the rest and flagged. */
   function toMessage(raw: WAMessage, type: MessageUpsertType): Message | undefined {
     const backlog = type === 'append';
-    const self = deps.selfJid();
     try {
-      return mapMessage(raw, backlog, self === undefined ? {} : { selfJid: self });
+      return mapMessage(raw, backlog, mapContext());
     } catch (err) {
       logger.error({ err, id: raw.key.id }, 'could not map a message; journaling it as kind other');
       return fallbackMessage(raw, backlog);
@@ -177,8 +210,7 @@ export function createEventJournaler(deps: EventJournalerDeps): EventJournaler {
         announce(appendBeforeReceipt({ sessionId, event: { type: 'message:received', message }, raw }, id), message);
         return;
       }
-      const self = deps.selfJid();
-      const derived = mapDerivedEvent(raw, self === undefined ? {} : { selfJid: self });
+      const derived = mapDerivedEvent(raw, mapContext());
       if (!derived) return;
       const entry = appendBeforeReceipt({ sessionId, event: derived }, id);
       awaitedEvents.add(JSON.stringify(derived));
@@ -221,17 +253,42 @@ export function createEventJournaler(deps: EventJournalerDeps): EventJournaler {
       publish(entries);
     },
     reaction: (reactions) => {
-      const self = deps.selfJid();
+      const context = mapContext();
       const entries = [];
       for (const reaction of reactions) {
-        const event = mapReaction(reaction, self === undefined ? {} : { selfJid: self });
+        const event = mapReaction(reaction, context);
         if (event && !awaitedEvents.take(JSON.stringify(event))) entries.push(append(event));
       }
       publish(entries);
     },
     participants: (update) => {
-      const event = mapParticipantsUpdate(update);
-      if (event) publish([append(event)]);
+      const context = mapContext();
+      const event = mapParticipantsUpdate(update, context);
+      if (!event) return;
+      const subject = deps.groups?.subject(event.chat);
+      if (subject !== undefined) event.subject = subject;
+      const entry = append(event);
+      const people = participantsOf(update, context);
+      deps.groups?.applyParticipants({ chat: event.chat, action: event.action, people, includesSelf: people.some((p) => isSelf(p, context)) });
+      if (event.includesSelf && event.action === 'remove') logger.info({ chat: event.chat }, 'the bot left or was removed from a group');
+      publish([entry]);
+    },
+    groups: (updates) => {
+      const context = mapContext();
+      const entries = [];
+      for (const update of updates) {
+        // Baileys re-fetches every group it is in on a `dirty` notification and emits each whole
+        // (participants included) as an "update": a snapshot for the cache, not a change.
+        if (isGroupSnapshot(update)) {
+          deps.groups?.put(update);
+          continue;
+        }
+        const event = mapGroupUpdate(update, context);
+        if (!event) continue;
+        entries.push(append(event));
+        deps.groups?.applyUpdate(event);
+      }
+      publish(entries);
     },
     sessionChanged: (session) => {
       publish([append({ type: 'session:changed', session })]);

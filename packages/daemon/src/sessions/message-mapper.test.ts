@@ -1,7 +1,7 @@
 import { messageSchema, botEventSchema } from '@stickerbot/protocol';
 import type { WAMessage } from '@whiskeysockets/baileys';
 import { describe, expect, it } from 'vitest';
-import { fallbackMessage, mapMessage, mapMessageUpdate, mapParticipantsUpdate, mapReaction } from './message-mapper.js';
+import { fallbackMessage, mapGroupUpdate, mapMessage, mapMessageUpdate, mapParticipantsUpdate, mapReaction } from './message-mapper.js';
 import { buildImageMessage, buildStickerMessage, buildTextMessage, buildVideoMessage } from '../test-kit/wa-messages.js';
 
 const ALICE = '4915100000001';
@@ -87,7 +87,17 @@ describe('mapMessage', () => {
     expect(mapMessage(group, false)?.sender).toBe(`${ALICE}@s.whatsapp.net`);
     const direct = buildTextMessage({ from: '99887766@lid', text: 'hi' });
     direct.key.remoteJidAlt = `${ALICE}@s.whatsapp.net`;
-    expect(mapMessage(direct, false)).toMatchObject({ chat: '99887766@lid', sender: `${ALICE}@s.whatsapp.net` });
+    expect(mapMessage(direct, false)).toMatchObject({ chat: '99887766@lid', sender: `${ALICE}@s.whatsapp.net`, senderLid: '99887766@lid' });
+  });
+
+  it("falls back to the session's stored LID mapping, and keeps the LID as sender when the number is unknown", () => {
+    const phoneOfLid = (lid: string) => (lid === '99887766@lid' ? `${ALICE}@s.whatsapp.net` : undefined);
+    const known = mapMessage(buildTextMessage({ from: '99887766:5@lid', chat: GROUP, text: 'hi' }), false, { phoneOfLid });
+    expect(known).toMatchObject({ sender: `${ALICE}@s.whatsapp.net`, senderLid: '99887766@lid' });
+    const unknown = mapMessage(buildTextMessage({ from: '11223344@lid', chat: GROUP, text: 'hi' }), false, { phoneOfLid });
+    expect(unknown).toMatchObject({ sender: '11223344@lid', senderLid: '11223344@lid' });
+    const byPhone = mapMessage(buildTextMessage({ from: ALICE, chat: GROUP, text: 'hi' }), false, { phoneOfLid });
+    expect(byPhone?.senderLid).toBeUndefined();
   });
 
   it('skips protocol messages, reactions, stubs and status updates', () => {
@@ -165,5 +175,36 @@ describe('mapReaction and mapParticipantsUpdate', () => {
       author: `${ALICE}@s.whatsapp.net`,
     });
     expect(mapParticipantsUpdate({ id: GROUP, author: '', action: 'modify', participants: [] })).toBeUndefined();
+  });
+
+  it('names LID participants by the number Baileys parsed from the notification, and flags the bot itself', () => {
+    const self = { selfJid: '15550000001:4@s.whatsapp.net', selfLid: '90001@lid' };
+    const event = mapParticipantsUpdate(
+      { id: GROUP, author: '11111@lid', authorPn: `${ALICE}@s.whatsapp.net`, action: 'remove', participants: [{ id: '90001@lid', phoneNumber: '15550000001@s.whatsapp.net' }, { id: '22222@lid' }] },
+      self,
+    );
+    expect(event).toEqual({
+      type: 'group:participants-changed',
+      chat: GROUP,
+      action: 'remove',
+      participants: ['15550000001@s.whatsapp.net', '22222@lid'],
+      author: `${ALICE}@s.whatsapp.net`,
+      includesSelf: true,
+    });
+    // The bot's own LID alone is enough.
+    expect(mapParticipantsUpdate({ id: GROUP, author: '', action: 'add', participants: [{ id: '90001@lid' }] }, self)).toMatchObject({
+      participants: ['15550000001@s.whatsapp.net'],
+      includesSelf: true,
+    });
+    expect(mapParticipantsUpdate({ id: GROUP, author: '', action: 'add', participants: [{ id: '22222@lid' }] }, self)?.includesSelf).toBeUndefined();
+  });
+
+  it('maps subject, description and admins-only settings changes and skips the rest', () => {
+    const event = mapGroupUpdate({ id: GROUP, subject: 'New name', announce: true, author: '11111@lid', authorPn: `${ALICE}@s.whatsapp.net` });
+    expect(event).toEqual({ type: 'group:updated', chat: GROUP, subject: 'New name', announce: true, author: `${ALICE}@s.whatsapp.net` });
+    expect(botEventSchema.safeParse(event).success).toBe(true);
+    expect(mapGroupUpdate({ id: GROUP, desc: '', restrict: false })).toEqual({ type: 'group:updated', chat: GROUP, description: '', restrict: false });
+    expect(mapGroupUpdate({ id: GROUP, inviteCode: 'abc', author: `${ALICE}@s.whatsapp.net` })).toBeUndefined();
+    expect(mapGroupUpdate({ id: `${ALICE}@s.whatsapp.net`, subject: 'not a group' })).toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@
  * Pure functions; the raw `WAMessage` is journaled beside the DTO by the supervisor.
  */
 import {
+  GROUP_PARTICIPANT_ACTIONS,
   MAX_NAME_LENGTH,
   MAX_TEXT_LENGTH,
   type BotEventOf,
@@ -17,6 +18,7 @@ import {
   normalizeMessageContent,
   toNumber,
   type WAMessage,
+  type WAMessageKey,
   type proto,
 } from '@whiskeysockets/baileys';
 import type { WaSocketEvents } from './wa-socket.js';
@@ -25,6 +27,14 @@ import type { WaSocketEvents } from './wa-socket.js';
 export interface MapContext {
   /** This session's own account JID (for `fromMe` senders), when known. */
   selfJid?: string;
+  /** This session's own LID, when WhatsApp announced one (to recognise the bot in group notifications). */
+  selfLid?: string;
+  /**
+   * The phone-number JID of a LID from the mapping Baileys stores (`lid-mapping` auth keys),
+   * for a LID that came without its number alongside. Synchronous: messages are mapped
+   * before their receipt leaves.
+   */
+  phoneOfLid?: (lid: string) => string | undefined;
   /** Now, in epoch ms (a fallback for messages without a timestamp). */
   now?: number;
 }
@@ -87,14 +97,29 @@ export function normalizeJid(jid: string): string {
   return result;
 }
 
+/** A person as the protocol names them: phone-number JID first, their LID beside it when they were addressed by one. */
+export interface PersonIds {
+  jid: string;
+  lid?: string;
+}
+
 /**
- * The sender as a phone-number JID when WhatsApp gave one: with LID addressing (Baileys 7)
- * the key holds `…@lid` and the phone-number form only in `participantAlt`/`remoteJidAlt`,
- * and the worker matches owners and rate limits by phone number.
+ * A person's phone-number JID when it is known: with LID addressing (Baileys 7) the key holds
+ * `…@lid` and the phone-number form only in `participantAlt`/`remoteJidAlt` (or, for a LID
+ * seen before, in the mapping Baileys stores), and the worker matches owners, admins and
+ * rate limits by phone number.
  */
-function phoneJidOr(jid: string, alt: string | null | undefined): string {
-  if (jid.endsWith('@lid') && alt?.endsWith('@s.whatsapp.net')) return normalizeJid(alt);
-  return normalizeJid(jid);
+export function personIds(jid: string, alt: string | null | undefined, context: MapContext = {}): PersonIds {
+  const normalized = normalizeJid(jid);
+  if (!normalized.endsWith('@lid')) return { jid: normalized };
+  const phone = alt?.endsWith('@s.whatsapp.net') ? normalizeJid(alt) : lookUpPhone(normalized, context);
+  return phone === undefined ? { jid: normalized, lid: normalized } : { jid: phone, lid: normalized };
+}
+
+function lookUpPhone(lid: string, context: MapContext): string | undefined {
+  if (context.selfLid !== undefined && context.selfJid !== undefined && normalizeJid(context.selfLid) === lid) return normalizeJid(context.selfJid);
+  const phone = context.phoneOfLid?.(lid);
+  return phone?.endsWith('@s.whatsapp.net') ? normalizeJid(phone) : undefined;
 }
 
 /** The content key and kind of a message (after unwrapping ephemeral/view-once wrappers). */
@@ -142,6 +167,22 @@ function mediaOf(inner: InnerFields, kind: MessageKind): Media | undefined {
   return media;
 }
 
+/**
+ * The message `quotedId` as WhatsApp embeds it in a message that quotes it (`contextInfo`:
+ * the quoted content with its media keys, its id and author), shaped as a `WAMessage` Baileys
+ * can download media from; `undefined` when `raw` does not quote `quotedId`.
+ */
+export function quotedMessageOf(raw: WAMessage, quotedId: string): WAMessage | undefined {
+  const classified = classifyContent(raw.message);
+  const content = normalizeMessageContent(raw.message);
+  if (!classified || !content || classified.key === 'conversation') return undefined;
+  const context = innerOf(content, classified.key)?.contextInfo;
+  if (!context?.quotedMessage || context.stanzaId !== quotedId) return undefined;
+  const key: WAMessageKey = { remoteJid: context.remoteJid ?? raw.key.remoteJid ?? null, id: quotedId, fromMe: false };
+  if (context.participant) key.participant = context.participant;
+  return { key, message: context.quotedMessage };
+}
+
 /** The epoch-ms timestamp of a message (`messageTimestamp` is in seconds, possibly a `Long`). */
 export function messageTimestampMs(raw: WAMessage, now = Date.now()): number {
   const seconds = numberOf(raw.messageTimestamp);
@@ -167,12 +208,12 @@ export function mapMessage(raw: WAMessage, backlog: boolean, context: MapContext
   const isGroup = isJidGroup(chat) ?? false;
   const fromMe = raw.key.fromMe ?? false;
   const participant = raw.key.participant ?? raw.participant ?? undefined;
-  const sender =
+  const from =
     fromMe && context.selfJid
-      ? normalizeJid(context.selfJid)
+      ? { jid: normalizeJid(context.selfJid) }
       : isGroup && participant
-        ? phoneJidOr(participant, raw.key.participantAlt)
-        : phoneJidOr(chat, raw.key.remoteJidAlt);
+        ? personIds(participant, raw.key.participantAlt, context)
+        : personIds(chat, raw.key.remoteJidAlt, context);
 
   const inner = key === 'conversation' ? undefined : innerOf(content, key);
   const text = key === 'conversation' ? content.conversation : (inner?.text ?? inner?.caption);
@@ -182,13 +223,14 @@ export function mapMessage(raw: WAMessage, backlog: boolean, context: MapContext
   const message: Message = {
     id,
     chat,
-    sender,
+    sender: from.jid,
     fromMe,
     isGroup,
     timestamp: messageTimestampMs(raw, context.now),
     kind,
     backlog,
   };
+  if (from.lid !== undefined) message.senderLid = from.lid;
   const pushName = truncate(raw.pushName, MAX_NAME_LENGTH);
   if (pushName) message.pushName = pushName;
   const cut = truncate(text, MAX_TEXT_LENGTH);
@@ -265,14 +307,15 @@ export function mapReaction(
   const { key, reaction } = entry;
   if (!key.id || !key.remoteJid || IGNORED_CHATS.has(key.remoteJid)) return undefined;
   const chat = normalizeJid(key.remoteJid);
-  const by = reaction.key;
+  // Baileys copies the reacting message's key here, alternates included.
+  const by: WAMessageKey | null | undefined = reaction.key;
   const sender =
     by?.fromMe && context.selfJid
       ? normalizeJid(context.selfJid)
       : by?.participant
-        ? normalizeJid(by.participant)
+        ? personIds(by.participant, by.participantAlt, context).jid
         : by?.remoteJid && !isJidGroup(by.remoteJid)
-          ? normalizeJid(by.remoteJid)
+          ? personIds(by.remoteJid, by.remoteJidAlt, context).jid
           : chat;
   const ms = numberOf(reaction.senderTimestampMs);
   return {
@@ -285,25 +328,69 @@ export function mapReaction(
   };
 }
 
-const PARTICIPANT_ACTIONS = new Set(['add', 'remove', 'promote', 'demote']);
+const PARTICIPANT_ACTIONS: ReadonlySet<string> = new Set(GROUP_PARTICIPANT_ACTIONS);
+
+/** Whether `person` is this session's own account. */
+export function isSelf(person: PersonIds, context: MapContext): boolean {
+  const self = context.selfJid === undefined ? undefined : normalizeJid(context.selfJid);
+  const selfLid = context.selfLid === undefined ? undefined : normalizeJid(context.selfLid);
+  return (self !== undefined && person.jid === self) || (selfLid !== undefined && (person.lid === selfLid || person.jid === selfLid));
+}
+
+/**
+ * The members a `group-participants.update` concerns. Baileys gives each as a `Contact`
+ * parsed from the notification: `id` (a LID in LID-addressed groups) and `phoneNumber`
+ * when WhatsApp sent it.
+ */
+export function participantsOf(update: WaSocketEvents['group-participants.update'], context: MapContext = {}): PersonIds[] {
+  const people: PersonIds[] = [];
+  for (const entry of update.participants.slice(0, 1024)) {
+    const contact: { id?: unknown; phoneNumber?: unknown; lid?: unknown } = typeof entry === 'string' ? { id: entry } : entry;
+    const id = typeof contact.id === 'string' && contact.id.includes('@') ? contact.id : undefined;
+    const lid = typeof contact.lid === 'string' && contact.lid.endsWith('@lid') ? contact.lid : undefined;
+    const phone = typeof contact.phoneNumber === 'string' ? contact.phoneNumber : undefined;
+    const primary = id ?? lid ?? phone;
+    if (primary === undefined) continue;
+    const person = personIds(primary, phone, context);
+    if (person.lid === undefined && lid !== undefined) person.lid = normalizeJid(lid);
+    people.push(person);
+  }
+  return people;
+}
 
 /** Maps a `group-participants.update` to `group:participants-changed` (`modify` has no protocol counterpart). */
 export function mapParticipantsUpdate(
   update: WaSocketEvents['group-participants.update'],
+  context: MapContext = {},
 ): BotEventOf<'group:participants-changed'> | undefined {
   if (!PARTICIPANT_ACTIONS.has(update.action)) return undefined;
-  const participants = update.participants
-    .map((p) => (typeof p === 'string' ? p : p.id))
-    .filter((jid): jid is string => typeof jid === 'string' && jid.includes('@'))
-    .map(normalizeJid)
-    .slice(0, 1024);
+  const people = participantsOf(update, context);
   const event: BotEventOf<'group:participants-changed'> = {
     type: 'group:participants-changed',
     chat: update.id,
-    action: update.action as 'add' | 'remove' | 'promote' | 'demote',
-    participants,
+    action: update.action as BotEventOf<'group:participants-changed'>['action'],
+    participants: people.map((person) => person.jid),
   };
-  if (update.author) event.author = normalizeJid(update.author);
+  if (update.author) event.author = personIds(update.author, update.authorPn, context).jid;
+  if (people.some((person) => isSelf(person, context))) event.includesSelf = true;
+  return event;
+}
+
+/**
+ * Maps one `groups.update` entry to `group:updated`, or `undefined` when it changes nothing
+ * the protocol carries (an invite link, an ephemeral timer, ...).
+ */
+export function mapGroupUpdate(update: WaSocketEvents['groups.update'][number], context: MapContext = {}): BotEventOf<'group:updated'> | undefined {
+  if (!update.id || !isJidGroup(update.id)) return undefined;
+  const event: BotEventOf<'group:updated'> = { type: 'group:updated', chat: update.id };
+  const subject = truncate(update.subject, MAX_NAME_LENGTH);
+  if (subject !== undefined) event.subject = subject;
+  const description = truncate(update.desc, MAX_TEXT_LENGTH);
+  if (description !== undefined) event.description = description;
+  if (typeof update.announce === 'boolean') event.announce = update.announce;
+  if (typeof update.restrict === 'boolean') event.restrict = update.restrict;
+  if (Object.keys(event).length === 2) return undefined;
+  if (update.author) event.author = personIds(update.author, update.authorPn, context).jid;
   return event;
 }
 

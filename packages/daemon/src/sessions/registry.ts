@@ -12,7 +12,8 @@ import {
 } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
 import { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
-import { mapMessage, normalizeJid } from './message-mapper.js';
+import { createGroupMetadataCache, toGroupInfo, type GroupMetadataCache } from './group-metadata-cache.js';
+import { mapMessage, normalizeJid, quotedMessageOf } from './message-mapper.js';
 import { DEFAULT_OP_TIMEOUTS, withTimeout, type OpTimeouts } from './op-timeout.js';
 import { createOutboundQueue, type OutboundQueue, type PacingOptions } from './outbound-queue.js';
 import type { RegistryEmit } from './event-journaler.js';
@@ -59,6 +60,7 @@ interface Entry {
   supervisor: SessionSupervisor;
   breaker: CircuitBreaker;
   queue: OutboundQueue;
+  groups: GroupMetadataCache;
 }
 
 type Listener = (...args: never) => void;
@@ -90,6 +92,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
 
   function build(id: string, stored: StoredSession | undefined): Entry {
     const sessionLog = deps.logger.child({ sessionId: id });
+    const groups = createGroupMetadataCache((meta) => toGroupInfo(meta, { phoneOfLid: (lid) => storage.auth.phoneOfLid(id, lid) }));
     const breaker = createCircuitBreaker({
       ...deps.circuit,
       now,
@@ -105,11 +108,15 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
       emit,
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
       ...(stored ? { stored } : {}),
+      groups,
       onStatus: (status) => {
         if (status === 'CONNECTED') {
           breaker.reset();
           queue.resume();
         }
+        // Notifications missed while away (or another account's groups) would leave the
+        // cache stale: each group is fetched afresh on its next use.
+        if (status === 'CONNECTED' || status === 'LOGGED_OUT') groups.clear();
         // Queued sends belong to the account that was logged out: never send them from the next one.
         if (status === 'LOGGED_OUT') {
           const abandoned = queue.abandonAll('the session was logged out');
@@ -133,7 +140,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
       ...(deps.sendWaitMs === undefined ? {} : { waitMs: deps.sendWaitMs }),
       ...(deps.maxQueuedSends === undefined ? {} : { maxQueued: deps.maxQueuedSends }),
     });
-    const entry = { supervisor, breaker, queue };
+    const entry = { supervisor, breaker, queue, groups };
     entries.set(id, entry);
     return entry;
   }
@@ -151,6 +158,13 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
     const socket = entry.supervisor.connectedSocket();
     if (!socket) throw new StickerbotError('SESSION_NOT_CONNECTED', `session "${id}" is ${entry.supervisor.status}, not CONNECTED`);
     return { entry, socket };
+  }
+
+  /** The copy of `messageId` embedded in the journaled message `quotedBy`, if it quotes it. */
+  function quotedCopy(sessionId: string, messageId: string, quotedBy: string | undefined) {
+    if (quotedBy === undefined) return undefined;
+    const quoting = storage.journal.findRawMessage(sessionId, quotedBy);
+    return quoting ? quotedMessageOf(quoting, messageId) : undefined;
   }
 
   /** Runs one WhatsApp call through the session's breaker and a deadline, with typed errors. */
@@ -213,7 +227,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
 
     async downloadMedia(args) {
       const entry = entryOf(args.sessionId);
-      const raw = storage.journal.findRawMessage(args.sessionId, args.messageId);
+      const raw = storage.journal.findRawMessage(args.sessionId, args.messageId) ?? quotedCopy(args.sessionId, args.messageId, args.quotedBy);
       if (!raw) throw new StickerbotError('MESSAGE_NOT_FOUND', `no journaled message ${args.messageId} in session "${args.sessionId}"`);
       const media = mapMessage(raw, false)?.media;
       if (!media) throw new StickerbotError('INVALID_ARGS', `message ${args.messageId} has no media`);
@@ -259,16 +273,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
 
     async groupMetadata(args): Promise<WorkerCommandResult<'group:metadata'>> {
       const { entry, socket } = connected(args.sessionId);
-      const meta = await call(entry, 'group metadata', timeouts.lookupMs, () => socket.groupMetadata(args.chat));
-      const result: WorkerCommandResult<'group:metadata'> = {
-        jid: meta.id,
-        subject: meta.subject.slice(0, 256),
-        participants: meta.participants.map((p) => (p.admin ? { jid: normalizeJid(p.id), admin: p.admin } : { jid: normalizeJid(p.id) })),
-      };
-      if (meta.desc) result.description = meta.desc;
-      if (meta.owner) result.owner = normalizeJid(meta.owner);
-      if (meta.creation) result.createdAt = meta.creation * 1000;
-      return result;
+      return entry.groups.get(args.chat, () => call(entry, 'group metadata', timeouts.lookupMs, () => socket.groupMetadata(args.chat)));
     },
 
     async startAll(bootSessions) {

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { LoginHelp } from '../login-help.js';
 import type { QrPrinter } from '../qr-output.js';
 import type { RegistryEmit } from './event-journaler.js';
+import type { GroupMetadataCache } from './group-metadata-cache.js';
 import type { AuthStore, Journal, SessionStore, StoredSession } from '../storage/index.js';
 import type { WaSocket, WaSocketFactory, WaSocketOptions } from './wa-socket.js';
 import type { ZombieOptions } from './zombie-watch.js';
@@ -64,6 +65,8 @@ export interface SessionSupervisorDeps {
   onStatus?: (status: SessionStatus) => void;
   /** The persisted record, when the session is known from an earlier run. */
   stored?: StoredSession;
+  /** The session's group metadata cache, kept current by the group notifications it journals. */
+  groups?: GroupMetadataCache;
   options?: SupervisorOptions;
 }
 

@@ -65,6 +65,9 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
     emit: deps.emit,
     logger: log,
     selfJid: () => account?.jid,
+    selfLid: () => account?.lid,
+    phoneOfLid: (lid) => deps.authStore.phoneOfLid(id, lid),
+    ...(deps.groups ? { groups: deps.groups } : {}),
     onServerAck: (messageId) => current && noteAck(current.liveness, messageId),
     onJournaled: (entry) => deps.metrics?.journaled?.(entry),
   });

@@ -27,7 +27,8 @@ export type WaSocketEventName =
   | 'messages.upsert'
   | 'messages.update'
   | 'messages.reaction'
-  | 'group-participants.update';
+  | 'group-participants.update'
+  | 'groups.update';
 
 /** Payloads of {@link WaSocketEventName}, exactly as Baileys emits them. */
 export type WaSocketEvents = Pick<BaileysEventMap, WaSocketEventName>;

@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BufferJSON, proto, type SignalDataSet } from '@whiskeysockets/baileys';
+import { addTransactionCapability, BufferJSON, proto, type SignalDataSet } from '@whiskeysockets/baileys';
+// Not re-exported by Baileys' index: the store whose keys `phoneOfLid` reads.
+import { LIDMappingStore } from '@whiskeysockets/baileys/lib/Signal/lid-mapping.js';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type SqliteDatabase } from './sqlite-database.js';
 import { createSqliteAuthStore, type SqliteAuthStore } from './sqlite-auth-store.js';
@@ -34,6 +37,18 @@ function bytesOf(value: unknown): string {
 const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
 
 describe('sqlite auth store', () => {
+  it("reads the phone number of a LID from the mapping Baileys' LID store wrote, and nothing for an unknown LID", async () => {
+    const { store } = openStore();
+    const logger = pino({ level: 'silent' });
+    const keys = addTransactionCapability(store.open('lids').state.keys, logger, { maxCommitRetries: 1, delayBetweenTriesMs: 1 });
+    await new LIDMappingStore(keys, logger).storeLIDPNMappings([{ lid: '207652113936507@lid', pn: '4915100000001@s.whatsapp.net' }]);
+    expect(store.phoneOfLid('lids', '207652113936507@lid')).toBe('4915100000001@s.whatsapp.net');
+    expect(store.phoneOfLid('lids', '207652113936507:3@lid')).toBe('4915100000001@s.whatsapp.net');
+    expect(store.phoneOfLid('lids', '999@lid')).toBeUndefined();
+    expect(store.phoneOfLid('other', '207652113936507@lid')).toBeUndefined();
+    expect(store.phoneOfLid('lids', '4915100000001@s.whatsapp.net')).toBeUndefined();
+  });
+
   it('starts a new session with fresh creds and no credentials stored', async () => {
     const { store } = openStore();
     const { state } = store.open('fresh');

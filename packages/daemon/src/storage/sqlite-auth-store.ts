@@ -122,6 +122,17 @@ export function createSqliteAuthStore(db: SqliteDatabase): SqliteAuthStore {
       clear(sessionId);
     },
 
+    phoneOfLid(sessionId: string, lid: string): string | undefined {
+      // Baileys' LIDMappingStore keeps `<pn user>` → `<lid user>` and `<lid user>_reverse` →
+      // `<pn user>`, users without device or domain (Baileys lib/Signal/lid-mapping.js).
+      const lidUser = /^([^:@]+)(?::\d+)?@lid$/.exec(lid)?.[1];
+      if (lidUser === undefined) return undefined;
+      const stored = selectKey.get(sessionId, 'lid-mapping', `${lidUser}_reverse`);
+      if (stored === undefined) return undefined;
+      const pnUser = revive(stored);
+      return typeof pnUser === 'string' && /^\d{6,20}$/.test(pnUser) ? `${pnUser}@s.whatsapp.net` : undefined;
+    },
+
     sessionIds(): string[] {
       return selectSessionIds.all();
     },

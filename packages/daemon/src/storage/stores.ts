@@ -133,6 +133,12 @@ export interface AuthStore {
   hasCredentials(sessionId: string): boolean;
   /** Deletes every row of this session (logout) and nothing else. */
   clear(sessionId: string): void;
+  /**
+   * The phone-number JID (`…@s.whatsapp.net`) Baileys has mapped a LID (`…@lid`) to, from
+   * the `lid-mapping` keys it stores, or `undefined` when it has none. Synchronous, for
+   * mapping a message before its receipt leaves.
+   */
+  phoneOfLid(sessionId: string, lid: string): string | undefined;
 }
 
 /** Recorded outcome of a command id (idempotency, DESIGN §3 Commands). */

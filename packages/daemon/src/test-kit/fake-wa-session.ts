@@ -184,6 +184,14 @@ export class FakeWaSession {
     return this.deliver(this.withMedia(buildImageMessage(input), input.data), input.backlog);
   }
 
+  /**
+   * An image the bot never received (posted before it joined the group): not delivered, but
+   * its media is downloadable, so a later message can quote it (`quotedMessage: image.message`).
+   */
+  undeliveredImage(input: MediaBase): WAMessage {
+    return this.withMedia(buildImageMessage(input), input.data);
+  }
+
   /** Receives a video. */
   receiveVideo(input: MediaBase & { seconds?: number; backlog?: boolean }): WAMessage {
     return this.deliver(this.withMedia(buildVideoMessage(input), input.data), input.backlog);
@@ -219,14 +227,31 @@ export class FakeWaSession {
     this.current.emit('messages.update', updates);
   }
 
-  /** Emits a `group-participants.update`. */
-  participants(input: { group: string; action: 'add' | 'remove' | 'promote' | 'demote'; participants: string[]; author?: string }): void {
+  /**
+   * Emits a `group-participants.update`. A participant is digits, a JID, or, as Baileys parses
+   * a LID-addressed notification, `{ id: '…@lid', phoneNumber }`.
+   */
+  participants(input: {
+    group: string;
+    action: 'add' | 'remove' | 'promote' | 'demote';
+    participants: Array<string | { id: string; phoneNumber?: string }>;
+    author?: string;
+    authorPn?: string;
+  }): void {
     this.current.emit('group-participants.update', {
       id: input.group,
       author: input.author === undefined ? '' : toJid(input.author),
+      ...(input.authorPn === undefined ? {} : { authorPn: toJid(input.authorPn) }),
       action: input.action,
-      participants: input.participants.map((p) => ({ id: toJid(p) })),
+      participants: input.participants.map((p) =>
+        typeof p === 'string' ? { id: toJid(p) } : { id: toJid(p.id), ...(p.phoneNumber === undefined ? {} : { phoneNumber: toJid(p.phoneNumber) }) },
+      ),
     });
+  }
+
+  /** Emits a `groups.update` (a subject, description or setting changed), as Baileys does from a group notification. */
+  groupUpdate(update: Partial<GroupMetadata> & { id: string }): void {
+    this.current.emit('groups.update', [update]);
   }
 
   /** Makes open sockets stop sending frames (a connection that went deaf). */

@@ -17,8 +17,13 @@ export function fakeMessageId(prefix = '3EB0'): string {
 
 /** Fields every built message accepts. */
 export interface MessageBase {
-  /** Sender: digits or JID. */
+  /** Sender: digits or JID (`…@lid` for a sender WhatsApp addresses by LID). */
   from: string;
+  /**
+   * The sender's other address, as WhatsApp sends it alongside a LID sender: the key's
+   * `participantAlt` in a group, `remoteJidAlt` in a private chat (digits or JID).
+   */
+  fromAlt?: string;
   /** Chat: defaults to the sender's JID; a `…@g.us` JID makes it a group message. */
   chat?: string;
   /** Message id; random when unset. */
@@ -68,6 +73,7 @@ function envelope(base: MessageBase, message: proto.IMessage): WAMessage {
       fromMe: base.fromMe ?? false,
       id: base.id ?? fakeMessageId(),
       ...(isGroup ? { participant: toJid(base.from) } : {}),
+      ...(base.fromAlt === undefined ? {} : isGroup ? { participantAlt: toJid(base.fromAlt) } : { remoteJidAlt: toJid(base.fromAlt) }),
     },
     messageTimestamp: Math.floor(ts / 1000),
     ...(base.pushName === undefined ? {} : { pushName: base.pushName }),

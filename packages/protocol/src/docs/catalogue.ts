@@ -101,7 +101,7 @@ const WORKER_NOTES: { [N in WorkerCommandName]: WorkerCommandNotes } = {
     errors: ['IDEMPOTENCY_CONFLICT', ...SESSION_ERRORS, 'MESSAGE_NOT_FOUND', 'MEDIA_TOO_LARGE', 'RATE_LIMITED'],
   },
   'media:download': {
-    summary: 'Downloads and decrypts the media of a journaled message; the result carries the bytes.',
+    summary: "Downloads and decrypts the media of a journaled message, or of one a journaled message quotes (`quotedBy`: for a message the bot never journaled, its media comes from the quote's embedded copy); the result carries the bytes.",
     ackWhen: 'When the media is downloaded and decrypted (deadline 60 s).',
     errors: [...SESSION_ERRORS, 'MESSAGE_NOT_FOUND', 'MEDIA_TOO_LARGE'],
   },
@@ -121,8 +121,8 @@ const WORKER_NOTES: { [N in WorkerCommandName]: WorkerCommandNotes } = {
     errors: SESSION_ERRORS,
   },
   'group:metadata': {
-    summary: "Fetches a group's subject, description, owner and participants.",
-    ackWhen: 'When WhatsApp answered (deadline 12 s).',
+    summary: "A group's subject, description, owner, settings and participants with their admin rights, from the daemon's per-session cache (kept current by participant and settings notifications; dropped when the bot leaves the group).",
+    ackWhen: "At once from the daemon's cache; the first time a group is asked for, when WhatsApp answered (deadline 12 s).",
     errors: SESSION_ERRORS,
   },
   'session:list': {

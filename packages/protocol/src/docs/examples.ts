@@ -14,6 +14,7 @@ import type { Session } from '../session.js';
 import { PROTOCOL_VERSION } from '../version.js';
 
 const ALICE = '4915123456789@s.whatsapp.net';
+const BOB = '4915000000000@s.whatsapp.net';
 const GROUP = '120363025246125244@g.us';
 const T0 = 1_764_000_000_000;
 
@@ -39,7 +40,7 @@ export const exampleSession: Session = {
   updatedAt: T0,
 };
 
-/** One `events:journaled` packet: five consecutive entries, one of each event type. */
+/** One `events:journaled` packet: six consecutive entries, one of each event type. */
 export const exampleEntries: JournalEntry[] = [
   { seq: 1, sessionId: 'default', ts: T0 + 100, event: { type: 'message:received', message: exampleMessage } },
   {
@@ -58,9 +59,15 @@ export const exampleEntries: JournalEntry[] = [
     seq: 4,
     sessionId: 'shop',
     ts: T0 + 400,
-    event: { type: 'group:participants-changed', chat: GROUP, action: 'add', participants: [ALICE] },
+    event: { type: 'group:participants-changed', chat: GROUP, action: 'add', participants: [ALICE], author: BOB, subject: 'Sticker swap' },
   },
-  { seq: 5, sessionId: 'default', ts: T0 + 500, event: { type: 'session:changed', session: exampleSession } },
+  {
+    seq: 5,
+    sessionId: 'shop',
+    ts: T0 + 450,
+    event: { type: 'group:updated', chat: GROUP, subject: 'Sticker swap 2', author: BOB },
+  },
+  { seq: 6, sessionId: 'default', ts: T0 + 500, event: { type: 'session:changed', session: exampleSession } },
 ];
 
 /** Stand-in sticker bytes (a real one is a 512×512 WebP made by `@stickerbot/sticker`). */
@@ -68,7 +75,7 @@ export const exampleSticker = Buffer.from('RIFF....WEBPVP8X', 'latin1');
 
 export const exampleWorkerAuth: WorkerAuth = { token: 'the-bridge-token', protocol: PROTOCOL_VERSION, group: 'bot', position: 41 };
 export const exampleDashboardAuth: DashboardAuth = { token: 'the-bridge-token-or-a-dashboard-jwt', protocol: PROTOCOL_VERSION };
-export const exampleEventAck: EventAck = { position: 5 };
+export const exampleEventAck: EventAck = { position: 6 };
 
 /** A refused handshake's `connect_error` data, and a failed command's error. */
 export const exampleWireError: WireError = {
@@ -112,7 +119,8 @@ export const exampleWorkerCommands: { [N in WorkerCommandName]: { request: Worke
       subject: 'Sticker swap',
       owner: ALICE,
       createdAt: T0 - 86_400_000,
-      participants: [{ jid: ALICE, admin: 'superadmin' }, { jid: '4915000000000@s.whatsapp.net' }],
+      announce: false,
+      participants: [{ jid: ALICE, lid: '207652113936507@lid', admin: 'superadmin' }, { jid: BOB, lid: '88172610040012@lid' }],
     },
   },
   'session:list': { request: { id: 'list:1' }, result: { sessions: [exampleSession] } },
@@ -169,5 +177,5 @@ export const exampleDashboardEvents: {
     error: { code: 'SESSION_NOT_CONNECTED', message: 'another WhatsApp Web client replaced this session (440); stopped', retryable: false },
   },
   'message:received': exampleSummary,
-  'journal:status': { lastSeq: 5, groups: [{ group: 'bot', position: 5, lag: 0, workers: 1 }] },
+  'journal:status': { lastSeq: 6, groups: [{ group: 'bot', position: 6, lag: 0, workers: 1 }] },
 };

@@ -1,10 +1,17 @@
 import { CommandFailure } from '../router/command-failure.js';
 import { defineCommand, type CommandContext } from '../router/define-command.js';
 
+/**
+ * Owners anywhere, anyone in a private chat, admins in a group. The admin list is the
+ * daemon's cached group metadata; a member may be listed by LID, so they are matched by
+ * phone-number JID or by LID, whichever both sides know.
+ */
 async function mayChange(ctx: CommandContext): Promise<boolean> {
-  if (!ctx.message.isGroup || ctx.isOwner) return true;
-  const group = await ctx.command('group:metadata', { sessionId: ctx.sessionId, chat: ctx.message.chat });
-  return group.participants.some((participant) => participant.jid === ctx.message.sender && participant.admin !== undefined);
+  const { message } = ctx;
+  if (!message.isGroup || ctx.isOwner) return true;
+  const group = await ctx.command('group:metadata', { sessionId: ctx.sessionId, chat: message.chat });
+  const ids = new Set([message.sender, message.senderLid].filter((id) => id !== undefined));
+  return group.participants.some((p) => p.admin !== undefined && (ids.has(p.jid) || (p.lid !== undefined && ids.has(p.lid))));
 }
 
 /** `autosticker on|off`: media sent to this chat becomes a sticker without a command. */
@@ -14,7 +21,7 @@ export const autostickerCommand = defineCommand({
   summary: 'turn every image or video sent here into a sticker, without a command',
   usage: '[on|off]',
   examples: ['autosticker', 'autosticker off'],
-  details: 'On by default in private chats, off in groups. In groups only admins can change it.',
+  details: "On by default in private chats, off in groups. In a group only its admins and the bot's owners can change it.",
   async run(ctx) {
     const { settings } = ctx.services.db;
     const current = settings.autosticker(ctx.sessionId, ctx.message.chat) ?? !ctx.message.isGroup;
@@ -24,7 +31,7 @@ export const autostickerCommand = defineCommand({
       return;
     }
     if (wanted !== 'on' && wanted !== 'off') throw new CommandFailure(`Use ${ctx.prefix}autosticker on or ${ctx.prefix}autosticker off.`);
-    if (!(await mayChange(ctx))) throw new CommandFailure('Only group admins can change auto-sticker here.');
+    if (!(await mayChange(ctx))) throw new CommandFailure("Only this group's admins and the bot's owners can switch auto-sticker here.");
     settings.setAutosticker(ctx.sessionId, ctx.message.chat, wanted === 'on');
     await ctx.reply(
       wanted === 'on'

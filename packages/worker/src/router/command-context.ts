@@ -119,7 +119,8 @@ export function createCommandContext(invocation: Invocation, bridge: CommandSend
       // One of the bot's own stickers: the catalogue has the bytes, no download needed.
       const own = source.kind === 'sticker' ? db.catalogue.bySentMessage(sessionId, source.messageId) : undefined;
       if (own) return own.data;
-      const media = await context.command('media:download', { sessionId, messageId: source.messageId });
+      // Quoted media the daemon never journaled (posted before the bot joined) comes from the quote's copy.
+      const media = await context.command('media:download', { sessionId, messageId: source.messageId, ...(source.own ? {} : { quotedBy: message.id }) });
       if (media.data.byteLength > config.maxMediaBytes) throw new CommandFailure(tooLarge(config.maxMediaBytes));
       return Buffer.from(media.data.buffer, media.data.byteOffset, media.data.byteLength);
     },

@@ -179,6 +179,11 @@ export function createRouter(options: RouterOptions): Router {
         services.accounts.set(entry.sessionId, event.session.account);
         return;
       }
+      if (event.type === 'group:participants-changed' && event.includesSelf && event.action === 'remove') {
+        // Nothing to undo: the group's settings stay for when the bot is added back.
+        log.info({ sessionId: entry.sessionId, chat: event.chat }, 'the bot left or was removed from a group');
+        return;
+      }
       if (event.type !== 'message:received') return;
       await handleMessage(entry.sessionId, event.message, signal);
     },

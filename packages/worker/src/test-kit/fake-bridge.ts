@@ -23,8 +23,8 @@ export interface FakeBridge extends CommandSender {
   readonly sent: SentCommand[];
   /** Media the "daemon" can download, by message id. */
   readonly media: Map<string, { data: Buffer; mimetype: string }>;
-  /** Group admins by group JID. */
-  readonly admins: Map<string, string[]>;
+  /** Group admins by group JID: phone-number JIDs, or `{ jid, lid }` for a member the group lists by LID. */
+  readonly admins: Map<string, Array<string | { jid: string; lid: string }>>;
   /** Makes every command of this name fail with this error. */
   failing: Partial<Record<WorkerCommandName, StickerbotError>>;
   /** `message:send` contents of a given type. */
@@ -38,7 +38,7 @@ export interface FakeBridge extends CommandSender {
 export function createFakeBridge(): FakeBridge {
   const sent: SentCommand[] = [];
   const media = new Map<string, { data: Buffer; mimetype: string }>();
-  const admins = new Map<string, string[]>();
+  const admins = new Map<string, Array<string | { jid: string; lid: string }>>();
   let counter = 0;
   const fake: FakeBridge = {
     sent,
@@ -63,7 +63,8 @@ export function createFakeBridge(): FakeBridge {
             return { protocol: PROTOCOL_VERSION, startedAt: Date.now() - 3_600_000, now: Date.now() };
           case 'group:metadata': {
             const chat = (args as WorkerCommandArgs<'group:metadata'>).chat;
-            return { jid: chat, subject: 'Group', participants: (admins.get(chat) ?? []).map((jid) => ({ jid, admin: 'admin' })) };
+            const listed = (admins.get(chat) ?? []).map((admin) => (typeof admin === 'string' ? { jid: admin } : admin));
+            return { jid: chat, subject: 'Group', participants: listed.map((member) => ({ ...member, admin: 'admin' })) };
           }
           case 'session:list':
             return { sessions: [{ id: 'default', status: 'CONNECTED', reconnectAttempts: 0, updatedAt: 1, account: { jid: '100@s.whatsapp.net', phone: '100000000' } }] };

@@ -6,5 +6,5 @@
  */
 export { startFakeDaemon, type CommandResponder, type FakeDaemon, type ReceivedCommand } from './fake-daemon.js';
 export { createFakeBridge, type FakeBridge, type SentCommand } from './fake-bridge.js';
-export { ALICE, GROUP, OWNER, startRouterHarness, type RouterHarness } from './router-harness.js';
+export { ALICE, BOB, GROUP, OWNER, startRouterHarness, type RouterHarness } from './router-harness.js';
 export { alive, captureLog, engineEnvironment, messageEvent, tempDir, waitFor } from './helpers.js';

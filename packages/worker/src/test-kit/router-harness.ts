@@ -12,6 +12,7 @@ import { createFakeBridge, type FakeBridge } from './fake-bridge.js';
 import { captureLog, engineEnvironment, messageEvent, tempDir } from './helpers.js';
 
 export const ALICE = '4915100000001@s.whatsapp.net';
+export const BOB = '4915100000002@s.whatsapp.net';
 export const OWNER = '4915100000009@s.whatsapp.net';
 export const GROUP = '120363000000000001@g.us';
 
