@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { readQrTexts } from '@stickerbot/daemon/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../scripts/dev-sim.js';
-import { exited, repoRoot, until } from '../scripts/support/process-stack.js';
+import { exited, repoRoot, TSX_ARGS, until } from '../scripts/support/process-stack.js';
 import { freePort } from '../scripts/support/free-port.js';
 
 const run = promisify(execFile);
@@ -62,9 +62,10 @@ async function admin(path: string, body?: unknown): Promise<{ status: number; js
 }
 
 /**
- * The ecosystem's own daemon app (log files, ready signal, node args), with the entry of
- * `pnpm dev --sim` (scripts/sim-daemon.ts), which trusts the emulator; that override
- * refuses NODE_ENV=production, hence `test`.
+ * The ecosystem's own daemon app (log files, ready signal), with the entry of
+ * `pnpm dev --sim` (scripts/sim-daemon.ts, run through tsx's loader as `pnpm dev --sim`
+ * runs it), which trusts the emulator; that override refuses NODE_ENV=production, hence
+ * `test`.
  */
 function writeTestEcosystem(): string {
   const entry = join(simDir, 'sim-daemon.mjs');
@@ -75,7 +76,7 @@ function writeTestEcosystem(): string {
     [
       `const { apps } = require(${JSON.stringify(join(repoRoot, 'ecosystem.config.cjs'))});`,
       `const daemon = apps.find((app) => app.name === 'stickerbot-daemon');`,
-      `module.exports = { apps: [{ ...daemon, script: ${JSON.stringify(entry)}, env: { ...daemon.env, NODE_ENV: 'test' } }] };`,
+      `module.exports = { apps: [{ ...daemon, script: ${JSON.stringify(entry)}, args: [], node_args: ${JSON.stringify(TSX_ARGS)}, env: { ...daemon.env, NODE_ENV: 'test' } }] };`,
     ].join('\n'),
   );
   return file;
