@@ -111,7 +111,7 @@ const OPTIONS = {
 
 /**
  * @typedef {{ path: string, mtimeMs: number, size: number }} Stamp
- * @typedef {{ bundle: string, preload: string[], inputs: Stamp[] }} Manifest
+ * @typedef {{ entry: string, bundle: string, preload: string[], inputs: Stamp[] }} Manifest
  */
 
 /** @param {string} path @returns {Stamp | undefined} */
@@ -127,6 +127,8 @@ function stamp(path) {
 /** @param {Manifest} manifest */
 function isFresh(manifest) {
   return (
+    // A copied checkout (cp -a, a container layer) brings the cache of the one it came from.
+    manifest.entry === ENTRY &&
     existsSync(manifest.bundle) &&
     manifest.inputs.every((recorded) => {
       const now = stamp(recorded.path);
@@ -170,7 +172,7 @@ function store(result, startedAt) {
   const sources = Object.keys(result.metafile.inputs).map((input) => resolve(ROOT, input));
   const inputs = [...sources, SELF, ...INSTALL_STATE].map(stamp).filter((s) => s !== undefined);
   /** @type {Manifest} */
-  const manifest = { bundle, preload: [...new Set(preload)], inputs };
+  const manifest = { entry: ENTRY, bundle, preload: [...new Set(preload)], inputs };
   if (inputs.every((input) => input.mtimeMs < startedAt)) writeAtomically(MANIFEST, JSON.stringify(manifest));
   return manifest;
 }

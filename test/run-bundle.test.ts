@@ -16,6 +16,7 @@ const MANIFEST = join(repoRoot, 'node_modules/.cache/stickerbot/worker/manifest.
 const PING = join(repoRoot, 'packages/worker/src/commands/ping.ts');
 
 interface Manifest {
+  entry: string;
   bundle: string;
   preload: string[];
   inputs: Array<{ path: string; mtimeMs: number; size: number }>;
@@ -50,6 +51,7 @@ describe('scripts/run.mjs', () => {
 
     await runOnce();
     expect(manifest().inputs).toEqual(before.inputs);
+    expect(manifest().entry).toBe(join(repoRoot, 'packages/worker/src/main.ts'));
 
     // A saved edit gives the file a new modification time (an older one here, so that a
     // build running at the same moment elsewhere records it as well).
