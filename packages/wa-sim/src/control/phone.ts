@@ -1,6 +1,7 @@
 import { proto } from '@whiskeysockets/baileys';
 import { lidJid, pnJid, type Account } from '../directory/accounts.js';
-import { phoneStanzaFor } from '../e2e/phone-send.js';
+import { phoneGroupStanzas, phoneStanzaFor } from '../e2e/phone-send.js';
+import { memberJid } from '../directory/groups.js';
 import type { ReceivedMessage } from '../e2e/mailbox.js';
 import { decryptMedia, encryptMedia, type SimMediaType } from '../media/media-crypto.js';
 import { SimProtocolError } from '../errors.js';
@@ -22,13 +23,25 @@ export interface SendOptions {
   readonly to?: string;
   /** Quote this message (an `extendedTextMessage` with `contextInfo`). */
   readonly quoted?: QuoteRef;
+  /**
+   * Send to this group (JID or id) instead of the bot: sender-key encrypted (`skmsg`), with
+   * the sender key distributed pairwise to companions that lack it. The phone must be a member.
+   */
+  readonly group?: string;
+  /** Mention these members (phone numbers) in a text: `contextInfo.mentionedJid` in the group's addressing. */
+  readonly mentions?: readonly string[];
+  /**
+   * 1:1 only: send from the phone's LID (`from='…@lid'`, `sender_pn` alongside), as WhatsApp
+   * does for contacts it addresses by LID. The bot's upsert then has `remoteJid` = the LID.
+   */
+  readonly fromLid?: boolean;
 }
 
 /** What a phone send produced. */
 export interface SentMessage {
   readonly id: string;
   readonly message: proto.IMessage;
-  /** The bot's chat jid of the phone (PN form). */
+  /** The chat on the bot's side: the group JID, or the phone's JID (PN form, or LID with `fromLid`). */
   readonly chatJid: string;
 }
 
@@ -147,18 +160,53 @@ export function createContactPhone(world: World, pn: string, pushName?: string):
   const account = world.directory.ensure(pn, pushName);
   const mailbox = mailboxOf(world, pn);
 
+  const sendToGroup = async (groupJid: string, message: proto.IMessage, mediaType: string | undefined): Promise<SentMessage> => {
+    const group = world.groups.get(groupJid);
+    if (!group.members.has(pn)) throw new SimProtocolError('not-a-member', `${pn} is not a member of ${group.jid}`);
+    const id = newMessageId();
+    const sent = { pn, message, group: group.jid, ...(mediaType ? { mediaType } : {}) };
+    world.phoneSent.set(id, sent);
+    for (const { pn: to, deviceId, node } of await phoneGroupStanzas(world, account, group, id, sent)) {
+      deliverToCompanion(world, to, deviceId, node);
+    }
+    return { id, message, chatJid: group.jid };
+  };
+
   const sendMessage = async (
     message: proto.IMessage,
     options: SendOptions & { mediaType?: string } = {},
   ): Promise<SentMessage> => {
+    if (options.group) return sendToGroup(options.group, message, options.mediaType);
     const bot = defaultBot(world, options.to);
     const id = newMessageId();
-    const sent = { pn, message, ...(options.mediaType ? { mediaType: options.mediaType } : {}) };
+    const sent = { pn, message, ...(options.mediaType ? { mediaType: options.mediaType } : {}), ...(options.fromLid ? { fromLid: true } : {}) };
     world.phoneSent.set(id, sent);
     for (const companion of bot.companions.values()) {
       deliverToCompanion(world, bot.pn, companion.deviceId, await phoneStanzaFor(world, account, bot, companion, id, sent));
     }
-    return { id, message, chatJid: pnJid(pn) };
+    return { id, message, chatJid: options.fromLid ? lidJid(account.lid) : pnJid(pn) };
+  };
+
+  /** Quote and mention context for a text, in the addressing of its chat. */
+  const contextOf = (options: SendOptions): proto.IContextInfo | undefined => {
+    const group = options.group ? world.groups.get(options.group) : undefined;
+    const mentionedJid = options.mentions?.map((m) => {
+      const member = world.directory.byPn(m);
+      if (!member) throw new SimProtocolError('unknown-account', `cannot mention unknown phone ${m}`);
+      return group ? memberJid(group, member) : pnJid(m);
+    });
+    const quoted = options.quoted;
+    if (!quoted && !mentionedJid) return undefined;
+    const quotedAuthor = (): string => {
+      if (quoted?.participant) return quoted.participant;
+      const bot = group ? [...group.members.values()].find((m) => m.account.companions.size > 0)?.account : defaultBot(world, options.to);
+      if (!bot) throw new SimProtocolError('not-connected', 'no linked companion wrote the quoted message');
+      return group ? memberJid(group, bot) : pnJid(bot.pn);
+    };
+    return {
+      ...(quoted ? { stanzaId: quoted.id, participant: quotedAuthor(), quotedMessage: quoted.message } : {}),
+      ...(mentionedJid ? { mentionedJid } : {}),
+    };
   };
 
   return {
@@ -168,18 +216,9 @@ export function createContactPhone(world: World, pn: string, pushName?: string):
     received: mailbox.all,
     sendMessage,
     sendText(text, options = {}) {
-      const quoted = options.quoted;
-      if (!quoted) return sendMessage({ conversation: text }, options);
-      const participant = quoted.participant ?? pnJid(defaultBot(world, options.to).pn);
-      return sendMessage(
-        {
-          extendedTextMessage: {
-            text,
-            contextInfo: { stanzaId: quoted.id, participant, quotedMessage: quoted.message },
-          },
-        },
-        options,
-      );
+      const contextInfo = contextOf(options);
+      if (!contextInfo) return sendMessage({ conversation: text }, options);
+      return sendMessage({ extendedTextMessage: { text, contextInfo } }, options);
     },
     sendMedia(kind, data, options = {}) {
       return sendMessage(mediaMessage(kind, data, world, options), { ...options, mediaType: kind });

@@ -10,6 +10,7 @@ import { decodeBigEndian } from '../crypto/primitives.js';
 import type { PreKeyBundle } from '../e2e/fake-device.js';
 import { phoneStanzaFor } from '../e2e/phone-send.js';
 import { takeCompanionBundle } from './prekeys.js';
+import { onClientGroupMessage } from './group-messages.js';
 
 interface Copy {
   readonly jid: string;
@@ -103,6 +104,11 @@ async function onClientMessage({ world, connection }: HandlerContext, node: Bina
     } catch (err) {
       world.problems.push(`message ${id}: ${(err as Error).message}`);
     }
+  }
+
+  if (to.endsWith('@g.us')) {
+    await onClientGroupMessage({ world, connection }, node, sender, login.deviceId);
+    return;
   }
 
   const recipients = new Set<Account>();

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { BinaryNode } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import type { Directory } from '../directory/accounts.js';
+import { createGroups, type Groups } from '../directory/groups.js';
 import type { ClientConnection } from './client-connection.js';
 import type { PendingRegistration } from '../pairing/qr-pairing.js';
 import type { LinkCodeRequest } from '../pairing/link-code.js';
@@ -49,6 +50,7 @@ export interface WorldEvents {
 export interface World {
   readonly log: Logger;
   readonly directory: Directory;
+  readonly groups: Groups;
   readonly media: MediaHost;
   readonly events: EventEmitter<WorldEvents>;
   /** Logged-in connections by `pn:device`. */
@@ -81,6 +83,7 @@ export function createWorld(log: Logger, directory: Directory, media: MediaHost)
   return {
     log,
     directory,
+    groups: createGroups(),
     media,
     events: new EventEmitter<WorldEvents>(),
     online: new Map(),
