@@ -151,6 +151,32 @@ describe('a group of three fake phones and the real Baileys client', () => {
     for (const phone of [alice, bob, carol]) expect((await phone.nextMessage()).text).toBe('welcome erin');
   });
 
+  it('recovers a group message whose sender key the client never got, through its retry receipt', async () => {
+    // Dave was removed: the phones rotated their sender keys, so Carol's next message distributes a new one.
+    h.sim.faults.withholdSenderKey(CAROL);
+    const upsert = h.client.waitForMessage((m) => m.message?.conversation === 'did you get my key?');
+    const sent = await carol.sendText('did you get my key?', { group: group.jid });
+    const message = await upsert;
+    expect(message.key.id).toBe(sent.id);
+    expect(message.key.participant).toBe(carol.lid);
+    expect(h.sim.receiptsFor(sent.id)).toContain('retry');
+  });
+
+  it("recovers a bot message a member's phone could not decrypt: the phone's retry receipt makes the client resend", async () => {
+    h.sim.faults.loseSenderKey(BOB);
+    const group2 = h.sim.groups.create({ subject: 'Second', creator: BOB, members: [ALICE, h.bot] });
+    await h.client.socket.groupMetadata(group2.jid);
+    const sent = await h.client.socket.sendMessage(group2.jid, { text: 'second group hello' });
+    const atBob = await bob.nextMessage();
+    expect(atBob.id).toBe(sent?.key.id);
+    expect(atBob.text).toBe('second group hello');
+    expect(h.sim.transcript()).toMatch(new RegExp(`S→C <receipt from=${group2.jid} participant=${bob.lid} id=${sent?.key.id} type=retry`));
+    // Alice got it at once and does not see the resend twice.
+    expect((await alice.nextMessage()).id).toBe(sent?.key.id);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(alice.received.filter((m) => m.id === sent?.key.id)).toHaveLength(1);
+  });
+
   it('tells the client it was removed, and then refuses it the metadata', async () => {
     const removed = new Promise<BaileysEventMap['group-participants.update']>((resolve) =>
       h.client.on('group-participants.update', (u) => {

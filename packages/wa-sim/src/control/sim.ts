@@ -75,6 +75,17 @@ export interface Faults {
    * and holds its events back for 20 s. `clear()` ends it; the sync follows on the next login.
    */
   withholdHistorySync(): void;
+  /**
+   * The next group message of fake phone `pn` reaches companions as a bare `skmsg`, without
+   * the sender-key distribution: the client fails to decrypt it, sends a retry receipt, and
+   * the phone answers with the message and its sender key, pairwise.
+   */
+  withholdSenderKey(pn: string): void;
+  /**
+   * Fake phone `pn` loses the next sender key a companion distributes to it: it cannot decrypt
+   * that group message and sends the companion a retry receipt; the client sends the message again.
+   */
+  loseSenderKey(pn: string): void;
   /** Disarms every fault. */
   clear(): void;
 }
@@ -238,7 +249,15 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
       withholdHistorySync: () => {
         world.faults.withholdHistorySync = true;
       },
+      withholdSenderKey: (pn) => {
+        world.faults.withheldSenderKeys.add(pn);
+      },
+      loseSenderKey: (pn) => {
+        world.faults.lostSenderKeys.add(pn);
+      },
       clear: () => {
+        world.faults.withheldSenderKeys.clear();
+        world.faults.lostSenderKeys.clear();
         world.faults.forgeAccountSignature = false;
         world.faults.withholdHistorySync = false;
         world.faults.loginFailures.length = 0;

@@ -98,6 +98,7 @@ export async function phoneGroupStanzas(
   const skmsg = await keys.encrypt(group.jid, self, writeRandomPadMax16(proto.Message.encode(sent.message).finish()));
   const given = group.distributed.get(phone.pn) ?? new Set<string>();
   group.distributed.set(phone.pn, given);
+  const withhold = world.faults.withheldSenderKeys.delete(phone.pn);
   const mediaAttrs: Record<string, string> = sent.mediaType ? { mediatype: sent.mediaType } : {};
   const out: Array<{ pn: string; deviceId: number; node: BinaryNode }> = [];
   for (const { account: member } of group.members.values()) {
@@ -105,7 +106,7 @@ export async function phoneGroupStanzas(
     for (const companion of member.companions.values()) {
       const key = deviceKey(member.pn, companion.deviceId);
       const content: BinaryNode[] = [];
-      if (!given.has(key)) {
+      if (!given.has(key) && !withhold) {
         const skdm: proto.IMessage = { senderKeyDistributionMessage: { groupId: group.jid, axolotlSenderKeyDistributionMessage: distribution } };
         content.push(await pairwiseEnc(world, phone, member, companion, skdm, sent.mediaType ? { mediaType: sent.mediaType } : {}));
         given.add(key);

@@ -6,7 +6,9 @@ import { companionAddress, deviceOfJid } from '../e2e/addresses.js';
 import { textOf } from '../e2e/mailbox.js';
 import { senderKeyAuthor } from '../e2e/phone-send.js';
 import type { HandlerContext } from '../server/router.js';
-import { child, children, unixNow } from '../server/nodes.js';
+import { bytesNode, child, children, unixNow } from '../server/nodes.js';
+import type { ClientConnection } from '../server/client-connection.js';
+import { encodeBigEndian } from '../crypto/primitives.js';
 import { deliverToCompanion, deviceKey, mailboxOf, type World } from '../server/world.js';
 
 const encBytes = (enc: BinaryNode): Buffer =>
@@ -18,9 +20,35 @@ async function takePairwiseCopy(world: World, group: Group, sender: Account, sen
   const plaintext = await phone.primary.decrypt(companionAddress(sender, senderDevice), { type, ciphertext: encBytes(enc) });
   const message = proto.Message.decode(unpadRandomMax16(plaintext));
   const distribution = message.senderKeyDistributionMessage?.axolotlSenderKeyDistributionMessage;
-  if (distribution) {
+  if (distribution && !world.faults.lostSenderKeys.delete(phone.pn)) {
     await phone.primary.senderKeys.process(group.jid, senderKeyAuthor(sender, senderDevice), distribution);
   }
+}
+
+const retriesAsked = new WeakMap<Group, Set<string>>();
+
+/**
+ * A member's phone got an `skmsg` whose sender key it does not hold: like a WhatsApp client,
+ * it asks the sending device to send the message again (retry receipt); the client then
+ * re-distributes its sender key. A second miss for the same message is a protocol problem.
+ */
+function askForRetry(world: World, connection: ClientConnection, group: Group, member: Account, node: BinaryNode): void {
+  const id = node.attrs.id ?? '';
+  const asked = retriesAsked.get(group) ?? new Set<string>();
+  retriesAsked.set(group, asked);
+  if (asked.has(`${id} ${member.pn}`)) {
+    world.problems.push(`group message ${id}: ${member.pn} still has no sender key after a retry`);
+    return;
+  }
+  asked.add(`${id} ${member.pn}`);
+  connection.send({
+    tag: 'receipt',
+    attrs: { from: group.jid, participant: memberJid(group, member), id, type: 'retry', t: unixNow() },
+    content: [
+      { tag: 'retry', attrs: { count: '1', id, t: node.attrs.t ?? unixNow(), v: '1' } },
+      bytesNode('registration', encodeBigEndian(member.primary.registrationId, 4)),
+    ],
+  });
 }
 
 /**
@@ -77,14 +105,17 @@ export async function onClientGroupMessage({ world, connection }: HandlerContext
       });
     }
     if (!member.primary.senderKeys.has(group.jid, author)) {
-      world.problems.push(`group message ${id}: ${member.pn} has no sender key of ${pnJid(sender.pn, senderDevice)}`);
+      askForRetry(world, connection, group, member, node);
       continue;
     }
     try {
       const plaintext = await member.primary.senderKeys.decrypt(group.jid, author, encBytes(skmsg));
       const message = proto.Message.decode(unpadRandomMax16(plaintext));
       const text = textOf(message);
-      mailboxOf(world, member.pn).push({
+      const mailbox = mailboxOf(world, member.pn);
+      // A resend after some member's retry receipt reaches everyone again; phones show it once.
+      if (mailbox.all.some((m) => m.id === id && m.group === group.jid)) continue;
+      mailbox.push({
         id,
         from: pnJid(sender.pn, senderDevice),
         group: group.jid,

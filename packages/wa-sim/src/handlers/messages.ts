@@ -8,7 +8,7 @@ import { deliverToCompanion, mailboxOf, type World } from '../server/world.js';
 import { lidJid, pnJid, type Account } from '../directory/accounts.js';
 import { decodeBigEndian } from '../crypto/primitives.js';
 import type { PreKeyBundle } from '../e2e/fake-device.js';
-import { phoneStanzaFor } from '../e2e/phone-send.js';
+import { phoneGroupRetryStanza, phoneStanzaFor } from '../e2e/phone-send.js';
 import { takeCompanionBundle } from './prekeys.js';
 import { onClientGroupMessage } from './group-messages.js';
 
@@ -177,7 +177,12 @@ async function answerRetry({ world, connection }: HandlerContext, receipt: Binar
   }
   const retryCount = Number(child(receipt, 'retry')?.attrs.count ?? 1);
   const freshBundle = bundleFromRetry(receipt) ?? takeCompanionBundle(world, bot, companion);
-  connection.send(await phoneStanzaFor(world, phone, bot, companion, id, sent, { freshBundle, retryCount }));
+  const group = sent.group ? world.groups.find(sent.group) : undefined;
+  connection.send(
+    group
+      ? await phoneGroupRetryStanza(world, phone, group, bot, companion, id, sent, { freshBundle, retryCount })
+      : await phoneStanzaFor(world, phone, bot, companion, id, sent, { freshBundle, retryCount }),
+  );
 }
 
 /** Client `<receipt>`s for messages from fake phones: acknowledged, recorded, retries answered. */

@@ -32,6 +32,10 @@ export interface FaultState {
    * Baileys then holds its events back for up to 20 s (`AwaitingInitialSync`).
    */
   withholdHistorySync: boolean;
+  /** Phone numbers whose next group message goes to companions without its sender-key distribution. */
+  readonly withheldSenderKeys: Set<string>;
+  /** Phone numbers whose fake phone loses the next sender key a companion distributes to it. */
+  readonly lostSenderKeys: Set<string>;
 }
 
 /** Events the emulator core emits for the control API. */
@@ -96,7 +100,7 @@ export function createWorld(log: Logger, directory: Directory, media: MediaHost)
     phoneSent: new Map(),
     receiptsFromCompanions: new Map(),
     routingInfo: Buffer.from(`wa-sim-edge-${Date.now().toString(36)}`),
-    faults: { loginFailures: [], messageAckErrors: [], blackholed: new Set(), forgeAccountSignature: false, withholdHistorySync: false },
+    faults: { loginFailures: [], messageAckErrors: [], blackholed: new Set(), forgeAccountSignature: false, withholdHistorySync: false, withheldSenderKeys: new Set(), lostSenderKeys: new Set() },
     receiptDelayMs: 150,
   };
 }
