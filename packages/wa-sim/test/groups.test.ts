@@ -114,6 +114,47 @@ describe('a group of three fake phones and the real Baileys client', () => {
     }
   });
 
+  it('carries reactions, read receipts, edits and deletes of members in the group', async () => {
+    const sent = await h.client.socket.sendMessage(group.jid, { text: 'react here' });
+    const id = sent?.key.id ?? '';
+    for (const phone of [alice, bob, carol]) await phone.nextMessage();
+    const reactions: string[] = [];
+    const delivered: string[] = [];
+    const reads: string[] = [];
+    const edits: string[] = [];
+    const deleted: string[] = [];
+    h.client.on('messages.reaction', (batch) => {
+      for (const r of batch) if (r.key.id === id) reactions.push(`${r.reaction.key?.participant ?? ''} ${r.reaction.text ?? ''}`);
+    });
+    h.client.on('message-receipt.update', (batch) => {
+      for (const r of batch) {
+        if (r.key.id === id && r.receipt.receiptTimestamp) delivered.push(r.receipt.userJid);
+        if (r.key.id === id && r.receipt.readTimestamp) reads.push(r.receipt.userJid);
+      }
+    });
+    h.client.on('messages.update', (batch) => {
+      for (const u of batch) {
+        const edited = u.update.message?.editedMessage?.message?.conversation;
+        if (edited) edits.push(`${u.key.participant ?? ''} ${edited}`);
+        if (u.update.message === null) deleted.push(u.key.id ?? '');
+      }
+    });
+    await carol.react(id, '🔥', { group: group.jid });
+    // A phone reads after the server's delivery receipt; Baileys' event buffer would merge them otherwise.
+    await expect.poll(() => delivered.includes(carol.lid), { timeout: 10_000 }).toBe(true);
+    carol.read([id], { group: group.jid });
+    await expect.poll(() => reactions, { timeout: 10_000 }).toEqual([`${carol.lid} 🔥`]);
+    await expect.poll(() => reads, { timeout: 10_000 }).toEqual([carol.lid]);
+
+    const upsert = h.client.waitForMessage((m) => m.message?.conversation === 'tpyo');
+    const typo = await carol.sendText('tpyo', { group: group.jid });
+    await upsert;
+    await carol.edit(typo.id, 'typo', { group: group.jid });
+    await expect.poll(() => edits, { timeout: 10_000 }).toEqual([`${carol.lid} typo`]);
+    await carol.revoke(typo.id, { group: group.jid });
+    await expect.poll(() => deleted, { timeout: 10_000 }).toEqual([typo.id]);
+  });
+
   it('reports add, promote, demote and remove as group-participants.update, and a subject change as groups.update', async () => {
     const dave = h.sim.phone('4915200000014', { name: 'Dave' });
     const participantEvents: Array<BaileysEventMap['group-participants.update']> = [];

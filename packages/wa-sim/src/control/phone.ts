@@ -1,7 +1,7 @@
 import { proto } from '@whiskeysockets/baileys';
 import { lidJid, pnJid, type Account } from '../directory/accounts.js';
 import { phoneGroupStanzas, phoneStanzaFor } from '../e2e/phone-send.js';
-import { memberJid } from '../directory/groups.js';
+import { memberJid, type Group } from '../directory/groups.js';
 import type { ReceivedMessage } from '../e2e/mailbox.js';
 import { decryptMedia, encryptMedia, type SimMediaType } from '../media/media-crypto.js';
 import { SimProtocolError } from '../errors.js';
@@ -81,13 +81,13 @@ export interface ContactPhone {
    */
   downloadMedia(received: ReceivedMessage): Buffer;
   /** Edits a text this phone sent earlier (`MESSAGE_EDIT` protocol message). */
-  edit(messageId: string, text: string, options?: Pick<SendOptions, 'to'>): Promise<SentMessage>;
+  edit(messageId: string, text: string, options?: Pick<SendOptions, 'to' | 'group'>): Promise<SentMessage>;
   /** Deletes a message this phone sent earlier, for everyone (`REVOKE` protocol message). */
-  revoke(messageId: string, options?: Pick<SendOptions, 'to'>): Promise<SentMessage>;
-  /** Reacts to a message the bot sent. */
-  react(messageId: string, emoji: string, options?: Pick<SendOptions, 'to'>): Promise<SentMessage>;
-  /** Sends a read receipt for messages the bot sent. */
-  read(messageIds: readonly string[], options?: Pick<SendOptions, 'to'>): void;
+  revoke(messageId: string, options?: Pick<SendOptions, 'to' | 'group'>): Promise<SentMessage>;
+  /** Reacts to a message the bot sent (in the group with `group`). */
+  react(messageId: string, emoji: string, options?: Pick<SendOptions, 'to' | 'group'>): Promise<SentMessage>;
+  /** Sends a read receipt for messages the bot sent (in the group with `group`). */
+  read(messageIds: readonly string[], options?: Pick<SendOptions, 'to' | 'group'>): void;
   /** The next message a companion sent to this phone, decrypted. */
   nextMessage(timeoutMs?: number): Promise<ReceivedMessage>;
   /** Every message this phone received so far. */
@@ -97,6 +97,13 @@ export interface ContactPhone {
 const defaultBot = (world: World, to: string | undefined): Account => {
   const bot = to ? world.directory.byPn(to) : world.directory.all().find((a) => a.companions.size > 0);
   if (!bot || bot.companions.size === 0) throw new SimProtocolError('not-connected', 'no linked companion to send to');
+  return bot;
+};
+
+/** The member of a group with a linked companion (the bot), whose messages phones answer. */
+const companionMemberOf = (group: Group): Account => {
+  const bot = [...group.members.values()].find((m) => m.account.companions.size > 0)?.account;
+  if (!bot) throw new SimProtocolError('not-connected', `no member of ${group.jid} has a linked companion`);
   return bot;
 };
 
@@ -187,6 +194,15 @@ export function createContactPhone(world: World, pn: string, pushName?: string):
     return { id, message, chatJid: options.fromLid ? lidJid(account.lid) : pnJid(pn) };
   };
 
+  /** The key of a message in the chat `options` name, from this phone's point of view. */
+  const keyOf = (messageId: string, fromMe: boolean, options: Pick<SendOptions, 'to' | 'group'>): proto.IMessageKey => {
+    if (!options.group) return { remoteJid: pnJid(defaultBot(world, options.to).pn), fromMe, id: messageId };
+    const group = world.groups.get(options.group);
+    return fromMe
+      ? { remoteJid: group.jid, fromMe, id: messageId }
+      : { remoteJid: group.jid, fromMe, id: messageId, participant: memberJid(group, companionMemberOf(group)) };
+  };
+
   /** Quote and mention context for a text, in the addressing of its chat. */
   const contextOf = (options: SendOptions): proto.IContextInfo | undefined => {
     const group = options.group ? world.groups.get(options.group) : undefined;
@@ -199,9 +215,7 @@ export function createContactPhone(world: World, pn: string, pushName?: string):
     if (!quoted && !mentionedJid) return undefined;
     const quotedAuthor = (): string => {
       if (quoted?.participant) return quoted.participant;
-      const bot = group ? [...group.members.values()].find((m) => m.account.companions.size > 0)?.account : defaultBot(world, options.to);
-      if (!bot) throw new SimProtocolError('not-connected', 'no linked companion wrote the quoted message');
-      return group ? memberJid(group, bot) : pnJid(bot.pn);
+      return group ? memberJid(group, companionMemberOf(group)) : pnJid(defaultBot(world, options.to).pn);
     };
     return {
       ...(quoted ? { stanzaId: quoted.id, participant: quotedAuthor(), quotedMessage: quoted.message } : {}),
@@ -235,11 +249,10 @@ export function createContactPhone(world: World, pn: string, pushName?: string):
       });
     },
     edit(messageId, text, options = {}) {
-      const bot = defaultBot(world, options.to);
       return sendMessage(
         {
           protocolMessage: {
-            key: { remoteJid: pnJid(bot.pn), fromMe: true, id: messageId },
+            key: keyOf(messageId, true, options),
             type: proto.Message.ProtocolMessage.Type.MESSAGE_EDIT,
             editedMessage: { conversation: text },
             timestampMs: Date.now(),
@@ -249,11 +262,10 @@ export function createContactPhone(world: World, pn: string, pushName?: string):
       );
     },
     revoke(messageId, options = {}) {
-      const bot = defaultBot(world, options.to);
       return sendMessage(
         {
           protocolMessage: {
-            key: { remoteJid: pnJid(bot.pn), fromMe: true, id: messageId },
+            key: keyOf(messageId, true, options),
             type: proto.Message.ProtocolMessage.Type.REVOKE,
           },
         },
@@ -261,11 +273,10 @@ export function createContactPhone(world: World, pn: string, pushName?: string):
       );
     },
     react(messageId, emoji, options = {}) {
-      const bot = defaultBot(world, options.to);
       return sendMessage(
         {
           reactionMessage: {
-            key: { remoteJid: pnJid(bot.pn), fromMe: false, id: messageId },
+            key: keyOf(messageId, false, options),
             text: emoji,
             senderTimestampMs: Date.now(),
           },
@@ -274,13 +285,15 @@ export function createContactPhone(world: World, pn: string, pushName?: string):
       );
     },
     read(messageIds, options = {}) {
-      const bot = defaultBot(world, options.to);
       const [first, ...rest] = messageIds;
       if (!first) return;
+      const group = options.group ? world.groups.get(options.group) : undefined;
+      const bot = group ? companionMemberOf(group) : defaultBot(world, options.to);
+      const from: Record<string, string> = group ? { from: group.jid, participant: memberJid(group, account) } : { from: pnJid(pn) };
       for (const companion of bot.companions.values()) {
         deliverToCompanion(world, bot.pn, companion.deviceId, {
           tag: 'receipt',
-          attrs: { from: pnJid(pn), id: first, type: 'read', t: unixNow() },
+          attrs: { ...from, id: first, type: 'read', t: unixNow() },
           ...(rest.length > 0
             ? { content: [{ tag: 'list', attrs: {}, content: rest.map((id) => ({ tag: 'item', attrs: { id } })) }] }
             : {}),
