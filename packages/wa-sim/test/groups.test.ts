@@ -128,8 +128,8 @@ describe('a group of three fake phones and the real Baileys client', () => {
     });
     h.client.on('message-receipt.update', (batch) => {
       for (const r of batch) {
-        if (r.key.id === id && r.receipt.receiptTimestamp) delivered.push(r.receipt.userJid);
-        if (r.key.id === id && r.receipt.readTimestamp) reads.push(r.receipt.userJid);
+        if (r.key.id === id && r.receipt.receiptTimestamp) delivered.push(r.receipt.userJid ?? '');
+        if (r.key.id === id && r.receipt.readTimestamp) reads.push(r.receipt.userJid ?? '');
       }
     });
     h.client.on('messages.update', (batch) => {
