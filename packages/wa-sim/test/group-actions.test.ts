@@ -92,6 +92,20 @@ describe('group changes the real Baileys client makes, phone-number groups and g
     expect(await downloadMediaMessage(message, 'buffer', { options: { dispatcher: h.sim.media.dispatcher } })).toEqual(PNG_1X1);
   });
 
+  it("lets a member quote another member's image, whose media the client downloads from the quote", async () => {
+    const group = h.sim.groups.create({ subject: 'Quotes', creator: FRANK, members: [GRACE, h.bot] });
+    const image = await frank.sendMedia('image', PNG_1X1, { mimetype: 'image/png', group: group.jid });
+    const upsert = h.client.waitForMessage((m) => m.message?.extendedTextMessage?.text === '!s' && m.key.remoteJid === group.jid);
+    await grace.sendText('!s', { group: group.jid, quoted: image });
+    const message = await upsert;
+    const context = message.message?.extendedTextMessage?.contextInfo;
+    expect(message.key.participant).toBe(grace.lid);
+    expect(context?.stanzaId).toBe(image.id);
+    expect(context?.participant).toBe(frank.lid);
+    const quoted = { key: { remoteJid: group.jid, id: context?.stanzaId, participant: context?.participant }, message: context?.quotedMessage };
+    expect(await downloadMediaMessage(quoted, 'buffer', { options: { dispatcher: h.sim.media.dispatcher } })).toEqual(PNG_1X1);
+  });
+
   it('leaves no unhandled node and no protocol problem behind', () => {
     expect(h.sim.unhandled.map((u) => u.key)).toEqual([]);
     expect(h.sim.problems).toEqual([]);

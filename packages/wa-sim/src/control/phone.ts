@@ -43,6 +43,11 @@ export interface SentMessage {
   readonly message: proto.IMessage;
   /** The chat on the bot's side: the group JID, or the phone's JID (PN form, or LID with `fromLid`). */
   readonly chatJid: string;
+  /**
+   * Group sends: the phone's address in the group (`key.participant` on the bot's side), so
+   * another member can quote this message as it is (`quoted: sent`).
+   */
+  readonly participant?: string;
 }
 
 /** Media a phone can send; `gif` is an mp4 with `gifPlayback`. */
@@ -176,7 +181,7 @@ export function createContactPhone(world: World, pn: string, pushName?: string):
     for (const { pn: to, deviceId, node } of await phoneGroupStanzas(world, account, group, id, sent)) {
       deliverToCompanion(world, to, deviceId, node);
     }
-    return { id, message, chatJid: group.jid };
+    return { id, message, chatJid: group.jid, participant: memberJid(group, account) };
   };
 
   const sendMessage = async (
