@@ -6,18 +6,15 @@ import { companionAddress, deviceOfJid } from '../e2e/addresses.js';
 import { textOf } from '../e2e/mailbox.js';
 import { senderKeyAuthor } from '../e2e/phone-send.js';
 import type { HandlerContext } from '../server/router.js';
-import { bytesNode, child, children, unixNow } from '../server/nodes.js';
+import { bytesNode, child, children, nodeBytes, unixNow } from '../server/nodes.js';
 import type { ClientConnection } from '../server/client-connection.js';
 import { encodeBigEndian } from '../crypto/primitives.js';
 import { deliverToCompanion, deviceKey, mailboxOf, type World } from '../server/world.js';
 
-const encBytes = (enc: BinaryNode): Buffer =>
-  enc.content instanceof Uint8Array ? Buffer.from(enc.content) : Buffer.from(typeof enc.content === 'string' ? enc.content : '', 'binary');
-
 /** A fake phone's pairwise copy: usually a SenderKeyDistributionMessage, stored in its sender-key store. */
 async function takePairwiseCopy(world: World, group: Group, sender: Account, senderDevice: number, phone: Account, enc: BinaryNode): Promise<void> {
   const type = enc.attrs.type === 'pkmsg' ? 'pkmsg' : 'msg';
-  const plaintext = await phone.primary.decrypt(companionAddress(sender, senderDevice), { type, ciphertext: encBytes(enc) });
+  const plaintext = await phone.primary.decrypt(companionAddress(sender, senderDevice), { type, ciphertext: nodeBytes(enc) });
   const message = proto.Message.decode(unpadRandomMax16(plaintext));
   const distribution = message.senderKeyDistributionMessage?.axolotlSenderKeyDistributionMessage;
   if (distribution && !world.faults.lostSenderKeys.delete(phone.pn)) {
@@ -109,7 +106,7 @@ export async function onClientGroupMessage({ world, connection }: HandlerContext
       continue;
     }
     try {
-      const plaintext = await member.primary.senderKeys.decrypt(group.jid, author, encBytes(skmsg));
+      const plaintext = await member.primary.senderKeys.decrypt(group.jid, author, nodeBytes(skmsg));
       const message = proto.Message.decode(unpadRandomMax16(plaintext));
       const text = textOf(message);
       const mailbox = mailboxOf(world, member.pn);

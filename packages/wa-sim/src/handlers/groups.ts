@@ -2,6 +2,7 @@ import type { BinaryNode } from '@whiskeysockets/baileys';
 import type { Account } from '../directory/accounts.js';
 import { groupNode, participantNode, senderAttrs, type Group, type GroupRole } from '../directory/groups.js';
 import { newMessageId } from '../pairing/qr-pairing.js';
+import { senderKeyAuthor } from '../e2e/phone-send.js';
 import type { HandlerContext, HandlerTable } from '../server/router.js';
 import { child, children, iqError, iqResult, unixNow } from '../server/nodes.js';
 import { deliverToCompanion, type World } from '../server/world.js';
@@ -52,7 +53,7 @@ export function changeParticipants(world: World, group: Group, actor: Account, a
   if (affected.length === 0) return;
   if (action === 'remove') {
     for (const { account } of group.members.values()) {
-      account.primary.senderKeys.rotate(group.jid, `${account.lid}.0`);
+      account.primary.senderKeys.rotate(group.jid, senderKeyAuthor(account, 0));
       group.distributed.delete(account.pn);
     }
   }

@@ -3,7 +3,7 @@ import { companionAddress, deviceOfJid } from '../e2e/addresses.js';
 import { textOf } from '../e2e/mailbox.js';
 import { verifyDeviceIdentity } from '../pairing/adv.js';
 import type { HandlerContext, HandlerTable } from '../server/router.js';
-import { child, childBytes, children, unixNow } from '../server/nodes.js';
+import { child, childBytes, children, nodeBytes, unixNow } from '../server/nodes.js';
 import { deliverToCompanion, mailboxOf, type World } from '../server/world.js';
 import { lidJid, pnJid, type Account } from '../directory/accounts.js';
 import { decodeBigEndian } from '../crypto/primitives.js';
@@ -29,11 +29,6 @@ const copiesOf = (node: BinaryNode): Copy[] => {
   return enc ? [{ jid: node.attrs.to ?? '', enc }] : [];
 };
 
-const encBytes = (enc: BinaryNode): Buffer =>
-  enc.content instanceof Uint8Array
-    ? Buffer.from(enc.content)
-    : Buffer.from(typeof enc.content === 'string' ? enc.content : '', 'binary');
-
 async function deliverCopyToPhone(
   world: World,
   sender: Account,
@@ -43,7 +38,7 @@ async function deliverCopyToPhone(
   copy: Copy,
 ): Promise<void> {
   const type = copy.enc.attrs.type === 'pkmsg' ? 'pkmsg' : 'msg';
-  const plaintext = await recipient.primary.decrypt(companionAddress(sender, senderDevice), { type, ciphertext: encBytes(copy.enc) });
+  const plaintext = await recipient.primary.decrypt(companionAddress(sender, senderDevice), { type, ciphertext: nodeBytes(copy.enc) });
   const decoded = proto.Message.decode(unpadRandomMax16(plaintext));
   const dsm = recipient === sender ? decoded.deviceSentMessage : undefined;
   const message = dsm?.message ?? decoded;
