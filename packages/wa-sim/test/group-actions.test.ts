@@ -106,6 +106,29 @@ describe('group changes the real Baileys client makes, phone-number groups and g
     expect(await downloadMediaMessage(quoted, 'buffer', { options: { dispatcher: h.sim.media.dispatcher } })).toEqual(PNG_1X1);
   });
 
+  it('queues group messages and notifications for an offline client and delivers them on reconnect', async () => {
+    const group = h.sim.groups.create({ subject: 'While away', creator: FRANK, members: [GRACE, h.bot] });
+    await h.client.socket.groupMetadata(group.jid);
+    const deviceId = [...h.sim.account(h.bot).companions.keys()][0]!;
+    const closed = h.client.waitClosed();
+    h.sim.kick(h.bot, deviceId, 'close');
+    await closed;
+    await expect.poll(() => h.sim.isOnline(h.bot, deviceId), { timeout: 10_000 }).toBe(false);
+    const first = await frank.sendText('group text while away', { group: group.jid });
+    group.promote(FRANK, [GRACE]);
+    const second = await grace.sendText('and one from the new admin', { group: group.jid });
+    const upserts: string[] = [];
+    h.client.on('messages.upsert', ({ messages }) => {
+      for (const m of messages) if (m.key.remoteJid === group.jid && m.message) upserts.push(m.key.id ?? '');
+    });
+    await h.client.reconnect();
+    await h.client.waitOpen();
+    await expect.poll(() => upserts, { timeout: 15_000 }).toEqual([first.id, second.id]);
+    await expect
+      .poll(() => participantEvents.some((e) => e.id === group.jid && e.action === 'promote'), { timeout: 10_000 })
+      .toBe(true);
+  });
+
   it('leaves no unhandled node and no protocol problem behind', () => {
     expect(h.sim.unhandled.map((u) => u.key)).toEqual([]);
     expect(h.sim.problems).toEqual([]);
