@@ -49,6 +49,18 @@ describe('LID addressing with the real Baileys client', () => {
     expect(ownCopy.destinationJid).toBe(alice.lid);
   });
 
+  it("quotes the client's reply in the LID chat with the bot's LID as the quoted author", async () => {
+    const alice = h.sim.phone(ALICE);
+    await h.client.socket.sendMessage(alice.lid, { text: 'quote me by lid' });
+    const original = await alice.nextMessage();
+    await h.sim.phone(h.bot).nextMessage();
+    const upsert = h.client.waitForMessage((m) => m.message?.extendedTextMessage?.text === 'quoting by lid');
+    await alice.sendText('quoting by lid', { fromLid: true, quoted: original });
+    const context = (await upsert).message?.extendedTextMessage?.contextInfo;
+    expect(context?.stanzaId).toBe(original.id);
+    expect(context?.participant).toBe(`${h.sim.account(h.bot).lid}@lid`);
+  });
+
   it('answers the usync LID query the client makes for a phone number it has never seen', async () => {
     const bob = h.sim.phone(BOB);
     const lid = await h.client.socket.signalRepository.lidMapping.getLIDForPN(bob.jid);

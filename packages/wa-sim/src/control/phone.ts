@@ -220,7 +220,10 @@ export function createContactPhone(world: World, pn: string, pushName?: string):
     if (!quoted && !mentionedJid) return undefined;
     const quotedAuthor = (): string => {
       if (quoted?.participant) return quoted.participant;
-      return group ? memberJid(group, companionMemberOf(group)) : pnJid(defaultBot(world, options.to).pn);
+      if (group) return memberJid(group, companionMemberOf(group));
+      const bot = defaultBot(world, options.to);
+      // In a chat the phone writes to from its LID, the bot is addressed by its LID too.
+      return options.fromLid ? lidJid(bot.lid) : pnJid(bot.pn);
     };
     return {
       ...(quoted ? { stanzaId: quoted.id, participant: quotedAuthor(), quotedMessage: quoted.message } : {}),
