@@ -6,6 +6,8 @@ export type SimErrorCode =
   | 'unknown-qr'
   | 'unknown-account'
   | 'unknown-phone'
+  | 'unknown-group'
+  | 'not-a-member'
   | 'not-connected'
   | 'timeout'
   | 'trust-refused'

@@ -17,3 +17,5 @@ export { useStrictSignatureVerification } from './trust/strict-verify.js';
 export { startAdminServer, type AdminServer } from './control/admin-http.js';
 export { createMediaTrust, type MediaTrust } from './media/media-trust.js';
 export type { PrimaryPhone } from './control/primary-phone.js';
+export type { CreateGroupOptions, SimGroup, SimGroups } from './control/groups.js';
+export type { AddressingMode, GroupRole } from './directory/groups.js';

@@ -91,6 +91,37 @@ describe('the loopback admin HTTP API', () => {
     expect(misuse.json.code).toBe('unknown-account');
   });
 
+  it('creates a group, sends a member text and quote into it, reads the bot group reply and removes a member over HTTP', async () => {
+    const EVE = '4915500000006';
+    await call(admin, 'POST', `/phones/${EVE}/text`, { text: 'hi, I am Eve', name: 'Eve' });
+    const created = await call(admin, 'POST', '/groups', { subject: 'Admin group', creator: DAVE, members: [EVE, BOT], admins: [EVE] });
+    expect(created.status).toBe(200);
+    const jid = String(created.json.jid);
+    expect(created.json.members).toContainEqual({ pn: EVE, jid: sim.account(EVE).lid + '@lid', role: 'admin' });
+
+    const upsert = client.waitForMessage((m) => m.message?.conversation === 'group hello' && m.key.remoteJid === jid);
+    const sent = await call(admin, 'POST', `/phones/${DAVE}/text`, { text: 'group hello', group: jid });
+    expect((await upsert).key.id).toBe(sent.json.id);
+
+    const reply = await client.socket.sendMessage(jid, { text: 'bot in group' });
+    const atEve = await call(admin, 'GET', `/phones/${EVE}/next-message?timeoutMs=15000`);
+    expect(atEve.json).toMatchObject({ id: reply?.key.id, group: jid, text: 'bot in group', encType: 'skmsg' });
+    await call(admin, 'GET', `/phones/${DAVE}/next-message?timeoutMs=15000`);
+
+    const quoting = client.waitForMessage((m) => m.message?.extendedTextMessage?.text === 'quoting the bot');
+    await call(admin, 'POST', `/phones/${EVE}/text`, { text: 'quoting the bot', group: jid, quotedId: atEve.json.id, mentions: [BOT] });
+    const context = (await quoting).message?.extendedTextMessage?.contextInfo;
+    expect(context?.stanzaId).toBe(reply?.key.id);
+    expect(context?.participant).toBe(`${sim.account(BOT).lid}@lid`);
+
+    const removed = await call(admin, 'POST', `/groups/${jid}/participants`, { by: EVE, action: 'remove', phones: [DAVE] });
+    expect((removed.json.members as Array<{ pn: string }>).map((m) => m.pn)).toEqual([EVE, BOT]);
+    const subject = await call(admin, 'POST', `/groups/${jid}/subject`, { by: EVE, subject: 'Renamed' });
+    expect(subject.json.subject).toBe('Renamed');
+    expect((await call(admin, 'GET', '/groups/123@g.us')).json.code).toBe('unknown-group');
+    expect((await call(admin, 'POST', `/phones/${DAVE}/text`, { text: 'let me in', group: jid })).json.code).toBe('not-a-member');
+  });
+
   it('kicks the client and arms faults over HTTP', async () => {
     const deviceId = [...sim.account(BOT).companions.keys()][0]!;
     expect((await call(admin, 'POST', '/faults', { failLogins: { reason: 503 } })).status).toBe(200);

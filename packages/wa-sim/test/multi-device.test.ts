@@ -78,6 +78,23 @@ describe('two real companions of one account', () => {
     await Promise.all([toFirst, toSecond]);
   });
 
+  it("delivers a member's group message to both companions, and relays one companion's group send to the other", async () => {
+    const alice = sim.phone(ALICE);
+    const group = sim.groups.create({ subject: 'Two devices', creator: ALICE, members: [BOT] });
+    const toFirst = first.waitForMessage((m) => m.message?.conversation === 'group to both');
+    const toSecond = second.waitForMessage((m) => m.message?.conversation === 'group to both');
+    await alice.sendText('group to both', { group: group.jid });
+    expect((await toFirst).key.participant).toBe(alice.lid);
+    expect((await toSecond).key.participant).toBe(alice.lid);
+
+    const mirrored = second.waitForMessage((m) => m.key.remoteJid === group.jid && m.message?.extendedTextMessage?.text === 'group from device one');
+    const sent = await first.socket.sendMessage(group.jid, { text: 'group from device one' });
+    expect((await alice.nextMessage()).text).toBe('group from device one');
+    const copy = await mirrored;
+    expect(copy.key.id).toBe(sent?.key.id);
+    expect(copy.key.fromMe).toBe(true);
+  });
+
   it('stops addressing a companion the phone unlinked', async () => {
     const alice = sim.phone(ALICE);
     const closed = second.waitClosed();

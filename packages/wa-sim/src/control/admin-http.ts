@@ -6,7 +6,10 @@ import { z } from 'zod';
 import type { ReceivedMessage } from '../e2e/mailbox.js';
 import { SimProtocolError } from '../errors.js';
 import {
+  createGroupBody,
   editBody,
+  participantsBody,
+  subjectBody,
   faultsBody,
   kickBody,
   pairingCodeBody,
@@ -32,7 +35,7 @@ export interface AdminServer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-type Route = (input: { body: unknown; pn: string; query: URLSearchParams }) => unknown;
+type Route = (input: { body: unknown; pn: string; jid: string; query: URLSearchParams }) => unknown;
 
 class HttpError extends Error {
   constructor(
@@ -86,16 +89,33 @@ export async function startAdminServer(sim: Sim, port = 0): Promise<AdminServer>
     } catch (err) {
       throw new HttpError(502, `media of ${received.id} failed verification: ${(err as Error).message}`);
     }
-    remember(received.id, received.message, received.from.replace(/:\d+@/, '@'));
+    const author = received.from.replace(/:\d+@/, '@');
+    // In a group the quote names the author by its address there (its LID in `lid` groups).
+    remember(received.id, received.message, received.group ? sim.groups.get(received.group).memberJid(author.split('@')[0] ?? '') : author);
     return {
       id: received.id,
       from: received.from,
+      group: received.group,
       text: received.text,
       encType: received.encType,
       mediaType: received.mediaType,
       destinationJid: received.destinationJid,
       message: messageJson(received.message),
       media,
+    };
+  };
+
+  /** How a phone's own message is quoted later: by its JID, or its address in the group. */
+  const ownAddress = (pn: string, group: string | undefined): string => (group ? sim.groups.get(group).memberJid(pn) : sim.phone(pn).jid);
+
+  const groupJson = (jid: string) => {
+    const group = sim.groups.get(jid);
+    return {
+      jid: group.jid,
+      subject: group.subject,
+      addressingMode: group.addressingMode,
+      inviteCode: group.inviteCode,
+      members: group.members.map((pn) => ({ pn, jid: group.memberJid(pn), role: group.roleOf(pn) })),
     };
   };
 
@@ -137,17 +157,34 @@ export async function startAdminServer(sim: Sim, port = 0): Promise<AdminServer>
       return sim.enterPairingCode(code, { phone });
     },
     'POST /phones/:pn/text': async ({ body, pn }) => {
-      const { text, quotedId, name, to } = parse(sendTextBody, body);
+      const { text, quotedId, name, ...options } = parse(sendTextBody, body);
       const quoted = quoteOf(quotedId);
-      const sent = await sim.phone(pn, name ? { name } : {}).sendText(text, { ...(to ? { to } : {}), ...(quoted ? { quoted } : {}) });
-      remember(sent.id, sent.message, sim.phone(pn).jid);
+      const sent = await sim.phone(pn, name ? { name } : {}).sendText(text, { ...options, ...(quoted ? { quoted } : {}) });
+      remember(sent.id, sent.message, ownAddress(pn, options.group));
       return { id: sent.id };
     },
     'POST /phones/:pn/media': async ({ body, pn }) => {
       const { kind, data, name, ...options } = parse(sendMediaBody, body);
       const sent = await sim.phone(pn, name ? { name } : {}).sendMedia(kind, Buffer.from(data, 'base64'), options);
-      remember(sent.id, sent.message, sim.phone(pn).jid);
+      remember(sent.id, sent.message, ownAddress(pn, options.group));
       return { id: sent.id };
+    },
+    'POST /groups': ({ body }) => {
+      const group = sim.groups.create(parse(createGroupBody, body));
+      return groupJson(group.jid);
+    },
+    'GET /groups/:jid': ({ jid }) => groupJson(jid),
+    'POST /groups/:jid/participants': ({ body, jid }) => {
+      const { by, action, phones } = parse(participantsBody, body);
+      const group = sim.groups.get(jid);
+      if (action === 'leave') group.leave(by);
+      else group[action](by, phones);
+      return groupJson(jid);
+    },
+    'POST /groups/:jid/subject': ({ body, jid }) => {
+      const { by, subject } = parse(subjectBody, body);
+      sim.groups.get(jid).setSubject(by, subject);
+      return groupJson(jid);
     },
     'POST /phones/:pn/react': async ({ body, pn }) => {
       const { messageId, emoji, to } = parse(reactBody, body);
@@ -188,6 +225,8 @@ export async function startAdminServer(sim: Sim, port = 0): Promise<AdminServer>
       if (faults.rejectNextMessage !== undefined) sim.faults.rejectNextMessage(faults.rejectNextMessage);
       if (faults.blackhole) sim.faults.blackhole(faults.blackhole.phone, faults.blackhole.deviceId);
       if (faults.withholdHistorySync) sim.faults.withholdHistorySync();
+      if (faults.withholdSenderKey) sim.faults.withholdSenderKey(faults.withholdSenderKey);
+      if (faults.loseSenderKey) sim.faults.loseSenderKey(faults.loseSenderKey);
       return {};
     },
     'GET /receipts': ({ query }) => {
@@ -199,12 +238,15 @@ export async function startAdminServer(sim: Sim, port = 0): Promise<AdminServer>
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const match = /^\/phones\/([^/]+)(\/.*)$/.exec(url.pathname);
+    const groupMatch = /^\/groups\/([^/]+)(\/.*)?$/.exec(url.pathname);
     const pn = match ? parse(phoneParam, decodeURIComponent(match[1] ?? '')) : '';
-    const key = `${req.method ?? 'GET'} ${match ? `/phones/:pn${match[2] ?? ''}` : url.pathname}`;
+    const jid = groupMatch ? decodeURIComponent(groupMatch[1] ?? '') : '';
+    const path = match ? `/phones/:pn${match[2] ?? ''}` : groupMatch ? `/groups/:jid${groupMatch[2] ?? ''}` : url.pathname;
+    const key = `${req.method ?? 'GET'} ${path}`;
     const route = routes[key];
     if (!route) throw new HttpError(404, `no route ${key}`);
     const body = req.method === 'POST' ? await readJson(req) : undefined;
-    const result = await route({ body, pn, query: url.searchParams });
+    const result = await route({ body, pn, jid, query: url.searchParams });
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result ?? {}));
   };
 

@@ -6,13 +6,23 @@ const phone = z.string().regex(/^\d{6,15}$/, 'phone number digits, e.g. 49151123
 export const scanQrBody = z.object({ qr: z.string().min(10), phone });
 /** `POST /pairing-code`: the phone types the code the client shows. */
 export const pairingCodeBody = z.object({ code: z.string().length(8), phone });
+/** Where a phone's message goes besides the bot: a group, or the bot from the phone's LID. */
+const addressing = {
+  /** Group JID (`…@g.us`) or id: send to the group (the phone must be a member). */
+  group: z.string().min(1).optional(),
+  /** 1:1 only: send from the phone's LID with `sender_pn` alongside. */
+  fromLid: z.boolean().optional(),
+};
 /** `POST /phones/:pn/text` */
 export const sendTextBody = z.object({
   text: z.string(),
   /** Id of a message this phone sent or received, to quote. */
   quotedId: z.string().optional(),
+  /** Phone numbers to mention (`contextInfo.mentionedJid`). */
+  mentions: z.array(phone).optional(),
   name: z.string().optional(),
   to: phone.optional(),
+  ...addressing,
 });
 /** `POST /phones/:pn/media`; `data` is base64. */
 export const sendMediaBody = z.object({
@@ -28,6 +38,7 @@ export const sendMediaBody = z.object({
   ptt: z.boolean().optional(),
   name: z.string().optional(),
   to: phone.optional(),
+  ...addressing,
 });
 /** `POST /phones/:pn/react` */
 export const reactBody = z.object({ messageId: z.string().min(1), emoji: z.string(), to: phone.optional() });
@@ -51,8 +62,26 @@ export const faultsBody = z.object({
   rejectNextMessage: z.number().int().optional(),
   blackhole: z.object({ phone, deviceId: z.number().int().positive() }).optional(),
   withholdHistorySync: z.boolean().optional(),
+  withholdSenderKey: phone.optional(),
+  loseSenderKey: phone.optional(),
   clear: z.boolean().optional(),
 });
+/** `POST /groups`: a group of fake phones and/or the bot; the creator is its super-admin. */
+export const createGroupBody = z.object({
+  subject: z.string(),
+  creator: phone,
+  members: z.array(phone),
+  admins: z.array(phone).optional(),
+  addressingMode: z.enum(['lid', 'pn']).optional(),
+});
+/** `POST /groups/:jid/participants`: `by` (a member) changes the members; `leave` takes only `by`. */
+export const participantsBody = z.object({
+  by: phone,
+  action: z.enum(['add', 'remove', 'promote', 'demote', 'leave']),
+  phones: z.array(phone).default([]),
+});
+/** `POST /groups/:jid/subject` */
+export const subjectBody = z.object({ by: phone, subject: z.string() });
 /** `GET /receipts?messageId=` */
 export const receiptsQuery = z.object({ messageId: z.string().min(1) });
 export const phoneParam = phone;

@@ -1,6 +1,7 @@
 import { proto } from '@whiskeysockets/baileys';
 import { lidJid, pnJid, type Account } from '../directory/accounts.js';
-import { phoneStanzaFor } from '../e2e/phone-send.js';
+import { phoneGroupStanzas, phoneStanzaFor } from '../e2e/phone-send.js';
+import { memberJid, type Group } from '../directory/groups.js';
 import type { ReceivedMessage } from '../e2e/mailbox.js';
 import { decryptMedia, encryptMedia, type SimMediaType } from '../media/media-crypto.js';
 import { SimProtocolError } from '../errors.js';
@@ -22,14 +23,31 @@ export interface SendOptions {
   readonly to?: string;
   /** Quote this message (an `extendedTextMessage` with `contextInfo`). */
   readonly quoted?: QuoteRef;
+  /**
+   * Send to this group (JID or id) instead of the bot: sender-key encrypted (`skmsg`), with
+   * the sender key distributed pairwise to companions that lack it. The phone must be a member.
+   */
+  readonly group?: string;
+  /** Mention these members (phone numbers) in a text: `contextInfo.mentionedJid` in the group's addressing. */
+  readonly mentions?: readonly string[];
+  /**
+   * 1:1 only: send from the phone's LID (`from='…@lid'`, `sender_pn` alongside), as WhatsApp
+   * does for contacts it addresses by LID. The bot's upsert then has `remoteJid` = the LID.
+   */
+  readonly fromLid?: boolean;
 }
 
 /** What a phone send produced. */
 export interface SentMessage {
   readonly id: string;
   readonly message: proto.IMessage;
-  /** The bot's chat jid of the phone (PN form). */
+  /** The chat on the bot's side: the group JID, or the phone's JID (PN form, or LID with `fromLid`). */
   readonly chatJid: string;
+  /**
+   * Group sends: the phone's address in the group (`key.participant` on the bot's side), so
+   * another member can quote this message as it is (`quoted: sent`).
+   */
+  readonly participant?: string;
 }
 
 /** Media a phone can send; `gif` is an mp4 with `gifPlayback`. */
@@ -68,13 +86,13 @@ export interface ContactPhone {
    */
   downloadMedia(received: ReceivedMessage): Buffer;
   /** Edits a text this phone sent earlier (`MESSAGE_EDIT` protocol message). */
-  edit(messageId: string, text: string, options?: Pick<SendOptions, 'to'>): Promise<SentMessage>;
+  edit(messageId: string, text: string, options?: Pick<SendOptions, 'to' | 'group'>): Promise<SentMessage>;
   /** Deletes a message this phone sent earlier, for everyone (`REVOKE` protocol message). */
-  revoke(messageId: string, options?: Pick<SendOptions, 'to'>): Promise<SentMessage>;
-  /** Reacts to a message the bot sent. */
-  react(messageId: string, emoji: string, options?: Pick<SendOptions, 'to'>): Promise<SentMessage>;
-  /** Sends a read receipt for messages the bot sent. */
-  read(messageIds: readonly string[], options?: Pick<SendOptions, 'to'>): void;
+  revoke(messageId: string, options?: Pick<SendOptions, 'to' | 'group'>): Promise<SentMessage>;
+  /** Reacts to a message the bot sent (in the group with `group`). */
+  react(messageId: string, emoji: string, options?: Pick<SendOptions, 'to' | 'group'>): Promise<SentMessage>;
+  /** Sends a read receipt for messages the bot sent (in the group with `group`). */
+  read(messageIds: readonly string[], options?: Pick<SendOptions, 'to' | 'group'>): void;
   /** The next message a companion sent to this phone, decrypted. */
   nextMessage(timeoutMs?: number): Promise<ReceivedMessage>;
   /** Every message this phone received so far. */
@@ -84,6 +102,13 @@ export interface ContactPhone {
 const defaultBot = (world: World, to: string | undefined): Account => {
   const bot = to ? world.directory.byPn(to) : world.directory.all().find((a) => a.companions.size > 0);
   if (!bot || bot.companions.size === 0) throw new SimProtocolError('not-connected', 'no linked companion to send to');
+  return bot;
+};
+
+/** The member of a group with a linked companion (the bot), whose messages phones answer. */
+const companionMemberOf = (group: Group): Account => {
+  const bot = [...group.members.values()].find((m) => m.account.companions.size > 0)?.account;
+  if (!bot) throw new SimProtocolError('not-connected', `no member of ${group.jid} has a linked companion`);
   return bot;
 };
 
@@ -147,18 +172,63 @@ export function createContactPhone(world: World, pn: string, pushName?: string):
   const account = world.directory.ensure(pn, pushName);
   const mailbox = mailboxOf(world, pn);
 
+  const sendToGroup = async (groupJid: string, message: proto.IMessage, mediaType: string | undefined): Promise<SentMessage> => {
+    const group = world.groups.get(groupJid);
+    if (!group.members.has(pn)) throw new SimProtocolError('not-a-member', `${pn} is not a member of ${group.jid}`);
+    const id = newMessageId();
+    const sent = { pn, message, group: group.jid, ...(mediaType ? { mediaType } : {}) };
+    world.phoneSent.set(id, sent);
+    for (const { pn: to, deviceId, node } of await phoneGroupStanzas(world, account, group, id, sent)) {
+      deliverToCompanion(world, to, deviceId, node);
+    }
+    return { id, message, chatJid: group.jid, participant: memberJid(group, account) };
+  };
+
   const sendMessage = async (
     message: proto.IMessage,
     options: SendOptions & { mediaType?: string } = {},
   ): Promise<SentMessage> => {
+    if (options.group) return sendToGroup(options.group, message, options.mediaType);
     const bot = defaultBot(world, options.to);
     const id = newMessageId();
-    const sent = { pn, message, ...(options.mediaType ? { mediaType: options.mediaType } : {}) };
+    const sent = { pn, message, ...(options.mediaType ? { mediaType: options.mediaType } : {}), ...(options.fromLid ? { fromLid: true } : {}) };
     world.phoneSent.set(id, sent);
     for (const companion of bot.companions.values()) {
       deliverToCompanion(world, bot.pn, companion.deviceId, await phoneStanzaFor(world, account, bot, companion, id, sent));
     }
-    return { id, message, chatJid: pnJid(pn) };
+    return { id, message, chatJid: options.fromLid ? lidJid(account.lid) : pnJid(pn) };
+  };
+
+  /** The key of a message in the chat `options` name, from this phone's point of view. */
+  const keyOf = (messageId: string, fromMe: boolean, options: Pick<SendOptions, 'to' | 'group'>): proto.IMessageKey => {
+    if (!options.group) return { remoteJid: pnJid(defaultBot(world, options.to).pn), fromMe, id: messageId };
+    const group = world.groups.get(options.group);
+    return fromMe
+      ? { remoteJid: group.jid, fromMe, id: messageId }
+      : { remoteJid: group.jid, fromMe, id: messageId, participant: memberJid(group, companionMemberOf(group)) };
+  };
+
+  /** Quote and mention context for a text, in the addressing of its chat. */
+  const contextOf = (options: SendOptions): proto.IContextInfo | undefined => {
+    const group = options.group ? world.groups.get(options.group) : undefined;
+    const mentionedJid = options.mentions?.map((m) => {
+      const member = world.directory.byPn(m);
+      if (!member) throw new SimProtocolError('unknown-account', `cannot mention unknown phone ${m}`);
+      return group ? memberJid(group, member) : pnJid(m);
+    });
+    const quoted = options.quoted;
+    if (!quoted && !mentionedJid) return undefined;
+    const quotedAuthor = (): string => {
+      if (quoted?.participant) return quoted.participant;
+      if (group) return memberJid(group, companionMemberOf(group));
+      const bot = defaultBot(world, options.to);
+      // In a chat the phone writes to from its LID, the bot is addressed by its LID too.
+      return options.fromLid ? lidJid(bot.lid) : pnJid(bot.pn);
+    };
+    return {
+      ...(quoted ? { stanzaId: quoted.id, participant: quotedAuthor(), quotedMessage: quoted.message } : {}),
+      ...(mentionedJid ? { mentionedJid } : {}),
+    };
   };
 
   return {
@@ -168,18 +238,9 @@ export function createContactPhone(world: World, pn: string, pushName?: string):
     received: mailbox.all,
     sendMessage,
     sendText(text, options = {}) {
-      const quoted = options.quoted;
-      if (!quoted) return sendMessage({ conversation: text }, options);
-      const participant = quoted.participant ?? pnJid(defaultBot(world, options.to).pn);
-      return sendMessage(
-        {
-          extendedTextMessage: {
-            text,
-            contextInfo: { stanzaId: quoted.id, participant, quotedMessage: quoted.message },
-          },
-        },
-        options,
-      );
+      const contextInfo = contextOf(options);
+      if (!contextInfo) return sendMessage({ conversation: text }, options);
+      return sendMessage({ extendedTextMessage: { text, contextInfo } }, options);
     },
     sendMedia(kind, data, options = {}) {
       return sendMessage(mediaMessage(kind, data, world, options), { ...options, mediaType: kind });
@@ -196,11 +257,10 @@ export function createContactPhone(world: World, pn: string, pushName?: string):
       });
     },
     edit(messageId, text, options = {}) {
-      const bot = defaultBot(world, options.to);
       return sendMessage(
         {
           protocolMessage: {
-            key: { remoteJid: pnJid(bot.pn), fromMe: true, id: messageId },
+            key: keyOf(messageId, true, options),
             type: proto.Message.ProtocolMessage.Type.MESSAGE_EDIT,
             editedMessage: { conversation: text },
             timestampMs: Date.now(),
@@ -210,11 +270,10 @@ export function createContactPhone(world: World, pn: string, pushName?: string):
       );
     },
     revoke(messageId, options = {}) {
-      const bot = defaultBot(world, options.to);
       return sendMessage(
         {
           protocolMessage: {
-            key: { remoteJid: pnJid(bot.pn), fromMe: true, id: messageId },
+            key: keyOf(messageId, true, options),
             type: proto.Message.ProtocolMessage.Type.REVOKE,
           },
         },
@@ -222,11 +281,10 @@ export function createContactPhone(world: World, pn: string, pushName?: string):
       );
     },
     react(messageId, emoji, options = {}) {
-      const bot = defaultBot(world, options.to);
       return sendMessage(
         {
           reactionMessage: {
-            key: { remoteJid: pnJid(bot.pn), fromMe: false, id: messageId },
+            key: keyOf(messageId, false, options),
             text: emoji,
             senderTimestampMs: Date.now(),
           },
@@ -235,13 +293,15 @@ export function createContactPhone(world: World, pn: string, pushName?: string):
       );
     },
     read(messageIds, options = {}) {
-      const bot = defaultBot(world, options.to);
       const [first, ...rest] = messageIds;
       if (!first) return;
+      const group = options.group ? world.groups.get(options.group) : undefined;
+      const bot = group ? companionMemberOf(group) : defaultBot(world, options.to);
+      const from: Record<string, string> = group ? { from: group.jid, participant: memberJid(group, account) } : { from: pnJid(pn) };
       for (const companion of bot.companions.values()) {
         deliverToCompanion(world, bot.pn, companion.deviceId, {
           tag: 'receipt',
-          attrs: { from: pnJid(pn), id: first, type: 'read', t: unixNow() },
+          attrs: { ...from, id: first, type: 'read', t: unixNow() },
           ...(rest.length > 0
             ? { content: [{ tag: 'list', attrs: {}, content: rest.map((id) => ({ tag: 'item', attrs: { id } })) }] }
             : {}),

@@ -15,6 +15,8 @@ import { startMediaHost } from '../media/media-host.js';
 import { createTestTls } from '../media/test-tls.js';
 import { createMediaTrust, type MediaTrust } from '../media/media-trust.js';
 import { createContactPhone, type ContactPhone } from './phone.js';
+import { createGroupControl, type SimGroups } from './groups.js';
+import { groupHandlers } from '../handlers/groups.js';
 import { createTranscript } from './transcript.js';
 import { createPrimaryPhone, type PrimaryPhone } from './primary-phone.js';
 import { scanQr, type PairingResult } from '../pairing/qr-pairing.js';
@@ -73,6 +75,17 @@ export interface Faults {
    * and holds its events back for 20 s. `clear()` ends it; the sync follows on the next login.
    */
   withholdHistorySync(): void;
+  /**
+   * The next group message of fake phone `pn` reaches companions as a bare `skmsg`, without
+   * the sender-key distribution: the client fails to decrypt it, sends a retry receipt, and
+   * the phone answers with the message and its sender key, pairwise.
+   */
+  withholdSenderKey(pn: string): void;
+  /**
+   * Fake phone `pn` loses the next sender key a companion distributes to it: it cannot decrypt
+   * that group message and sends the companion a retry receipt; the client sends the message again.
+   */
+  loseSenderKey(pn: string): void;
   /** Disarms every fault. */
   clear(): void;
 }
@@ -108,6 +121,8 @@ export interface Sim extends AsyncDisposable {
   enterPairingCode(code: string, options: { phone: string }): Promise<PairingResult>;
   /** The account of a phone number, created on first use. */
   account(pn: string): Account;
+  /** Groups: create one of fake phones and the bot, change its members, admins and subject. */
+  readonly groups: SimGroups;
   /** Resolves when companion `deviceId` of `pn` (any device if omitted) is logged in. */
   waitForLogin(pn: string, deviceId?: number, timeoutMs?: number): Promise<void>;
   /** True when the companion is connected and logged in. */
@@ -130,7 +145,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const world = createWorld(log, createDirectory(), mediaHost);
   world.receiptDelayMs = options.receiptDelayMs ?? world.receiptDelayMs;
   const identity = createServerIdentity(simNoiseRoot(), Math.floor(Date.now() / 1000));
-  const route = createRouter({ ...accountHandlers, ...prekeyHandlers, ...usyncHandlers, ...messageHandlers, ...mediaConnHandlers, ...linkCodeHandlers, ...appStateHandlers });
+  const route = createRouter({ ...accountHandlers, ...prekeyHandlers, ...usyncHandlers, ...messageHandlers, ...mediaConnHandlers, ...linkCodeHandlers, ...appStateHandlers, ...groupHandlers });
   const connections = new Set<ClientConnection>();
   const logins: LoginRecord[] = [];
   const transcript = options.transcript === false ? undefined : createTranscript();
@@ -199,6 +214,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     scanQr: (qr, { phone }) => scanQr(world, qr, phone),
     enterPairingCode: (code, { phone }) => enterPairingCode(world, code, phone),
     account: (pn) => world.directory.ensure(pn),
+    groups: createGroupControl(world),
     isOnline: (pn, deviceId) => world.online.has(deviceKey(pn, deviceId)),
     waitForLogin(pn, deviceId, timeoutMs = 30_000) {
       const matches = (key: string) => (deviceId === undefined ? key.startsWith(`${pn}:`) : key === deviceKey(pn, deviceId));
@@ -233,7 +249,15 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
       withholdHistorySync: () => {
         world.faults.withholdHistorySync = true;
       },
+      withholdSenderKey: (pn) => {
+        world.faults.withheldSenderKeys.add(pn);
+      },
+      loseSenderKey: (pn) => {
+        world.faults.lostSenderKeys.add(pn);
+      },
       clear: () => {
+        world.faults.withheldSenderKeys.clear();
+        world.faults.lostSenderKeys.clear();
         world.faults.forgeAccountSignature = false;
         world.faults.withholdHistorySync = false;
         world.faults.loginFailures.length = 0;

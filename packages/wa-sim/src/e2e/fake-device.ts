@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { ProtocolAddress, SessionBuilder, SessionCipher, type SessionRecord, type SignalStorage } from 'libsignal';
 import { generateKeyPair, sign, signalPublicKey, type KeyPair } from '../crypto/primitives.js';
+import { createSenderKeyStore } from './sender-keys.js';
 
 /** A prekey bundle as the server hands it out (`encrypt get key`), keys without the `05` prefix. */
 export interface PreKeyBundle {
@@ -58,6 +59,8 @@ export function createFakeDevice(identity: KeyPair) {
   return {
     identityKey: identity.public,
     registrationId,
+    /** Group sender keys: this device's own chains and those distributed to it. */
+    senderKeys: createSenderKeyStore(),
     /** Hands out a bundle with a fresh one-time prekey, as the server would for `encrypt get key`. */
     takeBundle(): PreKeyBundle {
       const keyId = nextPreKeyId++;

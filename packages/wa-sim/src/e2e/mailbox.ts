@@ -11,10 +11,12 @@ export interface ReceivedMessage {
   readonly message: proto.IMessage;
   /** For copies sent to the account's own primary phone: the chat the companion wrote to. */
   readonly destinationJid?: string;
+  /** For group messages: the group JID (the message was sender-key encrypted, `encType` `skmsg`). */
+  readonly group?: string;
   /** `conversation` or `extendedTextMessage.text`, when the message is text. */
   readonly text?: string;
-  /** `<enc type>` of the copy addressed to this phone. */
-  readonly encType: 'pkmsg' | 'msg';
+  /** `<enc type>` of the copy addressed to this phone (`skmsg` for group messages). */
+  readonly encType: 'pkmsg' | 'msg' | 'skmsg';
   /** `<enc mediatype>`, for media messages. */
   readonly mediaType?: string;
   /** When the phone had decrypted it (epoch ms): the moment a user would see it (latency benchmarks). */

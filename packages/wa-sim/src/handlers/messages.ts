@@ -3,13 +3,14 @@ import { companionAddress, deviceOfJid } from '../e2e/addresses.js';
 import { textOf } from '../e2e/mailbox.js';
 import { verifyDeviceIdentity } from '../pairing/adv.js';
 import type { HandlerContext, HandlerTable } from '../server/router.js';
-import { child, childBytes, children, unixNow } from '../server/nodes.js';
+import { child, childBytes, children, nodeBytes, unixNow } from '../server/nodes.js';
 import { deliverToCompanion, mailboxOf, type World } from '../server/world.js';
 import { lidJid, pnJid, type Account } from '../directory/accounts.js';
 import { decodeBigEndian } from '../crypto/primitives.js';
 import type { PreKeyBundle } from '../e2e/fake-device.js';
-import { phoneStanzaFor } from '../e2e/phone-send.js';
+import { phoneGroupRetryStanza, phoneStanzaFor } from '../e2e/phone-send.js';
 import { takeCompanionBundle } from './prekeys.js';
+import { onClientGroupMessage } from './group-messages.js';
 
 interface Copy {
   readonly jid: string;
@@ -28,11 +29,6 @@ const copiesOf = (node: BinaryNode): Copy[] => {
   return enc ? [{ jid: node.attrs.to ?? '', enc }] : [];
 };
 
-const encBytes = (enc: BinaryNode): Buffer =>
-  enc.content instanceof Uint8Array
-    ? Buffer.from(enc.content)
-    : Buffer.from(typeof enc.content === 'string' ? enc.content : '', 'binary');
-
 async function deliverCopyToPhone(
   world: World,
   sender: Account,
@@ -42,7 +38,7 @@ async function deliverCopyToPhone(
   copy: Copy,
 ): Promise<void> {
   const type = copy.enc.attrs.type === 'pkmsg' ? 'pkmsg' : 'msg';
-  const plaintext = await recipient.primary.decrypt(companionAddress(sender, senderDevice), { type, ciphertext: encBytes(copy.enc) });
+  const plaintext = await recipient.primary.decrypt(companionAddress(sender, senderDevice), { type, ciphertext: nodeBytes(copy.enc) });
   const decoded = proto.Message.decode(unpadRandomMax16(plaintext));
   const dsm = recipient === sender ? decoded.deviceSentMessage : undefined;
   const message = dsm?.message ?? decoded;
@@ -103,6 +99,11 @@ async function onClientMessage({ world, connection }: HandlerContext, node: Bina
     } catch (err) {
       world.problems.push(`message ${id}: ${(err as Error).message}`);
     }
+  }
+
+  if (to.endsWith('@g.us')) {
+    await onClientGroupMessage({ world, connection }, node, sender, login.deviceId);
+    return;
   }
 
   const recipients = new Set<Account>();
@@ -171,7 +172,12 @@ async function answerRetry({ world, connection }: HandlerContext, receipt: Binar
   }
   const retryCount = Number(child(receipt, 'retry')?.attrs.count ?? 1);
   const freshBundle = bundleFromRetry(receipt) ?? takeCompanionBundle(world, bot, companion);
-  connection.send(await phoneStanzaFor(world, phone, bot, companion, id, sent, { freshBundle, retryCount }));
+  const group = sent.group ? world.groups.find(sent.group) : undefined;
+  connection.send(
+    group
+      ? await phoneGroupRetryStanza(world, phone, group, bot, companion, id, sent, { freshBundle, retryCount })
+      : await phoneStanzaFor(world, phone, bot, companion, id, sent, { freshBundle, retryCount }),
+  );
 }
 
 /** Client `<receipt>`s for messages from fake phones: acknowledged, recorded, retries answered. */

@@ -27,7 +27,9 @@ const deviceList = (account: Account): BinaryNode => ({
 /** One answer per usync protocol the client asked for, keyed by the query element's tag. */
 const protocols: Readonly<Record<string, ProtocolAnswer>> = {
   devices: (account) => (account ? deviceList(account) : { tag: 'devices', attrs: {}, content: [{ tag: 'device-list', attrs: {}, content: [] }] }),
-  lid: (account): BinaryNode => (account ? { tag: 'lid', attrs: { val: lidJid(account.lid) } } : { tag: 'lid', attrs: {} }),
+  // A LID asked for by its LID has no other LID: answering it would map the LID to itself.
+  lid: (account, jid): BinaryNode =>
+    account && !jid.endsWith('@lid') ? { tag: 'lid', attrs: { val: lidJid(account.lid) } } : { tag: 'lid', attrs: {} },
   contact: (account, jid) => ({ tag: 'contact', attrs: { type: account ? 'in' : 'out' }, content: jid.split('@')[0] ?? '' }),
   status: (account) => ({ tag: 'status', attrs: { t: unixNow() }, content: account ? 'Hey there! I am using WhatsApp.' : '' }),
   disappearing_mode: () => ({ tag: 'disappearing_mode', attrs: { duration: '0', t: '0' } }),

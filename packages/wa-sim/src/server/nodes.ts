@@ -11,6 +11,12 @@ export const children = (node: BinaryNode | undefined): BinaryNode[] =>
 export const child = (node: BinaryNode | undefined, tag: string): BinaryNode | undefined =>
   children(node).find((c) => c.tag === tag);
 
+/** The binary content of a node (an `<enc>` ciphertext); empty when it has none. */
+export const nodeBytes = (node: BinaryNode): Buffer =>
+  node.content instanceof Uint8Array
+    ? Buffer.from(node.content)
+    : Buffer.from(typeof node.content === 'string' ? node.content : '', 'binary');
+
 export function childBytes(node: BinaryNode | undefined, tag: string): Buffer | undefined {
   const content = child(node, tag)?.content;
   if (content instanceof Uint8Array) return Buffer.from(content);

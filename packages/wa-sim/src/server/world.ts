@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { BinaryNode } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import type { Directory } from '../directory/accounts.js';
+import { createGroups, type Groups } from '../directory/groups.js';
 import type { ClientConnection } from './client-connection.js';
 import type { PendingRegistration } from '../pairing/qr-pairing.js';
 import type { LinkCodeRequest } from '../pairing/link-code.js';
@@ -31,6 +32,10 @@ export interface FaultState {
    * Baileys then holds its events back for up to 20 s (`AwaitingInitialSync`).
    */
   withholdHistorySync: boolean;
+  /** Phone numbers whose next group message goes to companions without its sender-key distribution. */
+  readonly withheldSenderKeys: Set<string>;
+  /** Phone numbers whose fake phone loses the next sender key a companion distributes to it. */
+  readonly lostSenderKeys: Set<string>;
 }
 
 /** Events the emulator core emits for the control API. */
@@ -49,6 +54,7 @@ export interface WorldEvents {
 export interface World {
   readonly log: Logger;
   readonly directory: Directory;
+  readonly groups: Groups;
   readonly media: MediaHost;
   readonly events: EventEmitter<WorldEvents>;
   /** Logged-in connections by `pn:device`. */
@@ -81,6 +87,7 @@ export function createWorld(log: Logger, directory: Directory, media: MediaHost)
   return {
     log,
     directory,
+    groups: createGroups(),
     media,
     events: new EventEmitter<WorldEvents>(),
     online: new Map(),
@@ -93,7 +100,7 @@ export function createWorld(log: Logger, directory: Directory, media: MediaHost)
     phoneSent: new Map(),
     receiptsFromCompanions: new Map(),
     routingInfo: Buffer.from(`wa-sim-edge-${Date.now().toString(36)}`),
-    faults: { loginFailures: [], messageAckErrors: [], blackholed: new Set(), forgeAccountSignature: false, withholdHistorySync: false },
+    faults: { loginFailures: [], messageAckErrors: [], blackholed: new Set(), forgeAccountSignature: false, withholdHistorySync: false, withheldSenderKeys: new Set(), lostSenderKeys: new Set() },
     receiptDelayMs: 150,
   };
 }
