@@ -17,6 +17,8 @@ import { startSimDaemon, startTrustedSim, waitFor, type SimDaemon } from '../sup
 /** The bot's phone number and the scripted contact's. */
 export const DEMO_BOT = '4915100000001';
 export const DEMO_CONTACT = '4915200000002';
+/** Bob, who is with Alice and the bot in the demo's group. */
+const DEMO_MEMBER = '4915200000003';
 
 export interface DemoOptions {
   /** Where the demo writes its lines (the terminal, or a test's collector). */
@@ -85,15 +87,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
   const describe = (phone: ContactPhone, received: ReceivedMessage) => describeBotMessage(stickers, phone, received);
 
-  /** Prints the bot's messages until one satisfies `done`; returns that one. */
-  const botReplies = async (phone: ContactPhone, done: (m: ReceivedMessage) => boolean): Promise<ReceivedMessage> => {
+  /** Prints the bot's messages until one satisfies `done` (`show` false: another member's copy, not printed); returns that one. */
+  const botReplies = async (phone: ContactPhone, done: (m: ReceivedMessage) => boolean, show = true): Promise<ReceivedMessage> => {
     const deadline = Date.now() + stepTimeoutMs;
     for (;;) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error('the bot did not answer in time');
       const received = await phone.nextMessage(left);
-      const text = await describe(phone, received);
-      print(`  bot   → ${text.split('\n').join('\n          ')}`);
+      if (show) print(`  bot   → ${(await describe(phone, received)).split('\n').join('\n          ')}`);
       if (done(received)) return received;
     }
   };
@@ -173,6 +174,34 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const data = contact.downloadMedia(image);
       if (data.subarray(1, 4).toString('latin1') !== 'PNG') throw new Error('the image is not a PNG');
       return `PNG, ${kb(data.length)}`;
+    });
+
+    // A group: Alice created it (so she is its admin), Bob is a member, and so is the bot.
+    const bob = sim.phone(DEMO_MEMBER, { name: 'Bob' });
+    const group = sim.groups.create({ subject: 'Sticker fans', creator: DEMO_CONTACT, members: [DEMO_MEMBER, DEMO_BOT] });
+    const inGroup = (m: ReceivedMessage) => m.group === group.jid;
+
+    await step('in a group, Bob sends an image with !s and every member gets the sticker', async () => {
+      print('  group "Sticker fans": Alice (admin), Bob, the bot; messages are sender-key encrypted');
+      print(`  Bob   → (group) [image PNG 320×200, ${kb(png.length)}] !s`);
+      await bob.sendMedia('image', png, { caption: '!s', mimetype: 'image/png', width: 320, height: 200, group: group.jid });
+      const sticker = await botReplies(bob, (m) => inGroup(m) && Boolean(m.message.stickerMessage));
+      const forAlice = await botReplies(contact, (m) => inGroup(m) && Boolean(m.message.stickerMessage), false);
+      if (!bob.downloadMedia(sticker).equals(contact.downloadMedia(forAlice))) throw new Error('Alice and Bob got different stickers');
+      return 'Bob and Alice decrypted the same sticker';
+    });
+
+    await step("in the group, Bob's !autosticker on is refused and Alice, an admin, switches it on", async () => {
+      print('  Bob   → (group) !autosticker on');
+      await bob.sendText('!autosticker on', { group: group.jid });
+      const refusal = await botReplies(bob, (m) => inGroup(m) && Boolean(m.text));
+      if (!refusal.text?.includes('admins')) throw new Error(`Bob was not refused: ${refusal.text ?? ''}`);
+      await botReplies(contact, (m) => inGroup(m) && Boolean(m.text), false);
+      print('  Alice → (group) !autosticker on');
+      await contact.sendText('!autosticker on', { group: group.jid });
+      const accepted = await botReplies(contact, (m) => inGroup(m) && Boolean(m.text));
+      if (accepted.text?.includes('Only')) throw new Error(`Alice was refused: ${accepted.text}`);
+      await botReplies(bob, (m) => inGroup(m) && Boolean(m.text), false);
     });
 
     await step('the emulator saw no unknown nodes and no protocol problems', () => {

@@ -15,11 +15,12 @@ import { startAdminServer, startSim, type AdminServer, type ContactPhone, type R
 import { pino } from 'pino';
 import type { Socket } from 'socket.io-client';
 import { scanQrCodes } from '../dev-sim.js';
+import { freePort } from './free-port.js';
 import { exited, killAll, spawnSimDaemon, until } from './process-stack.js';
 import { spawnWorker, type WorkerProcess } from './worker-process.js';
 
 /** The bot's phone number in the emulator. */
-const LATENCY_BOT = '4915100000001';
+export const LATENCY_BOT = '4915100000001';
 /** How long {@link LatencyStack.settle} waits on a silent bot for a ⏳ to be followed up. */
 const STANDING_REACTION_MS = 5_000;
 
@@ -54,10 +55,14 @@ export interface TimedPhone {
 
 export interface LatencyStack extends AsyncDisposable {
   readonly sim: Sim;
+  /** The daemon's data folder (`daemon.sqlite`); the worker's is `worker/` in it. */
+  readonly dataDir: string;
   /** A contact phone (created on first use) with timed exchanges. */
   phone(pn: string): TimedPhone;
-  /** Spawns the worker; `startedAt` is the moment before the spawn. */
-  startWorker(): { worker: WorkerProcess; startedAt: number };
+  /** Spawns the worker (`env` added to its environment); `startedAt` is the moment before the spawn. */
+  startWorker(env?: Record<string, string>): { worker: WorkerProcess; startedAt: number };
+  /** Stops the daemon with SIGTERM and starts it again on the same port and data; resolves once it is connected to WhatsApp again. */
+  restartDaemon(): Promise<void>;
   /** Stops the running worker with SIGTERM (as pm2 does) and waits for its exit. */
   stopWorker(): Promise<void>;
   /** When the current worker logged "connected to the daemon" (its log's own time). */
@@ -73,7 +78,7 @@ export interface LatencyStack extends AsyncDisposable {
 }
 
 /** The message's `contextInfo.stanzaId`: which message it quotes (the bot quotes the command it answers). */
-function quotedIdOf(message: WaMessage): string | undefined {
+export function quotedIdOf(message: WaMessage): string | undefined {
   const inner = message.extendedTextMessage ?? message.stickerMessage ?? message.imageMessage ?? message.videoMessage;
   return inner?.contextInfo?.stanzaId ?? undefined;
 }
@@ -121,19 +126,23 @@ export async function startLatencyStack(): Promise<LatencyStack> {
     admin = await startAdminServer(sim);
     const caFile = join(dataDir, 'wa-sim-ca.pem');
     writeFileSync(caFile, sim.media.ca);
-    const child = spawnSimDaemon({ wsUrl: sim.url, caFile }, dataDir, 'info');
-    daemon = child;
+    // A fixed port, so that a restarted daemon is where the worker looks for it.
+    const port = await freePort();
     let stdout = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      if (stdout.length < 100_000) stdout += chunk;
-    });
-    keep('daemon', child);
-    let port = 0;
-    await until(() => {
-      port = Number(/"port":(\d+),"msg":"bridge listening"/.exec(stdout)?.[1] ?? 0);
-      if (child.exitCode !== null) throw new Error(`the daemon exited (${child.exitCode}):\n${output.join('\n')}`);
-      return port > 0;
-    }, 'the daemon to listen');
+    const startDaemon = async () => {
+      const child = spawnSimDaemon({ wsUrl: sim.url, caFile }, dataDir, 'info', port);
+      daemon = child;
+      stdout = '';
+      child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+        if (stdout.length < 100_000) stdout += chunk;
+      });
+      keep('daemon', child);
+      await until(() => {
+        if (child.exitCode !== null) throw new Error(`the daemon exited (${child.exitCode}):\n${output.join('\n')}`);
+        return stdout.includes('"msg":"bridge listening"');
+      }, 'the daemon to listen');
+    };
+    await startDaemon();
     const bridgeUrl = `http://127.0.0.1:${port}`;
     const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
     dashboard = scanQrCodes({ bridgeUrl, token, adminUrl: admin.url, sessions: ['default'], botPhone: LATENCY_BOT, say: (line) => output.push(`link: ${line}`) });
@@ -176,6 +185,7 @@ export async function startLatencyStack(): Promise<LatencyStack> {
 
     const stack: LatencyStack = {
       sim,
+      dataDir,
       phone(pn) {
         let timed = phones.get(pn);
         if (!timed) {
@@ -184,12 +194,20 @@ export async function startLatencyStack(): Promise<LatencyStack> {
         }
         return timed;
       },
-      startWorker() {
+      startWorker(env = {}) {
         if (worker && worker.child.exitCode === null && worker.child.signalCode === null) throw new Error('a worker is already running');
         const startedAt = Date.now();
-        worker = spawnWorker({ STICKERBOT_BRIDGE_URL: bridgeUrl, STICKERBOT_TOKEN: token, STICKERBOT_DATA_DIR: workerDir, LOG_LEVEL: 'info' });
+        worker = spawnWorker({ STICKERBOT_BRIDGE_URL: bridgeUrl, STICKERBOT_TOKEN: token, STICKERBOT_DATA_DIR: workerDir, LOG_LEVEL: 'info', ...env });
         keep('worker', worker.child);
         return { worker, startedAt };
+      },
+      async restartDaemon() {
+        if (daemon) {
+          daemon.kill('SIGTERM');
+          await exited(daemon);
+        }
+        await startDaemon();
+        await until(() => stdout.includes('"msg":"connected to WhatsApp"'), 'the restarted daemon to connect', 60_000);
       },
       async stopWorker() {
         if (!worker) return;

@@ -22,9 +22,9 @@ export const WORKER_ARGS = [join(repoRoot, 'scripts/run.mjs'), 'worker'];
 /** Resolves when `check()` is true; rejects after `timeoutMs` with `what` in the message. */
 /**
  * `scripts/sim-daemon.ts` (the daemon with real Baileys, trusting the emulator) as its own
- * process on a free port, session `default`, pointed at an emulator from `startEmulator`.
+ * process on `port` (0: a free one), session `default`, pointed at an emulator from `startEmulator`.
  */
-export function spawnSimDaemon(emulator: { wsUrl: string; caFile: string }, dataDir: string, logLevel = 'info'): ChildProcess {
+export function spawnSimDaemon(emulator: { wsUrl: string; caFile: string }, dataDir: string, logLevel = 'info', port = 0): ChildProcess {
   return spawn(process.execPath, [...TSX_ARGS, join(repoRoot, 'scripts/sim-daemon.ts')], {
     cwd: repoRoot,
     env: {
@@ -32,7 +32,7 @@ export function spawnSimDaemon(emulator: { wsUrl: string; caFile: string }, data
       HOME: process.env.HOME ?? '',
       NODE_ENV: 'test',
       STICKERBOT_DATA_DIR: dataDir,
-      STICKERBOT_PORT: '0',
+      STICKERBOT_PORT: String(port),
       STICKERBOT_SESSIONS: 'default',
       STICKERBOT_WA_URL: emulator.wsUrl,
       WA_SIM_CA_FILE: emulator.caFile,
