@@ -208,9 +208,15 @@ async function freshBundle() {
     // No manifest yet, or a damaged one: build.
   }
   const startedAt = Date.now();
-  // esbuild itself (about 0.1 s to load) only when there is something to build.
-  const { build } = await import('esbuild');
-  const manifest = store(await reportingBuildErrors(() => build(OPTIONS)), startedAt);
+  // esbuild itself (about 0.1 s to load) only when there is something to build; its service
+  // process is stopped after the build, not left beside the app with the app's environment.
+  const { build, stop } = await import('esbuild');
+  let manifest;
+  try {
+    manifest = store(await reportingBuildErrors(() => build(OPTIONS)), startedAt);
+  } finally {
+    await stop();
+  }
   prune(manifest.bundle);
   return manifest;
 }

@@ -23,12 +23,19 @@ interface Manifest {
 }
 const manifest = () => JSON.parse(readFileSync(MANIFEST, 'utf8')) as Manifest;
 
-/** Starts the worker (no daemon: it keeps retrying) until it runs, then stops it. */
-async function runOnce(): Promise<void> {
+/** The command lines of a process's children (Linux /proc). */
+function childrenOf(pid: number): string[] {
+  const pids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter((p) => p.trim() !== '');
+  return pids.map((child) => readFileSync(`/proc/${child}/cmdline`, 'utf8').replaceAll('\0', ' '));
+}
+
+/** Starts the worker (no daemon: it keeps retrying) until it runs, then stops it; returns its children while it ran. */
+async function runOnce(): Promise<string[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stickerbot-run-'));
   try {
     await using worker = spawnWorker({ STICKERBOT_BRIDGE_URL: 'http://127.0.0.1:9', STICKERBOT_TOKEN: 'x'.repeat(43), STICKERBOT_DATA_DIR: dataDir });
     await worker.waitForLog('worker starting', { timeoutMs: 60_000 });
+    return childrenOf(worker.child.pid ?? 0);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -59,8 +66,10 @@ describe('scripts/run.mjs', () => {
     const edited = new Date(mtime.getTime() - 60_000);
     try {
       utimesSync(PING, atime, edited);
-      await runOnce();
+      const children = await runOnce();
       expect(manifest().inputs.find((input) => input.path === PING)?.mtimeMs).toBe(statSync(PING).mtimeMs);
+      // esbuild's service process, which got the worker's environment (its token), is gone once the bundle is built.
+      expect(children.filter((command) => command.includes('esbuild'))).toEqual([]);
     } finally {
       utimesSync(PING, atime, mtime);
     }
