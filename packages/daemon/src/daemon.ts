@@ -39,7 +39,7 @@ export interface DaemonDeps {
    * deaf-connection thresholds, QR printer), queue bound. Defaults are DESIGN §3's; tests
    * shorten them.
    */
-  sessions?: Pick<SessionRegistryDeps, 'supervisor' | 'pacing' | 'timeouts' | 'circuit' | 'random' | 'sendWaitMs' | 'maxQueuedSends'>;
+  sessions?: Pick<SessionRegistryDeps, 'supervisor' | 'pacing' | 'timeouts' | 'circuit' | 'random' | 'sendWaitMs' | 'maxQueuedSends' | 'start'>;
   /** More dashboard authenticators, tried before the admin token and the JWT one (`STICKERBOT_JWT_SECRET`). */
   dashboardAuthenticators?: DashboardAuthenticator[];
   /** Clock (epoch ms). */
@@ -126,6 +126,7 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
       socketFactory: deps.socketFactory,
       socketOptions: { ...deps.socketOptions, waWebSocketUrl: config.waUrl, version: config.waVersion ? [...config.waVersion] : undefined },
       maxMediaBytes: config.maxMediaBytes,
+      start: { ...config.start, ...deps.sessions?.start },
       metrics,
       logger: deps.logger,
       now,

@@ -7,7 +7,6 @@
 import {
   StickerbotError,
   sessionIdSchema,
-  type Session,
   type WorkerCommandResult,
 } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
@@ -18,6 +17,7 @@ import { DEFAULT_OP_TIMEOUTS, withTimeout, type OpTimeouts } from './op-timeout.
 import { createOutboundQueue, type OutboundQueue, type PacingOptions } from './outbound-queue.js';
 import type { RegistryEmit } from './event-journaler.js';
 import type { SessionRegistry, SessionRegistryEvents } from '../session-registry.js';
+import { createStartQueue, DEFAULT_START_QUEUE, type StartQueue, type StartQueueOptions } from './start-queue.js';
 import { createSessionSupervisor } from './supervisor.js';
 import type { PassThroughSocketOptions, SessionMetricsSink, SessionSupervisor, SupervisorOptions } from './supervisor-types.js';
 import type { AuthStore, Journal, OutboxStore, SessionStore, StoredSession } from '../storage/index.js';
@@ -48,12 +48,14 @@ export interface SessionRegistryDeps {
   pacing?: Partial<PacingOptions>;
   timeouts?: Partial<OpTimeouts>;
   circuit?: Omit<CircuitBreakerOptions, 'now' | 'onStateChange'>;
-  /** Uniform random in [0, 1) for pacing jitter (tests). */
+  /** Uniform random in [0, 1) for pacing and start jitter (tests). */
   random?: () => number;
   /** How long `send` awaits a queued message before `TIMEOUT` (it stays queued). */
   sendWaitMs?: number;
   /** Most sends queued per session before `RATE_LIMITED` (default 1000). */
   maxQueuedSends?: number;
+  /** How `startAll` spreads the connects (concurrency, jitter; defaults in `start-queue.ts`). */
+  start?: Partial<StartQueueOptions>;
 }
 
 interface Entry {
@@ -79,6 +81,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
   const timeouts: OpTimeouts = { ...DEFAULT_OP_TIMEOUTS, ...deps.timeouts };
   const listeners = new Map<string, Set<Listener>>();
   const entries = new Map<string, Entry>();
+  let startQueue: StartQueue | undefined;
 
   const emit: RegistryEmit = (event, ...args) => {
     for (const listener of [...(listeners.get(event) ?? [])]) {
@@ -276,18 +279,33 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
       return entry.groups.get(args.chat, () => call(entry, 'group metadata', timeouts.lookupMs, () => socket.groupMetadata(args.chat)));
     },
 
-    async startAll(bootSessions) {
-      for (const id of bootSessions) if (!entries.has(id)) register(id);
-      const starting: Promise<Session>[] = [];
+    startAll(bootSessions) {
+      try {
+        for (const id of bootSessions) if (!entries.has(id)) register(id);
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+      startQueue?.close();
+      const queue = createStartQueue(deps.start, deps.random);
+      startQueue = queue;
+      const queued: string[] = [];
+      // Every session is queued (visible as CONNECTING with `queuedAt`) before the first
+      // connects, so the dashboard shows the whole queue from the start.
       for (const [id, entry] of entries) {
         const stored = storage.sessions.get(id);
-        if (bootSessions.includes(id) || stored?.autostart) starting.push(entry.supervisor.start());
+        if ((bootSessions.includes(id) || stored?.autostart) && entry.supervisor.enqueue()) queued.push(id);
       }
-      await Promise.all(starting);
-      log.info({ sessions: [...entries.keys()] }, 'sessions started');
+      const slotMs = deps.start?.slotTimeoutMs;
+      for (const id of queued) {
+        const { supervisor } = entryOf(id);
+        queue.add(() => (supervisor.startQueued() ? supervisor.settled(slotMs ?? DEFAULT_START_QUEUE.slotTimeoutMs) : undefined));
+      }
+      log.info({ sessions: queued, connecting: queue.running, waiting: queue.waiting }, 'sessions starting');
+      return Promise.resolve();
     },
 
     async stopAll() {
+      startQueue?.close();
       await Promise.all(
         [...entries.values()].map(async ({ supervisor, queue }) => {
           queue.close();
