@@ -11,7 +11,7 @@ import {
 } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
 import { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
-import { createGroupMetadataCache, toGroupInfo, type GroupMetadataCache } from './group-metadata-cache.js';
+import { createGroupMetadataCache, toGroupInfo, type GroupCacheLimits, type GroupMetadataCache } from './group-metadata-cache.js';
 import { mapMessage, normalizeJid, quotedMessageOf } from './message-mapper.js';
 import { DEFAULT_OP_TIMEOUTS, withTimeout, type OpTimeouts } from './op-timeout.js';
 import { createOutboundQueue, type OutboundQueue, type PacingOptions } from './outbound-queue.js';
@@ -54,6 +54,8 @@ export interface SessionRegistryDeps {
   sendWaitMs?: number;
   /** Most sends queued per session before `RATE_LIMITED` (default 1000). */
   maxQueuedSends?: number;
+  /** Bounds of each session's group metadata cache (defaults in `group-metadata-cache.ts`). */
+  groupCache?: Partial<GroupCacheLimits>;
   /** How `startAll` spreads the connects (concurrency, jitter; defaults in `start-queue.ts`). */
   start?: Partial<StartQueueOptions>;
 }
@@ -73,8 +75,14 @@ function digits(jid: string): string {
   return (jid.split('@')[0] ?? '').split(':')[0] ?? '';
 }
 
+/** The registry as the daemon holds it: the bridge's interface plus what the metrics read. */
+export interface LocalSessionRegistry extends SessionRegistry {
+  /** Groups cached per session (for `stickerbot_session_cache_entries{cache="groups"}`). */
+  groupCacheSizes(): Map<string, number>;
+}
+
 /** Creates the session registry. Sessions persisted earlier are known (stopped) until {@link SessionRegistry.startAll}. */
-export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistry {
+export function createSessionRegistry(deps: SessionRegistryDeps): LocalSessionRegistry {
   const { storage } = deps;
   const log = deps.logger.child({ module: 'sessions' });
   const now = deps.now ?? Date.now;
@@ -95,7 +103,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
 
   function build(id: string, stored: StoredSession | undefined): Entry {
     const sessionLog = deps.logger.child({ sessionId: id });
-    const groups = createGroupMetadataCache((meta) => toGroupInfo(meta, { phoneOfLid: (lid) => storage.auth.phoneOfLid(id, lid) }));
+    const groups = createGroupMetadataCache((meta) => toGroupInfo(meta, { phoneOfLid: (lid) => storage.auth.phoneOfLid(id, lid) }), deps.groupCache, now);
     const breaker = createCircuitBreaker({
       ...deps.circuit,
       now,
@@ -188,7 +196,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
     return build(id, storage.sessions.get(id));
   }
 
-  const registry: SessionRegistry = {
+  const registry: LocalSessionRegistry = {
     on(event, listener) {
       let set = listeners.get(event);
       if (!set) listeners.set(event, (set = new Set()));
@@ -200,6 +208,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
       return registry;
     },
 
+    groupCacheSizes: () => new Map([...entries].map(([id, entry]) => [id, entry.groups.size])),
     list: () => [...entries.values()].map((e) => e.supervisor.snapshot()).sort((a, b) => a.id.localeCompare(b.id)),
     get: (id) => entries.get(id)?.supervisor.snapshot(),
     currentQr: (id) => entries.get(id)?.supervisor.currentQr(),
