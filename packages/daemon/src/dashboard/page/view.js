@@ -44,12 +44,23 @@ const STATUS_LABELS = {
   ERROR: 'error',
 };
 
+/** The states in the order the counts strip shows them. */
+export const STATUS_ORDER = /** @type {const} */ (['CONNECTED', 'QR_REQUIRED', 'CONNECTING', 'RECONNECTING', 'ERROR', 'LOGGED_OUT', 'STOPPED']);
+
+/**
+ * A status for humans ("scan QR"); a newer daemon's status shows as is.
+ * @param {SessionStatus} status
+ */
+export function statusLabel(status) {
+  return STATUS_LABELS[status] ?? status;
+}
+
 /**
  * The status badge of a session.
  * @param {SessionStatus} status
  */
 export function badge(status) {
-  return h('span', { class: 'badge', 'data-status': status, text: STATUS_LABELS[status] ?? status }); // a newer daemon's status shows as is
+  return h('span', { class: 'badge', 'data-status': status, text: statusLabel(status) });
 }
 
 /**
