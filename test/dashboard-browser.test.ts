@@ -6,6 +6,8 @@
  * message arrive without reloading, and logs the session out; a second context holding a
  * viewer JWT for another session sees none of it. A daemon with 100 sessions shows their
  * counts by state, filters them, and updates one row per event without rebuilding the list.
+ * During a staggered start the sessions waiting for a connect slot say so, and one can be
+ * connected at once ("Connect now").
  * Screenshots go to test/artifacts/.
  */
 import { createDaemon, loadConfig, signDashboardToken, type Daemon, type DaemonConfig } from '@stickerbot/daemon';
@@ -268,6 +270,46 @@ describe.skipIf(!chromiumAvailable)('dashboard in Chromium with 100 sessions', {
       await expect.poll(() => visible.count(), WAIT).toBe(100);
       expect(await page.evaluate<number>('window.rowsReplaced')).toBe(0);
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-100-sessions-filtered.png') });
+    } finally {
+      await browser?.close();
+      await daemon.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(!chromiumAvailable)('dashboard in Chromium during a staggered start', { timeout: 60_000 }, () => {
+  it('shows the sessions waiting for a connect slot, and connects one now on request', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'stickerbot-dashboard-queue-'));
+    const config = loadConfig({
+      STICKERBOT_DATA_DIR: dataDir,
+      STICKERBOT_PORT: '0',
+      STICKERBOT_SESSIONS: 'q1,q2,q3,q4,q5',
+      STICKERBOT_START_CONCURRENCY: '2',
+      STICKERBOT_START_JITTER_MS: '0',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    });
+    // Not linked: a socket stays connecting (no QR, no open) until the test says otherwise.
+    const wa = createFakeWa();
+    const daemon = createDaemon({ logger: createLogger({ service: 'stickerbot-daemon', level: config.logLevel }), socketFactory: wa.factory, processMetrics: false }, config);
+    let browser: Browser | undefined;
+    try {
+      const address = await daemon.start();
+      browser = await launchChromium();
+      const page = await (await browser.newContext({ viewport: { width: 1200, height: 800 } })).newPage();
+      await signIn(page, `http://127.0.0.1:${address.port}`, daemon.token ?? '');
+      await expect.poll(() => page.locator('#session-list [data-live="true"]').count(), WAIT).toBe(5);
+      expect(await page.locator('#session-counts [data-count="CONNECTING"] .n').textContent()).toBe('5');
+      const waiting = page.locator('#session-list .detail', { hasText: 'waiting for a connect slot since' });
+      expect(await waiting.count()).toBe(3);
+      expect(await page.locator('#session-list [data-session="q1"] .detail').textContent()).toBe('');
+
+      await page.locator('#session-list [data-session="q5"]').click();
+      await page.getByRole('button', { name: 'Connect now' }).click();
+      await expect.poll(() => waiting.count(), WAIT).toBe(2);
+      expect(wa.session('q5').sockets).toHaveLength(1);
+      expect(wa.session('q3').sockets).toHaveLength(0);
+      await expect.poll(() => page.getByRole('button', { name: 'Start' }).isDisabled(), WAIT).toBe(true);
     } finally {
       await browser?.close();
       await daemon.stop();

@@ -228,6 +228,20 @@ describe('session registry: staggered start', () => {
     expect(wa.session('s19').sockets).toHaveLength(1);
   });
 
+  it('connects a queued session at once when a pairing code is asked for', async () => {
+    persistAll();
+    const registry = makeRegistry({ start: { concurrency: 1, jitterMs: 0 } });
+    await registry.startAll([]);
+    await settle();
+    expect(registry.get('s10')?.queuedAt).toBeDefined();
+    const code = registry.requestPairingCode('s10', '4915123456789');
+    await settle();
+    expect(registry.get('s10')?.queuedAt).toBeUndefined();
+    wa.session('s10').qr();
+    await expect(code).resolves.toBe('FAKE1234');
+    expect(inFlight(registry)).toEqual(['s00']);
+  });
+
   it('drops the waiting starts on stopAll', async () => {
     persistAll();
     const registry = makeRegistry({ start: { concurrency: 3, jitterMs: 100 } });

@@ -518,7 +518,8 @@ function actionsSection(session) {
   const buttons = h(
     'div',
     { class: 'actions' },
-    h('button', { type: 'button', 'data-action': 'start', disabled: running, onclick: act('session:start', session.id), text: 'Start' }),
+    // A session waiting its turn to connect after a restart may be started now (it jumps the queue).
+    h('button', { type: 'button', 'data-action': 'start', disabled: running && !session.queuedAt, onclick: act('session:start', session.id), text: session.queuedAt ? 'Connect now' : 'Start' }),
     h('button', { type: 'button', class: 'quiet', 'data-action': 'stop', disabled: !running, onclick: act('session:stop', session.id), text: 'Stop' }),
     h('button', {
       type: 'button',
