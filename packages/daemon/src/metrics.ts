@@ -45,8 +45,8 @@ export const COMMAND_LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
  * | `stickerbot_command_duration_seconds` | histogram | `op`, `outcome` (`ok`, `replayed` or an error code) |
  * | `stickerbot_reconnects_total` | counter | `reason` (Baileys `DisconnectReason` name) |
  * | `stickerbot_memory_bytes` | gauge | `kind`: `rss`, `heapTotal`, `heapUsed`, `external`, `arrayBuffers` |
- * | `stickerbot_session_cache_entries` | gauge | `session`, `cache` (`signalKeys`, `msgRetry`, `placeholderResend`, `callOffer`, `groups`) |
- * | `stickerbot_shared_cache_entries` | gauge | `cache` (`signalKeys`, `userDevices`: all sessions together) |
+ * | `stickerbot_session_cache_entries` | gauge | `session`, `cache` (`signalKeys`, `userDevices`, `msgRetry`, `placeholderResend`, `callOffer`, `groups`) |
+ * | `stickerbot_shared_cache_entries` | gauge | `cache` (`signalKeys`: all sessions together) |
  *
  * plus prom-client's default `process_*` and `nodejs_*` metrics. The typed handles are
  * exported for direct use; the methods below are the shapes the bridge and the sessions

@@ -3,7 +3,7 @@ import { createSocketCacheRegistry } from './socket-caches.js';
 
 const limits = {
   signalKeys: { maxEntries: 1_000, ttlMs: 60_000 },
-  userDevices: { maxEntries: 500, ttlMs: 60_000 },
+  userDevices: { maxEntries: 30, ttlMs: 60_000 },
   msgRetry: { maxEntries: 20, ttlMs: 60_000 },
   placeholderResend: { maxEntries: 10, ttlMs: 60_000 },
   callOffer: { maxEntries: 5, ttlMs: 60_000 },
@@ -16,7 +16,7 @@ describe('socket caches', () => {
     for (let n = 0; n < 100; n += 1) {
       for (const { caches } of sockets) {
         caches.signalKeys.set(`session.${n}`, { record: n });
-        caches.userDevices.set(`4915${n}${caches === sockets[0]?.caches ? 'x' : ''}`, [{ device: 0 }]);
+        caches.userDevices.set(`4915${n}`, [{ device: 0 }]);
         caches.msgRetry.set(`msg${n}`, 1);
         caches.placeholderResend.set(`msg${n}`, true);
         caches.callOffer.set(`call${n}`, {});
@@ -24,30 +24,30 @@ describe('socket caches', () => {
     }
     const sizes = registry.sizes();
     expect(sizes.shared.signalKeys).toBe(1_000);
-    // The same users seen by every session are one entry each, not one per session.
-    expect(sizes.shared.userDevices).toBe(200);
     expect(sizes.sessions.size).toBe(100);
     let signalTotal = 0;
     for (const [, perSession] of sizes.sessions) {
-      expect(perSession).toMatchObject({ msgRetry: 20, placeholderResend: 10, callOffer: 5 });
+      expect(perSession).toMatchObject({ userDevices: 30, msgRetry: 20, placeholderResend: 10, callOffer: 5 });
       signalTotal += perSession.signalKeys;
     }
     expect(signalTotal).toBe(1_000);
   });
 
-  it('gives a new socket of a session empty Signal keys and drops its predecessor\'s', () => {
+  it("gives a new socket of a session empty caches and drops its predecessor's Signal keys", () => {
     const registry = createSocketCacheRegistry(limits);
     const first = registry.forSocket('shop');
     const other = registry.forSocket('other');
     first.signalKeys.set('pre-key.1', { private: 'old account' });
     other.signalKeys.set('pre-key.1', { private: 'other account' });
-    first.userDevices.set('4915100000001', [{ device: 0 }]);
+    // The device list as this account sees it (its own device left out): never another socket's.
+    first.userDevices.set('15550000001', [{ device: 0 }]);
     const second = registry.forSocket('shop');
     expect(second.signalKeys.get('pre-key.1')).toBeUndefined();
     expect(first.signalKeys.size).toBe(0);
     expect(other.signalKeys.get('pre-key.1')).toEqual({ private: 'other account' });
-    expect(second.userDevices.get('4915100000001')).toEqual([{ device: 0 }]);
-    expect(registry.sizes().sessions.get('shop')).toEqual({ signalKeys: 0, msgRetry: 0, placeholderResend: 0, callOffer: 0 });
+    expect(second.userDevices.get('15550000001')).toBeUndefined();
+    expect(other.userDevices.get('15550000001')).toBeUndefined();
+    expect(registry.sizes().sessions.get('shop')).toEqual({ signalKeys: 0, userDevices: 0, msgRetry: 0, placeholderResend: 0, callOffer: 0 });
     expect(registry.sizes().shared.signalKeys).toBe(1);
   });
 });
