@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
-import { createBaileysSocketFactory, createDaemon, loadConfig, processQrOutput, runDaemonProcess } from '@stickerbot/daemon';
+import { createBaileysSocketFactory, createDaemon, createSocketCacheRegistry, loadConfig, processQrOutput, runDaemonProcess } from '@stickerbot/daemon';
 import { createLogger } from '@stickerbot/runtime';
 import { trustEmulatorNoiseRoot } from '@stickerbot/wa-sim';
 import { Agent as UndiciAgent } from 'undici';
@@ -30,10 +30,12 @@ if (!config.waUrl) {
 process.env.WA_SIM_TRUST_KEY = '1';
 trustEmulatorNoiseRoot(config.waUrl, { iUnderstandThisDisablesWhatsAppServerAuth: true });
 const logger = createLogger({ service: 'stickerbot-daemon', level: config.logLevel, pretty: process.stdout.isTTY });
+const socketCaches = createSocketCacheRegistry();
 const daemon = createDaemon(
   {
     logger,
-    socketFactory: createBaileysSocketFactory(),
+    socketFactory: createBaileysSocketFactory({ caches: socketCaches }),
+    socketCaches,
     qrOutput: processQrOutput(),
     socketOptions: {
       fetchAgent: new HttpsAgent({ ca }),

@@ -4,7 +4,11 @@
  * signs in with the admin token on a phone-sized screen, watches a QR appear and rotate,
  * asks for a pairing code, has the fake phone scan, sees the badge turn connected and a
  * message arrive without reloading, and logs the session out; a second context holding a
- * viewer JWT for another session sees none of it. Screenshots go to test/artifacts/.
+ * viewer JWT for another session sees none of it. A daemon with 100 sessions shows their
+ * counts by state, filters them, and updates one row per event without rebuilding the list.
+ * During a staggered start the sessions waiting for a connect slot say so, and one can be
+ * connected at once ("Connect now").
+ * Screenshots go to test/artifacts/.
  */
 import { createDaemon, loadConfig, signDashboardToken, type Daemon, type DaemonConfig } from '@stickerbot/daemon';
 import { createLogger } from '@stickerbot/runtime';
@@ -204,5 +208,112 @@ describe.skipIf(!chromiumAvailable)('dashboard in Chromium', { timeout: 60_000 }
     await page.locator('#session-list [data-session="home"]').click();
     home.qr('2@after-restart,noise,identity,adv');
     await page.locator('.qr[data-qr="2@after-restart,noise,identity,adv"]').waitFor(WAIT);
+  });
+});
+
+describe.skipIf(!chromiumAvailable)('dashboard in Chromium with 100 sessions', { timeout: 90_000 }, () => {
+  it('counts sessions by state, filters them, and updates one row per event without rebuilding the list', async () => {
+    const ids = Array.from({ length: 100 }, (_, i) => `s${String(i).padStart(3, '0')}`);
+    const dataDir = mkdtempSync(join(tmpdir(), 'stickerbot-dashboard-100-'));
+    const config = loadConfig({
+      STICKERBOT_DATA_DIR: dataDir,
+      STICKERBOT_PORT: '0',
+      STICKERBOT_SESSIONS: ids.join(','),
+      STICKERBOT_START_CONCURRENCY: '10',
+      STICKERBOT_START_JITTER_MS: '0',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    });
+    // Linked: every session connects by itself, as after a restart with stored credentials.
+    const wa = createFakeWa({ linked: true });
+    const daemon = createDaemon({ logger: createLogger({ service: 'stickerbot-daemon', level: config.logLevel }), socketFactory: wa.factory, processMetrics: false }, config);
+    let browser: Browser | undefined;
+    try {
+      const address = await daemon.start();
+      browser = await launchChromium();
+      const page = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage();
+      await signIn(page, `http://127.0.0.1:${address.port}`, daemon.token ?? '');
+      const count = (state: string) => page.locator(`#session-counts [data-count="${state}"] .n`).textContent();
+      await expect.poll(() => count('CONNECTED'), WAIT).toBe('100');
+      await expect.poll(() => page.locator('#session-list [data-live="true"]').count(), WAIT).toBe(100);
+      expect(await count('ALL')).toBe('100');
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard-100-sessions.png') });
+
+      // Mark every row and count rows added or removed from now on: events must update rows in place.
+      await page.evaluate(`(() => {
+        for (const li of document.querySelectorAll('#session-list li')) li.setAttribute('data-mark', 'kept');
+        window.rowsReplaced = 0;
+        new MutationObserver((records) => {
+          for (const record of records) for (const node of [...record.addedNodes, ...record.removedNodes]) if (node.nodeName === 'LI') window.rowsReplaced += 1;
+        }).observe(document.getElementById('session-list'), { childList: true, subtree: true });
+      })()`);
+      wa.session('s042').close(440);
+      await expect.poll(() => count('ERROR'), WAIT).toBe('1');
+      expect(await count('CONNECTED')).toBe('99');
+      expect(await page.locator('#session-list [data-session="s042"] .badge').textContent()).toBe('error');
+      wa.session('s007').receiveText({ from: ALICE, text: 'one of a hundred', pushName: 'Alice' });
+      // Past one tick of the page's clock, which refreshes only rows whose line depends on it.
+      await page.waitForTimeout(1_500);
+      expect(await page.evaluate<number>('window.rowsReplaced')).toBe(0);
+      expect(await page.locator('#session-list li[data-mark="kept"]').count()).toBe(100);
+
+      // The text filter, then a state chip on top of it, then both cleared.
+      const visible = page.locator('#session-list li:visible');
+      await page.locator('#session-filter').fill('s04');
+      await expect.poll(() => visible.count(), WAIT).toBe(10);
+      await page.locator('#session-counts [data-count="ERROR"]').click();
+      await expect.poll(() => visible.count(), WAIT).toBe(1);
+      expect(await visible.locator('[data-session]').getAttribute('data-session')).toBe('s042');
+      await page.locator('#session-filter').fill('s05');
+      await expect.poll(() => page.locator('#no-match').isVisible(), WAIT).toBe(true);
+      await page.locator('#session-counts [data-count="ERROR"]').click();
+      await page.locator('#session-filter').fill('');
+      await expect.poll(() => visible.count(), WAIT).toBe(100);
+      expect(await page.evaluate<number>('window.rowsReplaced')).toBe(0);
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard-100-sessions-filtered.png') });
+    } finally {
+      await browser?.close();
+      await daemon.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(!chromiumAvailable)('dashboard in Chromium during a staggered start', { timeout: 60_000 }, () => {
+  it('shows the sessions waiting for a connect slot, and connects one now on request', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'stickerbot-dashboard-queue-'));
+    const config = loadConfig({
+      STICKERBOT_DATA_DIR: dataDir,
+      STICKERBOT_PORT: '0',
+      STICKERBOT_SESSIONS: 'q1,q2,q3,q4,q5',
+      STICKERBOT_START_CONCURRENCY: '2',
+      STICKERBOT_START_JITTER_MS: '0',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    });
+    // Not linked: a socket stays connecting (no QR, no open) until the test says otherwise.
+    const wa = createFakeWa();
+    const daemon = createDaemon({ logger: createLogger({ service: 'stickerbot-daemon', level: config.logLevel }), socketFactory: wa.factory, processMetrics: false }, config);
+    let browser: Browser | undefined;
+    try {
+      const address = await daemon.start();
+      browser = await launchChromium();
+      const page = await (await browser.newContext({ viewport: { width: 1200, height: 800 } })).newPage();
+      await signIn(page, `http://127.0.0.1:${address.port}`, daemon.token ?? '');
+      await expect.poll(() => page.locator('#session-list [data-live="true"]').count(), WAIT).toBe(5);
+      expect(await page.locator('#session-counts [data-count="CONNECTING"] .n').textContent()).toBe('5');
+      const waiting = page.locator('#session-list .detail', { hasText: 'waiting for a connect slot since' });
+      expect(await waiting.count()).toBe(3);
+      expect(await page.locator('#session-list [data-session="q1"] .detail').textContent()).toBe('');
+
+      await page.locator('#session-list [data-session="q5"]').click();
+      await page.getByRole('button', { name: 'Connect now' }).click();
+      await expect.poll(() => waiting.count(), WAIT).toBe(2);
+      expect(wa.session('q5').sockets).toHaveLength(1);
+      expect(wa.session('q3').sockets).toHaveLength(0);
+      await expect.poll(() => page.getByRole('button', { name: 'Start' }).isDisabled(), WAIT).toBe(true);
+    } finally {
+      await browser?.close();
+      await daemon.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       token: undefined,
       jwtSecret: undefined,
       sessions: ['default'],
+      start: { concurrency: 5, jitterMs: 1000 },
       waUrl: undefined,
       waVersion: undefined,
       maxMediaBytes: DEFAULT_MAX_MEDIA_BYTES,
@@ -40,6 +41,8 @@ describe('loadConfig', () => {
       STICKERBOT_TOKEN: 'a-long-enough-token',
       STICKERBOT_JWT_SECRET: 'x'.repeat(32),
       STICKERBOT_SESSIONS: ' main, second ,main,',
+      STICKERBOT_START_CONCURRENCY: '2',
+      STICKERBOT_START_JITTER_MS: '0',
       STICKERBOT_WA_URL: 'ws://127.0.0.1:9000/ws/chat',
       STICKERBOT_WA_VERSION: '2.3000.1023223821',
       STICKERBOT_MAX_MEDIA_MB: '0.5',
@@ -56,6 +59,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       port: 0,
       sessions: ['main', 'second'],
+      start: { concurrency: 2, jitterMs: 0 },
       waUrl: 'ws://127.0.0.1:9000/ws/chat',
       waVersion: [2, 3000, 1023223821],
       maxMediaBytes: 512 * 1024,
@@ -84,9 +88,21 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'loud',
       STICKERBOT_TOKEN: 'short',
       STICKERBOT_QR_TERMINAL: 'sometimes',
+      STICKERBOT_START_CONCURRENCY: '0',
+      STICKERBOT_START_JITTER_MS: '1.5',
     });
-    expect(problems).toHaveLength(7);
-    for (const variable of ['STICKERBOT_PORT', 'STICKERBOT_SESSIONS', 'STICKERBOT_WA_URL', 'STICKERBOT_MAX_MEDIA_MB', 'LOG_LEVEL', 'STICKERBOT_TOKEN', 'STICKERBOT_QR_TERMINAL']) {
+    expect(problems).toHaveLength(9);
+    for (const variable of [
+      'STICKERBOT_PORT',
+      'STICKERBOT_SESSIONS',
+      'STICKERBOT_WA_URL',
+      'STICKERBOT_MAX_MEDIA_MB',
+      'LOG_LEVEL',
+      'STICKERBOT_TOKEN',
+      'STICKERBOT_QR_TERMINAL',
+      'STICKERBOT_START_CONCURRENCY',
+      'STICKERBOT_START_JITTER_MS',
+    ]) {
       expect(problems.some((problem) => problem.startsWith(`${variable}:`))).toBe(true);
     }
     // Secrets are never echoed back.

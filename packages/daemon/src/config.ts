@@ -38,6 +38,12 @@ export interface DaemonConfig {
   readonly jwtSecret: string | undefined;
   /** Sessions started on boot (`STICKERBOT_SESSIONS`, comma-separated, default `default`). */
   readonly sessions: readonly string[];
+  /**
+   * How the sessions' connects are spread on boot: at most `concurrency` connecting at once
+   * (`STICKERBOT_START_CONCURRENCY`, default 5), each start after the first wave delayed by a
+   * random `0..jitterMs` (`STICKERBOT_START_JITTER_MS`, default 1000).
+   */
+  readonly start: { readonly concurrency: number; readonly jitterMs: number };
   /** WhatsApp Web socket URL (`STICKERBOT_WA_URL`); absent: Baileys' default. */
   readonly waUrl: string | undefined;
   /** The WhatsApp Web version announced, `2.3000.1023223821` (`STICKERBOT_WA_VERSION`); absent: Baileys' default. */
@@ -121,6 +127,8 @@ const envSchema = z.object({
             .filter((id) => id !== ''),
     )
     .pipe(z.array(z.string().regex(SESSION_ID_PATTERN, 'each id must match [a-z0-9_-]{1,64}')).optional()),
+  STICKERBOT_START_CONCURRENCY: integer(1, 1000),
+  STICKERBOT_START_JITTER_MS: integer(0, 600_000),
   STICKERBOT_WA_URL: optionalString.pipe(
     z
       .url({ protocol: /^wss?$/, message: 'must be a ws:// or wss:// URL' })
@@ -198,6 +206,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): D
     token: vars.STICKERBOT_TOKEN,
     jwtSecret: vars.STICKERBOT_JWT_SECRET,
     sessions: Object.freeze([...new Set(vars.STICKERBOT_SESSIONS ?? ['default'])]),
+    start: Object.freeze({ concurrency: vars.STICKERBOT_START_CONCURRENCY ?? 5, jitterMs: vars.STICKERBOT_START_JITTER_MS ?? 1000 }),
     waUrl: vars.STICKERBOT_WA_URL,
     waVersion: vars.STICKERBOT_WA_VERSION === undefined ? undefined : Object.freeze(vars.STICKERBOT_WA_VERSION),
     maxMediaBytes:

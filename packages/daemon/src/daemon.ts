@@ -14,12 +14,13 @@ import { createJwtAuthenticator } from './dashboard/jwt.js';
 import type { DaemonConfig } from './config.js';
 import { createSessionRegistry, type SessionRegistryDeps } from './sessions/registry.js';
 import { loginHelp, type LoginHelp } from './login-help.js';
-import { createMetrics, type DaemonMetrics } from './metrics.js';
+import { createMetrics, type CacheEntryCounts, type DaemonMetrics } from './metrics.js';
 import { shouldPrintQr, silentQrPrinter, terminalQrPrinter, type QrOutput } from './qr-output.js';
 import { createReadiness } from './bridge/readiness.js';
 import type { SessionRegistry } from './session-registry.js';
 import { createJournalRetention, openStorage, type JournalRetention, type Storage } from './storage/index.js';
 import { loadOrCreateToken, tokensEqual } from './token.js';
+import type { SocketCacheRegistry } from './sessions/socket-caches.js';
 import type { WaSocketFactory, WaSocketOptions } from './sessions/wa-socket.js';
 
 /** How long `stop()` may take in all (pm2 and systemd wait about this long before SIGKILL). */
@@ -39,9 +40,15 @@ export interface DaemonDeps {
    * deaf-connection thresholds, QR printer), queue bound. Defaults are DESIGN §3's; tests
    * shorten them.
    */
-  sessions?: Pick<SessionRegistryDeps, 'supervisor' | 'pacing' | 'timeouts' | 'circuit' | 'random' | 'sendWaitMs' | 'maxQueuedSends'>;
+  sessions?: Pick<SessionRegistryDeps, 'supervisor' | 'pacing' | 'timeouts' | 'circuit' | 'random' | 'sendWaitMs' | 'maxQueuedSends' | 'start'>;
   /** More dashboard authenticators, tried before the admin token and the JWT one (`STICKERBOT_JWT_SECRET`). */
   dashboardAuthenticators?: DashboardAuthenticator[];
+  /**
+   * The bounded caches the socket factory hands to Baileys (`createSocketCacheRegistry`, also
+   * given to `createBaileysSocketFactory`), read by `/metrics`. Absent: only the group caches
+   * are reported.
+   */
+  socketCaches?: Pick<SocketCacheRegistry, 'sizes'>;
   /** Clock (epoch ms). */
   now?: () => number;
   /** Collect prom-client's default process metrics (default true; tests turn it off). */
@@ -52,6 +59,14 @@ export interface DaemonDeps {
    * Absent: no text QR (embedding code and tests). A QR printer in `sessions.supervisor` wins.
    */
   qrOutput?: QrOutput;
+}
+
+/** The socket caches' sizes with each session's group cache added (`groups`). */
+function cacheEntries(socketCaches: Pick<SocketCacheRegistry, 'sizes'> | undefined, groups: Map<string, number>): CacheEntryCounts {
+  const sizes = socketCaches?.sizes();
+  const sessions = new Map<string, Record<string, number>>();
+  for (const [id, count] of groups) sessions.set(id, { ...sizes?.sessions.get(id), groups: count });
+  return { sessions, shared: sizes?.shared ?? {} };
 }
 
 /** A running (or stopped) daemon. */
@@ -126,11 +141,12 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
       socketFactory: deps.socketFactory,
       socketOptions: { ...deps.socketOptions, waWebSocketUrl: config.waUrl, version: config.waVersion ? [...config.waVersion] : undefined },
       maxMediaBytes: config.maxMediaBytes,
+      start: { ...config.start, ...deps.sessions?.start },
       metrics,
       logger: deps.logger,
       now,
     });
-    metrics.watch({ sessions: () => registry.list() });
+    metrics.watch({ sessions: () => registry.list(), caches: () => cacheEntries(deps.socketCaches, registry.groupCacheSizes()) });
     const executor = createCommandExecutor({
       commandLog: storage.commands,
       outbox: storage.outbox,

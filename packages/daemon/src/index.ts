@@ -43,6 +43,13 @@ export type { ReadinessReport } from './bridge/health-routes.js';
 export type { SessionRegistry, SessionRegistryEvents } from './session-registry.js';
 export { createSessionRegistry, type RegistryStorage, type SessionRegistryDeps } from './sessions/registry.js';
 export { createBaileysSocketFactory, type BaileysSocketFactoryOptions } from './sessions/baileys-socket-factory.js';
+export {
+  createSocketCacheRegistry,
+  DEFAULT_SOCKET_CACHE_LIMITS,
+  type SocketCacheLimits,
+  type SocketCacheRegistry,
+  type SocketCacheSizes,
+} from './sessions/socket-caches.js';
 export type {
   HistorySyncPolicy,
   WaDownloadOptions,

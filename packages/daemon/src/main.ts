@@ -4,6 +4,7 @@
  */
 import { ConfigError, createLogger } from '@stickerbot/runtime';
 import { createBaileysSocketFactory } from './sessions/baileys-socket-factory.js';
+import { createSocketCacheRegistry } from './sessions/socket-caches.js';
 import { loadConfig } from './config.js';
 import { createDaemon } from './daemon.js';
 import { processQrOutput } from './qr-output.js';
@@ -25,6 +26,8 @@ try {
 }
 
 const logger = createLogger({ service: 'stickerbot-daemon', level: config.logLevel, pretty: process.stdout.isTTY });
-const daemon = createDaemon({ logger, socketFactory: createBaileysSocketFactory(), qrOutput: processQrOutput() }, config);
+// One set of bounded caches for every session's sockets, also read by /metrics.
+const socketCaches = createSocketCacheRegistry();
+const daemon = createDaemon({ logger, socketFactory: createBaileysSocketFactory({ caches: socketCaches }), socketCaches, qrOutput: processQrOutput() }, config);
 
 await runDaemonProcess(daemon, logger);

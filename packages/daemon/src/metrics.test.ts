@@ -46,6 +46,7 @@ describe('daemon metrics', () => {
       'stickerbot_journal_lag',
       'stickerbot_command_duration_seconds',
       'stickerbot_reconnects_total',
+      'stickerbot_memory_bytes',
       'process_cpu_user_seconds_total',
       'nodejs_eventloop_lag_seconds',
     ]) {
@@ -116,6 +117,26 @@ describe('daemon metrics', () => {
     text = await metrics.metrics();
     expect(text).toContain('stickerbot_sessions{state="CONNECTED"} 1');
     expect(text).toContain('stickerbot_sessions{state="QR_REQUIRED"} 1');
+  });
+
+  it('reports memory by kind and cache entries by session, dropping a session that is gone', async () => {
+    const memory = { rss: 150e6, heapTotal: 60e6, heapUsed: 50e6, external: 5e6, arrayBuffers: 1e6 };
+    let sessions = new Map([
+      ['a', { signalKeys: 12, msgRetry: 1, groups: 3 }],
+      ['b', { signalKeys: 4, msgRetry: 0, groups: 0 }],
+    ]);
+    const metrics = createMetrics({ defaultMetrics: false, memory: () => memory });
+    metrics.watch({ caches: () => ({ sessions, shared: { signalKeys: 16 } }) });
+    const text = await metrics.metrics();
+    expect(text).toContain('stickerbot_memory_bytes{kind="rss"} 150000000');
+    expect(text).toContain('stickerbot_memory_bytes{kind="heapUsed"} 50000000');
+    expect(text).toContain('stickerbot_session_cache_entries{session="a",cache="signalKeys"} 12');
+    expect(text).toContain('stickerbot_session_cache_entries{session="b",cache="groups"} 0');
+    expect(text).toContain('stickerbot_shared_cache_entries{cache="signalKeys"} 16');
+    sessions = new Map([['a', { signalKeys: 2, msgRetry: 0, groups: 3 }]]);
+    const later = await metrics.metrics();
+    expect(later).toContain('stickerbot_session_cache_entries{session="a",cache="signalKeys"} 2');
+    expect(later).not.toContain('session="b"');
   });
 
   it('sets sessions by state from a pushed list', async () => {

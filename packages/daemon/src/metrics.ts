@@ -8,7 +8,20 @@ export interface MetricsSources {
   journal?: Pick<Journal, 'lastSeq' | 'positions'>;
   /** The sessions' states, counted at every scrape. */
   sessions?: () => readonly { status: SessionStatus }[];
+  /** Entries in the caches each session holds, and in those shared by all, read at every scrape. */
+  caches?: () => CacheEntryCounts;
+  /** The process's memory (default `process.memoryUsage`; tests pass figures). */
+  memory?: () => NodeJS.MemoryUsage;
 }
+
+/** Cache entries by session and cache name, and of the caches shared across sessions. */
+export interface CacheEntryCounts {
+  sessions: ReadonlyMap<string, Readonly<Record<string, number>>>;
+  shared: Readonly<Record<string, number>>;
+}
+
+/** The `kind` labels of `stickerbot_memory_bytes`, from `process.memoryUsage()`. */
+export const MEMORY_KINDS = ['rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'] as const;
 
 /** Options of {@link createMetrics}. */
 export interface MetricsOptions extends MetricsSources {
@@ -31,6 +44,9 @@ export const COMMAND_LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
  * | `stickerbot_journal_lag` | gauge | `group`: entries appended but not acknowledged |
  * | `stickerbot_command_duration_seconds` | histogram | `op`, `outcome` (`ok`, `replayed` or an error code) |
  * | `stickerbot_reconnects_total` | counter | `reason` (Baileys `DisconnectReason` name) |
+ * | `stickerbot_memory_bytes` | gauge | `kind`: `rss`, `heapTotal`, `heapUsed`, `external`, `arrayBuffers` |
+ * | `stickerbot_session_cache_entries` | gauge | `session`, `cache` (`signalKeys`, `userDevices`, `msgRetry`, `placeholderResend`, `callOffer`, `groups`) |
+ * | `stickerbot_shared_cache_entries` | gauge | `cache` (`signalKeys`: all sessions together) |
  *
  * plus prom-client's default `process_*` and `nodejs_*` metrics. The typed handles are
  * exported for direct use; the methods below are the shapes the bridge and the sessions
@@ -51,6 +67,9 @@ export interface DaemonMetrics {
   readonly lagGauge: Gauge<'group'>;
   readonly commandHistogram: Histogram<'op' | 'outcome'>;
   readonly reconnectsCounter: Counter<'reason'>;
+  readonly memoryGauge: Gauge<'kind'>;
+  readonly sessionCacheGauge: Gauge<'session' | 'cache'>;
+  readonly sharedCacheGauge: Gauge<'cache'>;
 
   /** Counts one journaled entry (call after `journal.append`). */
   journaled(entry: Pick<JournalEntry, 'sessionId' | 'event' | 'seq'>): void;
@@ -72,7 +91,7 @@ export interface DaemonMetrics {
 export function createMetrics(options: MetricsOptions = {}): DaemonMetrics {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
-  const sources: MetricsSources = { journal: options.journal, sessions: options.sessions };
+  const sources: MetricsSources = { journal: options.journal, sessions: options.sessions, caches: options.caches, memory: options.memory };
   // Without a journal source, lag is computed from what the daemon reported.
   let lastSeqSeen = 0;
   const positionsSeen = new Map<string, number>();
@@ -136,6 +155,39 @@ export function createMetrics(options: MetricsOptions = {}): DaemonMetrics {
     registers: [registry],
   });
 
+  const memoryGauge = new Gauge({
+    name: 'stickerbot_memory_bytes',
+    help: 'Memory of the daemon process, by kind (process.memoryUsage(): rss, heapTotal, heapUsed, external, arrayBuffers)',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    collect() {
+      const usage = (sources.memory ?? process.memoryUsage)();
+      for (const kind of MEMORY_KINDS) this.set({ kind }, usage[kind]);
+    },
+  });
+  const sessionCacheGauge = new Gauge({
+    name: 'stickerbot_session_cache_entries',
+    help: "Entries a session holds in each bounded cache (its current socket's, and its share of the shared Signal key cache)",
+    labelNames: ['session', 'cache'] as const,
+    registers: [registry],
+    collect() {
+      if (!sources.caches) return;
+      // Reset first: a deleted session's series must go, not stay at its last value.
+      this.reset();
+      for (const [session, caches] of sources.caches().sessions) for (const [cache, entries] of Object.entries(caches)) this.set({ session, cache }, entries);
+    },
+  });
+  const sharedCacheGauge = new Gauge({
+    name: 'stickerbot_shared_cache_entries',
+    help: 'Entries in the caches shared by all sessions',
+    labelNames: ['cache'] as const,
+    registers: [registry],
+    collect() {
+      if (!sources.caches) return;
+      for (const [cache, entries] of Object.entries(sources.caches().shared)) this.set({ cache }, entries);
+    },
+  });
+
   return {
     registry,
     get contentType() {
@@ -148,6 +200,9 @@ export function createMetrics(options: MetricsOptions = {}): DaemonMetrics {
     lagGauge,
     commandHistogram,
     reconnectsCounter,
+    memoryGauge,
+    sessionCacheGauge,
+    sharedCacheGauge,
     journaled({ sessionId, event, seq }) {
       journaledCounter.inc({ session: sessionId, type: event.type });
       lastSeqSeen = Math.max(lastSeqSeen, seq);
@@ -170,6 +225,8 @@ export function createMetrics(options: MetricsOptions = {}): DaemonMetrics {
     watch(more) {
       if (more.journal) sources.journal = more.journal;
       if (more.sessions) sources.sessions = more.sessions;
+      if (more.caches) sources.caches = more.caches;
+      if (more.memory) sources.memory = more.memory;
     },
   };
 }

@@ -68,7 +68,11 @@ export interface SessionRegistry {
   lookupContacts(args: WorkerCommandArgs<'contact:lookup'>): Promise<WorkerCommandResult<'contact:lookup'>>;
   groupMetadata(args: WorkerCommandArgs<'group:metadata'>): Promise<WorkerCommandResult<'group:metadata'>>;
 
-  /** Starts every session that is in `bootSessions` or persisted with autostart. */
+  /**
+   * Starts every session that is in `bootSessions` or persisted with autostart, spread out: all
+   * are `CONNECTING` at once, those waiting for a connect slot with `queuedAt` set; resolves
+   * once they are queued (the first wave connecting), not when all are connected.
+   */
   startAll(bootSessions: readonly string[]): Promise<void>;
   /** Persists the outbound queue and closes every socket without logging out. */
   stopAll(): Promise<void>;

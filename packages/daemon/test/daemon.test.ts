@@ -431,6 +431,10 @@ describe('daemon: HTTP', () => {
     expect(metrics).toMatch(/stickerbot_command_duration_seconds_count\{op="daemon:status",outcome="ok"\} 1/);
     expect(metrics).toContain('stickerbot_events_journaled_total');
     expect(metrics).toMatch(/stickerbot_events_delivered_total\{group="bot"\} [1-9]/);
+    // Memory totals and the per-session cache sizes (the fake sockets have no Baileys caches: groups only).
+    expect(metrics).toMatch(/stickerbot_memory_bytes\{kind="rss"\} [1-9]\d{6,}/);
+    expect(metrics).toMatch(/stickerbot_memory_bytes\{kind="heapUsed"\} [1-9]\d{5,}/);
+    expect(metrics).toContain('stickerbot_session_cache_entries{session="main",cache="groups"} 0');
     worker.emit('event:ack', { position: 1 });
     const lagged = await eventually(
       async () => (await fetch(`${running.url}/metrics`, admin)).text(),

@@ -53,6 +53,12 @@ export const sessionSchema = z.object({
   reconnectAttempts: z.number().int().nonnegative(),
   /** When the next reconnect attempt is due (epoch ms), while `RECONNECTING`. */
   nextRetryAt: timestampSchema.optional(),
+  /**
+   * While `CONNECTING` after a daemon restart: when the session joined the start queue (epoch
+   * ms). The daemon connects only a few sessions at once (`STICKERBOT_START_CONCURRENCY`); a
+   * session with `queuedAt` waits for its turn and has no socket yet. Absent once it connects.
+   */
+  queuedAt: timestampSchema.optional(),
   /** When the status last changed (epoch ms). */
   updatedAt: timestampSchema,
 });

@@ -33,8 +33,8 @@ export interface ReadinessReport {
       groups: Array<{ group: string; position: number; lag: number }>;
     } | null;
   };
-  /** Every session's state, why it last disconnected, its last error and its next retry. */
-  sessions: Array<Pick<Session, 'id' | 'status' | 'lastDisconnect' | 'lastError' | 'reconnectAttempts' | 'nextRetryAt'>>;
+  /** Every session's state, why it last disconnected, its last error, its next retry and, while it waits to connect after a restart, since when. */
+  sessions: Array<Pick<Session, 'id' | 'status' | 'lastDisconnect' | 'lastError' | 'reconnectAttempts' | 'nextRetryAt' | 'queuedAt'>>;
 }
 
 /** What `/readyz` tells anyone: ready or not, and how many sessions are in which state. */

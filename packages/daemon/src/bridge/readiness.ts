@@ -41,7 +41,7 @@ export function createReadiness(deps: ReadinessDeps): () => ReadinessReport {
     }
     const sessions = deps.registry
       .list()
-      .map(({ id, status, lastDisconnect, lastError, reconnectAttempts, nextRetryAt }) => ({ id, status, lastDisconnect, lastError, reconnectAttempts, nextRetryAt }));
+      .map(({ id, status, lastDisconnect, lastError, reconnectAttempts, nextRetryAt, queuedAt }) => ({ id, status, lastDisconnect, lastError, reconnectAttempts, nextRetryAt, queuedAt }));
     return { ready: problems.length === 0, problems, checks: { store, running, journal }, sessions };
   };
 }

@@ -7,7 +7,8 @@ import type { Session, SessionErrorPayload } from '@stickerbot/protocol';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { createBaileysSocketFactory } from './baileys-socket-factory.js';
+import { baileysConfig, createBaileysSocketFactory } from './baileys-socket-factory.js';
+import { createSocketCacheRegistry } from './socket-caches.js';
 import { createSessionSupervisor } from './supervisor.js';
 import type { SessionSupervisor } from './supervisor-types.js';
 import { openStorage, type Storage } from '../storage/index.js';
@@ -127,6 +128,30 @@ async function until(check: () => boolean, what: string, timeoutMs = 15_000): Pr
 }
 
 describe('production Baileys socket factory', () => {
+  it("hands Baileys the daemon's bounded caches, the Signal key store's included", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stickerbot-baileys-'));
+    const storage = openStorage(dir);
+    cleanups.push(() => {
+      storage.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const registry = createSocketCacheRegistry({ signalKeys: { maxEntries: 2, ttlMs: 60_000 } });
+    const caches = registry.forSocket('real');
+    const config = baileysConfig({ sessionId: 'real', auth: storage.auth.open('real').state, logger }, {}, caches);
+    expect(config).toMatchObject({
+      userDevicesCache: caches.userDevices,
+      msgRetryCounterCache: caches.msgRetry,
+      placeholderResendCache: caches.placeholderResend,
+      callOfferCache: caches.callOffer,
+    });
+    const keys = config.auth.keys;
+    await keys.set({ 'sender-key-memory': { a: { x: true }, b: { x: true }, c: { x: true } } });
+    // Written through to SQLite, cached within the bound: the oldest went from the cache only.
+    expect(registry.sizes().sessions.get('real')?.signalKeys).toBe(2);
+    expect(caches.signalKeys.get('sender-key-memory.a')).toBeUndefined();
+    expect(await keys.get('sender-key-memory', ['a', 'c'])).toEqual({ a: { x: true }, c: { x: true } });
+  });
+
   it('reports a connection the server drops and reconnects with backoff', async () => {
     const server = await droppingServer();
     cleanups.push(() => server.close());

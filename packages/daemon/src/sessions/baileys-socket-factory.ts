@@ -11,6 +11,7 @@ import {
   type UserFacingSocketConfig,
   type WABrowserDescription,
 } from '@whiskeysockets/baileys';
+import { createSocketCacheRegistry, type SocketCacheRegistry, type SocketCaches } from './socket-caches.js';
 import type { WaSocket, WaSocketFactory, WaSocketOptions, WaTransport, WaTransportEvents } from './wa-socket.js';
 
 /** Options of {@link createBaileysSocketFactory} that hold for every session. */
@@ -22,18 +23,32 @@ export interface BaileysSocketFactoryOptions {
    * getting notifications while the bot runs).
    */
   markOnlineOnConnect?: boolean;
+  /**
+   * Where each socket's bounded caches come from (shared across the factory's sockets);
+   * default: a registry of its own with the default bounds. The composition root passes one
+   * it also hands to the metrics.
+   */
+  caches?: SocketCacheRegistry;
 }
 
 type BaileysSocket = ReturnType<typeof makeWASocket>;
 type AckListener = (...args: WaTransportEvents['message-ack']) => void;
 
-/** Builds Baileys' configuration from the port's options. */
-export function baileysConfig(options: WaSocketOptions, defaults: BaileysSocketFactoryOptions = {}): UserFacingSocketConfig {
+/** Builds Baileys' configuration from the port's options (`caches`: the socket's bounded caches, else Baileys' unbounded defaults). */
+export function baileysConfig(options: WaSocketOptions, defaults: BaileysSocketFactoryOptions = {}, caches?: SocketCaches): UserFacingSocketConfig {
   const { logger } = options;
   return {
     // Baileys reads and writes Signal keys on every message: the in-memory cache in front
     // of the SQLite store is what Baileys recommends for any non-file store.
-    auth: { creds: options.auth.creds, keys: makeCacheableSignalKeyStore(options.auth.keys, logger) },
+    auth: { creds: options.auth.creds, keys: makeCacheableSignalKeyStore(options.auth.keys, logger, caches?.signalKeys) },
+    ...(caches
+      ? {
+          userDevicesCache: caches.userDevices,
+          msgRetryCounterCache: caches.msgRetry,
+          placeholderResendCache: caches.placeholderResend,
+          callOfferCache: caches.callOffer,
+        }
+      : {}),
     logger,
     ...(options.waWebSocketUrl === undefined ? {} : { waWebSocketUrl: options.waWebSocketUrl }),
     ...(options.agent === undefined ? {} : { agent: options.agent }),
@@ -113,5 +128,6 @@ export function adaptBaileysSocket(sock: BaileysSocket, options: WaSocketOptions
 
 /** The production socket factory (one `makeWASocket` per connection attempt). */
 export function createBaileysSocketFactory(defaults: BaileysSocketFactoryOptions = {}): WaSocketFactory {
-  return (options) => adaptBaileysSocket(makeWASocket(baileysConfig(options, defaults)), options);
+  const caches = defaults.caches ?? createSocketCacheRegistry();
+  return (options) => adaptBaileysSocket(makeWASocket(baileysConfig(options, defaults, caches.forSocket(options.sessionId))), options);
 }

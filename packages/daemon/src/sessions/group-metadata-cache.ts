@@ -41,8 +41,19 @@ export interface GroupMetadataCache {
   readonly size: number;
 }
 
-/** Most groups kept per session; the least recently used go first. */
-const DEFAULT_MAX_GROUPS = 2_000;
+/** Bounds of one session's group cache. */
+export interface GroupCacheLimits {
+  /** Most groups kept; the least recently used go first (default 500). */
+  maxGroups: number;
+  /**
+   * A group fetched longer ago than this is fetched afresh on its next use (ms, default 1 h):
+   * notifications keep it current, this bounds the damage of one that was missed.
+   */
+  maxAgeMs: number;
+}
+
+/** The defaults of {@link GroupCacheLimits}. */
+export const DEFAULT_GROUP_CACHE_LIMITS: Readonly<GroupCacheLimits> = Object.freeze({ maxGroups: 500, maxAgeMs: 3_600_000 });
 
 /** Baileys' `GroupMetadata` → the protocol's, members phone-number first (see `personIds`). */
 export function toGroupInfo(meta: GroupMetadata, context: MapContext = {}): GroupInfo {
@@ -72,20 +83,32 @@ function copy(info: GroupInfo): GroupInfo {
 }
 
 /** Creates an empty cache. `toInfo` maps what WhatsApp answers (it knows the session's LID mapping). */
-export function createGroupMetadataCache(toInfo: (meta: GroupMetadata) => GroupInfo, maxGroups = DEFAULT_MAX_GROUPS): GroupMetadataCache {
+export function createGroupMetadataCache(
+  toInfo: (meta: GroupMetadata) => GroupInfo,
+  limits: Partial<GroupCacheLimits> = {},
+  now: () => number = Date.now,
+): GroupMetadataCache {
+  const { maxGroups, maxAgeMs } = { ...DEFAULT_GROUP_CACHE_LIMITS, ...limits };
   const groups = new Map<string, GroupInfo>();
+  const fetchedAt = new Map<string, number>();
   const inFlight = new Map<string, Promise<GroupInfo>>();
   // Groups changed while their fetch was under way: that answer may predate the change.
   const changedDuringFetch = new Set<string>();
   let generation = 0;
 
-  function remember(chat: string, info: GroupInfo): void {
+  function remember(chat: string, info: GroupInfo, at?: number): void {
     groups.delete(chat);
     groups.set(chat, info);
+    if (at !== undefined) fetchedAt.set(chat, at);
     if (groups.size > maxGroups) {
       const oldest = groups.keys().next().value;
-      if (oldest !== undefined) groups.delete(oldest);
+      if (oldest !== undefined) forget(oldest);
     }
+  }
+
+  function forget(chat: string): void {
+    groups.delete(chat);
+    fetchedAt.delete(chat);
   }
 
   function touched(chat: string): void {
@@ -94,7 +117,11 @@ export function createGroupMetadataCache(toInfo: (meta: GroupMetadata) => GroupI
 
   return {
     get(chat, fetch) {
-      const cached = groups.get(chat);
+      let cached = groups.get(chat);
+      if (cached && now() - (fetchedAt.get(chat) ?? 0) >= maxAgeMs) {
+        forget(chat);
+        cached = undefined;
+      }
       if (cached) {
         remember(chat, cached);
         return Promise.resolve(copy(cached));
@@ -105,7 +132,7 @@ export function createGroupMetadataCache(toInfo: (meta: GroupMetadata) => GroupI
         pending = fetch()
           .then((meta) => {
             const info = toInfo(meta);
-            if (!changedDuringFetch.has(chat) && started === generation) remember(chat, info);
+            if (!changedDuringFetch.has(chat) && started === generation) remember(chat, info, now());
             return info;
           })
           .finally(() => {
@@ -119,7 +146,7 @@ export function createGroupMetadataCache(toInfo: (meta: GroupMetadata) => GroupI
 
     put(meta) {
       touched(meta.id);
-      remember(meta.id, toInfo(meta));
+      remember(meta.id, toInfo(meta), now());
     },
 
     subject: (chat) => groups.get(chat)?.subject,
@@ -129,7 +156,7 @@ export function createGroupMetadataCache(toInfo: (meta: GroupMetadata) => GroupI
       // Removed: WhatsApp answers no more queries for the group. Added back: whatever was
       // cached may have missed changes made while the bot was out.
       if (includesSelf) {
-        groups.delete(chat);
+        forget(chat);
         return;
       }
       const info = groups.get(chat);
@@ -167,6 +194,7 @@ export function createGroupMetadataCache(toInfo: (meta: GroupMetadata) => GroupI
     clear() {
       generation += 1;
       groups.clear();
+      fetchedAt.clear();
     },
 
     get size() {

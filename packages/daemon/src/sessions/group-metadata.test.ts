@@ -5,6 +5,7 @@ import { journalEntrySchema, type BotEvent, type JournalEntry } from '@stickerbo
 import { WAMessageAddressingMode, type GroupMetadata } from '@whiskeysockets/baileys';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createGroupMetadataCache, toGroupInfo } from './group-metadata-cache.js';
 import { createSessionRegistry } from './registry.js';
 import type { SessionRegistry } from '../session-registry.js';
 import { openStorage, type Storage } from '../storage/index.js';
@@ -186,6 +187,52 @@ describe('group metadata cache', () => {
     await expect.poll(() => registry.get('default')?.status, { timeout: 10_000 }).toBe('CONNECTED');
     await metadata();
     expect(metadataCalls()).toBe(2);
+  });
+});
+
+describe('group metadata cache bounds', () => {
+  function group(i: number, members = 50): GroupMetadata {
+    const participants = Array.from({ length: members }, (_, m) => ({ id: `49151${String(m).padStart(8, '0')}@s.whatsapp.net` }));
+    return { id: `1203630000${String(i).padStart(8, '0')}@g.us`, subject: `group ${i}`, participants } as GroupMetadata;
+  }
+
+  it('keeps at most maxGroups, the least recently used going first, when filled past it', async () => {
+    const cache = createGroupMetadataCache((meta) => toGroupInfo(meta), { maxGroups: 20 });
+    let fetches = 0;
+    const fetch = (i: number) => () => {
+      fetches += 1;
+      return Promise.resolve(group(i));
+    };
+    for (let i = 0; i < 500; i += 1) {
+      await cache.get(group(i).id, fetch(i));
+      if (i % 7 === 0) await cache.get(group(0).id, fetch(0));
+      expect(cache.size).toBeLessThanOrEqual(20);
+    }
+    expect(cache.size).toBe(20);
+    // Group 0, used all along, stayed; group 480 was pushed out by the 20 after it.
+    fetches = 0;
+    await cache.get(group(0).id, fetch(0));
+    await cache.get(group(499).id, fetch(499));
+    expect(fetches).toBe(0);
+    await cache.get(group(480).id, fetch(480));
+    expect(fetches).toBe(1);
+  });
+
+  it('fetches a group afresh once it is older than maxAgeMs, however often it is used', async () => {
+    const clock = { now: 0 };
+    const cache = createGroupMetadataCache((meta) => toGroupInfo(meta), { maxAgeMs: 60_000 }, () => clock.now);
+    let fetches = 0;
+    const fetch = () => {
+      fetches += 1;
+      return Promise.resolve(group(1, 3));
+    };
+    await cache.get(group(1).id, fetch);
+    for (clock.now = 0; clock.now < 60_000; clock.now += 10_000) await cache.get(group(1).id, fetch);
+    expect(fetches).toBe(1);
+    clock.now = 60_000;
+    await cache.get(group(1).id, fetch);
+    expect(fetches).toBe(2);
+    expect(cache.size).toBe(1);
   });
 });
 

@@ -153,6 +153,107 @@ describe('session registry: sessions', () => {
   });
 });
 
+describe('session registry: staggered start', () => {
+  const ids = Array.from({ length: 20 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+
+  function persistAll(): void {
+    for (const id of ids) storage.sessions.save({ id, status: 'STOPPED', autostart: true, updatedAt: Date.now() });
+  }
+
+  /** Sessions with a socket that is neither open nor closed yet: the ones holding a connect slot. */
+  function inFlight(registry: SessionRegistry): string[] {
+    return registry.list().filter((s) => s.status === 'CONNECTING' && s.queuedAt === undefined).map((s) => s.id);
+  }
+
+  const sockets = () => ids.reduce((sum, id) => sum + wa.session(id).sockets.length, 0);
+
+  it('connects 20 sessions at most 4 at a time, with jitter, the waiting ones visible as queued', async () => {
+    persistAll();
+    const registry = makeRegistry({ start: { concurrency: 4, jitterMs: 500 }, random: () => 0.5 });
+    const queuedSeen = new Set<string>();
+    registry.on('session:changed', (session) => {
+      if (session.status === 'CONNECTING' && session.queuedAt !== undefined) queuedSeen.add(session.id);
+    });
+    await registry.startAll([]);
+    await settle();
+    expect(registry.list().every((s) => s.status === 'CONNECTING')).toBe(true);
+    expect(inFlight(registry)).toEqual(['s00', 's01', 's02', 's03']);
+    expect(registry.list().filter((s) => s.queuedAt !== undefined)).toHaveLength(16);
+    expect(queuedSeen.size).toBe(20);
+    expect(sockets()).toBe(4);
+
+    // A slot freed by an open connection goes to the next session after its jitter (0.5 × 500 ms).
+    wa.session('s00').open({ jid: '15550000000' });
+    await vi.advanceTimersByTimeAsync(249);
+    expect(sockets()).toBe(4);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sockets()).toBe(5);
+    expect(inFlight(registry)).toEqual(['s01', 's02', 's03', 's04']);
+
+    let most = 0;
+    for (let round = 0; round < 40 && registry.list().some((s) => s.status !== 'CONNECTED'); round += 1) {
+      for (const id of inFlight(registry)) wa.session(id).open({ jid: `1555000${id.slice(1).padStart(4, '0')}` });
+      await vi.advanceTimersByTimeAsync(250);
+      most = Math.max(most, inFlight(registry).length);
+    }
+    expect(most).toBe(4);
+    expect(registry.list().map((s) => s.status)).toEqual(ids.map(() => 'CONNECTED'));
+    expect(registry.list().filter((s) => s.queuedAt !== undefined)).toEqual([]);
+    expect(sockets()).toBe(20);
+  });
+
+  it('skips a session stopped while queued, lets one started by hand jump the queue, and frees a stuck slot', async () => {
+    persistAll();
+    const registry = makeRegistry({ start: { concurrency: 2, jitterMs: 0, slotTimeoutMs: 5_000 } });
+    await registry.startAll([]);
+    await settle();
+    expect(inFlight(registry)).toEqual(['s00', 's01']);
+    await registry.stop('s02');
+    await registry.start('s19');
+    await settle();
+    expect(inFlight(registry)).toEqual(['s00', 's01', 's19']);
+    expect(registry.get('s02')).toMatchObject({ status: 'STOPPED' });
+    expect(registry.get('s02')?.queuedAt).toBeUndefined();
+
+    // s00 shows a QR (it waits for a human, not for a slot); s01 never answers.
+    wa.session('s00').qr();
+    await settle();
+    expect(inFlight(registry)).toEqual(['s01', 's03', 's19']);
+    // After 5 s the slots of s01 and s03 (both still connecting) go to the next two.
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(inFlight(registry)).toEqual(['s01', 's03', 's19']);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(inFlight(registry)).toEqual(['s01', 's03', 's04', 's05', 's19']);
+    expect(wa.session('s02').sockets).toHaveLength(0);
+    expect(wa.session('s19').sockets).toHaveLength(1);
+  });
+
+  it('connects a queued session at once when a pairing code is asked for', async () => {
+    persistAll();
+    const registry = makeRegistry({ start: { concurrency: 1, jitterMs: 0 } });
+    await registry.startAll([]);
+    await settle();
+    expect(registry.get('s10')?.queuedAt).toBeDefined();
+    const code = registry.requestPairingCode('s10', '4915123456789');
+    await settle();
+    expect(registry.get('s10')?.queuedAt).toBeUndefined();
+    wa.session('s10').qr();
+    await expect(code).resolves.toBe('FAKE1234');
+    expect(inFlight(registry)).toEqual(['s00']);
+  });
+
+  it('drops the waiting starts on stopAll', async () => {
+    persistAll();
+    const registry = makeRegistry({ start: { concurrency: 3, jitterMs: 100 } });
+    await registry.startAll([]);
+    await registry.stopAll();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(sockets()).toBe(3);
+    expect(registry.list().every((s) => s.status === 'STOPPED' && s.queuedAt === undefined)).toBe(true);
+    expect(ids.every((id) => storage.sessions.get(id)?.autostart)).toBe(true);
+  });
+});
+
 describe('session registry: sends', () => {
   it('paces sends per chat and per session, oldest first', async () => {
     const registry = await connectedRegistry();

@@ -7,17 +7,17 @@
 import {
   StickerbotError,
   sessionIdSchema,
-  type Session,
   type WorkerCommandResult,
 } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
 import { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
-import { createGroupMetadataCache, toGroupInfo, type GroupMetadataCache } from './group-metadata-cache.js';
+import { createGroupMetadataCache, toGroupInfo, type GroupCacheLimits, type GroupMetadataCache } from './group-metadata-cache.js';
 import { mapMessage, normalizeJid, quotedMessageOf } from './message-mapper.js';
 import { DEFAULT_OP_TIMEOUTS, withTimeout, type OpTimeouts } from './op-timeout.js';
 import { createOutboundQueue, type OutboundQueue, type PacingOptions } from './outbound-queue.js';
 import type { RegistryEmit } from './event-journaler.js';
 import type { SessionRegistry, SessionRegistryEvents } from '../session-registry.js';
+import { createStartQueue, DEFAULT_START_QUEUE, type StartQueue, type StartQueueOptions } from './start-queue.js';
 import { createSessionSupervisor } from './supervisor.js';
 import type { PassThroughSocketOptions, SessionMetricsSink, SessionSupervisor, SupervisorOptions } from './supervisor-types.js';
 import type { AuthStore, Journal, OutboxStore, SessionStore, StoredSession } from '../storage/index.js';
@@ -48,12 +48,16 @@ export interface SessionRegistryDeps {
   pacing?: Partial<PacingOptions>;
   timeouts?: Partial<OpTimeouts>;
   circuit?: Omit<CircuitBreakerOptions, 'now' | 'onStateChange'>;
-  /** Uniform random in [0, 1) for pacing jitter (tests). */
+  /** Uniform random in [0, 1) for pacing and start jitter (tests). */
   random?: () => number;
   /** How long `send` awaits a queued message before `TIMEOUT` (it stays queued). */
   sendWaitMs?: number;
   /** Most sends queued per session before `RATE_LIMITED` (default 1000). */
   maxQueuedSends?: number;
+  /** Bounds of each session's group metadata cache (defaults in `group-metadata-cache.ts`). */
+  groupCache?: Partial<GroupCacheLimits>;
+  /** How `startAll` spreads the connects (concurrency, jitter; defaults in `start-queue.ts`). */
+  start?: Partial<StartQueueOptions>;
 }
 
 interface Entry {
@@ -71,14 +75,21 @@ function digits(jid: string): string {
   return (jid.split('@')[0] ?? '').split(':')[0] ?? '';
 }
 
+/** The registry as the daemon holds it: the bridge's interface plus what the metrics read. */
+export interface LocalSessionRegistry extends SessionRegistry {
+  /** Groups cached per session (for `stickerbot_session_cache_entries{cache="groups"}`). */
+  groupCacheSizes(): Map<string, number>;
+}
+
 /** Creates the session registry. Sessions persisted earlier are known (stopped) until {@link SessionRegistry.startAll}. */
-export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistry {
+export function createSessionRegistry(deps: SessionRegistryDeps): LocalSessionRegistry {
   const { storage } = deps;
   const log = deps.logger.child({ module: 'sessions' });
   const now = deps.now ?? Date.now;
   const timeouts: OpTimeouts = { ...DEFAULT_OP_TIMEOUTS, ...deps.timeouts };
   const listeners = new Map<string, Set<Listener>>();
   const entries = new Map<string, Entry>();
+  let startQueue: StartQueue | undefined;
 
   const emit: RegistryEmit = (event, ...args) => {
     for (const listener of [...(listeners.get(event) ?? [])]) {
@@ -92,7 +103,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
 
   function build(id: string, stored: StoredSession | undefined): Entry {
     const sessionLog = deps.logger.child({ sessionId: id });
-    const groups = createGroupMetadataCache((meta) => toGroupInfo(meta, { phoneOfLid: (lid) => storage.auth.phoneOfLid(id, lid) }));
+    const groups = createGroupMetadataCache((meta) => toGroupInfo(meta, { phoneOfLid: (lid) => storage.auth.phoneOfLid(id, lid) }), deps.groupCache, now);
     const breaker = createCircuitBreaker({
       ...deps.circuit,
       now,
@@ -185,7 +196,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
     return build(id, storage.sessions.get(id));
   }
 
-  const registry: SessionRegistry = {
+  const registry: LocalSessionRegistry = {
     on(event, listener) {
       let set = listeners.get(event);
       if (!set) listeners.set(event, (set = new Set()));
@@ -197,6 +208,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
       return registry;
     },
 
+    groupCacheSizes: () => new Map([...entries].map(([id, entry]) => [id, entry.groups.size])),
     list: () => [...entries.values()].map((e) => e.supervisor.snapshot()).sort((a, b) => a.id.localeCompare(b.id)),
     get: (id) => entries.get(id)?.supervisor.snapshot(),
     currentQr: (id) => entries.get(id)?.supervisor.currentQr(),
@@ -276,18 +288,33 @@ export function createSessionRegistry(deps: SessionRegistryDeps): SessionRegistr
       return entry.groups.get(args.chat, () => call(entry, 'group metadata', timeouts.lookupMs, () => socket.groupMetadata(args.chat)));
     },
 
-    async startAll(bootSessions) {
-      for (const id of bootSessions) if (!entries.has(id)) register(id);
-      const starting: Promise<Session>[] = [];
+    startAll(bootSessions) {
+      try {
+        for (const id of bootSessions) if (!entries.has(id)) register(id);
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+      startQueue?.close();
+      const queue = createStartQueue(deps.start, deps.random);
+      startQueue = queue;
+      const queued: string[] = [];
+      // Every session is queued (visible as CONNECTING with `queuedAt`) before the first
+      // connects, so the dashboard shows the whole queue from the start.
       for (const [id, entry] of entries) {
         const stored = storage.sessions.get(id);
-        if (bootSessions.includes(id) || stored?.autostart) starting.push(entry.supervisor.start());
+        if ((bootSessions.includes(id) || stored?.autostart) && entry.supervisor.enqueue()) queued.push(id);
       }
-      await Promise.all(starting);
-      log.info({ sessions: [...entries.keys()] }, 'sessions started');
+      const slotMs = deps.start?.slotTimeoutMs;
+      for (const id of queued) {
+        const { supervisor } = entryOf(id);
+        queue.add(() => (supervisor.startQueued() ? supervisor.settled(slotMs ?? DEFAULT_START_QUEUE.slotTimeoutMs) : undefined));
+      }
+      log.info({ sessions: queued, connecting: queue.running, waiting: queue.waiting }, 'sessions starting');
+      return Promise.resolve();
     },
 
     async stopAll() {
+      startQueue?.close();
       await Promise.all(
         [...entries.values()].map(async ({ supervisor, queue }) => {
           queue.close();

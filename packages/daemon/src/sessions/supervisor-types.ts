@@ -80,7 +80,16 @@ export interface SessionSupervisor {
   currentQr(): SessionQr | undefined;
   /** The socket, only while `CONNECTED`. */
   connectedSocket(): WaSocket | undefined;
-  /** Connects (idempotent while running); marks the session for autostart. */
+  /**
+   * Marks a session that is not running as `CONNECTING` with `queuedAt` set, without a socket
+   * yet (it waits in the registry's start queue); false when it is already running.
+   */
+  enqueue(): boolean;
+  /** Opens the socket of a queued session; false when it is no longer queued (stopped, or started by hand). */
+  startQueued(): boolean;
+  /** Resolves once the session is no longer `CONNECTING` (connected, QR, closed, stopped), or after `timeoutMs`. */
+  settled(timeoutMs: number): Promise<void>;
+  /** Connects (idempotent while running; a queued session jumps the queue); marks the session for autostart. */
   start(): Promise<Session>;
   /** Closes the socket without logging out. `keepAutostart` for daemon shutdown. */
   stop(options?: { keepAutostart?: boolean }): Promise<Session>;

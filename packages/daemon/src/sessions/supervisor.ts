@@ -21,6 +21,8 @@ import { createLiveness, deafReason, DEFAULT_ZOMBIE, noteAck, noteSent, type Zom
 const STABLE_CONNECTION_MS = 60_000;
 
 const RUNNING: ReadonlySet<SessionStatus> = new Set(['CONNECTING', 'QR_REQUIRED', 'CONNECTED', 'RECONNECTING']);
+/** States in which a start no longer holds a start-queue slot: everything but `CONNECTING`. */
+const SETTLED: ReadonlySet<SessionStatus> = new Set(['STOPPED', 'QR_REQUIRED', 'CONNECTED', 'RECONNECTING', 'LOGGED_OUT', 'ERROR']);
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -49,6 +51,8 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
   let lastError: WireError | undefined = stored?.lastError;
   let lastDisconnect: string | undefined;
   let nextRetryAt: number | undefined;
+  // Set while the session waits in the registry's start queue (CONNECTING, no socket yet).
+  let queuedAt: number | undefined;
   let updatedAt = stored?.updatedAt ?? now();
   let immediateRestarts = 0;
   let current: Attempt | undefined;
@@ -78,6 +82,7 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
     if (lastError) session.lastError = lastError;
     if (lastDisconnect) session.lastDisconnect = lastDisconnect;
     if (nextRetryAt !== undefined && status === 'RECONNECTING') session.nextRetryAt = nextRetryAt;
+    if (queuedAt !== undefined && status === 'CONNECTING') session.queuedAt = queuedAt;
     return session;
   }
 
@@ -310,6 +315,15 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
     }
   }
 
+  /** Marks a stopped session as starting, without a socket yet (see `enqueue`). */
+  function prepareStart(): void {
+    autostart = true;
+    backoff.reset();
+    immediateRestarts = 0;
+    lastError = undefined;
+    nextRetryAt = undefined;
+  }
+
   function waitForStatus(wanted: ReadonlySet<SessionStatus>, timeoutMs: number): Promise<SessionStatus> {
     if (wanted.has(status)) return Promise.resolve(status);
     return new Promise((resolve, reject) => {
@@ -336,7 +350,32 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
     currentQr: () => (status === 'QR_REQUIRED' ? lastQr : undefined),
     connectedSocket: () => (status === 'CONNECTED' ? current?.socket : undefined),
 
+    enqueue() {
+      if (RUNNING.has(status)) return false;
+      prepareStart();
+      queuedAt = now();
+      changed('CONNECTING');
+      return true;
+    },
+
+    startQueued() {
+      if (queuedAt === undefined || status !== 'CONNECTING') return false;
+      queuedAt = undefined;
+      changed('CONNECTING');
+      connect();
+      return true;
+    },
+
+    settled(timeoutMs) {
+      return waitForStatus(SETTLED, timeoutMs).then(
+        () => undefined,
+        () => undefined,
+      );
+    },
+
     start() {
+      // Started by hand while it waits in the start queue: it jumps the queue.
+      if (queuedAt !== undefined && supervisor.startQueued()) return Promise.resolve(snapshot());
       if (RUNNING.has(status)) {
         if (!autostart) {
           autostart = true;
@@ -344,11 +383,7 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
         }
         return Promise.resolve(snapshot());
       }
-      autostart = true;
-      backoff.reset();
-      immediateRestarts = 0;
-      lastError = undefined;
-      nextRetryAt = undefined;
+      prepareStart();
       changed('CONNECTING');
       connect();
       return Promise.resolve(snapshot());
@@ -358,6 +393,7 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
       await release(undefined);
       if (!stopOptions.keepAutostart) autostart = false;
       nextRetryAt = undefined;
+      queuedAt = undefined;
       backoff.reset();
       if (status !== 'LOGGED_OUT' && status !== 'ERROR') changed('STOPPED');
       else persist();
@@ -382,6 +418,7 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
       autostart = false;
       lastError = undefined;
       nextRetryAt = undefined;
+      queuedAt = undefined;
       lastDisconnect = 'loggedOut';
       backoff.reset();
       log.info('logged out: credentials wiped');
@@ -391,7 +428,7 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
 
     async requestPairingCode(phone) {
       if (status === 'CONNECTED') throw new StickerbotError('INVALID_ARGS', `session ${id} is already linked; log it out first`);
-      if (!RUNNING.has(status)) await supervisor.start();
+      if (!RUNNING.has(status) || queuedAt !== undefined) await supervisor.start();
       await waitForStatus(new Set(['QR_REQUIRED']), options.pairingWaitMs ?? 30_000);
       const socket = current?.socket;
       if (!socket) throw new StickerbotError('SESSION_NOT_CONNECTED', `session ${id} has no connection to WhatsApp right now`);

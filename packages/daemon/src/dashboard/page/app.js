@@ -9,7 +9,7 @@
  * @import { Socket } from '/socket.io/socket.io.esm.min.js'
  */
 import { io } from '/socket.io/socket.io.esm.min.js';
-import { badge, h, healthLine, journalStrip, messageLine, relative } from './view.js';
+import { badge, h, healthLine, journalStrip, messageLine, relative, STATUS_ORDER, statusLabel } from './view.js';
 
 const { document, sessionStorage, atob, setInterval, setTimeout, HTMLInputElement } = globalThis;
 /** @type {typeof import('@stickerbot/protocol').DASHBOARD_NAMESPACE} */
@@ -58,6 +58,8 @@ function inputOf(id) {
  *   confirmingLogout: boolean,
  *   panelError: string | undefined,
  *   journal: JournalStatus | undefined,
+ *   filterText: string,
+ *   filterStatus: string | undefined,
  * }}
  */
 const state = {
@@ -74,7 +76,14 @@ const state = {
   confirmingLogout: false,
   panelError: undefined,
   journal: undefined,
+  filterText: '',
+  filterStatus: undefined,
 };
+
+// One list row per session, kept across events: an event updates its session's row in place
+// (a hundred sessions must not rebuild a hundred rows on every message or state change).
+/** @type {Map<string, HTMLLIElement>} */
+const rows = new Map();
 
 /**
  * What the token says about its holder, for display only (the daemon verifies it).
@@ -112,6 +121,9 @@ function resetState() {
   state.live.clear();
   state.selected = undefined;
   state.journal = undefined;
+  state.filterStatus = undefined;
+  rows.clear();
+  $('session-list').replaceChildren();
   state.confirmingLogout = false;
   state.panelError = undefined;
 }
@@ -180,7 +192,7 @@ async function subscribe(sessionId) {
     if (result.result.messages) state.messages.set(sessionId, result.result.messages);
     state.live.add(sessionId);
   }
-  render();
+  sessionUpdated(sessionId);
 }
 
 /**
@@ -240,24 +252,26 @@ function connect(token) {
     for (const session of sessions) if (!state.subscribed.has(session.id)) void subscribe(session.id);
   });
   socket.on('session:changed', (session) => {
+    const known = state.sessions.has(session.id);
     state.sessions.set(session.id, session);
     if (session.status !== 'QR_REQUIRED') state.qrs.delete(session.id);
     if (session.status === 'CONNECTED') state.pairing.delete(session.id);
-    render();
+    if (known) sessionUpdated(session.id);
+    else render();
   });
   socket.on('session:qr', (qr) => {
     state.qrs.set(qr.sessionId, qr);
-    render();
+    panelIfSelected(qr.sessionId);
   });
   socket.on('session:error', ({ sessionId, error }) => {
     state.failures.set(sessionId, error);
-    render();
+    panelIfSelected(sessionId);
   });
   socket.on('message:received', (summary) => {
     const list = state.messages.get(summary.sessionId) ?? [];
     list.push(summary);
     state.messages.set(summary.sessionId, list.slice(-20));
-    render();
+    panelIfSelected(summary.sessionId);
   });
   socket.on('journal:status', (status) => {
     state.journal = status;
@@ -265,37 +279,175 @@ function connect(token) {
   });
 }
 
-/** @param {number} now epoch ms */
-function renderList(now) {
-  const items = [...state.sessions.values()]
-    .sort((a, b) => a.id.localeCompare(b.id))
-    .map((session) =>
-      h(
-        'li',
-        {},
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'session',
-            'data-session': session.id,
-            'data-status': session.status,
-            'data-live': state.live.has(session.id) ? 'true' : undefined,
-            'aria-current': state.selected === session.id ? 'true' : 'false',
-            onclick: () => {
-              state.selected = session.id;
-              state.confirmingLogout = false;
-              state.panelError = undefined;
-              render();
-            },
-          },
-          h('span', { class: 'top' }, h('span', { class: 'id', text: session.id }), badge(session.status)),
-          h('span', { class: 'detail', text: healthLine(session, now) }),
-        ),
-      ),
+/**
+ * Whether a session passes the filter (text in its id, number or name; the state chip).
+ * @param {Session} session
+ */
+function matches(session) {
+  if (state.filterStatus !== undefined && session.status !== state.filterStatus) return false;
+  const text = state.filterText;
+  if (text === '') return true;
+  const account = session.account;
+  return [session.id, account?.phone, account?.jid, account?.name].some((field) => field?.toLowerCase().includes(text));
+}
+
+/**
+ * Sets an attribute only when it changes (an unchanged row stays untouched).
+ * @param {Element} element
+ * @param {string} name
+ * @param {string | undefined} value
+ */
+function setAttr(element, name, value) {
+  if (value === undefined) {
+    if (element.hasAttribute(name)) element.removeAttribute(name);
+  } else if (element.getAttribute(name) !== value) element.setAttribute(name, value);
+}
+
+/**
+ * A new list row for a session (filled by {@link fillRow}).
+ * @param {string} id
+ */
+function newRow(id) {
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      class: 'session',
+      'data-session': id,
+      onclick: () => select(id),
+    },
+    h('span', { class: 'top' }, h('span', { class: 'id', text: id }), badge('STOPPED')),
+    h('span', { class: 'detail' }),
+  );
+  return h('li', {}, button);
+}
+
+/**
+ * Brings a row up to date with its session, touching only what changed.
+ * @param {HTMLLIElement} row
+ * @param {Session} session
+ * @param {number} now epoch ms
+ */
+function fillRow(row, session, now) {
+  const button = /** @type {HTMLElement} */ (row.firstElementChild);
+  setAttr(button, 'data-status', session.status);
+  setAttr(button, 'data-live', state.live.has(session.id) ? 'true' : undefined);
+  setAttr(button, 'aria-current', state.selected === session.id ? 'true' : 'false');
+  const oldBadge = button.querySelector('.badge');
+  if (oldBadge?.getAttribute('data-status') !== session.status) oldBadge?.replaceWith(badge(session.status));
+  const detail = button.querySelector('.detail');
+  const text = healthLine(session, now);
+  if (detail && detail.textContent !== text) detail.textContent = text;
+  const hidden = !matches(session);
+  if (row.hidden !== hidden) row.hidden = hidden;
+}
+
+/** Counts by state, each a chip that filters the list to that state. */
+function renderCounts() {
+  /** @type {Map<string, number>} */
+  const counts = new Map();
+  for (const session of state.sessions.values()) counts.set(session.status, (counts.get(session.status) ?? 0) + 1);
+  /**
+   * @param {string | undefined} status
+   * @param {string} label
+   * @param {number} count
+   */
+  const chip = (status, label, count) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        'data-count': status ?? 'ALL',
+        'aria-pressed': state.filterStatus === status ? 'true' : 'false',
+        onclick: () => {
+          state.filterStatus = state.filterStatus === status ? undefined : status;
+          applyFilter();
+        },
+      },
+      label,
+      h('span', { class: 'n', text: String(count) }),
     );
-  $('session-list').replaceChildren(...items);
-  $('no-sessions').hidden = items.length > 0;
+  const known = /** @type {readonly string[]} */ (STATUS_ORDER);
+  const statuses = [...STATUS_ORDER, ...[...counts.keys()].filter((status) => !known.includes(status))];
+  const chips = statuses.filter((status) => (counts.get(status) ?? 0) > 0 || state.filterStatus === status).map((status) => chip(status, statusLabel(/** @type {Session['status']} */ (status)), counts.get(status) ?? 0));
+  $('session-counts').replaceChildren(chip(undefined, 'all', state.sessions.size), ...chips);
+}
+
+/** Shows the rows that pass the filter, hides the rest (no row is rebuilt). */
+function applyFilter() {
+  const now = Date.now();
+  for (const [id, row] of rows) {
+    const session = state.sessions.get(id);
+    if (session) fillRow(row, session, now);
+  }
+  renderCounts();
+  showEmptyHints();
+}
+
+function showEmptyHints() {
+  $('no-sessions').hidden = state.sessions.size > 0;
+  $('no-match').hidden = state.sessions.size === 0 || [...rows.values()].some((row) => !row.hidden);
+}
+
+/**
+ * Adds, removes and orders rows to match the sessions (a new or deleted session only).
+ * @param {number} now epoch ms
+ */
+function renderList(now) {
+  const list = $('session-list');
+  for (const [id, row] of rows) {
+    if (state.sessions.has(id)) continue;
+    row.remove();
+    rows.delete(id);
+  }
+  let previous = /** @type {Element | null} */ (null);
+  for (const session of [...state.sessions.values()].sort((a, b) => a.id.localeCompare(b.id))) {
+    let row = rows.get(session.id);
+    if (!row) rows.set(session.id, (row = newRow(session.id)));
+    fillRow(row, session, now);
+    const expected = previous ? previous.nextElementSibling : list.firstElementChild;
+    if (expected !== row) {
+      if (previous) previous.after(row);
+      else list.prepend(row);
+    }
+    previous = row;
+  }
+  renderCounts();
+  showEmptyHints();
+}
+
+/**
+ * One session changed: its row, the counts and, if it is the one shown, the panel.
+ * @param {string} id
+ */
+function sessionUpdated(id) {
+  const session = state.sessions.get(id);
+  const row = rows.get(id);
+  if (!session || !row) return render();
+  fillRow(row, session, Date.now());
+  renderCounts();
+  showEmptyHints();
+  panelIfSelected(id);
+}
+
+/** @param {string} id */
+function panelIfSelected(id) {
+  if (state.selected === id) renderPanel(Date.now());
+}
+
+/** @param {string} id */
+function select(id) {
+  const previous = state.selected;
+  state.selected = id;
+  state.confirmingLogout = false;
+  state.panelError = undefined;
+  const now = Date.now();
+  for (const which of [previous, id]) {
+    const session = which === undefined ? undefined : state.sessions.get(which);
+    const row = which === undefined ? undefined : rows.get(which);
+    if (session && row) fillRow(row, session, now);
+  }
+  renderPanel(now);
 }
 
 /**
@@ -310,7 +462,7 @@ function act(op, sessionId) {
     const result = await command(op, { sessionId });
     if (!result.ok) state.panelError = `${op.replace('session:', '')} failed: ${result.error.message}`;
     else state.sessions.set(sessionId, result.result.session);
-    render();
+    sessionUpdated(sessionId);
   };
 }
 
@@ -344,7 +496,7 @@ function pairingSection(session) {
         const phone = String(new FormData(form).get('phone') ?? '').replace(/\D/g, '');
         const result = await command('session:pair', { sessionId: session.id, phone });
         state.pairing.set(session.id, result.ok ? { code: result.result.code, phone } : { error: result.error.message });
-        render();
+        renderPanel(Date.now());
       },
     },
     h('label', { for: 'pair-phone', text: 'Link with phone number instead (country code first, digits only)' }),
@@ -366,7 +518,8 @@ function actionsSection(session) {
   const buttons = h(
     'div',
     { class: 'actions' },
-    h('button', { type: 'button', 'data-action': 'start', disabled: running, onclick: act('session:start', session.id), text: 'Start' }),
+    // A session waiting its turn to connect after a restart may be started now (it jumps the queue).
+    h('button', { type: 'button', 'data-action': 'start', disabled: running && !session.queuedAt, onclick: act('session:start', session.id), text: session.queuedAt ? 'Connect now' : 'Start' }),
     h('button', { type: 'button', class: 'quiet', 'data-action': 'stop', disabled: !running, onclick: act('session:stop', session.id), text: 'Stop' }),
     h('button', {
       type: 'button',
@@ -375,7 +528,7 @@ function actionsSection(session) {
       disabled: session.status === 'LOGGED_OUT',
       onclick: () => {
         state.confirmingLogout = true;
-        render();
+        renderPanel(Date.now());
       },
       text: 'Log out',
     }),
@@ -394,7 +547,7 @@ function actionsSection(session) {
             class: 'quiet',
             onclick: () => {
               state.confirmingLogout = false;
-              render();
+              renderPanel(Date.now());
             },
             text: 'Cancel',
           }),
@@ -458,6 +611,10 @@ function start() {
     connect(token);
   });
   $('sign-out').addEventListener('click', () => signOut());
+  $('session-filter').addEventListener('input', () => {
+    state.filterText = inputOf('session-filter').value.trim().toLowerCase();
+    applyFilter();
+  });
   $('create-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     const input = inputOf('new-session');
@@ -484,7 +641,13 @@ function start() {
       for (const element of document.querySelectorAll('.countdown')) {
         if (qr) element.textContent = qr.expiresAt > Date.now() ? `expires ${relative(qr.expiresAt, Date.now())}` : 'expired, waiting for the next one…';
       }
-      renderList(Date.now());
+      // Only the rows whose line depends on the clock ("next attempt in", "waiting since").
+      const now = Date.now();
+      for (const session of state.sessions.values()) {
+        const ticking = (session.status === 'RECONNECTING' && session.nextRetryAt) || (session.status === 'CONNECTING' && session.queuedAt);
+        const row = rows.get(session.id);
+        if (ticking && row) fillRow(row, session, now);
+      }
     }
     if (state.socket && tokenExpired()) signOut('Your sign-in token has expired: sign in with a new one');
   }, 1000);

@@ -44,12 +44,23 @@ const STATUS_LABELS = {
   ERROR: 'error',
 };
 
+/** The states in the order the counts strip shows them. */
+export const STATUS_ORDER = /** @type {const} */ (['CONNECTED', 'QR_REQUIRED', 'CONNECTING', 'RECONNECTING', 'ERROR', 'LOGGED_OUT', 'STOPPED']);
+
+/**
+ * A status for humans ("scan QR"); a newer daemon's status shows as is.
+ * @param {SessionStatus} status
+ */
+export function statusLabel(status) {
+  return STATUS_LABELS[status] ?? status;
+}
+
 /**
  * The status badge of a session.
  * @param {SessionStatus} status
  */
 export function badge(status) {
-  return h('span', { class: 'badge', 'data-status': status, text: STATUS_LABELS[status] ?? status }); // a newer daemon's status shows as is
+  return h('span', { class: 'badge', 'data-status': status, text: statusLabel(status) });
 }
 
 /**
@@ -65,11 +76,27 @@ export function relative(at, now) {
 }
 
 /**
+ * How long ago `at` was, for humans ("12 s ago", "3 min ago").
+ * @param {number} at epoch ms
+ * @param {number} now epoch ms
+ */
+export function ago(at, now) {
+  const seconds = Math.max(0, Math.round((now - at) / 1000));
+  if (seconds < 120) return `${seconds} s ago`;
+  return `${Math.round(seconds / 60)} min ago`;
+}
+
+/**
  * One line about a session's health for the list and the panel.
  * @param {Session} session
  * @param {number} now epoch ms
  */
 export function healthLine(session, now) {
+  // Queued after a restart: the daemon connects a few sessions at a time.
+  if (session.status === 'CONNECTING' && session.queuedAt) {
+    const who = session.account ? (session.account.phone ? `+${session.account.phone}` : session.account.jid) : undefined;
+    return [who, `waiting for a connect slot since ${ago(session.queuedAt, now)}`].filter(Boolean).join(' · ');
+  }
   if (session.status === 'CONNECTED' || (session.account && session.status !== 'LOGGED_OUT')) {
     const account = session.account;
     if (account) return [account.phone ? `+${account.phone}` : account.jid, account.name].filter(Boolean).join(' · ');
