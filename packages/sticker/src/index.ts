@@ -8,6 +8,7 @@ export {
   readStickerMetadata,
   type StickerMetadata,
 } from './sticker-metadata.js';
+export { hammingDistance, perceptualHash } from './perceptual-hash.js';
 export { checkStickerRules } from './sticker-rules-check.js';
 export type { ImageResult } from './to-image.js';
 export type { StickerEngineOptions, StickerInfo, StickerOptions, StickerResult } from './types.js';
