@@ -196,7 +196,7 @@ describe('chat commands', { timeout: 60_000 }, () => {
   it('sends random and top stickers from the catalogue', async () => {
     await using h = startRouterHarness({}, stickers);
     await h.send({ text: '!random' });
-    expect(h.bridge.texts().at(-1)).toContain("I haven't made any stickers yet");
+    expect(h.bridge.texts().at(-1)).toContain("I haven't made any stickers here yet");
     await sendImage(h, '!s');
     await h.send({ text: '!random' });
     await h.send({ text: '!top 2' });
@@ -217,5 +217,95 @@ describe('chat commands', { timeout: 60_000 }, () => {
     h.bridge.failing['media:download'] = new StickerbotError('MEDIA_TOO_LARGE');
     await h.send({ text: '!s', quotedId: 'UNSEEN1', quotedKind: 'video' });
     expect(h.bridge.texts()).toEqual(['That file is too large (the limit is 2 MB).']);
+  });
+
+  describe('the catalogue', () => {
+    it('writes the emojis of !s 😂🔥 into the EXIF and finds the sticker by them in the same chat only', async () => {
+      await using h = startRouterHarness({}, stickers);
+      await sendImage(h, '!s circle 😂🔥 Cats | Alice');
+      const made = h.bridge.sentOfType('sticker')[0];
+      expect(readStickerMetadata(stickerBytes(made))).toMatchObject({ packName: 'Cats', publisher: 'Alice', emojis: ['😂', '🔥'] });
+      await h.send({ text: '!find 🔥' });
+      expect(stickerBytes(h.bridge.sentOfType('sticker')[1]).equals(stickerBytes(made))).toBe(true);
+      // Bob's private chat does not see Alice's sticker until she makes it public.
+      await h.send({ text: '!find 😂', chat: BOB, sender: BOB });
+      expect(h.bridge.texts().at(-1)).toBe('No sticker here is tagged 😂. Tag one by replying to it with !tag 😂.');
+      await h.send({ text: '!public', chat: BOB, sender: BOB, quotedId: h.sentId(made), quotedKind: 'sticker' });
+      expect(h.bridge.texts().at(-1)).toBe("Only the sticker's maker and the bot's owners can change who sees it.");
+      await h.send({ text: '!public', quotedId: h.sentId(made), quotedKind: 'sticker' });
+      expect(h.bridge.texts().at(-1)).toBe('That sticker is public now: every chat can find it.');
+      await h.send({ text: '!find 😂', chat: BOB, sender: BOB });
+      expect(h.bridge.sentOfType('sticker').at(-1)?.chat).toBe(BOB);
+      expect(h.bridge.sentOfType('sticker')).toHaveLength(3);
+    });
+
+    it("keeps a group's stickers in that group", async () => {
+      await using h = startRouterHarness({}, stickers);
+      await sendImage(h, '!s 😂', { isGroup: true, chat: GROUP });
+      await h.send({ text: '!find 😂', isGroup: true, chat: GROUP });
+      await h.send({ text: '!random', isGroup: true, chat: '120363000000000002@g.us' });
+      await h.send({ text: '!find 😂', isGroup: true, chat: '120363000000000002@g.us' });
+      expect(h.bridge.sentOfType('sticker').map((send) => send.chat)).toEqual([GROUP, GROUP]);
+      expect(h.bridge.texts().slice(-2)).toEqual(["I haven't made any stickers here yet. Make the first one with !sticker!", expect.stringContaining('No sticker here is tagged 😂')]);
+    });
+
+    it('adds !tag tags to a replied-to sticker, its own or one it never saw, and !find ranks the best match first', async () => {
+      await using h = startRouterHarness({}, stickers);
+      await sendImage(h, '!s 😂');
+      const mine = h.bridge.sentOfType('sticker')[0];
+      await h.send({ text: '!tag cat 😂', quotedId: h.sentId(mine), quotedKind: 'sticker' });
+      expect(h.bridge.texts().at(-1)).toBe('Tagged: 😂 cat');
+      // Someone else's sticker: downloaded once, catalogued here.
+      const theirs = await stickers.fromText('meow');
+      h.bridge.media.set('STK9', { data: theirs.data, mimetype: 'image/webp' });
+      await h.send({ id: 'STK9', kind: 'sticker', media: { mimetype: 'image/webp', size: theirs.bytes } });
+      await h.send({ text: '!tag cat', quotedId: 'STK9', quotedKind: 'sticker' });
+      expect(h.bridge.texts().at(-1)).toBe('Tagged: cat');
+      await h.send({ text: '!find cat 😂' });
+      const found = h.bridge.sentOfType('sticker').slice(1).map(stickerBytes);
+      expect(found).toHaveLength(2);
+      expect(found[0]?.equals(stickerBytes(mine))).toBe(true);
+      expect(found[1]?.equals(theirs.data)).toBe(true);
+      await h.send({ text: '!tag', quotedId: 'NOPE', quotedKind: 'image' });
+      expect(h.bridge.texts().at(-1)).toBe('Reply to a sticker with !tag 😂 cat.');
+    });
+
+    it('catalogues the same picture made twice (different pack, different bytes) once, through the converter\'s fingerprint', async () => {
+      await using h = startRouterHarness({}, stickers);
+      await sendImage(h, '!s Cats | Alice');
+      await sendImage(h, '!s Dogs | Bob');
+      const [a, b] = h.bridge.sentOfType('sticker').map(stickerBytes);
+      expect(a?.equals(b ?? Buffer.alloc(0))).toBe(false);
+      expect(h.db.catalogue.totals()).toMatchObject({ stickers: 1, made: 2, sent: 2 });
+      await h.send({ text: '!top 1' });
+      expect(h.bridge.texts().at(-1)).toBe('Top 1 sticker:\n1. sent 2 times');
+    });
+
+    it('counts reactions to its stickers in !top and !top week, and !take tags with emojis', async () => {
+      await using h = startRouterHarness({}, stickers);
+      await sendImage(h, '!s');
+      const text = await stickers.fromText('hi');
+      h.bridge.media.set('STK2', { data: text.data, mimetype: 'image/webp' });
+      await h.send({ id: 'STK2', kind: 'sticker', media: { mimetype: 'image/webp', size: text.bytes } });
+      await h.send({ text: '!take Mine | Alice 🎉', quotedId: 'STK2', quotedKind: 'sticker' });
+      const [image, taken] = h.bridge.sentOfType('sticker');
+      expect(readStickerMetadata(stickerBytes(taken))).toMatchObject({ packName: 'Mine', emojis: ['🎉'] });
+      await h.react(h.sentId(taken), '❤️');
+      await h.react(h.sentId(taken), '😂', { sender: OWNER });
+      await h.send({ text: '!top 2' });
+      expect(h.bridge.texts().at(-1)).toBe('Top 2 stickers:\n1. sent 1 time, 2 reactions\n2. sent 1 time');
+      const sentByTop = h.bridge.sentOfType('sticker').slice(-2).map(stickerBytes);
+      expect(sentByTop[0]?.equals(stickerBytes(taken))).toBe(true);
+      expect(sentByTop[1]?.equals(stickerBytes(image))).toBe(true);
+      await h.send({ text: '!find 🎉' });
+      expect(h.bridge.sentOfType('sticker')).toHaveLength(5);
+      // Eight days on, nothing happened this week.
+      h.clock.now += 8 * 24 * 3600 * 1000;
+      await h.send({ text: '!top week' });
+      expect(h.bridge.texts().at(-1)).toBe('No sticker was sent or reacted to here this week.');
+      await h.react(h.sentId(image), '🔥');
+      await h.send({ text: '!top week 1' });
+      expect(h.bridge.texts().at(-1)).toBe('Top 1 sticker this week:\n1. sent 0 times, 1 reaction');
+    });
   });
 });
