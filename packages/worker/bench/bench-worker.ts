@@ -10,7 +10,9 @@
  *   SQLite transaction per entry, batched acks; the ceiling for the two above
  * - command round trip: `daemon:status` through the bridge client
  * - image / video → sticker: the router and the real sticker engine (fake bridge)
+ * - near-duplicate lookup in a catalogue of 100,000 stickers (the hash-band index)
  */
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { BotEvent } from '@stickerbot/protocol';
 import { createStickerEngine } from '@stickerbot/sticker';
@@ -116,9 +118,47 @@ async function benchStickers(): Promise<void> {
   await stickers.close();
 }
 
+/** A 16-hex-digit hash `bits` bits away from `hash`. */
+function flipBits(hash: string, bits: number): string {
+  let value = BigInt(`0x${hash}`);
+  for (let i = 0; i < bits; i++) value ^= 1n << BigInt((i * 23 + 5) % 64);
+  return value.toString(16).padStart(16, '0');
+}
+
+async function benchDuplicateLookup(count: number): Promise<void> {
+  using dir = tempDir();
+  const db = openBotDatabase(path.join(dir.path, 'worker.sqlite'), 'bot');
+  const hashes: string[] = [];
+  const fill = db.db.transaction(() => {
+    for (let i = 0; i < count; i++) {
+      const phash = randomBytes(8).toString('hex');
+      hashes.push(phash);
+      db.catalogue.add({ data: randomBytes(32), animated: false, creator: 'bench', chat: 'bench@g.us', phash });
+    }
+  });
+  fill();
+  const stored = db.catalogue.totals().stickers;
+  const times: number[] = [];
+  let found = 0;
+  for (let i = 0; i < 2000; i++) {
+    // Half near duplicates of catalogued stickers (3 bits off), half new pictures.
+    const probe = i % 2 === 0 ? flipBits(hashes[(i * 7919) % hashes.length] ?? '', 3) : randomBytes(8).toString('hex');
+    const t = performance.now();
+    if (db.catalogue.nearDuplicate(probe, false) !== undefined) found += 1;
+    times.push(performance.now() - t);
+  }
+  db.close();
+  rows.push([
+    `near-duplicate lookup, ${stored} catalogued stickers (4 hash bands)`,
+    `p50 ${percentile(times, 50).toFixed(3)} ms`,
+    `p95 ${percentile(times, 95).toFixed(3)} ms; ${found}/2000 found (1000 were near duplicates)`,
+  ]);
+}
+
 const replay = await benchWorkerReplay(20_000, 2_000);
 await benchReplay(5000);
 await benchStickers();
+await benchDuplicateLookup(100_000);
 console.log('| measurement | result | detail |\n| --- | --- | --- |');
 for (const [what, result, detail] of rows) console.log(`| ${what} | ${result} | ${detail} |`);
 console.log(`\nreplay: plain ${replay.plain} ev/s, commands ${replay.commands} ev/s`);
