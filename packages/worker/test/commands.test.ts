@@ -307,5 +307,73 @@ describe('chat commands', { timeout: 60_000 }, () => {
       await h.send({ text: '!top week 1' });
       expect(h.bridge.texts().at(-1)).toBe('Top 1 sticker this week:\n1. sent 0 times, 1 reaction');
     });
+  
+    it('collects stickers into a pack with WhatsApp\'s rules and shows them in order', async () => {
+      await using h = startRouterHarness({ STICKERBOT_PROGRESS_DELAY_MS: '60000' }, stickers);
+      // Many commands from one sender: each one 20 s later, clear of the rate limit.
+      h.clock.now += 20_000;
+      await h.send({ text: '!pack add Cats', quotedId: 'X', quotedKind: 'sticker' });
+      expect(h.bridge.texts().at(-1)).toBe('There is no pack "Cats" here. Make it with !pack new Cats.');
+      h.clock.now += 20_000;
+      await h.send({ text: '!pack new Cats' });
+      expect(h.bridge.texts().at(-1)).toMatch(/^Pack "Cats" is ready/);
+      h.clock.now += 20_000;
+      await h.send({ text: '!pack new cats' });
+      expect(h.bridge.texts().at(-1)).toBe('This chat has a pack "cats" already. See it with !pack show cats.');
+      await sendImage(h, '!s');
+      h.clock.now += 20_000;
+      await h.send({ text: '!text two' });
+      const [first, second] = h.bridge.sentOfType('sticker');
+      h.clock.now += 20_000;
+      await h.send({ text: '!pack add Cats', quotedId: h.sentId(first), quotedKind: 'sticker' });
+      expect(h.bridge.texts().at(-1)).toBe('Added to "Cats" (1 sticker). A WhatsApp pack needs at least 3: add 2 more.');
+      // Without a name: the pack this sender made last.
+      h.clock.now += 20_000;
+      await h.send({ text: '!pack add', quotedId: h.sentId(second), quotedKind: 'sticker' });
+      expect(h.bridge.texts().at(-1)).toBe('Added to "Cats" (2 stickers). A WhatsApp pack needs at least 3: add 1 more.');
+      h.clock.now += 20_000;
+      await h.send({ text: '!pack add cats', quotedId: h.sentId(first), quotedKind: 'sticker' });
+      expect(h.bridge.texts().at(-1)).toBe('That sticker is in "Cats" already.');
+      h.bridge.media.set('VID7', { data: mp4, mimetype: 'video/mp4' });
+      h.clock.now += 20_000;
+      await h.send({ id: 'VID7', kind: 'video', text: '!s', media: { mimetype: 'video/mp4', size: mp4.byteLength, durationS: 1 } });
+      const animated = h.bridge.sentOfType('sticker').at(-1);
+      h.clock.now += 20_000;
+      await h.send({ text: '!pack add Cats', quotedId: h.sentId(animated), quotedKind: 'sticker' });
+      expect(h.bridge.texts().at(-1)).toBe('"Cats" holds static stickers, and WhatsApp packs don\'t mix static and animated ones.');
+      const before = h.bridge.sentOfType('sticker').length;
+      h.clock.now += 20_000;
+      await h.send({ text: '!pack show "cats"' });
+      expect(h.bridge.texts().at(-1)).toBe('"Cats": 2 static stickers. A WhatsApp pack needs at least 3: add 1 more.');
+      const shown = h.bridge.sentOfType('sticker').slice(before).map(stickerBytes);
+      expect(shown.map((data) => data.equals(stickerBytes(first)) || data.equals(stickerBytes(second)))).toEqual([true, true]);
+      expect(shown[0]?.equals(stickerBytes(first))).toBe(true);
+      h.clock.now += 20_000;
+      await h.send({ text: '!pack list' });
+      expect(h.bridge.texts().at(-1)).toBe('Packs here:\n• Cats (2 stickers)');
+      // Another chat has no such pack.
+      h.clock.now += 20_000;
+      await h.send({ text: '!pack show Cats', chat: BOB, sender: BOB });
+      expect(h.bridge.texts().at(-1)).toBe('There is no pack "Cats" here. Make it with !pack new Cats.');
+    });
+
+    it('refuses a 31st sticker in a pack', async () => {
+      await using h = startRouterHarness({}, stickers);
+      await h.send({ text: '!pack new Full' });
+      const pack = h.db.packs.find(ALICE, 'Full');
+      for (let i = 0; i < 30; i++) {
+        const sha = h.db.catalogue.add({ data: Buffer.from(`sticker ${i}`), animated: false, creator: ALICE, chat: ALICE });
+        h.db.packs.add(pack?.id ?? -1, sha);
+      }
+      await h.send({ text: '!pack add Full', quotedId: 'ANY', quotedKind: 'sticker' });
+      expect(h.bridge.texts().at(-1)).toBe('"Full" is full: a WhatsApp pack holds at most 30 stickers.');
+      expect(h.bridge.sent.some((c) => c.name === 'media:download')).toBe(false);
+    });
+
+    it('still sets the default pack name, also one starting with a keyword when quoted', async () => {
+      await using h = startRouterHarness({}, stickers);
+      await h.send({ text: '!pack "new wave" | Me' });
+      expect(h.db.settings.pack(ALICE)).toEqual({ pack: 'new wave', author: 'Me' });
+    });
   });
 });
