@@ -33,7 +33,7 @@ export interface StickerEngine {
   toImage(sticker: Uint8Array, options?: { signal?: AbortSignal }): Promise<ImageResult>;
   /** Dimensions, frames, duration, size and pack metadata of a WebP sticker. */
   info(sticker: Uint8Array): Promise<StickerInfo>;
-  /** The perceptual hash (64-bit dHash, 16 hex digits) of a sticker's or image's first frame, for finding near duplicates. */
+  /** The perceptual hash (64-bit dHash, 16 hex digits) of an image, or of four frames of an animation, for finding near duplicates. */
   fingerprint(image: Uint8Array): Promise<string>;
   /** The ffmpeg binary the conversions run, its version and why it was chosen (runs it once, on first use). */
   ffmpeg(): Promise<FfmpegBinary>;

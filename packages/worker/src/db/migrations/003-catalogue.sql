@@ -3,7 +3,7 @@
 -- Visibility: a sticker is seen in the chats it was made or sent in, and everywhere once
 -- made public (`!public`, by its maker or a bot owner).
 ALTER TABLE stickers ADD COLUMN public INTEGER NOT NULL DEFAULT 0 CHECK (public IN (0, 1));
--- The 64-bit dHash of the first frame (16 hex digits) and its four 16-bit bands: two
+-- The 64-bit perceptual hash (16 hex digits; dHash, see the sticker engine's fingerprint) and its four 16-bit bands: two
 -- hashes within 3 bits agree on at least one band (pigeonhole), so a near-duplicate
 -- lookup reads four small index ranges instead of every sticker. NULL for stickers
 -- catalogued before this migration.
