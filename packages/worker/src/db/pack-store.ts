@@ -23,6 +23,8 @@ export interface PackStore {
   latest(chat: string, owner: string): StickerPack | undefined;
   /** The chat's packs, oldest first. */
   list(chat: string): StickerPack[];
+  /** Every chat's packs called `name`, oldest first (for exporting one by name). */
+  named(name: string): StickerPack[];
   /** Appends a sticker; false when it is in the pack already. */
   add(packId: number, sha256: string): boolean;
 }
@@ -50,6 +52,7 @@ export function createPackStore(db: SqliteDatabase, now: () => number = Date.now
     'SELECT id, chat, name, owner, created_at FROM packs WHERE chat = ? AND owner = ? ORDER BY created_at DESC, id DESC LIMIT 1',
   );
   const list = db.prepare<[string], PackRow>('SELECT id, chat, name, owner, created_at FROM packs WHERE chat = ? ORDER BY created_at, id');
+  const named = db.prepare<[string], PackRow>('SELECT id, chat, name, owner, created_at FROM packs WHERE name_key = ? ORDER BY created_at, id');
   const members = db.prepare<[number], { sha256: string }>('SELECT sha256 FROM pack_stickers WHERE pack_id = ? ORDER BY position');
   const append = db.prepare<[number, number, string]>(
     `INSERT OR IGNORE INTO pack_stickers (pack_id, position, sha256)
@@ -65,6 +68,7 @@ export function createPackStore(db: SqliteDatabase, now: () => number = Date.now
     find: (chat, name) => toPack(byName.get(chat, packKey(name))),
     latest: (chat, owner) => toPack(latest.get(chat, owner)),
     list: (chat) => list.all(chat).map((row) => toPack(row) as StickerPack),
+    named: (name) => named.all(packKey(name)).map((row) => toPack(row) as StickerPack),
     add: (packId, sha256) => append.run(packId, packId, sha256).changes > 0,
   };
 }
