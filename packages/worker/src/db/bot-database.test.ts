@@ -117,7 +117,9 @@ describe('bot database', () => {
     expect(bot.catalogue.recordReaction('s', 'NOT-A-STICKER', 'y@s.whatsapp.net', '🔥')).toBeUndefined();
     expect(bot.catalogue.top(5, { chat }).map((s) => [s.sha256, s.score, s.reactions])).toEqual([[b, 3, 2], [a, 2, 0]]);
     bot.catalogue.recordReaction('s', 'B1', 'y@s.whatsapp.net', '');
-    expect(bot.catalogue.top(1, { chat })[0]).toMatchObject({ sha256: a, score: 2 });
+    const after = bot.catalogue.top(5, { chat });
+    expect(after.find((s) => s.sha256 === b)).toMatchObject({ score: 2, reactions: 1 });
+    expect(after.map((s) => s.score)).toEqual([2, 2]);
     expect(bot.catalogue.top(5, { chat }, clock + 1)).toEqual([]);
   });
 

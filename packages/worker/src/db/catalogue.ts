@@ -130,7 +130,12 @@ export function hashBands(phash: string): [number, number, number, number] {
   return [0, 1, 2, 3].map((i) => Number.parseInt(phash.slice(i * 4, i * 4 + 4), 16)) as [number, number, number, number];
 }
 
-const VISIBLE = '(s.public = 1 OR EXISTS (SELECT 1 FROM sticker_chats c WHERE c.chat = @chat AND c.sha256 = s.sha256))';
+/**
+ * The hashes `@chat` may see, read from two indexes (the chat's rows of `sticker_chats`,
+ * the partial index of public stickers), so a query over them never walks the catalogue.
+ */
+const VISIBLE_SET = 'SELECT sha256 FROM sticker_chats WHERE chat = @chat UNION SELECT sha256 FROM stickers WHERE public = 1';
+const VISIBLE = `s.sha256 IN (${VISIBLE_SET})`;
 
 /** The SQLite {@link Catalogue}. */
 export function createCatalogue(db: SqliteDatabase, now: () => number = Date.now): Catalogue {
@@ -162,22 +167,33 @@ export function createCatalogue(db: SqliteDatabase, now: () => number = Date.now
     `SELECT ${s} FROM sent_stickers t JOIN stickers s USING (sha256) WHERE t.session_id = ? AND t.message_id = ?`,
   );
   const sentAs = db.prepare<[string, string], { sha256: string }>('SELECT sha256 FROM sent_stickers WHERE session_id = ? AND message_id = ?');
-  const count = db.prepare<[{ chat: string }], { n: number }>(`SELECT count(*) AS n FROM stickers s WHERE ${VISIBLE}`);
+  const count = db.prepare<[{ chat: string }], { n: number }>(`SELECT count(*) AS n FROM (${VISIBLE_SET})`);
+  // Rankings and picks order hashes only, then read the few winners' bytes: sorting rows
+  // that carry their WebP would hold every visible sticker's bytes in the sorter. They
+  // read the covering index stickers_ranking, never the rows (the planner, without
+  // statistics, would take the primary key's index and read every row).
   const at = db.prepare<[{ chat: string; offset: number }], StickerRow>(
-    `SELECT ${columns} FROM stickers s WHERE ${VISIBLE} ORDER BY created_at, sha256 LIMIT 1 OFFSET @offset`,
+    `SELECT ${columns} FROM stickers WHERE sha256 = (
+       SELECT s.sha256 FROM stickers s INDEXED BY stickers_ranking WHERE ${VISIBLE} ORDER BY s.created_at, s.sha256 LIMIT 1 OFFSET @offset)`,
   );
   const reactionCount = '(SELECT count(*) FROM sticker_reactions r WHERE r.sha256 = s.sha256 AND r.reacted_at >= @since)';
   const top = db.prepare<[{ chat: string; since: number; limit: number }], StickerRow & { score: number; reactions: number }>(
-    `SELECT * FROM (SELECT ${s}, ${reactionCount} AS reactions,
-       CASE WHEN @since = 0 THEN s.times_sent
-            ELSE (SELECT count(*) FROM sent_stickers t WHERE t.sha256 = s.sha256 AND t.sent_at >= @since) END + ${reactionCount} AS score
-     FROM stickers s WHERE ${VISIBLE}) WHERE score > 0 ORDER BY score DESC, created_at DESC LIMIT @limit`,
+    `WITH ranked AS (
+       SELECT * FROM (SELECT s.sha256, s.created_at, ${reactionCount} AS reactions,
+         CASE WHEN @since = 0 THEN s.times_sent
+              ELSE (SELECT count(*) FROM sent_stickers t WHERE t.sha256 = s.sha256 AND t.sent_at >= @since) END + ${reactionCount} AS score
+       FROM stickers s INDEXED BY stickers_ranking WHERE ${VISIBLE}) WHERE score > 0 ORDER BY score DESC, created_at DESC LIMIT @limit)
+     SELECT ${s}, ranked.reactions, ranked.score FROM ranked JOIN stickers s USING (sha256) ORDER BY ranked.score DESC, s.created_at DESC`,
   );
-  const search = db.prepare<[{ chat: string; tags: string; limit: number; since: number }], StickerRow & { score: number; reactions: number; hits: number }>(
-    `SELECT ${s}, count(*) AS hits, ${reactionCount} AS reactions, s.times_sent + ${reactionCount} AS score
-     FROM sticker_tags g JOIN stickers s USING (sha256)
-     WHERE g.tag IN (SELECT value FROM json_each(@tags)) AND ${VISIBLE}
-     GROUP BY s.sha256 ORDER BY hits DESC, score DESC, s.created_at DESC LIMIT @limit`,
+  // CROSS JOIN keeps the chat's visible stickers the outer loop: a search costs what the
+  // chat may see, not how often the tag occurs in the whole catalogue.
+  const search = db.prepare<[{ chat: string; tags: string; limit: number; since: number }], StickerRow & { score: number; reactions: number }>(
+    `WITH found AS (
+       SELECT s.sha256, s.created_at, count(*) AS hits, ${reactionCount} AS reactions, s.times_sent + ${reactionCount} AS score
+       FROM (${VISIBLE_SET}) v CROSS JOIN sticker_tags g ON g.sha256 = v.sha256 JOIN stickers s INDEXED BY stickers_ranking ON s.sha256 = v.sha256
+       WHERE g.tag IN (SELECT value FROM json_each(@tags))
+       GROUP BY s.sha256 ORDER BY hits DESC, score DESC, s.created_at DESC LIMIT @limit)
+     SELECT ${s}, found.reactions, found.score FROM found JOIN stickers s USING (sha256) ORDER BY found.hits DESC, found.score DESC, s.created_at DESC`,
   );
   const insertTag = db.prepare<[string, string]>('INSERT OR IGNORE INTO sticker_tags (sha256, tag) VALUES (?, ?)');
   const tagsOf = db.prepare<[string], { tag: string }>('SELECT tag FROM sticker_tags WHERE sha256 = ? ORDER BY rowid');

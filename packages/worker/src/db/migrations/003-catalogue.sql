@@ -3,6 +3,10 @@
 -- Visibility: a sticker is seen in the chats it was made or sent in, and everywhere once
 -- made public (`!public`, by its maker or a bot owner).
 ALTER TABLE stickers ADD COLUMN public INTEGER NOT NULL DEFAULT 0 CHECK (public IN (0, 1));
+CREATE INDEX stickers_public ON stickers (sha256) WHERE public = 1;
+-- Rankings and picks read these columns of every visible sticker: from this covering
+-- index, never from the rows, whose WebP bytes come first and span overflow pages.
+CREATE INDEX stickers_ranking ON stickers (sha256, created_at, times_sent);
 -- The 64-bit perceptual hash (16 hex digits; dHash, see the sticker engine's fingerprint) and its four 16-bit bands: two
 -- hashes within 3 bits agree on at least one band (pigeonhole), so a near-duplicate
 -- lookup reads four small index ranges instead of every sticker. NULL for stickers
