@@ -1,16 +1,20 @@
 #!/usr/bin/env node
 // The CLI is a composition root: it alone reads argv, the environment and files.
-import { readFile, writeFile } from 'node:fs/promises';
-import { basename, extname, resolve } from 'node:path';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createStickerEngine } from './engine.js';
+import { createStickerEngine, type StickerEngine } from './engine.js';
 import { isStickerError } from './errors.js';
 import type { StickerShape } from './shape-mask.js';
+import { checkStickerRules } from './sticker-rules-check.js';
+import { writeWastickers } from './wastickers.js';
 
 const USAGE = `usage: pnpm sticker <input> [-o out.webp] [--shape fit|crop|circle|rounded] [--pack NAME] [--author NAME] [--emoji 😀]...
        pnpm sticker <sticker.webp> --to-image [-o out.png|out.mp4]
        pnpm sticker <sticker.webp> --info
        pnpm sticker --text "hello" -o out.webp
+       pnpm sticker pack <folder> [-o name.wastickers] [--pack TITLE] [--author NAME]
+                                             (every file of the folder, by name, as a .wastickers pack)
        pnpm sticker --ffmpeg                 (which ffmpeg is used, its version and why; FFMPEG_PATH picks one)`;
 const SHAPES: readonly StickerShape[] = ['fit', 'crop', 'circle', 'rounded'];
 
@@ -19,6 +23,24 @@ function outputPath(cwd: string, given: string | undefined, fallback: string, in
   const out = resolve(cwd, given ?? fallback);
   if (out === inputPath) fail(`refusing to overwrite the input ${inputPath}: pass -o`);
   return out;
+}
+
+/**
+ * `pack <folder>`: every file of the folder, in name order, as one `.wastickers` pack; a
+ * file that already obeys the sticker rules is kept as it is, anything else is converted.
+ */
+async function exportPack(engine: StickerEngine, folder: string, options: { output: string | undefined; title: string | undefined; author: string | undefined; shape: StickerShape; cwd: string }): Promise<void> {
+  if (!(await stat(folder).catch(() => undefined))?.isDirectory()) fail(`${folder} is not a folder of stickers or images`);
+  const names = (await readdir(folder, { withFileTypes: true })).filter((entry) => entry.isFile() && !entry.name.startsWith('.')).map((entry) => entry.name).sort();
+  const stickers: Buffer[] = [];
+  for (const name of names) {
+    const input = await readFile(join(folder, name));
+    stickers.push(checkStickerRules(input).length === 0 ? input : (await engine.toSticker(input, { shape: options.shape })).data);
+  }
+  const title = options.title ?? basename(folder);
+  const out = resolve(options.cwd, options.output ?? `${title}.wastickers`);
+  await writeFile(out, await writeWastickers({ title, author: options.author ?? '', stickers }));
+  process.stdout.write(`${out}: "${title}", ${stickers.length} stickers\n`);
 }
 
 function fail(message: string, code = 2): never {
@@ -59,6 +81,10 @@ async function main(): Promise<void> {
   try {
     if (values.ffmpeg) {
       process.stdout.write(`${JSON.stringify(await engine.ffmpeg(), null, 2)}\n`);
+      return;
+    }
+    if (inputArg === 'pack' && positionals[1] !== undefined) {
+      await exportPack(engine, resolve(cwd, positionals[1]), { output: values.output, title: values.pack, author: values.author, shape, cwd });
       return;
     }
     const metadata = {

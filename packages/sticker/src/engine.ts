@@ -8,6 +8,7 @@ import { chooseFfmpeg, type FfmpegBinary } from './ffmpeg-binary.js';
 import { scanGif } from './gif-frames.js';
 import { stickerFromGif } from './gif-sticker.js';
 import { checkPixels, sharpError, stickerFromImage } from './image-sticker.js';
+import { perceptualHash } from './perceptual-hash.js';
 import { createJobPool } from './job-pool.js';
 import { locateMemoryCap, type MemoryCap } from './memory-cap.js';
 import { byteBudget, STICKER_RULES } from './rules.js';
@@ -32,6 +33,8 @@ export interface StickerEngine {
   toImage(sticker: Uint8Array, options?: { signal?: AbortSignal }): Promise<ImageResult>;
   /** Dimensions, frames, duration, size and pack metadata of a WebP sticker. */
   info(sticker: Uint8Array): Promise<StickerInfo>;
+  /** The perceptual hash (64-bit dHash, 16 hex digits) of an image, or of four frames of an animation, for finding near duplicates. */
+  fingerprint(image: Uint8Array): Promise<string>;
   /** The ffmpeg binary the conversions run, its version and why it was chosen (runs it once, on first use). */
   ffmpeg(): Promise<FfmpegBinary>;
   /** Waits for running jobs and refuses new ones. */
@@ -227,6 +230,18 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
         ...(metadata === undefined ? {} : { metadata }),
       };
     }),
+
+    async fingerprint(image) {
+      checkOpen();
+      if (image.length === 0) throw new StickerError('EMPTY_INPUT', 'the image is empty');
+      return pool.run(async () => {
+        try {
+          return await perceptualHash(image);
+        } catch (err) {
+          throw sharpError(err);
+        }
+      });
+    },
 
     ffmpeg: () => ctx.ffmpeg(),
 

@@ -17,6 +17,7 @@ export const STICKER_ERROR_CODES = {
   NOT_A_STICKER: 'the input is not a WebP sticker (wrong format or not 512×512)',
   CLOSED: 'the engine was closed and takes no new jobs',
   TEXT_RENDER_FAILED: 'the text could not be rendered (no usable font, or empty text)',
+  PACK_RULES: 'a pack to export breaks WhatsApp’s pack rules (3 to 30 valid stickers, static and animated not mixed, a 96×96 PNG tray icon)',
 } as const;
 
 /** One of the engine's stable error codes. */

@@ -33,8 +33,8 @@ afterAll(async () => {
 
 describe('parseFfmpegFeatures', () => {
   it('reads the version and whether alphamerge syncs by timestamp', () => {
-    expect(parseFfmpegFeatures(HELP_51, BANNER_51)).toEqual({ version: '5.1.9-0+deb12u1', framesync: true, missing: [] });
-    expect(parseFfmpegFeatures(HELP_2018, BANNER_2018)).toEqual({ version: 'N-47683-g0e8eb07980-static', framesync: false, missing: [] });
+    expect(parseFfmpegFeatures(HELP_51, BANNER_51)).toEqual({ version: '5.1.9-0+deb12u1', framesync: true, libvpx: true, missing: [] });
+    expect(parseFfmpegFeatures(HELP_2018, BANNER_2018)).toEqual({ version: 'N-47683-g0e8eb07980-static', framesync: false, libvpx: true, missing: [] });
   });
 
   it('names what a build lacks', () => {

@@ -12,6 +12,8 @@ export interface FfmpegFeatures {
    * let the graph end. Older builds pair frames one to one and need the mask looped.
    */
   framesync: boolean;
+  /** It has libvpx (`--enable-libvpx`), whose VP9 decoder keeps a WebM's alpha channel (Telegram video stickers). */
+  libvpx: boolean;
   /** What the conversions need and this build lacks; empty when it can do everything. */
   missing: string[];
 }
@@ -38,11 +40,11 @@ const INSPECT_TIMEOUT_MS = 30_000;
 /** Parses the output of `ffmpeg -h filter=alphamerge`: the banner on stderr, the filter's help on stdout. */
 export function parseFfmpegFeatures(stdout: string, stderr: string): FfmpegFeatures {
   const version = /ffmpeg version (\S+)/.exec(stderr)?.[1];
-  if (version === undefined) return { version: 'unknown', framesync: false, missing: ['a version banner (is it ffmpeg?)'] };
+  if (version === undefined) return { version: 'unknown', framesync: false, libvpx: false, missing: ['a version banner (is it ffmpeg?)'] };
   const missing: string[] = [];
   if (!stdout.includes('Filter alphamerge')) missing.push('the alphamerge filter (circle and rounded animated stickers)');
   if (!stderr.includes('--enable-libx264')) missing.push('the libx264 encoder (animated stickers back to MP4)');
-  return { version, framesync: stdout.includes('framesync AVOptions'), missing };
+  return { version, framesync: stdout.includes('framesync AVOptions'), libvpx: stderr.includes('--enable-libvpx'), missing };
 }
 
 /** Runs the binary once (`-h filter=alphamerge`) and reads its version and abilities; FFMPEG_FAILED if it cannot run. */

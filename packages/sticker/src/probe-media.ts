@@ -7,7 +7,20 @@ export interface MediaProbe {
   /** Container duration in seconds, undefined when ffmpeg reports N/A. */
   durationSeconds: number | undefined;
   /** First real video stream (cover art excluded), undefined when there is none. */
-  video: { width: number; height: number; fps: number | undefined } | undefined;
+  video: { width: number; height: number; fps: number | undefined; vp9Alpha?: true } | undefined;
+}
+
+/**
+ * VP9 with an alpha channel (Telegram's video stickers): WebM keeps the alpha plane as side
+ * data (`alpha_mode: 1`) that FFmpeg's own vp9 decoder drops; libvpx's decoder reads it.
+ */
+function hasVp9Alpha(line: string, following: readonly string[]): boolean {
+  if (!/Video: vp9\b/.test(line)) return false;
+  for (const next of following) {
+    if (/Stream #/.test(next)) return false;
+    if (/^\s*alpha_mode\s*:\s*1\s*$/.test(next)) return true;
+  }
+  return false;
 }
 
 /** Parses the stream summary `ffmpeg -i` prints to stderr. */
@@ -15,12 +28,18 @@ export function parseProbe(stderr: string): MediaProbe {
   const duration = /Duration: (\d+):(\d{2}):(\d{2}(?:\.\d+)?)/.exec(stderr);
   const durationSeconds = duration === null ? undefined : Number(duration[1]) * 3600 + Number(duration[2]) * 60 + Number(duration[3]);
   let video: MediaProbe['video'];
-  for (const line of stderr.split('\n')) {
+  const lines = stderr.split('\n');
+  for (const [i, line] of lines.entries()) {
     if (!/Stream #\d+:\d+.*: Video: /.test(line) || line.includes('(attached pic)')) continue;
     const size = /\b([1-9]\d{0,5})x([1-9]\d{0,5})\b/.exec(line.slice(line.indexOf('Video:')));
     if (size === null) continue;
     const fps = /([\d.]+) fps/.exec(line);
-    video = { width: Number(size[1]), height: Number(size[2]), fps: fps === null ? undefined : Number(fps[1]) };
+    video = {
+      width: Number(size[1]),
+      height: Number(size[2]),
+      fps: fps === null ? undefined : Number(fps[1]),
+      ...(hasVp9Alpha(line, lines.slice(i + 1)) ? { vp9Alpha: true as const } : {}),
+    };
     break;
   }
   return { durationSeconds, video };

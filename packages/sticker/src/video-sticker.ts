@@ -47,6 +47,7 @@ function decodeArgs(
   shape: StickerShape,
   maskFile: string | undefined,
   framesync: boolean,
+  vp9AlphaDecoder: boolean,
 ): string[] {
   return [
     '-hide_banner', '-loglevel', 'error', '-nostdin',
@@ -54,6 +55,8 @@ function decodeArgs(
     // than they save at sticker size, and the frames are encoded on the other cores.
     '-filter_complex_threads', '1',
     ...(plan.start > 0 ? ['-ss', plan.start.toFixed(3)] : []),
+    // libvpx's decoder for VP9 with alpha: FFmpeg's own would make the transparent parts black.
+    ...(vp9AlphaDecoder ? ['-c:v', 'libvpx-vp9'] : []),
     '-threads', '1', '-t', plan.seconds.toFixed(3), '-i', input,
     ...(maskFile === undefined ? [] : maskInput(maskFile, framesync)),
     '-an', '-sn', '-dn',
@@ -79,6 +82,7 @@ async function encodePass(
   maskFile: string | undefined,
   effort: number,
   dir: string,
+  vp9Alpha: boolean,
 ): Promise<EncodedSticker> {
   const frameMs = 1000 / plan.fps;
   const encoder = createFrameStreamEncoder({
@@ -96,7 +100,7 @@ async function encodePass(
   });
   const ffmpeg = await ctx.ffmpeg();
   const result = await runProcess(ffmpeg.path, {
-    args: decodeArgs(input, plan, request.shape, maskFile, ffmpeg.framesync),
+    args: decodeArgs(input, plan, request.shape, maskFile, ffmpeg.framesync, vp9Alpha && ffmpeg.libvpx),
     timeoutMs: ctx.ffmpegTimeoutMs,
     signal: request.signal,
     maxStdoutBytes: MAX_RAW_BYTES,
@@ -152,6 +156,8 @@ export async function stickerFromVideo(ctx: EngineContext, input: Buffer, extens
       maskFile = join(dir, 'mask.pgm');
       await writeFile(maskFile, Buffer.concat([Buffer.from(`P5\n${STICKER_RULES.size} ${STICKER_RULES.size}\n255\n`), mask]));
     }
-    return encodeWithinBudget(probe.durationSeconds, probe.video.fps, (plan, effort) => encodePass(ctx, file, plan, request, maskFile, effort, dir));
+    return encodeWithinBudget(probe.durationSeconds, probe.video.fps, (plan, effort) =>
+      encodePass(ctx, file, plan, request, maskFile, effort, dir, probe.video?.vp9Alpha === true),
+    );
   });
 }

@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkStickerRules, readStickerMetadata } from '../src/index.js';
-import { makeGif, makePngWithAlpha } from '../src/test-kit/index.js';
+import { makeGif, makeJpeg, makePng, makePngWithAlpha } from '../src/test-kit/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
@@ -39,7 +40,47 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** Unpacks a zip with the system's unzip (not our own reader: the point is that others read it). */
+function unzip(file: string, into: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('unzip', ['-q', '-o', file, '-d', into], (err) => (err instanceof Error ? reject(err) : resolve()));
+  });
+}
+
 describe('sticker CLI', () => {
+  it('exports a folder as a .wastickers pack that unzips to title, author, a 96×96 tray icon and valid stickers in order', async () => {
+    const folder = join(dir, 'Cats');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'a.png'), await makePng());
+    await writeFile(join(folder, 'b.jpg'), await makeJpeg(200, 300));
+    await writeFile(join(folder, 'c.png'), await makePngWithAlpha(300, 200));
+    const run = await cli(['pack', 'Cats', '-o', 'cats.wastickers', '--author', 'Alice']);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('"Cats", 3 stickers');
+    const out = join(dir, 'unpacked');
+    await unzip(join(dir, 'cats.wastickers'), out);
+    expect((await readdir(out)).sort()).toEqual(['01.webp', '02.webp', '03.webp', 'author.txt', 'title.txt', 'tray.png']);
+    expect(await readFile(join(out, 'title.txt'), 'utf8')).toBe('Cats');
+    expect(await readFile(join(out, 'author.txt'), 'utf8')).toBe('Alice');
+    const tray = await sharp(await readFile(join(out, 'tray.png'))).metadata();
+    expect([tray.format, tray.width, tray.height]).toEqual(['png', 96, 96]);
+    for (const name of ['01.webp', '02.webp', '03.webp']) expect(checkStickerRules(await readFile(join(out, name)))).toEqual([]);
+    // In name order: 01 is a.png, whose centre is a yellow circle.
+    const [r = 0, g = 0, b = 0] = await sharp(await readFile(join(out, '01.webp'))).extract({ left: 256, top: 256, width: 1, height: 1 }).removeAlpha().raw().toBuffer();
+    expect(r > 200 && g > 200 && b < 80).toBe(true);
+  }, 60_000);
+
+  it('refuses a pack of two stickers, naming the rule', async () => {
+    const folder = join(dir, 'Two');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'a.png'), await makePng());
+    await writeFile(join(folder, 'b.png'), await makePngWithAlpha(100, 100));
+    const run = await cli(['pack', 'Two']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('error PACK_RULES');
+    expect(run.stderr).toContain('a pack holds 3 to 30 stickers, this one 2');
+  }, 60_000);
+
   it('converts a file with shape and pack options and writes a valid sticker', async () => {
     const run = await cli(['photo.png', '-o', 'out.webp', '--shape', 'circle', '--pack', 'CLI pack', '--author', 'me', '--emoji', '😀', '--emoji', '🎉']);
     expect(run.stderr).toBe('');

@@ -196,7 +196,7 @@ describe('chat commands', { timeout: 60_000 }, () => {
   it('sends random and top stickers from the catalogue', async () => {
     await using h = startRouterHarness({}, stickers);
     await h.send({ text: '!random' });
-    expect(h.bridge.texts().at(-1)).toContain("I haven't made any stickers yet");
+    expect(h.bridge.texts().at(-1)).toContain("I haven't made any stickers here yet");
     await sendImage(h, '!s');
     await h.send({ text: '!random' });
     await h.send({ text: '!top 2' });
@@ -217,5 +217,163 @@ describe('chat commands', { timeout: 60_000 }, () => {
     h.bridge.failing['media:download'] = new StickerbotError('MEDIA_TOO_LARGE');
     await h.send({ text: '!s', quotedId: 'UNSEEN1', quotedKind: 'video' });
     expect(h.bridge.texts()).toEqual(['That file is too large (the limit is 2 MB).']);
+  });
+
+  describe('the catalogue', () => {
+    it('writes the emojis of !s 😂🔥 into the EXIF and finds the sticker by them in the same chat only', async () => {
+      await using h = startRouterHarness({}, stickers);
+      await sendImage(h, '!s circle 😂🔥 Cats | Alice');
+      const made = h.bridge.sentOfType('sticker')[0];
+      expect(readStickerMetadata(stickerBytes(made))).toMatchObject({ packName: 'Cats', publisher: 'Alice', emojis: ['😂', '🔥'] });
+      await h.send({ text: '!find 🔥' });
+      expect(stickerBytes(h.bridge.sentOfType('sticker')[1]).equals(stickerBytes(made))).toBe(true);
+      // Bob's private chat does not see Alice's sticker until she makes it public.
+      await h.send({ text: '!find 😂', chat: BOB, sender: BOB });
+      expect(h.bridge.texts().at(-1)).toBe('No sticker here is tagged 😂. Tag one by replying to it with !tag 😂.');
+      await h.send({ text: '!public', chat: BOB, sender: BOB, quotedId: h.sentId(made), quotedKind: 'sticker' });
+      expect(h.bridge.texts().at(-1)).toBe("Only the sticker's maker and the bot's owners can change who sees it.");
+      await h.send({ text: '!public', quotedId: h.sentId(made), quotedKind: 'sticker' });
+      expect(h.bridge.texts().at(-1)).toBe('That sticker is public now: every chat can find it.');
+      await h.send({ text: '!find 😂', chat: BOB, sender: BOB });
+      expect(h.bridge.sentOfType('sticker').at(-1)?.chat).toBe(BOB);
+      expect(h.bridge.sentOfType('sticker')).toHaveLength(3);
+    });
+
+    it("keeps a group's stickers in that group", async () => {
+      await using h = startRouterHarness({}, stickers);
+      await sendImage(h, '!s 😂', { isGroup: true, chat: GROUP });
+      await h.send({ text: '!find 😂', isGroup: true, chat: GROUP });
+      await h.send({ text: '!random', isGroup: true, chat: '120363000000000002@g.us' });
+      await h.send({ text: '!find 😂', isGroup: true, chat: '120363000000000002@g.us' });
+      expect(h.bridge.sentOfType('sticker').map((send) => send.chat)).toEqual([GROUP, GROUP]);
+      expect(h.bridge.texts().slice(-2)).toEqual(["I haven't made any stickers here yet. Make the first one with !sticker!", expect.stringContaining('No sticker here is tagged 😂')]);
+    });
+
+    it('adds !tag tags to a replied-to sticker, its own or one it never saw, and !find ranks the best match first', async () => {
+      await using h = startRouterHarness({}, stickers);
+      await sendImage(h, '!s 😂');
+      const mine = h.bridge.sentOfType('sticker')[0];
+      await h.send({ text: '!tag cat 😂', quotedId: h.sentId(mine), quotedKind: 'sticker' });
+      expect(h.bridge.texts().at(-1)).toBe('Tagged: 😂 cat');
+      // Someone else's sticker: downloaded once, catalogued here.
+      const theirs = await stickers.fromText('meow');
+      h.bridge.media.set('STK9', { data: theirs.data, mimetype: 'image/webp' });
+      await h.send({ id: 'STK9', kind: 'sticker', media: { mimetype: 'image/webp', size: theirs.bytes } });
+      await h.send({ text: '!tag cat', quotedId: 'STK9', quotedKind: 'sticker' });
+      expect(h.bridge.texts().at(-1)).toBe('Tagged: cat');
+      await h.send({ text: '!find cat 😂' });
+      const found = h.bridge.sentOfType('sticker').slice(1).map(stickerBytes);
+      expect(found).toHaveLength(2);
+      expect(found[0]?.equals(stickerBytes(mine))).toBe(true);
+      expect(found[1]?.equals(theirs.data)).toBe(true);
+      await h.send({ text: '!tag', quotedId: 'NOPE', quotedKind: 'image' });
+      expect(h.bridge.texts().at(-1)).toBe('Reply to a sticker with !tag 😂 cat.');
+    });
+
+    it('catalogues the same picture made twice (different pack, different bytes) once, through the converter\'s fingerprint', async () => {
+      await using h = startRouterHarness({}, stickers);
+      await sendImage(h, '!s Cats | Alice');
+      await sendImage(h, '!s Dogs | Bob');
+      const [a, b] = h.bridge.sentOfType('sticker').map(stickerBytes);
+      expect(a?.equals(b ?? Buffer.alloc(0))).toBe(false);
+      expect(h.db.catalogue.totals()).toMatchObject({ stickers: 1, made: 2, sent: 2 });
+      await h.send({ text: '!top 1' });
+      expect(h.bridge.texts().at(-1)).toBe('Top 1 sticker:\n1. sent 2 times');
+    });
+
+    it('counts reactions to its stickers in !top and !top week, and !take tags with emojis', async () => {
+      await using h = startRouterHarness({}, stickers);
+      await sendImage(h, '!s');
+      const text = await stickers.fromText('hi');
+      h.bridge.media.set('STK2', { data: text.data, mimetype: 'image/webp' });
+      await h.send({ id: 'STK2', kind: 'sticker', media: { mimetype: 'image/webp', size: text.bytes } });
+      await h.send({ text: '!take Mine | Alice 🎉', quotedId: 'STK2', quotedKind: 'sticker' });
+      const [image, taken] = h.bridge.sentOfType('sticker');
+      expect(readStickerMetadata(stickerBytes(taken))).toMatchObject({ packName: 'Mine', emojis: ['🎉'] });
+      await h.react(h.sentId(taken), '❤️');
+      await h.react(h.sentId(taken), '😂', { sender: OWNER });
+      await h.send({ text: '!top 2' });
+      expect(h.bridge.texts().at(-1)).toBe('Top 2 stickers:\n1. sent 1 time, 2 reactions\n2. sent 1 time');
+      const sentByTop = h.bridge.sentOfType('sticker').slice(-2).map(stickerBytes);
+      expect(sentByTop[0]?.equals(stickerBytes(taken))).toBe(true);
+      expect(sentByTop[1]?.equals(stickerBytes(image))).toBe(true);
+      await h.send({ text: '!find 🎉' });
+      expect(h.bridge.sentOfType('sticker')).toHaveLength(5);
+      // Eight days on, nothing happened this week.
+      h.clock.now += 8 * 24 * 3600 * 1000;
+      await h.send({ text: '!top week' });
+      expect(h.bridge.texts().at(-1)).toBe('No sticker was sent or reacted to here this week.');
+      await h.react(h.sentId(image), '🔥');
+      await h.send({ text: '!top week 1' });
+      expect(h.bridge.texts().at(-1)).toBe('Top 1 sticker this week:\n1. sent 0 times, 1 reaction');
+    });
+  
+    it('collects stickers into a pack with WhatsApp\'s rules and shows them in order', async () => {
+      await using h = startRouterHarness({ STICKERBOT_PROGRESS_DELAY_MS: '60000' }, stickers);
+      // Many commands from one sender: each one 20 s later, clear of the rate limit.
+      h.clock.now += 20_000;
+      await h.send({ text: '!pack add Cats', quotedId: 'X', quotedKind: 'sticker' });
+      expect(h.bridge.texts().at(-1)).toBe('There is no pack "Cats" here. Make it with !pack new Cats.');
+      h.clock.now += 20_000;
+      await h.send({ text: '!pack new Cats' });
+      expect(h.bridge.texts().at(-1)).toMatch(/^Pack "Cats" is ready/);
+      h.clock.now += 20_000;
+      await h.send({ text: '!pack new cats' });
+      expect(h.bridge.texts().at(-1)).toBe('This chat has a pack "cats" already. See it with !pack show cats.');
+      await sendImage(h, '!s');
+      h.clock.now += 20_000;
+      await h.send({ text: '!text two' });
+      const [first, second] = h.bridge.sentOfType('sticker');
+      h.clock.now += 20_000;
+      await h.send({ text: '!pack add Cats', quotedId: h.sentId(first), quotedKind: 'sticker' });
+      expect(h.bridge.texts().at(-1)).toBe('Added to "Cats" (1 sticker). A WhatsApp pack needs at least 3: add 2 more.');
+      // Without a name: the pack this sender made last.
+      h.clock.now += 20_000;
+      await h.send({ text: '!pack add', quotedId: h.sentId(second), quotedKind: 'sticker' });
+      expect(h.bridge.texts().at(-1)).toBe('Added to "Cats" (2 stickers). A WhatsApp pack needs at least 3: add 1 more.');
+      h.clock.now += 20_000;
+      await h.send({ text: '!pack add cats', quotedId: h.sentId(first), quotedKind: 'sticker' });
+      expect(h.bridge.texts().at(-1)).toBe('That sticker is in "Cats" already.');
+      h.bridge.media.set('VID7', { data: mp4, mimetype: 'video/mp4' });
+      h.clock.now += 20_000;
+      await h.send({ id: 'VID7', kind: 'video', text: '!s', media: { mimetype: 'video/mp4', size: mp4.byteLength, durationS: 1 } });
+      const animated = h.bridge.sentOfType('sticker').at(-1);
+      h.clock.now += 20_000;
+      await h.send({ text: '!pack add Cats', quotedId: h.sentId(animated), quotedKind: 'sticker' });
+      expect(h.bridge.texts().at(-1)).toBe('"Cats" holds static stickers, and WhatsApp packs don\'t mix static and animated ones.');
+      const before = h.bridge.sentOfType('sticker').length;
+      h.clock.now += 20_000;
+      await h.send({ text: '!pack show "cats"' });
+      expect(h.bridge.texts().at(-1)).toBe('"Cats": 2 static stickers. A WhatsApp pack needs at least 3: add 1 more.');
+      const shown = h.bridge.sentOfType('sticker').slice(before).map(stickerBytes);
+      expect(shown.map((data) => data.equals(stickerBytes(first)) || data.equals(stickerBytes(second)))).toEqual([true, true]);
+      expect(shown[0]?.equals(stickerBytes(first))).toBe(true);
+      h.clock.now += 20_000;
+      await h.send({ text: '!pack list' });
+      expect(h.bridge.texts().at(-1)).toBe('Packs here:\n• Cats (2 stickers)');
+      // Another chat has no such pack.
+      h.clock.now += 20_000;
+      await h.send({ text: '!pack show Cats', chat: BOB, sender: BOB });
+      expect(h.bridge.texts().at(-1)).toBe('There is no pack "Cats" here. Make it with !pack new Cats.');
+    });
+
+    it('refuses a 31st sticker in a pack', async () => {
+      await using h = startRouterHarness({}, stickers);
+      await h.send({ text: '!pack new Full' });
+      const pack = h.db.packs.find(ALICE, 'Full');
+      for (let i = 0; i < 30; i++) {
+        const sha = h.db.catalogue.add({ data: Buffer.from(`sticker ${i}`), animated: false, creator: ALICE, chat: ALICE });
+        h.db.packs.add(pack?.id ?? -1, sha);
+      }
+      await h.send({ text: '!pack add Full', quotedId: 'ANY', quotedKind: 'sticker' });
+      expect(h.bridge.texts().at(-1)).toBe('"Full" is full: a WhatsApp pack holds at most 30 stickers.');
+      expect(h.bridge.sent.some((c) => c.name === 'media:download')).toBe(false);
+    });
+
+    it('still sets the default pack name, also one starting with a keyword when quoted', async () => {
+      await using h = startRouterHarness({}, stickers);
+      await h.send({ text: '!pack "new wave" | Me' });
+      expect(h.db.settings.pack(ALICE)).toEqual({ pack: 'new wave', author: 'Me' });
+    });
   });
 });

@@ -51,7 +51,8 @@ describe('router', () => {
     expect(list).toContain('!sticker (!s, !stiker, !stick)');
     expect(list).toContain('!toimg');
     expect(list).not.toContain('!sessions');
-    expect(detail).toContain('!sticker [fit|crop|circle|rounded] [pack | author]');
+    expect(detail).toContain('!sticker [fit|crop|circle|rounded] [emojis] [pack | author]');
+    expect(detail).toContain('!s 😂🔥');
     expect(detail).toContain('!s circle');
   });
 

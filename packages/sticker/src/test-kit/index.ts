@@ -13,5 +13,6 @@ export {
   makePng,
   makePngWithAlpha,
   makeVideo,
+  makeVp9AlphaWebm,
   testFfmpeg,
 } from './sample-media.js';

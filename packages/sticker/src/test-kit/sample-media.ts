@@ -116,6 +116,17 @@ export function makeVideo(options: {
   return ffmpegToBuffer(['-f', 'lavfi', '-i', input, ...audio, '-t', String(options.seconds), ...codec, ...audioCodec], container);
 }
 
+/**
+ * A Telegram-style video sticker: WebM, VP9 with alpha (`yuva420p`), 512×512, 30 fps, a
+ * moving opaque square on a fully transparent background.
+ */
+export function makeVp9AlphaWebm(seconds = 1): Promise<Buffer> {
+  const clip = `r=30:d=${seconds}`;
+  // overlay evaluates its position every frame (drawbox, in FFmpeg 5, once).
+  const graph = `color=c=black@0.0:s=512x512:${clip},format=rgba[bg];color=c=blue:s=200x200:${clip},format=rgba[fg];[bg][fg]overlay=x='40+t*100':y=156:format=rgb,format=rgba`;
+  return ffmpegToBuffer(['-filter_complex', graph, '-c:v', 'libvpx-vp9', '-pix_fmt', 'yuva420p', '-auto-alt-ref', '0', '-deadline', 'realtime', '-b:v', '400k'], 'webm');
+}
+
 /** A colourful PNG. */
 export function makePng(width = 320, height = 200): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 4, background: { r: 220, g: 40, b: 120, alpha: 1 } } })

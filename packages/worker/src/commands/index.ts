@@ -1,12 +1,15 @@
 import type { CommandDefinition } from '../router/define-command.js';
 import { autostickerCommand } from './autosticker.js';
+import { findCommand } from './find.js';
 import { helpCommand } from './help.js';
 import { packCommand } from './pack.js';
 import { pingCommand } from './ping.js';
+import { publicCommand } from './public.js';
 import { randomCommand } from './random.js';
 import { sessionsCommand } from './sessions.js';
 import { statsCommand } from './stats.js';
 import { stickerCommand } from './sticker.js';
+import { tagCommand } from './tag.js';
 import { takeCommand } from './take.js';
 import { textCommand } from './text.js';
 import { toimgCommand } from './toimg.js';
@@ -20,6 +23,9 @@ export const COMMANDS: readonly CommandDefinition[] = [
   packCommand,
   textCommand,
   autostickerCommand,
+  tagCommand,
+  findCommand,
+  publicCommand,
   randomCommand,
   topCommand,
   statsCommand,

@@ -1,4 +1,5 @@
 import type { StickerShape } from '@stickerbot/sticker';
+import { normalizeTag, takeEmojiArgs } from '../db/tags.js';
 import { CommandFailure } from '../router/command-failure.js';
 import { defineCommand } from '../router/define-command.js';
 import { splitPair } from '../router/parse.js';
@@ -16,17 +17,18 @@ const SHAPES: Record<string, StickerShape> = {
   rounded: 'rounded',
 };
 
-/** Splits sticker options: a shape word anywhere, then `pack | author`. */
-export function parseStickerOptions(args: readonly string[]): { shape: StickerShape; pack?: string; author?: string } {
+/** Splits sticker options: emojis anywhere, a shape word first, then `pack | author`. */
+export function parseStickerOptions(args: readonly string[]): { shape: StickerShape; emojis: string[]; pack?: string; author?: string } {
   let shape: StickerShape = 'fit';
   const rest: string[] = [];
-  for (const arg of args) {
+  const { emojis, rest: words } = takeEmojiArgs(args);
+  for (const arg of words) {
     const known = SHAPES[arg.toLowerCase()];
     if (known && rest.length === 0) shape = known;
     else rest.push(arg);
   }
   const [pack, author] = splitPair(rest.join(' '));
-  return { shape, ...(pack ? { pack } : {}), ...(author ? { author } : {}) };
+  return { shape, emojis, ...(pack ? { pack } : {}), ...(author ? { author } : {}) };
 }
 
 /** `sticker`: image, GIF, video or sticker (own or replied to) → sticker. */
@@ -34,9 +36,10 @@ export const stickerCommand = defineCommand({
   name: 'sticker',
   aliases: ['s', 'stiker', 'stick'],
   summary: 'turn an image, GIF or video into a sticker (as caption, or replying to one)',
-  usage: '[fit|crop|circle|rounded] [pack | author]',
-  examples: ['s', 's circle', 'sticker crop My Pack | Me'],
-  details: 'Shapes: fit (whole picture, default), crop (square centre), circle, rounded. Videos become animated stickers (up to 10 s).',
+  usage: '[fit|crop|circle|rounded] [emojis] [pack | author]',
+  examples: ['s', 's circle', 's 😂🔥', 'sticker crop My Pack | Me'],
+  details:
+    "Shapes: fit (whole picture, default), crop (square centre), circle, rounded. Videos become animated stickers (up to 10 s). Emojis go into the sticker (WhatsApp's sticker search finds it by them) and tag it for find.",
   async run(ctx) {
     const source = ctx.findMedia();
     if (!source) {
@@ -54,8 +57,9 @@ export const stickerCommand = defineCommand({
       shape: options.shape,
       pack: options.pack ?? defaults.pack,
       author: options.author ?? defaults.author,
+      emojis: options.emojis,
       signal: ctx.signal,
     });
-    await ctx.sendSticker(sticker);
+    await ctx.sendSticker(sticker, options.emojis.map(normalizeTag));
   },
 });

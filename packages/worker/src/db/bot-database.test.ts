@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadMigrations } from '@stickerbot/runtime';
+import { sha256Hex } from './catalogue.js';
 import { BOT_MIGRATIONS_DIR, openBotDatabase, type BotDatabase } from './bot-database.js';
 
 describe('bot database', () => {
@@ -69,9 +70,57 @@ describe('bot database', () => {
     bot.catalogue.recordSent(a, 's', 'SENT1');
     expect(bot.catalogue.totals()).toEqual({ stickers: 1, made: 2, sent: 1 });
     expect(bot.catalogue.bySentMessage('s', 'SENT1')?.data.equals(data)).toBe(true);
-    expect(bot.catalogue.top(5).map((s) => s.sha256)).toEqual([a]);
-    expect(bot.catalogue.pick(12345)?.sha256).toBe(a);
+    expect(bot.catalogue.top(5, { chat: 'c@s.whatsapp.net' }).map((s) => s.sha256)).toEqual([a]);
+    expect(bot.catalogue.pick(12345, { chat: 'c@s.whatsapp.net' })?.sha256).toBe(a);
     expect(bot.catalogue.madeBy('u@s.whatsapp.net')).toBe(2);
+  });
+
+  it('links a near duplicate (within 3 bits, same kind) to the catalogued sticker instead of storing it', () => {
+    const chat = 'c@s.whatsapp.net';
+    const first = bot.catalogue.add({ data: Buffer.from('first'), animated: false, creator: 'u', chat, phash: '00ff00ff00ff00ff' });
+    // Three bits off, one in each of three bands: only the untouched band finds it.
+    const near = bot.catalogue.add({ data: Buffer.from('near'), animated: false, creator: 'u', chat, phash: '01ff00fe00fe00ff' });
+    const animated = bot.catalogue.add({ data: Buffer.from('anim'), animated: true, creator: 'u', chat, phash: '00ff00ff00ff00ff' });
+    const far = bot.catalogue.add({ data: Buffer.from('far'), animated: false, creator: 'u', chat, phash: '0f0f0f0f0f0f0f0f' });
+    expect(near).toBe(first);
+    expect(bot.catalogue.canonical(sha256Hex(Buffer.from('near')))).toBe(first);
+    expect([animated, far]).not.toContain(first);
+    expect(bot.catalogue.totals()).toMatchObject({ stickers: 3, made: 4 });
+    expect(bot.catalogue.get(first)?.timesMade).toBe(2);
+    expect(bot.catalogue.nearDuplicate('fe00fe00ff00ff00', false)).toBeUndefined();
+  });
+
+  it("keeps a chat's stickers in that chat until made public, and finds them by tag, best match first", () => {
+    const group = 'g@g.us';
+    const other = 'h@g.us';
+    const cat = bot.catalogue.add({ data: Buffer.from('cat'), animated: false, creator: 'u', chat: group, tags: ['😂', 'cat'] });
+    const dog = bot.catalogue.add({ data: Buffer.from('dog'), animated: false, creator: 'u', chat: group, tags: ['😂'] });
+    expect(bot.catalogue.search(['😂', 'cat'], { chat: group }, 5).map((s) => s.sha256)).toEqual([cat, dog]);
+    expect(bot.catalogue.search(['😂'], { chat: other }, 5)).toEqual([]);
+    expect(bot.catalogue.pick(1, { chat: other })).toBeUndefined();
+    bot.catalogue.setPublic(dog, true);
+    expect(bot.catalogue.search(['😂'], { chat: other }, 5).map((s) => s.sha256)).toEqual([dog]);
+    expect(bot.catalogue.tag(cat, ['cat', 'funny'])).toBe(1);
+    expect(bot.catalogue.tags(cat)).toEqual(['😂', 'cat', 'funny']);
+  });
+
+  it('ranks by sends plus reactions, all time or since a cut-off, and takes a removed reaction back', () => {
+    const chat = 'c@s.whatsapp.net';
+    const a = bot.catalogue.add({ data: Buffer.from('a'), animated: false, creator: 'u', chat });
+    const b = bot.catalogue.add({ data: Buffer.from('b'), animated: false, creator: 'u', chat });
+    bot.catalogue.recordSent(a, 's', 'A1');
+    bot.catalogue.recordSent(a, 's', 'A2');
+    bot.catalogue.recordSent(b, 's', 'B1');
+    expect(bot.catalogue.top(5, { chat }).map((s) => s.sha256)).toEqual([a, b]);
+    expect(bot.catalogue.recordReaction('s', 'B1', 'x@s.whatsapp.net', '😂')).toBe(b);
+    expect(bot.catalogue.recordReaction('s', 'B1', 'y@s.whatsapp.net', '🔥')).toBe(b);
+    expect(bot.catalogue.recordReaction('s', 'NOT-A-STICKER', 'y@s.whatsapp.net', '🔥')).toBeUndefined();
+    expect(bot.catalogue.top(5, { chat }).map((s) => [s.sha256, s.score, s.reactions])).toEqual([[b, 3, 2], [a, 2, 0]]);
+    bot.catalogue.recordReaction('s', 'B1', 'y@s.whatsapp.net', '');
+    const after = bot.catalogue.top(5, { chat });
+    expect(after.find((s) => s.sha256 === b)).toMatchObject({ score: 2, reactions: 1 });
+    expect(after.map((s) => s.score)).toEqual([2, 2]);
+    expect(bot.catalogue.top(5, { chat }, clock + 1)).toEqual([]);
   });
 
   it('aggregates usage per user, chat and globally', () => {

@@ -1,5 +1,6 @@
 import { openDatabase, type SqliteDatabase } from '@stickerbot/runtime';
 import { createCatalogue, type Catalogue } from './catalogue.js';
+import { createPackStore, type PackStore } from './pack-store.js';
 import { createProgressStore, type ProgressStore } from './progress-store.js';
 import { createSettingsStore, type SettingsStore } from './settings-store.js';
 import { createStatsStore, type StatsStore } from './stats-store.js';
@@ -10,6 +11,7 @@ export interface BotDatabase {
   readonly progress: ProgressStore;
   readonly settings: SettingsStore;
   readonly catalogue: Catalogue;
+  readonly packs: PackStore;
   readonly stats: StatsStore;
   /** Forgets handled message ids and sent-sticker ids older than `maxAgeMs`. */
   prune(maxAgeMs: number): { messages: number; sent: number };
@@ -29,6 +31,7 @@ export function openBotDatabase(file: string, group: string, now: () => number =
     progress,
     settings: createSettingsStore(db, now),
     catalogue,
+    packs: createPackStore(db, now),
     stats: createStatsStore(db, now),
     prune(maxAgeMs) {
       const cutoff = now() - maxAgeMs;

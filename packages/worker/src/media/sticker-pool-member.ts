@@ -13,6 +13,7 @@ const calls: { [K in MemberCall]: (...args: Parameters<StickerEngine[K]>) => Pro
   fromText: (...args) => engine.fromText(...args),
   toImage: (...args) => engine.toImage(...args),
   info: (...args) => engine.info(...args),
+  fingerprint: (...args) => engine.fingerprint(...args),
   ffmpeg: () => engine.ffmpeg(),
 };
 

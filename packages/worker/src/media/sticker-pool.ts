@@ -268,6 +268,7 @@ export function createStickerPool(options: StickerPoolOptions): StickerPool {
     fromText: (text, stickerOptions) => run<StickerResult>('fromText', [text, withoutSignal(stickerOptions)], stickerOptions?.signal),
     toImage: (sticker, imageOptions) => run<ImageResult>('toImage', [sticker, withoutSignal(imageOptions)], imageOptions?.signal),
     info: (sticker) => run('info', [sticker], undefined),
+    fingerprint: (image) => run<string>('fingerprint', [image], undefined),
     ffmpeg: () => run('ffmpeg', [], undefined),
 
     warm() {

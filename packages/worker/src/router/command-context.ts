@@ -1,6 +1,7 @@
 import type { Message, WorkerCommandArgs, WorkerCommandName } from '@stickerbot/protocol';
 import type { CommandOptions, CommandSender } from '../bridge/bridge-client.js';
 import type { CommandIds } from '../bridge/command-ids.js';
+import { sha256Hex } from '../db/catalogue.js';
 import { wireBytes } from '../media/bytes.js';
 import { findMedia } from '../media/media-source.js';
 import { CommandFailure, tooLarge } from './command-failure.js';
@@ -99,8 +100,31 @@ export function createCommandContext(invocation: Invocation, bridge: CommandSend
       if (config.progressDelayMs === 0) showWaiting();
       else waitTimer = setTimeout(showWaiting, config.progressDelayMs);
     },
-    async sendSticker(sticker) {
-      const sha256 = db.catalogue.add({ data: sticker.data, animated: sticker.animated, creator: message.sender, chat: message.chat });
+    async catalogue(sticker, tags) {
+      let phash: string | undefined;
+      // Bytes catalogued before (or linked to a near duplicate) need no new fingerprint.
+      if (db.catalogue.canonical(sha256Hex(sticker.data)) === undefined) {
+        try {
+          phash = await services.stickers.fingerprint(sticker.data);
+        } catch (error) {
+          // Without a hash it is catalogued as it is; a duplicate of it is only missed.
+          services.log.warn({ err: error, messageId: message.id }, 'could not fingerprint a sticker');
+        }
+      }
+      return db.catalogue.add({ data: sticker.data, animated: sticker.animated, creator: message.sender, chat: message.chat, phash, tags });
+    },
+    async quotedSticker() {
+      const source = context.findMedia();
+      if (!source || source.kind !== 'sticker') return undefined;
+      const own = db.catalogue.bySentMessage(sessionId, source.messageId);
+      // One the bot sent: catalogued already, and seen in the chat it was sent to.
+      if (own) return own.sha256;
+      const data = await context.download(source);
+      const info = await services.stickers.info(data);
+      return context.catalogue({ data, animated: info.animated });
+    },
+    async sendSticker(sticker, tags) {
+      const sha256 = await context.catalogue(sticker, tags);
       const sent = await context.command('message:send', {
         sessionId,
         chat: message.chat,

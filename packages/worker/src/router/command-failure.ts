@@ -33,6 +33,7 @@ const STICKER_WORDS: Record<StickerErrorCode, string> = {
   FFMPEG_FAILED: "I couldn't convert that file. Please try another one.",
   NOT_A_STICKER: "That isn't a sticker I can read.",
   TEXT_RENDER_FAILED: "I couldn't draw that text. Try plainer words.",
+  PACK_RULES: "That pack doesn't follow WhatsApp's rules (3 to 30 stickers, static and animated not mixed).",
 };
 
 /** Plain words for anything a command threw, for the chat. */

@@ -61,8 +61,18 @@ export interface CommandContext {
    * the input.
    */
   working(): void;
-  /** Sends a sticker into the chat, adds it to the catalogue and returns its hash. */
-  sendSticker(sticker: OutgoingSticker): Promise<string>;
+  /**
+   * Sends a sticker into the chat, adds it to the catalogue (with `tags`; linked to a near
+   * duplicate when there is one) and returns the hash it is catalogued under.
+   */
+  sendSticker(sticker: OutgoingSticker, tags?: readonly string[]): Promise<string>;
+  /** Adds a sticker to the catalogue as made in this chat (fingerprinted in a converter) and returns its catalogue hash. */
+  catalogue(sticker: OutgoingSticker, tags?: readonly string[]): Promise<string>;
+  /**
+   * The catalogue hash of the sticker this message replies to (or carries): one the bot
+   * sent is looked up, another is downloaded and catalogued. Undefined when there is none.
+   */
+  quotedSticker(): Promise<string | undefined>;
   /** The media this command works on (own or quoted), if any. */
   findMedia(): MediaSource | undefined;
   /** Throws a plain-words failure when the media's declared size is over the cap (call before {@link working}). */

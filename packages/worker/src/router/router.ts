@@ -184,6 +184,12 @@ export function createRouter(options: RouterOptions): Router {
         log.info({ sessionId: entry.sessionId, chat: event.chat }, 'the bot left or was removed from a group');
         return;
       }
+      if (event.type === 'reaction:received') {
+        // Reactions to stickers the bot sent count in `top`; others are not the bot's business.
+        const sticker = db.catalogue.recordReaction(entry.sessionId, event.messageId, event.sender, event.emoji);
+        if (sticker !== undefined) log.debug({ sessionId: entry.sessionId, messageId: event.messageId, emoji: event.emoji }, 'reaction to a sticker counted');
+        return;
+      }
       if (event.type !== 'message:received') return;
       await handleMessage(entry.sessionId, event.message, signal);
     },

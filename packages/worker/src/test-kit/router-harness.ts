@@ -27,6 +27,10 @@ export interface RouterHarness extends AsyncDisposable {
   seq: number;
   /** Delivers a message (private text from Alice by default) and waits for its handling. */
   send(overrides?: Partial<Message>): Promise<Message>;
+  /** Delivers a `reaction:received` (Bob reacting in Alice's private chat by default) and waits for its handling. */
+  react(messageId: string, emoji: string, overrides?: { chat?: string; sender?: string }): Promise<void>;
+  /** The WhatsApp id the fake bridge gave a `message:send` it recorded. */
+  sentId(args: unknown): string;
 }
 
 /** Starts a harness; `commands` replaces the bot's commands (e.g. with one a test controls). */
@@ -70,6 +74,15 @@ export function startRouterHarness(env: Record<string, string> = {}, stickers?: 
         return m;
       }
       throw new Error('not a message');
+    },
+    async react(messageId, emoji, overrides = {}) {
+      const event = { type: 'reaction:received', messageId, chat: overrides.chat ?? ALICE, sender: overrides.sender ?? BOB, emoji, timestamp: clock.now } as const;
+      await router.handle({ seq: ++harness.seq, sessionId: 'default', ts: clock.now, event }, new AbortController().signal);
+    },
+    sentId(args) {
+      const at = bridge.sent.filter((command) => command.name === 'message:send').findIndex((command) => command.args === args);
+      if (at === -1) throw new Error('not a send the fake bridge recorded');
+      return `BOT${at + 1}`;
     },
     async [Symbol.asyncDispose]() {
       if (!stickers) await engine.close();
