@@ -92,8 +92,9 @@ const daemon = createDaemon(
   config,
 );
 
-function scan(session: FakeWaSession): void {
-  const socket = session.current;
+/** Links a session as a scanned QR would, once the daemon has started its connection (a staggered start may hold it back a while). */
+async function scan(session: FakeWaSession): Promise<void> {
+  const socket = await session.waitForSocket();
   const creds = socket.options.auth.creds as { me?: { id: string; name?: string }; registered?: boolean };
   creds.me = { id: `${BOT_NUMBER}:1@s.whatsapp.net`, name: 'stickerbot' };
   creds.registered = true;
@@ -136,7 +137,7 @@ process.on('message', (raw) => {
     // Reported only after each upsert's handler returned: Baileys has acked these to WhatsApp by now.
     send({ t: 'delivered', ids: request.messages.map((message) => message.id) });
   } else if (request.t === 'scan') {
-    scan(wa.session(request.sessionId));
+    void scan(wa.session(request.sessionId));
   } else {
     send({
       t: 'status',
