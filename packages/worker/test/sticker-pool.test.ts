@@ -1,5 +1,6 @@
 import { isStickerError, readStickerMetadata } from '@stickerbot/sticker';
 import { makeGif, makePng } from '@stickerbot/sticker/test-kit';
+import { fork, type ChildProcess } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConverterCrashedError, createStickerPool, type StickerPool, type StickerPoolOptions } from '../src/media/sticker-pool.js';
 import { alive, captureLog, engineEnvironment, waitFor } from '../src/test-kit/index.js';
@@ -130,5 +131,30 @@ describe('sticker pool', { timeout: 90_000 }, () => {
     expect(pool.stats().members).toBe(0);
     expect(pids.filter(alive)).toEqual([]);
     await expect(pool.toSticker(png)).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('a member whose worker is gone ends at once, without loading the engine first', async () => {
+    // As the pool forks them (sticker-pool.ts); detached, as a member ends its own process group.
+    const member = () =>
+      fork(new URL('../src/media/sticker-pool-member.ts', import.meta.url), ['{}'], {
+        execArgv: ['--import', 'tsx', '--conditions=@stickerbot/source'],
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+        detached: true,
+      });
+    const exitOf = (child: ChildProcess) => new Promise<number>((resolve) => child.once('exit', () => resolve(Date.now())));
+    const orphan = member();
+    const orphanExit = exitOf(orphan);
+    let orphanReady = false;
+    orphan.once('message', () => (orphanReady = true));
+    // Its worker is killed: the channel closes while the member is still starting.
+    orphan.disconnect();
+    const loaded = member();
+    const loadedAt = await new Promise<number>((resolve) => loaded.once('message', () => resolve(Date.now())));
+    const loadedExit = exitOf(loaded);
+    loaded.disconnect();
+    await loadedExit;
+    expect(orphanReady).toBe(false);
+    // Gone before a member started with it had even loaded the engine.
+    expect(await orphanExit).toBeLessThan(loadedAt);
   });
 });

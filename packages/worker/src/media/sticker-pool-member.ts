@@ -2,9 +2,21 @@
  * A sticker pool member (a child process forked by sticker-pool.ts): one sticker engine
  * that runs one job at a time for the worker. It is the only place the worker loads sharp.
  */
-import { createStickerEngine, isStickerError, type StickerEngine } from '@stickerbot/sticker';
+import type { StickerEngine } from '@stickerbot/sticker';
 import type { JobMessage, MemberCall, MemberMessage, MemberOptions, WireError } from './sticker-pool-protocol.js';
 
+/** Ends this member and any ffmpeg it runs (it leads its own process group). */
+function quit(): void {
+  process.kill(0, 'SIGKILL');
+}
+
+// The worker died or closed the pool. Heard before the engine is loaded (about a second of
+// CPU for sharp), so the members of a worker killed meanwhile do not load on for nothing
+// beside the worker that replaces it.
+process.on('disconnect', quit);
+if (!process.connected) quit();
+
+const { createStickerEngine, isStickerError } = await import('@stickerbot/sticker');
 const options = JSON.parse(process.argv[2] ?? '{}') as MemberOptions;
 const engine = createStickerEngine({ concurrency: 1, ...options });
 const calls: { [K in MemberCall]: (...args: Parameters<StickerEngine[K]>) => Promise<unknown> } = {
@@ -19,11 +31,6 @@ const calls: { [K in MemberCall]: (...args: Parameters<StickerEngine[K]>) => Pro
 
 function send(message: MemberMessage): void {
   if (process.connected) process.send?.(message);
-}
-
-/** Ends this member and any ffmpeg it runs (it leads its own process group). */
-function quit(): void {
-  process.kill(0, 'SIGKILL');
 }
 
 function wireError(err: unknown): WireError {
@@ -42,8 +49,5 @@ async function run(job: JobMessage): Promise<void> {
 }
 
 process.on('message', (job: JobMessage) => void run(job));
-// The worker died or closed the pool, maybe while this process was still loading.
-process.on('disconnect', quit);
-if (!process.connected) quit();
 // Importing the engine loaded sharp: the first job does not pay for it.
 send({ type: 'ready' });
