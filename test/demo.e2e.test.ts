@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { runDemo } from '../scripts/demo/run-demo.js';
 
 describe('pnpm demo', () => {
-  it('runs every scripted step: QR login, !help, image and video stickers, !toimg, a group', { timeout: 180_000 }, async () => {
+  it('runs every scripted step: QR login, !help, image and video stickers, !toimg, !find, a pack, a group', { timeout: 180_000 }, async () => {
     const lines: string[] = [];
     let qrText = '';
     const qrStream = new Writable({

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { terminalQrPrinter } from '@stickerbot/daemon';
 import { createStickerEngine, type StickerEngine } from '@stickerbot/sticker';
 import type { ContactPhone, ReceivedMessage } from '@stickerbot/wa-sim';
-import { makeMp4, makePng } from '@stickerbot/sticker/test-kit';
+import { makeJpeg, makeMp4, makePng, makePngWithAlpha } from '@stickerbot/sticker/test-kit';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process.js';
 import { startSimDaemon, startTrustedSim, waitFor, type SimDaemon } from '../support/emulator-stack.js';
 
@@ -145,10 +145,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       if (!reply.text?.includes('!')) throw new Error(`unexpected help text: ${reply.text ?? ''}`);
     });
 
+    let pngSticker: ReceivedMessage | undefined;
     await step('Alice sends an image with !s and gets a static sticker', async () => {
       print(`  Alice → [image PNG 320×200, ${kb(png.length)}] !s`);
       await contact.sendMedia('image', png, { caption: '!s', mimetype: 'image/png', width: 320, height: 200 });
       const sticker = await botReplies(contact, (m) => Boolean(m.message.stickerMessage));
+      pngSticker = sticker;
       const info = await stickers.info(contact.downloadMedia(sticker));
       if (info.animated || info.width !== 512 || info.height !== 512) throw new Error(`not a static 512×512 sticker: ${JSON.stringify(info)}`);
       return `${kb(info.bytes)}, pack "${info.metadata?.packName ?? ''}"`;
@@ -174,6 +176,39 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const data = contact.downloadMedia(image);
       if (data.subarray(1, 4).toString('latin1') !== 'PNG') throw new Error('the image is not a PNG');
       return `PNG, ${kb(data.length)}`;
+    });
+
+    await step('Alice makes the same picture a sticker tagged 😂 and finds it with !find 😂', async () => {
+      print(`  Alice → [image PNG 320×200, ${kb(png.length)}] !s 😂`);
+      await contact.sendMedia('image', png, { caption: '!s 😂', mimetype: 'image/png', width: 320, height: 200 });
+      await botReplies(contact, (m) => Boolean(m.message.stickerMessage));
+      print('  Alice → !find 😂');
+      await contact.sendText('!find 😂');
+      const found = await botReplies(contact, (m) => Boolean(m.message.stickerMessage));
+      const info = await stickers.info(contact.downloadMedia(found));
+      if (!info.metadata?.emojis?.includes('😂')) throw new Error(`the found sticker is not tagged 😂: ${JSON.stringify(info.metadata)}`);
+      return 'the catalogue keeps one sticker per picture; its EXIF emojis are what WhatsApp searches';
+    });
+
+    await step('Alice collects three stickers into the pack "Cats" and !pack show Cats sends them in order', async () => {
+      print('  Alice → !pack new Cats');
+      await contact.sendText('!pack new Cats');
+      await botReplies(contact, (m) => Boolean(m.text));
+      const members: ReceivedMessage[] = pngSticker ? [pngSticker] : [];
+      for (const [name, picture] of [['JPEG 640×480', await makeJpeg(640, 480)], ['PNG 400×400 with alpha', await makePngWithAlpha(400, 400)]] as const) {
+        print(`  Alice → [image ${name}, ${kb(picture.length)}] !s`);
+        await contact.sendMedia('image', picture, { caption: '!s' });
+        members.push(await botReplies(contact, (m) => Boolean(m.message.stickerMessage)));
+      }
+      for (const sticker of members) {
+        print('  Alice → (replying to a sticker) !pack add');
+        await contact.sendText('!pack add', { quoted: sticker });
+        await botReplies(contact, (m) => Boolean(m.text));
+      }
+      print('  Alice → !pack show Cats');
+      await contact.sendText('!pack show Cats');
+      for (let i = 0; i < members.length; i += 1) await botReplies(contact, (m) => Boolean(m.message.stickerMessage));
+      return `${members.length} stickers`;
     });
 
     // A group: Alice created it (so she is its admin), Bob is a member, and so is the bot.
