@@ -65,6 +65,16 @@ describe('fitStill', () => {
     });
   }
 
+  for (const side of [480, 512, 1000]) {
+    it(`a square ${side}×${side} JPEG fills the canvas: plain VP8, every pixel opaque`, async () => {
+      const webp = await fitStill(await noisyJpeg(side, side), OPTIONS);
+      expect(parseWebp(webp).chunks.map((c) => c.fourcc)).toEqual(['VP8 ']);
+      const { data, info } = await sharp(webp).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+      expect(info).toMatchObject({ width: 512, height: 512 });
+      for (let p = 3; p < data.length; p += 4) if (data[p] !== 255) throw new Error(`pixel ${(p - 3) / 4} is not opaque`);
+    });
+  }
+
   it('keeps the alpha of an image that has its own (encoded by libwebp, not a rectangle)', async () => {
     const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="600" height="300"><circle cx="300" cy="150" r="120" fill="#e33"/></svg>';
     const webp = await fitStill(await sharp(Buffer.from(svg)).png().toBuffer(), OPTIONS);

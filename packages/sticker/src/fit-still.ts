@@ -68,7 +68,9 @@ export async function fitStill(input: Buffer, options: { maxInputPixels: number;
     .toBuffer({ resolveWithObject: true });
   const place = { x: Math.floor((size - info.width) / 2), y: Math.floor((size - info.height) / 2), width: info.width, height: info.height };
   const opaque = info.channels === 1 || info.channels === 3;
-  const alph = opaque ? rectangleAlpha(place, size) : undefined;
+  // A square picture fills the canvas: no padding, no transparency, nothing for an ALPH to say.
+  const fills = place.width === size && place.height === size;
+  const alph = opaque && !fills ? rectangleAlpha(place, size) : undefined;
   const webp = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
     .extend({
       top: place.y,
