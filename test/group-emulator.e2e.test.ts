@@ -11,6 +11,7 @@ import type { ContactPhone, SimGroup } from '@stickerbot/wa-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LATENCY_BOT, quotedIdOf, startLatencyStack, type LatencyStack, type TimedPhone, type TimedSend } from '../scripts/support/latency-stack.js';
 import { until } from '../scripts/support/process-stack.js';
+import { readJournalEvents } from './support/journal.js';
 
 const ALICE = '4915200000101';
 const BOB = '4915200000102';
@@ -36,15 +37,7 @@ async function stickerReached(phone: TimedPhone, sent: TimedSend): Promise<Buffe
 }
 
 /** The daemon's journal entries of `type` for the group, with their payloads. */
-function journaled(type: string): Array<{ seq: number; event: Record<string, unknown> }> {
-  const db = new Database(join(stack.dataDir, 'daemon.sqlite'), { readonly: true });
-  try {
-    const rows = db.prepare('SELECT seq, event FROM journal WHERE type = ? ORDER BY seq').all(type) as Array<{ seq: number; event: string }>;
-    return rows.map((row) => ({ seq: row.seq, event: JSON.parse(row.event) as Record<string, unknown> })).filter(({ event }) => event.chat === group.jid);
-  } finally {
-    db.close();
-  }
-}
+const journaled = (type: string) => readJournalEvents(stack.dataDir, type).filter(({ event }) => event.chat === group.jid);
 
 /** The position the worker has acknowledged to the daemon. */
 function workerPosition(): number {
@@ -109,7 +102,7 @@ describe('the bot in a group, with the real Baileys client', () => {
     const before = journaled('group:participants-changed').length;
     group.remove(ALICE, [CAROL]);
     group.add(ALICE, [CAROL]);
-    await until(() => journaled('group:participants-changed').length >= before + 2, 'the daemon to journal both changes', 30_000);
+    await until(() => journaled('group:participants-changed').length >= before + 2, 'the daemon to journal both changes', 30_000, 200);
     const changes = journaled('group:participants-changed').slice(before);
     // Members are named by phone number, although the group addresses them by LID.
     expect(changes.map(({ event }) => [event.action, event.participants])).toEqual([
@@ -117,7 +110,7 @@ describe('the bot in a group, with the real Baileys client', () => {
       ['add', [`${CAROL}@s.whatsapp.net`]],
     ]);
     const last = changes.at(-1)?.seq ?? Number.POSITIVE_INFINITY;
-    await until(() => workerPosition() >= last, 'the worker to take both changes', 30_000);
+    await until(() => workerPosition() >= last, 'the worker to take both changes', 30_000, 200);
     const pong = await carol.ask((p) => p.sendText('!ping', inGroup()), 'text');
     expect(textOf(pong).toLowerCase()).toContain('pong');
     await stack.settle();

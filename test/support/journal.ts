@@ -17,6 +17,17 @@ export interface JournalSnapshot {
   positions: Map<string, number>;
 }
 
+/** The journal's events of `type` with their `seq`, in order, read-only from `<dataDir>/daemon.sqlite`. */
+export function readJournalEvents(dataDir: string, type: string): Array<{ seq: number; event: Record<string, unknown> }> {
+  const db = new Database(join(dataDir, 'daemon.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare('SELECT seq, event FROM journal WHERE type = ? ORDER BY seq').all(type) as Array<{ seq: number; event: string }>;
+    return rows.map((row) => ({ seq: row.seq, event: JSON.parse(row.event) as Record<string, unknown> }));
+  } finally {
+    db.close();
+  }
+}
+
 /** Opens `<dataDir>/daemon.sqlite` read-only and reads the journal. */
 export function readJournal(dataDir: string): JournalSnapshot {
   const db = new Database(join(dataDir, 'daemon.sqlite'), { readonly: true, fileMustExist: true });

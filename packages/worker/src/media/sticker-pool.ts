@@ -290,8 +290,8 @@ export function createStickerPool(options: StickerPoolOptions): StickerPool {
         if (busy().length > 0) await new Promise<void>((resolve) => (drained = resolve));
       }
       // Disconnecting ends a member (and whatever it runs), see sticker-pool-member.ts. One
-      // still loading the engine hears it only once loaded (up to a second): it runs nothing
-      // yet, so it is killed.
+      // not ready yet may still be starting Node and its loader, before it listens: it runs
+      // nothing, so it is killed rather than waited for.
       await Promise.all(
         members.splice(0).map(
           (member) =>
