@@ -5,12 +5,13 @@
  * the same way, and a wrong call says how to call it.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createStack, exited, repoRoot, until, type Stack } from '../scripts/support/process-stack.js';
 import { spawnWorker } from '../scripts/support/worker-process.js';
+import { isAlive, processTree } from './support/process-tree.js';
 
 const MANIFEST = join(repoRoot, 'node_modules/.cache/stickerbot/worker/manifest.json');
 const PING = join(repoRoot, 'packages/worker/src/commands/ping.ts');
@@ -40,6 +41,27 @@ async function runOnce(): Promise<string[]> {
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
+
+/**
+ * A scratch tree with the launcher and a worker entry of the test's own, so that code that
+ * does not build never touches the repository's sources (or other tests' workers).
+ */
+function scratchTree(main: string): { root: string; main: string; [Symbol.dispose](): void } {
+  const root = mkdtempSync(join(tmpdir(), 'stickerbot-run-tree-'));
+  mkdirSync(join(root, 'scripts'));
+  for (const name of ['run.mjs', 'exit-with-parent.mjs']) copyFileSync(join(repoRoot, 'scripts', name), join(root, 'scripts', name));
+  mkdirSync(join(root, 'node_modules'));
+  symlinkSync(realpathSync(join(repoRoot, 'node_modules/esbuild')), join(root, 'node_modules/esbuild'));
+  mkdirSync(join(root, 'packages/worker/src'), { recursive: true });
+  const file = join(root, 'packages/worker/src/main.ts');
+  writeFileSync(file, main);
+  return { root, main: file, [Symbol.dispose]: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** A stand-in worker: says which process it is, stays up, leaves on SIGTERM. */
+const STAND_IN = (tag: string) =>
+  `process.stdout.write(\`${tag} \${process.pid}\\n\`);\nprocess.on('SIGTERM', () => process.exit(0));\nsetInterval(() => undefined, 1000);\nprocess.send?.('ready');\n`;
+const BROKEN = 'export const answer: number = ;\n';
 
 let stack: Stack | undefined;
 afterEach(async () => {
@@ -134,4 +156,40 @@ describe('scripts/run.mjs', () => {
       expect(run.stderr).toBe('usage: node scripts/run.mjs daemon | worker [--watch]\n');
     }
   });
+
+  it('refuses source that does not build with esbuild\'s file:line, and exits 1', () => {
+    using tree = scratchTree(BROKEN);
+    const run = spawnSync(process.execPath, [join(tree.root, 'scripts/run.mjs'), 'worker'], { cwd: tree.root, encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("the worker's source does not build:");
+    expect(run.stderr).toContain('packages/worker/src/main.ts:1:');
+  });
+
+  it('--watch keeps the running worker when a saved change does not build, and restarts it once it does', async () => {
+    using tree = scratchTree(STAND_IN('first'));
+    const watcher = spawn(process.execPath, [join(tree.root, 'scripts/run.mjs'), 'worker', '--watch'], { cwd: tree.root, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let stdout = '';
+      let stderr = '';
+      watcher.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      watcher.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      await until(() => /first \d+/.test(stdout), 'the first worker', 60_000);
+      const pid = Number(/first (\d+)/.exec(stdout)?.[1]);
+      const first = processTree(watcher.pid ?? 0).find((info) => info.pid === pid);
+      if (!first) throw new Error(`the first worker (${pid}) is not a child of the watcher`);
+
+      writeFileSync(tree.main, BROKEN);
+      await until(() => stderr.includes('the worker keeps running the code it has'), 'the build error', 30_000);
+      expect(stderr).toContain('packages/worker/src/main.ts:1:');
+      expect(isAlive(first)).toBe(true);
+
+      writeFileSync(tree.main, STAND_IN('second'));
+      await until(() => /second \d+/.test(stdout), 'the restarted worker', 60_000);
+      expect(Number(/second (\d+)/.exec(stdout)?.[1])).not.toBe(pid);
+      await until(() => !isAlive(first), 'the first worker to stop', 30_000);
+    } finally {
+      watcher.kill('SIGTERM');
+      await exited(watcher);
+    }
+  }, 120_000);
 });
