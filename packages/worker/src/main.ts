@@ -43,12 +43,12 @@ let warmed = false;
 const REPLAY_ARRIVES_MS = 250;
 function warmAfterReplay(): void {
   clearTimeout(warmWithoutDaemon);
+  if (warmed) return;
   setTimeout(() => void worker.bridge.idle().then(warmConverters), REPLAY_ARRIVES_MS).unref();
 }
 function warmConverters(): void {
   if (warmed || stopping) return;
   warmed = true;
-  clearTimeout(warmWithoutDaemon);
   stickers.warm();
   stickers.ffmpeg().then(
     (ffmpeg) => log.info({ ffmpeg: { path: ffmpeg.path, version: ffmpeg.version, source: ffmpeg.source } }, `sticker engine runs ffmpeg ${ffmpeg.version}: ${ffmpeg.reason}`),
