@@ -23,3 +23,4 @@ export {
   type MessageBase,
 } from './wa-messages.js';
 export { decodeQrBlock, findQrBlocks, readQrTexts } from './qr-text.js';
+export { startRedisServer, type RedisServerOptions, type TestRedisServer } from './redis-server.js';
