@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedisServer, type TestRedisServer } from '../test-kit/index.js';
+import { ClusterError, createRedisConnection, defineScript, isClusterError } from './redis-connection.js';
+import { createRedisKeys, DEFAULT_REDIS_KEY_PREFIX } from './redis-keys.js';
+
+describe('redis keys', () => {
+  it('puts every key of a session in one hash slot under the prefix', () => {
+    const keys = createRedisKeys().session('shop');
+    expect(DEFAULT_REDIS_KEY_PREFIX).toBe('stickerbot:');
+    for (const key of Object.values(keys)) expect(key).toMatch(/^stickerbot:session:\{shop\}:[a-z]+$/);
+    expect(createRedisKeys('acme:').sessions).toBe('acme:sessions');
+  });
+
+  it('refuses a prefix with spaces or braces', () => {
+    expect(() => createRedisKeys('a b')).toThrow(/invalid Redis key prefix/);
+    expect(() => createRedisKeys('{x}')).toThrow(/invalid Redis key prefix/);
+  });
+});
+
+describe('redis connection', () => {
+  let redis: TestRedisServer;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+  });
+  afterAll(async () => {
+    await redis?.close();
+  });
+
+  it('refuses a URL that is not redis:// with a typed error', () => {
+    let thrown: unknown;
+    try {
+      createRedisConnection('http://127.0.0.1:6379');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isClusterError(thrown, 'CLUSTER_CONFIG')).toBe(true);
+    expect(() => createRedisConnection('not a url')).toThrow(ClusterError);
+  });
+
+  it('runs a defined script again after Redis restarted with an empty script cache', async () => {
+    const client = createRedisConnection(redis.url, { maxReconnectDelayMs: 100 });
+    try {
+      const incrBy = defineScript<number>(client, 'testIncrBy', 1, "return redis.call('INCRBY', KEYS[1], ARGV[1])");
+      expect(await incrBy(['counter'], [2])).toBe(2);
+      await redis.restart();
+      expect(await incrBy(['counter'], [3])).toBe(5);
+      await expect(incrBy([], [1])).rejects.toMatchObject({ code: 'CLUSTER_CONFIG' });
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('fails a command with REDIS_UNAVAILABLE when Redis is gone', async () => {
+    const client = createRedisConnection(redis.url, { commandTimeoutMs: 300, maxReconnectDelayMs: 100 });
+    try {
+      const ping = defineScript<string>(client, 'testPing', 0, "return 'pong'");
+      expect(await ping([], [])).toBe('pong');
+      await redis.kill();
+      await expect(ping([], [])).rejects.toMatchObject({ name: 'ClusterError', code: 'REDIS_UNAVAILABLE' });
+    } finally {
+      client.disconnect();
+      await redis.restart();
+    }
+  });
+});

@@ -1,0 +1,116 @@
+/**
+ * One ioredis client with the options cluster mode needs, Lua scripts bound as typed
+ * functions, and the typed error of the cluster wing. ioredis runs a defined script with
+ * EVALSHA and falls back to EVAL on `NOSCRIPT`, so a restarted Redis (whose script cache is
+ * empty) needs nothing from us.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** Codes of {@link ClusterError}. */
+export type ClusterErrorCode =
+  /** A write carried an epoch that no longer owns the session's lease: another daemon took it over. */
+  | 'LEASE_FENCED'
+  /** This daemon does not hold the session's lease (never acquired it, released it, or lost it). */
+  | 'LEASE_NOT_HELD'
+  /** Redis did not answer, refused the connection, or the command timed out. */
+  | 'REDIS_UNAVAILABLE'
+  /** A bad Redis URL, key prefix or timing option. */
+  | 'CLUSTER_CONFIG'
+  /** Redis holds a value the daemon cannot read (not JSON, wrong shape). */
+  | 'CLUSTER_DATA';
+
+/** The typed error of cluster mode: a stable `code`, the cause kept for the logs. */
+export class ClusterError extends Error {
+  override readonly name = 'ClusterError';
+  readonly code: ClusterErrorCode;
+
+  constructor(code: ClusterErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+  }
+}
+
+/** Whether `error` is a {@link ClusterError} of `code`. */
+export function isClusterError(error: unknown, code?: ClusterErrorCode): error is ClusterError {
+  return error instanceof ClusterError && (code === undefined || error.code === code);
+}
+
+/** Options of {@link createRedisConnection}. */
+export interface RedisConnectionOptions {
+  /** Shown in `CLIENT LIST` (e.g. `stickerbot-daemon:<id>`). */
+  name?: string;
+  /** A command without a reply after this long fails (default 5 s): a lease renewal must not hang past its deadline. */
+  commandTimeoutMs?: number;
+  /** Connect timeout (default 5 s). */
+  connectTimeoutMs?: number;
+  /** Longest pause between reconnect attempts (default 2 s; attempts go 100 ms, 200 ms, … up to it). */
+  maxReconnectDelayMs?: number;
+  /**
+   * Connection errors (refused, reset); ioredis reconnects on its own. Default: ignored, since
+   * each command that fails because of one fails with its own {@link ClusterError}.
+   */
+  onError?: (error: Error) => void;
+}
+
+/**
+ * Creates an ioredis client for `url` (`redis://` or `rediss://`). Commands sent while it
+ * is disconnected wait in the offline queue and are retried twice over reconnects, then fail;
+ * each fails at the latest after `commandTimeoutMs`. Reconnects never stop.
+ */
+export function createRedisConnection(url: string, options: RedisConnectionOptions = {}): Redis {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (cause) {
+    throw new ClusterError('CLUSTER_CONFIG', `invalid Redis URL "${url}"`, { cause });
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new ClusterError('CLUSTER_CONFIG', `invalid Redis URL "${url}": the scheme must be redis:// or rediss://`);
+  }
+  const maxDelay = options.maxReconnectDelayMs ?? 2_000;
+  const redisOptions: RedisOptions = {
+    ...(options.name === undefined ? {} : { connectionName: options.name }),
+    commandTimeout: options.commandTimeoutMs ?? 5_000,
+    connectTimeout: options.connectTimeoutMs ?? 5_000,
+    maxRetriesPerRequest: 2,
+    retryStrategy: (times) => Math.min(times * 100, maxDelay),
+    // A script's NOSCRIPT after a Redis restart is handled by ioredis itself; a `LOADING`
+    // Redis (replaying its AOF) answers errors until ready: reconnect and retry then.
+    reconnectOnError: (err) => err.message.startsWith('LOADING'),
+    disableClientInfo: true,
+  };
+  const client = new Redis(url, redisOptions);
+  // Without a listener ioredis prints every refused reconnect on stderr.
+  client.on('error', options.onError ?? (() => undefined));
+  return client;
+}
+
+/** Turns what ioredis threw into a {@link ClusterError} (a `ClusterError` passes through). */
+export function toClusterError(error: unknown, what: string): ClusterError {
+  if (error instanceof ClusterError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new ClusterError('REDIS_UNAVAILABLE', `${what}: ${message}`, { cause: error });
+}
+
+/** A Lua script bound to a client: `run(keys, args)` resolves with the script's reply. */
+export type RedisScript<R> = (keys: readonly string[], args: readonly (string | number | Buffer)[]) => Promise<R>;
+
+type ScriptCommand = (...args: (string | number | Buffer)[]) => Promise<unknown>;
+
+/**
+ * Defines `lua` on `redis` under `name` (ioredis' `defineCommand`: EVALSHA, EVAL on NOSCRIPT)
+ * and returns it as a typed function taking a fixed number of keys. Errors are {@link ClusterError}s.
+ */
+export function defineScript<R>(redis: Redis, name: string, numberOfKeys: number, lua: string): RedisScript<R> {
+  if (!(name in redis)) redis.defineCommand(name, { numberOfKeys, lua });
+  const command = (redis as unknown as Record<string, ScriptCommand>)[name];
+  if (typeof command !== 'function') throw new ClusterError('CLUSTER_CONFIG', `Redis script ${name} could not be defined`);
+  return async (keys, args) => {
+    if (keys.length !== numberOfKeys) throw new ClusterError('CLUSTER_CONFIG', `Redis script ${name} takes ${numberOfKeys} keys, got ${keys.length}`);
+    try {
+      return (await command.call(redis, ...keys, ...args)) as R;
+    } catch (error) {
+      throw toClusterError(error, `Redis script ${name} failed`);
+    }
+  };
+}
