@@ -22,7 +22,7 @@ export interface AttemptListeners {
   /** Connection state changes (QR, open, close); the supervisor ignores stale attempts. */
   onConnection: (update: WaSocketEvents['connection.update']) => void;
   /** Persists Baileys' credentials (`creds.update`). */
-  saveCreds: () => void;
+  saveCreds: () => void | Promise<void>;
   /** The session's journaling handlers. */
   events: EventJournaler;
   now: () => number;
@@ -49,7 +49,9 @@ export function attachAttempt(attempt: Attempt, listeners: AttemptListeners): ()
   const { events, logger: log } = listeners;
   const onCreds = () => {
     try {
-      listeners.saveCreds();
+      // The Redis store of cluster mode saves asynchronously (and refuses a fenced write).
+      const saved = listeners.saveCreds();
+      if (saved) saved.catch((err: unknown) => log.error({ err }, 'could not save credentials'));
     } catch (err) {
       log.error({ err }, 'could not save credentials');
     }

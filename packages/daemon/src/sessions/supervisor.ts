@@ -179,7 +179,7 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
     }, deadlineMs);
   }
 
-  function attach(attempt: Attempt, saveCreds: () => void): () => void {
+  function attach(attempt: Attempt, saveCreds: () => void | Promise<void>): () => void {
     const onConnection = (update: WaSocketEvents['connection.update']) => {
       if (current !== attempt) return;
       if (update.qr) onQr(attempt, update.qr);
@@ -309,7 +309,8 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
 
   function wipeAuth(): void {
     try {
-      deps.authStore.clear(id);
+      const wiped = deps.authStore.clear(id);
+      if (wiped) wiped.catch((err: unknown) => log.error({ err }, 'could not wipe the credentials'));
     } catch (err) {
       log.error({ err }, 'could not wipe the credentials');
     }

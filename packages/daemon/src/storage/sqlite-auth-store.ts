@@ -1,18 +1,21 @@
 import {
-  BufferJSON,
   initAuthCreds,
-  proto,
   type AuthenticationCreds,
   type AuthenticationState,
   type SignalDataSet,
   type SignalDataTypeMap,
   type SignalKeyStore,
 } from '@whiskeysockets/baileys';
+import { credsLoggedIn, decodeAuthValue as revive, decodeSignalKey, encodeAuthValue as serialise, lidReverseKeyId, phoneJidOfMapping } from './auth-codec.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { AuthStore } from './stores.js';
 
 /** The SQLite auth store: {@link AuthStore} plus helpers for administration and tests. */
 export interface SqliteAuthStore extends AuthStore {
+  /** Loads (or initialises) one session's state; `saveCreds` writes `state.creds` synchronously. */
+  open(sessionId: string): { state: AuthenticationState; saveCreds: () => void };
+  /** Deletes every row of this session (logout), synchronously. */
+  clear(sessionId: string): void;
   /** Session ids that have a stored creds row. */
   sessionIds(): string[];
   /** How many Signal key rows a session holds (all types). */
@@ -20,9 +23,6 @@ export interface SqliteAuthStore extends AuthStore {
 }
 
 type KeyType = keyof SignalDataTypeMap;
-
-const serialise = (value: unknown): string => JSON.stringify(value, BufferJSON.replacer);
-const revive = (text: string): unknown => JSON.parse(text, BufferJSON.reviver);
 
 /**
  * Baileys authentication state in the daemon's SQLite database (tables `auth_creds`, one
@@ -80,13 +80,7 @@ export function createSqliteAuthStore(db: SqliteDatabase): SqliteAuthStore {
         const data: { [id: string]: SignalDataTypeMap[T] } = {};
         for (const id of ids) {
           const stored = selectKey.get(sessionId, type, id);
-          if (stored === undefined) continue;
-          const value = revive(stored);
-          data[id] = (
-            type === 'app-state-sync-key'
-              ? proto.Message.AppStateSyncKeyData.fromObject(value as Record<string, unknown>)
-              : value
-          ) as SignalDataTypeMap[T];
+          if (stored !== undefined) data[id] = decodeSignalKey(type, stored);
         }
         return data;
       },
@@ -114,8 +108,7 @@ export function createSqliteAuthStore(db: SqliteDatabase): SqliteAuthStore {
     hasCredentials(sessionId: string): boolean {
       const stored = selectCreds.get(sessionId);
       if (stored === undefined) return false;
-      const creds = revive(stored) as Partial<AuthenticationCreds>;
-      return typeof creds.me?.id === 'string' && creds.me.id.length > 0;
+      return credsLoggedIn(revive(stored) as Partial<AuthenticationCreds>);
     },
 
     clear(sessionId: string): void {
@@ -123,14 +116,10 @@ export function createSqliteAuthStore(db: SqliteDatabase): SqliteAuthStore {
     },
 
     phoneOfLid(sessionId: string, lid: string): string | undefined {
-      // Baileys' LIDMappingStore keeps `<pn user>` → `<lid user>` and `<lid user>_reverse` →
-      // `<pn user>`, users without device or domain (Baileys lib/Signal/lid-mapping.js).
-      const lidUser = /^([^:@]+)(?::\d+)?@lid$/.exec(lid)?.[1];
-      if (lidUser === undefined) return undefined;
-      const stored = selectKey.get(sessionId, 'lid-mapping', `${lidUser}_reverse`);
-      if (stored === undefined) return undefined;
-      const pnUser = revive(stored);
-      return typeof pnUser === 'string' && /^\d{6,20}$/.test(pnUser) ? `${pnUser}@s.whatsapp.net` : undefined;
+      const keyId = lidReverseKeyId(lid);
+      if (keyId === undefined) return undefined;
+      const stored = selectKey.get(sessionId, 'lid-mapping', keyId);
+      return stored === undefined ? undefined : phoneJidOfMapping(stored);
     },
 
     sessionIds(): string[] {

@@ -121,18 +121,21 @@ export interface SessionStore {
 }
 
 /**
- * Baileys authentication state in SQLite: creds plus Signal keys, one row per key,
- * `BufferJSON` serialisation, every `keys.set` in one transaction. The value returned by
- * {@link AuthStore.open} is what `makeWASocket({ auth })` takes (before the cacheable
- * key-store wrapper, which the socket factory adds).
+ * Baileys authentication state: creds plus Signal keys, `BufferJSON` serialisation, every
+ * `keys.set` atomic. The value returned by {@link AuthStore.open} is what
+ * `makeWASocket({ auth })` takes (before the cacheable key-store wrapper, which the socket
+ * factory adds). SQLite (`sqlite-auth-store.ts`) answers everything synchronously; cluster
+ * mode's Redis store loads a session's state when its daemon takes the lease and writes
+ * asynchronously, fenced by the lease epoch, so its `saveCreds` and `clear` return promises
+ * (and its `keys` answer with promises, which Baileys awaits).
  */
 export interface AuthStore {
-  /** Loads (or initialises) one session's state. `saveCreds` persists `state.creds`. */
-  open(sessionId: string): { state: AuthenticationState; saveCreds: () => void };
+  /** One session's state, loaded (or initialised). `saveCreds` persists `state.creds`. */
+  open(sessionId: string): { state: AuthenticationState; saveCreds: () => void | Promise<void> };
   /** Whether the session has stored creds that completed a login. */
   hasCredentials(sessionId: string): boolean;
-  /** Deletes every row of this session (logout) and nothing else. */
-  clear(sessionId: string): void;
+  /** Deletes every stored value of this session (logout) and nothing else. */
+  clear(sessionId: string): void | Promise<void>;
   /**
    * The phone-number JID (`…@s.whatsapp.net`) Baileys has mapped a LID (`…@lid`) to, from
    * the `lid-mapping` keys it stores, or `undefined` when it has none. Synchronous, for

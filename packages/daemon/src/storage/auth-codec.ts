@@ -1,0 +1,40 @@
+/**
+ * How Baileys' auth state is stored, whatever the store (SQLite here, Redis in cluster mode):
+ * values serialised with Baileys' `BufferJSON` (key pairs and Signal sessions come back as
+ * Buffers), `app-state-sync-key` values revived as their protobuf class, and the LID → phone
+ * lookup over Baileys' `lid-mapping` keys.
+ */
+import { BufferJSON, proto, type AuthenticationCreds, type SignalDataTypeMap } from '@whiskeysockets/baileys';
+
+/** Serialises an auth value (creds or a Signal key) with `BufferJSON`. */
+export const encodeAuthValue = (value: unknown): string => JSON.stringify(value, BufferJSON.replacer);
+
+/** Parses a stored auth value back, Buffers included. */
+export const decodeAuthValue = (text: string): unknown => JSON.parse(text, BufferJSON.reviver);
+
+/** A stored Signal key of `type` as Baileys expects it back from `keys.get`. */
+export function decodeSignalKey<T extends keyof SignalDataTypeMap>(type: T, text: string): SignalDataTypeMap[T] {
+  const value = decodeAuthValue(text);
+  return (type === 'app-state-sync-key' ? proto.Message.AppStateSyncKeyData.fromObject(value as Record<string, unknown>) : value) as SignalDataTypeMap[T];
+}
+
+/** Whether creds completed a login (they name the account). */
+export function credsLoggedIn(creds: Partial<AuthenticationCreds>): boolean {
+  return typeof creds.me?.id === 'string' && creds.me.id.length > 0;
+}
+
+/**
+ * The `lid-mapping` key id under which Baileys' LIDMappingStore keeps a LID's phone user:
+ * it stores `<pn user>` → `<lid user>` and `<lid user>_reverse` → `<pn user>`, users without
+ * device or domain (Baileys lib/Signal/lid-mapping.js). `undefined` for what is not a LID.
+ */
+export function lidReverseKeyId(lid: string): string | undefined {
+  const lidUser = /^([^:@]+)(?::\d+)?@lid$/.exec(lid)?.[1];
+  return lidUser === undefined ? undefined : `${lidUser}_reverse`;
+}
+
+/** The phone-number JID a stored `<lid user>_reverse` value names, if it is a phone user. */
+export function phoneJidOfMapping(stored: string): string | undefined {
+  const pnUser = decodeAuthValue(stored);
+  return typeof pnUser === 'string' && /^\d{6,20}$/.test(pnUser) ? `${pnUser}@s.whatsapp.net` : undefined;
+}
