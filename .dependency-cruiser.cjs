@@ -175,9 +175,10 @@ module.exports = {
     },
     {
       name: 'baileys-only-in-sessions-and-storage',
-      comment: 'Baileys stays behind the port (sessions/wa-socket.ts) and in the stores that persist its state; the rest of the daemon never imports it.',
+      comment:
+        "Baileys stays behind the port (sessions/wa-socket.ts) and in the stores that persist its state (storage/, and cluster mode's Redis auth store in cluster/); the rest of the daemon never imports it.",
       severity: 'error',
-      from: { path: DAEMON, pathNot: [`${DAEMON}(sessions|storage|test-kit)/`, '\\.test\\.ts$'] },
+      from: { path: DAEMON, pathNot: [`${DAEMON}(sessions|storage|test-kit)/`, `${DAEMON}cluster/redis-auth-store\\.ts$`, '\\.test\\.ts$'] },
       to: { path: BAILEYS },
     },
   ],
