@@ -1,0 +1,58 @@
+/**
+ * Which daemons are alive (issue #17): a sorted set of daemon ids scored by when each one's
+ * membership expires, on Redis' clock (`TIME` inside the script), so the daemons' own clocks
+ * never have to agree. A heartbeat renews this daemon, drops the expired ones and answers the
+ * live list in one script. A daemon that stops cleanly leaves at once; a dead one drops out
+ * after the membership time, which is shorter than a lease so that the survivors' fair share
+ * already counts without it when its leases run out.
+ */
+import type { Redis } from 'ioredis';
+import { defineScript, toClusterError } from './redis-connection.js';
+import type { RedisKeys } from './redis-keys.js';
+
+/** Options of {@link createDaemonMembership}. */
+export interface DaemonMembershipOptions {
+  redis: Redis;
+  keys: RedisKeys;
+  /** This daemon's id, unique in the cluster. */
+  daemonId: string;
+  /** How long a heartbeat keeps the daemon a member (ms). */
+  ttlMs: number;
+}
+
+/** This daemon's membership. */
+export interface DaemonMembership {
+  readonly daemonId: string;
+  /** Renews this daemon's membership; resolves with every live daemon id, sorted. */
+  heartbeat(): Promise<string[]>;
+  /** The live daemons, sorted, without renewing. */
+  live(): Promise<string[]>;
+  /** Leaves the cluster now. */
+  leave(): Promise<void>;
+}
+
+// KEYS[1]: the sorted set. ARGV: daemon id (empty: read only), ttl ms.
+const HEARTBEAT = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if ARGV[1] ~= '' then redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1]) end
+return redis.call('ZRANGE', KEYS[1], 0, -1)`;
+
+/** Creates the membership of one daemon (it is no member until its first heartbeat). */
+export function createDaemonMembership(options: DaemonMembershipOptions): DaemonMembership {
+  const { redis, keys, daemonId, ttlMs } = options;
+  const script = defineScript<string[]>(redis, 'stickerbotHeartbeat', 1, HEARTBEAT);
+  return {
+    daemonId,
+    heartbeat: async () => (await script([keys.daemons], [daemonId, ttlMs])).sort(),
+    live: async () => (await script([keys.daemons], ['', 0])).sort(),
+    async leave() {
+      try {
+        await redis.zrem(keys.daemons, daemonId);
+      } catch (error) {
+        throw toClusterError(error, `daemon ${daemonId} could not leave the cluster`);
+      }
+    },
+  };
+}

@@ -1,0 +1,135 @@
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startRedisServer, type TestRedisServer } from '../test-kit/index.js';
+import { createDaemonMembership } from './daemon-membership.js';
+import { createRedisConnection } from './redis-connection.js';
+import { createRedisKeys, type RedisKeys } from './redis-keys.js';
+import { createSessionBalancer, type SessionBalancer, type SessionStopReason } from './session-balancer.js';
+import { createSessionLeases, type LeaseTimings } from './session-lease.js';
+
+const SESSIONS = Array.from({ length: 12 }, (_, i) => `s${String(i + 1).padStart(2, '0')}`);
+let server: TestRedisServer;
+const clients: Redis[] = [];
+const balancers: SessionBalancer[] = [];
+
+beforeAll(async () => {
+  server = await startRedisServer();
+});
+afterEach(async () => {
+  for (const balancer of balancers.splice(0)) await balancer.stop().catch(() => undefined);
+  for (const client of clients.splice(0)) client.disconnect();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+/** Where each session runs, across the daemons of one test: a second start of a running session is a violation. */
+class Cluster {
+  readonly running = new Map<string, string>();
+  readonly violations: string[] = [];
+  readonly stops: Array<{ daemon: string; sessionId: string; reason: SessionStopReason }> = [];
+  constructor(readonly keys: RedisKeys) {}
+
+  counts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const daemon of this.running.values()) counts[daemon] = (counts[daemon] ?? 0) + 1;
+    return counts;
+  }
+}
+
+function daemon(cluster: Cluster, id: string, timings: Partial<LeaseTimings>, busy: ReadonlySet<string> = new Set()): SessionBalancer {
+  const redis = createRedisConnection(server.url);
+  const subscriber = createRedisConnection(server.url);
+  clients.push(redis, subscriber);
+  const leases = createSessionLeases({ redis, keys: cluster.keys, owner: id, timings });
+  const tickMs = leases.timings.renewEveryMs;
+  const balancer = createSessionBalancer({
+    leases,
+    membership: createDaemonMembership({ redis, keys: cluster.keys, daemonId: id, ttlMs: Math.floor(tickMs * 2.5) }),
+    keys: cluster.keys,
+    redis,
+    subscriber,
+    sessions: async () => SESSIONS,
+    isIdle: (sessionId) => !busy.has(sessionId),
+    async startSession(sessionId) {
+      const other = cluster.running.get(sessionId);
+      if (other !== undefined) cluster.violations.push(`${sessionId} started on ${id} while running on ${other}`);
+      cluster.running.set(sessionId, id);
+    },
+    async stopSession(sessionId, reason) {
+      cluster.stops.push({ daemon: id, sessionId, reason });
+      if (cluster.running.get(sessionId) === id) cluster.running.delete(sessionId);
+    },
+  });
+  balancers.push(balancer);
+  return balancer;
+}
+
+const POLL = { timeout: 10_000, interval: 20 };
+
+describe('session balancer', () => {
+  it('divides 12 sessions fairly between two and then three daemons, never running one twice', async () => {
+    const cluster = new Cluster(createRedisKeys('test-fair:'));
+    const timings = { leaseMs: 1_500 };
+    const a = daemon(cluster, 'a', timings);
+    await a.start();
+    expect(a.owned()).toEqual(SESSIONS);
+
+    const b = daemon(cluster, 'b', timings);
+    await b.start();
+    await expect.poll(() => cluster.counts(), POLL).toEqual({ a: 6, b: 6 });
+
+    const c = daemon(cluster, 'c', timings);
+    await c.start();
+    await expect.poll(() => cluster.counts(), POLL).toEqual({ a: 4, b: 4, c: 4 });
+    expect([...a.owned(), ...b.owned(), ...c.owned()].sort()).toEqual(SESSIONS);
+    expect(cluster.stops.every((s) => s.reason === 'rebalance')).toBe(true);
+    expect(cluster.violations).toEqual([]);
+  });
+
+  it('moves only idle sessions to a daemon that joins', async () => {
+    const cluster = new Cluster(createRedisKeys('test-idle:'));
+    const busy = new Set(SESSIONS.slice(0, 8));
+    const a = daemon(cluster, 'a', { leaseMs: 1_500 }, busy);
+    await a.start();
+    const b = daemon(cluster, 'b', { leaseMs: 1_500 });
+    await b.start();
+    // Four idle sessions can move; the eight busy ones stay, so a keeps more than its share.
+    await expect.poll(() => cluster.counts(), POLL).toEqual({ a: 8, b: 4 });
+    expect(a.owned()).toEqual(SESSIONS.slice(0, 8));
+    busy.clear();
+    await expect.poll(() => cluster.counts(), POLL).toEqual({ a: 6, b: 6 });
+    expect(cluster.violations).toEqual([]);
+  });
+
+  it("takes a hung daemon's sessions within the lease time plus one tick, after it stopped them itself", async () => {
+    const cluster = new Cluster(createRedisKeys('test-hung:'));
+    const timings = { leaseMs: 1_500 };
+    const [a, b, c] = [daemon(cluster, 'a', timings), daemon(cluster, 'b', timings), daemon(cluster, 'c', timings)];
+    for (const balancer of [a, b, c]) await balancer.start();
+    await expect.poll(() => cluster.counts(), POLL).toEqual({ a: 4, b: 4, c: 4 });
+    const hung = c.owned();
+    const haltedAt = Date.now();
+    c.halt();
+    await expect.poll(() => cluster.counts(), POLL).toEqual({ a: 6, b: 6 });
+    const tookMs = Date.now() - haltedAt;
+    expect(tookMs).toBeLessThan(1_500 + 500 + 400);
+    expect(cluster.stops.filter((s) => s.daemon === 'c').map((s) => [s.sessionId, s.reason])).toEqual(expect.arrayContaining(hung.map((id) => [id, 'lost'])));
+    expect(cluster.violations).toEqual([]);
+  });
+
+  it('hands a stopped daemon\'s sessions over at once instead of after the lease time', async () => {
+    const cluster = new Cluster(createRedisKeys('test-handover:'));
+    const timings = { leaseMs: 6_000 };
+    const [a, b, c] = [daemon(cluster, 'a', timings), daemon(cluster, 'b', timings), daemon(cluster, 'c', timings)];
+    for (const balancer of [a, b, c]) await balancer.start();
+    await expect.poll(() => cluster.counts(), POLL).toEqual({ a: 4, b: 4, c: 4 });
+    const stoppedAt = Date.now();
+    await c.stop();
+    await expect.poll(() => cluster.counts(), POLL).toEqual({ a: 6, b: 6 });
+    // Far below both the lease (6 s) and a tick (2 s): the others acted on the published news.
+    expect(Date.now() - stoppedAt).toBeLessThan(1_000);
+    expect(cluster.stops.filter((s) => s.daemon === 'c').every((s) => s.reason === 'shutdown' || s.reason === 'rebalance')).toBe(true);
+    expect(cluster.violations).toEqual([]);
+  });
+});
