@@ -49,16 +49,18 @@ function daemon(cluster: Cluster, id: string, timings: Partial<LeaseTimings>, bu
     keys: cluster.keys,
     redis,
     subscriber,
-    sessions: async () => SESSIONS,
+    sessions: () => Promise.resolve(SESSIONS),
     isIdle: (sessionId) => !busy.has(sessionId),
-    async startSession(sessionId) {
+    startSession(sessionId) {
       const other = cluster.running.get(sessionId);
       if (other !== undefined) cluster.violations.push(`${sessionId} started on ${id} while running on ${other}`);
       cluster.running.set(sessionId, id);
+      return Promise.resolve();
     },
-    async stopSession(sessionId, reason) {
+    stopSession(sessionId, reason) {
       cluster.stops.push({ daemon: id, sessionId, reason });
       if (cluster.running.get(sessionId) === id) cluster.running.delete(sessionId);
+      return Promise.resolve();
     },
   });
   balancers.push(balancer);
