@@ -92,3 +92,26 @@ export {
 } from './dashboard/jwt.js';
 export { DASHBOARD_PATH, createDashboardPageRoutes } from './dashboard/page-routes.js';
 export { DEFAULT_TOKEN_TTL, TOKEN_USAGE, parseTokenArgs, parseTtl } from './dashboard/token-request.js';
+// Cluster mode (issue 17), session ownership: leases, membership, balancer, Redis stores.
+export { ClusterError, createRedisConnection, isClusterError, type ClusterErrorCode, type RedisConnectionOptions } from './cluster/redis-connection.js';
+export { DEFAULT_REDIS_KEY_PREFIX, createRedisKeys, type RedisKeys, type SessionKeys } from './cluster/redis-keys.js';
+export {
+  DEFAULT_LEASE_MS,
+  createSessionLeases,
+  leaseTimings,
+  type LeaseHolder,
+  type LeaseLossReason,
+  type LeaseTimings,
+  type SessionLeases,
+  type SessionLeasesOptions,
+} from './cluster/session-lease.js';
+export { createDaemonMembership, type DaemonMembership, type DaemonMembershipOptions } from './cluster/daemon-membership.js';
+export { createSessionBalancer, type SessionBalancer, type SessionBalancerOptions, type SessionStopReason } from './cluster/session-balancer.js';
+export {
+  createLeasedAuthStore,
+  createRedisAuthStore,
+  type LeasedAuthStore,
+  type RedisAuthSession,
+  type RedisAuthStore,
+} from './cluster/redis-auth-store.js';
+export { createRedisSessionStore, type RedisSessionStore, type SessionSave } from './cluster/redis-session-store.js';
