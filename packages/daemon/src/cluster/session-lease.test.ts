@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type TestRedisServer } from '../test-kit/index.js';
+import { createRedisAuthStore } from './redis-auth-store.js';
 import { createRedisConnection } from './redis-connection.js';
 import { createRedisKeys } from './redis-keys.js';
-import { createSessionLeases, leaseTimings, type LeaseLossReason, type SessionLeases } from './session-lease.js';
+import { createSessionLeases, leaseTimings, type LeaseLossReason, type LeaseTimings, type SessionLeases } from './session-lease.js';
 
 const keys = createRedisKeys('test-lease:');
 const timings = { leaseMs: 600 };
@@ -22,10 +23,10 @@ afterAll(async () => {
   await server?.close();
 });
 
-function holder(owner: string): SessionLeases {
+function holder(owner: string, leaseTimings: Partial<LeaseTimings> = timings): SessionLeases {
   const redis = createRedisConnection(server.url);
   clients.push(redis);
-  const leases = createSessionLeases({ redis, keys, owner, timings });
+  const leases = createSessionLeases({ redis, keys, owner, timings: leaseTimings });
   holders.push(leases);
   return leases;
 }
@@ -74,7 +75,8 @@ describe('session leases', () => {
   });
 
   it('reports a lease that stopped being renewed as lost before Redis lets anyone else take it', async () => {
-    const a = holder('a');
+    // A wide margin, so that the check of Redis after the loss has time even on a loaded machine.
+    const a = holder('a', { leaseMs: 1_000, marginMs: 300 });
     const b = holder('b');
     const lost = lostEvents(a);
     let stillHeldInRedis: unknown;
@@ -82,11 +84,9 @@ describe('session leases', () => {
       void b.holderOf(sessionId).then((h) => (stillHeldInRedis = h));
     });
     const epoch = await a.acquire('s3');
-    const acquiredAt = Date.now();
     a.halt();
     await expect.poll(() => lost.length, { timeout: 2_000, interval: 20 }).toBe(1);
     expect(lost[0]).toMatchObject({ sessionId: 's3', reason: 'expired' });
-    expect((lost[0]?.at ?? 0) - acquiredAt).toBeLessThan(600);
     await expect.poll(() => stillHeldInRedis).toEqual({ owner: 'a', epoch });
     await expect.poll(() => b.acquire('s3'), { timeout: 2_000, interval: 50 }).toBe((epoch ?? 0) + 1);
   });
@@ -102,4 +102,44 @@ describe('session leases', () => {
     await expect.poll(() => lost, { timeout: 1_000, interval: 20 }).toEqual([expect.objectContaining({ sessionId: 's4', reason: 'taken' })]);
     expect(a.held()).toEqual([]);
   });
+});
+
+describe('session leases across a Redis crash (AOF, appendfsync always)', () => {
+  it('keeps a held lease held, epochs growing and the auth state after SIGKILL and restart', async () => {
+    const a = holder('a', { leaseMs: 5_000 });
+    const lost = lostEvents(a);
+    const first = (await a.acquire('r1')) ?? 0;
+    const redis = clients[0];
+    if (!redis) throw new Error('no client');
+    const auth = createRedisAuthStore(redis, keys);
+    const session = await auth.open('r1', first);
+    session.state.creds.me = { id: '4915100000001:4@s.whatsapp.net' };
+    await session.saveCreds();
+    await session.state.keys.set({ 'pre-key': { '5': { public: Buffer.from('pub'), private: Buffer.from('priv') } } });
+
+    await server.kill();
+    await server.restart();
+    // The lease came back with its expiry; its holder renews it over the reconnected client.
+    const b = holder('b', { leaseMs: 5_000 });
+    expect(await b.acquire('r1')).toBeUndefined();
+    await sleep(2_000);
+    expect(lost).toEqual([]);
+    expect(a.epochOf('r1')).toBe(first);
+    await session.state.keys.set({ 'pre-key': { '6': { public: Buffer.from('pub6'), private: Buffer.from('priv6') } } });
+
+    await a.release('r1');
+    const second = (await b.acquire('r1')) ?? 0;
+    expect(second).toBe(first + 1);
+    await b.release('r1');
+    await server.kill();
+    await server.restart();
+    expect(await b.acquire('r1')).toBe(second + 1);
+
+    const reread = await createRedisAuthStore(redis, keys).open('r1', second + 1);
+    expect(reread.state.creds.me?.id).toBe('4915100000001:4@s.whatsapp.net');
+    expect(reread.state.creds.signedIdentityKey.private).toEqual(session.state.creds.signedIdentityKey.private);
+    const preKeys = await reread.state.keys.get('pre-key', ['5', '6']);
+    expect(preKeys['5']?.private).toEqual(Buffer.from('priv'));
+    expect(preKeys['6']?.private).toEqual(Buffer.from('priv6'));
+  }, 30_000);
 });
