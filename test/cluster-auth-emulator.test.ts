@@ -27,7 +27,6 @@ import {
 import { startRedisServer, type TestRedisServer } from '@stickerbot/daemon/test-kit';
 import type { Sim } from '@stickerbot/wa-sim';
 import { pino } from 'pino';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTrustedSim } from '../scripts/support/emulator-stack.js';
 import { until } from '../scripts/support/process-stack.js';
@@ -37,6 +36,8 @@ const CONTACT = '4915200000002';
 const SESSION = 'shop';
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const keys = createRedisKeys('test-emulator:');
+
+type Redis = ReturnType<typeof createRedisConnection>;
 
 let sim: Sim & { release(): Promise<void> };
 let server: TestRedisServer;
