@@ -105,7 +105,7 @@ export {
   type SessionLeases,
   type SessionLeasesOptions,
 } from './cluster/session-lease.js';
-export { createDaemonMembership, type DaemonMembership, type DaemonMembershipOptions } from './cluster/daemon-membership.js';
+export { createDaemonMembership, membershipTtlMs, type DaemonMembership, type DaemonMembershipOptions } from './cluster/daemon-membership.js';
 export { createSessionBalancer, type SessionBalancer, type SessionBalancerOptions, type SessionStopReason } from './cluster/session-balancer.js';
 export {
   createLeasedAuthStore,

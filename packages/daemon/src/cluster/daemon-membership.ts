@@ -10,13 +10,22 @@ import type { Redis } from 'ioredis';
 import { defineScript, toClusterError } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 
+/**
+ * How long a heartbeat keeps a daemon a member, for daemons that heartbeat every `tickMs`:
+ * 2.5 ticks (25 s with the default 10 s tick), and always less than the lease, so a dead
+ * daemon has left the membership by the time its leases run out.
+ */
+export function membershipTtlMs(tickMs: number, leaseMs: number): number {
+  return Math.max(1, Math.min(Math.floor(tickMs * 2.5), leaseMs - 1));
+}
+
 /** Options of {@link createDaemonMembership}. */
 export interface DaemonMembershipOptions {
   redis: Redis;
   keys: RedisKeys;
   /** This daemon's id, unique in the cluster. */
   daemonId: string;
-  /** How long a heartbeat keeps the daemon a member (ms). */
+  /** How long a heartbeat keeps the daemon a member (ms; see {@link membershipTtlMs}). */
   ttlMs: number;
 }
 

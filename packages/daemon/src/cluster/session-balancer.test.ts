@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type TestRedisServer } from '../test-kit/index.js';
-import { createDaemonMembership } from './daemon-membership.js';
+import { createDaemonMembership, membershipTtlMs } from './daemon-membership.js';
 import { createRedisConnection } from './redis-connection.js';
 import { createRedisKeys, type RedisKeys } from './redis-keys.js';
 import { createSessionBalancer, type SessionBalancer, type SessionStopReason } from './session-balancer.js';
@@ -45,7 +45,7 @@ function daemon(cluster: Cluster, id: string, timings: Partial<LeaseTimings>, bu
   const tickMs = leases.timings.renewEveryMs;
   const balancer = createSessionBalancer({
     leases,
-    membership: createDaemonMembership({ redis, keys: cluster.keys, daemonId: id, ttlMs: Math.floor(tickMs * 2.5) }),
+    membership: createDaemonMembership({ redis, keys: cluster.keys, daemonId: id, ttlMs: membershipTtlMs(tickMs, leases.timings.leaseMs) }),
     keys: cluster.keys,
     redis,
     subscriber,
@@ -114,23 +114,23 @@ describe('session balancer', () => {
     const haltedAt = Date.now();
     c.halt();
     await expect.poll(() => cluster.counts(), POLL).toEqual({ a: 6, b: 6 });
-    const tookMs = Date.now() - haltedAt;
-    expect(tookMs).toBeLessThan(1_500 + 500 + 400);
+    // The bound is the lease plus one tick; the rest is slack for a loaded machine.
+    expect(Date.now() - haltedAt).toBeLessThan(1_500 + 500 + 1_000);
     expect(cluster.stops.filter((s) => s.daemon === 'c').map((s) => [s.sessionId, s.reason])).toEqual(expect.arrayContaining(hung.map((id) => [id, 'lost'])));
     expect(cluster.violations).toEqual([]);
   });
 
   it('hands a stopped daemon\'s sessions over at once instead of after the lease time', async () => {
     const cluster = new Cluster(createRedisKeys('test-handover:'));
-    const timings = { leaseMs: 6_000 };
+    const timings = { leaseMs: 15_000 };
     const [a, b, c] = [daemon(cluster, 'a', timings), daemon(cluster, 'b', timings), daemon(cluster, 'c', timings)];
     for (const balancer of [a, b, c]) await balancer.start();
     await expect.poll(() => cluster.counts(), POLL).toEqual({ a: 4, b: 4, c: 4 });
     const stoppedAt = Date.now();
     await c.stop();
     await expect.poll(() => cluster.counts(), POLL).toEqual({ a: 6, b: 6 });
-    // Far below both the lease (6 s) and a tick (2 s): the others acted on the published news.
-    expect(Date.now() - stoppedAt).toBeLessThan(1_000);
+    // Below both the lease (15 s) and a tick (5 s): the others acted on the published news.
+    expect(Date.now() - stoppedAt).toBeLessThan(2_500);
     expect(cluster.stops.filter((s) => s.daemon === 'c').every((s) => s.reason === 'shutdown' || s.reason === 'rebalance')).toBe(true);
     expect(cluster.violations).toEqual([]);
   });
