@@ -151,15 +151,9 @@ export function createSessionBalancer(options: SessionBalancerOptions): SessionB
     const share = Math.ceil(all.size / Math.max(1, live.length));
     for (const id of [...owned]) if (!all.has(id)) await giveUp(id, 'removed');
     if (owned.size > share) {
-      let surplus = owned.size - share;
-      const released: string[] = [];
-      for (const id of [...owned]) {
-        if (surplus === 0 || stopped) break;
-        if (!options.isIdle(id)) continue;
-        await giveUp(id, 'rebalance');
-        released.push(id);
-        surplus -= 1;
-      }
+      // Stopped together: closing a socket can take seconds, and the heartbeat waits for this round.
+      const released = [...owned].filter((id) => options.isIdle(id)).slice(0, owned.size - share);
+      await Promise.all(released.map((id) => giveUp(id, 'rebalance')));
       if (released.length > 0) {
         log?.info({ released, share, live: live.length }, 'sessions given up to rebalance');
         await publish('released');
