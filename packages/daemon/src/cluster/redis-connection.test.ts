@@ -50,6 +50,17 @@ describe('redis connection', () => {
     }
   });
 
+  it('tells an error reply (a key of the wrong type) from an unavailable Redis', async () => {
+    const client = createRedisConnection(redis.url);
+    try {
+      await client.set('plain', 'x');
+      const hashGet = defineScript<string>(client, 'testHashGet', 1, "return redis.call('HGET', KEYS[1], 'f')");
+      await expect(hashGet(['plain'], [])).rejects.toMatchObject({ code: 'REDIS_REFUSED', message: expect.stringContaining('WRONGTYPE') as unknown });
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it('fails a command with REDIS_UNAVAILABLE when Redis is gone', async () => {
     const client = createRedisConnection(redis.url, { commandTimeoutMs: 300, maxReconnectDelayMs: 100 });
     try {

@@ -12,8 +12,10 @@ export type ClusterErrorCode =
   | 'LEASE_FENCED'
   /** This daemon does not hold the session's lease (never acquired it, released it, or lost it). */
   | 'LEASE_NOT_HELD'
-  /** Redis did not answer, refused the connection, or the command timed out. */
+  /** Redis did not answer, refused the connection, is still loading, or the command timed out. */
   | 'REDIS_UNAVAILABLE'
+  /** Redis answered with an error for this command (a key of the wrong type, a script error): retrying will not help. */
+  | 'REDIS_REFUSED'
   /** A bad Redis URL, key prefix or timing option. */
   | 'CLUSTER_CONFIG'
   /** Redis holds a value the daemon cannot read (not JSON, wrong shape). */
@@ -85,11 +87,15 @@ export function createRedisConnection(url: string, options: RedisConnectionOptio
   return client;
 }
 
+// Error replies that mean "not now" rather than "never": the server is starting, busy or failing over.
+const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|NOREPLICAS)\b/;
+
 /** Turns what ioredis threw into a {@link ClusterError} (a `ClusterError` passes through). */
 export function toClusterError(error: unknown, what: string): ClusterError {
   if (error instanceof ClusterError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return new ClusterError('REDIS_UNAVAILABLE', `${what}: ${message}`, { cause: error });
+  const refused = error instanceof Error && error.name === 'ReplyError' && !TRANSIENT_REPLY.test(message);
+  return new ClusterError(refused ? 'REDIS_REFUSED' : 'REDIS_UNAVAILABLE', `${what}: ${message}`, { cause: error });
 }
 
 /** A Lua script bound to a client: `run(keys, args)` resolves with the script's reply. */
