@@ -92,3 +92,9 @@ export {
 } from './dashboard/jwt.js';
 export { DASHBOARD_PATH, createDashboardPageRoutes } from './dashboard/page-routes.js';
 export { DEFAULT_TOKEN_TTL, TOKEN_USAGE, parseTokenArgs, parseTtl } from './dashboard/token-request.js';
+// Cluster mode (in progress): the journal on Redis Streams and its consumers.
+export { openJournalConsumer, type ConsumerBatch, type JournalConsumer, type JournalConsumerOptions, type ReadOptions, type RejectedEntry } from './cluster/journal-consumer.js';
+export { DEFAULT_PARTITIONS } from './cluster/partition-of.js';
+export type { PartitionedEntry } from './cluster/redis-journal-codec.js';
+export { RedisJournalError, type RedisJournalErrorCode } from './cluster/redis-journal-errors.js';
+export { openRedisJournal, type GroupStatus, type RedisJournal, type RedisJournalOptions } from './cluster/redis-journal.js';

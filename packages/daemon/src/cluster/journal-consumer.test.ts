@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openJournalConsumer, type JournalConsumer, type JournalConsumerOptions } from './journal-consumer.js';
-import { chats, startJournalRedis, testClient, textEvent } from './redis-journal-fixtures.js';
+import { chats, startJournalRedis, testClient, textEvent } from '../../test/redis-journal-harness.js';
 import { openRedisJournal, type RedisJournal } from './redis-journal.js';
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });

@@ -2,7 +2,7 @@ import { StickerbotError, type BotEvent } from '@stickerbot/protocol';
 import { describe, expect, it } from 'vitest';
 import { buildTextMessage } from '../test-kit/index.js';
 import { partitionOf } from './partition-of.js';
-import { chats, startJournalRedis, testClient, textEvent } from './redis-journal-fixtures.js';
+import { chats, startJournalRedis, testClient, textEvent } from '../../test/redis-journal-harness.js';
 import { RedisJournalError } from './redis-journal-errors.js';
 import { openRedisJournal } from './redis-journal.js';
 
@@ -134,7 +134,8 @@ describe('openRedisJournal', () => {
     for (let after = 0; after < 4; after += 1) {
       const error = await journal.readPartition(0, after, 1).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(RedisJournalError);
-      expect(error).toMatchObject({ code: 'JOURNAL_ENTRY_MALFORMED', message: expect.stringMatching(reasons[after] as RegExp) });
+      expect((error as RedisJournalError).code).toBe('JOURNAL_ENTRY_MALFORMED');
+      expect((error as RedisJournalError).message).toMatch(reasons[after] as RegExp);
     }
     await expect(journal.readPartition(1, 0, 1)).rejects.toBeInstanceOf(StickerbotError);
   });

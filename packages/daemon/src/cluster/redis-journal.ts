@@ -268,7 +268,7 @@ function createRedisJournal(redis: Redis, keys: RedisJournalKeys, partitions: nu
       assertCount(limit, 'limit', 1);
       let found: StreamEntryReply[];
       try {
-        found = (await redis.xrange(keys.stream(partition), `(${streamIdOf(Math.max(after, 0))}`, '+', 'COUNT', limit)) as StreamEntryReply[];
+        found = await redis.xrange(keys.stream(partition), `(${streamIdOf(Math.max(after, 0))}`, '+', 'COUNT', limit);
       } catch (error) {
         throw toJournalError(error, `cannot read partition ${partition}`);
       }

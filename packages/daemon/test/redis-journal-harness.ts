@@ -1,10 +1,10 @@
 /**
  * What the cluster journal's tests share: a real Redis with a client, and journal events of
- * chosen chats. Used by tests only (`*.test.ts` beside it and the consumer's child process).
+ * chosen chats. Used by the tests of src/cluster/.
  */
 import type { BotEvent } from '@stickerbot/protocol';
 import { Redis } from 'ioredis';
-import { startRedisServer, type TestRedisServer } from '../test-kit/index.js';
+import { startRedisServer, type TestRedisServer } from '../src/test-kit/index.js';
 
 /** A `message:received` event with a text, in `chat`. */
 export function textEvent(id: string, chat: string, text = id): BotEvent {
