@@ -225,6 +225,23 @@ describe('openJournalConsumer', () => {
     expect(await journal.count()).toBe(4);
   });
 
+  it('reads nothing from a partition whose lease moved while it was not looking (paused past its lease)', async () => {
+    await using env = await startJournalRedis();
+    const journal = await openRedisJournal({ redis: env.redis, partitions: 4 });
+    await fill(journal, chats(8), 2);
+    // Renewals far apart: between two of them this consumer is as good as paused.
+    const { consumer: a } = await consumerOf(journal, env.server.url, 'a', { leaseTtlMs: 60_000, renewEveryMs: 30_000 });
+    expect(a.assigned()).toEqual([0, 1, 2, 3]);
+    // Its leases expire and another consumer takes partitions 0 and 1 (a new epoch).
+    for (const p of [0, 1]) await env.redis.set(journal.keys.lease('bot', p), 'b 99', 'PX', 60_000);
+    const batch = await a.read({ limit: 100 });
+    expect(new Set(batch.entries.map((entry) => entry.partition))).toEqual(new Set([2, 3]));
+    expect(a.assigned()).toEqual([2, 3]);
+    // Nothing of partitions 0 and 1 was delivered to it: all of theirs is still undelivered.
+    const stillNew = await env.redis.xinfo('GROUPS', journal.keys.stream(0));
+    expect(JSON.stringify(stillNew)).toMatch(/"pending",0/);
+  });
+
   it('reports a malformed stream entry as rejected with a typed error and lets the partition go on', async () => {
     await using env = await startJournalRedis();
     const journal = await openRedisJournal({ redis: env.redis, partitions: 1 });
