@@ -183,6 +183,76 @@ describe('openJournalConsumer', () => {
     for (const chat of chatList) expect(ids.get(chat)).toEqual(appended.get(chat));
   });
 
+  it('hands a partition to a joining consumer only after the entries it delivered from it are acknowledged', async () => {
+    await using env = await startJournalRedis();
+    const journal = await openRedisJournal({ redis: env.redis });
+    const chatList = chats(16);
+    const appended = await fill(journal, chatList, 5);
+    const { consumer: a } = await consumerOf(journal, env.server.url, 'a');
+    const handledByA = (await a.read({ limit: 80 })).entries;
+    expect(handledByA).toHaveLength(80);
+    const { consumer: b } = await consumerOf(journal, env.server.url, 'b');
+    // a stops reading the partitions it hands back, but keeps their leases while their entries are in hand.
+    await until('a hands back 8', async () => {
+      await a.rebalance();
+      return a.assigned().length === 8;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 3 * RENEW_MS));
+    await b.rebalance();
+    // Only partitions a had delivered nothing from (no chat hashed to them) moved at once.
+    const inHand = new Set(handledByA.map((entry) => entry.partition));
+    expect(b.assigned().filter((p) => inHand.has(p))).toEqual([]);
+    expect(await a.ack(Math.max(...handledByA.map((entry) => entry.seq)))).toBe(80);
+    await until('b takes 8', async () => {
+      await b.rebalance();
+      return b.assigned().length === 8;
+    });
+    const later = await fill(journal, chatList, 2);
+    const handledByB: JournalEntry[] = [];
+    const moreByA: JournalEntry[] = [];
+    const bothDone = (): boolean => handledByB.length + moreByA.length >= 32;
+    await Promise.all([drain(b, handledByB, bothDone), drain(a, moreByA, bothDone)]);
+    expect(handledByB.length).toBeGreaterThan(0);
+    expect(moreByA.length).toBeGreaterThan(0);
+    // Nothing twice, nothing missing, each chat in order (a's part, then whoever read its partition).
+    const all = [...handledByA, ...moreByA, ...handledByB];
+    expect(new Set(all.map((entry) => entry.seq)).size).toBe(16 * 7);
+    const order = chatOrder(all);
+    for (const chat of chatList) expect(order.get(chat)).toEqual([...(appended.get(chat) ?? []), ...(later.get(chat) ?? [])]);
+  });
+
+  it('goes on after Redis is SIGKILLed and restarted, losing nothing it had read or not', async () => {
+    await using env = await startJournalRedis();
+    const journal = await openRedisJournal({ redis: env.redis });
+    const chatList = chats(8);
+    await fill(journal, chatList, 5);
+    const { consumer } = await consumerOf(journal, env.server.url, 'a', { leaseTtlMs: 5_000, renewEveryMs: 500 });
+    const handled: JournalEntry[] = [];
+    const first = (await consumer.read({ limit: 20 })).entries;
+    handled.push(...first.slice(0, 10));
+    await consumer.ack((first[9] as JournalEntry).seq);
+    await env.server.kill();
+    // What it had read ahead still comes out; then reads fail, typed, until Redis is back.
+    const inHand = first.slice(10);
+    let failure: unknown;
+    while (failure === undefined) {
+      await consumer.read({ limit: 10 }).then(
+        (batch) => inHand.push(...batch.entries),
+        (error: unknown) => (failure = error),
+      );
+    }
+    expect(failure).toMatchObject({ code: 'REDIS_UNAVAILABLE' });
+    await env.server.restart();
+    // What it handed out and nobody handled is still its own: handled now, then the rest.
+    handled.push(...inHand);
+    await until('Redis answers again', async () => (await env.redis.ping().catch(() => '')) === 'PONG');
+    const top = Math.max(...inHand.map((entry) => entry.seq));
+    await until('the ack goes through', async () => (await consumer.ack(top).catch(() => -1)) === inHand.length);
+    await drain(consumer, handled, () => handled.length >= 40);
+    expect(handled.map((entry) => entry.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect((await journal.positions())[0]).toMatchObject({ group: 'bot', position: 40, unacknowledged: 0 });
+  });
+
   it('never trims what the slow group has not acknowledged', async () => {
     await using env = await startJournalRedis();
     const journal = await openRedisJournal({ redis: env.redis });
