@@ -110,6 +110,8 @@ interface Held {
   /** The lease value `<consumerId> <epoch>`. */
   value: string;
   state: 'reading' | 'draining';
+  /** Whether the previous owner's pending entries are claimed: only then is it read (else they would wait forever). */
+  claimed: boolean;
   /** `>` (new entries) or the id after which this consumer's own pending entries are read. */
   cursor: string;
   /** The stream id a blocking wait starts after. */
@@ -167,7 +169,8 @@ export async function openJournalConsumer(options: JournalConsumerOptions): Prom
   let wake: (() => void) | undefined;
   let lastAssignment = '';
 
-  const readingPartitions = (): Held[] => [...held.values()].filter((h) => h.state === 'reading').sort((a, b) => a.partition - b.partition);
+  const readingPartitions = (): Held[] =>
+    [...held.values()].filter((h) => h.state === 'reading' && h.claimed).sort((a, b) => a.partition - b.partition);
   const assigned = (): number[] => readingPartitions().map((h) => h.partition);
   const dropBuffered = (partition: number): void => {
     buffer = buffer.filter((entry) => entry.partition !== partition);
@@ -208,6 +211,7 @@ export async function openJournalConsumer(options: JournalConsumerOptions): Prom
       start = next;
       claimed += count;
     } while (start !== '0-0');
+    h.claimed = true;
     if (claimed > 0) log.info({ partition: h.partition, claimed }, 'claimed the previous owner\'s pending entries');
   }
 
@@ -218,7 +222,7 @@ export async function openJournalConsumer(options: JournalConsumerOptions): Prom
     for (const h of [...held.values()]) if (owners[h.partition] !== h.value) lose(h, 'lease expired or taken');
     const target = fairShare(live, partitions, consumerId);
     const now = Date.now();
-    const current = readingPartitions();
+    const current = [...held.values()].filter((h) => h.state === 'reading');
     // Hand back the partitions furthest down this consumer's preference order first.
     if (current.length > target) {
       const rank = (p: number): number => order.indexOf(p);
@@ -236,17 +240,17 @@ export async function openJournalConsumer(options: JournalConsumerOptions): Prom
         await release(h);
       }
     }
-    let need = target - readingPartitions().length;
+    let need = target - [...held.values()].filter((h) => h.state === 'reading').length;
     for (const p of order) {
       if (need <= 0 || closed) break;
       if (owners[p] !== '' || held.has(p)) continue;
       const epoch = await acquireScript([leaseKeys[p] as string, keys.epoch(group, p)], [consumerId, leaseTtlMs]);
       if (epoch === 0) continue;
-      const h: Held = { partition: p, value: `${consumerId} ${epoch}`, state: 'reading', cursor: '0-0', lastSeen: '0-0', drainingSince: 0 };
-      held.set(p, h);
+      held.set(p, { partition: p, value: `${consumerId} ${epoch}`, state: 'reading', claimed: false, cursor: '0-0', lastSeen: '0-0', drainingSince: 0 });
       need -= 1;
-      await claimAll(h);
     }
+    // Also retries a claim that failed in an earlier round.
+    for (const h of [...held.values()]) if (!h.claimed && h.state === 'reading' && !closed) await claimAll(h);
   }
 
   function rebalance(): Promise<void> {
