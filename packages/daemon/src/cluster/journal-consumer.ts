@@ -3,7 +3,7 @@
  * bridge's `readAfter` loop (`bridge/journal-delivery.ts`), built for it but not wired yet.
  *
  * - **Assignment.** The consumer heartbeats, renews its partition leases and takes or hands
- *   back partitions towards its fair share (`partition-leases.ts`) every `renewEveryMs`.
+ *   back partitions towards its fair share (`partition-assignment.ts`) every `renewEveryMs`.
  *   A partition it must hand back stops being read at once and is released once every entry
  *   it handed out of it is acknowledged (or after `drainTimeoutMs`).
  * - **Takeover.** A partition it takes may hold the previous owner's pending entries (it
@@ -30,8 +30,8 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { CONSUMER_CLAIM_LUA, CONSUMER_READ_LUA } from './journal-consumer-scripts.js';
-import { PARTITION_ACQUIRE_LUA, PARTITION_RELEASE_LUA, PARTITION_TICK_LUA, fairShare, preferenceOrder } from './partition-leases.js';
+import { CONSUMER_READ_LUA } from './journal-consumer-scripts.js';
+import { createPartitionAssignment, type HeldPartition } from './partition-assignment.js';
 import { decodeStreamEntry, seqOfStreamId, type PartitionedEntry } from './redis-journal-codec.js';
 import { RedisJournalError, toJournalError } from './redis-journal-errors.js';
 import { bindScript } from './redis-journal-scripts.js';
@@ -105,24 +105,8 @@ export interface JournalConsumer {
   close(options?: { handover?: boolean }): Promise<void>;
 }
 
-interface Held {
-  partition: number;
-  /** The lease value `<consumerId> <epoch>`. */
-  value: string;
-  state: 'reading' | 'draining';
-  /** Whether the previous owner's pending entries are claimed: only then is it read (else they would wait forever). */
-  claimed: boolean;
-  /** `>` (new entries) or the id after which this consumer's own pending entries are read. */
-  cursor: string;
-  /** The stream id a blocking wait starts after. */
-  lastSeen: string;
-  drainingSince: number;
-}
-
 type StreamEntryReply = [id: string, fields: string[] | null];
 type ReadReply = Array<['lost'] | [mode: string, entries: StreamEntryReply[], last: string]>;
-
-const CLAIM_COUNT = 1_000;
 
 /** Joins the group (registering it on every partition if new) and takes a first share of the partitions. */
 export async function openJournalConsumer(options: JournalConsumerOptions): Promise<JournalConsumer> {
@@ -139,13 +123,8 @@ export async function openJournalConsumer(options: JournalConsumerOptions): Prom
   const log = options.logger.child({ module: 'journal-consumer', group, consumerId });
   await journal.ensureGroup(group);
 
-  const tickScript = bindScript<[string[], string[]]>(redis, 'stickerbotPartitionTick', PARTITION_TICK_LUA);
-  const acquireScript = bindScript<number>(redis, 'stickerbotPartitionAcquire', PARTITION_ACQUIRE_LUA);
-  const releaseScript = bindScript<number>(redis, 'stickerbotPartitionRelease', PARTITION_RELEASE_LUA);
   const readScript = bindScript<ReadReply>(redis, 'stickerbotConsumerRead', CONSUMER_READ_LUA);
-  const claimScript = bindScript<['lost'] | [string, number]>(redis, 'stickerbotConsumerClaim', CONSUMER_CLAIM_LUA);
   const leaseKeys = Array.from({ length: partitions }, (_, p) => keys.lease(group, p));
-  const order = preferenceOrder(consumerId, partitions);
 
   // Blocking reads get a connection of their own; a rebalance interrupts one with CLIENT UNBLOCK.
   const blocking = redis.duplicate();
@@ -159,7 +138,6 @@ export async function openJournalConsumer(options: JournalConsumerOptions): Prom
   };
   blocking.on('ready', readBlockingId);
 
-  const held = new Map<number, Held>();
   let buffer: PartitionedEntry[] = [];
   /** Seqs handed out and not acknowledged, per partition, ascending. */
   const delivered = new Map<number, number[]>();
@@ -169,12 +147,20 @@ export async function openJournalConsumer(options: JournalConsumerOptions): Prom
   let wake: (() => void) | undefined;
   let lastAssignment = '';
 
-  const readingPartitions = (): Held[] =>
-    [...held.values()].filter((h) => h.state === 'reading' && h.claimed).sort((a, b) => a.partition - b.partition);
-  const assigned = (): number[] => readingPartitions().map((h) => h.partition);
-  const dropBuffered = (partition: number): void => {
-    buffer = buffer.filter((entry) => entry.partition !== partition);
-  };
+  const assigned = (): number[] => assignment.readable().map((h) => h.partition);
+  const assignment = createPartitionAssignment({
+    redis,
+    keys,
+    partitions,
+    group,
+    consumerId,
+    leaseTtlMs,
+    drainTimeoutMs,
+    log,
+    unacknowledged: (partition) => delivered.get(partition)?.length ?? 0,
+    // What was read ahead from it stays pending in Redis: the next owner claims it.
+    onDropped: (partition) => (buffer = buffer.filter((entry) => entry.partition !== partition)),
+  });
 
   function assignmentChanged(): void {
     const now = assigned();
@@ -187,74 +173,9 @@ export async function openJournalConsumer(options: JournalConsumerOptions): Prom
     if (blockingId !== undefined) redis.client('UNBLOCK', blockingId).catch(() => undefined);
   }
 
-  function lose(h: Held, why: string): void {
-    if (held.get(h.partition) !== h) return;
-    held.delete(h.partition);
-    dropBuffered(h.partition);
-    log.warn({ partition: h.partition, why }, 'journal partition lost');
-  }
-
-  async function release(h: Held): Promise<void> {
-    held.delete(h.partition);
-    dropBuffered(h.partition);
-    await releaseScript([leaseKeys[h.partition] as string], [h.value]);
-  }
-
-  /** Claims every pending entry of the group on a partition just taken; they are read first. */
-  async function claimAll(h: Held): Promise<void> {
-    let start = '0-0';
-    let claimed = 0;
-    do {
-      const reply = await claimScript([keys.stream(h.partition), leaseKeys[h.partition] as string], [group, consumerId, h.value, start, CLAIM_COUNT]);
-      if (reply[0] === 'lost') return lose(h, 'lease lost while claiming');
-      const [next, count] = reply as [string, number];
-      start = next;
-      claimed += count;
-    } while (start !== '0-0');
-    h.claimed = true;
-    if (claimed > 0) log.info({ partition: h.partition, claimed }, 'claimed the previous owner\'s pending entries');
-  }
-
-  async function tick(): Promise<void> {
-    const owned = [...held.values()].flatMap((h) => [h.partition, h.value]);
-    const [live, owners] = await tickScript([keys.consumers(group), ...leaseKeys], [consumerId, leaseTtlMs, ...owned]);
-    if (closed) return;
-    for (const h of [...held.values()]) if (owners[h.partition] !== h.value) lose(h, 'lease expired or taken');
-    const target = fairShare(live, partitions, consumerId);
-    const now = Date.now();
-    const current = [...held.values()].filter((h) => h.state === 'reading');
-    // Hand back the partitions furthest down this consumer's preference order first.
-    if (current.length > target) {
-      const rank = (p: number): number => order.indexOf(p);
-      for (const h of current.sort((a, b) => rank(b.partition) - rank(a.partition)).slice(0, current.length - target)) {
-        h.state = 'draining';
-        h.drainingSince = now;
-        dropBuffered(h.partition);
-      }
-    }
-    for (const h of [...held.values()]) {
-      if (h.state !== 'draining') continue;
-      const waiting = delivered.get(h.partition)?.length ?? 0;
-      if (waiting === 0 || now - h.drainingSince >= drainTimeoutMs) {
-        if (waiting > 0) log.warn({ partition: h.partition, unacknowledged: waiting }, 'handing a partition back with entries not acknowledged: the next owner delivers them again');
-        await release(h);
-      }
-    }
-    let need = target - [...held.values()].filter((h) => h.state === 'reading').length;
-    for (const p of order) {
-      if (need <= 0 || closed) break;
-      if (owners[p] !== '' || held.has(p)) continue;
-      const epoch = await acquireScript([leaseKeys[p] as string, keys.epoch(group, p)], [consumerId, leaseTtlMs]);
-      if (epoch === 0) continue;
-      held.set(p, { partition: p, value: `${consumerId} ${epoch}`, state: 'reading', claimed: false, cursor: '0-0', lastSeen: '0-0', drainingSince: 0 });
-      need -= 1;
-    }
-    // Also retries a claim that failed in an earlier round.
-    for (const h of [...held.values()]) if (!h.claimed && h.state === 'reading' && !closed) await claimAll(h);
-  }
-
   function rebalance(): Promise<void> {
-    ticking ??= tick()
+    ticking ??= assignment
+      .tick()
       .catch((error: unknown) => log.warn({ err: error }, 'journal partition heartbeat failed; retrying (reads stay fenced by the leases)'))
       .finally(() => {
         ticking = undefined;
@@ -271,7 +192,7 @@ export async function openJournalConsumer(options: JournalConsumerOptions): Prom
 
   async function fetch(limit: number): Promise<ConsumerBatch> {
     const rejected: RejectedEntry[] = [];
-    const from = readingPartitions();
+    const from = assignment.readable();
     if (buffer.length < limit && from.length > 0) {
       const reply = await readScript(
         from.flatMap((h) => [keys.stream(h.partition), leaseKeys[h.partition] as string]),
@@ -279,10 +200,10 @@ export async function openJournalConsumer(options: JournalConsumerOptions): Prom
       );
       const foreign: Array<{ partition: number; id: string }> = [];
       reply.forEach((result, i) => {
-        const h = from[i] as Held;
+        const h = from[i] as HeldPartition;
         // Read under a lease this consumer has let go of since: the next owner claims them.
-        if (held.get(h.partition) !== h || h.state !== 'reading') return;
-        if (result[0] === 'lost') return lose(h, 'read refused by the lease');
+        if (!assignment.holds(h)) return;
+        if (result[0] === 'lost') return assignment.lose(h, 'read refused by the lease');
         const [mode, entries, last] = result as [string, StreamEntryReply[], string];
         h.cursor = mode === '>' ? '>' : (entries[entries.length - 1]?.[0] ?? h.cursor);
         h.lastSeen = entries[entries.length - 1]?.[0] ?? last;
@@ -313,7 +234,7 @@ export async function openJournalConsumer(options: JournalConsumerOptions): Prom
   }
 
   async function wait(ms: number): Promise<void> {
-    const from = readingPartitions();
+    const from = assignment.readable();
     if (from.length === 0 || blockingId === undefined) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, ms);
@@ -379,9 +300,8 @@ export async function openJournalConsumer(options: JournalConsumerOptions): Prom
         list.splice(0, seqs.length);
         if (list.length === 0) delivered.delete(partition);
         count += seqs.length;
-        const h = held.get(partition);
         // A partition being handed back goes as soon as its last entry is acknowledged.
-        if (h?.state === 'draining' && list.length === 0) void rebalance();
+        if (list.length === 0) void rebalance();
       }
       return count;
     },
@@ -393,18 +313,17 @@ export async function openJournalConsumer(options: JournalConsumerOptions): Prom
     async close(closeOptions = {}) {
       if (closed) return;
       closed = true;
+      assignment.stop();
       clearInterval(timer);
       wake?.();
       await ticking;
       if (closeOptions.handover ?? true) {
         try {
-          await Promise.all([...held.values()].map((h) => releaseScript([leaseKeys[h.partition] as string], [h.value])));
-          await redis.zrem(keys.consumers(group), consumerId);
+          await assignment.releaseAll();
         } catch (error) {
           log.warn({ err: error }, 'could not hand the journal partitions over; they move when their leases expire');
         }
       }
-      held.clear();
       buffer = [];
       blocking.disconnect();
     },
