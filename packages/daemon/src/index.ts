@@ -115,3 +115,9 @@ export {
   type RedisAuthStore,
 } from './cluster/redis-auth-store.js';
 export { createRedisSessionStore, type RedisSessionStore, type SessionSave } from './cluster/redis-session-store.js';
+// Cluster mode (in progress): the journal on Redis Streams and its consumers.
+export { openJournalConsumer, type ConsumerBatch, type JournalConsumer, type JournalConsumerOptions, type ReadOptions, type RejectedEntry } from './cluster/journal-consumer.js';
+export { DEFAULT_PARTITIONS } from './cluster/partition-of.js';
+export type { PartitionedEntry } from './cluster/redis-journal-codec.js';
+export { RedisJournalError, type RedisJournalErrorCode } from './cluster/redis-journal-errors.js';
+export { openRedisJournal, type GroupStatus, type RedisJournal, type RedisJournalOptions } from './cluster/redis-journal.js';

@@ -29,6 +29,8 @@ export type {
 export { createJournalRetention, type JournalRetention, type JournalRetentionOptions, type RetentionStatus } from './journal-retention.js';
 export type { SynchronousLevel } from './sqlite-database.js';
 export { credsLoggedIn, decodeAuthValue, decodeSignalKey, encodeAuthValue, lidReverseKeyId, phoneJidOfMapping } from './auth-codec.js';
+// The raw-message encoding is shared with the cluster's Redis journal (one format for both journals).
+export { decodeRawMessage, encodeRawMessage } from './raw-message-codec.js';
 
 /** Name of the daemon's database file inside the data folder. */
 export const DATABASE_FILE = 'daemon.sqlite';
