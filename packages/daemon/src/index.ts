@@ -119,5 +119,4 @@ export { createRedisSessionStore, type RedisSessionStore, type SessionSave } fro
 export { openJournalConsumer, type ConsumerBatch, type JournalConsumer, type JournalConsumerOptions, type ReadOptions, type RejectedEntry } from './cluster/journal-consumer.js';
 export { DEFAULT_PARTITIONS } from './cluster/partition-of.js';
 export type { PartitionedEntry } from './cluster/redis-journal-codec.js';
-export { RedisJournalError, type RedisJournalErrorCode } from './cluster/redis-journal-errors.js';
 export { openRedisJournal, type GroupStatus, type RedisJournal, type RedisJournalOptions } from './cluster/redis-journal.js';

@@ -33,8 +33,7 @@ import type { Logger } from 'pino';
 import { CONSUMER_READ_LUA } from './journal-consumer-scripts.js';
 import { createPartitionAssignment, type HeldPartition } from './partition-assignment.js';
 import { decodeStreamEntry, seqOfStreamId, type PartitionedEntry } from './redis-journal-codec.js';
-import { RedisJournalError, toJournalError } from './redis-journal-errors.js';
-import { bindScript } from './redis-journal-scripts.js';
+import { ClusterError, defineScript, toClusterError } from './redis-connection.js';
 import { assertGroupName, type RedisJournal } from './redis-journal.js';
 
 /** An entry that could not be read, in place of the entry. */
@@ -44,7 +43,7 @@ export interface RejectedEntry {
   id: string;
   /** Its seq, when the id is a journal id (then it counts as delivered, see `ack`). */
   seq: number | undefined;
-  error: RedisJournalError;
+  error: ClusterError;
 }
 
 /** What one {@link JournalConsumer.read} returns. */
@@ -113,17 +112,17 @@ export async function openJournalConsumer(options: JournalConsumerOptions): Prom
   const { journal, redis, consumerId } = options;
   const group = assertGroupName(options.group);
   if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(consumerId)) {
-    throw new RedisJournalError('JOURNAL_CONFIG', `invalid consumer id "${consumerId}": 1 to 128 of [A-Za-z0-9_.:-]`);
+    throw new ClusterError('JOURNAL_CONFIG', `invalid consumer id "${consumerId}": 1 to 128 of [A-Za-z0-9_.:-]`);
   }
   const leaseTtlMs = options.leaseTtlMs ?? 10_000;
   const renewEveryMs = options.renewEveryMs ?? Math.max(1, Math.floor(leaseTtlMs / 3));
   const drainTimeoutMs = options.drainTimeoutMs ?? leaseTtlMs;
-  if (!(renewEveryMs < leaseTtlMs)) throw new RedisJournalError('JOURNAL_CONFIG', 'renewEveryMs must be shorter than leaseTtlMs');
+  if (!(renewEveryMs < leaseTtlMs)) throw new ClusterError('JOURNAL_CONFIG', 'renewEveryMs must be shorter than leaseTtlMs');
   const { keys, partitions } = journal;
   const log = options.logger.child({ module: 'journal-consumer', group, consumerId });
   await journal.ensureGroup(group);
 
-  const readScript = bindScript<ReadReply>(redis, 'stickerbotConsumerRead', CONSUMER_READ_LUA);
+  const readScript = defineScript<ReadReply>(redis, 'stickerbotConsumerRead', 'any', CONSUMER_READ_LUA);
   const leaseKeys = Array.from({ length: partitions }, (_, p) => keys.lease(group, p));
 
   // Blocking reads get a connection of their own; a rebalance interrupts one with CLIENT UNBLOCK.
@@ -209,10 +208,10 @@ export async function openJournalConsumer(options: JournalConsumerOptions): Prom
         h.lastSeen = entries[entries.length - 1]?.[0] ?? last;
         for (const [id, fields] of entries) {
           try {
-            if (fields === null) throw new RedisJournalError('JOURNAL_ENTRY_MALFORMED', `partition ${h.partition}, entry ${id}: pending but deleted from the stream`);
+            if (fields === null) throw new ClusterError('JOURNAL_ENTRY_MALFORMED', `partition ${h.partition}, entry ${id}: pending but deleted from the stream`);
             buffer.push(decodeStreamEntry(id, fields, h.partition));
           } catch (error) {
-            const typed = toJournalError(error, `partition ${h.partition}`);
+            const typed = toClusterError(error, `partition ${h.partition}`);
             let seq: number | undefined;
             try {
               seq = seqOfStreamId(id, h.partition);
@@ -261,10 +260,10 @@ export async function openJournalConsumer(options: JournalConsumerOptions): Prom
     assigned,
 
     async read(readOptions = {}) {
-      if (closed) throw new RedisJournalError('CONSUMER_CLOSED', `consumer ${consumerId} is closed`);
-      if (reading) throw new RedisJournalError('JOURNAL_CONFIG', 'read is already running: one read at a time');
+      if (closed) throw new ClusterError('CONSUMER_CLOSED', `consumer ${consumerId} is closed`);
+      if (reading) throw new ClusterError('JOURNAL_CONFIG', 'read is already running: one read at a time');
       const limit = readOptions.limit ?? 256;
-      if (!Number.isSafeInteger(limit) || limit < 1) throw new RedisJournalError('JOURNAL_CONFIG', `limit must be a positive integer, got ${String(limit)}`);
+      if (!Number.isSafeInteger(limit) || limit < 1) throw new ClusterError('JOURNAL_CONFIG', `limit must be a positive integer, got ${String(limit)}`);
       reading = true;
       try {
         let batch = await fetch(limit);
@@ -280,7 +279,7 @@ export async function openJournalConsumer(options: JournalConsumerOptions): Prom
     },
 
     async ack(position) {
-      if (!Number.isSafeInteger(position) || position < 0) throw new RedisJournalError('JOURNAL_CONFIG', `position must be a non-negative integer, got ${String(position)}`);
+      if (!Number.isSafeInteger(position) || position < 0) throw new ClusterError('JOURNAL_CONFIG', `position must be a non-negative integer, got ${String(position)}`);
       const batches: Array<{ partition: number; seqs: number[] }> = [];
       for (const [partition, seqs] of delivered) {
         let n = 0;
@@ -292,7 +291,7 @@ export async function openJournalConsumer(options: JournalConsumerOptions): Prom
         await Promise.all(batches.map(({ partition, seqs }) => redis.xack(keys.stream(partition), group, ...seqs.map((seq) => `${seq}-0`))));
       } catch (error) {
         // Kept: the next (cumulative) ack sends them again.
-        throw toJournalError(error, 'cannot acknowledge journal entries');
+        throw toClusterError(error, 'cannot acknowledge journal entries');
       }
       let count = 0;
       for (const { partition, seqs } of batches) {

@@ -9,8 +9,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { CONSUMER_CLAIM_LUA } from './journal-consumer-scripts.js';
 import { PARTITION_ACQUIRE_LUA, PARTITION_RELEASE_LUA, PARTITION_TICK_LUA, fairShare, preferenceOrder } from './partition-leases.js';
-import { bindScript } from './redis-journal-scripts.js';
-import type { RedisJournalKeys } from './redis-journal-keys.js';
+import { defineScript } from './redis-connection.js';
+import type { JournalKeys } from './redis-keys.js';
 
 /** A partition this consumer holds the lease of. */
 export interface HeldPartition {
@@ -31,7 +31,7 @@ export interface HeldPartition {
 /** Options of {@link createPartitionAssignment}. */
 export interface PartitionAssignmentOptions {
   redis: Redis;
-  keys: RedisJournalKeys;
+  keys: JournalKeys;
   partitions: number;
   group: string;
   consumerId: string;
@@ -65,10 +65,10 @@ const CLAIM_COUNT = 1_000;
 /** Creates one consumer's assignment; nothing is held until the first {@link PartitionAssignment.tick}. */
 export function createPartitionAssignment(options: PartitionAssignmentOptions): PartitionAssignment {
   const { redis, keys, partitions, group, consumerId, leaseTtlMs, drainTimeoutMs, log } = options;
-  const tickScript = bindScript<[string[], string[]]>(redis, 'stickerbotPartitionTick', PARTITION_TICK_LUA);
-  const acquireScript = bindScript<number>(redis, 'stickerbotPartitionAcquire', PARTITION_ACQUIRE_LUA);
-  const releaseScript = bindScript<number>(redis, 'stickerbotPartitionRelease', PARTITION_RELEASE_LUA);
-  const claimScript = bindScript<['lost'] | [string, number]>(redis, 'stickerbotConsumerClaim', CONSUMER_CLAIM_LUA);
+  const tickScript = defineScript<[string[], string[]]>(redis, 'stickerbotPartitionTick', 'any', PARTITION_TICK_LUA);
+  const acquireScript = defineScript<number>(redis, 'stickerbotPartitionAcquire', 2, PARTITION_ACQUIRE_LUA);
+  const releaseScript = defineScript<number>(redis, 'stickerbotPartitionRelease', 1, PARTITION_RELEASE_LUA);
+  const claimScript = defineScript<['lost'] | [string, number]>(redis, 'stickerbotConsumerClaim', 2, CONSUMER_CLAIM_LUA);
   const leaseKeys = Array.from({ length: partitions }, (_, p) => keys.lease(group, p));
   const order = preferenceOrder(consumerId, partitions);
   const held = new Map<number, HeldPartition>();

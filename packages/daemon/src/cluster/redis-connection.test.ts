@@ -11,6 +11,17 @@ describe('redis keys', () => {
     expect(createRedisKeys('acme:').sessions).toBe('acme:sessions');
   });
 
+  it("names the journal's keys under the same prefix", () => {
+    const { journal } = createRedisKeys('acme:');
+    expect([journal.seq, journal.meta, journal.messages, journal.groups]).toEqual(['acme:journal:seq', 'acme:journal:meta', 'acme:journal:messages', 'acme:journal:groups']);
+    expect([journal.stream(3), journal.lease('bot', 3), journal.epoch('bot', 3), journal.consumers('bot')]).toEqual([
+      'acme:journal:p:3',
+      'acme:journal:lease:bot:3',
+      'acme:journal:epoch:bot:3',
+      'acme:journal:consumers:bot',
+    ]);
+  });
+
   it('refuses a prefix with spaces or braces', () => {
     expect(() => createRedisKeys('a b')).toThrow(/invalid Redis key prefix/);
     expect(() => createRedisKeys('{x}')).toThrow(/invalid Redis key prefix/);

@@ -19,7 +19,15 @@ export type ClusterErrorCode =
   /** A bad Redis URL, key prefix or timing option. */
   | 'CLUSTER_CONFIG'
   /** Redis holds a value the daemon cannot read (not JSON, wrong shape). */
-  | 'CLUSTER_DATA';
+  | 'CLUSTER_DATA'
+  /** A journal stream entry the journal cannot read: missing fields, an id that is not `<seq>-0`, bad JSON, an unknown event type. */
+  | 'JOURNAL_ENTRY_MALFORMED'
+  /** Redis disagrees with this daemon's journal settings (another partition count) or a journal or consumer option is invalid. */
+  | 'JOURNAL_CONFIG'
+  /** Redis holds a journal that contradicts itself (a stream entry beyond the `seq` counter). */
+  | 'JOURNAL_INCONSISTENT'
+  /** The journal consumer is closed, or does not hold the partition it was asked about. */
+  | 'CONSUMER_CLOSED';
 
 /** The typed error of cluster mode: a stable `code`, the cause kept for the logs. */
 export class ClusterError extends Error {
@@ -90,10 +98,15 @@ export function createRedisConnection(url: string, options: RedisConnectionOptio
 // Error replies that mean "not now" rather than "never": the server is starting, busy or failing over.
 const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|NOREPLICAS)\b/;
 
-/** Turns what ioredis threw into a {@link ClusterError} (a `ClusterError` passes through). */
+/**
+ * Turns what ioredis threw into a {@link ClusterError} (a `ClusterError` passes through). A
+ * script that finds the journal contradicting itself answers an error reply starting with
+ * `JOURNAL_INCONSISTENT` (redis-journal-scripts.ts): that code is kept.
+ */
 export function toClusterError(error: unknown, what: string): ClusterError {
   if (error instanceof ClusterError) return error;
   const message = error instanceof Error ? error.message : String(error);
+  if (message.includes('JOURNAL_INCONSISTENT')) return new ClusterError('JOURNAL_INCONSISTENT', `${what}: ${message}`, { cause: error });
   const refused = error instanceof Error && error.name === 'ReplyError' && !TRANSIENT_REPLY.test(message);
   return new ClusterError(refused ? 'REDIS_REFUSED' : 'REDIS_UNAVAILABLE', `${what}: ${message}`, { cause: error });
 }
@@ -105,16 +118,19 @@ type ScriptCommand = (...args: (string | number | Buffer)[]) => Promise<unknown>
 
 /**
  * Defines `lua` on `redis` under `name` (ioredis' `defineCommand`: EVALSHA, EVAL on NOSCRIPT)
- * and returns it as a typed function taking a fixed number of keys. Errors are {@link ClusterError}s.
+ * and returns it as a typed function taking a fixed number of keys, or any number with
+ * `'any'` (the journal's scripts take one key per partition). Errors are {@link ClusterError}s.
  */
-export function defineScript<R>(redis: Redis, name: string, numberOfKeys: number, lua: string): RedisScript<R> {
-  if (!(name in redis)) redis.defineCommand(name, { numberOfKeys, lua });
+export function defineScript<R>(redis: Redis, name: string, numberOfKeys: number | 'any', lua: string): RedisScript<R> {
+  if (!(name in redis)) redis.defineCommand(name, numberOfKeys === 'any' ? { lua } : { numberOfKeys, lua });
   const command = (redis as unknown as Record<string, ScriptCommand>)[name];
   if (typeof command !== 'function') throw new ClusterError('CLUSTER_CONFIG', `Redis script ${name} could not be defined`);
   return async (keys, args) => {
-    if (keys.length !== numberOfKeys) throw new ClusterError('CLUSTER_CONFIG', `Redis script ${name} takes ${numberOfKeys} keys, got ${keys.length}`);
+    if (numberOfKeys !== 'any' && keys.length !== numberOfKeys) throw new ClusterError('CLUSTER_CONFIG', `Redis script ${name} takes ${numberOfKeys} keys, got ${keys.length}`);
+    // Without a fixed key count, ioredis takes the count as the call's first argument.
+    const counted = numberOfKeys === 'any' ? [keys.length, ...keys] : keys;
     try {
-      return (await command.call(redis, ...keys, ...args)) as R;
+      return (await command.call(redis, ...counted, ...args)) as R;
     } catch (error) {
       throw toClusterError(error, `Redis script ${name} failed`);
     }

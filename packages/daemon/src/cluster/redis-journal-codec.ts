@@ -7,7 +7,7 @@
  * version, wrote the entry): anything else is a typed `JOURNAL_ENTRY_MALFORMED`.
  */
 import { describeZodError, journalEntrySchema, type JournalEntry } from '@stickerbot/protocol';
-import { RedisJournalError } from './redis-journal-errors.js';
+import { ClusterError } from './redis-connection.js';
 
 /** An entry read from a partition stream. */
 export interface PartitionedEntry extends JournalEntry {
@@ -25,7 +25,7 @@ export function seqOfStreamId(id: string, partition: number): number {
   const match = ID_PATTERN.exec(id);
   const seq = match ? Number(match[1]) : Number.NaN;
   if (!Number.isSafeInteger(seq)) {
-    throw new RedisJournalError('JOURNAL_ENTRY_MALFORMED', `partition ${partition}: stream id "${id}" is not a journal id (<seq>-0)`);
+    throw new ClusterError('JOURNAL_ENTRY_MALFORMED', `partition ${partition}: stream id "${id}" is not a journal id (<seq>-0)`);
   }
   return seq;
 }
@@ -36,7 +36,7 @@ export function decodeStreamEntry(id: string, fields: readonly string[], partiti
   const values = new Map<string, string>();
   for (let i = 0; i + 1 < fields.length; i += 2) values.set(fields[i] as string, fields[i + 1] as string);
   const fail = (reason: string, cause?: unknown): never => {
-    throw new RedisJournalError('JOURNAL_ENTRY_MALFORMED', `partition ${partition}, entry ${id}: ${reason}`, { cause });
+    throw new ClusterError('JOURNAL_ENTRY_MALFORMED', `partition ${partition}, entry ${id}: ${reason}`, { cause });
   };
   const sessionId = values.get('s');
   const ts = Number(values.get('t'));

@@ -4,31 +4,9 @@
  * ioredis runs a defined script with EVALSHA and falls back to EVAL on `NOSCRIPT` (a
  * restarted Redis has an empty script cache). Redis 7 replicates and persists a script by
  * its effects (in a MULTI/EXEC block in the AOF), so a crash keeps all of one or none of it.
+ * They are bound with `defineScript(redis, name, 'any', lua)` (redis-connection.ts): they take
+ * one key per partition they touch.
  */
-import type { Redis } from 'ioredis';
-import { toJournalError } from './redis-journal-errors.js';
-
-/** A Lua script bound to a client: `run(keys, args)` resolves with the script's reply. */
-export type JournalScript<R> = (keys: readonly string[], args: readonly (string | number)[]) => Promise<R>;
-
-type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
-
-/**
- * Defines `lua` on `redis` under `name`, taking a variable number of keys (the first
- * argument of the call is the key count), as a typed function whose errors are
- * `RedisJournalError`s.
- */
-export function bindScript<R>(redis: Redis, name: string, lua: string): JournalScript<R> {
-  if (!(name in redis)) redis.defineCommand(name, { lua });
-  const command = (redis as unknown as Record<string, ScriptCommand>)[name] as ScriptCommand;
-  return async (keys, args) => {
-    try {
-      return (await command.call(redis, keys.length, ...keys, ...args)) as R;
-    } catch (error) {
-      throw toJournalError(error, `Redis script ${name} failed`);
-    }
-  };
-}
 
 /**
  * Appends a batch. KEYS: the seq counter, the message index, then the partition streams the

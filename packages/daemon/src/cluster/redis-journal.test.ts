@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildTextMessage } from '../test-kit/index.js';
 import { partitionOf } from './partition-of.js';
 import { chats, startJournalRedis, testClient, textEvent } from '../../test/redis-journal-harness.js';
-import { RedisJournalError } from './redis-journal-errors.js';
+import { ClusterError } from './redis-connection.js';
 import { openRedisJournal } from './redis-journal.js';
 
 const session = 'default';
@@ -133,9 +133,9 @@ describe('openRedisJournal', () => {
     const reasons = [/not JSON/, /event/, /missing field/, /not a journal id/];
     for (let after = 0; after < 4; after += 1) {
       const error = await journal.readPartition(0, after, 1).catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(RedisJournalError);
-      expect((error as RedisJournalError).code).toBe('JOURNAL_ENTRY_MALFORMED');
-      expect((error as RedisJournalError).message).toMatch(reasons[after] as RegExp);
+      expect(error).toBeInstanceOf(ClusterError);
+      expect((error as ClusterError).code).toBe('JOURNAL_ENTRY_MALFORMED');
+      expect((error as ClusterError).message).toMatch(reasons[after] as RegExp);
     }
     await expect(journal.readPartition(1, 0, 1)).rejects.toBeInstanceOf(StickerbotError);
   });

@@ -29,9 +29,9 @@ import {
 } from '../storage/index.js';
 import { DEFAULT_PARTITIONS, chatOfEvent, isValidPartitionCount, partitionOf } from './partition-of.js';
 import { decodeStreamEntry, rawFieldOf, streamIdOf, type PartitionedEntry } from './redis-journal-codec.js';
-import { RedisJournalError, toJournalError } from './redis-journal-errors.js';
-import { createRedisJournalKeys, type RedisJournalKeys } from './redis-journal-keys.js';
-import { APPEND_LUA, ENSURE_GROUP_LUA, PARTITION_STATUS_LUA, REMOVE_GROUP_LUA, bindScript } from './redis-journal-scripts.js';
+import { ClusterError, defineScript, toClusterError } from './redis-connection.js';
+import { APPEND_LUA, ENSURE_GROUP_LUA, PARTITION_STATUS_LUA, REMOVE_GROUP_LUA } from './redis-journal-scripts.js';
+import { createRedisKeys, type JournalKeys } from './redis-keys.js';
 
 /** The raw Baileys message type, as the storage contract names it. */
 export type RawMessage = NonNullable<JournalAppend['raw']>;
@@ -62,7 +62,7 @@ export interface GroupStatus {
 /** The journal on Redis Streams; see the module comment. */
 export interface RedisJournal {
   readonly partitions: number;
-  readonly keys: RedisJournalKeys;
+  readonly keys: JournalKeys;
   /** The partition of an entry of this session with this event. */
   partitionOf(sessionId: string, event: JournalAppend['event']): number;
   /** Appends one entry; resolves once Redis has it durably (per its AOF policy). */
@@ -104,7 +104,7 @@ const GROUP_PATTERN = /^[a-z0-9_-]{1,64}$/;
 
 /** Checks a consumer group name (the protocol's `[a-z0-9_-]{1,64}`); it becomes part of key names. */
 export function assertGroupName(group: string): string {
-  if (!GROUP_PATTERN.test(group)) throw new RedisJournalError('JOURNAL_CONFIG', `invalid consumer group "${group}": [a-z0-9_-]{1,64}`);
+  if (!GROUP_PATTERN.test(group)) throw new ClusterError('JOURNAL_CONFIG', `invalid consumer group "${group}": [a-z0-9_-]{1,64}`);
   return group;
 }
 
@@ -126,9 +126,9 @@ export async function openRedisJournal(options: RedisJournalOptions): Promise<Re
   const { redis } = options;
   const partitions = options.partitions ?? DEFAULT_PARTITIONS;
   if (!isValidPartitionCount(partitions)) {
-    throw new RedisJournalError('JOURNAL_CONFIG', `partitions must be an integer from 1 to 1024, got ${String(partitions)}`);
+    throw new ClusterError('JOURNAL_CONFIG', `partitions must be an integer from 1 to 1024, got ${String(partitions)}`);
   }
-  const keys = createRedisJournalKeys(options.prefix);
+  const { prefix, journal: keys } = createRedisKeys(options.prefix);
   const streams = Array.from({ length: partitions }, (_, p) => keys.stream(p));
   let pinned: string | null;
   let lastIds: (string | null)[];
@@ -146,12 +146,12 @@ export async function openRedisJournal(options: RedisJournalOptions): Promise<Re
       }),
     );
   } catch (error) {
-    throw toJournalError(error, 'cannot open the Redis journal');
+    throw toClusterError(error, 'cannot open the Redis journal');
   }
   if (pinned !== String(partitions)) {
-    throw new RedisJournalError(
+    throw new ClusterError(
       'JOURNAL_CONFIG',
-      `the Redis journal under "${keys.prefix}" has ${String(pinned)} partitions, this daemon is configured with ${partitions}: ` +
+      `the Redis journal under "${prefix}" has ${String(pinned)} partitions, this daemon is configured with ${partitions}: ` +
         'a chat would move to another stream and lose its order; use the same partition count everywhere',
     );
   }
@@ -159,18 +159,18 @@ export async function openRedisJournal(options: RedisJournalOptions): Promise<Re
   lastIds.forEach((id, p) => {
     const top = id === null ? 0 : Number(id.split('-')[0]);
     if (top > seqNow) {
-      throw new RedisJournalError('JOURNAL_INCONSISTENT', `partition ${p} holds id ${String(id)} beyond the journal's seq ${seqNow} (was ${keys.seq} deleted?)`);
+      throw new ClusterError('JOURNAL_INCONSISTENT', `partition ${p} holds id ${String(id)} beyond the journal's seq ${seqNow} (was ${keys.seq} deleted?)`);
     }
   });
   return createRedisJournal(redis, keys, partitions);
 }
 
-function createRedisJournal(redis: Redis, keys: RedisJournalKeys, partitions: number): RedisJournal {
+function createRedisJournal(redis: Redis, keys: JournalKeys, partitions: number): RedisJournal {
   const streams = Array.from({ length: partitions }, (_, p) => keys.stream(p));
-  const appendScript = bindScript<number>(redis, 'stickerbotJournalAppend', APPEND_LUA);
-  const statusScript = bindScript<[number, ...StatusRow[]]>(redis, 'stickerbotJournalStatus', PARTITION_STATUS_LUA);
-  const ensureGroupScript = bindScript<number>(redis, 'stickerbotJournalEnsureGroup', ENSURE_GROUP_LUA);
-  const removeGroupScript = bindScript<number>(redis, 'stickerbotJournalRemoveGroup', REMOVE_GROUP_LUA);
+  const appendScript = defineScript<number>(redis, 'stickerbotJournalAppend', 'any', APPEND_LUA);
+  const statusScript = defineScript<[number, ...StatusRow[]]>(redis, 'stickerbotJournalStatus', 'any', PARTITION_STATUS_LUA);
+  const ensureGroupScript = defineScript<number>(redis, 'stickerbotJournalEnsureGroup', 'any', ENSURE_GROUP_LUA);
+  const removeGroupScript = defineScript<number>(redis, 'stickerbotJournalRemoveGroup', 'any', REMOVE_GROUP_LUA);
 
   const partitionFor = (sessionId: string, event: JournalAppend['event']): number => partitionOf(sessionId, chatOfEvent(event), partitions);
 
@@ -227,7 +227,7 @@ function createRedisJournal(redis: Redis, keys: RedisJournalKeys, partitions: nu
     try {
       return Number((await redis.get(keys.seq)) ?? 0);
     } catch (error) {
-      throw toJournalError(error, 'cannot read the journal seq');
+      throw toClusterError(error, 'cannot read the journal seq');
     }
   };
 
@@ -245,7 +245,7 @@ function createRedisJournal(redis: Redis, keys: RedisJournalKeys, partitions: nu
       const lengths = await Promise.all(streams.map((stream) => redis.xlen(stream)));
       return lengths.reduce((sum, n) => sum + n, 0);
     } catch (error) {
-      throw toJournalError(error, 'cannot count the journal');
+      throw toClusterError(error, 'cannot count the journal');
     }
   }
 
@@ -270,14 +270,14 @@ function createRedisJournal(redis: Redis, keys: RedisJournalKeys, partitions: nu
       try {
         found = await redis.xrange(keys.stream(partition), `(${streamIdOf(Math.max(after, 0))}`, '+', 'COUNT', limit);
       } catch (error) {
-        throw toJournalError(error, `cannot read partition ${partition}`);
+        throw toClusterError(error, `cannot read partition ${partition}`);
       }
       return found.map(([id, fields]) => decodeStreamEntry(id, fields, partition));
     },
 
     async findRawMessage(sessionId, messageId) {
       const raw = await readRaw(sessionId, messageId).catch((error: unknown) => {
-        throw toJournalError(error, 'cannot read a journaled message');
+        throw toClusterError(error, 'cannot read a journaled message');
       });
       if (raw === undefined) return undefined;
       try {
@@ -291,7 +291,7 @@ function createRedisJournal(redis: Redis, keys: RedisJournalKeys, partitions: nu
       try {
         return (await redis.hexists(keys.messages, messageKey(sessionId, messageId))) === 1;
       } catch (error) {
-        throw toJournalError(error, 'cannot look up a journaled message');
+        throw toClusterError(error, 'cannot look up a journaled message');
       }
     },
 
@@ -309,7 +309,7 @@ function createRedisJournal(redis: Redis, keys: RedisJournalKeys, partitions: nu
       try {
         return (await redis.smembers(keys.groups)).sort();
       } catch (error) {
-        throw toJournalError(error, 'cannot list the consumer groups');
+        throw toClusterError(error, 'cannot list the consumer groups');
       }
     },
 

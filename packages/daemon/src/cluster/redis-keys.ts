@@ -4,6 +4,11 @@
  * A session's keys carry the session id as a hash tag (`{id}`): the Lua scripts that fence an
  * auth write read the lease and write the auth keys in one call, which Redis Cluster allows
  * only for keys of one slot.
+ *
+ * The journal's keys (`journal:…`) carry no hash tag: its scripts touch the sequence counter,
+ * the message index and partition streams together, so they must live on one Redis (a single
+ * server or a primary with replicas, not Redis Cluster, where they would need one slot for the
+ * whole journal).
  */
 
 /** The default prefix of every key (`STICKERBOT_REDIS_PREFIX` later). */
@@ -21,6 +26,26 @@ export interface SessionKeys {
   keys: string;
 }
 
+/** The keys of the journal on Redis Streams (redis-journal.ts) and its consumer groups. */
+export interface JournalKeys {
+  /** Integer: the last `seq` handed out (INCR); never trimmed, so `seq` only grows. */
+  readonly seq: string;
+  /** Hash: the journal's fixed settings (`partitions`), checked at open. */
+  readonly meta: string;
+  /** Hash `<sessionId>\0<messageId>` → `<partition>:<seq>`: where a raw message is. */
+  readonly messages: string;
+  /** Set of consumer group names (every group has a Redis consumer group on every partition). */
+  readonly groups: string;
+  /** Stream of partition `p`: entry ids are `<seq>-0`. */
+  stream(partition: number): string;
+  /** String `<consumerId> <epoch>` with an expiry: who reads partition `p` for `group`. */
+  lease(group: string, partition: number): string;
+  /** Integer: the last lease epoch handed out for (group, partition). */
+  epoch(group: string, partition: number): string;
+  /** Sorted set consumer id → when its heartbeat expires (Redis time, ms). */
+  consumers(group: string): string;
+}
+
 /** Names of every cluster key and channel under one prefix. */
 export interface RedisKeys {
   readonly prefix: string;
@@ -32,6 +57,8 @@ export interface RedisKeys {
   readonly daemons: string;
   /** Pub/sub channel of ownership news (a daemon released sessions, a daemon joined). */
   readonly ownershipChannel: string;
+  /** The journal's keys (`journal:p:<n>`, `journal:seq`, …). */
+  readonly journal: JournalKeys;
 }
 
 const PREFIX_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -50,5 +77,19 @@ export function createRedisKeys(prefix: string = DEFAULT_REDIS_KEY_PREFIX): Redi
     sessions: `${prefix}sessions`,
     daemons: `${prefix}daemons`,
     ownershipChannel: `${prefix}ownership`,
+    journal: journalKeys(`${prefix}journal:`),
+  };
+}
+
+function journalKeys(base: string): JournalKeys {
+  return {
+    seq: `${base}seq`,
+    meta: `${base}meta`,
+    messages: `${base}messages`,
+    groups: `${base}groups`,
+    stream: (partition) => `${base}p:${partition}`,
+    lease: (group, partition) => `${base}lease:${group}:${partition}`,
+    epoch: (group, partition) => `${base}epoch:${group}:${partition}`,
+    consumers: (group) => `${base}consumers:${group}`,
   };
 }
