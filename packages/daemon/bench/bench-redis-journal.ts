@@ -18,8 +18,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BotEvent } from '@stickerbot/protocol';
-import { Redis } from 'ioredis';
-import { openRedisJournal, openStorage, type RedisJournal } from '@stickerbot/daemon';
+import { createRedisConnection, openRedisJournal, openStorage, type RedisJournal } from '@stickerbot/daemon';
 import { buildTextMessage, startRedisServer } from '@stickerbot/daemon/test-kit';
 
 const N = Math.max(100, Number(process.env.BENCH_EVENTS ?? 5_000) || 5_000);
@@ -120,7 +119,7 @@ async function main(): Promise<void> {
   try {
     for (const fsync of ['always', 'everysec'] as const) {
       const server = await startRedisServer({ appendfsync: fsync });
-      const redis = new Redis(server.url);
+      const redis = createRedisConnection(server.url);
       try {
         const journal = await openRedisJournal({ redis });
         for (let run = 0; run < REPEAT; run += 1) {

@@ -57,7 +57,7 @@ export interface ConsumerBatch {
 /** Options of {@link openJournalConsumer}. */
 export interface JournalConsumerOptions {
   journal: RedisJournal;
-  /** The client for commands (the consumer makes a second connection for blocking reads). */
+  /** The client for commands, e.g. from `createRedisConnection` (the consumer duplicates it for blocking reads). */
   redis: Redis;
   /** The consumer group (the worker group name, `bot` by default). */
   group: string;
@@ -126,7 +126,10 @@ export async function openJournalConsumer(options: JournalConsumerOptions): Prom
   const leaseKeys = Array.from({ length: partitions }, (_, p) => keys.lease(group, p));
 
   // Blocking reads get a connection of their own; a rebalance interrupts one with CLIENT UNBLOCK.
-  const blocking = redis.duplicate();
+  // A read blocks up to `renewEveryMs`: the command timeout of a cluster connection
+  // (`createRedisConnection`) must leave it that long.
+  const commandTimeout = redis.options.commandTimeout;
+  const blocking = redis.duplicate(commandTimeout === undefined ? {} : { commandTimeout: commandTimeout + renewEveryMs });
   blocking.on('error', () => undefined);
   let blockingId: number | undefined;
   const readBlockingId = (): void => {
