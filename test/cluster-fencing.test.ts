@@ -5,25 +5,14 @@
  * the child is refused by Redis with `LEASE_FENCED`, nothing it sends lands, and it reports
  * the lease lost.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { createRedisAuthStore, createRedisConnection, createRedisKeys, createSessionLeases } from '@stickerbot/daemon';
-import { startRedisServer, type TestRedisServer } from '@stickerbot/daemon/test-kit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAll, repoRoot, TSX_ARGS, until } from '../scripts/support/process-stack.js';
+import { describe, expect, it } from 'vitest';
+import { until } from '../scripts/support/process-stack.js';
+import { useClusterChildren } from './support/cluster-children.js';
 
 const LEASE_MS = 1_000;
 const keys = createRedisKeys('test-fencing:');
-let server: TestRedisServer;
-const children: ChildProcess[] = [];
-
-beforeAll(async () => {
-  server = await startRedisServer();
-});
-afterAll(async () => {
-  await killAll(children);
-  await server?.close();
-});
+const cluster = useClusterChildren();
 
 interface Line {
   event: 'ready' | 'write' | 'lost' | 'busy';
@@ -38,20 +27,9 @@ interface Line {
 
 describe('lease fencing with a paused process', () => {
   it('refuses every auth write of a holder resumed after its session moved, and the holder reports the loss', async () => {
-    const child = spawn(process.execPath, [...TSX_ARGS, join(repoRoot, 'test/support/lease-holder-child.ts')], {
-      cwd: repoRoot,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', REDIS_URL: server.url, KEY_PREFIX: keys.prefix, SESSION_ID: 'shop', LEASE_MS: String(LEASE_MS) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
     const lines: Line[] = [];
+    const child = cluster.spawn<Line>('lease-holder-child.ts', keys.prefix, { SESSION_ID: 'shop', LEASE_MS: String(LEASE_MS) }, (line) => lines.push(line));
     let stderr = '';
-    let partial = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      const parts = (partial + chunk).split('\n');
-      partial = parts.pop() ?? '';
-      for (const part of parts) if (part.trim() !== '') lines.push(JSON.parse(part) as Line);
-    });
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     await until(() => {
       if (child.exitCode !== null) throw new Error(`the child exited ${child.exitCode}: ${stderr}`);
@@ -62,7 +40,7 @@ describe('lease fencing with a paused process', () => {
     child.kill('SIGSTOP');
     const stoppedAt = Date.now();
 
-    const redis = createRedisConnection(server.url);
+    const redis = createRedisConnection(cluster.server.url);
     const leases = createSessionLeases({ redis, keys, owner: 'survivor', timings: { leaseMs: 5_000 } });
     let takenEpoch: number | undefined;
     while (takenEpoch === undefined) {

@@ -5,27 +5,17 @@
  * time plus one tick; then one is stopped with SIGTERM and the last takes everything at once.
  * At no moment do two processes run one session, judged from their own start/stop reports.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { createRedisKeys } from '@stickerbot/daemon';
-import { startRedisServer, type TestRedisServer } from '@stickerbot/daemon/test-kit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exited, killAll, repoRoot, TSX_ARGS, until } from '../scripts/support/process-stack.js';
+import { describe, expect, it } from 'vitest';
+import { exited, until } from '../scripts/support/process-stack.js';
+import { useClusterChildren } from './support/cluster-children.js';
 
 const LEASE_MS = 3_000;
 const TICK_MS = LEASE_MS / 3;
 const SESSIONS = Array.from({ length: 12 }, (_, i) => `s${String(i + 1).padStart(2, '0')}`);
 const keys = createRedisKeys('test-takeover:');
-let server: TestRedisServer;
-const children: ChildProcess[] = [];
-
-beforeAll(async () => {
-  server = await startRedisServer();
-});
-afterAll(async () => {
-  await killAll(children);
-  await server?.close();
-});
+const cluster = useClusterChildren();
 
 interface Report {
   event: 'start' | 'stop' | 'started' | 'stopped';
@@ -40,27 +30,8 @@ const reports: Report[] = [];
 const killedAt = new Map<string, number>();
 
 function spawnDaemon(id: string): ChildProcess {
-  const child = spawn(process.execPath, [...TSX_ARGS, join(repoRoot, 'test/support/balancer-child.ts')], {
-    cwd: repoRoot,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      REDIS_URL: server.url,
-      KEY_PREFIX: keys.prefix,
-      DAEMON_ID: id,
-      SESSIONS: SESSIONS.join(','),
-      LEASE_MS: String(LEASE_MS),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let partial = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n');
-    partial = parts.pop() ?? '';
-    for (const part of parts) if (part.trim() !== '') reports.push(JSON.parse(part) as Report);
-  });
-  children.push(child);
-  return child;
+  const env = { DAEMON_ID: id, SESSIONS: SESSIONS.join(','), LEASE_MS: String(LEASE_MS) };
+  return cluster.spawn<Report>('balancer-child.ts', keys.prefix, env, (report) => reports.push(report), 'inherit');
 }
 
 /** Who runs each session now: a SIGKILLed daemon's sessions run until its leases could have run out. */

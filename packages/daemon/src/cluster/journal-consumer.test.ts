@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openJournalConsumer, type JournalConsumer, type JournalConsumerOptions } from './journal-consumer.js';
-import { chats, startJournalRedis, testClient, textEvent } from '../../test/redis-journal-harness.js';
+import { chats, startClusterRedis, testClient, textEvent } from '../../test/cluster-harness.js';
 import { openRedisJournal, type RedisJournal } from './redis-journal.js';
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -73,7 +73,7 @@ function chatOrder(handled: readonly JournalEntry[]): Map<string, string[]> {
 
 describe('openJournalConsumer', () => {
   it('divides 16 partitions fairly among two and three consumers and rebalances when one joins or leaves', async () => {
-    await using env = await startJournalRedis();
+    await using env = await startClusterRedis();
     const journal = await openRedisJournal({ redis: env.redis });
     const { consumer: a } = await consumerOf(journal, env.server.url, 'a');
     expect(a.assigned()).toHaveLength(16);
@@ -91,7 +91,7 @@ describe('openJournalConsumer', () => {
   });
 
   it('delivers a dead consumer\'s pending entries to the consumer that takes its partitions, before newer ones, each handled once', async () => {
-    await using env = await startJournalRedis();
+    await using env = await startClusterRedis();
     const journal = await openRedisJournal({ redis: env.redis });
     const chatList = chats(16);
     const appended = await fill(journal, chatList, 10);
@@ -130,7 +130,7 @@ describe('openJournalConsumer', () => {
   });
 
   it('takes over from a SIGKILLed consumer process within the lease time, in chat order, each entry handled once', { timeout: 60_000 }, async () => {
-    await using env = await startJournalRedis();
+    await using env = await startClusterRedis();
     const journal = await openRedisJournal({ redis: env.redis });
     const chatList = chats(16);
     const appended = await fill(journal, chatList, 10);
@@ -184,7 +184,7 @@ describe('openJournalConsumer', () => {
   });
 
   it('hands a partition to a joining consumer only after the entries it delivered from it are acknowledged', async () => {
-    await using env = await startJournalRedis();
+    await using env = await startClusterRedis();
     const journal = await openRedisJournal({ redis: env.redis });
     const chatList = chats(16);
     const appended = await fill(journal, chatList, 5);
@@ -222,7 +222,7 @@ describe('openJournalConsumer', () => {
   });
 
   it('goes on after Redis is SIGKILLed and restarted, losing nothing it had read or not', async () => {
-    await using env = await startJournalRedis();
+    await using env = await startClusterRedis();
     const journal = await openRedisJournal({ redis: env.redis });
     const chatList = chats(8);
     await fill(journal, chatList, 5);
@@ -254,7 +254,7 @@ describe('openJournalConsumer', () => {
   });
 
   it('never trims what the slow group has not acknowledged', async () => {
-    await using env = await startJournalRedis();
+    await using env = await startClusterRedis();
     const journal = await openRedisJournal({ redis: env.redis });
     const chatList = chats(8);
     await fill(journal, chatList, 10);
@@ -296,7 +296,7 @@ describe('openJournalConsumer', () => {
   });
 
   it('reads nothing from a partition whose lease moved while it was not looking (paused past its lease)', async () => {
-    await using env = await startJournalRedis();
+    await using env = await startClusterRedis();
     const journal = await openRedisJournal({ redis: env.redis, partitions: 4 });
     await fill(journal, chats(8), 2);
     // Renewals far apart: between two of them this consumer is as good as paused.
@@ -312,7 +312,7 @@ describe('openJournalConsumer', () => {
   });
 
   it('reports a malformed stream entry as rejected with a typed error and lets the partition go on', async () => {
-    await using env = await startJournalRedis();
+    await using env = await startClusterRedis();
     const journal = await openRedisJournal({ redis: env.redis, partitions: 1 });
     const { consumer } = await consumerOf(journal, env.server.url, 'a');
     await journal.append({ sessionId: 'default', event: textEvent('one', chats(1)[0] as string) });

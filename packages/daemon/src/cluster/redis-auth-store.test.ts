@@ -1,33 +1,19 @@
 import { initAuthCreds, proto } from '@whiskeysockets/baileys';
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type TestRedisServer } from '../test-kit/index.js';
+import { describe, expect, it } from 'vitest';
+import { useClusterRedis } from '../../test/cluster-harness.js';
 import { createLeasedAuthStore, createRedisAuthStore, type RedisAuthStore } from './redis-auth-store.js';
-import { createRedisConnection, isClusterError } from './redis-connection.js';
+import { isClusterError } from './redis-connection.js';
 import { createRedisKeys } from './redis-keys.js';
 import { createSessionLeases, type SessionLeases } from './session-lease.js';
 
 const keys = createRedisKeys('test-auth:');
-let server: TestRedisServer;
-const clients: Redis[] = [];
-const holders: SessionLeases[] = [];
-
-beforeAll(async () => {
-  server = await startRedisServer();
-});
-afterEach(async () => {
-  for (const holder of holders.splice(0)) await holder.close().catch(() => undefined);
-  for (const client of clients.splice(0)) client.disconnect();
-});
-afterAll(async () => {
-  await server?.close();
-});
+const cluster = useClusterRedis();
 
 function daemon(owner: string): { leases: SessionLeases; auth: RedisAuthStore; redis: Redis } {
-  const redis = createRedisConnection(server.url);
-  clients.push(redis);
+  const redis = cluster.connect();
   const leases = createSessionLeases({ redis, keys, owner, timings: { leaseMs: 5_000 } });
-  holders.push(leases);
+  cluster.afterTest(() => leases.close());
   return { leases, auth: createRedisAuthStore(redis, keys), redis };
 }
 

@@ -2,7 +2,7 @@ import { StickerbotError, type BotEvent } from '@stickerbot/protocol';
 import { describe, expect, it } from 'vitest';
 import { buildTextMessage } from '../test-kit/index.js';
 import { partitionOf } from './partition-of.js';
-import { chats, startJournalRedis, testClient, textEvent } from '../../test/redis-journal-harness.js';
+import { chats, startClusterRedis, testClient, textEvent } from '../../test/cluster-harness.js';
 import { ClusterError } from './redis-connection.js';
 import { openRedisJournal } from './redis-journal.js';
 
@@ -10,7 +10,7 @@ const session = 'default';
 
 describe('openRedisJournal', () => {
   it('appends with consecutive seqs that are the stream ids, one chat in one partition in order', async () => {
-    await using env = await startJournalRedis();
+    await using env = await startClusterRedis();
     const journal = await openRedisJournal({ redis: env.redis });
     const some = chats(6);
     const appended = [];
@@ -36,7 +36,7 @@ describe('openRedisJournal', () => {
   });
 
   it('appends a batch over several partitions with consecutive seqs, and a session event in its own partition', async () => {
-    await using env = await startJournalRedis();
+    await using env = await startClusterRedis();
     const journal = await openRedisJournal({ redis: env.redis, partitions: 4 });
     await journal.append({ sessionId: session, event: textEvent('first', chats(1)[0] as string) });
     const batch = await journal.appendMany(chats(8).map((chat, i) => ({ sessionId: session, event: textEvent(`b${i}`, chat), ts: 1000 + i })));
@@ -51,7 +51,7 @@ describe('openRedisJournal', () => {
   });
 
   it('finds a raw message by session and id, and forgets it with its entry', async () => {
-    await using env = await startJournalRedis();
+    await using env = await startClusterRedis();
     const journal = await openRedisJournal({ redis: env.redis });
     const chat = chats(1)[0] as string;
     const raw = buildTextMessage({ from: chat, text: 'hi there', id: 'RAW1' });
@@ -72,7 +72,7 @@ describe('openRedisJournal', () => {
   });
 
   it('keeps every append that returned across a Redis SIGKILL and restart (AOF always), and seq keeps growing', async () => {
-    await using env = await startJournalRedis();
+    await using env = await startClusterRedis();
     const journal = await openRedisJournal({ redis: env.redis });
     const chat = chats(3);
     const returned: number[] = [];
@@ -108,7 +108,7 @@ describe('openRedisJournal', () => {
   });
 
   it('refuses another partition count, and a journal whose streams are ahead of its seq', async () => {
-    await using env = await startJournalRedis();
+    await using env = await startClusterRedis();
     const journal = await openRedisJournal({ redis: env.redis, partitions: 8 });
     await journal.append({ sessionId: session, event: textEvent('a', chats(1)[0] as string) });
     await expect(openRedisJournal({ redis: env.redis, partitions: 16 })).rejects.toMatchObject({ code: 'JOURNAL_CONFIG' });
@@ -123,7 +123,7 @@ describe('openRedisJournal', () => {
   });
 
   it('gives a typed error for malformed and unknown stream entries', async () => {
-    await using env = await startJournalRedis();
+    await using env = await startClusterRedis();
     const journal = await openRedisJournal({ redis: env.redis, partitions: 1 });
     const stream = journal.keys.stream(0);
     await env.redis.xadd(stream, '1-0', 's', session, 't', '1', 'e', 'not json');

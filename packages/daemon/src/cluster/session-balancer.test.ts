@@ -1,27 +1,12 @@
-import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type TestRedisServer } from '../test-kit/index.js';
+import { describe, expect, it } from 'vitest';
+import { useClusterRedis } from '../../test/cluster-harness.js';
 import { createDaemonMembership, membershipTtlMs } from './daemon-membership.js';
-import { createRedisConnection } from './redis-connection.js';
 import { createRedisKeys, type RedisKeys } from './redis-keys.js';
 import { createSessionBalancer, type SessionBalancer, type SessionStopReason } from './session-balancer.js';
 import { createSessionLeases, type LeaseTimings } from './session-lease.js';
 
 const SESSIONS = Array.from({ length: 12 }, (_, i) => `s${String(i + 1).padStart(2, '0')}`);
-let server: TestRedisServer;
-const clients: Redis[] = [];
-const balancers: SessionBalancer[] = [];
-
-beforeAll(async () => {
-  server = await startRedisServer();
-});
-afterEach(async () => {
-  for (const balancer of balancers.splice(0)) await balancer.stop().catch(() => undefined);
-  for (const client of clients.splice(0)) client.disconnect();
-});
-afterAll(async () => {
-  await server?.close();
-});
+const redisServer = useClusterRedis();
 
 /** Where each session runs, across the daemons of one test: a second start of a running session is a violation. */
 class Cluster {
@@ -38,9 +23,8 @@ class Cluster {
 }
 
 function daemon(cluster: Cluster, id: string, timings: Partial<LeaseTimings>, busy: ReadonlySet<string> = new Set()): SessionBalancer {
-  const redis = createRedisConnection(server.url);
-  const subscriber = createRedisConnection(server.url);
-  clients.push(redis, subscriber);
+  const redis = redisServer.connect();
+  const subscriber = redisServer.connect();
   const leases = createSessionLeases({ redis, keys: cluster.keys, owner: id, timings });
   const tickMs = leases.timings.renewEveryMs;
   const balancer = createSessionBalancer({
@@ -63,7 +47,7 @@ function daemon(cluster: Cluster, id: string, timings: Partial<LeaseTimings>, bu
       return Promise.resolve();
     },
   });
-  balancers.push(balancer);
+  redisServer.afterTest(() => balancer.stop());
   return balancer;
 }
 

@@ -1,33 +1,21 @@
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type TestRedisServer } from '../test-kit/index.js';
+import { describe, expect, it } from 'vitest';
+import { useClusterRedis } from '../../test/cluster-harness.js';
 import { createRedisAuthStore } from './redis-auth-store.js';
-import { createRedisConnection } from './redis-connection.js';
 import { createRedisKeys } from './redis-keys.js';
 import { createSessionLeases, leaseTimings, type LeaseLossReason, type LeaseTimings, type SessionLeases } from './session-lease.js';
 
 const keys = createRedisKeys('test-lease:');
 const timings = { leaseMs: 600 };
-let server: TestRedisServer;
-const clients: Redis[] = [];
-const holders: SessionLeases[] = [];
-
-beforeAll(async () => {
-  server = await startRedisServer();
-});
-afterEach(async () => {
-  for (const holder of holders.splice(0)) await holder.close().catch(() => undefined);
-  for (const client of clients.splice(0)) client.disconnect();
-});
-afterAll(async () => {
-  await server?.close();
-});
+const cluster = useClusterRedis();
+/** The connection of each holder, by owner. */
+const connections = new Map<string, Redis>();
 
 function holder(owner: string, leaseTimings: Partial<LeaseTimings> = timings): SessionLeases {
-  const redis = createRedisConnection(server.url);
-  clients.push(redis);
+  const redis = cluster.connect();
+  connections.set(owner, redis);
   const leases = createSessionLeases({ redis, keys, owner, timings: leaseTimings });
-  holders.push(leases);
+  cluster.afterTest(() => leases.close());
   return leases;
 }
 
@@ -97,7 +85,7 @@ describe('session leases', () => {
     const lost = lostEvents(a);
     await a.acquire('s4');
     // The lease vanished from Redis (expired while this holder was cut off) and was taken.
-    await clients[0]?.del(keys.session('s4').lease);
+    await connections.get('a')?.del(keys.session('s4').lease);
     expect(await b.acquire('s4')).toBeGreaterThan(0);
     await expect.poll(() => lost, { timeout: 1_000, interval: 20 }).toEqual([expect.objectContaining({ sessionId: 's4', reason: 'taken' })]);
     expect(a.held()).toEqual([]);
@@ -109,7 +97,7 @@ describe('session leases across a Redis crash (AOF, appendfsync always)', () => 
     const a = holder('a', { leaseMs: 5_000 });
     const lost = lostEvents(a);
     const first = (await a.acquire('r1')) ?? 0;
-    const redis = clients[0];
+    const redis = connections.get('a');
     if (!redis) throw new Error('no client');
     const auth = createRedisAuthStore(redis, keys);
     const session = await auth.open('r1', first);
@@ -117,8 +105,8 @@ describe('session leases across a Redis crash (AOF, appendfsync always)', () => 
     await session.saveCreds();
     await session.state.keys.set({ 'pre-key': { '5': { public: Buffer.from('pub'), private: Buffer.from('priv') } } });
 
-    await server.kill();
-    await server.restart();
+    await cluster.server.kill();
+    await cluster.server.restart();
     // The lease came back with its expiry; its holder renews it over the reconnected client.
     const b = holder('b', { leaseMs: 5_000 });
     expect(await b.acquire('r1')).toBeUndefined();
@@ -131,8 +119,8 @@ describe('session leases across a Redis crash (AOF, appendfsync always)', () => 
     const second = (await b.acquire('r1')) ?? 0;
     expect(second).toBe(first + 1);
     await b.release('r1');
-    await server.kill();
-    await server.restart();
+    await cluster.server.kill();
+    await cluster.server.restart();
     expect(await b.acquire('r1')).toBe(second + 1);
 
     const reread = await createRedisAuthStore(redis, keys).open('r1', second + 1);
