@@ -7,6 +7,7 @@
  * already counts without it when its leases run out.
  */
 import type { Redis } from 'ioredis';
+import { LEASE_LUA_FUNCTIONS } from './lease-scripts.js';
 import { defineScript, toClusterError } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 
@@ -41,12 +42,8 @@ export interface DaemonMembership {
 }
 
 // KEYS[1]: the sorted set. ARGV: daemon id (empty: read only), ttl ms.
-const HEARTBEAT = `
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if ARGV[1] ~= '' then redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1]) end
-return redis.call('ZRANGE', KEYS[1], 0, -1)`;
+const HEARTBEAT = `${LEASE_LUA_FUNCTIONS}
+return heartbeat(KEYS[1], ARGV[1], ARGV[2])`;
 
 /** Creates the membership of one daemon (it is no member until its first heartbeat). */
 export function createDaemonMembership(options: DaemonMembershipOptions): DaemonMembership {

@@ -1,4 +1,5 @@
 /** The consumer's fenced reads and claims (see `partition-leases.ts` for the leases). */
+import { LEASE_LUA_FUNCTIONS } from './lease-scripts.js';
 
 /**
  * Reads the partitions this consumer holds, each only if its lease still holds the value the
@@ -9,13 +10,13 @@
  * { mode ('>' or the cursor), entries, the stream's last id when nothing was read (where a
  * blocking XREAD may wait from) }.
  */
-export const CONSUMER_READ_LUA = `
+export const CONSUMER_READ_LUA = `${LEASE_LUA_FUNCTIONS}
 local group, consumer, count = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local out = {}
 for i = 1, #KEYS / 2 do
   local stream, lease = KEYS[2 * i - 1], KEYS[2 * i]
   local expected, cursor = ARGV[2 + 2 * i], ARGV[3 + 2 * i]
-  if redis.call('GET', lease) ~= expected then
+  if lease_value(lease) ~= expected then
     out[i] = { 'lost' }
   else
     local entries = {}
@@ -47,8 +48,8 @@ return out
  * nothing pending left on this stream are deleted from the group (ids of dead processes would
  * pile up). Returns { next start id ('0-0': done), how many were claimed } or { 'lost' }.
  */
-export const CONSUMER_CLAIM_LUA = `
-if redis.call('GET', KEYS[2]) ~= ARGV[3] then return { 'lost' } end
+export const CONSUMER_CLAIM_LUA = `${LEASE_LUA_FUNCTIONS}
+if lease_value(KEYS[2]) ~= ARGV[3] then return { 'lost' } end
 local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[4], 'COUNT', tonumber(ARGV[5]), 'JUSTID')
 if r[1] == '0-0' then
   for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do

@@ -303,7 +303,7 @@ describe('openJournalConsumer', () => {
     const { consumer: a } = await consumerOf(journal, env.server.url, 'a', { leaseTtlMs: 60_000, renewEveryMs: 30_000 });
     expect(a.assigned()).toEqual([0, 1, 2, 3]);
     // Its leases expire and another consumer takes partitions 0 and 1 (a new epoch).
-    for (const p of [0, 1]) await env.redis.set(journal.keys.lease('bot', p), 'b 99', 'PX', 60_000);
+    for (const p of [0, 1]) await env.redis.multi().hset(journal.keys.lease('bot', p), 'owner', 'b', 'epoch', 99).pexpire(journal.keys.lease('bot', p), 60_000).exec();
     const batch = await a.read({ limit: 100 });
     expect(new Set(batch.entries.map((entry) => entry.partition))).toEqual(new Set([2, 3]));
     expect(a.assigned()).toEqual([2, 3]);

@@ -8,13 +8,16 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { CONSUMER_CLAIM_LUA } from './journal-consumer-scripts.js';
-import { PARTITION_ACQUIRE_LUA, PARTITION_RELEASE_LUA, PARTITION_TICK_LUA, fairShare, preferenceOrder } from './partition-leases.js';
+import { leaseScripts } from './lease-scripts.js';
+import { PARTITION_TICK_LUA, fairShare, preferenceOrder } from './partition-leases.js';
 import { defineScript } from './redis-connection.js';
 import type { JournalKeys } from './redis-keys.js';
 
 /** A partition this consumer holds the lease of. */
 export interface HeldPartition {
   readonly partition: number;
+  /** Its lease's epoch. */
+  readonly epoch: number;
   /** The lease value `<consumerId> <epoch>`: what every fenced script checks. */
   readonly value: string;
   /** `draining`: being handed back, no longer read, released once its entries are acknowledged. */
@@ -66,8 +69,7 @@ const CLAIM_COUNT = 1_000;
 export function createPartitionAssignment(options: PartitionAssignmentOptions): PartitionAssignment {
   const { redis, keys, partitions, group, consumerId, leaseTtlMs, drainTimeoutMs, log } = options;
   const tickScript = defineScript<[string[], string[]]>(redis, 'stickerbotPartitionTick', 'any', PARTITION_TICK_LUA);
-  const acquireScript = defineScript<number>(redis, 'stickerbotPartitionAcquire', 2, PARTITION_ACQUIRE_LUA);
-  const releaseScript = defineScript<number>(redis, 'stickerbotPartitionRelease', 1, PARTITION_RELEASE_LUA);
+  const lease = leaseScripts(redis);
   const claimScript = defineScript<['lost'] | [string, number]>(redis, 'stickerbotConsumerClaim', 2, CONSUMER_CLAIM_LUA);
   const leaseKeys = Array.from({ length: partitions }, (_, p) => keys.lease(group, p));
   const order = preferenceOrder(consumerId, partitions);
@@ -87,7 +89,7 @@ export function createPartitionAssignment(options: PartitionAssignmentOptions): 
 
   async function release(h: HeldPartition): Promise<void> {
     drop(h);
-    await releaseScript([leaseKeys[h.partition] as string], [h.value]);
+    await lease.release(leaseKeys[h.partition] as string, consumerId, h.epoch);
   }
 
   /** Claims every pending entry of the group on a partition just taken; they are read first. */
@@ -132,9 +134,9 @@ export function createPartitionAssignment(options: PartitionAssignmentOptions): 
     for (const p of order) {
       if (need <= 0 || stopped) break;
       if (owners[p] !== '' || held.has(p)) continue;
-      const epoch = await acquireScript([leaseKeys[p] as string, keys.epoch(group, p)], [consumerId, leaseTtlMs]);
-      if (epoch === 0) continue;
-      held.set(p, { partition: p, value: `${consumerId} ${epoch}`, state: 'reading', claimed: false, cursor: '0-0', lastSeen: '0-0', drainingSince: 0 });
+      const epoch = await lease.acquire(leaseKeys[p] as string, keys.epoch(group, p), consumerId, leaseTtlMs);
+      if (epoch === undefined) continue;
+      held.set(p, { partition: p, epoch, value: `${consumerId} ${epoch}`, state: 'reading', claimed: false, cursor: '0-0', lastSeen: '0-0', drainingSince: 0 });
       need -= 1;
     }
     // Also retries a claim that failed in an earlier round.
@@ -159,7 +161,7 @@ export function createPartitionAssignment(options: PartitionAssignmentOptions): 
     async releaseAll() {
       const all = [...held.values()];
       held.clear();
-      await Promise.all(all.map((h) => releaseScript([leaseKeys[h.partition] as string], [h.value])));
+      await Promise.all(all.map((h) => lease.release(leaseKeys[h.partition] as string, consumerId, h.epoch)));
       await redis.zrem(keys.consumers(group), consumerId);
     },
     stop() {

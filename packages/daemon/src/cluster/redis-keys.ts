@@ -38,7 +38,7 @@ export interface JournalKeys {
   readonly groups: string;
   /** Stream of partition `p`: entry ids are `<seq>-0`. */
   stream(partition: number): string;
-  /** String `<consumerId> <epoch>` with an expiry: who reads partition `p` for `group`. */
+  /** Hash `{ owner, epoch }` with an expiry (lease-scripts.ts): which consumer reads partition `p` for `group`. */
   lease(group: string, partition: number): string;
   /** Integer: the last lease epoch handed out for (group, partition). */
   epoch(group: string, partition: number): string;

@@ -148,6 +148,8 @@ export function createSessionBalancer(options: SessionBalancerOptions): SessionB
   async function round(): Promise<void> {
     const live = await membership.heartbeat();
     const all = new Set(await options.sessions());
+    // Every daemon may hold up to the ceiling, not partition-leases.ts' exact shares: only idle
+    // sessions move, so a busy surplus must be allowed to wait without the others overfilling.
     const share = Math.ceil(all.size / Math.max(1, live.length));
     for (const id of [...owned]) if (!all.has(id)) await giveUp(id, 'removed');
     if (owned.size > share) {

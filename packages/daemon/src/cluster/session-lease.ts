@@ -1,6 +1,7 @@
 /**
  * Session leases with fencing epochs (issue #17, "Session ownership"). A daemon owns a session
- * only while it holds the session's lease, a Redis hash `{ owner, epoch }` with an expiry:
+ * only while it holds the session's lease, a Redis hash `{ owner, epoch }` with an expiry (the
+ * generic lease of lease-scripts.ts, which a journal partition's lease shares):
  *
  * - **acquire** succeeds only when nobody holds the lease; the epoch comes from an INCR
  *   counter that never expires, so every acquisition of a session gets a larger epoch than
@@ -17,7 +18,8 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { ClusterError, defineScript, toClusterError } from './redis-connection.js';
+import { leaseScripts } from './lease-scripts.js';
+import { ClusterError, toClusterError } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 
 /** Lease timings (ms). */
@@ -94,28 +96,6 @@ export interface SessionLeases {
   close(): Promise<void>;
 }
 
-// Acquire: only if free. The epoch counter never expires, so epochs of a session only grow.
-const ACQUIRE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local epoch = redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'epoch', epoch)
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return epoch`;
-
-// Renew: only the same owner with the same epoch extends the expiry.
-const RENEW = `
-local held = redis.call('HMGET', KEYS[1], 'owner', 'epoch')
-if held[1] ~= ARGV[1] or held[2] ~= ARGV[2] then return 0 end
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1`;
-
-// Release: compare and delete.
-const RELEASE = `
-local held = redis.call('HMGET', KEYS[1], 'owner', 'epoch')
-if held[1] ~= ARGV[1] or held[2] ~= ARGV[2] then return 0 end
-redis.call('DEL', KEYS[1])
-return 1`;
-
 interface Held {
   epoch: number;
   deadline: number;
@@ -128,9 +108,7 @@ export function createSessionLeases(options: SessionLeasesOptions): SessionLease
   const timings = leaseTimings(options.timings);
   const now = options.now ?? (() => performance.now());
   const log = options.logger?.child({ module: 'session-lease' });
-  const acquireScript = defineScript<number>(redis, 'stickerbotLeaseAcquire', 2, ACQUIRE);
-  const renewScript = defineScript<number>(redis, 'stickerbotLeaseRenew', 1, RENEW);
-  const releaseScript = defineScript<number>(redis, 'stickerbotLeaseRelease', 1, RELEASE);
+  const scripts = leaseScripts(redis);
   const held = new Map<string, Held>();
   const listeners = new Set<(sessionId: string, reason: LeaseLossReason) => void>();
   let renewTimer: NodeJS.Timeout | undefined;
@@ -162,20 +140,20 @@ export function createSessionLeases(options: SessionLeasesOptions): SessionLease
     const startedAt = now();
     // A process resumed after a pause: the deadline is already gone, whatever Redis says.
     if (startedAt >= lease.deadline) return lose(sessionId, lease, 'expired');
-    let renewed: number;
+    let renewed: boolean;
     try {
-      renewed = await renewScript([keys.session(sessionId).lease], [owner, lease.epoch, timings.leaseMs]);
+      renewed = await scripts.renew(keys.session(sessionId).lease, owner, lease.epoch, timings.leaseMs);
     } catch (err) {
       log?.warn({ err, sessionId }, 'could not renew a session lease; retrying until its deadline');
       return;
     }
-    if (renewed !== 1) return lose(sessionId, lease, 'taken');
+    if (!renewed) return lose(sessionId, lease, 'taken');
     if (held.get(sessionId) === lease) {
       extend(sessionId, lease, startedAt);
       return;
     }
     // Given up locally while the renew was under way: hand it back so nobody waits for it to expire.
-    await releaseScript([keys.session(sessionId).lease], [owner, lease.epoch]).catch(() => 0);
+    await scripts.release(keys.session(sessionId).lease, owner, lease.epoch).catch(() => false);
   }
 
   function renewAll(): void {
@@ -197,8 +175,8 @@ export function createSessionLeases(options: SessionLeasesOptions): SessionLease
       if (current && now() < current.deadline) return current.epoch;
       if (halted) throw new ClusterError('LEASE_NOT_HELD', `the lease holder ${owner} is halted`);
       const startedAt = now();
-      const epoch = await acquireScript([keys.session(sessionId).lease, keys.session(sessionId).epoch], [owner, timings.leaseMs]);
-      if (epoch === 0) return undefined;
+      const epoch = await scripts.acquire(keys.session(sessionId).lease, keys.session(sessionId).epoch, owner, timings.leaseMs);
+      if (epoch === undefined) return undefined;
       const lease: Held = { epoch, deadline: 0, timer: undefined };
       held.set(sessionId, lease);
       extend(sessionId, lease, startedAt);
@@ -212,9 +190,9 @@ export function createSessionLeases(options: SessionLeasesOptions): SessionLease
       if (!lease) return false;
       held.delete(sessionId);
       if (lease.timer) clearTimeout(lease.timer);
-      const released = await releaseScript([keys.session(sessionId).lease], [owner, lease.epoch]);
+      const released = await scripts.release(keys.session(sessionId).lease, owner, lease.epoch);
       log?.info({ sessionId, epoch: lease.epoch }, 'session lease released');
-      return released === 1;
+      return released;
     },
 
     epochOf(sessionId) {
