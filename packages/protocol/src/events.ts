@@ -124,6 +124,21 @@ export type BotEventType = BotEvent['type'];
 /** The event of one `type`. */
 export type BotEventOf<T extends BotEventType> = Extract<BotEvent, { type: T }>;
 
+/**
+ * The chat an event belongs to; `undefined` for a session event. One chat's events keep their
+ * order (the worker's lanes, the cluster journal's partitions); different chats' need not.
+ */
+export function chatOfEvent(event: BotEvent): string | undefined {
+  switch (event.type) {
+    case 'message:received':
+      return event.message.chat;
+    case 'session:changed':
+      return undefined;
+    default:
+      return event.chat;
+  }
+}
+
 /** One journal entry as delivered to workers (inside `events:journaled`). */
 export const journalEntrySchema = z.object({
   /** Position in the journal: strictly increasing, never reused, starts at 1. */

@@ -68,6 +68,7 @@ export {
   GROUP_PARTICIPANT_ACTIONS,
   RECEIPT_STATUSES,
   botEventSchema,
+  chatOfEvent,
   groupParticipantsChangedEventSchema,
   groupUpdatedEventSchema,
   journalEntrySchema,

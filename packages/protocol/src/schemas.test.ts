@@ -9,7 +9,7 @@ import {
 import { WORKER_COMMAND_NAMES, WORKER_COMMANDS, isWorkerCommandName } from './commands.js';
 import { DASHBOARD_COMMANDS, isDashboardCommandName, sessionQrSchema } from './dashboard.js';
 import { StickerbotError } from './errors.js';
-import { journalEntrySchema } from './events.js';
+import { chatOfEvent, journalEntrySchema } from './events.js';
 import { MAX_SESSION_ID_LENGTH, MAX_TEXT_LENGTH } from './limits.js';
 import { messageSchema } from './message.js';
 import { sessionSchema } from './session.js';
@@ -153,5 +153,13 @@ describe('parsePayload', () => {
     expect(thrown).toBeInstanceOf(StickerbotError);
     expect((thrown as StickerbotError).code).toBe('INVALID_ARGS');
     expect((thrown as StickerbotError).message).toMatch(/^media:download: messageId/);
+  });
+});
+
+describe('chatOfEvent', () => {
+  it('names the chat of every event but a session event', () => {
+    const alice = exampleMessage.chat;
+    const group = exampleEntries.find((entry) => entry.event.type === 'group:updated')?.event as { chat: string };
+    expect(exampleEntries.map((entry) => chatOfEvent(entry.event))).toEqual([alice, alice, alice, group.chat, group.chat, undefined]);
   });
 });

@@ -4,24 +4,12 @@
  * order is the chat's order. The hash is part of the stored data's meaning: changing it (or
  * the partition count, which the journal pins in Redis) would split a chat across streams.
  */
-import type { BotEvent } from '@stickerbot/protocol';
 
 /** The default number of partition streams. */
 export const DEFAULT_PARTITIONS = 16;
 /** The most partitions a journal may have (each is one stream and one lease per group). */
 export const MAX_PARTITIONS = 1024;
 
-/** The chat an event belongs to; `undefined` for a session event (it goes with the session's chat-less partition). */
-export function chatOfEvent(event: BotEvent): string | undefined {
-  switch (event.type) {
-    case 'message:received':
-      return event.message.chat;
-    case 'session:changed':
-      return undefined;
-    default:
-      return event.chat;
-  }
-}
 
 /** The partition of (session, chat) among `partitions`; a session event uses chat `''`. */
 export function partitionOf(sessionId: string, chat: string | undefined, partitions: number): number {

@@ -18,7 +18,7 @@
  *   still needs (its oldest pending entry, else the first it was not delivered), then applies
  *   the retention policy to the acknowledged prefix. With no group nothing is trimmed.
  */
-import { StickerbotError, type JournalEntry } from '@stickerbot/protocol';
+import { StickerbotError, chatOfEvent, type JournalEntry } from '@stickerbot/protocol';
 import type { Redis } from 'ioredis';
 import {
   decodeRawMessage,
@@ -27,7 +27,7 @@ import {
   type PruneOutcome,
   type RetentionPolicy,
 } from '../storage/index.js';
-import { DEFAULT_PARTITIONS, chatOfEvent, isValidPartitionCount, partitionOf } from './partition-of.js';
+import { DEFAULT_PARTITIONS, isValidPartitionCount, partitionOf } from './partition-of.js';
 import { decodeStreamEntry, rawFieldOf, streamIdOf, type PartitionedEntry } from './redis-journal-codec.js';
 import { ClusterError, defineScript, toClusterError } from './redis-connection.js';
 import { APPEND_LUA, ENSURE_GROUP_LUA, PARTITION_STATUS_LUA, REMOVE_GROUP_LUA } from './redis-journal-scripts.js';

@@ -18,7 +18,7 @@
  *   batches. The daemon keeps at most its flow-control window of entries unacknowledged
  *   (1,000), so that window bounds what the pump holds, however slow an entry is.
  */
-import { describeZodError, journalEntrySchema, type JournalEntry } from '@stickerbot/protocol';
+import { chatOfEvent, describeZodError, journalEntrySchema, type JournalEntry } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
 import type { HandledEntry, HandledMessage, ProgressStore } from '../db/progress-store.js';
 import { createLaneScheduler } from './lane-scheduler.js';
@@ -103,19 +103,6 @@ function handledMessage(entry: JournalEntry): HandledMessage | undefined {
     size: message.media?.size,
     animated: message.media?.animated,
   };
-}
-
-/** The chat an entry belongs to; `undefined` for session events. */
-function chatOf(entry: JournalEntry): string | undefined {
-  const event = entry.event;
-  switch (event.type) {
-    case 'message:received':
-      return event.message.chat;
-    case 'session:changed':
-      return undefined;
-    default:
-      return event.chat;
-  }
 }
 
 /** Creates the {@link EventPump}. */
@@ -281,7 +268,7 @@ export function createEventPump(options: EventPumpOptions): EventPump {
       return undefined;
     }
     const messageId = entry.event.type === 'message:received' ? entry.event.message.id : undefined;
-    return accept({ seq: entry.seq, sessionId: entry.sessionId, chat: chatOf(entry), entry, state: 'queued', messageId });
+    return accept({ seq: entry.seq, sessionId: entry.sessionId, chat: chatOfEvent(entry.event), entry, state: 'queued', messageId });
   }
 
   /** Marks the messages of new slots handled before: by an entry in the window, else in the database (one read for the packet). */
