@@ -50,6 +50,13 @@ async function fill(journal: RedisJournal, chatList: readonly string[], perChat:
   return byChat;
 }
 
+/** A journal with `perChat` messages in each of `chatCount` chats (see {@link fill}). */
+async function filledJournal(redis: Redis, chatCount: number, perChat: number): Promise<{ journal: RedisJournal; chatList: string[]; appended: Map<string, string[]> }> {
+  const journal = await openRedisJournal({ redis });
+  const chatList = chats(chatCount);
+  return { journal, chatList, appended: await fill(journal, chatList, perChat) };
+}
+
 /** Reads and handles (acknowledging each batch) until `done()`. */
 async function drain(consumer: JournalConsumer, handled: JournalEntry[], done: () => boolean, timeoutMs = 10_000): Promise<void> {
   const started = Date.now();
@@ -92,9 +99,7 @@ describe('openJournalConsumer', () => {
 
   it('delivers a dead consumer\'s pending entries to the consumer that takes its partitions, before newer ones, each handled once', async () => {
     await using env = await startClusterRedis();
-    const journal = await openRedisJournal({ redis: env.redis });
-    const chatList = chats(16);
-    const appended = await fill(journal, chatList, 10);
+    const { journal, chatList, appended } = await filledJournal(env.redis, 16, 10);
     const { consumer: a } = await consumerOf(journal, env.server.url, 'a');
     const { consumer: b } = await consumerOf(journal, env.server.url, 'b');
     await until('8/8', () => a.assigned().length === 8 && b.assigned().length === 8);
@@ -131,9 +136,7 @@ describe('openJournalConsumer', () => {
 
   it('takes over from a SIGKILLed consumer process within the lease time, in chat order, each entry handled once', { timeout: 60_000 }, async () => {
     await using env = await startClusterRedis();
-    const journal = await openRedisJournal({ redis: env.redis });
-    const chatList = chats(16);
-    const appended = await fill(journal, chatList, 10);
+    const { journal, chatList, appended } = await filledJournal(env.redis, 16, 10);
     const fixture = fileURLToPath(new URL('../../test/fixtures/journal-consumer-child.ts', import.meta.url));
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
     const child: ChildProcess = fork(fixture, [env.server.url, 'child', String(LEASE_MS), String(RENEW_MS)], {
@@ -185,9 +188,7 @@ describe('openJournalConsumer', () => {
 
   it('hands a partition to a joining consumer only after the entries it delivered from it are acknowledged', async () => {
     await using env = await startClusterRedis();
-    const journal = await openRedisJournal({ redis: env.redis });
-    const chatList = chats(16);
-    const appended = await fill(journal, chatList, 5);
+    const { journal, chatList, appended } = await filledJournal(env.redis, 16, 5);
     const { consumer: a } = await consumerOf(journal, env.server.url, 'a');
     const handledByA = (await a.read({ limit: 80 })).entries;
     expect(handledByA).toHaveLength(80);
@@ -223,9 +224,7 @@ describe('openJournalConsumer', () => {
 
   it('goes on after Redis is SIGKILLed and restarted, losing nothing it had read or not', async () => {
     await using env = await startClusterRedis();
-    const journal = await openRedisJournal({ redis: env.redis });
-    const chatList = chats(8);
-    await fill(journal, chatList, 5);
+    const { journal } = await filledJournal(env.redis, 8, 5);
     const { consumer } = await consumerOf(journal, env.server.url, 'a', { leaseTtlMs: 5_000, renewEveryMs: 500 });
     const handled: JournalEntry[] = [];
     const first = (await consumer.read({ limit: 20 })).entries;
@@ -255,9 +254,7 @@ describe('openJournalConsumer', () => {
 
   it('never trims what the slow group has not acknowledged', async () => {
     await using env = await startClusterRedis();
-    const journal = await openRedisJournal({ redis: env.redis });
-    const chatList = chats(8);
-    await fill(journal, chatList, 10);
+    const { journal, chatList } = await filledJournal(env.redis, 8, 10);
     const { consumer: fast } = await consumerOf(journal, env.server.url, 'fast-1', { group: 'fast' });
     const { consumer: slow } = await consumerOf(journal, env.server.url, 'slow-1', { group: 'slow' });
     const fastHandled: JournalEntry[] = [];

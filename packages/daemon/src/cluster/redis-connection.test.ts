@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type TestRedisServer } from '../test-kit/index.js';
-import { ClusterError, createRedisConnection, defineScript, isClusterError } from './redis-connection.js';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { useClusterRedis } from '../../test/cluster-harness.js';
+import { ClusterError, createRedisConnection, defineScript, isClusterError, type RedisConnectionOptions } from './redis-connection.js';
 import { createRedisKeys, DEFAULT_REDIS_KEY_PREFIX } from './redis-keys.js';
 
 describe('redis keys', () => {
@@ -29,13 +30,13 @@ describe('redis keys', () => {
 });
 
 describe('redis connection', () => {
-  let redis: TestRedisServer;
-  beforeAll(async () => {
-    redis = await startRedisServer();
-  });
-  afterAll(async () => {
-    await redis?.close();
-  });
+  const cluster = useClusterRedis();
+  /** A connection with `options`, disconnected after the test. */
+  const connect = (options: RedisConnectionOptions = {}): Redis => {
+    const client = createRedisConnection(cluster.server.url, options);
+    cluster.afterTest(() => client.disconnect());
+    return client;
+  };
 
   it('refuses a URL that is not redis:// with a typed error', () => {
     let thrown: unknown;
@@ -49,39 +50,27 @@ describe('redis connection', () => {
   });
 
   it('runs a defined script again after Redis restarted with an empty script cache', async () => {
-    const client = createRedisConnection(redis.url, { maxReconnectDelayMs: 100 });
-    try {
-      const incrBy = defineScript<number>(client, 'testIncrBy', 1, "return redis.call('INCRBY', KEYS[1], ARGV[1])");
-      expect(await incrBy(['counter'], [2])).toBe(2);
-      await redis.restart();
-      expect(await incrBy(['counter'], [3])).toBe(5);
-      await expect(incrBy([], [1])).rejects.toMatchObject({ code: 'CLUSTER_CONFIG' });
-    } finally {
-      client.disconnect();
-    }
+    const client = connect({ maxReconnectDelayMs: 100 });
+    const incrBy = defineScript<number>(client, 'testIncrBy', 1, "return redis.call('INCRBY', KEYS[1], ARGV[1])");
+    expect(await incrBy(['counter'], [2])).toBe(2);
+    await cluster.server.restart();
+    expect(await incrBy(['counter'], [3])).toBe(5);
+    await expect(incrBy([], [1])).rejects.toMatchObject({ code: 'CLUSTER_CONFIG' });
   });
 
   it('tells an error reply (a key of the wrong type) from an unavailable Redis', async () => {
-    const client = createRedisConnection(redis.url);
-    try {
-      await client.set('plain', 'x');
-      const hashGet = defineScript<string>(client, 'testHashGet', 1, "return redis.call('HGET', KEYS[1], 'f')");
-      await expect(hashGet(['plain'], [])).rejects.toMatchObject({ code: 'REDIS_REFUSED', message: expect.stringContaining('WRONGTYPE') as unknown });
-    } finally {
-      client.disconnect();
-    }
+    const client = connect();
+    await client.set('plain', 'x');
+    const hashGet = defineScript<string>(client, 'testHashGet', 1, "return redis.call('HGET', KEYS[1], 'f')");
+    await expect(hashGet(['plain'], [])).rejects.toMatchObject({ code: 'REDIS_REFUSED', message: expect.stringContaining('WRONGTYPE') as unknown });
   });
 
   it('fails a command with REDIS_UNAVAILABLE when Redis is gone', async () => {
-    const client = createRedisConnection(redis.url, { commandTimeoutMs: 300, maxReconnectDelayMs: 100 });
-    try {
-      const ping = defineScript<string>(client, 'testPing', 0, "return 'pong'");
-      expect(await ping([], [])).toBe('pong');
-      await redis.kill();
-      await expect(ping([], [])).rejects.toMatchObject({ name: 'ClusterError', code: 'REDIS_UNAVAILABLE' });
-    } finally {
-      client.disconnect();
-      await redis.restart();
-    }
+    const client = connect({ commandTimeoutMs: 300, maxReconnectDelayMs: 100 });
+    cluster.afterTest(() => cluster.server.restart());
+    const ping = defineScript<string>(client, 'testPing', 0, "return 'pong'");
+    expect(await ping([], [])).toBe('pong');
+    await cluster.server.kill();
+    await expect(ping([], [])).rejects.toMatchObject({ name: 'ClusterError', code: 'REDIS_UNAVAILABLE' });
   });
 });

@@ -53,6 +53,14 @@ function daemon(cluster: Cluster, id: string, timings: Partial<LeaseTimings>, bu
 
 const POLL = { timeout: 10_000, interval: 20 };
 
+/** Daemons a, b and c started and holding 4 sessions each. */
+async function threeDaemons(cluster: Cluster, timings: Partial<LeaseTimings>): Promise<[SessionBalancer, SessionBalancer, SessionBalancer]> {
+  const all: [SessionBalancer, SessionBalancer, SessionBalancer] = [daemon(cluster, 'a', timings), daemon(cluster, 'b', timings), daemon(cluster, 'c', timings)];
+  for (const balancer of all) await balancer.start();
+  await expect.poll(() => cluster.counts(), POLL).toEqual({ a: 4, b: 4, c: 4 });
+  return all;
+}
+
 describe('session balancer', () => {
   it('divides 12 sessions fairly between two and then three daemons, never running one twice', async () => {
     const cluster = new Cluster(createRedisKeys('test-fair:'));
@@ -91,9 +99,7 @@ describe('session balancer', () => {
   it("takes a hung daemon's sessions within the lease time plus one tick, after it stopped them itself", async () => {
     const cluster = new Cluster(createRedisKeys('test-hung:'));
     const timings = { leaseMs: 1_500 };
-    const [a, b, c] = [daemon(cluster, 'a', timings), daemon(cluster, 'b', timings), daemon(cluster, 'c', timings)];
-    for (const balancer of [a, b, c]) await balancer.start();
-    await expect.poll(() => cluster.counts(), POLL).toEqual({ a: 4, b: 4, c: 4 });
+    const [, , c] = await threeDaemons(cluster, timings);
     const hung = c.owned();
     const haltedAt = Date.now();
     c.halt();
@@ -107,9 +113,7 @@ describe('session balancer', () => {
   it('hands a stopped daemon\'s sessions over at once instead of after the lease time', async () => {
     const cluster = new Cluster(createRedisKeys('test-handover:'));
     const timings = { leaseMs: 15_000 };
-    const [a, b, c] = [daemon(cluster, 'a', timings), daemon(cluster, 'b', timings), daemon(cluster, 'c', timings)];
-    for (const balancer of [a, b, c]) await balancer.start();
-    await expect.poll(() => cluster.counts(), POLL).toEqual({ a: 4, b: 4, c: 4 });
+    const [, , c] = await threeDaemons(cluster, timings);
     const stoppedAt = Date.now();
     await c.stop();
     await expect.poll(() => cluster.counts(), POLL).toEqual({ a: 6, b: 6 });
