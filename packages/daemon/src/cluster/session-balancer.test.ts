@@ -53,12 +53,13 @@ function daemon(cluster: Cluster, id: string, timings: Partial<LeaseTimings>, bu
 
 const POLL = { timeout: 10_000, interval: 20 };
 
-/** Daemons a, b and c started and holding 4 sessions each. */
-async function threeDaemons(cluster: Cluster, timings: Partial<LeaseTimings>): Promise<[SessionBalancer, SessionBalancer, SessionBalancer]> {
-  const all: [SessionBalancer, SessionBalancer, SessionBalancer] = [daemon(cluster, 'a', timings), daemon(cluster, 'b', timings), daemon(cluster, 'c', timings)];
+/** Daemons a, b and c over keys under `prefix`, started and holding 4 sessions each; returns c. */
+async function threeDaemons(prefix: string, leaseMs: number): Promise<{ cluster: Cluster; c: SessionBalancer }> {
+  const cluster = new Cluster(createRedisKeys(prefix));
+  const all = ['a', 'b', 'c'].map((id) => daemon(cluster, id, { leaseMs }));
   for (const balancer of all) await balancer.start();
   await expect.poll(() => cluster.counts(), POLL).toEqual({ a: 4, b: 4, c: 4 });
-  return all;
+  return { cluster, c: all[2] as SessionBalancer };
 }
 
 describe('session balancer', () => {
@@ -97,9 +98,7 @@ describe('session balancer', () => {
   });
 
   it("takes a hung daemon's sessions within the lease time plus one tick, after it stopped them itself", async () => {
-    const cluster = new Cluster(createRedisKeys('test-hung:'));
-    const timings = { leaseMs: 1_500 };
-    const [, , c] = await threeDaemons(cluster, timings);
+    const { cluster, c } = await threeDaemons('test-hung:', 1_500);
     const hung = c.owned();
     const haltedAt = Date.now();
     c.halt();
@@ -111,9 +110,7 @@ describe('session balancer', () => {
   });
 
   it('hands a stopped daemon\'s sessions over at once instead of after the lease time', async () => {
-    const cluster = new Cluster(createRedisKeys('test-handover:'));
-    const timings = { leaseMs: 15_000 };
-    const [, , c] = await threeDaemons(cluster, timings);
+    const { cluster, c } = await threeDaemons('test-handover:', 15_000);
     const stoppedAt = Date.now();
     await c.stop();
     await expect.poll(() => cluster.counts(), POLL).toEqual({ a: 6, b: 6 });
