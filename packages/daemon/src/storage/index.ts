@@ -28,6 +28,7 @@ export type {
 } from './stores.js';
 export { createJournalRetention, type JournalRetention, type JournalRetentionOptions, type RetentionStatus } from './journal-retention.js';
 export type { SynchronousLevel } from './sqlite-database.js';
+export { baileys, loadBaileys } from './baileys-lib.js';
 
 /** Name of the daemon's database file inside the data folder. */
 export const DATABASE_FILE = 'daemon.sqlite';

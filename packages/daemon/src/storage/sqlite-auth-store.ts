@@ -1,13 +1,12 @@
-import {
-  BufferJSON,
-  initAuthCreds,
-  proto,
-  type AuthenticationCreds,
-  type AuthenticationState,
-  type SignalDataSet,
-  type SignalDataTypeMap,
-  type SignalKeyStore,
+import type {
+  AuthenticationCreds,
+  AuthenticationState,
+  SignalDataSet,
+  SignalDataTypeMap,
+  SignalKeyStore,
 } from '@whiskeysockets/baileys';
+import { baileys } from './baileys-lib.js';
+import { parseWithBuffers, stringifyWithBuffers } from './buffer-json.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { AuthStore } from './stores.js';
 
@@ -21,8 +20,8 @@ export interface SqliteAuthStore extends AuthStore {
 
 type KeyType = keyof SignalDataTypeMap;
 
-const serialise = (value: unknown): string => JSON.stringify(value, BufferJSON.replacer);
-const revive = (text: string): unknown => JSON.parse(text, BufferJSON.reviver);
+const serialise = stringifyWithBuffers;
+const revive = parseWithBuffers;
 
 /**
  * Baileys authentication state in the daemon's SQLite database (tables `auth_creds`, one
@@ -84,7 +83,7 @@ export function createSqliteAuthStore(db: SqliteDatabase): SqliteAuthStore {
           const value = revive(stored);
           data[id] = (
             type === 'app-state-sync-key'
-              ? proto.Message.AppStateSyncKeyData.fromObject(value as Record<string, unknown>)
+              ? baileys().proto.Message.AppStateSyncKeyData.fromObject(value as Record<string, unknown>)
               : value
           ) as SignalDataTypeMap[T];
         }
@@ -102,7 +101,7 @@ export function createSqliteAuthStore(db: SqliteDatabase): SqliteAuthStore {
   return {
     open(sessionId: string): { state: AuthenticationState; saveCreds: () => void } {
       const stored = selectCreds.get(sessionId);
-      const creds = stored === undefined ? initAuthCreds() : (revive(stored) as AuthenticationCreds);
+      const creds = stored === undefined ? baileys().initAuthCreds() : (revive(stored) as AuthenticationCreds);
       const state: AuthenticationState = { creds, keys: keyStore(sessionId) };
       // Baileys mutates `state.creds` in place on `creds.update`; this persists the current object.
       const saveCreds = (): void => {
