@@ -62,8 +62,14 @@ export function createSqliteAuthStore(db: SqliteDatabase): SqliteAuthStore {
       const values = data[type] ?? {};
       for (const [id, value] of Object.entries(values)) {
         // Baileys' reference store deletes on any falsy value (it is `null` in practice).
-        if (value) upsertKey.run(sessionId, type, id, serialise(value));
-        else deleteKey.run(sessionId, type, id);
+        if (!value) {
+          deleteKey.run(sessionId, type, id);
+          continue;
+        }
+        // Baileys sets many keys again with the bytes they already have (device lists,
+        // LID mappings, identities): reading one is far cheaper than writing its page.
+        const text = serialise(value);
+        if (selectKey.get(sessionId, type, id) !== text) upsertKey.run(sessionId, type, id, text);
       }
     }
   });
