@@ -79,6 +79,8 @@ function digits(jid: string): string {
 export interface LocalSessionRegistry extends SessionRegistry {
   /** Groups cached per session (for `stickerbot_session_cache_entries{cache="groups"}`). */
   groupCacheSizes(): Map<string, number>;
+  /** Estimated bytes of each session's group cache. */
+  groupCacheBytes(): Map<string, number>;
 }
 
 /** Creates the session registry. Sessions persisted earlier are known (stopped) until {@link SessionRegistry.startAll}. */
@@ -209,6 +211,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): LocalSessionRe
     },
 
     groupCacheSizes: () => new Map([...entries].map(([id, entry]) => [id, entry.groups.size])),
+    groupCacheBytes: () => new Map([...entries].map(([id, entry]) => [id, entry.groups.bytes])),
     list: () => [...entries.values()].map((e) => e.supervisor.snapshot()).sort((a, b) => a.id.localeCompare(b.id)),
     get: (id) => entries.get(id)?.supervisor.snapshot(),
     currentQr: (id) => entries.get(id)?.supervisor.currentQr(),
