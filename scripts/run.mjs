@@ -9,7 +9,7 @@
  * Why: tsx's loader costs about 270 ms before the first line runs, slows every import after
  * it and stays in memory (its hooks thread and esbuild): a worker is connected in 0.35 s
  * instead of 0.7 s (a restart is what users wait for: `pm2 reload`, a crash, an edit in
- * `pnpm dev`), and the daemon with no session holds about 140 MB instead of 195 MB. The
+ * `pnpm dev`), and the daemon holds about 55 MB less (tsx's hooks thread and esbuild). The
  * bundle is cached and rebuilt (about 0.2 s) only when a file it was built from, this
  * script or the installed dependencies changed, so there is still no build step to forget.
  *

@@ -61,12 +61,20 @@ export interface DaemonDeps {
   qrOutput?: QrOutput;
 }
 
-/** The socket caches' sizes with each session's group cache added (`groups`). */
-function cacheEntries(socketCaches: Pick<SocketCacheRegistry, 'sizes'> | undefined, groups: Map<string, number>): CacheEntryCounts {
+/** The socket caches' sizes and estimated bytes with each session's group cache added (`groups`). */
+function cacheEntries(
+  socketCaches: Pick<SocketCacheRegistry, 'sizes'> | undefined,
+  groups: Map<string, number>,
+  groupBytes: Map<string, number>,
+): CacheEntryCounts {
   const sizes = socketCaches?.sizes();
   const sessions = new Map<string, Record<string, number>>();
-  for (const [id, count] of groups) sessions.set(id, { ...sizes?.sessions.get(id), groups: count });
-  return { sessions, shared: sizes?.shared ?? {} };
+  const sessionBytes = new Map<string, number>();
+  for (const [id, count] of groups) {
+    sessions.set(id, { ...sizes?.sessions.get(id), groups: count });
+    sessionBytes.set(id, (sizes?.sessionBytes.get(id) ?? 0) + (groupBytes.get(id) ?? 0));
+  }
+  return { sessions, sessionBytes, shared: sizes?.shared ?? {} };
 }
 
 /** A running (or stopped) daemon. */
@@ -146,7 +154,7 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
       logger: deps.logger,
       now,
     });
-    metrics.watch({ sessions: () => registry.list(), caches: () => cacheEntries(deps.socketCaches, registry.groupCacheSizes()) });
+    metrics.watch({ sessions: () => registry.list(), caches: () => cacheEntries(deps.socketCaches, registry.groupCacheSizes(), registry.groupCacheBytes()) });
     const executor = createCommandExecutor({
       commandLog: storage.commands,
       outbox: storage.outbox,

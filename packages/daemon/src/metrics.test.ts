@@ -126,16 +126,24 @@ describe('daemon metrics', () => {
       ['b', { signalKeys: 4, msgRetry: 0, groups: 0 }],
     ]);
     const metrics = createMetrics({ defaultMetrics: false, memory: () => memory });
-    metrics.watch({ caches: () => ({ sessions, shared: { signalKeys: 16 } }) });
+    let sessionBytes = new Map([
+      ['a', 48_000],
+      ['b', 0],
+    ]);
+    metrics.watch({ caches: () => ({ sessions, sessionBytes, shared: { signalKeys: 16 } }) });
     const text = await metrics.metrics();
     expect(text).toContain('stickerbot_memory_bytes{kind="rss"} 150000000');
     expect(text).toContain('stickerbot_memory_bytes{kind="heapUsed"} 50000000');
     expect(text).toContain('stickerbot_session_cache_entries{session="a",cache="signalKeys"} 12');
     expect(text).toContain('stickerbot_session_cache_entries{session="b",cache="groups"} 0');
     expect(text).toContain('stickerbot_shared_cache_entries{cache="signalKeys"} 16');
+    expect(text).toContain('stickerbot_session_memory_bytes{session="a"} 48000');
+    expect(text).toContain('stickerbot_session_memory_bytes{session="b"} 0');
     sessions = new Map([['a', { signalKeys: 2, msgRetry: 0, groups: 3 }]]);
+    sessionBytes = new Map([['a', 9_000]]);
     const later = await metrics.metrics();
     expect(later).toContain('stickerbot_session_cache_entries{session="a",cache="signalKeys"} 2');
+    expect(later).toContain('stickerbot_session_memory_bytes{session="a"} 9000');
     expect(later).not.toContain('session="b"');
   });
 

@@ -17,6 +17,8 @@ export interface MetricsSources {
 /** Cache entries by session and cache name, and of the caches shared across sessions. */
 export interface CacheEntryCounts {
   sessions: ReadonlyMap<string, Readonly<Record<string, number>>>;
+  /** Per session: estimated bytes its caches hold (absent: no `stickerbot_session_memory_bytes`). */
+  sessionBytes?: ReadonlyMap<string, number>;
   shared: Readonly<Record<string, number>>;
 }
 
@@ -47,6 +49,7 @@ export const COMMAND_LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
  * | `stickerbot_memory_bytes` | gauge | `kind`: `rss`, `heapTotal`, `heapUsed`, `external`, `arrayBuffers` |
  * | `stickerbot_session_cache_entries` | gauge | `session`, `cache` (`signalKeys`, `userDevices`, `msgRetry`, `placeholderResend`, `callOffer`, `groups`) |
  * | `stickerbot_shared_cache_entries` | gauge | `cache` (`signalKeys`: all sessions together) |
+ * | `stickerbot_session_memory_bytes` | gauge | `session`: estimated bytes of what the daemon's caches hold for it |
  *
  * plus prom-client's default `process_*` and `nodejs_*` metrics. The typed handles are
  * exported for direct use; the methods below are the shapes the bridge and the sessions
@@ -70,6 +73,7 @@ export interface DaemonMetrics {
   readonly memoryGauge: Gauge<'kind'>;
   readonly sessionCacheGauge: Gauge<'session' | 'cache'>;
   readonly sharedCacheGauge: Gauge<'cache'>;
+  readonly sessionMemoryGauge: Gauge<'session'>;
 
   /** Counts one journaled entry (call after `journal.append`). */
   journaled(entry: Pick<JournalEntry, 'sessionId' | 'event' | 'seq'>): void;
@@ -188,6 +192,18 @@ export function createMetrics(options: MetricsOptions = {}): DaemonMetrics {
     },
   });
 
+  const sessionMemoryGauge = new Gauge({
+    name: 'stickerbot_session_memory_bytes',
+    help: "Estimated bytes the daemon's caches hold for a session (Signal keys, device lists, retry and call caches, groups); Baileys' socket and internal state not included",
+    labelNames: ['session'] as const,
+    registers: [registry],
+    collect() {
+      if (!sources.caches) return;
+      this.reset();
+      for (const [session, bytes] of sources.caches().sessionBytes ?? []) this.set({ session }, bytes);
+    },
+  });
+
   return {
     registry,
     get contentType() {
@@ -203,6 +219,7 @@ export function createMetrics(options: MetricsOptions = {}): DaemonMetrics {
     memoryGauge,
     sessionCacheGauge,
     sharedCacheGauge,
+    sessionMemoryGauge,
     journaled({ sessionId, event, seq }) {
       journaledCounter.inc({ session: sessionId, type: event.type });
       lastSeqSeen = Math.max(lastSeqSeen, seq);

@@ -3,8 +3,13 @@
  * as a PNG `data:` URL for dashboards.
  */
 import { fstatSync } from 'node:fs';
-import QRCode from 'qrcode';
+import { createRequire } from 'node:module';
+import type QRCodeModule from 'qrcode';
 import type { LoginHelp } from './login-help.js';
+
+const load = createRequire(import.meta.url);
+/** The QR encoder, loaded when the first QR is drawn: a daemon whose sessions are linked never needs it. */
+const qrcode = (): typeof QRCodeModule => load('qrcode') as typeof QRCodeModule;
 
 /** Prints a QR for an operator; receives the session id and the QR string. */
 export type QrPrinter = (sessionId: string, qr: string, expiresAt: number) => void;
@@ -34,7 +39,7 @@ const HALF_BLOCKS = { lightLight: '█', lightDark: '▀', darkLight: '▄', dar
  * (which a log file would keep as noise), so it scans from a terminal, `pm2 logs` or `less` alike.
  */
 export function renderQrText(qr: string): string {
-  const { modules } = QRCode.create(qr, { errorCorrectionLevel: 'L' });
+  const { modules } = qrcode().create(qr, { errorCorrectionLevel: 'L' });
   const size = modules.size;
   const total = size + 2 * QUIET_ZONE;
   const dark = (row: number, col: number): boolean => {
@@ -128,5 +133,5 @@ export function shouldPrintQr(mode: QrTerminalMode, streams: QrStreams): boolean
 
 /** The QR as a PNG `data:` URL. */
 export function qrDataUrl(qr: string): Promise<string> {
-  return QRCode.toDataURL(qr, { errorCorrectionLevel: 'L', margin: 2, scale: 6 });
+  return qrcode().toDataURL(qr, { errorCorrectionLevel: 'L', margin: 2, scale: 6 });
 }

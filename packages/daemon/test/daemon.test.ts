@@ -435,6 +435,7 @@ describe('daemon: HTTP', () => {
     expect(metrics).toMatch(/stickerbot_memory_bytes\{kind="rss"\} [1-9]\d{6,}/);
     expect(metrics).toMatch(/stickerbot_memory_bytes\{kind="heapUsed"\} [1-9]\d{5,}/);
     expect(metrics).toContain('stickerbot_session_cache_entries{session="main",cache="groups"} 0');
+    expect(metrics).toContain('stickerbot_session_memory_bytes{session="main"} 0');
     worker.emit('event:ack', { position: 1 });
     const lagged = await eventually(
       async () => (await fetch(`${running.url}/metrics`, admin)).text(),

@@ -37,6 +37,12 @@ export interface OpenDatabaseOptions {
   synchronous?: SynchronousLevel;
   /** How long a write waits for another connection's lock before failing (ms). Default 5000. */
   busyTimeoutMs?: number;
+  /**
+   * Page size of a database this call creates (bytes, a power of two from 512 to 65536;
+   * SQLite's default 4096). A WAL commit writes every page it changed whole, so small rows
+   * committed one at a time cost a page each. An existing database keeps its own.
+   */
+  pageSize?: number;
 }
 
 /** One numbered migration file. */
@@ -119,6 +125,8 @@ export function openDatabase(file: string, options: OpenDatabaseOptions): Sqlite
     throw new StickerbotError('INTERNAL', `cannot open the database ${file}: ${String(cause)}`, { cause });
   }
   try {
+    // Before anything is written: once the file has its first page, the pragma does nothing.
+    if (options.pageSize !== undefined) db.pragma(`page_size = ${Math.trunc(options.pageSize)}`);
     db.pragma('journal_mode = WAL');
     // 0600, as are the -wal and -shm the pragma just created (SQLite gives the ones it
     // creates later the database file's mode).

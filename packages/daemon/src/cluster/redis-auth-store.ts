@@ -14,9 +14,10 @@
  * each open session mirrors its `lid-mapping` keys in memory: loaded on open, kept current by
  * its own writes (only the lease holder writes them).
  */
-import { initAuthCreds, type AuthenticationCreds, type AuthenticationState, type SignalDataSet, type SignalDataTypeMap, type SignalKeyStore } from '@whiskeysockets/baileys';
+import type { AuthenticationCreds, AuthenticationState, SignalDataSet, SignalDataTypeMap, SignalKeyStore } from '@whiskeysockets/baileys';
 import type { Redis } from 'ioredis';
 import {
+  baileys,
   credsLoggedIn,
   decodeAuthValue,
   decodeSignalKey,
@@ -120,7 +121,7 @@ export function createRedisAuthStore(redis: Redis, keys: RedisKeys): RedisAuthSt
     async open(sessionId, epoch) {
       const sessionKeys = keys.session(sessionId);
       const stored = await read(`could not load the creds of session ${sessionId}`, () => redis.get(sessionKeys.creds));
-      const creds = stored === null ? initAuthCreds() : decodeCreds(sessionId, stored);
+      const creds = stored === null ? baileys().initAuthCreds() : decodeCreds(sessionId, stored);
       const lidToPhone = new Map<string, string>();
       await read(`could not load the LID mappings of session ${sessionId}`, async () => {
         const stream = redis.hscanStream(sessionKeys.keys, { match: `${LID_MAPPING}:*_reverse`, count: 500 });

@@ -5,7 +5,7 @@
  * {@link Principal} for the `/dashboard` handshake.
  */
 import { SESSION_ID_PATTERN, StickerbotError } from '@stickerbot/protocol';
-import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import type { errors as JoseErrors } from 'jose';
 import { z } from 'zod';
 import type { DashboardAuthenticator, DashboardRole, Principal } from '../bridge/auth.js';
 
@@ -67,6 +67,7 @@ export async function signDashboardToken(secret: string, request: DashboardToken
   if (!claims.success) {
     throw new StickerbotError('INVALID_ARGS', `bad token claims: ${claims.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
+  const { SignJWT } = await import('jose');
   return new SignJWT({ role: claims.data.role, sessions: claims.data.sessions })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.data.sub)
@@ -82,7 +83,7 @@ function looksLikeJwt(token: string): boolean {
   return /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token);
 }
 
-function refusal(err: unknown): StickerbotError {
+function refusal(err: unknown, joseErrors: typeof JoseErrors): StickerbotError {
   if (err instanceof joseErrors.JWTExpired) return new StickerbotError('UNAUTHORIZED', 'Your sign-in token has expired: ask for a new one');
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) {
     return new StickerbotError('UNAUTHORIZED', 'This token was not signed by this daemon (wrong secret or forged)');
@@ -113,6 +114,8 @@ export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Dashbo
   return {
     async authenticate(token): Promise<Principal | undefined> {
       if (!looksLikeJwt(token)) return undefined;
+      // jose is loaded with the first JWT presented: a daemon without JWT logins never holds it.
+      const { errors, jwtVerify } = await import('jose');
       let payload: unknown;
       try {
         ({ payload } = await jwtVerify(token, key, {
@@ -124,7 +127,7 @@ export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Dashbo
           currentDate: new Date(now()),
         }));
       } catch (err) {
-        throw refusal(err);
+        throw refusal(err, errors);
       }
       const claims = dashboardClaimsSchema.safeParse(payload);
       if (!claims.success) {

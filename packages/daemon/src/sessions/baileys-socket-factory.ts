@@ -3,14 +3,8 @@
  * narrow port. Baileys' own socket type is the product of an eight-layer maker chain; this
  * file is the one place that touches it.
  */
-import {
-  downloadMediaMessage,
-  makeCacheableSignalKeyStore,
-  makeWASocket,
-  type BinaryNode,
-  type UserFacingSocketConfig,
-  type WABrowserDescription,
-} from '@whiskeysockets/baileys';
+import type { BinaryNode, UserFacingSocketConfig, WABrowserDescription, makeWASocket } from '@whiskeysockets/baileys';
+import { baileys } from '../storage/index.js';
 import { createSocketCacheRegistry, type SocketCacheRegistry, type SocketCaches } from './socket-caches.js';
 import type { WaSocket, WaSocketFactory, WaSocketOptions, WaTransport, WaTransportEvents } from './wa-socket.js';
 
@@ -40,7 +34,7 @@ export function baileysConfig(options: WaSocketOptions, defaults: BaileysSocketF
   return {
     // Baileys reads and writes Signal keys on every message: the in-memory cache in front
     // of the SQLite store is what Baileys recommends for any non-file store.
-    auth: { creds: options.auth.creds, keys: makeCacheableSignalKeyStore(options.auth.keys, logger, caches?.signalKeys) },
+    auth: { creds: options.auth.creds, keys: baileys().makeCacheableSignalKeyStore(options.auth.keys, logger, caches?.signalKeys) },
     ...(caches
       ? {
           userDevicesCache: caches.userDevices,
@@ -111,7 +105,7 @@ export function adaptBaileysSocket(sock: BaileysSocket, options: WaSocketOptions
     groupMetadata: (jid) => sock.groupMetadata(jid),
     requestPairingCode: (phone) => sock.requestPairingCode(phone),
     downloadMedia: (message, downloadOptions) =>
-      downloadMediaMessage(
+      baileys().downloadMediaMessage(
         message,
         'buffer',
         {
@@ -129,5 +123,5 @@ export function adaptBaileysSocket(sock: BaileysSocket, options: WaSocketOptions
 /** The production socket factory (one `makeWASocket` per connection attempt). */
 export function createBaileysSocketFactory(defaults: BaileysSocketFactoryOptions = {}): WaSocketFactory {
   const caches = defaults.caches ?? createSocketCacheRegistry();
-  return (options) => adaptBaileysSocket(makeWASocket(baileysConfig(options, defaults, caches.forSocket(options.sessionId))), options);
+  return (options) => adaptBaileysSocket(baileys().makeWASocket(baileysConfig(options, defaults, caches.forSocket(options.sessionId))), options);
 }

@@ -59,6 +59,29 @@ describe('bounded cache', () => {
     expect(cache.size).toBe(0);
   });
 
+  it('keeps an estimate of the bytes it holds that follows writes, rewrites, evictions, deletes and views', () => {
+    const cache = createBoundedCache({ maxEntries: 10, ttlMs: 60_000 });
+    expect(cache.bytes).toBe(0);
+    cache.set('big', Buffer.alloc(50_000));
+    expect(cache.bytes).toBeGreaterThan(50_000);
+    cache.set('big', Buffer.alloc(10));
+    expect(cache.bytes).toBeLessThan(1_000);
+    for (let i = 0; i < 50; i += 1) cache.set(`k${i}`, Buffer.alloc(1_000));
+    // Ten entries of about a kilobyte: the evicted forty weigh nothing any more.
+    expect(cache.bytes).toBeGreaterThan(10_000);
+    expect(cache.bytes).toBeLessThan(12_500);
+    expect([...cache.weights()].reduce((sum, [, weight]) => sum + weight, 0)).toBe(cache.bytes);
+    cache.del('k49');
+    cache.mdel(['k48', 'k47']);
+    expect(cache.bytes).toBeLessThan(8_500);
+    const view = namespacedCache(cache, 'a.');
+    view.set('x', Buffer.alloc(2_000));
+    expect(view.bytes).toBeGreaterThan(2_000);
+    expect(view.bytes).toBeLessThan(2_200);
+    cache.flushAll();
+    expect(cache.bytes).toBe(0);
+  });
+
   it('refuses nonsensical bounds with a clear error', () => {
     expect(() => createBoundedCache({ maxEntries: 0, ttlMs: 1 })).toThrow(/maxEntries must be a whole number of at least 1/);
     expect(() => createBoundedCache({ maxEntries: 1, ttlMs: 0 })).toThrow(/ttlMs must be greater than 0/);

@@ -5,8 +5,13 @@
  * hundred sessions) each grows with every distinct key seen within its TTL. This one keeps at
  * most `maxEntries`, evicting the least recently written first, and treats an entry older than
  * `ttlMs` as absent. It needs no timer: expired entries go when read or pushed out, so a cache
- * dropped with its socket leaves nothing running.
+ * dropped with its socket leaves nothing running. Each entry is weighed as it is written
+ * (`estimate-bytes.ts`), for the per-session memory metric.
  */
+import { estimateBytes } from './estimate-bytes.js';
+
+/** What the map entry, the entry record and its expiry cost besides the key and the value. */
+const ENTRY_OVERHEAD = 80;
 
 /** Bounds of one {@link BoundedCache}. */
 export interface BoundedCacheOptions {
@@ -33,6 +38,10 @@ export interface BoundedCache {
   readonly maxEntries: number;
   /** Every key held, oldest written first. */
   keys(): IterableIterator<string>;
+  /** Estimated bytes of everything held (keys, values, bookkeeping). */
+  readonly bytes: number;
+  /** Each key held with its estimated bytes, oldest written first. */
+  weights(): IterableIterator<[string, number]>;
 }
 
 /** Creates an empty cache. */
@@ -42,35 +51,41 @@ export function createBoundedCache(options: BoundedCacheOptions): BoundedCache {
   if (!(ttlMs > 0)) throw new RangeError(`ttlMs must be greater than 0 (got ${ttlMs})`);
   const now = options.now ?? Date.now;
   // Insertion order is write order: the first key is the oldest written, the first to go.
-  const entries = new Map<string, { value: unknown; expiresAt: number }>();
+  const entries = new Map<string, { value: unknown; expiresAt: number; bytes: number }>();
+  let bytes = 0;
+
+  function drop(key: string): void {
+    const entry = entries.get(key);
+    if (!entry) return;
+    bytes -= entry.bytes;
+    entries.delete(key);
+  }
 
   function read<T>(key: string): T | undefined {
     const entry = entries.get(key);
     if (!entry) return undefined;
     if (entry.expiresAt <= now()) {
-      entries.delete(key);
+      drop(key);
       return undefined;
     }
     return entry.value as T;
   }
 
   function write(key: string, value: unknown): void {
-    entries.delete(key);
-    entries.set(key, { value, expiresAt: now() + ttlMs });
-    while (entries.size > maxEntries) {
-      const oldest = entries.keys().next().value as string;
-      entries.delete(oldest);
-    }
+    drop(key);
+    const weight = ENTRY_OVERHEAD + key.length + estimateBytes(value);
+    entries.set(key, { value, expiresAt: now() + ttlMs, bytes: weight });
+    bytes += weight;
+    while (entries.size > maxEntries) drop(entries.keys().next().value as string);
   }
 
   return {
     get: read,
     set: write,
-    del(key) {
-      entries.delete(key);
-    },
+    del: drop,
     flushAll() {
       entries.clear();
+      bytes = 0;
     },
     mget<T>(keys: string[]) {
       const found: Record<string, T | undefined> = {};
@@ -81,13 +96,19 @@ export function createBoundedCache(options: BoundedCacheOptions): BoundedCache {
       for (const { key, value } of list) write(key, value);
     },
     mdel(keys) {
-      for (const key of keys) entries.delete(key);
+      for (const key of keys) drop(key);
     },
     get size() {
       return entries.size;
     },
     maxEntries,
     keys: () => entries.keys(),
+    get bytes() {
+      return bytes;
+    },
+    *weights() {
+      for (const [key, entry] of entries) yield [key, entry.bytes];
+    },
   };
 }
 
@@ -119,6 +140,14 @@ export function namespacedCache(shared: BoundedCache, prefix: string): BoundedCa
     maxEntries: shared.maxEntries,
     *keys() {
       for (const key of shared.keys()) if (key.startsWith(prefix)) yield key.slice(prefix.length);
+    },
+    get bytes() {
+      let sum = 0;
+      for (const [key, weight] of shared.weights()) if (key.startsWith(prefix)) sum += weight;
+      return sum;
+    },
+    *weights() {
+      for (const [key, weight] of shared.weights()) if (key.startsWith(prefix)) yield [key.slice(prefix.length), weight];
     },
   };
   return view;

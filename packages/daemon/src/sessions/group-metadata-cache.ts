@@ -9,7 +9,11 @@
 import type { BotEventOf, WorkerCommandResult } from '@stickerbot/protocol';
 import type { GroupMetadata } from '@whiskeysockets/baileys';
 import { MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from '@stickerbot/protocol';
+import { estimateBytes } from './estimate-bytes.js';
 import { normalizeJid, personIds, type MapContext, type PersonIds } from './message-mapper.js';
+
+/** The two map entries (`groups`, `fetchedAt`) and the array of a cached group, besides its content. */
+const GROUP_ENTRY_OVERHEAD = 120;
 
 /** A group's metadata in protocol shape (the `group:metadata` result). */
 export type GroupInfo = WorkerCommandResult<'group:metadata'>;
@@ -39,6 +43,12 @@ export interface GroupMetadataCache {
   clear(): void;
   /** How many groups are cached. */
   readonly size: number;
+  /**
+   * Estimated bytes the cached groups hold (`estimate-bytes.ts`): each group weighed without
+   * its participants, plus its participant count times the weight of its first participant,
+   * so a scrape costs one pass over the groups, not over every member.
+   */
+  readonly bytes: number;
 }
 
 /** Bounds of one session's group cache. */
@@ -199,6 +209,16 @@ export function createGroupMetadataCache(
 
     get size() {
       return groups.size;
+    },
+
+    get bytes() {
+      let sum = 0;
+      for (const [chat, info] of groups) {
+        const { participants, ...rest } = info;
+        const first = participants[0];
+        sum += GROUP_ENTRY_OVERHEAD + chat.length + estimateBytes(rest) + (first === undefined ? 0 : participants.length * estimateBytes(first));
+      }
+      return sum;
     },
   };
 }

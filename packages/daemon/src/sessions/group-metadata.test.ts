@@ -216,6 +216,11 @@ describe('group metadata cache bounds', () => {
     expect(fetches).toBe(0);
     await cache.get(group(480).id, fetch(480));
     expect(fetches).toBe(1);
+    // Its estimated bytes follow what it holds, not what passed through it.
+    const bytes = cache.bytes;
+    expect(bytes).toBeGreaterThan(20 * 100);
+    for (let i = 500; i < 600; i += 1) await cache.get(group(i).id, fetch(i));
+    expect(cache.bytes).toBeLessThan(bytes * 1.5);
   });
 
   it('fetches a group afresh once it is older than maxAgeMs, however often it is used', async () => {

@@ -11,16 +11,8 @@ import {
   type Message,
   type MessageKind,
 } from '@stickerbot/protocol';
-import {
-  getContentType,
-  isJidGroup,
-  jidNormalizedUser,
-  normalizeMessageContent,
-  toNumber,
-  type WAMessage,
-  type WAMessageKey,
-  type proto,
-} from '@whiskeysockets/baileys';
+import type { WAMessage, WAMessageKey, proto, toNumber } from '@whiskeysockets/baileys';
+import { baileys } from '../storage/index.js';
 import type { WaSocketEvents } from './wa-socket.js';
 
 /** What the mapper needs to know about the session. */
@@ -79,7 +71,7 @@ function truncate(value: string | null | undefined, max: number): string | undef
 
 function numberOf(value: Parameters<typeof toNumber>[0]): number | undefined {
   if (value === null || value === undefined) return undefined;
-  const n = toNumber(value);
+  const n = baileys().toNumber(value);
   return Number.isFinite(n) ? n : undefined;
 }
 
@@ -91,7 +83,7 @@ const MAX_NORMALIZED = 10_000;
 export function normalizeJid(jid: string): string {
   const known = normalized.get(jid);
   if (known !== undefined) return known;
-  const result = isJidGroup(jid) ? jid : jidNormalizedUser(jid) || jid;
+  const result = baileys().isJidGroup(jid) ? jid : baileys().jidNormalizedUser(jid) || jid;
   if (normalized.size >= MAX_NORMALIZED) normalized.clear();
   normalized.set(jid, result);
   return result;
@@ -124,8 +116,8 @@ function lookUpPhone(lid: string, context: MapContext): string | undefined {
 
 /** The content key and kind of a message (after unwrapping ephemeral/view-once wrappers). */
 export function classifyContent(content: proto.IMessage | null | undefined): { key: ContentKey; kind: MessageKind } | undefined {
-  const normalized = normalizeMessageContent(content);
-  const key = getContentType(normalized);
+  const normalized = baileys().normalizeMessageContent(content);
+  const key = baileys().getContentType(normalized);
   if (!key || !normalized) return undefined;
   let kind = KIND_BY_CONTENT[key] ?? 'other';
   if (key === 'videoMessage' && normalized.videoMessage?.gifPlayback) kind = 'gif';
@@ -174,7 +166,7 @@ function mediaOf(inner: InnerFields, kind: MessageKind): Media | undefined {
  */
 export function quotedMessageOf(raw: WAMessage, quotedId: string): WAMessage | undefined {
   const classified = classifyContent(raw.message);
-  const content = normalizeMessageContent(raw.message);
+  const content = baileys().normalizeMessageContent(raw.message);
   if (!classified || !content || classified.key === 'conversation') return undefined;
   const context = innerOf(content, classified.key)?.contextInfo;
   if (!context?.quotedMessage || context.stanzaId !== quotedId) return undefined;
@@ -200,12 +192,12 @@ export function mapMessage(raw: WAMessage, backlog: boolean, context: MapContext
   if (!id || !remoteJid || IGNORED_CHATS.has(remoteJid)) return undefined;
   const classified = classifyContent(raw.message);
   if (!classified || SKIPPED_CONTENT.has(classified.key)) return undefined;
-  const content = normalizeMessageContent(raw.message);
+  const content = baileys().normalizeMessageContent(raw.message);
   if (!content) return undefined;
   const { key, kind } = classified;
 
   const chat = normalizeJid(remoteJid);
-  const isGroup = isJidGroup(chat) ?? false;
+  const isGroup = baileys().isJidGroup(chat) ?? false;
   const fromMe = raw.key.fromMe ?? false;
   const participant = raw.key.participant ?? raw.participant ?? undefined;
   const from =
@@ -251,7 +243,7 @@ export function fallbackMessage(raw: WAMessage, backlog: boolean, now = Date.now
   const remoteJid = raw.key.remoteJid;
   if (!id || !remoteJid || IGNORED_CHATS.has(remoteJid)) return undefined;
   const chat = normalizeJid(remoteJid);
-  const isGroup = isJidGroup(chat) ?? false;
+  const isGroup = baileys().isJidGroup(chat) ?? false;
   const participant = raw.key.participant ?? undefined;
   let timestamp = now;
   try {
@@ -287,7 +279,7 @@ export function mapMessageUpdate(entry: WaSocketEvents['messages.update'][number
   const edited = update.message?.editedMessage?.message;
   if (edited) {
     const classified = classifyContent(edited);
-    const normalized = normalizeMessageContent(edited);
+    const normalized = baileys().normalizeMessageContent(edited);
     if (classified && normalized) {
       const inner = classified.key === 'conversation' ? undefined : innerOf(normalized, classified.key);
       const text = classified.key === 'conversation' ? normalized.conversation : (inner?.text ?? inner?.caption);
@@ -314,7 +306,7 @@ export function mapReaction(
       ? normalizeJid(context.selfJid)
       : by?.participant
         ? personIds(by.participant, by.participantAlt, context).jid
-        : by?.remoteJid && !isJidGroup(by.remoteJid)
+        : by?.remoteJid && !baileys().isJidGroup(by.remoteJid)
           ? personIds(by.remoteJid, by.remoteJidAlt, context).jid
           : chat;
   const ms = numberOf(reaction.senderTimestampMs);
@@ -381,7 +373,7 @@ export function mapParticipantsUpdate(
  * the protocol carries (an invite link, an ephemeral timer, ...).
  */
 export function mapGroupUpdate(update: WaSocketEvents['groups.update'][number], context: MapContext = {}): BotEventOf<'group:updated'> | undefined {
-  if (!update.id || !isJidGroup(update.id)) return undefined;
+  if (!update.id || !baileys().isJidGroup(update.id)) return undefined;
   const event: BotEventOf<'group:updated'> = { type: 'group:updated', chat: update.id };
   const subject = truncate(update.subject, MAX_NAME_LENGTH);
   if (subject !== undefined) event.subject = subject;
@@ -406,7 +398,7 @@ export function mapDerivedEvent(
   raw: WAMessage,
   context: MapContext = {},
 ): BotEventOf<'reaction:received'> | BotEventOf<'message:updated'> | undefined {
-  const content = normalizeMessageContent(raw.message);
+  const content = baileys().normalizeMessageContent(raw.message);
   const reaction = content?.reactionMessage;
   if (reaction) return mapReaction({ key: reaction.key ?? {}, reaction: { ...reaction, key: raw.key } }, context);
   const protocol = content?.protocolMessage;

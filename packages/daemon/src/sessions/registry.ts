@@ -20,7 +20,7 @@ import type { SessionRegistry, SessionRegistryEvents } from '../session-registry
 import { createStartQueue, DEFAULT_START_QUEUE, type StartQueue, type StartQueueOptions } from './start-queue.js';
 import { createSessionSupervisor } from './supervisor.js';
 import type { PassThroughSocketOptions, SessionMetricsSink, SessionSupervisor, SupervisorOptions } from './supervisor-types.js';
-import type { AuthStore, Journal, OutboxStore, SessionStore, StoredSession } from '../storage/index.js';
+import { loadBaileys, type AuthStore, type Journal, type OutboxStore, type SessionStore, type StoredSession } from '../storage/index.js';
 import { toSessionError } from './wa-errors.js';
 import type { WaSocket, WaSocketFactory } from './wa-socket.js';
 
@@ -79,6 +79,8 @@ function digits(jid: string): string {
 export interface LocalSessionRegistry extends SessionRegistry {
   /** Groups cached per session (for `stickerbot_session_cache_entries{cache="groups"}`). */
   groupCacheSizes(): Map<string, number>;
+  /** Estimated bytes of each session's group cache. */
+  groupCacheBytes(): Map<string, number>;
 }
 
 /** Creates the session registry. Sessions persisted earlier are known (stopped) until {@link SessionRegistry.startAll}. */
@@ -209,19 +211,21 @@ export function createSessionRegistry(deps: SessionRegistryDeps): LocalSessionRe
     },
 
     groupCacheSizes: () => new Map([...entries].map(([id, entry]) => [id, entry.groups.size])),
+    groupCacheBytes: () => new Map([...entries].map(([id, entry]) => [id, entry.groups.bytes])),
     list: () => [...entries.values()].map((e) => e.supervisor.snapshot()).sort((a, b) => a.id.localeCompare(b.id)),
     get: (id) => entries.get(id)?.supervisor.snapshot(),
     currentQr: (id) => entries.get(id)?.supervisor.currentQr(),
 
-    create(id) {
-      try {
-        return register(id).supervisor.start();
-      } catch (error) {
-        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-      }
+    // Baileys is loaded before the first session connects, not at start-up (storage/baileys-lib.ts).
+    async create(id) {
+      const { supervisor } = register(id);
+      await loadBaileys();
+      return supervisor.start();
     },
     async start(id) {
-      return entryOf(id).supervisor.start();
+      const { supervisor } = entryOf(id);
+      await loadBaileys();
+      return supervisor.start();
     },
     async stop(id) {
       return entryOf(id).supervisor.stop();
@@ -230,7 +234,9 @@ export function createSessionRegistry(deps: SessionRegistryDeps): LocalSessionRe
       return entryOf(id).supervisor.logout();
     },
     async requestPairingCode(id, phone) {
-      return entryOf(id).supervisor.requestPairingCode(phone);
+      const { supervisor } = entryOf(id);
+      await loadBaileys();
+      return supervisor.requestPairingCode(phone);
     },
 
     async send(args, argsHash) {
@@ -288,12 +294,8 @@ export function createSessionRegistry(deps: SessionRegistryDeps): LocalSessionRe
       return entry.groups.get(args.chat, () => call(entry, 'group metadata', timeouts.lookupMs, () => socket.groupMetadata(args.chat)));
     },
 
-    startAll(bootSessions) {
-      try {
-        for (const id of bootSessions) if (!entries.has(id)) register(id);
-      } catch (error) {
-        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-      }
+    async startAll(bootSessions) {
+      for (const id of bootSessions) if (!entries.has(id)) register(id);
       startQueue?.close();
       const queue = createStartQueue(deps.start, deps.random);
       startQueue = queue;
@@ -304,13 +306,13 @@ export function createSessionRegistry(deps: SessionRegistryDeps): LocalSessionRe
         const stored = storage.sessions.get(id);
         if ((bootSessions.includes(id) || stored?.autostart) && entry.supervisor.enqueue()) queued.push(id);
       }
+      if (queued.length > 0) await loadBaileys();
       const slotMs = deps.start?.slotTimeoutMs;
       for (const id of queued) {
         const { supervisor } = entryOf(id);
         queue.add(() => (supervisor.startQueued() ? supervisor.settled(slotMs ?? DEFAULT_START_QUEUE.slotTimeoutMs) : undefined));
       }
       log.info({ sessions: queued, connecting: queue.running, waiting: queue.waiting }, 'sessions starting');
-      return Promise.resolve();
     },
 
     async stopAll() {

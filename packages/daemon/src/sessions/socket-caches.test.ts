@@ -31,6 +31,11 @@ describe('socket caches', () => {
       signalTotal += perSession.signalKeys;
     }
     expect(signalTotal).toBe(1_000);
+    // Every session holds an estimated share; together about what the caches hold.
+    const bytes = [...sizes.sessionBytes.values()];
+    expect(bytes).toHaveLength(100);
+    for (const b of bytes) expect(b).toBeGreaterThan(0);
+    expect(bytes.reduce((a, b) => a + b, 0)).toBeLessThan(100 * 70 * 1_000);
   });
 
   it("gives a new socket of a session empty caches and drops its predecessor's Signal keys", () => {

@@ -58,6 +58,8 @@ export interface SocketCaches {
 export interface SocketCacheSizes {
   /** Per session: its current socket's entries in each cache (its share of `signalKeys` included). */
   sessions: Map<string, Record<SocketCacheName, number>>;
+  /** Per session: estimated bytes its current socket's caches hold, its share of `signalKeys` included. */
+  sessionBytes: Map<string, number>;
   /** The shared cache's total. */
   shared: { signalKeys: number };
 }
@@ -93,12 +95,16 @@ export function createSocketCacheRegistry(limits: Partial<SocketCacheLimits> = {
     },
     sizes() {
       const sessions = new Map<string, Record<SocketCacheName, number>>();
+      const sessionBytes = new Map<string, number>();
       const signalBySession = new Map<string, number>();
-      for (const key of signalKeys.keys()) {
+      for (const [key, weight] of signalKeys.weights()) {
         const owner = key.slice(0, key.indexOf('#'));
         signalBySession.set(owner, (signalBySession.get(owner) ?? 0) + 1);
+        sessionBytes.set(owner, (sessionBytes.get(owner) ?? 0) + weight);
       }
       for (const [sessionId, caches] of current) {
+        const own = caches.userDevices.bytes + caches.msgRetry.bytes + caches.placeholderResend.bytes + caches.callOffer.bytes;
+        sessionBytes.set(sessionId, (sessionBytes.get(sessionId) ?? 0) + own);
         sessions.set(sessionId, {
           signalKeys: signalBySession.get(sessionId) ?? 0,
           userDevices: caches.userDevices.size,
@@ -107,7 +113,7 @@ export function createSocketCacheRegistry(limits: Partial<SocketCacheLimits> = {
           callOffer: caches.callOffer.size,
         });
       }
-      return { sessions, shared: { signalKeys: signalKeys.size } };
+      return { sessions, sessionBytes, shared: { signalKeys: signalKeys.size } };
     },
   };
 }

@@ -1,21 +1,23 @@
 /**
  * How Baileys' auth state is stored, whatever the store (SQLite here, Redis in cluster mode):
- * values serialised with Baileys' `BufferJSON` (key pairs and Signal sessions come back as
+ * values serialised in Baileys' `BufferJSON` format (our copy, buffer-json.ts: key pairs and Signal sessions come back as
  * Buffers), `app-state-sync-key` values revived as their protobuf class, and the LID → phone
  * lookup over Baileys' `lid-mapping` keys.
  */
-import { BufferJSON, proto, type AuthenticationCreds, type SignalDataTypeMap } from '@whiskeysockets/baileys';
+import type { AuthenticationCreds, SignalDataTypeMap } from '@whiskeysockets/baileys';
+import { baileys } from './baileys-lib.js';
+import { parseWithBuffers, stringifyWithBuffers } from './buffer-json.js';
 
-/** Serialises an auth value (creds or a Signal key) with `BufferJSON`. */
-export const encodeAuthValue = (value: unknown): string => JSON.stringify(value, BufferJSON.replacer);
+/** Serialises an auth value (creds or a Signal key) in `BufferJSON`'s format. */
+export const encodeAuthValue = stringifyWithBuffers;
 
 /** Parses a stored auth value back, Buffers included. */
-export const decodeAuthValue = (text: string): unknown => JSON.parse(text, BufferJSON.reviver);
+export const decodeAuthValue = parseWithBuffers;
 
 /** A stored Signal key of `type` as Baileys expects it back from `keys.get`. */
 export function decodeSignalKey<T extends keyof SignalDataTypeMap>(type: T, text: string): SignalDataTypeMap[T] {
   const value = decodeAuthValue(text);
-  return (type === 'app-state-sync-key' ? proto.Message.AppStateSyncKeyData.fromObject(value as Record<string, unknown>) : value) as SignalDataTypeMap[T];
+  return (type === 'app-state-sync-key' ? baileys().proto.Message.AppStateSyncKeyData.fromObject(value as Record<string, unknown>) : value) as SignalDataTypeMap[T];
 }
 
 /** Whether creds completed a login (they name the account). */

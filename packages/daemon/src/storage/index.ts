@@ -31,6 +31,7 @@ export type { SynchronousLevel } from './sqlite-database.js';
 export { credsLoggedIn, decodeAuthValue, decodeSignalKey, encodeAuthValue, lidReverseKeyId, phoneJidOfMapping } from './auth-codec.js';
 // The raw-message encoding is shared with the cluster's Redis journal (one format for both journals).
 export { decodeRawMessage, encodeRawMessage } from './raw-message-codec.js';
+export { baileys, loadBaileys } from './baileys-lib.js';
 
 /** Name of the daemon's database file inside the data folder. */
 export const DATABASE_FILE = 'daemon.sqlite';
@@ -38,7 +39,7 @@ export const DATABASE_FILE = 'daemon.sqlite';
 /** Options of {@link openStorage}. */
 export interface OpenStorageOptions extends OpenDatabaseOptions {
   /**
-   * Who checkpoints the WAL: `background` (default) a worker thread every second, off the
+   * Who checkpoints the WAL: `background` (default) a worker thread every 5 s, off the
    * event loop (see wal-checkpointer.ts); `commit` SQLite itself inside the committing append.
    */
   checkpoint?: 'background' | 'commit';

@@ -12,7 +12,9 @@
  * which `decodeRawMessage` reads as before. Decoding is the one place a stored row becomes a
  * typed `WAMessage`: every reader of the journal gets that type, or an error.
  */
-import { BufferJSON, proto, type WAMessage } from '@whiskeysockets/baileys';
+import type { WAMessage } from '@whiskeysockets/baileys';
+import { baileys } from './baileys-lib.js';
+import { bufferReplacer, bufferReviver } from './buffer-json.js';
 
 const PROTO = '$proto';
 
@@ -23,13 +25,14 @@ const PROTO = '$proto';
  * the wrong type without a word.
  */
 export function encodeRawMessage(raw: WAMessage, asProto: boolean): string {
+  const { proto } = baileys();
   if (asProto && raw.message instanceof proto.Message) {
     const { message, ...rest } = raw;
     const bytes = proto.Message.encode(message).finish();
     const content = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-    return JSON.stringify({ ...rest, message: { [PROTO]: content } }, BufferJSON.replacer);
+    return JSON.stringify({ ...rest, message: { [PROTO]: content } }, bufferReplacer);
   }
-  return JSON.stringify(raw, BufferJSON.replacer);
+  return JSON.stringify(raw, bufferReplacer);
 }
 
 /** What every stored message has and every reader relies on: a key object. */
@@ -42,10 +45,10 @@ function isWaMessage(value: unknown): value is WAMessage {
  * the text is not a stored message (not JSON, no key, protobuf content that does not decode).
  */
 export function decodeRawMessage(text: string): WAMessage {
-  const raw = JSON.parse(text, BufferJSON.reviver) as unknown;
+  const raw = JSON.parse(text, bufferReviver) as unknown;
   if (!isWaMessage(raw)) throw new TypeError('the stored JSON is not a message (it has no key)');
   const message = raw.message as Record<string, unknown> | null | undefined;
   const content = message?.[PROTO];
   if (typeof content !== 'string') return raw;
-  return { ...raw, message: proto.Message.decode(Buffer.from(content, 'base64')) };
+  return { ...raw, message: baileys().proto.Message.decode(Buffer.from(content, 'base64')) };
 }

@@ -116,6 +116,19 @@ describe('sqlite auth store', () => {
     expect(store.keyCount('default')).toBe(1);
   });
 
+  it('writes a key again only when its bytes changed', async () => {
+    const { db, store } = openStore();
+    const { keys } = store.open('default').state;
+    const writes = db.prepare<[], number>('SELECT total_changes()').pluck();
+    await keys.set({ 'lid-mapping': { '4915': '9001' }, session: { a: bytes(1, 2) } });
+    const afterFirst = writes.get() ?? 0;
+    await keys.set({ 'lid-mapping': { '4915': '9001' }, session: { a: bytes(1, 2) } });
+    expect(writes.get()).toBe(afterFirst);
+    await keys.set({ 'lid-mapping': { '4915': '9001' }, session: { a: bytes(1, 3) } });
+    expect(writes.get()).toBe(afterFirst + 1);
+    expect(bytesOf((await keys.get('session', ['a'])).a)).toBe(bytesOf(Buffer.from([1, 3])));
+  });
+
   it('writes every key of one set call in one transaction: all or nothing', async () => {
     const { store } = openStore();
     const { keys } = store.open('default').state;

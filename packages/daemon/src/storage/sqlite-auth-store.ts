@@ -1,12 +1,12 @@
-import {
-  initAuthCreds,
-  type AuthenticationCreds,
-  type AuthenticationState,
-  type SignalDataSet,
-  type SignalDataTypeMap,
-  type SignalKeyStore,
+import type {
+  AuthenticationCreds,
+  AuthenticationState,
+  SignalDataSet,
+  SignalDataTypeMap,
+  SignalKeyStore,
 } from '@whiskeysockets/baileys';
 import { credsLoggedIn, decodeAuthValue as revive, decodeSignalKey, encodeAuthValue as serialise, lidReverseKeyId, phoneJidOfMapping } from './auth-codec.js';
+import { baileys } from './baileys-lib.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { AuthStore } from './stores.js';
 
@@ -63,8 +63,14 @@ export function createSqliteAuthStore(db: SqliteDatabase): SqliteAuthStore {
       const values = data[type] ?? {};
       for (const [id, value] of Object.entries(values)) {
         // Baileys' reference store deletes on any falsy value (it is `null` in practice).
-        if (value) upsertKey.run(sessionId, type, id, serialise(value));
-        else deleteKey.run(sessionId, type, id);
+        if (!value) {
+          deleteKey.run(sessionId, type, id);
+          continue;
+        }
+        // Baileys sets many keys again with the bytes they already have (device lists,
+        // LID mappings, identities): reading one is far cheaper than writing its page.
+        const text = serialise(value);
+        if (selectKey.get(sessionId, type, id) !== text) upsertKey.run(sessionId, type, id, text);
       }
     }
   });
@@ -96,7 +102,7 @@ export function createSqliteAuthStore(db: SqliteDatabase): SqliteAuthStore {
   return {
     open(sessionId: string): { state: AuthenticationState; saveCreds: () => void } {
       const stored = selectCreds.get(sessionId);
-      const creds = stored === undefined ? initAuthCreds() : (revive(stored) as AuthenticationCreds);
+      const creds = stored === undefined ? baileys().initAuthCreds() : (revive(stored) as AuthenticationCreds);
       const state: AuthenticationState = { creds, keys: keyStore(sessionId) };
       // Baileys mutates `state.creds` in place on `creds.update`; this persists the current object.
       const saveCreds = (): void => {

@@ -1,5 +1,5 @@
 import type { Result } from '@stickerbot/protocol';
-import { BufferJSON } from '@whiskeysockets/baileys';
+import { parseWithBuffers, stringifyWithBuffers } from './buffer-json.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { CommandLog, CommandRecord } from './stores.js';
 
@@ -39,7 +39,7 @@ export function createSqliteCommandLog(db: SqliteDatabase): CommandLog {
       const record: CommandRecord = {
         id: row.id,
         op: row.op,
-        result: JSON.parse(row.result, BufferJSON.reviver) as Result<unknown>,
+        result: parseWithBuffers(row.result) as Result<unknown>,
         createdAt: row.created_at,
       };
       if (row.session_id !== null) record.sessionId = row.session_id;
@@ -50,7 +50,7 @@ export function createSqliteCommandLog(db: SqliteDatabase): CommandLog {
     has: (id: string) => selectHas.get(id) !== undefined,
 
     record({ id, op, sessionId, argsHash, result, createdAt }): void {
-      upsert.run(id, op, sessionId ?? null, argsHash ?? null, JSON.stringify(result, BufferJSON.replacer), createdAt ?? Date.now());
+      upsert.run(id, op, sessionId ?? null, argsHash ?? null, stringifyWithBuffers(result), createdAt ?? Date.now());
     },
 
     prune(olderThanMs: number, now: number = Date.now()): number {

@@ -10,6 +10,14 @@ export type { SqliteDatabase, SynchronousLevel } from '@stickerbot/runtime';
 /** The daemon's numbered migrations, beside this module (copied to dist/ by the package build). */
 export const DAEMON_MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
 
+/**
+ * Page size of a new daemon database. Every inbound message is its own commit (journaled
+ * before its receipt leaves) touching a journal row of well under a kilobyte and a Signal
+ * session of about two: WAL frames of 4 KB pages wrote several times the data (issue #16,
+ * `pnpm bench:disk`). A database created with SQLite's 4 KB pages keeps them.
+ */
+export const DAEMON_PAGE_SIZE = 1024;
+
 /** Options of {@link openDatabase}: the runtime's, with the daemon's migrations by default. */
 export interface OpenDatabaseOptions extends Omit<SqliteOptions, 'migrationsDir'> {
   /** Another migrations folder (tests of a schema upgrade). Default {@link DAEMON_MIGRATIONS_DIR}. */
@@ -22,5 +30,5 @@ export interface OpenDatabaseOptions extends Omit<SqliteOptions, 'migrationsDir'
  * {@link DAEMON_MIGRATIONS_DIR} applied.
  */
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
-  return openSqlite(file, { ...options, migrationsDir: options.migrationsDir ?? DAEMON_MIGRATIONS_DIR });
+  return openSqlite(file, { pageSize: DAEMON_PAGE_SIZE, ...options, migrationsDir: options.migrationsDir ?? DAEMON_MIGRATIONS_DIR });
 }

@@ -1,5 +1,5 @@
 import type { WorkerCommandArgs } from '@stickerbot/protocol';
-import { BufferJSON } from '@whiskeysockets/baileys';
+import { parseWithBuffers, stringifyWithBuffers } from './buffer-json.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { CommandLog, CommandRecordInput, OutboxItem, OutboxStore, QueuedCommand } from './stores.js';
 
@@ -29,7 +29,7 @@ function fromRow(row: OutboxRow): OutboxItem {
     sessionId: row.session_id,
     chat: row.chat,
     // Written by `enqueue` from arguments the bridge validated: the store gives back what it was given.
-    args: JSON.parse(row.args, BufferJSON.reviver) as WorkerCommandArgs<'message:send'>,
+    args: parseWithBuffers(row.args) as WorkerCommandArgs<'message:send'>,
     argsHash: row.args_hash ?? undefined,
     enqueuedAt: row.enqueued_at,
     attempts: row.attempts,
@@ -66,7 +66,7 @@ export function createSqliteOutbox(db: SqliteDatabase, commands: CommandLog): Sq
 
   return {
     enqueue({ commandId, sessionId, chat, args, argsHash, enqueuedAt }): boolean {
-      const json = JSON.stringify(args, BufferJSON.replacer);
+      const json = stringifyWithBuffers(args);
       return insert.run(commandId, sessionId, chat, json, argsHash, enqueuedAt ?? Date.now()).changes > 0;
     },
     pending: (sessionId: string) => selectPending.all(sessionId).map(fromRow),
