@@ -104,6 +104,20 @@ describe.each([
 
   it('kills a child past its deadline, gone before it settles, and reports its exit code and stderr otherwise', async () => {
     const started = Date.now();
+    // A deadline shorter than a fresh helper's start still names the killed child's pid.
+    const fresh = spawnHelper === undefined ? undefined : startSpawnHelper();
+    const quick = await runProcess(process.execPath, {
+      args: ['-e', 'setInterval(() => {}, 1000)'],
+      timeoutMs: 1,
+      maxStdoutBytes: 1024,
+      stdoutSocketDir: dir,
+      spawnHelper: fresh,
+      onStdout: () => undefined,
+    }).catch((err: unknown) => err as { code: string; details: { pid: number } });
+    fresh?.close();
+    expect(quick).toMatchObject({ code: 'TIMEOUT' });
+    expect(typeof quick.details.pid).toBe('number');
+    expect(() => process.kill(quick.details.pid, 0)).toThrow();
     const timedOut = await runProcess(process.execPath, {
       args: ['-e', 'setInterval(() => {}, 1000)'],
       timeoutMs: 500,

@@ -221,16 +221,19 @@ function runThroughHelper(
       child.kill();
       socket.ours.destroy();
     };
+    // The pid arrives a few milliseconds after the run (the helper may still be starting): filled in when the child is gone.
+    const killed: { pid?: number | undefined } = {};
     const timer = setTimeout(() => {
-      kill(new StickerError('TIMEOUT', `ffmpeg ran past its ${options.timeoutMs} ms deadline and was killed`, { details: { pid: child.pid } }));
+      kill(new StickerError('TIMEOUT', `ffmpeg ran past its ${options.timeoutMs} ms deadline and was killed`, { details: killed }));
     }, options.timeoutMs);
     const control: StdoutControl = { pause: () => socket.ours.pause(), resume: () => socket.ours.resume(), fail: kill };
-    const onAbort = (): void => kill(new StickerError('ABORTED', 'the conversion was aborted', { cause: options.signal?.reason, details: { pid: child.pid } }));
+    const onAbort = (): void => kill(new StickerError('ABORTED', 'the conversion was aborted', { cause: options.signal?.reason, details: killed }));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const settle = (): void => {
       if (exit === undefined || stdoutOpen) return;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
+      killed.pid = child.pid;
       if (failure !== undefined) reject(failure);
       else resolve({ stdout: Buffer.alloc(0), stderr: exit.stderr, exitCode: exit.code });
     };
