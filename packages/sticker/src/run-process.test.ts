@@ -113,7 +113,10 @@ describe.each([
       stdoutSocketDir: dir,
       spawnHelper: fresh,
       onStdout: () => undefined,
-    }).catch((err: unknown) => err as { code: string; details: { pid: number } });
+    }).then(
+      () => ({ code: 'none', details: { pid: -1 } }),
+      (err: unknown) => err as { code: string; details: { pid: number } },
+    );
     fresh?.close();
     expect(quick).toMatchObject({ code: 'TIMEOUT' });
     expect(typeof quick.details.pid).toBe('number');
