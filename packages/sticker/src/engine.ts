@@ -109,7 +109,11 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
         throw err;
       })),
     ffmpegMemoryCap: () => (memoryCap ??= { cap: locateMemoryCap(options.ffmpegMemoryBytes ?? GIB, searchPath) }).cap,
-    spawnHelper: () => (spawnHelper ??= { helper: startSpawnHelper() }).helper,
+    // Started on first use; one that died (killed from outside, out of memory) is replaced.
+    spawnHelper: () => {
+      if (spawnHelper?.helper?.isAlive() === false) spawnHelper = undefined;
+      return (spawnHelper ??= { helper: startSpawnHelper() }).helper;
+    },
     tempDir: options.tempDir ?? tmpdir(),
     maxInputPixels: options.maxInputPixels ?? 100_000_000,
     maxAnimationPixels: options.maxAnimationPixels ?? 1_000_000_000,

@@ -163,7 +163,17 @@ describe.skipIf(helper === undefined)('the spawn helper', () => {
       expect(parent).not.toBe(process.pid);
       expect(parentOf(parent)).toBe(process.pid);
       const closed = startSpawnHelper()!;
+      expect(closed.isAlive()).toBe(true);
       closed.close();
+      expect(closed.isAlive()).toBe(false);
+      // One killed from outside says so once its exit is seen, and its runs fail too.
+      const killed = startSpawnHelper()!;
+      process.kill(killed.pid, 'SIGKILL');
+      for (let i = 0; i < 100 && killed.isAlive(); i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(killed.isAlive()).toBe(false);
+      await expect(
+        runProcess(process.execPath, { args: ['-e', ''], timeoutMs: 30_000, maxStdoutBytes: 1024, stdoutSocketDir: dir, spawnHelper: killed, onStdout: () => undefined }),
+      ).rejects.toMatchObject({ code: 'FFMPEG_FAILED' });
       await expect(
         runProcess(process.execPath, { args: ['-e', ''], timeoutMs: 30_000, maxStdoutBytes: 1024, stdoutSocketDir: dir, spawnHelper: closed, onStdout: () => undefined }),
       ).rejects.toMatchObject({ code: 'FFMPEG_FAILED' });

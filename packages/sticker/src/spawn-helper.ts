@@ -63,6 +63,10 @@ export interface SpawnHelper {
    * here) as its stdout, stdin from /dev/null. `onExit` is called once, when the child is gone.
    */
   run(command: string, args: readonly string[], stdout: Socket, onExit: (exit: HelperExit) => void): HelperChild;
+  /** The helper's own pid. */
+  readonly pid: number;
+  /** False once the helper has exited or been closed: runs then fail, and the engine starts another. */
+  isAlive(): boolean;
   /** Kills the helper (its children with it). */
   close(): void;
 }
@@ -119,8 +123,17 @@ export function startSpawnHelper(): SpawnHelper | undefined {
   });
   const gone = (): void => {
     alive = false;
-    // Children of a helper that died were killed with it (or will be, on disconnect).
-    for (const id of [...running.keys()]) finish(id, { code: null, stderr: '', error: 'the spawn helper exited' });
+    for (const [id, run] of [...running]) {
+      // A helper killed from outside could not kill what it started: its ffmpeg runs go now.
+      if (run.child.pid !== undefined) {
+        try {
+          process.kill(run.child.pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+      finish(id, { code: null, stderr: '', error: 'the spawn helper exited' });
+    }
   };
   helper.on('exit', gone);
   helper.on('error', gone);
@@ -152,6 +165,8 @@ export function startSpawnHelper(): SpawnHelper | undefined {
       });
       return child;
     },
+    pid: helper.pid,
+    isAlive: () => alive,
     close() {
       alive = false;
       helper.kill('SIGKILL');
