@@ -13,6 +13,7 @@ import { createJobPool } from './job-pool.js';
 import { locateMemoryCap, type MemoryCap } from './memory-cap.js';
 import { byteBudget, STICKER_RULES } from './rules.js';
 import { shapeMask, type StickerShape } from './shape-mask.js';
+import { startSpawnHelper, type SpawnHelper } from './spawn-helper.js';
 import { checkStickerRules } from './sticker-rules-check.js';
 import { encodeStickerExif, randomPackId, readStickerMetadata, type StickerMetadata } from './sticker-metadata.js';
 import { stickerFromText } from './text-sticker.js';
@@ -98,6 +99,7 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
   const masks = new Map<StickerShape, Uint8Array | undefined>();
   let ffmpeg: Promise<FfmpegBinary> | undefined;
   let memoryCap: { cap: MemoryCap | undefined } | undefined;
+  let spawnHelper: { helper: SpawnHelper | undefined } | undefined;
   const searchPath = options.searchPath ?? DEFAULT_SEARCH_PATH;
   const ctx: EngineContext = {
     // Chosen once per engine; a failed choice (e.g. a missing binary) is tried again next time.
@@ -107,6 +109,11 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
         throw err;
       })),
     ffmpegMemoryCap: () => (memoryCap ??= { cap: locateMemoryCap(options.ffmpegMemoryBytes ?? GIB, searchPath) }).cap,
+    // Started on first use; one that died (killed from outside, out of memory) is replaced.
+    spawnHelper: () => {
+      if (spawnHelper?.helper?.isAlive() === false) spawnHelper = undefined;
+      return (spawnHelper ??= { helper: startSpawnHelper() }).helper;
+    },
     tempDir: options.tempDir ?? tmpdir(),
     maxInputPixels: options.maxInputPixels ?? 100_000_000,
     maxAnimationPixels: options.maxAnimationPixels ?? 1_000_000_000,
@@ -248,6 +255,7 @@ export function createStickerEngine(options: StickerEngineOptions = {}): Sticker
     async close() {
       closed = true;
       await pool.close();
+      spawnHelper?.helper?.close();
     },
   };
 }

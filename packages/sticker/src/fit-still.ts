@@ -17,7 +17,7 @@ const alphaChunks = new Map<string, Promise<Buffer>>();
  * losslessly coded by libwebp once per placement (from a mask) and kept: the alpha plane
  * of an opaque picture on transparent padding depends on the geometry alone.
  */
-export function rectangleAlpha(rect: Rect, size = STICKER_RULES.size): Promise<Buffer> {
+export function rectangleAlpha(rect: Rect, size: number = STICKER_RULES.size): Promise<Buffer> {
   const key = `${size}:${rect.x},${rect.y},${rect.width},${rect.height}`;
   let chunk = alphaChunks.get(key);
   if (chunk === undefined) {
@@ -40,7 +40,7 @@ export function rectangleAlpha(rect: Rect, size = STICKER_RULES.size): Promise<B
 }
 
 /** A still WebP (VP8X, ALPH, VP8) of the square canvas from an opaque VP8 bitstream and an ALPH chunk. */
-function withAlpha(vp8: WebpChunk, alph: Buffer, size = STICKER_RULES.size): Buffer {
+export function withAlpha(vp8: WebpChunk, alph: Buffer, size: number = STICKER_RULES.size): Buffer {
   const vp8x = Buffer.alloc(10);
   vp8x[0] = FLAG_ALPHA;
   writeUInt24LE(vp8x, size - 1, 4);

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { muxAnimatedWebp } from './animated-webp-mux.js';
+import { rectangleAlpha } from './fit-still.js';
 import { changedRect, createFrameStreamEncoder } from './frame-stream-encoder.js';
 import { parseWebp } from './webp-container.js';
 
@@ -100,6 +101,31 @@ describe('frame stream encoder', () => {
     expect(near(pixel(first!, 20, 30), [200, 30, 30, 255])).toBe(true);
     expect(near(pixel(second!, 20, 30), [30, 200, 30, 255])).toBe(true);
     expect(pixel(second!, 60, 60)[3]).toBe(0);
+  });
+
+  it('gives an opaque first image the kept ALPH chunk of its placement, and codes the alpha of one with transparency', async () => {
+    const place = { x: 8, y: 20, width: 48, height: 24 };
+    const image = (hole: boolean): Buffer => {
+      const out = Buffer.alloc(place.width * place.height * 4);
+      for (let i = 0; i < place.width * place.height; i += 1) out.set([40, 90, 220, hole && i % place.width < 6 ? 0 : 255], i * 4);
+      return out;
+    };
+    const kept = await rectangleAlpha(place, SIZE);
+    for (const hole of [false, true]) {
+      const encoder = createFrameStreamEncoder({ size: SIZE, frame: place, quality: 90, effort: 0, durationOf: () => 100 });
+      const next = image(hole);
+      next.fill(255, 0, 16);
+      encoder.push(Buffer.concat([image(hole), next]));
+      const animation = await encoder.finish();
+      expect(animation.frames).toBe(2);
+      expect(animation.webp.includes(kept)).toBe(!hole);
+      const [first] = await decodedFrames(animation.webp);
+      expect(pixel(first!, 2, 2)[3]).toBe(0);
+      expect(pixel(first!, 30, 50)[3]).toBe(0);
+      expect(near(pixel(first!, 30, 30), [40, 90, 220, 255])).toBe(true);
+      // The picture's left edge: transparent where the image was, opaque where it was not.
+      expect(pixel(first!, 10, 30)[3]).toBe(hole ? 0 : 255);
+    }
   });
 
   it('copies what it needs from each pushed chunk, so the caller may reuse its read buffer, and recycles frames', async () => {

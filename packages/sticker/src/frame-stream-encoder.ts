@@ -1,6 +1,8 @@
 import sharp from 'sharp';
 import { muxAnimatedWebp, type MuxFrame } from './animated-webp-mux.js';
 import { StickerError } from './errors.js';
+import { rectangleAlpha, withAlpha } from './fit-still.js';
+import { parseWebp } from './webp-container.js';
 
 /** A rectangle of the canvas. */
 export interface Rect {
@@ -158,14 +160,9 @@ export function createFrameStreamEncoder(options: {
   let pushed = 0;
   let running = 0;
 
-  /** Encodes `pixels`; `done` runs once libvips no longer needs them. */
-  const encode = (pixels: Buffer, rect: Rect, done: () => void): Promise<Buffer> => {
+  /** Runs one encode; `done` runs once libvips no longer needs its pixels. */
+  const track = (webp: Promise<Buffer>, done: () => void): Promise<Buffer> => {
     running += 1;
-    // At method 0 libwebp's lossless alpha plane can come out five times larger than at 1.
-    const effort = options.effort >= 1 || !hasTransparency(pixels) ? options.effort : 1;
-    const webp = sharp(pixels, { raw: { width: rect.width, height: rect.height, channels: 4 } })
-      .webp({ quality: options.quality, effort })
-      .toBuffer();
     const settle = (): void => {
       running -= 1;
       done();
@@ -177,6 +174,36 @@ export function createFrameStreamEncoder(options: {
     return webp;
   };
 
+  /** Encodes `pixels` (a rectangle of the canvas). */
+  const encode = (pixels: Buffer, rect: Rect, done: () => void): Promise<Buffer> => {
+    // At method 0 libwebp's lossless alpha plane can come out five times larger than at 1.
+    const effort = options.effort >= 1 || !hasTransparency(pixels) ? options.effort : 1;
+    return track(sharp(pixels, { raw: { width: rect.width, height: rect.height, channels: 4 } }).webp({ quality: options.quality, effort }).toBuffer(), done);
+  };
+
+  /**
+   * The first frame when the pushed image is opaque and smaller than the canvas: padded
+   * with black and encoded as plain VP8 at the caller's method, with the ALPH chunk of its
+   * placement coded once and kept (`rectangleAlpha`, as for `fit` stills). Coding the same
+   * rectangle of alpha on the whole 512² canvas at method ≥ 1 made this one frame cost
+   * about three times an ordinary one.
+   */
+  const encodeOpaqueOnCanvas = (image: Buffer, done: () => void): Promise<Buffer> =>
+    track(
+      (async () => {
+        const alph = rectangleAlpha(place, size);
+        const opaque = await sharp(image, { raw: { width: place.width, height: place.height, channels: 4 } })
+          .removeAlpha()
+          .extend({ top: place.y, bottom: size - place.y - place.height, left: place.x, right: size - place.x - place.width, background: { r: 0, g: 0, b: 0 } })
+          .webp({ quality: options.quality, effort: options.effort })
+          .toBuffer();
+        const vp8 = parseWebp(opaque).chunks.find((c) => c.fourcc === 'VP8 ');
+        if (vp8 === undefined) throw new StickerError('FFMPEG_FAILED', 'libwebp wrote no VP8 bitstream for an opaque frame');
+        return withAlpha(vp8, await alph, size);
+      })(),
+      done,
+    );
+
   const frame = (image: Buffer): void => {
     const durationMs = options.durationOf(pushed);
     pushed += 1;
@@ -184,6 +211,11 @@ export function createFrameStreamEncoder(options: {
     if (previous === undefined || last === undefined) {
       hold(image);
       previous = image;
+      if ((place.width !== size || place.height !== size) && !hasTransparency(image)) {
+        hold(image);
+        frames.push({ ...full, durationMs, webp: encodeOpaqueOnCanvas(image, () => release(image)) });
+        return;
+      }
       const canvas = wholeCanvas(image);
       if (canvas === image) hold(image);
       frames.push({ ...full, durationMs, webp: encode(canvas, full, () => (canvas === image ? release(image) : undefined)) });

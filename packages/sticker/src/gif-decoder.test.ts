@@ -83,6 +83,24 @@ describe('gifCanvases', () => {
     }
   });
 
+  it('decodes long runs of one colour (LZW strings of hundreds of indices, copied natively) as libvips does', async () => {
+    const width = 300;
+    const height = 120;
+    const frames = 3;
+    const raw = Buffer.alloc(width * height * frames * 4);
+    for (let f = 0; f < frames; f += 1) {
+      for (let p = 0; p < width * height; p += 1) {
+        const x = p % width;
+        const stripe = x > 100 + f * 20 && x < 110 + f * 20;
+        raw.set(stripe ? [250, 10, 10, 255] : [10 + f * 40, 120, 60, 255], (f * width * height + p) * 4);
+      }
+    }
+    const gif = await sharp(raw, { raw: { width, height: height * frames, channels: 4, pageHeight: height } })
+      .gif({ delay: Array(frames).fill(100) as number[] })
+      .toBuffer();
+    await expectSameAsLibvips(gif, frames);
+  });
+
   it('applies local palettes, transparent indices and frame offsets', async () => {
     const images: GifImage[] = [
       { width: 8, height: 6, pixels: picture(8, 6, 2, { x: 2, y: 1, w: 3, h: 3, ink: 4 }), delayCs: 10 },

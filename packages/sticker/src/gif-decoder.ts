@@ -112,7 +112,12 @@ export function decodeLzw(data: Uint8Array, minCodeSize: number, out: Uint8Array
       const from = code === next ? previousAt : start[code]!;
       count = code === next ? previousLength + 1 : length[code]!;
       const stop = Math.min(count, total - written);
-      for (let i = 0; i < stop; i += 1) out[written + i] = out[from + i]!;
+      if (stop > 16 && code !== next) {
+        // A long defined string lies wholly before the write position: one native copy.
+        out.copyWithin(written, from, from + stop);
+      } else {
+        for (let i = 0; i < stop; i += 1) out[written + i] = out[from + i]!;
+      }
     }
     written += count;
     if (previousAt !== -1 && next < MAX_CODES) {

@@ -1,9 +1,11 @@
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { locateMemoryCap } from './memory-cap.js';
 import { runProcess } from './run-process.js';
+import { startSpawnHelper } from './spawn-helper.js';
 
 /** A child that writes `blocks` blocks of 256 KiB, block i filled with the byte i. */
 const writer = (blocks: number): string[] => [
@@ -11,7 +13,18 @@ const writer = (blocks: number): string[] => [
   `for (let i = 0; i < ${blocks}; i += 1) require('node:fs').writeSync(1, Buffer.alloc(262144, i));`,
 ];
 
-describe('runProcess stdout through a socket', () => {
+const helper = startSpawnHelper();
+afterAll(() => helper?.close());
+
+/** The parent pid of a running process, from /proc. */
+function parentOf(pid: number): number {
+  return Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+}
+
+describe.each([
+  ['started by this process', undefined],
+  ['started by the spawn helper', helper],
+])('runProcess stdout through a socket, %s', (_label, spawnHelper) => {
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'run-process-test-'));
@@ -31,6 +44,7 @@ describe('runProcess stdout through a socket', () => {
       timeoutMs: 30_000,
       maxStdoutBytes: received.length,
       stdoutSocketDir: dir,
+      spawnHelper,
       onStdout: (chunk, control) => {
         backing.add(chunk.buffer);
         chunk.copy(received, at);
@@ -54,13 +68,13 @@ describe('runProcess stdout through a socket', () => {
 
   it('kills a child that writes past maxStdoutBytes through the socket', async () => {
     await expect(
-      runProcess(process.execPath, { args: writer(8), timeoutMs: 30_000, maxStdoutBytes: 1024 * 1024, stdoutSocketDir: dir, onStdout: () => undefined }),
+      runProcess(process.execPath, { args: writer(8), timeoutMs: 30_000, maxStdoutBytes: 1024 * 1024, stdoutSocketDir: dir, spawnHelper, onStdout: () => undefined }),
     ).rejects.toMatchObject({ code: 'FFMPEG_FAILED' });
   });
 
   it('reports a command that cannot start when stdout is a socket', async () => {
     await expect(
-      runProcess(join(dir, 'no-such-ffmpeg'), { args: [], timeoutMs: 30_000, maxStdoutBytes: 1024, stdoutSocketDir: dir, onStdout: () => undefined }),
+      runProcess(join(dir, 'no-such-ffmpeg'), { args: [], timeoutMs: 30_000, maxStdoutBytes: 1024, stdoutSocketDir: dir, spawnHelper, onStdout: () => undefined }),
     ).rejects.toMatchObject({ code: 'FFMPEG_FAILED' });
   });
 
@@ -74,6 +88,7 @@ describe('runProcess stdout through a socket', () => {
       timeoutMs: 30_000,
       maxStdoutBytes: 4 * 262144,
       stdoutSocketDir: deep,
+      spawnHelper,
       onStdout: (chunk) => {
         backing.add(chunk.buffer);
         received.push(Buffer.from(chunk));
@@ -85,6 +100,86 @@ describe('runProcess stdout through a socket', () => {
     for (let i = 0; i < 4; i += 1) expect(all.subarray(i * 262144, (i + 1) * 262144).every((byte) => byte === i)).toBe(true);
     // A pipe read as a stream hands over a new chunk per read.
     expect(backing.size).toBeGreaterThan(1);
+  });
+
+  it('kills a child past its deadline, gone before it settles, and reports its exit code and stderr otherwise', async () => {
+    const started = Date.now();
+    // A deadline shorter than a fresh helper's start still names the killed child's pid.
+    const fresh = spawnHelper === undefined ? undefined : startSpawnHelper();
+    const quick = await runProcess(process.execPath, {
+      args: ['-e', 'setInterval(() => {}, 1000)'],
+      timeoutMs: 1,
+      maxStdoutBytes: 1024,
+      stdoutSocketDir: dir,
+      spawnHelper: fresh,
+      onStdout: () => undefined,
+    }).then(
+      () => ({ code: 'none', details: { pid: -1 } }),
+      (err: unknown) => err as { code: string; details: { pid: number } },
+    );
+    fresh?.close();
+    expect(quick).toMatchObject({ code: 'TIMEOUT' });
+    expect(typeof quick.details.pid).toBe('number');
+    expect(() => process.kill(quick.details.pid, 0)).toThrow();
+    const timedOut = await runProcess(process.execPath, {
+      args: ['-e', 'setInterval(() => {}, 1000)'],
+      timeoutMs: 500,
+      maxStdoutBytes: 1024,
+      stdoutSocketDir: dir,
+      spawnHelper,
+      onStdout: () => undefined,
+    }).catch((err: unknown) => err as { code: string; details: { pid: number } });
+    expect(timedOut).toMatchObject({ code: 'TIMEOUT' });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(() => process.kill((timedOut as { details: { pid: number } }).details.pid, 0)).toThrow();
+    const failed = await runProcess(process.execPath, {
+      args: ['-e', 'process.stderr.write("broken input"); process.exit(3)'],
+      timeoutMs: 30_000,
+      maxStdoutBytes: 1024,
+      stdoutSocketDir: dir,
+      spawnHelper,
+      onStdout: () => undefined,
+    });
+    expect(failed).toMatchObject({ exitCode: 3, stderr: 'broken input' });
+  });
+});
+
+describe.skipIf(helper === undefined)('the spawn helper', () => {
+  it('forks the child, not this process, and refuses runs once closed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'run-process-test-'));
+    try {
+      let parent = 0;
+      const result = await runProcess(process.execPath, {
+        args: ['-e', 'process.stdout.write(String(process.ppid))'],
+        timeoutMs: 30_000,
+        maxStdoutBytes: 1024,
+        stdoutSocketDir: dir,
+        spawnHelper: helper,
+        onStdout: (chunk) => {
+          parent = Number(chunk.toString());
+        },
+      });
+      expect(result.exitCode).toBe(0);
+      expect(parent).not.toBe(process.pid);
+      expect(parentOf(parent)).toBe(process.pid);
+      const closed = startSpawnHelper()!;
+      expect(closed.isAlive()).toBe(true);
+      closed.close();
+      expect(closed.isAlive()).toBe(false);
+      // One killed from outside says so once its exit is seen, and its runs fail too.
+      const killed = startSpawnHelper()!;
+      process.kill(killed.pid, 'SIGKILL');
+      for (let i = 0; i < 100 && killed.isAlive(); i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(killed.isAlive()).toBe(false);
+      await expect(
+        runProcess(process.execPath, { args: ['-e', ''], timeoutMs: 30_000, maxStdoutBytes: 1024, stdoutSocketDir: dir, spawnHelper: killed, onStdout: () => undefined }),
+      ).rejects.toMatchObject({ code: 'FFMPEG_FAILED' });
+      await expect(
+        runProcess(process.execPath, { args: ['-e', ''], timeoutMs: 30_000, maxStdoutBytes: 1024, stdoutSocketDir: dir, spawnHelper: closed, onStdout: () => undefined }),
+      ).rejects.toMatchObject({ code: 'FFMPEG_FAILED' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StickerError } from './errors.js';
 import { cappedCommand, type MemoryCap } from './memory-cap.js';
-import { openStdoutSocket } from './stdout-socket.js';
+import type { HelperExit, SpawnHelper } from './spawn-helper.js';
+import { openStdoutSocket, type StdoutSocket } from './stdout-socket.js';
 
 /** One run of a child process. */
 export interface RunOptions {
@@ -33,6 +34,11 @@ export interface RunOptions {
    * one reused buffer (see openStdoutSocket), not by a pipe read into a new chunk each time.
    */
   stdoutSocketDir?: string | undefined;
+  /**
+   * Starts the child through this helper process instead of forking ours (see
+   * spawn-helper.ts), when stdout is a socket and there is no stdin to write.
+   */
+  spawnHelper?: SpawnHelper | undefined;
 }
 
 /** One read of the socket: a whole raw canvas is a few reads at most. */
@@ -78,6 +84,12 @@ export async function runProcess(command: string, options: RunOptions): Promise<
       return;
     }
     const line = cappedCommand(command, options.args, options.memoryCap);
+    if (socket !== undefined && options.spawnHelper !== undefined && options.stdin === undefined) {
+      const viaHelper = runThroughHelper(options.spawnHelper, command, line, socket, readBuffer!, options);
+      deliver = viaHelper.deliver;
+      viaHelper.result.then(resolve, reject);
+      return;
+    }
     const child = spawn(line.command, line.args, { stdio: ['pipe', socket?.childEnd ?? 'pipe', 'pipe'], windowsHide: true });
     // The child holds its own copy now; ours must go, or the socket never reaches EOF.
     socket?.childEnd.destroy();
@@ -173,4 +185,78 @@ export async function runProcess(command: string, options: RunOptions): Promise<
       });
     }
   });
+}
+
+/**
+ * runProcess's path through the spawn helper: the same deadline, abort, output cap and
+ * exit-code reading, with the child started (and killed) by the helper.
+ */
+function runThroughHelper(
+  helper: SpawnHelper,
+  command: string,
+  line: { command: string; args: readonly string[] },
+  socket: StdoutSocket,
+  readBuffer: Buffer,
+  options: RunOptions,
+): { deliver: (bytes: number) => boolean; result: Promise<RunResult> } {
+  let deliver: (bytes: number) => boolean = () => true;
+  const result = new Promise<RunResult>((resolve, reject) => {
+    let failure: StickerError | undefined;
+    let exit: HelperExit | undefined;
+    let stdoutOpen = true;
+    let outBytes = 0;
+    const child = helper.run(line.command, line.args, socket.childEnd, (ended) => {
+      exit = ended;
+      if (ended.error !== undefined) failure ??= new StickerError('FFMPEG_FAILED', `could not start ${command}: ${ended.error}`);
+      // prlimit's own "could not execute" codes (a missing binary, or libraries that do not fit the cap).
+      if (line.command !== command && (ended.code === 126 || ended.code === 127)) {
+        failure ??= new StickerError('FFMPEG_FAILED', `could not start ${command} under its memory cap: ${ended.stderr.trim().slice(-300)}`);
+      }
+      // The child is gone: if it never ran, nothing will end our socket.
+      if (failure !== undefined) socket.ours.destroy();
+      settle();
+    });
+    const kill = (err: StickerError): void => {
+      failure ??= err;
+      child.kill();
+      socket.ours.destroy();
+    };
+    // The pid arrives a few milliseconds after the run (the helper may still be starting): filled in when the child is gone.
+    const killed: { pid?: number | undefined } = {};
+    const timer = setTimeout(() => {
+      kill(new StickerError('TIMEOUT', `ffmpeg ran past its ${options.timeoutMs} ms deadline and was killed`, { details: killed }));
+    }, options.timeoutMs);
+    const control: StdoutControl = { pause: () => socket.ours.pause(), resume: () => socket.ours.resume(), fail: kill };
+    const onAbort = (): void => kill(new StickerError('ABORTED', 'the conversion was aborted', { cause: options.signal?.reason, details: killed }));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const settle = (): void => {
+      if (exit === undefined || stdoutOpen) return;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      killed.pid = child.pid;
+      if (failure !== undefined) reject(failure);
+      else resolve({ stdout: Buffer.alloc(0), stderr: exit.stderr, exitCode: exit.code });
+    };
+    deliver = (bytes) => {
+      outBytes += bytes;
+      if (outBytes > options.maxStdoutBytes) {
+        kill(new StickerError('FFMPEG_FAILED', `ffmpeg wrote more than ${options.maxStdoutBytes} bytes`));
+        return true;
+      }
+      if (failure === undefined) {
+        try {
+          options.onStdout!(readBuffer.subarray(0, bytes), control);
+        } catch (err) {
+          kill(err instanceof StickerError ? err : new StickerError('FFMPEG_FAILED', `reading ffmpeg's output failed: ${String(err)}`, { cause: err }));
+        }
+      }
+      return true;
+    };
+    socket.ours.on('error', () => undefined);
+    socket.ours.on('close', () => {
+      stdoutOpen = false;
+      settle();
+    });
+  });
+  return { deliver, result };
 }

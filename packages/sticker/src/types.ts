@@ -1,6 +1,7 @@
 import type { FfmpegBinary } from './ffmpeg-binary.js';
 import type { MemoryCap } from './memory-cap.js';
 import type { StickerShape } from './shape-mask.js';
+import type { SpawnHelper } from './spawn-helper.js';
 import type { StickerMetadata } from './sticker-metadata.js';
 
 /** Per-call options of toSticker and fromText. */
@@ -95,6 +96,8 @@ export interface EngineContext {
   ffmpegTimeoutMs: number;
   /** The address-space cap of ffmpeg runs, resolved on first use; undefined without `prlimit`. */
   ffmpegMemoryCap(): MemoryCap | undefined;
+  /** The process that starts the video decoding's ffmpeg runs, started on first use; undefined if it cannot run. */
+  spawnHelper(): SpawnHelper | undefined;
   /** Memoised alpha mask of a shape (undefined for 'fit' and 'crop'). */
   mask(shape: StickerShape): Uint8Array | undefined;
 }

@@ -106,6 +106,7 @@ async function encodePass(
     maxStdoutBytes: MAX_RAW_BYTES,
     memoryCap: ctx.ffmpegMemoryCap(),
     stdoutSocketDir: dir,
+    spawnHelper: ctx.spawnHelper(),
     onStdout: (chunk, control) => {
       encoder.push(chunk);
       if (paused === undefined && encoder.inFlight() >= MAX_FRAMES_IN_FLIGHT) {

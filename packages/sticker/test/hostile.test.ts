@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -193,6 +194,36 @@ describe('deadlines, cancellation and shutdown', () => {
     await expectFailure(() => closing.toSticker(inputs.png!), 'CLOSED');
     await expectFailure(() => closing.fromText('hi'), 'CLOSED');
   });
+
+  it('starts a new spawn helper when its helper was killed from outside, and kills it on close', async () => {
+    const own = createStickerEngine({ ...fromEnvironment(), tempDir });
+    const helperPids = (): number[] =>
+      readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number)
+        .filter((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes("require('node:child_process')");
+          } catch {
+            return false;
+          }
+        });
+    const before = new Set(helperPids());
+    expect((await own.toSticker(inputs.mp4!)).animated).toBe(true);
+    const [first] = helperPids().filter((pid) => !before.has(pid));
+    expect(first).toBeTypeOf('number');
+    process.kill(first!, 'SIGKILL');
+    for (let i = 0; i < 100 && !processGone(first!); i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await own.toSticker(inputs.mp4!)).animated).toBe(true);
+    const [second] = helperPids().filter((pid) => !before.has(pid));
+    expect(second).toBeTypeOf('number');
+    expect(second).not.toBe(first);
+    await own.close();
+    for (let i = 0; i < 100 && !processGone(second!); i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(processGone(second!)).toBe(true);
+  }, 60_000);
 
   it('reports a missing ffmpeg binary as FFMPEG_FAILED', async () => {
     const broken = createStickerEngine({ ...fromEnvironment(), tempDir, ffmpegPath: join(tempDir, 'no-such-ffmpeg') });
