@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { proto, type BaileysEventMap, type Contact } from '@whiskeysockets/baileys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSim, trustEmulatorNoiseRoot, restoreWhatsAppNoiseRoot, SimProtocolError, useStrictSignatureVerification, type Sim } from '../src/index.js';
+import { startAdminServer, startSim, trustEmulatorNoiseRoot, restoreWhatsAppNoiseRoot, SimProtocolError, useStrictSignatureVerification, type Sim } from '../src/index.js';
 import { createTestClient } from './support/baileys-client.js';
 
 /** Baileys' own log lines, kept to check how its app-state sync went. */
@@ -90,6 +90,23 @@ describe('a realistic account', () => {
       expect(sim.problems).toEqual([]);
     } finally {
       await client.end();
+    }
+  });
+
+  it('provisions an account over the admin HTTP API and refuses unknown sizes there with 400', async () => {
+    const admin = await startAdminServer(sim);
+    try {
+      const post = (body: unknown) =>
+        fetch(`${admin.url}/phones/4915100000203/provision`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect((await post({ contact: 3 })).status).toBe(400);
+      const made = (await (await post({ contacts: 20, groups: 2, groupSize: 5, historyMessages: 50 })).json()) as { contacts: string[]; groups: string[]; lid: string };
+      expect(made.contacts).toHaveLength(20);
+      expect(made.groups).toHaveLength(2);
+      expect(sim.groups.get(made.groups[0] ?? '').members).toHaveLength(5);
+      expect(sim.account('4915100000203').lid).toBe(made.lid);
+      expect((await post({})).status).toBe(409);
+    } finally {
+      await admin.close();
     }
   });
 

@@ -41,7 +41,7 @@ const CONTACT_PREFIX = '4917';
  * companion that links from now on (key share, history chunks, `groups` dirty bit; the
  * collections on `w:sync:app:state`). Call it before the companion links.
  */
-export async function provisionRealisticAccount(world: World, groups: SimGroups, pn: string, options: RealisticAccountOptions = {}): Promise<RealisticAccount> {
+export function provisionRealisticAccount(world: World, groups: SimGroups, pn: string, options: RealisticAccountOptions = {}): RealisticAccount {
   const contactCount = options.contacts ?? 300;
   const groupCount = options.groups ?? 30;
   const groupSize = options.groupSize ?? 40;
@@ -70,7 +70,7 @@ export async function provisionRealisticAccount(world: World, groups: SimGroups,
     const [creator = '', admin = ''] = members;
     made.push(groups.create({ subject: `Group ${g + 1} of ${pn.slice(-4)}`, creator, members: [...members.slice(1), pn], admins: admin ? [admin] : [] }));
   }
-  const content = await buildAccountContent({
+  const content = buildAccountContent({
     bot,
     contacts,
     groups: made.map((group) => world.groups.get(group.jid)),

@@ -223,7 +223,8 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     enterPairingCode: (code, { phone }) => enterPairingCode(world, code, phone),
     account: (pn) => world.directory.ensure(pn),
     groups,
-    provisionAccount: (pn, accountOptions) => provisionRealisticAccount(world, groups, pn, accountOptions),
+    // A promise, so that misuse rejects like the other control calls and content may later be uploaded.
+    provisionAccount: (pn, accountOptions) => new Promise((resolve) => resolve(provisionRealisticAccount(world, groups, pn, accountOptions))),
     isOnline: (pn, deviceId) => world.online.has(deviceKey(pn, deviceId)),
     waitForLogin(pn, deviceId, timeoutMs = 30_000) {
       const matches = (key: string) => (deviceId === undefined ? key.startsWith(`${pn}:`) : key === deviceKey(pn, deviceId));

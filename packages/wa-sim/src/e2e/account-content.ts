@@ -218,7 +218,7 @@ export function newAppStateKey(nowMs: number): AppStateKey {
 }
 
 /** Builds what the account's primary phone sends its companions after linking. */
-export async function buildAccountContent(source: ContentSource): Promise<AccountContent> {
+export function buildAccountContent(source: ContentSource): AccountContent {
   const appStateKey = newAppStateKey(source.now * 1000);
   return { appStateKey, history: buildHistory(source), appState: buildAppState(source, appStateKey) };
 }
