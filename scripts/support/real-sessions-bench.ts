@@ -25,6 +25,7 @@ import { cpuPercent, loadAverage, mb, sampleProcess, slope, type ProcSample } fr
 import { spawnWorker, type WorkerProcess } from './worker-process.js';
 
 const TRUST_PRELOAD = fileURLToPath(new URL('../../packages/daemon/bench/emulator-trust.mjs', import.meta.url));
+const EXIT_WITH_PARENT = fileURLToPath(new URL('../exit-with-parent.mjs', import.meta.url));
 /** Contacts of each account that take turns sending (a phone's Signal session is used by one send at a time). */
 const SENDERS_PER_SESSION = 5;
 /** Every fifth message is a command the worker answers. */
@@ -206,7 +207,9 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
 
     const startDaemon = async (): Promise<DaemonHandle> => {
       const spawnedAt = Date.now();
-      const child = spawn(process.execPath, ['--import', pathToFileURL(TRUST_PRELOAD).href, join(repoRoot, 'scripts/run.mjs'), 'daemon'], {
+      // exit-with-parent: a benchmark stopped with Ctrl-C or killed leaves no daemon holding 100 sessions.
+      const preloads = [EXIT_WITH_PARENT, TRUST_PRELOAD].flatMap((file) => ['--import', pathToFileURL(file).href]);
+      const child = spawn(process.execPath, [...preloads, join(repoRoot, 'scripts/run.mjs'), 'daemon'], {
         cwd: repoRoot,
         env: {
           PATH: process.env.PATH ?? '',
@@ -397,8 +400,9 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     const listeningAt = Date.now();
     dashboard = await connectDashboard(bridgeUrl, token);
     for (const id of ids) {
+      // The answer is the state at subscription (the connect-time list may be older); events follow it.
       const answer = await dashboard.command<{ session: Session }>('session:subscribe', { sessionId: id });
-      if (!dashboard.statuses.has(id)) dashboard.statuses.set(id, answer.session.status);
+      dashboard.statuses.set(id, answer.session.status);
     }
     const reconnectTimeoutMs = Math.max(120_000, n * 3000);
     await until(() => ids.every((id) => dashboard!.statuses.get(id) === 'CONNECTED'), 'every session to reconnect after the restart', reconnectTimeoutMs, 20);
