@@ -55,6 +55,8 @@ export interface PhaseRow {
   readonly seconds: number;
   readonly rssMb: number;
   readonly cpuPct: number;
+  /** V8 heap used at the end of the phase (the daemon's /metrics), MB, when it exposes it. */
+  readonly heapMb?: number;
   readonly note: string;
 }
 
@@ -110,8 +112,10 @@ export function summaryLine(r: RealBenchResult): string {
 
 /** The phase table, markdown. */
 export function phaseTable(r: RealBenchResult): string {
-  const lines = ['| phase | s | daemon RSS (MB) | daemon CPU (% of a core) | note |', '| --- | ---: | ---: | ---: | --- |'];
-  for (const row of r.phases) lines.push(`| ${row.phase} | ${row.seconds.toFixed(1)} | ${row.rssMb.toFixed(1)} | ${row.cpuPct.toFixed(1)} | ${row.note} |`);
+  const lines = ['| phase | s | daemon RSS (MB) | V8 heap used (MB) | daemon CPU (% of a core) | note |', '| --- | ---: | ---: | ---: | ---: | --- |'];
+  for (const row of r.phases) {
+    lines.push(`| ${row.phase} | ${row.seconds.toFixed(1)} | ${row.rssMb.toFixed(1)} | ${row.heapMb?.toFixed(1) ?? '–'} | ${row.cpuPct.toFixed(1)} | ${row.note} |`);
+  }
   return lines.join('\n');
 }
 
@@ -245,6 +249,11 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     };
 
     /** Waits until the daemon's CPU over 2 s falls under 5% of a core (at most `maxMs`): background work after a link is done. */
+    const addPhase = async (row: Omit<PhaseRow, 'heapMb'>) => {
+      const heap = await readHeap(bridgeUrl, token);
+      phases.push({ ...row, ...(heap ? { heapMb: heap.usedMb } : {}) });
+    };
+    let token = '';
     const settle = async (maxMs: number): Promise<ProcSample> => {
       const deadline = Date.now() + maxMs;
       let previous = sampleProcess(daemon!.pid);
@@ -259,10 +268,10 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     // 1. The daemon with no session.
     say('starting the daemon with no session');
     daemon = await startDaemon();
-    const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
+    token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
     dashboard = await connectDashboard(bridgeUrl, token);
     const base = await settle(15_000);
-    phases.push({ phase: 'base (no session)', seconds: (base.at - daemon.spawnedAt) / 1000, rssMb: mb(base.rssBytes), cpuPct: 0, note: 'after start, settled' });
+    await addPhase({ phase: 'base (no session)', seconds: (base.at - daemon.spawnedAt) / 1000, rssMb: mb(base.rssBytes), cpuPct: 0, note: 'after start, settled' });
 
     // 2. Link sessions: each account provisioned, then the daemon's QR scanned by its phone.
     const ids = Array.from({ length: n }, (_, i) => `s${String(i + 1).padStart(3, '0')}`);
@@ -295,7 +304,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     const linkStarted = Date.now();
     await link(ids[0] ?? 's001');
     const one = await settle(30_000);
-    phases.push({ phase: 'one session linked', seconds: (one.at - linkStarted) / 1000, rssMb: mb(one.rssBytes), cpuPct: cpuPercent(base, one), note: 'link, history and app-state sync, settled' });
+    await addPhase({ phase: 'one session linked', seconds: (one.at - linkStarted) / 1000, rssMb: mb(one.rssBytes), cpuPct: cpuPercent(base, one), note: 'link, history and app-state sync, settled' });
 
     say(`linking ${n - 1} more sessions, ${LINK_CONCURRENCY} at a time`);
     const restStarted = Date.now();
@@ -307,7 +316,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
       }),
     );
     const all = await settle(60_000);
-    phases.push({ phase: `${n} sessions linked`, seconds: (all.at - restStarted) / 1000, rssMb: mb(all.rssBytes), cpuPct: cpuPercent(beforeRest, all), note: 'settled' });
+    await addPhase({ phase: `${n} sessions linked`, seconds: (all.at - restStarted) / 1000, rssMb: mb(all.rssBytes), cpuPct: cpuPercent(beforeRest, all), note: 'settled' });
 
     // 3. The worker and the bench's consumer, then idle.
     const arrivals = new Map<string, number>();
@@ -319,7 +328,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     await sleep(idleS * 1000);
     const idleTo = sampleProcess(daemon.pid);
     const idleCpuPct = cpuPercent(idleFrom, idleTo);
-    phases.push({ phase: 'idle', seconds: idleS, rssMb: mb(idleTo.rssBytes), cpuPct: idleCpuPct, note: 'worker connected' });
+    await addPhase({ phase: 'idle', seconds: idleS, rssMb: mb(idleTo.rssBytes), cpuPct: idleCpuPct, note: 'worker connected' });
 
     // 4. Traffic: each session gets one message a second from one of its contacts, every fifth a command.
     say(`traffic ${trafficS} s: ${n} messages/s`);
@@ -366,7 +375,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     trafficRss.push([(trafficTo.at - started) / 60_000, mb(trafficTo.rssBytes)]);
     const messages = sentAt.size;
     const heap = await readHeap(bridgeUrl, token);
-    phases.push({
+    await addPhase({
       phase: 'traffic',
       seconds: (trafficTo.at - started) / 1000,
       rssMb: mb(trafficTo.rssBytes),
@@ -409,7 +418,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     const reconnectedAt = Date.now();
     const reconnectAllS = (reconnectedAt - daemon.spawnedAt) / 1000;
     const afterRestart = sampleProcess(daemon.pid);
-    phases.push({
+    await addPhase({
       phase: 'restart',
       seconds: reconnectAllS,
       rssMb: mb(afterRestart.rssBytes),
