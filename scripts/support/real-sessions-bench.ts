@@ -80,6 +80,10 @@ export interface RealBenchResult {
   /** p99 of phone send → bench consumer has the journal entry, ms. */
   readonly p99Ms: number;
   readonly p50Ms: number;
+  /** p99 of phone send → the daemon journaled it (the entry's `ts`): emulator, WebSocket, Baileys, journal. */
+  readonly p99ToJournalMs: number;
+  /** p99 of journaled → the bench consumer has it: the bridge. */
+  readonly p99JournalToConsumerMs: number;
   /** Daemon CPU time per message sent during traffic, ms. */
   readonly cpuMsPerMessage: number;
   /** Bytes the daemon wrote to storage per message during traffic, KB. */
@@ -171,11 +175,11 @@ function connectDashboard(bridgeUrl: string, token: string): Promise<Dashboard> 
 }
 
 /** A consumer in group `bench`: the moment each `message:received` entry arrives, by message id. */
-function connectConsumer(bridgeUrl: string, token: string, arrivals: Map<string, number>): Socket {
+function connectConsumer(bridgeUrl: string, token: string, arrivals: Map<string, { at: number; journaledAt: number }>): Socket {
   const socket: Socket = io(`${bridgeUrl}${WORKER_NAMESPACE}`, { auth: { token, protocol: PROTOCOL_VERSION, group: 'bench' }, transports: ['websocket'] });
   socket.on('events:journaled', (batch: JournalEntry[]) => {
     const now = Date.now();
-    for (const entry of batch) if (entry.event.type === 'message:received') arrivals.set(entry.event.message.id, now);
+    for (const entry of batch) if (entry.event.type === 'message:received') arrivals.set(entry.event.message.id, { at: now, journaledAt: entry.ts });
     const last = batch.at(-1);
     if (last) socket.emit('event:ack', { position: last.seq });
   });
@@ -319,7 +323,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     await addPhase({ phase: `${n} sessions linked`, seconds: (all.at - restStarted) / 1000, rssMb: mb(all.rssBytes), cpuPct: cpuPercent(beforeRest, all), note: 'settled' });
 
     // 3. The worker and the bench's consumer, then idle.
-    const arrivals = new Map<string, number>();
+    const arrivals = new Map<string, { at: number; journaledAt: number }>();
     consumer = connectConsumer(bridgeUrl, token, arrivals);
     worker = spawnWorker({ STICKERBOT_BRIDGE_URL: bridgeUrl, STICKERBOT_TOKEN: token, STICKERBOT_DATA_DIR: join(dataDir, 'worker'), LOG_LEVEL: 'info' });
     await worker.waitForLog('connected to the daemon', { timeoutMs: 60_000 });
@@ -392,11 +396,12 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     await until(() => answered() === commands.size && [...sentAt.keys()].every((id) => arrivals.has(id)), 'every command answered and every message delivered', 60_000, 200).catch(
       () => undefined,
     );
-    const latencies = [...sentAt].flatMap(([id, at]) => {
+    const timed = [...sentAt].flatMap(([id, at]) => {
       const arrived = arrivals.get(id);
-      return arrived === undefined ? [] : [arrived - at];
+      return arrived === undefined ? [] : [{ total: arrived.at - at, toJournal: arrived.journaledAt - at, toConsumer: arrived.at - arrived.journaledAt }];
     });
-    latencies.sort((a, b) => a - b);
+    const sorted = (pick: (t: (typeof timed)[number]) => number) => timed.map(pick).sort((a, b) => a - b);
+    const latencies = sorted((t) => t.total);
     const answeredCount = answered();
 
     // 5. Restart: SIGTERM, then the time from the new process's spawn until every session is CONNECTED.
@@ -439,6 +444,8 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
       growthPct: ((trafficTo.rssBytes - firstRss) / firstRss) * 100,
       p99Ms: percentile(latencies, 0.99),
       p50Ms: percentile(latencies, 0.5),
+      p99ToJournalMs: percentile(sorted((t) => t.toJournal), 0.99),
+      p99JournalToConsumerMs: percentile(sorted((t) => t.toConsumer), 0.99),
       cpuMsPerMessage: messages > 0 ? (trafficTo.cpuMs - trafficFrom.cpuMs) / messages : 0,
       kbWrittenPerMessage: messages > 0 ? (trafficTo.writeBytes - trafficFrom.writeBytes) / messages / 1024 : 0,
       messages,

@@ -43,7 +43,7 @@ if (values.real !== undefined) {
   print(phaseTable(result));
   print(
     `messages ${result.messages} (send errors ${result.sendErrors}), delivered to the bench consumer ${result.delivered}, commands ${result.commands}, answered ${result.answered}; ` +
-      `event latency p50 ${result.p50Ms} ms; RSS with one session ${result.oneMb} MB; RSS slope over the last two thirds of traffic ${result.lateSlopeMbPerMin.toFixed(2)} MB/min` +
+      `event latency p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms = up to ${result.p99ToJournalMs} ms send → journaled + up to ${result.p99JournalToConsumerMs} ms journaled → consumer; RSS with one session ${result.oneMb} MB; RSS slope over the last two thirds of traffic ${result.lateSlopeMbPerMin.toFixed(2)} MB/min` +
       (result.heap ? `; V8 heap used ${result.heap.usedMb} MB, external ${result.heap.externalMb} MB at the end of traffic` : ''),
   );
   print(`load average before ${result.loadBefore}, after ${result.loadAfter} (${cpus().length} cores)`);
