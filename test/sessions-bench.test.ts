@@ -50,7 +50,7 @@ describe('bench:sessions --real', () => {
       expect(result.cpuMsPerMessage).toBeGreaterThan(0);
       expect(result.kbWrittenPerMessage).toBeGreaterThan(0);
       expect(result.reconnectAllS).toBeGreaterThan(0);
-      expect(result.phases.map((row) => row.phase)).toEqual(['base (no session)', 'one session linked', `${size.sessions} sessions linked`, 'idle', 'traffic', 'restart']);
+      expect(result.phases.map((row) => row.phase)).toEqual(['base (no session)', 'one session linked', `${size.sessions} sessions linked`, 'contacts write once', 'idle', 'traffic', 'restart']);
       if (soak) {
         // Memory that keeps growing: the RSS slope over the last two thirds of traffic would add
         // more than 5% of the daemon's RSS over those 20 minutes.
