@@ -322,11 +322,18 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     const all = await settle(60_000);
     await addPhase({ phase: `${n} sessions linked`, seconds: (all.at - restStarted) / 1000, rssMb: mb(all.rssBytes), cpuPct: cpuPercent(beforeRest, all), note: 'settled' });
 
+    // 3. The worker and the bench's consumer; the contacts' first messages; idle.
+    const arrivals = new Map<string, { at: number; journaledAt: number }>();
+    consumer = connectConsumer(bridgeUrl, token, arrivals);
+    worker = spawnWorker({ STICKERBOT_BRIDGE_URL: bridgeUrl, STICKERBOT_TOKEN: token, STICKERBOT_DATA_DIR: join(dataDir, 'worker'), LOG_LEVEL: 'info' });
+    await worker.waitForLog('connected to the daemon', { timeoutMs: 60_000 });
+
     // Each sending contact writes once before the measured phases: a contact of a real number
     // has a Signal session with it already, and the emulator's first message of a pair (X3DH,
     // pure-JS signature checks) would otherwise load this process during the traffic.
     const senders = new Map<string, ContactPhone[]>(ids.map((id) => [id, (accounts.get(id)?.contacts ?? []).slice(0, SENDERS_PER_SESSION).map((pn) => currentSim.phone(pn))]));
     const warmStarted = Date.now();
+    const beforeWarm = sampleProcess(daemon.pid);
     const pairs = ids.flatMap((id) => (senders.get(id) ?? []).map((phone) => ({ phone, to: botOf.get(id) ?? '' })));
     const warmCount = pairs.length;
     await Promise.all(
@@ -335,13 +342,8 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
       }),
     );
     const warm = await settle(60_000);
-    await addPhase({ phase: 'contacts write once', seconds: (warm.at - warmStarted) / 1000, rssMb: mb(warm.rssBytes), cpuPct: cpuPercent(all, warm), note: `${warmCount} first messages (Signal sessions), settled` });
+    await addPhase({ phase: 'contacts write once', seconds: (warm.at - warmStarted) / 1000, rssMb: mb(warm.rssBytes), cpuPct: cpuPercent(beforeWarm, warm), note: `${warmCount} first messages (Signal sessions), settled` });
 
-    // 3. The worker and the bench's consumer, then idle.
-    const arrivals = new Map<string, { at: number; journaledAt: number }>();
-    consumer = connectConsumer(bridgeUrl, token, arrivals);
-    worker = spawnWorker({ STICKERBOT_BRIDGE_URL: bridgeUrl, STICKERBOT_TOKEN: token, STICKERBOT_DATA_DIR: join(dataDir, 'worker'), LOG_LEVEL: 'info' });
-    await worker.waitForLog('connected to the daemon', { timeoutMs: 60_000 });
     say(`idle ${idleS} s`);
     const idleFrom = sampleProcess(daemon.pid);
     await sleep(idleS * 1000);
