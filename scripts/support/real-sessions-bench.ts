@@ -360,6 +360,10 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     const trafficRss: Array<readonly [number, number]> = [];
     const trafficFrom = sampleProcess(daemon.pid);
     const started = trafficFrom.at;
+    // The other processes' share: this one (the emulator and every phone) and the worker.
+    const harnessFrom = process.cpuUsage();
+    const workerPid = worker.child.pid ?? 0;
+    const workerFrom = sampleProcess(workerPid);
     const sampler = setInterval(() => {
       const sample = sampleProcess(daemon!.pid);
       trafficRss.push([(sample.at - started) / 60_000, mb(sample.rssBytes)]);
@@ -391,6 +395,9 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     }
     await Promise.all(sends);
     const trafficTo = sampleProcess(daemon.pid);
+    const harness = process.cpuUsage(harnessFrom);
+    const harnessCpuPct = ((harness.user + harness.system) / 1000 / (trafficTo.at - started)) * 100;
+    const workerCpuPct = cpuPercent(workerFrom, sampleProcess(workerPid));
     clearInterval(sampler);
     trafficRss.push([(trafficTo.at - started) / 60_000, mb(trafficTo.rssBytes)]);
     const messages = sentAt.size;
@@ -400,7 +407,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
       seconds: (trafficTo.at - started) / 1000,
       rssMb: mb(trafficTo.rssBytes),
       cpuPct: cpuPercent(trafficFrom, trafficTo),
-      note: `${messages} messages, ${commands.size} commands, ${mb(trafficTo.writeBytes - trafficFrom.writeBytes)} MB written`,
+      note: `${messages} messages, ${commands.size} commands, ${mb(trafficTo.writeBytes - trafficFrom.writeBytes)} MB written; CPU of the emulator and phones ${harnessCpuPct.toFixed(0)}%, of the worker ${workerCpuPct.toFixed(0)}%`,
     });
 
     // Every command answered (the bot quotes it), every message journaled and delivered.
