@@ -2,13 +2,54 @@
  * `pnpm bench:sessions`: the sessions side's inbound path alone: fake-socket
  * `messages.upsert` → map → journal append (real SQLite file) → `journaled` event, one
  * message per upsert as WhatsApp delivers live traffic. Prints a table and one summary line.
+ *
+ * `pnpm bench:sessions --real N [--idle-s S] [--traffic-s S]`: N real Baileys sessions of
+ * realistic emulated accounts in one daemon process, measured from outside
+ * (scripts/support/real-sessions-bench.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { createSessionRegistry, openStorage } from '@stickerbot/daemon';
+import { routeConsoleToLogger } from '@stickerbot/runtime';
 import { buildTextMessage, createFakeWa } from '@stickerbot/daemon/test-kit';
+import { phaseTable, runRealSessionsBench, summaryLine } from '../../../scripts/support/real-sessions-bench.js';
+
+const { values } = parseArgs({ options: { real: { type: 'string' }, 'idle-s': { type: 'string' }, 'traffic-s': { type: 'string' } } });
+const wholeNumber = (name: string, raw: string | undefined, fallback: number, min: number): number => {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    process.stderr.write(`bench:sessions: --${name} takes a whole number ≥ ${min}, got ${raw}\n`);
+    process.exit(2);
+  }
+  return value;
+};
+
+if (values.real !== undefined) {
+  const sessions = wholeNumber('real', values.real, 1, 1);
+  if (sessions > 100) {
+    process.stderr.write(`bench:sessions: --real takes 1..100 sessions, got ${sessions}\n`);
+    process.exit(2);
+  }
+  const idleS = wholeNumber('idle-s', values['idle-s'], 60, 1);
+  const trafficS = wholeNumber('traffic-s', values['traffic-s'], 180, 3);
+  const print = (line: string) => void process.stdout.write(`${line}\n`);
+  // The emulator's libsignal prints whole session records to the console when it replaces one.
+  routeConsoleToLogger(pino({ level: 'silent' }));
+  const result = await runRealSessionsBench({ sessions, idleS, trafficS, say: (line) => print(`# ${line}`) });
+  print(phaseTable(result));
+  print(
+    `messages ${result.messages} (send errors ${result.sendErrors}), delivered to the bench consumer ${result.delivered}, commands ${result.commands}, answered ${result.answered}; ` +
+      `event latency p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms = up to ${result.p99ToJournalMs} ms send → journaled + up to ${result.p99JournalToConsumerMs} ms journaled → consumer; RSS with one session ${result.oneMb} MB; RSS slope over the last two thirds of traffic ${result.lateSlopeMbPerMin.toFixed(2)} MB/min` +
+      (result.heap ? `; V8 heap used ${result.heap.usedMb} MB, external ${result.heap.externalMb} MB at the end of traffic` : ''),
+  );
+  print(`load average before ${result.loadBefore}, after ${result.loadAfter} (${cpus().length} cores)`);
+  print(summaryLine(result));
+  process.exit(0);
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'stickerbot-bench-sessions-'));
 const storage = openStorage(dir);

@@ -11,7 +11,8 @@ export type SimErrorCode =
   | 'not-connected'
   | 'timeout'
   | 'trust-refused'
-  | 'media';
+  | 'media'
+  | 'bad-request';
 
 /** Thrown by the emulator for protocol violations and misuse of its control API. */
 export class SimProtocolError extends Error {

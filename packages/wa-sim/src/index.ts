@@ -19,3 +19,4 @@ export { createMediaTrust, type MediaTrust } from './media/media-trust.js';
 export type { PrimaryPhone } from './control/primary-phone.js';
 export type { CreateGroupOptions, SimGroup, SimGroups } from './control/groups.js';
 export type { AddressingMode, GroupRole } from './directory/groups.js';
+export type { RealisticAccount, RealisticAccountOptions } from './control/realistic-account.js';

@@ -14,6 +14,7 @@ import {
   kickBody,
   pairingCodeBody,
   phoneParam,
+  provisionBody,
   reactBody,
   readBody,
   receiptsQuery,
@@ -168,6 +169,10 @@ export async function startAdminServer(sim: Sim, port = 0): Promise<AdminServer>
       const sent = await sim.phone(pn, name ? { name } : {}).sendMedia(kind, Buffer.from(data, 'base64'), options);
       remember(sent.id, sent.message, ownAddress(pn, options.group));
       return { id: sent.id };
+    },
+    'POST /phones/:pn/provision': async ({ body, pn }) => {
+      const account = await sim.provisionAccount(pn, parse(provisionBody, body ?? {}));
+      return { ...account, groups: account.groups.map((group) => group.jid) };
     },
     'POST /groups': ({ body }) => {
       const group = sim.groups.create(parse(createGroupBody, body));

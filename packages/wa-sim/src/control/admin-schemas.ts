@@ -85,3 +85,14 @@ export const subjectBody = z.object({ by: phone, subject: z.string() });
 /** `GET /receipts?messageId=` */
 export const receiptsQuery = z.object({ messageId: z.string().min(1) });
 export const phoneParam = phone;
+/** `POST /phones/:pn/provision`: sizes of a realistic account (see `sim.provisionAccount`). */
+export const provisionBody = z
+  .object({
+    contacts: z.number().int().min(0).max(10_000),
+    groups: z.number().int().min(0).max(1000),
+    groupSize: z.number().int().min(2).max(1024),
+    historyMessages: z.number().int().min(0).max(100_000),
+    contactPool: z.number().int().min(1).max(1_000_000),
+  })
+  .partial()
+  .strict();

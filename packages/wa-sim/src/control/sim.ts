@@ -18,6 +18,7 @@ import { createContactPhone, type ContactPhone } from './phone.js';
 import { createGroupControl, type SimGroups } from './groups.js';
 import { groupHandlers } from '../handlers/groups.js';
 import { createTranscript } from './transcript.js';
+import { provisionRealisticAccount, type RealisticAccount, type RealisticAccountOptions } from './realistic-account.js';
 import { createPrimaryPhone, type PrimaryPhone } from './primary-phone.js';
 import { scanQr, type PairingResult } from '../pairing/qr-pairing.js';
 import { enterPairingCode, linkCodeHandlers } from '../pairing/link-code.js';
@@ -123,6 +124,12 @@ export interface Sim extends AsyncDisposable {
   account(pn: string): Account;
   /** Groups: create one of fake phones and the bot, change its members, admins and subject. */
   readonly groups: SimGroups;
+  /**
+   * Makes `pn` an account with what a real number brings (contacts with LIDs, groups, a history
+   * sync of about a thousand messages, app state; sizes in `options`): every companion that links
+   * afterwards gets it. Call before linking.
+   */
+  provisionAccount(pn: string, options?: RealisticAccountOptions): Promise<RealisticAccount>;
   /** Resolves when companion `deviceId` of `pn` (any device if omitted) is logged in. */
   waitForLogin(pn: string, deviceId?: number, timeoutMs?: number): Promise<void>;
   /** True when the companion is connected and logged in. */
@@ -188,6 +195,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     return connection;
   };
 
+  const groups = createGroupControl(world);
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
@@ -214,7 +222,9 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     scanQr: (qr, { phone }) => scanQr(world, qr, phone),
     enterPairingCode: (code, { phone }) => enterPairingCode(world, code, phone),
     account: (pn) => world.directory.ensure(pn),
-    groups: createGroupControl(world),
+    groups,
+    // A promise, so that misuse rejects like the other control calls and content may later be uploaded.
+    provisionAccount: (pn, accountOptions) => new Promise((resolve) => resolve(provisionRealisticAccount(world, groups, pn, accountOptions))),
     isOnline: (pn, deviceId) => world.online.has(deviceKey(pn, deviceId)),
     waitForLogin(pn, deviceId, timeoutMs = 30_000) {
       const matches = (key: string) => (deviceId === undefined ? key.startsWith(`${pn}:`) : key === deviceKey(pn, deviceId));

@@ -66,12 +66,18 @@ export function createDirectory() {
       const existing = byPn.get(pn);
       if (existing) return existing;
       const accountKey = generateKeyPair();
+      // The primary phone's Signal state (a signed prekey: a slow pure-JS signature) is made on
+      // first use: most contacts of a realistic account never send anything.
+      let primary: FakeDevice | undefined;
       const account: Account = {
         pn,
         lid: newLid(),
         pushName: pushName ?? `User ${pn.slice(-4)}`,
         accountKey,
-        primary: createFakeDevice(accountKey),
+        get primary() {
+          primary ??= createFakeDevice(accountKey);
+          return primary;
+        },
         companions: new Map(),
         nextDeviceId: 1,
       };

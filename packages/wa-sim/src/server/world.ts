@@ -9,6 +9,7 @@ import type { LinkCodeRequest } from '../pairing/link-code.js';
 import { createMailbox, type Mailbox } from '../e2e/mailbox.js';
 import type { MediaHost } from '../media/media-host.js';
 import type { PhoneSentMessage } from '../e2e/phone-send.js';
+import type { AccountContent } from '../e2e/account-content.js';
 
 /** A node the emulator received and has no handler for. Tests assert this log stays empty. */
 export interface UnhandledNode {
@@ -79,6 +80,8 @@ export interface World {
   readonly routingInfo: Buffer;
   /** Delay before the server sends a delivery receipt for a client message, in ms. */
   receiptDelayMs: number;
+  /** What realistic accounts (by phone number) bring to a new companion: history, app state, key share. */
+  readonly content: Map<string, AccountContent>;
 }
 
 export const deviceKey = (pn: string, deviceId: number): string => `${pn}:${deviceId}`;
@@ -102,6 +105,7 @@ export function createWorld(log: Logger, directory: Directory, media: MediaHost)
     routingInfo: Buffer.from(`wa-sim-edge-${Date.now().toString(36)}`),
     faults: { loginFailures: [], messageAckErrors: [], blackholed: new Set(), forgeAccountSignature: false, withholdHistorySync: false, withheldSenderKeys: new Set(), lostSenderKeys: new Set() },
     receiptDelayMs: 150,
+    content: new Map(),
   };
 }
 

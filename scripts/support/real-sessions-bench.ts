@@ -1,0 +1,519 @@
+/**
+ * `pnpm bench:sessions --real N`: one daemon with N real Baileys sessions of realistic
+ * emulated accounts, measured from outside. The emulator (wa-sim, in this process) stands for
+ * WhatsApp and every phone; the daemon runs as production runs it (`node scripts/run.mjs
+ * daemon`, its own process; a plain-JS preload makes its Baileys trust the emulator's noise
+ * root); the real worker answers the commands. Phases: the daemon with no session (base), one
+ * session linked, N linked, idle, traffic (one message per second per session from a contact,
+ * a fifth of them `!ping`), a daemon restart. Memory, CPU and writes come from /proc.
+ *
+ * Event latency is timed from the moment before a phone encrypts its message to the moment
+ * a consumer on the bridge (its own consumer group, `bench`, beside the worker's) gets the
+ * journal entry: the path every event takes to a worker.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { PROTOCOL_VERSION, WORKER_NAMESPACE, type JournalEntry, type Session } from '@stickerbot/protocol';
+import { startSim, type ContactPhone, type RealisticAccount, type RealisticAccountOptions, type Sim } from '@stickerbot/wa-sim';
+import { io, type Socket } from 'socket.io-client';
+import { freePort } from './free-port.js';
+import { exited, killAll, repoRoot, until } from './process-stack.js';
+import { cpuPercent, loadAverage, mb, sampleProcess, slope, type ProcSample } from './proc-stats.js';
+import { spawnWorker, type WorkerProcess } from './worker-process.js';
+
+const TRUST_PRELOAD = fileURLToPath(new URL('../../packages/daemon/bench/emulator-trust.mjs', import.meta.url));
+const EXIT_WITH_PARENT = fileURLToPath(new URL('../exit-with-parent.mjs', import.meta.url));
+/** Contacts of each account that take turns sending (a phone's Signal session is used by one send at a time). */
+const SENDERS_PER_SESSION = 5;
+/** Every fifth message is a command the worker answers. */
+const COMMAND_EVERY = 5;
+/** Sessions linked at once after the first (what an operator's script would do). */
+const LINK_CONCURRENCY = 5;
+
+/** Options of {@link runRealSessionsBench}. */
+export interface RealBenchOptions {
+  /** Sessions (real Baileys sockets in one daemon), 1..100. */
+  readonly sessions: number;
+  /** Idle phase, seconds (default 60). */
+  readonly idleS?: number;
+  /** Traffic phase, seconds (default 180). */
+  readonly trafficS?: number;
+  /** Sizes of each account (wa-sim's defaults: 300 contacts, 30 groups of 40, 1000 history messages). */
+  readonly account?: RealisticAccountOptions;
+  /** Progress lines (default: none). */
+  readonly say?: (line: string) => void;
+  /** RSS is sampled this often during traffic, ms (default 5000). */
+  readonly sampleEveryMs?: number;
+}
+
+/** One row of the phase table. */
+export interface PhaseRow {
+  readonly phase: string;
+  readonly seconds: number;
+  readonly rssMb: number;
+  readonly cpuPct: number;
+  /** V8 heap used at the end of the phase (the daemon's /metrics), MB, when it exposes it. */
+  readonly heapMb?: number;
+  readonly note: string;
+}
+
+/** What {@link runRealSessionsBench} measured. */
+export interface RealBenchResult {
+  readonly sessions: number;
+  /** RSS of the daemon with no session, MB. */
+  readonly baseMb: number;
+  /** RSS with one linked session, MB. */
+  readonly oneMb: number;
+  /** RSS with every session linked (after settling), MB. */
+  readonly totalMb: number;
+  /** (total − one) / (N − 1), MB; 0 for N = 1. */
+  readonly perExtraMb: number;
+  /** Daemon CPU over the idle phase, % of one core. */
+  readonly idleCpuPct: number;
+  /** From the restarted daemon's spawn to every session CONNECTED, seconds. */
+  readonly reconnectAllS: number;
+  /** RSS growth from the end of the first minute of traffic (a third of it when shorter than 3 min) to its end, %. */
+  readonly growthPct: number;
+  /** p99 of phone send → bench consumer has the journal entry, ms. */
+  readonly p99Ms: number;
+  readonly p50Ms: number;
+  /** p99 of phone send → the daemon journaled it (the entry's `ts`): emulator, WebSocket, Baileys, journal. */
+  readonly p99ToJournalMs: number;
+  /** p99 of journaled → the bench consumer has it: the bridge. */
+  readonly p99JournalToConsumerMs: number;
+  /** Daemon CPU time per message sent during traffic, ms. */
+  readonly cpuMsPerMessage: number;
+  /** Bytes the daemon wrote to storage per message during traffic, KB. */
+  readonly kbWrittenPerMessage: number;
+  readonly messages: number;
+  readonly commands: number;
+  readonly answered: number;
+  /** Messages the bench consumer got (of `messages`). */
+  readonly delivered: number;
+  readonly sendErrors: number;
+  readonly phases: readonly PhaseRow[];
+  /** RSS during traffic: [minutes since traffic start, MB]. */
+  readonly trafficRss: ReadonlyArray<readonly [number, number]>;
+  /** Slope of RSS over the last two thirds of traffic, MB per minute. */
+  readonly lateSlopeMbPerMin: number;
+  /** V8 heap used and external memory at the end of traffic (the daemon's /metrics), MB, when it exposes them. */
+  readonly heap?: { readonly usedMb: number; readonly externalMb: number };
+  readonly loadBefore: string;
+  readonly loadAfter: string;
+}
+
+/** The summary line the issue asks for. */
+export function summaryLine(r: RealBenchResult): string {
+  return (
+    `sessions: ${r.sessions} real, RSS ${r.totalMb.toFixed(0)} MB total, ${r.perExtraMb.toFixed(1)} MB per extra session, base ${r.baseMb.toFixed(0)} MB, ` +
+    `idle CPU ${r.idleCpuPct.toFixed(1)}%, reconnect all ${r.reconnectAllS.toFixed(1)} s, RSS growth under traffic ${r.growthPct.toFixed(1)}%, ` +
+    `p99 event latency ${r.p99Ms.toFixed(0)} ms, ${r.cpuMsPerMessage.toFixed(2)} ms CPU and ${r.kbWrittenPerMessage.toFixed(1)} KB written per message`
+  );
+}
+
+/** The phase table, markdown. */
+export function phaseTable(r: RealBenchResult): string {
+  const lines = ['| phase | s | daemon RSS (MB) | V8 heap used (MB) | daemon CPU (% of a core) | note |', '| --- | ---: | ---: | ---: | ---: | --- |'];
+  for (const row of r.phases) {
+    lines.push(`| ${row.phase} | ${row.seconds.toFixed(1)} | ${row.rssMb.toFixed(1)} | ${row.heapMb?.toFixed(1) ?? '–'} | ${row.cpuPct.toFixed(1)} | ${row.note} |`);
+  }
+  return lines.join('\n');
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+
+/** The bot quotes the command it answers: the id a reply refers to. */
+function quotedId(message: { extendedTextMessage?: { contextInfo?: { stanzaId?: string | null } | null } | null }): string | undefined {
+  return message.extendedTextMessage?.contextInfo?.stanzaId ?? undefined;
+}
+
+interface DaemonHandle {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** Epoch ms of the spawn. */
+  readonly spawnedAt: number;
+  tail(): string;
+}
+
+/** A dashboard connection that follows every session's status. */
+interface Dashboard {
+  readonly statuses: Map<string, Session['status']>;
+  command<T>(name: string, args: unknown): Promise<T>;
+  onQr(listener: (sessionId: string, qr: string) => void): void;
+  close(): void;
+}
+
+function connectDashboard(bridgeUrl: string, token: string): Promise<Dashboard> {
+  const socket: Socket = io(`${bridgeUrl}/dashboard`, { auth: { token }, transports: ['websocket'], reconnection: false });
+  const statuses = new Map<string, Session['status']>();
+  const qrListeners: Array<(sessionId: string, qr: string) => void> = [];
+  socket.on('session:listed', (payload: { sessions: Session[] }) => {
+    for (const session of payload.sessions) statuses.set(session.id, session.status);
+  });
+  socket.on('session:changed', (session: Session) => void statuses.set(session.id, session.status));
+  socket.on('session:qr', (payload: { sessionId: string; qr: string }) => {
+    for (const listener of qrListeners) listener(payload.sessionId, payload.qr);
+  });
+  const dashboard: Dashboard = {
+    statuses,
+    async command<T>(name: string, args: unknown): Promise<T> {
+      const result = (await socket.timeout(60_000).emitWithAck(name, args)) as { ok: boolean; result?: T; error?: { code: string; message: string } };
+      if (!result.ok) throw new Error(`${name} failed: ${result.error?.code ?? '?'} ${result.error?.message ?? ''}`);
+      return result.result as T;
+    },
+    onQr: (listener) => void qrListeners.push(listener),
+    close: () => void socket.close(),
+  };
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(dashboard));
+    socket.once('connect_error', reject);
+  });
+}
+
+/** A consumer in group `bench`: the moment each `message:received` entry arrives, by message id. */
+function connectConsumer(bridgeUrl: string, token: string, arrivals: Map<string, { at: number; journaledAt: number }>): Socket {
+  const socket: Socket = io(`${bridgeUrl}${WORKER_NAMESPACE}`, { auth: { token, protocol: PROTOCOL_VERSION, group: 'bench' }, transports: ['websocket'] });
+  socket.on('events:journaled', (batch: JournalEntry[]) => {
+    const now = Date.now();
+    for (const entry of batch) if (entry.event.type === 'message:received') arrivals.set(entry.event.message.id, { at: now, journaledAt: entry.ts });
+    const last = batch.at(-1);
+    if (last) socket.emit('event:ack', { position: last.seq });
+  });
+  return socket;
+}
+
+/** Runs the whole benchmark; throws (after cleaning up) when a phase cannot complete. */
+export async function runRealSessionsBench(options: RealBenchOptions): Promise<RealBenchResult> {
+  const n = options.sessions;
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new Error(`--real takes 1..100 sessions, got ${n}`);
+  const idleS = options.idleS ?? 60;
+  const trafficS = options.trafficS ?? 180;
+  const sampleEveryMs = options.sampleEveryMs ?? 5000;
+  const say = options.say ?? (() => undefined);
+  const loadBefore = loadAverage();
+  const dataDir = mkdtempSync(join(tmpdir(), 'stickerbot-bench-sessions-'));
+  const output: string[] = [];
+  const phases: PhaseRow[] = [];
+  let sim: Sim | undefined;
+  let daemon: DaemonHandle | undefined;
+  let dashboard: Dashboard | undefined;
+  let consumer: Socket | undefined;
+  let worker: WorkerProcess | undefined;
+
+  try {
+    sim = await startSim({ transcript: false, receiptDelayMs: 150 });
+    const caFile = join(dataDir, 'wa-sim-ca.pem');
+    writeFileSync(caFile, sim.media.ca);
+    const port = await freePort();
+    const bridgeUrl = `http://127.0.0.1:${port}`;
+    const wsUrl = sim.url;
+    const noiseRoot = sim.noiseRootPublicKey.toString('base64');
+
+    const startDaemon = async (): Promise<DaemonHandle> => {
+      const spawnedAt = Date.now();
+      // exit-with-parent: a benchmark stopped with Ctrl-C or killed leaves no daemon holding 100 sessions.
+      const preloads = [EXIT_WITH_PARENT, TRUST_PRELOAD].flatMap((file) => ['--import', pathToFileURL(file).href]);
+      const child = spawn(process.execPath, [...preloads, join(repoRoot, 'scripts/run.mjs'), 'daemon'], {
+        cwd: repoRoot,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '',
+          NODE_ENV: 'test',
+          STICKERBOT_DATA_DIR: dataDir,
+          STICKERBOT_PORT: String(port),
+          STICKERBOT_SESSIONS: '',
+          STICKERBOT_WA_URL: wsUrl,
+          WA_SIM_TRUST_KEY: '1',
+          WA_SIM_NOISE_ROOT: noiseRoot,
+          // Media uploads and downloads trust the emulator's per-run CA.
+          NODE_EXTRA_CA_CERTS: caFile,
+          LOG_LEVEL: 'info',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let listening = false;
+      for (const stream of [child.stdout, child.stderr]) {
+        // The daemon's log goes to a pipe (as to pm2), read and dropped here: a file would count in its written bytes.
+        stream?.setEncoding('utf8').on('data', (chunk: string) => {
+          if (chunk.includes('"msg":"bridge listening"')) listening = true;
+          for (const line of chunk.split('\n')) if (line.trim() !== '' && !line.includes('"level":30')) output.push(line.slice(0, 400));
+          if (output.length > 200) output.splice(0, output.length - 200);
+        });
+      }
+      await until(() => {
+        if (child.exitCode !== null) throw new Error(`the daemon exited (${child.exitCode}):\n${output.slice(-20).join('\n')}`);
+        return listening;
+      }, 'the daemon to listen', 60_000);
+      if (child.pid === undefined) throw new Error('the daemon has no pid');
+      return { child, pid: child.pid, spawnedAt, tail: () => output.slice(-30).join('\n') };
+    };
+
+    /** Waits until the daemon's CPU over 2 s falls under 5% of a core (at most `maxMs`): background work after a link is done. */
+    const addPhase = async (row: Omit<PhaseRow, 'heapMb'>) => {
+      const heap = await readHeap(bridgeUrl, token);
+      phases.push({ ...row, ...(heap ? { heapMb: heap.usedMb } : {}) });
+    };
+    let token = '';
+    const settle = async (maxMs: number): Promise<ProcSample> => {
+      const deadline = Date.now() + maxMs;
+      let previous = sampleProcess(daemon!.pid);
+      for (;;) {
+        await sleep(2000);
+        const now = sampleProcess(daemon!.pid);
+        if (cpuPercent(previous, now) < 5 || Date.now() > deadline) return now;
+        previous = now;
+      }
+    };
+
+    // 1. The daemon with no session.
+    say('starting the daemon with no session');
+    daemon = await startDaemon();
+    token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
+    dashboard = await connectDashboard(bridgeUrl, token);
+    const base = await settle(15_000);
+    await addPhase({ phase: 'base (no session)', seconds: (base.at - daemon.spawnedAt) / 1000, rssMb: mb(base.rssBytes), cpuPct: 0, note: 'after start, settled' });
+
+    // 2. Link sessions: each account provisioned, then the daemon's QR scanned by its phone.
+    const ids = Array.from({ length: n }, (_, i) => `s${String(i + 1).padStart(3, '0')}`);
+    const botOf = new Map(ids.map((id, i) => [id, `49152${String(i + 1).padStart(8, '0')}`]));
+    const accounts = new Map<string, RealisticAccount>();
+    const scanned = new Set<string>();
+    const currentSim = sim;
+    dashboard.onQr((sessionId, qr) => {
+      const phone = botOf.get(sessionId);
+      if (!phone || scanned.has(sessionId)) return;
+      scanned.add(sessionId);
+      currentSim.scanQr(qr, { phone }).catch((err: unknown) => {
+        // A QR that rotated before the scan: the next one is scanned.
+        scanned.delete(sessionId);
+        output.push(`scan of ${sessionId} failed: ${String(err)}`);
+      });
+    });
+    const link = async (id: string) => {
+      const phone = botOf.get(id) ?? '';
+      accounts.set(id, await currentSim.provisionAccount(phone, options.account));
+      await dashboard!.command('session:create', { sessionId: id });
+      const answer = await dashboard!.command<{ qr?: { qr: string } }>('session:subscribe', { sessionId: id });
+      if (answer.qr && !scanned.has(id)) {
+        scanned.add(id);
+        await currentSim.scanQr(answer.qr.qr, { phone }).catch(() => scanned.delete(id));
+      }
+      await until(() => dashboard!.statuses.get(id) === 'CONNECTED', `session ${id} to link and connect`, 120_000, 50);
+    };
+    say('linking the first session');
+    const linkStarted = Date.now();
+    await link(ids[0] ?? 's001');
+    const one = await settle(30_000);
+    await addPhase({ phase: 'one session linked', seconds: (one.at - linkStarted) / 1000, rssMb: mb(one.rssBytes), cpuPct: cpuPercent(base, one), note: 'link, history and app-state sync, settled' });
+
+    say(`linking ${n - 1} more sessions, ${LINK_CONCURRENCY} at a time`);
+    const restStarted = Date.now();
+    const rest = ids.slice(1);
+    const beforeRest = sampleProcess(daemon.pid);
+    await Promise.all(
+      Array.from({ length: LINK_CONCURRENCY }, async () => {
+        for (let id = rest.shift(); id !== undefined; id = rest.shift()) await link(id);
+      }),
+    );
+    const all = await settle(60_000);
+    await addPhase({ phase: `${n} sessions linked`, seconds: (all.at - restStarted) / 1000, rssMb: mb(all.rssBytes), cpuPct: cpuPercent(beforeRest, all), note: 'settled' });
+
+    // 3. The worker and the bench's consumer; the contacts' first messages; idle.
+    const arrivals = new Map<string, { at: number; journaledAt: number }>();
+    consumer = connectConsumer(bridgeUrl, token, arrivals);
+    worker = spawnWorker({ STICKERBOT_BRIDGE_URL: bridgeUrl, STICKERBOT_TOKEN: token, STICKERBOT_DATA_DIR: join(dataDir, 'worker'), LOG_LEVEL: 'info' });
+    await worker.waitForLog('connected to the daemon', { timeoutMs: 60_000 });
+
+    // Each sending contact writes once before the measured phases: a contact of a real number
+    // has a Signal session with it already, and the emulator's first message of a pair (X3DH,
+    // pure-JS signature checks) would otherwise load this process during the traffic.
+    const senders = new Map<string, ContactPhone[]>(ids.map((id) => [id, (accounts.get(id)?.contacts ?? []).slice(0, SENDERS_PER_SESSION).map((pn) => currentSim.phone(pn))]));
+    const warmStarted = Date.now();
+    const beforeWarm = sampleProcess(daemon.pid);
+    const pairs = ids.flatMap((id) => (senders.get(id) ?? []).map((phone) => ({ phone, to: botOf.get(id) ?? '' })));
+    const warmCount = pairs.length;
+    await Promise.all(
+      Array.from({ length: LINK_CONCURRENCY }, async () => {
+        for (let pair = pairs.shift(); pair !== undefined; pair = pairs.shift()) await pair.phone.sendText('hi', { to: pair.to });
+      }),
+    );
+    const warm = await settle(60_000);
+    await addPhase({ phase: 'contacts write once', seconds: (warm.at - warmStarted) / 1000, rssMb: mb(warm.rssBytes), cpuPct: cpuPercent(beforeWarm, warm), note: `${warmCount} first messages (Signal sessions), settled` });
+
+    say(`idle ${idleS} s`);
+    const idleFrom = sampleProcess(daemon.pid);
+    await sleep(idleS * 1000);
+    const idleTo = sampleProcess(daemon.pid);
+    const idleCpuPct = cpuPercent(idleFrom, idleTo);
+    await addPhase({ phase: 'idle', seconds: idleS, rssMb: mb(idleTo.rssBytes), cpuPct: idleCpuPct, note: 'worker connected' });
+
+    // 4. Traffic: each session gets one message a second from one of its contacts, every fifth a command.
+    say(`traffic ${trafficS} s: ${n} messages/s`);
+    const sentAt = new Map<string, number>();
+    const commands = new Map<string, ContactPhone>();
+    let sendErrors = 0;
+    const sends: Promise<void>[] = [];
+    const trafficRss: Array<readonly [number, number]> = [];
+    const trafficFrom = sampleProcess(daemon.pid);
+    const started = trafficFrom.at;
+    // The other processes' share: this one (the emulator and every phone) and the worker.
+    const harnessFrom = process.cpuUsage();
+    const workerPid = worker.child.pid ?? 0;
+    const workerFrom = sampleProcess(workerPid);
+    const sampler = setInterval(() => {
+      const sample = sampleProcess(daemon!.pid);
+      trafficRss.push([(sample.at - started) / 60_000, mb(sample.rssBytes)]);
+    }, sampleEveryMs);
+    const firstWindowS = Math.min(60, trafficS / 3);
+    let firstWindow: ProcSample | undefined;
+    for (let second = 0; second < trafficS; second++) {
+      for (const [index, id] of ids.entries()) {
+        await sleep(started + second * 1000 + (index * 1000) / n - Date.now());
+        const phones = senders.get(id) ?? [];
+        const phone = phones[second % phones.length];
+        if (!phone) continue;
+        const isCommand = (second + index) % COMMAND_EVERY === COMMAND_EVERY - 1;
+        const at = Date.now();
+        sends.push(
+          phone.sendText(isCommand ? '!ping' : `hello ${second} from ${phone.pn}`, { to: botOf.get(id) ?? '' }).then(
+            (sent) => {
+              sentAt.set(sent.id, at);
+              if (isCommand) commands.set(sent.id, phone);
+            },
+            (err: unknown) => {
+              sendErrors += 1;
+              output.push(`send failed: ${String(err)}`);
+            },
+          ),
+        );
+      }
+      if (!firstWindow && second + 1 >= firstWindowS) firstWindow = sampleProcess(daemon.pid);
+    }
+    await Promise.all(sends);
+    const trafficTo = sampleProcess(daemon.pid);
+    const harness = process.cpuUsage(harnessFrom);
+    const harnessCpuPct = ((harness.user + harness.system) / 1000 / (trafficTo.at - started)) * 100;
+    const workerCpuPct = cpuPercent(workerFrom, sampleProcess(workerPid));
+    clearInterval(sampler);
+    trafficRss.push([(trafficTo.at - started) / 60_000, mb(trafficTo.rssBytes)]);
+    const messages = sentAt.size;
+    const heap = await readHeap(bridgeUrl, token);
+    await addPhase({
+      phase: 'traffic',
+      seconds: (trafficTo.at - started) / 1000,
+      rssMb: mb(trafficTo.rssBytes),
+      cpuPct: cpuPercent(trafficFrom, trafficTo),
+      note: `${messages} messages, ${commands.size} commands, ${mb(trafficTo.writeBytes - trafficFrom.writeBytes)} MB written; CPU of the emulator and phones ${harnessCpuPct.toFixed(0)}%, of the worker ${workerCpuPct.toFixed(0)}%`,
+    });
+
+    // Every command answered (the bot quotes it), every message journaled and delivered.
+    const answered = () => {
+      let count = 0;
+      for (const [id, phone] of commands) if (phone.received.some((received) => quotedId(received.message) === id)) count += 1;
+      return count;
+    };
+    await until(() => answered() === commands.size && [...sentAt.keys()].every((id) => arrivals.has(id)), 'every command answered and every message delivered', 60_000, 200).catch(
+      () => undefined,
+    );
+    const timed = [...sentAt].flatMap(([id, at]) => {
+      const arrived = arrivals.get(id);
+      return arrived === undefined ? [] : [{ total: arrived.at - at, toJournal: arrived.journaledAt - at, toConsumer: arrived.at - arrived.journaledAt }];
+    });
+    const sorted = (pick: (t: (typeof timed)[number]) => number) => timed.map(pick).sort((a, b) => a - b);
+    const latencies = sorted((t) => t.total);
+    const answeredCount = answered();
+
+    // 5. Restart: SIGTERM, then the time from the new process's spawn until every session is CONNECTED.
+    say('restarting the daemon');
+    dashboard.close();
+    daemon.child.kill('SIGTERM');
+    await Promise.race([exited(daemon.child), sleep(30_000)]);
+    await killAll([daemon.child]);
+    daemon = await startDaemon();
+    const listeningAt = Date.now();
+    dashboard = await connectDashboard(bridgeUrl, token);
+    for (const id of ids) {
+      // The answer is the state at subscription (the connect-time list may be older); events follow it.
+      const answer = await dashboard.command<{ session: Session }>('session:subscribe', { sessionId: id });
+      dashboard.statuses.set(id, answer.session.status);
+    }
+    const reconnectTimeoutMs = Math.max(120_000, n * 3000);
+    await until(() => ids.every((id) => dashboard!.statuses.get(id) === 'CONNECTED'), 'every session to reconnect after the restart', reconnectTimeoutMs, 20);
+    const reconnectedAt = Date.now();
+    const reconnectAllS = (reconnectedAt - daemon.spawnedAt) / 1000;
+    const afterRestart = sampleProcess(daemon.pid);
+    await addPhase({
+      phase: 'restart',
+      seconds: reconnectAllS,
+      rssMb: mb(afterRestart.rssBytes),
+      cpuPct: cpuPercent({ at: daemon.spawnedAt, rssBytes: 0, cpuMs: 0, writeBytes: 0 }, afterRestart),
+      note: `listening after ${((listeningAt - daemon.spawnedAt) / 1000).toFixed(1)} s, all ${n} CONNECTED after ${reconnectAllS.toFixed(1)} s`,
+    });
+
+    const firstRss = (firstWindow ?? trafficFrom).rssBytes;
+    const lateFrom = (trafficTo.at - started) / 60_000 / 3;
+    return {
+      sessions: n,
+      baseMb: mb(base.rssBytes),
+      oneMb: mb(one.rssBytes),
+      totalMb: mb(all.rssBytes),
+      perExtraMb: n > 1 ? mb((all.rssBytes - one.rssBytes) / (n - 1)) : 0,
+      idleCpuPct,
+      reconnectAllS,
+      growthPct: ((trafficTo.rssBytes - firstRss) / firstRss) * 100,
+      p99Ms: percentile(latencies, 0.99),
+      p50Ms: percentile(latencies, 0.5),
+      p99ToJournalMs: percentile(sorted((t) => t.toJournal), 0.99),
+      p99JournalToConsumerMs: percentile(sorted((t) => t.toConsumer), 0.99),
+      cpuMsPerMessage: messages > 0 ? (trafficTo.cpuMs - trafficFrom.cpuMs) / messages : 0,
+      kbWrittenPerMessage: messages > 0 ? (trafficTo.writeBytes - trafficFrom.writeBytes) / messages / 1024 : 0,
+      messages,
+      commands: commands.size,
+      answered: answeredCount,
+      delivered: latencies.length,
+      sendErrors,
+      phases,
+      trafficRss,
+      lateSlopeMbPerMin: slope(trafficRss.filter(([minute]) => minute >= lateFrom)),
+      ...(heap ? { heap } : {}),
+      loadBefore,
+      loadAfter: loadAverage(),
+    };
+  } catch (err) {
+    throw new Error(`bench:sessions --real: ${err instanceof Error ? err.message : String(err)}\n${output.slice(-30).join('\n')}`, { cause: err });
+  } finally {
+    consumer?.close();
+    dashboard?.close();
+    if (worker) {
+      worker.kill('SIGTERM');
+      await Promise.race([worker.exited, sleep(10_000)]);
+      await worker[Symbol.asyncDispose]();
+    }
+    if (daemon) {
+      daemon.child.kill('SIGTERM');
+      await Promise.race([exited(daemon.child), sleep(15_000)]);
+      await killAll([daemon.child]);
+    }
+    await sim?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** V8 heap used and external memory from the daemon's `/metrics` (prom-client's process metrics), MB. */
+async function readHeap(bridgeUrl: string, token: string): Promise<{ usedMb: number; externalMb: number } | undefined> {
+  try {
+    const response = await fetch(`${bridgeUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    if (!response.ok) return undefined;
+    const text = await response.text();
+    const metric = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const used = metric('nodejs_heap_size_used_bytes');
+    const external = metric('nodejs_external_memory_bytes');
+    return Number.isNaN(used) ? undefined : { usedMb: mb(used), externalMb: Number.isNaN(external) ? 0 : mb(external) };
+  } catch {
+    return undefined;
+  }
+}
