@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMediaTrust, startAdminServer, type AdminServer } from '../src/index.js';
+import { startTrustedSim, type TrustedSim } from './support/trusted-sim.js';
 import { createTestClient, makeAuthDir, removeAuthDir, type TestClient } from './support/baileys-client.js';
-import { restoreWhatsAppNoiseRoot, startSim, trustEmulatorNoiseRoot, useStrictSignatureVerification, type Sim } from '../src/index.js';
+import type { Sim } from '../src/index.js';
 
 const BOT = '4915100000009';
 const DAVE = '4915500000005';
@@ -24,14 +25,12 @@ describe('the loopback admin HTTP API', () => {
   let admin: AdminServer;
   let client: TestClient;
   let authDir: string;
-  let restoreVerify: () => void;
+  let trusted: TrustedSim;
 
   beforeAll(async () => {
-    sim = await startSim();
+    trusted = await startTrustedSim();
+    sim = trusted.sim;
     admin = await startAdminServer(sim);
-    process.env.WA_SIM_TRUST_KEY = '1';
-    trustEmulatorNoiseRoot(sim.url, { iUnderstandThisDisablesWhatsAppServerAuth: true });
-    restoreVerify = useStrictSignatureVerification();
     authDir = await makeAuthDir();
     client = await createTestClient(sim, { authDir });
   });
@@ -39,10 +38,8 @@ describe('the loopback admin HTTP API', () => {
   afterAll(async () => {
     await client?.end();
     await admin?.close();
-    await sim?.close();
+    await trusted?.close();
     await removeAuthDir(authDir);
-    restoreVerify();
-    restoreWhatsAppNoiseRoot();
   });
 
   it('pairs a client through POST /scan-qr (a QR /registrations lists) and reports it in /status', async () => {

@@ -1,11 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  restoreWhatsAppNoiseRoot,
-  startSim,
-  trustEmulatorNoiseRoot,
-  useStrictSignatureVerification,
-  type Sim,
-} from '../src/index.js';
+import type { Sim } from '../src/index.js';
+import { startTrustedSim, type TrustedSim } from './support/trusted-sim.js';
 import { createTestClient, type TestClient } from './support/baileys-client.js';
 
 const BOT = '4915100000033';
@@ -15,7 +10,7 @@ describe('two real companions of one account', () => {
   let sim: Sim;
   let first: TestClient;
   let second: TestClient;
-  let restoreVerify: () => void;
+  let trusted: TrustedSim;
 
   /** The client acks a notification after handling it; wait for that ack in the transcript. */
   const devicesNotificationHandled = async (change: 'add' | 'remove') => {
@@ -29,10 +24,8 @@ describe('two real companions of one account', () => {
   };
 
   beforeAll(async () => {
-    sim = await startSim();
-    process.env.WA_SIM_TRUST_KEY = '1';
-    trustEmulatorNoiseRoot(sim.url, { iUnderstandThisDisablesWhatsAppServerAuth: true });
-    restoreVerify = useStrictSignatureVerification();
+    trusted = await startTrustedSim();
+    sim = trusted.sim;
     first = await createTestClient(sim);
     await sim.scanQr(await first.nextQr(), { phone: BOT });
     await first.waitOpen();
@@ -50,9 +43,7 @@ describe('two real companions of one account', () => {
   afterAll(async () => {
     await first?.end();
     await second?.end();
-    await sim?.close();
-    restoreVerify();
-    restoreWhatsAppNoiseRoot();
+    await trusted?.close();
   });
 
   it('links them as devices 1 and 2 of the same account', () => {

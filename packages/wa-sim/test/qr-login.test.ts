@@ -1,26 +1,22 @@
-import { pino } from 'pino';
 import { proto } from '@whiskeysockets/baileys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSim, trustEmulatorNoiseRoot, restoreWhatsAppNoiseRoot, useStrictSignatureVerification, type Sim } from '../src/index.js';
+import type { Sim } from '../src/index.js';
+import { startTrustedSim, type TrustedSim } from './support/trusted-sim.js';
 import { createTestClient, makeAuthDir, removeAuthDir } from './support/baileys-client.js';
 
 const BOT = '4915100000001';
 
 describe('login of a real Baileys client', () => {
   let sim: Sim;
-  let restoreVerify: () => void;
+  let trusted: TrustedSim;
 
   beforeAll(async () => {
-    sim = await startSim({ logger: pino({ level: process.env.WA_SIM_LOG ?? 'silent' }) });
-    process.env.WA_SIM_TRUST_KEY = '1';
-    trustEmulatorNoiseRoot(sim.url, { iUnderstandThisDisablesWhatsAppServerAuth: true });
-    restoreVerify = useStrictSignatureVerification();
+    trusted = await startTrustedSim();
+    sim = trusted.sim;
   });
 
   afterAll(async () => {
-    restoreVerify();
-    restoreWhatsAppNoiseRoot();
-    await sim.close();
+    await trusted?.close();
   });
 
   it('opens after the phone scans the QR and logs in again from saved auth without a QR', async () => {

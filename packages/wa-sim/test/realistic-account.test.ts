@@ -2,7 +2,8 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { proto, type BaileysEventMap, type Contact } from '@whiskeysockets/baileys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAdminServer, startSim, trustEmulatorNoiseRoot, restoreWhatsAppNoiseRoot, SimProtocolError, useStrictSignatureVerification, type Sim } from '../src/index.js';
+import { startAdminServer, SimProtocolError, type Sim } from '../src/index.js';
+import { startTrustedSim, type TrustedSim } from './support/trusted-sim.js';
 import { createTestClient } from './support/baileys-client.js';
 
 /** Baileys' own log lines, kept to check how its app-state sync went. */
@@ -19,19 +20,15 @@ function capturingLogger() {
 
 describe('a realistic account', () => {
   let sim: Sim;
-  let restoreVerify: () => void;
+  let trusted: TrustedSim;
 
   beforeAll(async () => {
-    sim = await startSim({ logger: pino({ level: process.env.WA_SIM_LOG ?? 'silent' }) });
-    process.env.WA_SIM_TRUST_KEY = '1';
-    trustEmulatorNoiseRoot(sim.url, { iUnderstandThisDisablesWhatsAppServerAuth: true });
-    restoreVerify = useStrictSignatureVerification();
+    trusted = await startTrustedSim();
+    sim = trusted.sim;
   });
 
   afterAll(async () => {
-    restoreVerify();
-    restoreWhatsAppNoiseRoot();
-    await sim.close();
+    await trusted?.close();
   });
 
   it('brings a linked client its history sync, contacts with LID mappings, groups and app state, with the default sizes', async () => {

@@ -1,12 +1,6 @@
-import { pino } from 'pino';
-import {
-  restoreWhatsAppNoiseRoot,
-  startSim,
-  trustEmulatorNoiseRoot,
-  useStrictSignatureVerification,
-  type Sim,
-} from '../../src/index.js';
+import type { Sim } from '../../src/index.js';
 import { createTestClient, makeAuthDir, removeAuthDir, type TestClient } from './baileys-client.js';
+import { startTrustedSim } from './trusted-sim.js';
 
 /** One emulator, one paired and open Baileys client, torn down together. */
 export interface PairedHarness extends AsyncDisposable {
@@ -22,20 +16,16 @@ export interface PairedHarness extends AsyncDisposable {
  * checks in Baileys, and pairs a client by QR.
  */
 export async function startPairedHarness(bot = '4915100000001'): Promise<PairedHarness> {
-  const sim = await startSim({ logger: pino({ level: process.env.WA_SIM_LOG ?? 'silent' }) });
-  process.env.WA_SIM_TRUST_KEY = '1';
-  trustEmulatorNoiseRoot(sim.url, { iUnderstandThisDisablesWhatsAppServerAuth: true });
-  const restoreVerify = useStrictSignatureVerification();
+  const trusted = await startTrustedSim();
+  const { sim } = trusted;
   const authDir = await makeAuthDir();
   const client = await createTestClient(sim, { authDir });
   await sim.scanQr(await client.nextQr(), { phone: bot });
   await client.waitOpen();
   const close = async () => {
     await client.end();
-    await sim.close();
+    await trusted.close();
     await removeAuthDir(authDir);
-    restoreVerify();
-    restoreWhatsAppNoiseRoot();
   };
   return { sim, client, bot, authDir, close, [Symbol.asyncDispose]: close };
 }
