@@ -17,12 +17,12 @@
 import type { AuthenticationCreds, AuthenticationState, SignalDataSet, SignalDataTypeMap, SignalKeyStore } from '@whiskeysockets/baileys';
 import type { Redis } from 'ioredis';
 import {
-  baileys,
   credsLoggedIn,
   decodeAuthValue,
   decodeSignalKey,
   encodeAuthValue,
   lidReverseKeyId,
+  loadBaileys,
   phoneJidOfMapping,
   type AuthStore,
 } from '../storage/index.js';
@@ -119,9 +119,11 @@ export function createRedisAuthStore(redis: Redis, keys: RedisKeys): RedisAuthSt
 
   return {
     async open(sessionId, epoch) {
+      // Loaded before the state exists: its keys.get revives app-state keys with Baileys' proto.
+      const { initAuthCreds } = await loadBaileys();
       const sessionKeys = keys.session(sessionId);
       const stored = await read(`could not load the creds of session ${sessionId}`, () => redis.get(sessionKeys.creds));
-      const creds = stored === null ? baileys().initAuthCreds() : decodeCreds(sessionId, stored);
+      const creds = stored === null ? initAuthCreds() : decodeCreds(sessionId, stored);
       const lidToPhone = new Map<string, string>();
       await read(`could not load the LID mappings of session ${sessionId}`, async () => {
         const stream = redis.hscanStream(sessionKeys.keys, { match: `${LID_MAPPING}:*_reverse`, count: 500 });
