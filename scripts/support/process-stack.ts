@@ -28,9 +28,7 @@ export function spawnSimDaemon(emulator: { wsUrl: string; caFile: string }, data
   return spawn(process.execPath, [...TSX_ARGS, join(repoRoot, 'scripts/sim-daemon.ts')], {
     cwd: repoRoot,
     env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      NODE_ENV: 'test',
+      ...baseEnv(),
       STICKERBOT_DATA_DIR: dataDir,
       STICKERBOT_PORT: String(port),
       STICKERBOT_SESSIONS: 'default',
@@ -62,7 +60,8 @@ export async function killAll(children: readonly ChildProcess[]): Promise<void> 
   await Promise.all(children.map(exited));
 }
 
-function baseEnv(): Record<string, string> {
+/** The environment every child of a test stack starts from: nothing of the caller's but PATH and HOME. */
+export function baseEnv(): Record<string, string> {
   return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test' };
 }
 

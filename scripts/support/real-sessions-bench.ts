@@ -20,7 +20,7 @@ import { PROTOCOL_VERSION, WORKER_NAMESPACE, type JournalEntry, type Session } f
 import { startSim, type ContactPhone, type RealisticAccount, type RealisticAccountOptions, type Sim } from '@stickerbot/wa-sim';
 import { io, type Socket } from 'socket.io-client';
 import { freePort } from './free-port.js';
-import { exited, killAll, repoRoot, until } from './process-stack.js';
+import { baseEnv, exited, killAll, repoRoot, until } from './process-stack.js';
 import { cpuPercent, loadAverage, mb, sampleProcess, slope, type ProcSample } from './proc-stats.js';
 import { spawnWorker, type WorkerProcess } from './worker-process.js';
 
@@ -220,9 +220,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
       const child = spawn(process.execPath, [...preloads, join(repoRoot, 'scripts/run.mjs'), 'daemon'], {
         cwd: repoRoot,
         env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '',
-          NODE_ENV: 'test',
+          ...baseEnv(),
           STICKERBOT_DATA_DIR: dataDir,
           STICKERBOT_PORT: String(port),
           STICKERBOT_SESSIONS: '',
