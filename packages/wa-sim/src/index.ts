@@ -1,4 +1,4 @@
-export { startSim, type Faults, type KickMode, type LoginRecord, type Sim, type SimOptions } from './control/sim.js';
+export { startSim, type ConnectionReport, type Faults, type KickMode, type LoginRecord, type Sim, type SimOptions } from './control/sim.js';
 export type { Account, CompanionDevice } from './directory/accounts.js';
 export type { ContactPhone, MediaSendOptions, PhoneMediaKind, QuoteRef, SendOptions, SentMessage } from './control/phone.js';
 export { decryptMedia, encryptMedia, type EncryptedMedia, type SimMediaType } from './media/media-crypto.js';
@@ -6,6 +6,7 @@ export type { ReceivedMessage } from './e2e/mailbox.js';
 export { SimProtocolError, type SimErrorCode } from './errors.js';
 export type { PairingResult } from './pairing/qr-pairing.js';
 export type { UnhandledNode } from './server/world.js';
+export type { DeviceConnectionCounters } from './server/connection-counters.js';
 export {
   assertSafeWaUrl,
   isEmulatorRootTrusted,

@@ -57,6 +57,10 @@ describe('the loopback admin HTTP API', () => {
     expect(state.json.url).toBe(sim.url);
     expect(String(state.json.mediaCa)).toContain('BEGIN CERTIFICATE');
     expect(state.json.accounts).toContainEqual(expect.objectContaining({ pn: BOT, devices: [{ deviceId: json.deviceId, online: true }] }));
+    // After pairing the client logs in again (515): two logins, never two at once.
+    const connections = await call(admin, 'GET', '/connections');
+    expect(connections.json).toMatchObject({ conflicts: 0, maxLive: 1 });
+    expect(connections.json.devices).toEqual([{ pn: BOT, deviceId: json.deviceId, logins: expect.any(Number) as unknown, conflicts: 0, live: 1, maxLive: 1 }]);
   });
 
   it('sends a phone text and returns the bot reply with verified media', async () => {

@@ -56,12 +56,19 @@ describe('server behaviour a daemon must cope with', () => {
     expect(h.sim.isOnline(h.bot, deviceId)).toBe(true);
   });
 
-  it('closes the first socket with 440 when the same device logs in a second time', async () => {
+  it('closes the first socket with 440 when the same device logs in a second time, and counts it', async () => {
+    const counters = () => h.sim.connections().devices.find((d) => d.pn === h.bot && d.deviceId === deviceId);
+    // The reconnects above (after a close, a 515, a drop) never overlapped: no conflict so far.
+    expect(counters()).toMatchObject({ conflicts: 0, maxLive: 1, live: 1 });
+    const loginsBefore = counters()?.logins ?? 0;
     const closed = h.client.waitClosed();
     const second = await createTestClient(h.sim, { authDir: h.authDir });
     try {
       await second.waitOpen();
       expect((await closed).statusCode).toBe(DisconnectReason.connectionReplaced);
+      expect(counters()).toMatchObject({ conflicts: 1, maxLive: 2, logins: loginsBefore + 1 });
+      await expect.poll(() => counters()?.live, { timeout: 10_000 }).toBe(1);
+      expect(h.sim.connections()).toMatchObject({ conflicts: 1, maxLive: 2 });
     } finally {
       await second.end();
     }

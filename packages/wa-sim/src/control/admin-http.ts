@@ -138,6 +138,7 @@ export async function startAdminServer(sim: Sim, port = 0): Promise<AdminServer>
         devices: [...a.companions.keys()].map((deviceId) => ({ deviceId, online: sim.isOnline(a.pn, deviceId) })),
       })),
     }),
+    'GET /connections': () => sim.connections(),
     'GET /transcript': () => ({ transcript: sim.transcript() }),
     // The pairing QRs the emulator issued and waits for a scan of: each client shows
     // `ref,base64(noiseKey),base64(identityKey),advSecret,platform`, the first three fixed here.

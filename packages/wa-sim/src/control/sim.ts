@@ -26,6 +26,7 @@ import { notifyDeviceChange } from '../pairing/device-notifications.js';
 import { createClientConnection, type ClientConnection } from '../server/client-connection.js';
 import { createRouter } from '../server/router.js';
 import { onAuthenticated, onClosed } from '../server/session.js';
+import type { DeviceConnectionCounters } from '../server/connection-counters.js';
 import { createWorld, deviceKey, type UnhandledNode, type World } from '../server/world.js';
 import { createServerIdentity } from '../transport/cert-chain.js';
 import { simNoiseRoot } from '../trust/noise-root.js';
@@ -46,6 +47,15 @@ export interface LoginRecord {
   readonly deviceId: number;
   readonly connectionId: number;
   readonly echoedRoutingInfo: boolean;
+}
+
+/** {@link Sim.connections}: totals over every companion, and each companion's counters. */
+export interface ConnectionReport {
+  /** Conflicts (440, a login replacing a live connection of the same device) over all companions. */
+  readonly conflicts: number;
+  /** The most live connections any one companion had at the same time (1 when no session ever ran twice). */
+  readonly maxLive: number;
+  readonly devices: readonly DeviceConnectionCounters[];
 }
 
 /** How {@link Sim.kick} ends a companion's connection. */
@@ -134,6 +144,8 @@ export interface Sim extends AsyncDisposable {
   waitForLogin(pn: string, deviceId?: number, timeoutMs?: number): Promise<void>;
   /** True when the companion is connected and logged in. */
   isOnline(pn: string, deviceId: number): boolean;
+  /** Logins, 440 conflicts and simultaneous live connections per companion since the start. */
+  connections(): ConnectionReport;
   readonly faults: Faults;
   /** Ends a companion's live connection. */
   kick(pn: string, deviceId: number, mode?: KickMode): void;
@@ -226,6 +238,14 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     // A promise, so that misuse rejects like the other control calls and content may later be uploaded.
     provisionAccount: (pn, accountOptions) => new Promise((resolve) => resolve(provisionRealisticAccount(world, groups, pn, accountOptions))),
     isOnline: (pn, deviceId) => world.online.has(deviceKey(pn, deviceId)),
+    connections() {
+      const devices = world.connections.snapshot();
+      return {
+        conflicts: devices.reduce((sum, device) => sum + device.conflicts, 0),
+        maxLive: devices.reduce((max, device) => Math.max(max, device.maxLive), 0),
+        devices,
+      };
+    },
     waitForLogin(pn, deviceId, timeoutMs = 30_000) {
       const matches = (key: string) => (deviceId === undefined ? key.startsWith(`${pn}:`) : key === deviceKey(pn, deviceId));
       if ([...world.online.keys()].some(matches)) return Promise.resolve();

@@ -28,6 +28,8 @@ export interface ClientConnection {
   readonly routingInfo: Buffer | undefined;
   login: LoginIdentity | undefined;
   readonly closed: boolean;
+  /** True while the websocket is open: neither side has started to close it. */
+  readonly open: boolean;
   /** Encrypts and sends one node. Silently dropped once the socket is closed. */
   send(node: BinaryNode): void;
   /**
@@ -127,6 +129,9 @@ export function createClientConnection(
     login: undefined,
     get closed() {
       return closed;
+    },
+    get open() {
+      return !closed && ws.readyState === ws.OPEN;
     },
     send(node) {
       if (closed || !transport || ws.readyState !== ws.OPEN) return;

@@ -35,9 +35,11 @@ function login(world: World, connection: ClientConnection, { payload, clientStat
   }
   const key = deviceKey(pn, deviceId);
   const previous = world.online.get(key);
-  if (previous && previous !== connection) {
-    previous.streamError({}, [{ tag: 'conflict', attrs: { type: 'replaced' } }]);
-  }
+  // A previous connection that is already closing (a 515, a kick, the client's own close) is not
+  // replaced: only a live one gets the conflict, and only that counts as one.
+  const replaced = previous !== undefined && previous !== connection && previous.open;
+  world.connections.login(key, pn, deviceId, connection, replaced);
+  if (replaced) previous.streamError({}, [{ tag: 'conflict', attrs: { type: 'replaced' } }]);
   connection.login = { pn, deviceId };
   world.online.set(key, connection);
   connection.send({
@@ -88,5 +90,6 @@ export function onClosed(world: World, connection: ClientConnection): void {
   if (!login) return;
   const key = deviceKey(login.pn, login.deviceId);
   if (world.online.get(key) === connection) world.online.delete(key);
+  world.connections.closed(key, connection);
   world.events.emit('logout', { ...login, connectionId: connection.id });
 }

@@ -10,6 +10,7 @@ import { createMailbox, type Mailbox } from '../e2e/mailbox.js';
 import type { MediaHost } from '../media/media-host.js';
 import type { PhoneSentMessage } from '../e2e/phone-send.js';
 import type { AccountContent } from '../e2e/account-content.js';
+import { createConnectionCounters, type ConnectionCounters } from './connection-counters.js';
 
 /** A node the emulator received and has no handler for. Tests assert this log stays empty. */
 export interface UnhandledNode {
@@ -60,6 +61,8 @@ export interface World {
   readonly events: EventEmitter<WorldEvents>;
   /** Logged-in connections by `pn:device`. */
   readonly online: Map<string, ClientConnection>;
+  /** Logins, conflicts and live connections per `pn:device`. */
+  readonly connections: ConnectionCounters;
   /** Registrations waiting for a QR scan, by ref. */
   readonly registrations: Map<string, PendingRegistration>;
   /** Pairing-code requests (`requestPairingCode`) by phone number. */
@@ -94,6 +97,7 @@ export function createWorld(log: Logger, directory: Directory, media: MediaHost)
     media,
     events: new EventEmitter<WorldEvents>(),
     online: new Map(),
+    connections: createConnectionCounters(),
     registrations: new Map(),
     linkCodes: new Map(),
     offline: new Map(),
