@@ -8,6 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createRedisKeys } from '@stickerbot/daemon';
 import { describe, expect, it } from 'vitest';
+import { BALANCER_CHILD } from '../scripts/support/cluster-children.js';
 import { exited, until } from '../scripts/support/process-stack.js';
 import { useClusterChildren } from './support/cluster-children.js';
 
@@ -31,7 +32,7 @@ const killedAt = new Map<string, number>();
 
 function spawnDaemon(id: string): ChildProcess {
   const env = { DAEMON_ID: id, SESSIONS: SESSIONS.join(','), LEASE_MS: String(LEASE_MS) };
-  return cluster.spawn<Report>('balancer-child.ts', keys.prefix, env, (report) => reports.push(report), 'inherit');
+  return cluster.spawn<Report>(BALANCER_CHILD, keys.prefix, env, (report) => reports.push(report), 'inherit');
 }
 
 /** Who runs each session now: a SIGKILLed daemon's sessions run until its leases could have run out. */

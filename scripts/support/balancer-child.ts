@@ -1,8 +1,9 @@
 /**
- * A child process standing for one daemon of a cluster (cluster-takeover.test.ts): it runs
- * the session balancer over the leases and the membership, and reports every session it
- * starts or stops as a JSON line on stdout (a session "runs" between the two). SIGTERM is
- * a graceful stop (hand everything over, then exit 0).
+ * A child process standing for one daemon of a cluster (test/cluster-takeover.test.ts, the
+ * takeover of `pnpm bench:cluster`): it runs the session balancer over the leases and the
+ * membership, and reports every session it starts or stops as a JSON line on stdout (a
+ * session "runs" between the two). SIGTERM is a graceful stop (hand everything over, then
+ * exit 0).
  * Environment: REDIS_URL, KEY_PREFIX, DAEMON_ID, SESSIONS (comma-separated), LEASE_MS.
  */
 import {
