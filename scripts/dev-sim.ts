@@ -50,6 +50,7 @@ async function post(url: string, body: unknown): Promise<unknown> {
 /**
  * Watches the daemon's sessions on `/dashboard` with the admin token and lets the
  * emulator's fake primary phone scan every QR they show. Returns the dashboard socket.
+ * Several watchers (one per daemon of `--cluster`) share `scanned` so a QR is scanned once.
  */
 export function scanQrCodes(options: {
   bridgeUrl: string;
@@ -58,6 +59,7 @@ export function scanQrCodes(options: {
   sessions: readonly string[];
   botPhone: string;
   say: (line: string) => void;
+  scanned?: Set<string>;
 }): Socket {
   const socket = io(`${options.bridgeUrl}/dashboard`, { auth: { token: options.token }, transports: ['websocket'] });
   socket.on('connect', () => {
@@ -65,6 +67,8 @@ export function scanQrCodes(options: {
   });
   socket.on('connect_error', (err: Error) => options.say(`dashboard: ${err.message}`));
   socket.on('session:qr', (payload: { sessionId: string; qr: string }) => {
+    if (options.scanned?.has(payload.qr)) return;
+    options.scanned?.add(payload.qr);
     options.say(`session ${payload.sessionId} shows a QR: the emulator's phone +${options.botPhone} scans it`);
     post(`${options.adminUrl}/scan-qr`, { qr: payload.qr, phone: options.botPhone }).then(
       () => options.say(`session ${payload.sessionId} linked (WhatsApp then asks for one reconnect: Baileys logs a 515 "stream errored out", which is normal)`),

@@ -11,19 +11,26 @@
  * `pnpm dev --sim`: no WhatsApp account needed. Starts the loopback emulator, points the
  * daemon at it (fresh temp data folder, removed on exit), lets the emulator's phone scan
  * the QR, and turns the terminal into a chat: type `!help` and press Enter.
+ *
+ * `pnpm dev --cluster` (issue 17, cluster mode in progress; with or without `--sim`): a
+ * private Redis (scripts/dev-redis.ts), two daemons on two ports with data folders and
+ * daemon ids of their own and `STICKERBOT_REDIS_URL`, and two workers of one group, one per
+ * daemon, each in watch mode. Stopping goes workers, daemons, emulator, Redis.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { watchLauncher } from './dev-launcher.js';
 import { chatFromTerminal, scanQrCodes, startEmulator, type Emulator } from './dev-sim.js';
+import { startDevRedis } from './support/dev-redis-process.js';
 import { linePrefix, relayLines, type DevOutput } from './support/dev-output.js';
 import { freePort } from './support/free-port.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const simMode = process.argv.includes('--sim');
+const clusterMode = process.argv.includes('--cluster');
 const colour = process.stdout.isTTY && !process.env.NO_COLOR;
 const TSX = ['--import', 'tsx', '--conditions=@stickerbot/source'];
 const BOT_PHONE = '4915100000001';
@@ -35,8 +42,8 @@ function write(text: string): void {
   if (outputOpen) process.stdout.write(text);
 }
 
-const output: DevOutput = { colour, write };
-const sayPrefix = linePrefix('dev', '33', colour);
+const output: DevOutput = { colour, write, nameWidth: clusterMode ? 7 : 6 };
+const sayPrefix = linePrefix('dev', '33', colour, output.nameWidth);
 
 function say(text: string): void {
   for (const line of text.split('\n')) write(`${sayPrefix}${line}\n`);
@@ -61,11 +68,19 @@ const env: NodeJS.ProcessEnv = {
 };
 let simDataDir: string | undefined;
 let emulator: Emulator | undefined;
-// Assigned once the emulator (in --sim mode) is up; stop() may run before that.
-let daemon: ChildProcess | undefined = undefined;
-let worker: ChildProcess | undefined;
+// --cluster: the process that runs redis-server (scripts/dev-redis.ts).
+let redis: ChildProcess | undefined;
+// Filled once the emulator (in --sim mode) and Redis (--cluster) are up; stop() may run before that.
+const daemons: ChildProcess[] = [];
+const workers: ChildProcess[] = [];
 let stopping: Promise<never> | undefined;
 const cleanups: Array<() => void> = [];
+let chatOpen = false;
+
+/** True when `binary` is a file in one of PATH's folders. */
+function onPath(binary: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, binary)));
+}
 
 /** Stops everything once; whatever asks again (a second Ctrl-C) waits for the same stop. */
 function stop(code: number, why: string): Promise<never> {
@@ -83,23 +98,29 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+/** SIGTERM, then SIGKILL to its whole group after `budgetMs`; resolves once it has exited. */
+async function stopChild(child: ChildProcess, budgetMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), budgetMs);
+  await exited(child);
+  clearTimeout(timer);
+}
+
 async function stopChildren(code: number, why: string): Promise<never> {
   try {
-    say(`${why}; stopping: worker first, then the daemon`);
+    say(`${why}; stopping: ${clusterMode ? 'the workers first, then the daemons, then Redis' : 'worker first, then the daemon'}`);
     for (const cleanup of cleanups) cleanup();
-    // The worker finishes or abandons its event before the daemon goes; each gets its own
-    // shutdown budget (worker: grace + 5 s; daemon: 12 s) before it is killed.
-    for (const [child, budgetMs] of [
-      [worker, 11_000],
-      [daemon, 13_000],
-      [emulator?.child, 5_000],
-    ] as const) {
-      if (!child || child.exitCode !== null || child.signalCode !== null) continue;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), budgetMs);
-      await exited(child);
-      clearTimeout(timer);
-    }
+    // The workers finish or abandon their events before the daemons go; each gets its own
+    // shutdown budget (worker: grace + 5 s; daemon: 12 s) before it is killed. Redis goes
+    // last: a daemon hands its sessions over through it on the way out.
+    const stages: Array<[readonly ChildProcess[], number]> = [
+      [workers, 11_000],
+      [daemons, 13_000],
+      [emulator ? [emulator.child] : [], 5_000],
+      [redis ? [redis] : [], 5_000],
+    ];
+    for (const [children, budgetMs] of stages) await Promise.all(children.map((child) => stopChild(child, budgetMs)));
     if (simDataDir) rmSync(simDataDir, { recursive: true, force: true });
   } finally {
     // Even if stopping went wrong: the 'exit' handler below still signals what is left.
@@ -123,19 +144,36 @@ watchLauncher(() => void stop(0, 'the pnpm or shell that started this is gone'))
 // Should this script exit any other way, its children are told at once; they would notice
 // on their own a moment later.
 process.once('exit', () => {
-  for (const child of [worker, daemon, emulator?.child]) if (child) signalGroup(child, 'SIGTERM');
+  for (const child of [...workers, ...daemons, emulator?.child, redis]) if (child) signalGroup(child, 'SIGTERM');
 });
 
-if (simMode) {
-  simDataDir = mkdtempSync(join(tmpdir(), 'stickerbot-dev-sim-'));
-  const port = env.STICKERBOT_PORT ?? String(await freePort());
-  emulator = await startEmulator(root, simDataDir, env);
+if (clusterMode && !onPath('redis-server')) {
+  // Before anything started: nothing to stop.
+  process.stderr.write('dev: pnpm dev --cluster runs a private Redis and needs redis-server on PATH: sudo apt-get install redis-server (Debian, Ubuntu)\n');
+  process.exit(1);
+}
+
+if (simMode) simDataDir = mkdtempSync(join(tmpdir(), 'stickerbot-dev-sim-'));
+// --cluster keeps its folders (Redis' AOF, each daemon's data) under the data folder, or in --sim's temporary one.
+const clusterDir = simDataDir ?? join(resolve(root, process.env.STICKERBOT_DATA_DIR ?? 'data'), 'cluster');
+const [started, redisUrl] = await Promise.all([
+  simMode ? startEmulator(root, simDataDir ?? '', env) : undefined,
+  clusterMode
+    ? startDevRedis(root, join(clusterDir, 'redis'), env, (child) => {
+        redis = child;
+        relay('redis', child, '31');
+        child.once('exit', (code) => {
+          if (!stopping) void stop(1, `Redis exited (code ${code ?? 'signal'})`);
+        });
+      })
+    : undefined,
+]);
+if (started) {
+  emulator = started;
   relay('wa-sim', emulator.child, '33');
   say(`emulator on ${emulator.wsUrl} (admin ${emulator.adminUrl}); data in ${simDataDir}`);
   Object.assign(env, {
     STICKERBOT_DATA_DIR: simDataDir,
-    STICKERBOT_PORT: port,
-    STICKERBOT_BRIDGE_URL: `http://127.0.0.1:${port}`,
     STICKERBOT_SESSIONS: 'default',
     STICKERBOT_WA_URL: emulator.wsUrl,
     STICKERBOT_TOKEN: '',
@@ -145,47 +183,80 @@ if (simMode) {
   });
 }
 
-// Own process groups: only this script receives the terminal's Ctrl-C, and it stops the
-// children in order. The daemon's stderr stays the terminal, where it prints its QR.
-// The daemon as pm2 runs it (scripts/run.mjs), or against the emulator with its test agents.
-daemon = spawn(process.execPath, simMode ? [...TSX, join(root, 'scripts/sim-daemon.ts')] : [join(root, 'scripts/run.mjs'), 'daemon'], {
-  cwd: root,
-  env,
-  stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  detached: true,
-});
-relay('daemon', daemon, '36');
-daemon.once('exit', (code) => {
-  if (!stopping) void stop(code === 0 ? 0 : 1, `the daemon exited (code ${code ?? 'signal'})`);
-});
+/** What daemon `index` (and its worker) run with: its own port, and in --cluster its own folder and id. */
+async function daemonEnv(index: number): Promise<NodeJS.ProcessEnv> {
+  if (!clusterMode && !simMode) return env;
+  // The first daemon keeps STICKERBOT_PORT; the second (--cluster) takes a free one.
+  const port = index === 0 && env.STICKERBOT_PORT ? env.STICKERBOT_PORT : String(await freePort());
+  const own: NodeJS.ProcessEnv = { ...env, STICKERBOT_PORT: port, STICKERBOT_BRIDGE_URL: `http://127.0.0.1:${port}` };
+  if (!clusterMode) return own;
+  const name = `daemon${index + 1}`;
+  // Cluster mode (in progress) reads these; until it is wired each daemon runs on its own.
+  return { ...own, STICKERBOT_DATA_DIR: join(clusterDir, name), STICKERBOT_DAEMON_ID: `dev-${name}`, STICKERBOT_REDIS_URL: redisUrl ?? '' };
+}
 
-daemon.on('message', (message) => {
-  if (message !== 'ready' || worker || stopping) return;
-  // Rebuilds the worker on every saved change and restarts it, with a spare process that has
-  // the dependencies loaded already (scripts/run.mjs): an edit is live in about 0.3 s.
-  worker = spawn(process.execPath, [join(root, 'scripts/run.mjs'), 'worker', '--watch'], {
+const daemonCount = clusterMode ? 2 : 1;
+const scanned = new Set<string>();
+for (let index = 0; index < daemonCount; index += 1) {
+  const daemonName = clusterMode ? `daemon${index + 1}` : 'daemon';
+  const workerName = clusterMode ? `worker${index + 1}` : 'worker';
+  const ownEnv = await daemonEnv(index);
+  if (stopping) break;
+  if (clusterMode) say(`${daemonName} (id ${ownEnv.STICKERBOT_DAEMON_ID}) on port ${ownEnv.STICKERBOT_PORT}, data in ${ownEnv.STICKERBOT_DATA_DIR}, Redis ${redisUrl}`);
+  // Own process groups: only this script receives the terminal's Ctrl-C, and it stops the
+  // children in order. The daemon's stderr stays the terminal, where it prints its QR.
+  // The daemon as pm2 runs it (scripts/run.mjs), or against the emulator with its test agents.
+  const daemon = spawn(process.execPath, simMode ? [...TSX, join(root, 'scripts/sim-daemon.ts')] : [join(root, 'scripts/run.mjs'), 'daemon'], {
     cwd: root,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: ownEnv,
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     detached: true,
   });
-  relay('worker', worker, '35');
-  worker.once('exit', (code) => {
-    if (!stopping) void stop(1, `the worker's watcher exited (code ${code ?? 'signal'})`);
+  daemons.push(daemon);
+  relay(daemonName, daemon, '36');
+  daemon.once('exit', (code) => {
+    if (!stopping) void stop(code === 0 ? 0 : 1, `${daemonName === 'daemon' ? 'the daemon' : daemonName} exited (code ${code ?? 'signal'})`);
   });
-  say('daemon ready; worker running in watch mode: edit packages/worker, packages/sticker, packages/protocol or packages/runtime and only the worker restarts');
-  if (simMode && emulator && env.STICKERBOT_DATA_DIR) {
-    const token = readFileSync(join(env.STICKERBOT_DATA_DIR, 'token'), 'utf8').trim();
-    const dashboard = scanQrCodes({
-      bridgeUrl: env.STICKERBOT_BRIDGE_URL ?? '',
-      token,
-      adminUrl: emulator.adminUrl,
-      sessions: ['default'],
-      botPhone: BOT_PHONE,
-      say,
+
+  let worker: ChildProcess | undefined;
+  daemon.on('message', (message) => {
+    if (message !== 'ready' || worker || stopping) return;
+    // Rebuilds the worker on every saved change and restarts it, with a spare process that has
+    // the dependencies loaded already (scripts/run.mjs): an edit is live in about 0.3 s.
+    worker = spawn(process.execPath, [join(root, 'scripts/run.mjs'), 'worker', '--watch'], {
+      cwd: root,
+      env: ownEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
-    cleanups.push(() => dashboard.close());
-    cleanups.push(chatFromTerminal({ adminUrl: emulator.adminUrl, phone: CONTACT_PHONE, name: 'Alice', botPhone: BOT_PHONE, say }));
-    say(`you are Alice (+${CONTACT_PHONE}), writing to the bot (+${BOT_PHONE}): type a message (try !help) and press Enter`);
-  }
-});
+    workers.push(worker);
+    relay(workerName, worker, '35');
+    worker.once('exit', (code) => {
+      if (!stopping) void stop(1, `${workerName === 'worker' ? "the worker's" : `${workerName}'s`} watcher exited (code ${code ?? 'signal'})`);
+    });
+    say(
+      clusterMode
+        ? `${daemonName} ready; ${workerName} running in watch mode against it (group ${ownEnv.STICKERBOT_GROUP ?? 'bot'})`
+        : 'daemon ready; worker running in watch mode: edit packages/worker, packages/sticker, packages/protocol or packages/runtime and only the worker restarts',
+    );
+    if (simMode && emulator && ownEnv.STICKERBOT_DATA_DIR) {
+      const token = readFileSync(join(ownEnv.STICKERBOT_DATA_DIR, 'token'), 'utf8').trim();
+      const dashboard = scanQrCodes({
+        bridgeUrl: ownEnv.STICKERBOT_BRIDGE_URL ?? '',
+        token,
+        adminUrl: emulator.adminUrl,
+        sessions: ['default'],
+        botPhone: BOT_PHONE,
+        say,
+        scanned,
+      });
+      cleanups.push(() => dashboard.close());
+      // One terminal chat, opened with the first daemon that is ready.
+      if (!chatOpen) {
+        chatOpen = true;
+        cleanups.push(chatFromTerminal({ adminUrl: emulator.adminUrl, phone: CONTACT_PHONE, name: 'Alice', botPhone: BOT_PHONE, say }));
+        say(`you are Alice (+${CONTACT_PHONE}), writing to the bot (+${BOT_PHONE}): type a message (try !help) and press Enter`);
+      }
+    }
+  });
+}

@@ -8,68 +8,17 @@
  * one before left nothing holding it. Last, the piece that makes SIGKILL survivable: a
  * worker whose watcher (scripts/run.mjs worker --watch) dies stops by itself.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isAlive, processTree, type ProcessInfo } from './support/process-tree.js';
-import { TSX_ARGS, exited, repoRoot, until } from '../scripts/support/process-stack.js';
+import { END_TIMEOUT_MS, START_TIMEOUT_MS, expectAllGone as expectGone, killRuns, launch, type Run } from './support/dev-runs.js';
+import { isAlive, processTree } from './support/process-tree.js';
+import { TSX_ARGS, repoRoot, until } from '../scripts/support/process-stack.js';
 import { freePort } from '../scripts/support/free-port.js';
 
-/** Start-up takes several seconds of CPU per process on a small machine; ending gets generous room. */
-const START_TIMEOUT_MS = 150_000;
-/**
- * Past exit-with-parent's forced SIGKILL (30 s after its SIGTERM), so a shutdown that is slow
- * on a loaded machine is not mistaken for an orphan; whether it was clean is checked apart
- * (no `-wal` file left). Two runs in about a dozen, under the full suite's load, saw the
- * daemon still up after 20 s; the failure message now says what such a survivor was doing.
- */
-const END_TIMEOUT_MS = 40_000;
-
-/** A process tree the test started: whatever of it is still alive is killed after each case. */
-interface Run {
-  readonly child: ChildProcess;
-  readonly output: string[];
-  /** Whole lines of stdout alone (where the dev script prints). */
-  readonly stdout: string[];
-  /** Every process of the tree, recorded once it was up. */
-  tree: ProcessInfo[];
-  /** `pnpm dev --sim`'s temporary data folder. */
-  dataDir: string;
-}
-
 let port = 0;
-const runs: Run[] = [];
-
-
-/** Spawns a command in its own process group, as a terminal runs a foreground job. */
-function launch(command: string, args: string[], env: Record<string, string>): Run {
-  const child = spawn(command, args, {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-    detached: true,
-  });
-  const run: Run = { child, output: [], stdout: [], tree: [], dataDir: '' };
-  if (child.stdout) createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => run.stdout.push(line));
-  for (const stream of [child.stdout, child.stderr]) {
-    stream?.setEncoding('utf8').on('data', (chunk: string) => run.output.push(...chunk.split('\n').filter((line) => line.trim() !== '')));
-  }
-  // The case that closes the output pipe does so on purpose: the dev script may be gone.
-  child.stdin?.on('error', () => undefined);
-  runs.push(run);
-  return run;
-}
-
-/** The process of the run's tree whose command line matches. */
-function find(run: Run, pattern: RegExp): ProcessInfo {
-  const found = run.tree.find((info) => pattern.test(info.command));
-  if (!found) throw new Error(`no process matching ${pattern} in:\n${run.tree.map((info) => `${info.pid} ${info.command}`).join('\n')}`);
-  return found;
-}
 
 /** Starts `pnpm dev --sim` (or the dev script directly) and waits until the bot has answered `!ping`. */
 async function startDev(options: { via: 'pnpm' | 'node'; nodeArgs?: string[] }): Promise<Run> {
@@ -97,47 +46,21 @@ async function startDev(options: { via: 'pnpm' | 'node'; nodeArgs?: string[] }):
   return run;
 }
 
-/** A process's kernel state and wait channel (`/proc/<pid>/status`, `wchan`), for a failure message. */
-function procState(pid: number): string {
-  const read = (file: string) => {
-    try {
-      return readFileSync(`/proc/${pid}/${file}`, 'utf8');
-    } catch {
-      return '';
-    }
-  };
-  const state = /^State:\s+(.*)$/m.exec(read('status'))?.[1] ?? '?';
-  return `state ${state}, wchan ${read('wchan') || '?'}`;
-}
-
-/** Every recorded process of the tree must be gone within END_TIMEOUT_MS. */
-async function expectAllGone(run: Run): Promise<void> {
-  // Whatever else runs (pnpm, its shell, esbuild services, converters), these five must be
-  // in the tree: the worker is a spare the watcher handed the bundle to.
-  for (const role of [/scripts\/dev\.ts/, /wa-sim\/src\/main\.ts/, /scripts\/sim-daemon\.ts/, /run\.mjs worker --watch/, /run\.mjs worker --spare/]) {
-    find(run, role);
-  }
-  await until(() => run.tree.every((info) => !isAlive(info)), 'every process of pnpm dev to end', END_TIMEOUT_MS, 200).catch(() => {
-    // What a survivor is doing (its kernel state and wait channel) and the last lines of the
-    // run, so that a failure says why, not only who.
-    const survivors = run.tree.filter(isAlive).map((info) => `${info.pid} ${info.command} [${procState(info.pid)}]`);
-    throw new Error(`still running ${END_TIMEOUT_MS} ms after the end of pnpm dev:\n${survivors.join('\n')}\nlast output:\n${run.output.slice(-30).join('\n')}`);
-  });
+/**
+ * Every recorded process must be gone. Whatever else runs (pnpm, its shell, esbuild
+ * services, converters), these five must have been in the tree: the worker is a spare the
+ * watcher handed the bundle to.
+ */
+function expectAllGone(run: Run): Promise<void> {
+  return expectGone(run, [/scripts\/dev\.ts/, /wa-sim\/src\/main\.ts/, /scripts\/sim-daemon\.ts/, /run\.mjs worker --watch/, /run\.mjs worker --spare/]);
 }
 
 beforeAll(async () => {
   port = await freePort();
 });
 
-afterEach(async () => {
-  // A failed case must not leave its processes to the next one (or to the machine).
-  for (const run of runs.splice(0)) {
-    for (const info of run.tree) if (isAlive(info)) process.kill(info.pid, 'SIGKILL');
-    if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
-    await exited(run.child);
-    if (run.dataDir) rmSync(run.dataDir, { recursive: true, force: true });
-  }
-}, 30_000);
+// A failed case must not leave its processes to the next one (or to the machine).
+afterEach(killRuns, 30_000);
 
 describe('pnpm dev --sim leaves no process behind', () => {
   it('Ctrl-C in the terminal (SIGINT to pnpm, its shell and the dev script) ends every process', async () => {

@@ -15,17 +15,19 @@ export interface DevOutput {
   readonly colour: boolean;
   /** Writes text (whole lines) to the terminal. */
   write(text: string): void;
+  /** Width of the name column (default 6; `pnpm dev --cluster` names `daemon1`…). */
+  readonly nameWidth?: number;
 }
 
 /** The `name │ ` column in front of every line; `tint` is an ANSI colour code (`36` cyan). */
-export function linePrefix(name: string, tint: string, colour: boolean): string {
-  const padded = name.padEnd(6);
+export function linePrefix(name: string, tint: string, colour: boolean, width = 6): string {
+  const padded = name.padEnd(width);
   return colour ? `\x1b[${tint}m${padded}\x1b[0m │ ` : `${padded} │ `;
 }
 
 /** Relays each line of `streams` to `output`, prefixed; a pino record formatted as one line. */
 export function relayLines(name: string, tint: string, streams: ReadonlyArray<Readable | null>, output: DevOutput): void {
-  const prefix = linePrefix(name, tint, output.colour);
+  const prefix = linePrefix(name, tint, output.colour, output.nameWidth);
   for (const stream of streams) {
     if (!stream) continue;
     createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {

@@ -5,7 +5,7 @@
  * and folder, so that a test can prove what survives a Redis restart.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,8 @@ export interface RedisServerOptions {
   appendfsync?: 'always' | 'everysec' | 'no';
   /** How long start may take (default 10 s). */
   startTimeoutMs?: number;
+  /** The data folder (created if missing, kept by `close`); default a new temporary one that `close` deletes. */
+  dir?: string;
 }
 
 /** A running test Redis. */
@@ -33,7 +35,7 @@ export interface TestRedisServer {
   stop(): Promise<void>;
   /** Starts it again on the same port and folder (after `kill` or `stop`). */
   restart(): Promise<void>;
-  /** Stops it and deletes its folder. */
+  /** Stops it and deletes its folder (unless the caller named the folder). */
   close(): Promise<void>;
 }
 
@@ -79,7 +81,9 @@ function exited(child: ChildProcess): Promise<void> {
 /** Starts a private `redis-server` and resolves once it answers. */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<TestRedisServer> {
   const binary = options.binary ?? process.env.STICKERBOT_TEST_REDIS_SERVER ?? 'redis-server';
-  const dir = mkdtempSync(join(tmpdir(), 'stickerbot-redis-'));
+  const ownsDir = options.dir === undefined;
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'stickerbot-redis-'));
+  if (!ownsDir) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const port = await freePort();
   let child: ChildProcess | undefined;
   let output = '';
@@ -118,7 +122,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     await launch();
   } catch (err) {
     await signal('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    if (ownsDir) rmSync(dir, { recursive: true, force: true });
     throw err;
   }
   return {
@@ -133,7 +137,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     },
     close: async () => {
       await signal('SIGTERM');
-      rmSync(dir, { recursive: true, force: true });
+      if (ownsDir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
