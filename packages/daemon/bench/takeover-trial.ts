@@ -23,8 +23,13 @@ export interface TakeoverSample {
   moved: number;
 }
 
-/** One takeover run: start owners over Redis at `redisUrl`, SIGKILL one, time it. Keys under `prefix`. */
-export type TakeoverTrial = (redisUrl: string, prefix: string) => Promise<TakeoverSample>;
+/** A way to measure a takeover; `pnpm bench:cluster` runs it several times. */
+export interface TakeoverTrial {
+  /** What is started and killed, and what "taken" means, for the printed table. */
+  readonly description: string;
+  /** One takeover: start owners over Redis at `redisUrl` (keys under `prefix`), SIGKILL one, time it. */
+  run(redisUrl: string, prefix: string): Promise<TakeoverSample>;
+}
 
 /** Options of {@link balancerTakeover}. */
 export interface BalancerTakeoverOptions {
@@ -47,7 +52,10 @@ interface Report {
 export function balancerTakeover(options: BalancerTakeoverOptions): TakeoverTrial {
   const sessions = Array.from({ length: options.sessions ?? 12 }, (_, i) => `s${String(i + 1).padStart(2, '0')}`);
   const names = Array.from({ length: options.processes ?? 3 }, (_, i) => String.fromCharCode(97 + i));
-  return async (redisUrl, prefix) => {
+  const description =
+    `${names.length} session-balancer processes share ${sessions.length} sessions through leases of ${options.leaseMs / 1000} s, one SIGKILLed; ` +
+    "taken = a survivor's balancer started the session (the daemon's reconnect not included yet)";
+  const run = async (redisUrl: string, prefix: string): Promise<TakeoverSample> => {
     const reports: Report[] = [];
     const running = new Map<string, string>();
     const onReport = (r: Report) => {
@@ -80,4 +88,5 @@ export function balancerTakeover(options: BalancerTakeoverOptions): TakeoverTria
       await killAll([...children.values()]);
     }
   };
+  return { description, run };
 }
