@@ -43,11 +43,11 @@ export interface WorkerDeliveryRequest {
   liveWindow: number;
   logger: Logger;
   /** Called with how many entries were sent (metrics). */
-  onSent(count: number): void;
+  onSent: (count: number) => void;
   /** Called with the group's position after an acknowledgement was stored (metrics). */
-  onAcked(position: number): void;
+  onAcked: (position: number) => void;
   /** The delivery cannot go on (journal unreadable): the connection is dropped and the worker resumes. */
-  onError(err: unknown): void;
+  onError: (err: unknown) => void;
 }
 
 /**
