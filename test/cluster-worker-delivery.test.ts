@@ -5,9 +5,13 @@
  * of one group (their own SQLite progress databases), one on each bridge. Events of several
  * chats are appended with the Redis journal while they run. The workers divide the
  * partitions; one leaves mid-stream (a graceful stop, or a stop that abandons the entries in
- * hand unacknowledged, as a SIGKILL leaves them) and the other takes its partitions: every
- * entry is handled to completion exactly once overall, and each chat's in journal order.
+ * hand unacknowledged) and the other takes its partitions: every entry is handled to
+ * completion exactly once overall, and each chat's in journal order. Last, the workers are
+ * child processes and one is SIGKILLed: what it handled and had not acknowledged is handled
+ * again by the other (at least once; the worker's effects go through command ids), nothing
+ * is lost, and each chat's order holds.
  */
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,25 +27,20 @@ import {
   openStorage,
   type RedisJournal,
 } from '@stickerbot/daemon';
-import { createFakeWa, startRedisServer, type TestRedisServer } from '@stickerbot/daemon/test-kit';
+import { createFakeWa } from '@stickerbot/daemon/test-kit';
 import { createBridgeClient, openBotDatabase, type BridgeClient } from '@stickerbot/worker';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useClusterChildren } from './support/cluster-children.js';
 
 const TOKEN = 'cluster-delivery-token-0123456789';
 const GROUP = 'bot';
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const CHATS = Array.from({ length: 8 }, (_, i) => `491520000${String(i + 1).padStart(4, '0')}@s.whatsapp.net`);
 
-let server: TestRedisServer;
+const cluster = useClusterChildren();
 const cleanups: Array<() => unknown> = [];
 
-beforeAll(async () => {
-  server = await startRedisServer();
-});
-afterAll(async () => {
-  await server.close();
-});
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
 });
@@ -53,7 +52,7 @@ function tempDir(prefix: string): string {
 }
 
 function redisClient(): ReturnType<typeof createRedisConnection> {
-  const redis = createRedisConnection(server.url, { maxReconnectDelayMs: 500 });
+  const redis = createRedisConnection(cluster.server.url, { maxReconnectDelayMs: 500 });
   cleanups.push(() => redis.disconnect());
   return redis;
 }
@@ -237,5 +236,49 @@ describe('worker delivery from the Redis journal', () => {
     const heldSeqs = new Set(a.held.map((entry) => entry.seq));
     expect(handled.filter((h) => heldSeqs.has(h.seq)).map((h) => h.worker)).toEqual([...heldSeqs].map(() => 'b'));
     expect(byChat(handled)).toEqual(appended);
+  });
+});
+
+describe('worker delivery from the Redis journal, worker processes', () => {
+  it('gives what a SIGKILLed worker handled and did not acknowledge to the other: nothing lost, each chat in order', { timeout: 60_000 }, async () => {
+    const prefix = 'test-delivery-sigkill:';
+    const journal = await journalOn(prefix);
+    const [urlA, urlB] = await Promise.all([startBridge('d1', prefix), startBridge('d2', prefix)]);
+    const handled: Handled[] = [];
+    const connectedWorkers = new Set<string>();
+    const onLine = (line: Handled & { event: string }): void => {
+      if (line.event === 'connected') connectedWorkers.add(line.worker);
+      else handled.push({ worker: line.worker, seq: line.seq, chat: line.chat, id: line.id });
+    };
+    const spawnWorker = (name: string, url: string): ChildProcess =>
+      cluster.spawn('bridge-worker-child.ts', prefix, { BRIDGE_URL: url, TOKEN, WORKER_NAME: name, DB_FILE: join(tempDir(`stickerbot-worker-${name}-`), 'worker.sqlite'), HANDLE_MS: '5' }, onLine);
+    const a = spawnWorker('a', urlA);
+    spawnWorker('b', urlB);
+    await until('both workers connected', () => connectedWorkers.size === 2, 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+    const appended = new Map<string, string[]>();
+    const appending = appendRounds(journal, 'k', 40, 25, appended);
+    await until('both workers handled entries', () => handled.some((h) => h.worker === 'a') && handled.some((h) => h.worker === 'b'), 30_000);
+    a.kill('SIGKILL');
+    await new Promise((resolve) => a.once('exit', resolve));
+    const byA = new Set(handled.filter((h) => h.worker === 'a').map((h) => h.seq));
+    await appending;
+
+    const total = CHATS.length * 40;
+    await until('every entry handled', () => new Set(handled.map((h) => h.seq)).size === total, 30_000);
+    await until('the group acknowledged everything', async () => (await journal.positions()).find((g) => g.group === GROUP)?.unacknowledged === 0, 30_000);
+
+    // Handled twice only what a had handled (not acknowledged) when it died; b never twice.
+    const twice = duplicates(handled);
+    expect(twice.filter((seq) => !byA.has(seq))).toEqual([]);
+    expect(duplicates(handled.filter((h) => h.worker === 'b'))).toEqual([]);
+    // Each chat in order: the first handling of each entry, and b's own handling.
+    const first = handled.filter((h, i) => handled.findIndex((other) => other.seq === h.seq) === i);
+    expect(byChat(first)).toEqual(appended);
+    for (const [chat, ids] of byChat(handled.filter((h) => h.worker === 'b'))) {
+      const expected = appended.get(chat) ?? [];
+      expect(ids).toEqual(expected.slice(expected.indexOf(ids[0] as string)));
+    }
   });
 });
