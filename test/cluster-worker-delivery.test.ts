@@ -36,7 +36,7 @@ import { useClusterChildren } from './support/cluster-children.js';
 const TOKEN = 'cluster-delivery-token-0123456789';
 const GROUP = 'bot';
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-const CHATS = Array.from({ length: 8 }, (_, i) => `491520000${String(i + 1).padStart(4, '0')}@s.whatsapp.net`);
+const CHATS = Array.from({ length: 12 }, (_, i) => `491520000${String(i + 1).padStart(4, '0')}@s.whatsapp.net`);
 
 const cluster = useClusterChildren();
 const cleanups: Array<() => unknown> = [];
@@ -171,7 +171,7 @@ function duplicates(handled: readonly Handled[]): number[] {
 }
 
 describe('worker delivery from the Redis journal', () => {
-  it('divides the partitions between two workers and moves a stopped one’s to the other: each entry once, each chat in order', async () => {
+  it('divides the partitions between two workers and moves a stopped one’s to the other: each entry once, each chat in order', { timeout: 60_000 }, async () => {
     const prefix = 'test-delivery-graceful:';
     const journal = await journalOn(prefix);
     const [urlA, urlB] = await Promise.all([startBridge('d1', prefix), startBridge('d2', prefix)]);
@@ -203,7 +203,7 @@ describe('worker delivery from the Redis journal', () => {
     expect(byChat(handled)).toEqual(appended);
   });
 
-  it('hands what a worker left in hand unacknowledged to the other worker: handled once, before the chat’s later entries', async () => {
+  it('hands what a worker left in hand unacknowledged to the other worker: handled once, before the chat’s later entries', { timeout: 60_000 }, async () => {
     const prefix = 'test-delivery-crash:';
     const journal = await journalOn(prefix);
     const [urlA, urlB] = await Promise.all([startBridge('d1', prefix), startBridge('d2', prefix)]);
@@ -212,6 +212,8 @@ describe('worker delivery from the Redis journal', () => {
     const a = startWorker('a', urlA, handled, () => frozen) as BridgeClient & { held: JournalEntry[] };
     const b = startWorker('b', urlB, handled);
     await until('both workers connected', () => a.connected && b.connected);
+    // Set-up, not a timed assertion: a few rebalance ticks (300 ms) for a to hand b its share.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
 
     const appended = new Map<string, string[]>();
     await appendRounds(journal, 'p1', 5, 0, appended);
@@ -221,7 +223,8 @@ describe('worker delivery from the Redis journal', () => {
     // From now on worker a takes entries and never completes one: what a SIGKILL leaves.
     frozen = true;
     const appending = appendRounds(journal, 'p2', 30, 20, appended);
-    await until('worker a holds entries', () => a.held.length >= 3);
+    // One entry in hand per chat of a's partitions (the chat's later ones queue behind it).
+    await until('worker a holds entries', () => a.held.length >= 1 && handled.some((h) => h.worker === 'b' && h.id.startsWith('p2')));
     const outcome = await a.stop(0);
     expect(outcome.abandoned).toBeGreaterThan(0);
     await appending;
