@@ -26,6 +26,7 @@ import type { SessionRegistry } from './session-registry.js';
 import type { Journal } from './storage/index.js';
 import { createWorkerCommandTable } from './bridge/worker-commands.js';
 import { attachWorkerNamespace, type WorkerNamespace, type WorkerNamespaceMetrics, type WorkerSocketData } from './bridge/worker-namespace.js';
+import type { WorkerDeliveryFactory } from './bridge/worker-delivery.js';
 
 /** Collaborators of {@link createHttpServer}. */
 export interface HttpServerDeps {
@@ -53,6 +54,8 @@ export interface HttpServerDeps {
   replayBatchSize?: number;
   /** Most entries out to one worker connection and not yet acknowledged (default `DEFAULT_MAX_UNACKED`). */
   maxUnacked?: number;
+  /** Where worker connections' entries come from (default: `journal`, the SQLite journal); cluster mode passes the Redis journal's. */
+  workerDelivery?: WorkerDeliveryFactory;
 }
 
 /** The running HTTP server. */
@@ -109,6 +112,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     metrics: deps.workerMetrics,
     replayBatchSize: deps.replayBatchSize,
     maxUnacked: deps.maxUnacked,
+    delivery: deps.workerDelivery,
   });
   const recent = createRecentMessages(deps.registry);
   const dashboard = attachDashboardNamespace({

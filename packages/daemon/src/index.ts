@@ -116,6 +116,8 @@ export {
 } from './cluster/redis-auth-store.js';
 export { createRedisSessionStore, type RedisSessionStore, type SessionSave } from './cluster/redis-session-store.js';
 // Cluster mode (in progress): the journal on Redis Streams and its consumers.
+export { consumerIdOf, createConsumerDelivery, createConsumerDeliveryFactory, type ConsumerDeliveryOptions } from './cluster/consumer-delivery.js';
+export { createSqliteDeliveryFactory, type WorkerDelivery, type WorkerDeliveryFactory, type WorkerDeliveryRequest } from './bridge/worker-delivery.js';
 export { openJournalConsumer, type ConsumerBatch, type JournalConsumer, type JournalConsumerOptions, type ReadOptions, type RejectedEntry } from './cluster/journal-consumer.js';
 export { DEFAULT_PARTITIONS } from './cluster/partition-of.js';
 export type { PartitionedEntry } from './cluster/redis-journal-codec.js';

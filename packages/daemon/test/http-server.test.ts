@@ -2,7 +2,7 @@
  * The HTTP server over real loopback Socket.IO with the real SQLite journal and command
  * log in a temp folder, and a hand-written double of the session registry contract.
  */
-import { DASHBOARD_COMMAND_NAMES, PROTOCOL_VERSION, WORKER_COMMAND_NAMES, type BotEvent, type Result } from '@stickerbot/protocol';
+import { DASHBOARD_COMMAND_NAMES, PROTOCOL_VERSION, WORKER_COMMAND_NAMES, StickerbotError, type BotEvent, type Result } from '@stickerbot/protocol';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { composeAuthenticators, createAdminTokenAuthenticator, type DashboardAuthenticator, type Principal } from '../src/bridge/auth.js';
 import { createHttpServer, type HttpServer } from '../src/http-server.js';
+import type { WorkerDelivery, WorkerDeliveryFactory } from '../src/bridge/worker-delivery.js';
 import { createCommandExecutor } from '../src/bridge/command-executor.js';
 import { openDatabase, type SqliteDatabase } from '../src/storage/sqlite-database.js';
 import { createReadiness } from '../src/bridge/readiness.js';
@@ -37,7 +38,7 @@ afterEach(async () => {
 });
 
 async function startBridge(
-  options: { replayBatchSize?: number; maxUnacked?: number; journalFull?: boolean; authenticators?: DashboardAuthenticator[] } = {},
+  options: { replayBatchSize?: number; maxUnacked?: number; journalFull?: boolean; authenticators?: DashboardAuthenticator[]; workerDelivery?: WorkerDeliveryFactory } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'stickerbot-bridge-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -62,6 +63,7 @@ async function startBridge(
     metrics: metricsRegistry,
     replayBatchSize: options.replayBatchSize,
     maxUnacked: options.maxUnacked,
+    workerDelivery: options.workerDelivery,
   });
   const address = await bridge.listen('127.0.0.1', 0);
   const url = `http://127.0.0.1:${address.port}`;
@@ -107,6 +109,45 @@ describe('http server: a broken store', () => {
     db.close();
     expect(await refusal(clients.worker({ token: TOKEN }))).toMatchObject({ code: 'SHUTTING_DOWN', retryable: true });
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('http server: another delivery source', () => {
+  it('refuses a worker with a retryable error when its delivery cannot be made, with the code of a typed refusal', async () => {
+    const { clients } = await startBridge({ workerDelivery: () => Promise.reject(new Error('redis is down')) });
+    expect(await refusal(clients.worker({ token: TOKEN }))).toMatchObject({ code: 'SHUTTING_DOWN', retryable: true });
+    const typed = await startBridge({ workerDelivery: () => Promise.reject(new StickerbotError('INVALID_ARGS', 'no such group here')) });
+    expect(await refusal(typed.clients.worker({ token: TOKEN }))).toMatchObject({ code: 'INVALID_ARGS', message: 'no such group here' });
+  });
+
+  it('hands a connection its group, its acknowledgements and its end to the delivery, which sends the packets', async () => {
+    const seen: string[] = [];
+    const workerDelivery: WorkerDeliveryFactory = (request) => {
+      seen.push(`made ${request.group} ${String(request.position)}`);
+      const delivery: WorkerDelivery = {
+        start: () => request.target.send([{ seq: 40, sessionId: 'main', ts: 1, event: reaction(40) }]),
+        offer: () => undefined,
+        acknowledge: (position) => void seen.push(`ack ${position}`),
+        stop: () => void seen.push('stop'),
+        cursor: 40,
+      };
+      return Promise.resolve(delivery);
+    };
+    const { clients, registry, journal } = await startBridge({ workerDelivery });
+    const worker = clients.worker({ token: TOKEN, group: 'py', position: 7 }, { connect: false });
+    const entries = collectEntries(worker);
+    worker.connect();
+    await connected(worker);
+    await until(() => entries.length === 1, 'the packet');
+    expect(entries[0]?.seq).toBe(40);
+    worker.emit('event:ack', { position: 40 });
+    await until(() => seen.includes('ack 40'), 'the acknowledgement');
+    worker.disconnect();
+    await until(() => seen.includes('stop'), 'the stop');
+    expect(seen).toEqual(['made py 7', 'ack 40', 'stop']);
+    // The SQLite journal is not involved: no group registered there.
+    registry.journalEvent('main', reaction(1));
+    expect(journal.positions().map((group) => group.group)).not.toContain('py');
   });
 });
 

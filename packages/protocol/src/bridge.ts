@@ -50,7 +50,11 @@ export const dashboardAuthSchema = z.object({
 /** The `auth` object a dashboard presents. */
 export type DashboardAuth = z.infer<typeof dashboardAuthSchema>;
 
-/** `event:ack`: the worker has handled every entry up to and including `position` (cumulative). */
+/**
+ * `event:ack`: the worker has handled every entry up to and including `position`
+ * (cumulative). In cluster mode: every entry received on this connection with
+ * `seq <= position` (it may go back after a partition takeover).
+ */
 export const eventAckSchema = z.object({ position: positionSchema });
 /** `event:ack` payload. */
 export type EventAck = z.infer<typeof eventAckSchema>;
@@ -66,9 +70,11 @@ export interface WorkerServerToClientEvents {
   /**
    * Journal entries, replayed after the worker's position, then live: one packet holds 1 to
    * `MAX_DELIVERY_BATCH` entries with consecutive `seq`s, and packets follow each
-   * other in `seq` order. Live entries travel alone unless they queued up behind a busy
-   * connection; a replay sends its batches whole (one packet costs about what one entry
-   * does, so batching is most of the bridge's throughput).
+   * other in `seq` order (in cluster mode a connection receives its partitions only: `seq`s
+   * rise but are not consecutive, and go back after a partition takeover; README, "Cluster
+   * mode"). Live entries travel alone unless they queued up behind a busy connection; a
+   * replay sends its batches whole (one packet costs about what one entry does, so
+   * batching is most of the bridge's throughput).
    */
   'events:journaled': (entries: readonly JournalEntry[]) => void;
 }

@@ -1,7 +1,8 @@
 /**
- * The `/worker` namespace: handshake (token, protocol version, group, position), journal
- * replay then live delivery, cumulative `event:ack`, and every worker command from the
- * {@link WorkerCommandTable} through the command executor.
+ * The `/worker` namespace: handshake (token, protocol version, group, position), delivery
+ * of the journal (by default the SQLite journal's replay then live; in cluster mode the
+ * Redis journal's, see `worker-delivery.ts`), cumulative `event:ack`, and every worker
+ * command from the {@link WorkerCommandTable} through the command executor.
  */
 import {
   DEFAULT_GROUP,
@@ -12,6 +13,7 @@ import {
   fail,
   workerAuthSchema,
   type JournalEntry,
+  type ErrorCode,
   type WireError,
   type WorkerClientToServerEvents,
   type WorkerServerToClientEvents,
@@ -21,15 +23,16 @@ import type { DefaultEventsMap, Namespace, Socket } from 'socket.io';
 import { HandshakeRefusal } from './auth.js';
 import { bindCommands } from './command-binding.js';
 import type { CommandExecutor } from './command-executor.js';
-import { createJournalDelivery, type DeliveryTarget, type JournalDelivery } from './journal-delivery.js';
+import type { DeliveryTarget } from './journal-delivery.js';
 import type { SessionRegistry } from '../session-registry.js';
 import type { Journal } from '../storage/index.js';
 import type { WorkerCommandTable } from './worker-commands.js';
+import { createSqliteDeliveryFactory, type WorkerDelivery, type WorkerDeliveryFactory } from './worker-delivery.js';
 
 /** What the daemon keeps on each worker socket. */
 export interface WorkerSocketData {
   group: string;
-  delivery: JournalDelivery;
+  delivery: WorkerDelivery;
 }
 
 /** The typed `/worker` namespace. */
@@ -59,6 +62,11 @@ export interface WorkerNamespaceDeps {
   liveWindow?: number;
   /** Most entries out to one worker connection and not yet acknowledged by it (default 1,000). */
   maxUnacked?: number;
+  /**
+   * Where each connection's entries come from (default: the SQLite `journal` above, replay
+   * then live). Cluster mode passes the Redis journal's (`createConsumerDeliveryFactory`).
+   */
+  delivery?: WorkerDeliveryFactory;
 }
 
 /** Checks a worker handshake's `auth`; returns the refusal, or the group and requested position. */
@@ -118,6 +126,8 @@ export function attachWorkerNamespace(deps: WorkerNamespaceDeps): { detach(): vo
   const log = logger.child({ module: 'worker-namespace' });
   const batchSize = Math.min(deps.replayBatchSize ?? MAX_DELIVERY_BATCH, MAX_DELIVERY_BATCH);
 
+  const createDelivery = deps.delivery ?? createSqliteDeliveryFactory(journal);
+
   namespace.use((socket, next) => {
     const verdict = checkWorkerHandshake(socket.handshake.auth, deps.verifyToken);
     if (!verdict.ok) {
@@ -125,40 +135,45 @@ export function attachWorkerNamespace(deps: WorkerNamespaceDeps): { detach(): vo
       next(new HandshakeRefusal(verdict.error));
       return;
     }
-    let lastSeq: number;
-    let after: number;
+    const { group } = verdict;
+    const refuse = (err: unknown): void => {
+      const code: ErrorCode = err instanceof StickerbotError ? err.code : 'SHUTTING_DOWN';
+      if (!(err instanceof StickerbotError)) log.error({ err, group }, 'worker delivery could not start');
+      const message = err instanceof StickerbotError ? err.message : 'The journal is not available; retry shortly';
+      next(new HandshakeRefusal(new StickerbotError(code, message).toWire()));
+    };
+    const accept = (delivery: WorkerDelivery): void => {
+      // A handshake the client gave up on while the delivery was being made never connects.
+      if (socket.conn.readyState !== 'open') {
+        delivery.stop();
+        return;
+      }
+      socket.data.group = group;
+      socket.data.delivery = delivery;
+      next();
+    };
+    let made: WorkerDelivery | Promise<WorkerDelivery>;
     try {
-      lastSeq = journal.lastSeq();
-      after = verdict.position ?? journal.position(verdict.group);
-      // Register a new group now, not at its first ack: retention must not prune what it
-      // has not seen yet. A known group keeps its stored position; one that asked for an
-      // older position still gets the replay from `after` below.
-      journal.ensureGroup(verdict.group, Math.min(after, lastSeq));
+      made = createDelivery({
+        group,
+        position: verdict.position,
+        socketId: socket.id,
+        target: socketTarget(socket),
+        batchSize,
+        liveWindow: deps.liveWindow ?? 1_000,
+        maxUnacked: deps.maxUnacked ?? DEFAULT_MAX_UNACKED,
+        logger: log.child({ socket: socket.id, group }),
+        onSent: (count) => deps.metrics?.eventsDelivered(count, group),
+        onAcked: (position) => deps.metrics?.acked(group, position),
+        onError: () => socket.disconnect(true),
+      });
     } catch (err) {
-      // The store is closing (shutdown) or broken: refuse this connection, keep the daemon up.
-      log.error({ err }, 'worker handshake could not read the journal');
-      next(new HandshakeRefusal(new StickerbotError('SHUTTING_DOWN', 'The journal is not available; retry shortly').toWire()));
+      refuse(err);
       return;
     }
-    if (after > lastSeq) {
-      // The worker remembers a position this journal never reached (a wiped data folder):
-      // start from what the journal holds rather than skipping the new entries.
-      log.warn({ group: verdict.group, requested: after, lastSeq }, 'worker position is ahead of the journal; replaying from its end');
-      after = lastSeq;
-    }
-    socket.data.group = verdict.group;
-    socket.data.delivery = createJournalDelivery({
-      journal,
-      target: socketTarget(socket),
-      after,
-      batchSize,
-      liveWindow: deps.liveWindow ?? 1_000,
-      maxUnacked: deps.maxUnacked ?? DEFAULT_MAX_UNACKED,
-      logger: log.child({ socket: socket.id, group: verdict.group }),
-      onSent: (count) => deps.metrics?.eventsDelivered(count, verdict.group),
-      onError: () => socket.disconnect(true),
-    });
-    next();
+    // The single-host delivery is made synchronously: no await between the journal read and the connection.
+    if (made instanceof Promise) made.then(accept, refuse);
+    else accept(made);
   });
 
   namespace.on('connection', (socket) => {
@@ -172,12 +187,6 @@ export function attachWorkerNamespace(deps: WorkerNamespaceDeps): { detach(): vo
       if (!parsed.success) {
         socketLog.warn({ reason: fail(parsed.error).error.message }, 'malformed event:ack ignored');
         return;
-      }
-      try {
-        const position = journal.ack(group, parsed.data.position);
-        deps.metrics?.acked(group, position);
-      } catch (err) {
-        socketLog.error({ err }, 'could not store the acknowledged position');
       }
       delivery.acknowledge(parsed.data.position);
     });

@@ -213,13 +213,13 @@ export const eventsJournaledSchema = z.array(journalEntrySchema).min(1).max(MAX_
 const WORKER_EVENTS: { [E in keyof WorkerServerToClientEvents | 'event:ack']: EventEntry } = {
   'events:journaled': {
     action: 'send',
-    summary: `Journal entries: one packet holds 1 to ${MAX_DELIVERY_BATCH} entries with consecutive \`seq\`s; packets follow each other in \`seq\` order (first the replay after the handshake position, then live).`,
+    summary: `Journal entries: one packet holds 1 to ${MAX_DELIVERY_BATCH} entries with consecutive \`seq\`s; packets follow each other in \`seq\` order (first the replay after the handshake position, then live). In cluster mode a connection gets its partitions only: \`seq\`s rise but skip, and go back after a takeover once everything sent was acknowledged.`,
     payload: eventsJournaledSchema,
     example: exampleEntries,
   },
   'event:ack': {
     action: 'receive',
-    summary: 'Cumulative acknowledgement: every entry up to and including `position` is handled.',
+    summary: 'Cumulative acknowledgement: every entry up to and including `position` is handled (in cluster mode: every entry received on this connection with `seq <= position`).',
     payload: eventAckSchema,
     example: exampleEventAck,
   },

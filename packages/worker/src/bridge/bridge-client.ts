@@ -195,7 +195,8 @@ export function createBridgeClient(options: BridgeClientOptions): BridgeClient {
     scheduleConnect(reason);
   });
 
-  // A packet holds consecutive entries; each is validated by the pump. Anything but an
+  // A packet holds entries in `seq` order (consecutive on one host, a connection's
+  // partitions in cluster mode); each is validated by the pump. Anything but an
   // array is handed over as one entry, so it is reported and skipped like any invalid one.
   socket.on('events:journaled', (entries: unknown) => {
     pump.receive(Array.isArray(entries) ? (entries as unknown[]) : [entries]);

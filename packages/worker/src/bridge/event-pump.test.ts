@@ -208,6 +208,75 @@ describe('event pump', () => {
     expect(db.progress.position()).toBe(1);
   });
 
+  it('handles entries below the position that arrive after a cluster takeover, and acknowledges by this connection', async () => {
+    const { pump, acks } = pumpWith(() => Promise.resolve());
+    const later = [text('a'), text('b')].map((e) => ({ ...e, seq: e.seq + 100 }));
+    pump.receive(later);
+    await pump.idle();
+    expect(acks.at(-1)).toBe(102);
+    // A partition taken over: its older entries are new to this worker.
+    const handled: number[] = [];
+    const next = pumpWith((e) => {
+      handled.push(e.seq);
+      return Promise.resolve();
+    });
+    next.pump.receive([text('c'), text('d')]);
+    await next.pump.idle();
+    expect(handled).toEqual([3, 4]);
+    expect(next.acks.at(-1)).toBe(4);
+    // The stored position never goes back.
+    expect(next.pump.position()).toBe(102);
+  });
+
+  it('acknowledges the contiguous prefix in seq order, not in arrival order', async () => {
+    const handler = gatedHandler();
+    const { pump, acks } = pumpWith((e, s) => handler.handle(e, s));
+    const early = text('a');
+    const late = text('b');
+    pump.receive([late]);
+    pump.receive([early]);
+    await settle();
+    expect(handler.running().sort()).toEqual([early.seq, late.seq]);
+    handler.release(late.seq);
+    await settle();
+    expect(acks).toEqual([]);
+    handler.release(early.seq);
+    await pump.idle();
+    expect(acks).toEqual([late.seq]);
+  });
+
+  it('skips a repeat on one connection and drops an unsent acknowledgement on a reset', async () => {
+    let connected = false;
+    const acks: number[] = [];
+    const handled: number[] = [];
+    const pump = createEventPump({
+      progress: db.progress,
+      handle: (e) => {
+        handled.push(e.seq);
+        return Promise.resolve();
+      },
+      log: captureLog('silent').log,
+      ackEvery: 1,
+      sendAck: (position) => {
+        if (connected) acks.push(position);
+        return connected;
+      },
+    });
+    const first = text('a');
+    pump.receive([first, first]);
+    await pump.idle();
+    expect(handled).toEqual([first.seq]);
+    pump.reset();
+    connected = true;
+    pump.flushAck();
+    expect(acks).toEqual([]);
+    // Delivered again on the next connection (unacknowledged): known as handled, acknowledged there.
+    pump.receive([first]);
+    await pump.idle();
+    expect(handled).toEqual([first.seq]);
+    expect(acks).toEqual([first.seq]);
+  });
+
   it('drops entries not yet started on a reset and does not start again the one in hand when it is replayed', async () => {
     const handler = gatedHandler();
     const { pump } = pumpWith((e, s) => handler.handle(e, s), 1);

@@ -5,17 +5,26 @@
  *   time; different chats run side by side, up to `concurrency` at once, taking turns
  *   (see `lane-scheduler.ts`). A session event (no chat) starts only after the session's
  *   earlier session events, and the session's later entries start only after it.
- * - **Position.** The committed position is the contiguous prefix of handled entries:
- *   every entry up to it is handled. An entry that finishes while an earlier one still runs
- *   is recorded as handled beyond the position; a replay skips it.
+ * - **Position.** The position is the contiguous prefix, in `seq` order, of the handled
+ *   entries received on this connection: every entry received with a `seq` up to it is
+ *   handled. An entry that finishes while an earlier one still runs is recorded as handled
+ *   beyond the position; a replay skips it. On one host a connection receives consecutive
+ *   `seq`s, so this is "every entry up to it". In cluster mode (protocol README, "Cluster
+ *   mode") a connection receives its partitions only, and `seq` goes back after a takeover:
+ *   an entry is never skipped because its `seq` is below one seen or committed (after a
+ *   takeover those are new here), only because this worker knows it handled that very entry
+ *   (by `seq` or message id). The stored position is the highest reached (it never goes
+ *   back); the acknowledged one is this connection's, and may go back after a takeover.
  * - **Exactly once.** What an entry's handling leaves (its message id, the entry beyond
  *   the position, the new position) is committed in one transaction, batched with the
  *   entries that finished in the same turn of the event loop. A crash before the commit
  *   replays the entry, whose handler reuses its command ids (the daemon answers a repeated
  *   id with the recorded outcome); after it, the entry is skipped. A message is also
  *   skipped by its id (one message journaled twice, under two `seq`s).
- * - **Acknowledgement.** Only the committed position is acknowledged, cumulatively, in
- *   batches. The daemon keeps at most its flow-control window of entries unacknowledged
+ * - **Acknowledgement.** Only this connection's committed position is acknowledged,
+ *   cumulatively, in batches, and only on this connection (a reconnect drops an unsent
+ *   acknowledgement: the handshake's position carries it on one host, and in cluster mode
+ *   the entries it covered are delivered again and skipped as handled). The daemon keeps at most its flow-control window of entries unacknowledged
  *   (1,000), so that window bounds what the pump holds, however slow an entry is.
  */
 import { chatOfEvent, describeZodError, journalEntrySchema, type JournalEntry } from '@stickerbot/protocol';
@@ -111,12 +120,18 @@ export function createEventPump(options: EventPumpOptions): EventPump {
   const ackDelayMs = options.ackDelayMs ?? 250;
   const ackEvery = options.ackEvery ?? 50;
   const scheduler = createLaneScheduler<Slot>(options.concurrency ?? 8);
+  /** The stored position: the highest this worker reached (never goes back). */
   let committed = progress.position();
-  let acked = committed;
-  /** The highest `seq` received on this connection (entries at or below it are repeats). */
-  let frontier = committed;
-  /** Slots received on this connection above the position, in `seq` order. */
+  /** This connection's committed position, to acknowledge (undefined: nothing handled on it yet). */
+  let ackPosition: number | undefined;
+  /** The last position acknowledged on this connection. */
+  let acked: number | undefined;
+  /** Entries committed on this connection since the last acknowledgement. */
+  let sinceAck = 0;
+  /** Slots received on this connection and not committed yet, in `seq` order (not arrival order). */
   let order: Slot[] = [];
+  /** The `seq`s in {@link order}: a repeat on one connection is skipped. */
+  const inOrder = new Set<number>();
   /** Every slot above the position by `seq`, also those in hand from before a reconnect. */
   const known = new Map<number, Slot>();
   /** Handled slots not yet committed. */
@@ -144,12 +159,15 @@ export function createEventPump(options: EventPumpOptions): EventPump {
   function flushAck(): void {
     if (ackTimer) clearTimeout(ackTimer);
     ackTimer = undefined;
-    if (committed <= acked) return;
-    if (sendAck(committed)) acked = committed;
+    if (ackPosition === undefined || ackPosition === acked) return;
+    if (sendAck(ackPosition)) {
+      acked = ackPosition;
+      sinceAck = 0;
+    }
   }
 
   function scheduleAck(): void {
-    if (committed - acked >= ackEvery) return flushAck();
+    if (sinceAck >= ackEvery) return flushAck();
     ackTimer ??= setTimeout(flushAck, ackDelayMs);
     ackTimer.unref?.();
   }
@@ -167,7 +185,7 @@ export function createEventPump(options: EventPumpOptions): EventPump {
     let reached = 0;
     while (reached < order.length && order[reached]?.state === 'done') reached += 1;
     const position = reached > 0 ? (order[reached - 1] as Slot).seq : committed;
-    if (pending.length === 0 && position === committed) return settleIdle();
+    if (pending.length === 0 && reached === 0) return settleIdle();
     const batch = pending;
     const handled: HandledEntry[] = batch.map((slot) => ({ seq: slot.seq, message: slot.entry && handledMessage(slot.entry) }));
     try {
@@ -178,9 +196,14 @@ export function createEventPump(options: EventPumpOptions): EventPump {
       return;
     }
     pending = [];
-    for (const slot of order.splice(0, reached)) forget(slot);
-    if (position > committed) {
-      committed = position;
+    for (const slot of order.splice(0, reached)) {
+      inOrder.delete(slot.seq);
+      forget(slot);
+    }
+    if (reached > 0) {
+      committed = Math.max(committed, position);
+      ackPosition = position;
+      sinceAck += reached;
       scheduleAck();
     }
     settleIdle();
@@ -234,14 +257,13 @@ export function createEventPump(options: EventPumpOptions): EventPump {
    * handling; one known from before a reconnect or a restart is not started again.
    */
   function accept(slot: Slot): Slot | undefined {
-    frontier = slot.seq;
     const earlier = known.get(slot.seq);
     if (earlier) {
-      order.push(earlier);
+      place(earlier);
       if (earlier.state === 'done') scheduleFlush();
       return undefined;
     }
-    order.push(slot);
+    place(slot);
     known.set(slot.seq, slot);
     if (slot.state === 'done') {
       pending.push(slot);
@@ -251,20 +273,28 @@ export function createEventPump(options: EventPumpOptions): EventPump {
     return slot;
   }
 
+  /** Inserts a slot into {@link order} by `seq` (at the end but after a cluster takeover). */
+  function place(slot: Slot): void {
+    let at = order.length;
+    while (at > 0 && (order[at - 1] as Slot).seq > slot.seq) at -= 1;
+    order.splice(at, 0, slot);
+    inOrder.add(slot.seq);
+  }
+
   function validate(raw: unknown): Slot | undefined {
     const parsed = journalEntrySchema.safeParse(raw);
     if (!parsed.success) {
       const seq = (raw as { seq?: unknown } | null)?.seq;
       log.error({ seq, problem: describeZodError(parsed.error) }, 'the daemon sent an invalid journal entry; skipping it');
       // A valid seq still counts as handled, so that one bad entry cannot stall the stream.
-      if (typeof seq === 'number' && Number.isSafeInteger(seq) && seq > frontier) {
+      if (typeof seq === 'number' && Number.isSafeInteger(seq) && seq > 0 && !inOrder.has(seq)) {
         accept({ seq, sessionId: '', chat: undefined, entry: undefined, state: 'done' });
       }
       return undefined;
     }
     const entry = parsed.data;
-    if (entry.seq <= frontier) {
-      log.debug({ seq: entry.seq, frontier }, 'entry already seen; skipping');
+    if (inOrder.has(entry.seq)) {
+      log.debug({ seq: entry.seq }, 'entry already received on this connection; skipping');
       return undefined;
     }
     const messageId = entry.event.type === 'message:received' ? entry.event.message.id : undefined;
@@ -302,11 +332,19 @@ export function createEventPump(options: EventPumpOptions): EventPump {
     },
     reset() {
       for (const slot of scheduler.dropQueued()) forget(slot);
-      // The daemon replays everything after the committed position; what is in hand or
-      // handled stays known and is taken back into the order when it comes again.
+      // The daemon replays everything after the committed position (in cluster mode: what
+      // was not acknowledged); what is in hand or handled stays known and is taken back into
+      // the order when it comes again. Acknowledgements belong to the connection that
+      // delivered the entries: one not sent yet is dropped.
       order = [];
-      frontier = committed;
-      for (const slot of known.values()) if (slot.seq <= committed) forget(slot);
+      inOrder.clear();
+      if (ackTimer) clearTimeout(ackTimer);
+      ackTimer = undefined;
+      ackPosition = undefined;
+      acked = undefined;
+      sinceAck = 0;
+      // An entry in hand may sit below the stored position in cluster mode: it stays known.
+      for (const slot of known.values()) if (slot.seq <= committed && slot.state === 'done') forget(slot);
       settleIdle();
     },
     position: () => committed,
