@@ -15,6 +15,7 @@ export type {
   AuthStore,
   CommandLog,
   CommandRecord,
+  CommandClaim,
   CommandRecordInput,
   GroupPosition,
   Journal,
@@ -24,6 +25,7 @@ export type {
   PruneOutcome,
   RetentionPolicy,
   SessionStore,
+  SharedCommandLog,
   StoredSession,
 } from './stores.js';
 export { createJournalRetention, type JournalRetention, type JournalRetentionOptions, type RetentionStatus } from './journal-retention.js';
