@@ -19,8 +19,7 @@
  */
 import type { Result } from '@stickerbot/protocol';
 import type { Redis } from 'ioredis';
-import { parseWithBuffers, stringifyWithBuffers } from '../storage/buffer-json.js';
-import type { CommandClaim, CommandRecord, CommandRecordInput, SharedCommandLog } from '../storage/index.js';
+import { parseWithBuffers, stringifyWithBuffers, type CommandClaim, type CommandRecord, type CommandRecordInput, type SharedCommandLog } from '../storage/index.js';
 import { ClusterError, defineScript, toClusterError } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 
