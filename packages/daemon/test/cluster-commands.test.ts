@@ -41,7 +41,7 @@ interface TestDaemon {
   clients: Clients;
 }
 
-async function startDaemon(id: string, prefix: string, options: { acceptTimeoutMs?: number; sessions?: string[]; leases?: SessionLeases } = {}): Promise<TestDaemon> {
+async function startDaemon(id: string, prefix: string, options: { acceptTimeoutMs?: number; replyTimeoutMs?: number; sessions?: string[]; leases?: SessionLeases } = {}): Promise<TestDaemon> {
   const keys = createRedisKeys(prefix);
   const redis = cluster.connect();
   const logger = pino({ level: 'silent' });
@@ -61,6 +61,7 @@ async function startDaemon(id: string, prefix: string, options: { acceptTimeoutM
     owns,
     logger,
     ...(options.acceptTimeoutMs === undefined ? {} : { acceptTimeoutMs: options.acceptTimeoutMs }),
+    ...(options.replyTimeoutMs === undefined ? {} : { replyTimeoutMs: options.replyTimeoutMs }),
   });
   const executor = createCommandExecutor({
     commandLog: createRedisCommandLog({ redis, keys, holder: id, maxAgeMs: 3_600_000 }),
@@ -103,7 +104,7 @@ async function startDaemon(id: string, prefix: string, options: { acceptTimeoutM
 }
 
 /** Two daemons on a fresh key prefix; `b` owns session `shop`. */
-async function twoDaemons(options: { acceptTimeoutMs?: number } = {}) {
+async function twoDaemons(options: { acceptTimeoutMs?: number; replyTimeoutMs?: number } = {}) {
   const prefix = `cc-${randomUUID().slice(0, 8)}:`;
   const a = await startDaemon('daemon-a', prefix, options);
   const b = await startDaemon('daemon-b', prefix, options);
@@ -190,6 +191,38 @@ describe('cluster: commands reach the owner', () => {
     await eventually(() => inbox.llen(createRedisKeys(prefix).inbox('daemon-c')), (length) => length === 0, "daemon-c's inbox drained");
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(c.registry.sent).toEqual([]);
+  });
+
+  it('answers a retryable TIMEOUT when the owner took the command but did not answer, and the retry joins its outcome', async () => {
+    const { a, b } = await twoDaemons({ acceptTimeoutMs: 300, replyTimeoutMs: 800 });
+    let finish!: () => void;
+    const gate = new Promise<void>((resolve) => (finish = resolve));
+    b.registry.sendImpl = async (args) => {
+      await gate;
+      return { messageId: `slow:${args.id}`, timestamp: 1 };
+    };
+    const atA = a.clients.worker({ token: TOKEN });
+    await connected(atA);
+    expect(await ask(atA, 'message:send', send('slow-1'))).toMatchObject({ ok: false, error: { code: 'TIMEOUT', retryable: true } });
+    expect(a.forwarding.pending).toBe(0);
+    const retry = ask(atA, 'message:send', send('slow-1'));
+    finish();
+    expect(await retry).toEqual({ ok: true, result: { messageId: 'slow:slow-1', timestamp: 1 } });
+    expect(b.registry.sent).toHaveLength(1);
+  });
+
+  it('answers the forwards still waiting with SHUTTING_DOWN when the daemon stops, leaving none pending', async () => {
+    const { a, prefix } = await twoDaemons();
+    const hung = createSessionLeases({ redis: cluster.connect(), keys: createRedisKeys(prefix), owner: 'daemon-c' });
+    cluster.afterTest(() => hung.close());
+    await hung.acquire('stalled');
+    const atA = a.clients.worker({ token: TOKEN });
+    await connected(atA);
+    const answer = ask(atA, 'message:send', { ...send('stop-1'), sessionId: 'stalled' });
+    await until(() => a.forwarding.pending === 1, 'the forward to wait');
+    await a.forwarding.close();
+    expect(await answer).toMatchObject({ ok: false, error: { code: 'SHUTTING_DOWN', retryable: true } });
+    expect(a.forwarding.pending).toBe(0);
   });
 });
 
