@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import { Server, type DefaultEventsMap, type ServerOptions } from 'socket.io';
 import type { DashboardAuthenticator } from './bridge/auth.js';
 import type { CommandExecutor } from './bridge/command-executor.js';
-import { DASHBOARD_FORWARDING, WORKER_FORWARDING, type CommandForwarding } from './cluster/command-forwarding.js';
+import type { CommandForwarding } from './cluster/command-forwarding.js';
 import { createDashboardCommandTable } from './dashboard/commands.js';
 import { createDashboardPageRoutes } from './dashboard/page-routes.js';
 import { attachDashboardLiveFeed, createRecentMessages } from './dashboard/live-feed.js';
@@ -138,7 +138,6 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
   deps.forwarding?.serve({
     name: 'worker',
     commands: workerCommands,
-    policy: WORKER_FORWARDING,
     executor: deps.executor,
     encodeContext: () => null,
     decodeContext: () => undefined,
@@ -146,7 +145,6 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
   deps.forwarding?.serve({
     name: 'dashboard',
     commands: dashboardCommands,
-    policy: DASHBOARD_FORWARDING,
     executor: deps.executor,
     encodeContext: dashboard.contexts.encode,
     decodeContext: dashboard.contexts.decode,

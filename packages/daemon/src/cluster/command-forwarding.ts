@@ -79,13 +79,20 @@ export const DEFAULT_ACCEPT_TIMEOUT_MS = 5_000;
 /** Default wait for the owner's answer (ms): beyond the longest command deadline (a media download's 60 s). */
 export const DEFAULT_REPLY_TIMEOUT_MS = 90_000;
 
+/** Where each command of a table runs, by the table's name. */
+const POLICIES: Readonly<Record<ForwardedTableName, Readonly<Record<string, ForwardPolicy>>>> = {
+  worker: WORKER_FORWARDING,
+  dashboard: DASHBOARD_FORWARDING,
+};
+
+/** The command tables that can be forwarded. */
+export type ForwardedTableName = 'worker' | 'dashboard';
+
 /** A command table the owner serves to forwarded requests, with how its caller's context crosses Redis. */
 export interface ForwardedTable<C> {
-  /** The table's name in a request (`worker`, `dashboard`). */
-  name: string;
+  /** The table's name in a request; its ops run where {@link WORKER_FORWARDING} or {@link DASHBOARD_FORWARDING} say. */
+  name: ForwardedTableName;
   commands: { readonly [op: string]: CommandSpec<z.ZodType, z.ZodType, C> };
-  /** Where each op runs (an op missing here runs locally). */
-  policy: Readonly<Record<string, ForwardPolicy>>;
   executor: CommandExecutor;
   /** The caller's context as JSON, sent with the request. */
   encodeContext(context: C): unknown;
@@ -160,7 +167,7 @@ export function createCommandForwarding(options: CommandForwardingOptions): Comm
     throw new ClusterError('CLUSTER_CONFIG', `bad forwarding timeouts: accept ${acceptTimeoutMs} ms must be positive and below reply ${replyTimeoutMs} ms`);
   }
   const log = options.logger.child({ module: 'command-forwarding' });
-  const tables = new Map<string, ForwardedTable<unknown>>();
+  const tables = new Map<ForwardedTableName, ForwardedTable<unknown>>();
   const byOp = new Map<string, ForwardedTable<unknown>>();
   const pending = new Map<string, Pending>();
   const serving = new Set<Promise<void>>();
@@ -215,7 +222,7 @@ export function createCommandForwarding(options: CommandForwardingOptions): Comm
 
   const route: CommandRoute = (op, args, context) => {
     const table = byOp.get(op);
-    const policy = table?.policy[op] ?? 'local';
+    const policy = (table && POLICIES[table.name][op]) ?? 'local';
     const sessionId = sessionIdOf(args);
     if (table === undefined || policy === 'local' || sessionId === undefined || options.owns(sessionId)) return undefined;
     if (closed) return Promise.resolve(fail(new StickerbotError('SHUTTING_DOWN')));
@@ -244,7 +251,7 @@ export function createCommandForwarding(options: CommandForwardingOptions): Comm
   }
 
   async function run(request: ForwardRequest): Promise<Result<unknown>> {
-    const table = tables.get(request.table);
+    const table = tables.get(request.table as ForwardedTableName);
     const spec = table?.commands[request.op];
     if (table === undefined || spec === undefined) return fail(new StickerbotError('INVALID_ARGS', `unknown forwarded command ${request.table}/${request.op}`));
     let args: unknown;
@@ -256,7 +263,7 @@ export function createCommandForwarding(options: CommandForwardingOptions): Comm
       return table.executor.refuse(spec.op, thrown);
     }
     const sessionId = sessionIdOf(args);
-    if (sessionId !== undefined && table.policy[spec.op] === 'owner' && !options.owns(sessionId)) {
+    if (sessionId !== undefined && POLICIES[table.name][spec.op] === 'owner' && !options.owns(sessionId)) {
       return unavailable(`session ${sessionId} moved away from daemon ${daemonId}; retry`);
     }
     return table.executor.execute(spec, args, context);
