@@ -91,20 +91,20 @@ export function attachDashboardNamespace(deps: DashboardNamespaceDeps): Attached
   const { namespace, registry, executor, commands, clusterSessions } = deps;
   const log = deps.logger.child({ module: 'dashboard-namespace' });
 
-  async function visibleSessions(principal: Principal): Promise<Session[]> {
-    let sessions = registry.list();
-    if (clusterSessions) {
-      try {
-        sessions = await clusterSessions();
-      } catch (err) {
-        log.warn({ err }, "could not read the cluster's sessions; listing this daemon's");
-      }
-    }
+  function visible(principal: Principal, sessions: readonly Session[]): Session[] {
     return sessions.filter((session) => canSeeSession(principal, session.id));
   }
 
   function sendList(socket: DashboardSocket): void {
-    void visibleSessions(socket.data.principal).then((sessions) => socket.emit('session:listed', { sessions }));
+    const { principal } = socket.data;
+    // One daemon answers at once, so the list stays the first thing a new dashboard gets.
+    if (!clusterSessions) return void socket.emit('session:listed', { sessions: visible(principal, registry.list()) });
+    clusterSessions()
+      .catch((err: unknown) => {
+        log.warn({ err }, "could not read the cluster's sessions; listing this daemon's");
+        return registry.list();
+      })
+      .then((sessions) => socket.emit('session:listed', { sessions: visible(principal, sessions) }), (err: unknown) => log.error({ err }, 'could not list sessions'));
   }
 
   function announceLocally(): void {
