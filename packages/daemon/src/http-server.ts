@@ -8,14 +8,16 @@ import {
   DASHBOARD_NAMESPACE,
   WORKER_NAMESPACE,
   type WorkerClientToServerEvents,
+  type Session,
   type WorkerServerToClientEvents,
 } from '@stickerbot/protocol';
 import { createServer, type Server as NodeHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { Server, type DefaultEventsMap } from 'socket.io';
+import { Server, type DefaultEventsMap, type ServerOptions } from 'socket.io';
 import type { DashboardAuthenticator } from './bridge/auth.js';
 import type { CommandExecutor } from './bridge/command-executor.js';
+import type { CommandForwarding } from './cluster/command-forwarding.js';
 import { createDashboardCommandTable } from './dashboard/commands.js';
 import { createDashboardPageRoutes } from './dashboard/page-routes.js';
 import { attachDashboardLiveFeed, createRecentMessages } from './dashboard/live-feed.js';
@@ -56,6 +58,16 @@ export interface HttpServerDeps {
   maxUnacked?: number;
   /** Where worker connections' entries come from (default: `journal`, the SQLite journal); cluster mode passes the Redis journal's. */
   workerDelivery?: WorkerDeliveryFactory;
+  /**
+   * Cluster mode: the Socket.IO adapter the daemons share (`createClusterAdapter`,
+   * cluster/cluster-dashboards.ts), so a room broadcast reaches the dashboards of every daemon.
+   * Default: Socket.IO's in-memory adapter.
+   */
+  adapter?: ServerOptions['adapter'];
+  /** Cluster mode: runs commands forwarded by other daemons; both command tables are served to it. */
+  forwarding?: Pick<CommandForwarding, 'serve'>;
+  /** Cluster mode: every session of the cluster, for a dashboard's list (`listClusterSessions`). */
+  clusterSessions?: () => Promise<Session[]>;
 }
 
 /** The running HTTP server. */
@@ -91,6 +103,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     maxHttpBufferSize: deps.maxMediaBytes + BRIDGE_PACKET_OVERHEAD_BYTES,
     // The dashboard page loads the Socket.IO client from /socket.io/socket.io.min.js: no CDN.
     serveClient: true,
+    ...(deps.adapter === undefined ? {} : { adapter: deps.adapter }),
     // Every handshake (polling or WebSocket); later requests carry the session id it made.
     allowRequest: (req, callback) => {
       const allowed = hostPolicy(req.headers.host);
@@ -101,12 +114,13 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
   const workers: WorkerNamespace = io.of(WORKER_NAMESPACE);
   // Socket.IO types every namespace with the server's maps; the dashboard speaks its own protocol maps.
   const dashboards = io.of(DASHBOARD_NAMESPACE) as unknown as DashboardNamespace;
+  const workerCommands = createWorkerCommandTable({ registry: deps.registry, maxMediaBytes: deps.maxMediaBytes, startedAt: deps.startedAt, now: deps.now });
   const worker = attachWorkerNamespace({
     namespace: workers,
     registry: deps.registry,
     journal: deps.journal,
     executor: deps.executor,
-    commands: createWorkerCommandTable({ registry: deps.registry, maxMediaBytes: deps.maxMediaBytes, startedAt: deps.startedAt, now: deps.now }),
+    commands: workerCommands,
     verifyToken: deps.verifyToken,
     logger: deps.logger,
     metrics: deps.workerMetrics,
@@ -115,13 +129,29 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     delivery: deps.workerDelivery,
   });
   const recent = createRecentMessages(deps.registry);
+  const dashboardCommands = createDashboardCommandTable(deps.registry, (sessionId) => recent.list(sessionId));
   const dashboard = attachDashboardNamespace({
     namespace: dashboards,
     registry: deps.registry,
     executor: deps.executor,
-    commands: createDashboardCommandTable(deps.registry, (sessionId) => recent.list(sessionId)),
+    commands: dashboardCommands,
     authenticator: deps.dashboardAuthenticator,
     logger: deps.logger,
+    clusterSessions: deps.clusterSessions,
+  });
+  deps.forwarding?.serve({
+    name: 'worker',
+    commands: workerCommands,
+    executor: deps.executor,
+    encodeContext: () => null,
+    decodeContext: () => undefined,
+  });
+  deps.forwarding?.serve({
+    name: 'dashboard',
+    commands: dashboardCommands,
+    executor: deps.executor,
+    encodeContext: dashboard.contexts.encode,
+    decodeContext: dashboard.contexts.decode,
   });
   const live = attachDashboardLiveFeed({
     dashboards,
@@ -157,8 +187,9 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
       // io.close() alone drops connections with their unsent packets (command answers,
       // journal entries) discarded; a graceful disconnect first flushes them and tells the
       // clients the server left (`io server disconnect`) rather than that the line broke.
-      workers.disconnectSockets(true);
-      dashboards.disconnectSockets(true);
+      // `local`: with the cluster's adapter a plain disconnectSockets reaches every daemon's clients.
+      workers.local.disconnectSockets(true);
+      dashboards.local.disconnectSockets(true);
       const deadline = Date.now() + 1000;
       while (io.engine.clientsCount > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
       // Then io.close() closes what is left and the HTTP server it is attached to.

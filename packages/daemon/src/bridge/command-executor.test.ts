@@ -265,4 +265,28 @@ describe('createCommandExecutor', () => {
     expect(executor.closing).toBe(true);
     expect(executor.inFlight).toBe(1);
   });
+
+  it('answers what its route answers without running or recording the command, and runs it here when the route declines', async () => {
+    const commandLog = memoryCommandLog();
+    const routed: string[] = [];
+    const executor = createCommandExecutor({
+      commandLog,
+      logger: pino({ level: 'silent' }),
+      route: (op, args) => {
+        const sessionId = (args as { sessionId: string }).sessionId;
+        routed.push(`${op}:${sessionId}`);
+        if (sessionId === 'here') return undefined;
+        if (sessionId === 'nobody') return Promise.resolve(undefined);
+        return Promise.resolve({ ok: true, result: { messageId: 'from-the-owner' } });
+      },
+    });
+    let runs = 0;
+    const spec = sendSpec(() => ({ messageId: `local-${++runs}` }));
+    expect(await executor.execute(spec, { id: 'r1', sessionId: 'elsewhere', text: 'x' }, undefined)).toEqual({ ok: true, result: { messageId: 'from-the-owner' } });
+    expect(commandLog.records.has('r1')).toBe(false);
+    expect(await executor.execute(spec, { id: 'r2', sessionId: 'here', text: 'x' }, undefined)).toEqual({ ok: true, result: { messageId: 'local-1' } });
+    expect(await executor.execute(spec, { id: 'r3', sessionId: 'nobody', text: 'x' }, undefined)).toEqual({ ok: true, result: { messageId: 'local-2' } });
+    expect([...commandLog.records.keys()]).toEqual(['r2', 'r3']);
+    expect(routed).toEqual(['test:send:elsewhere', 'test:send:here', 'test:send:nobody']);
+  });
 });

@@ -7,12 +7,19 @@
  * refused with `IDEMPOTENCY_CONFLICT`: in flight, recorded, or a send still queued in the
  * outbox (from this run of the daemon or an earlier one). The arguments are hashed here,
  * once; a send carries its hash into the outbox.
+ *
+ * In cluster mode two things join (both optional, absent on one host): the log is shared by
+ * the daemons in Redis and answers with promises; before running a recorded command the
+ * executor claims its id there, so that two daemons cannot both run it
+ * (cluster/redis-command-log.ts). And a {@link CommandRoute} sends a command for a session
+ * another daemon owns to that owner, whose executor then owns its idempotency
+ * (cluster/command-forwarding.ts).
  */
 import { fail, ok, StickerbotError, type Result, type WireError } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { commandArgsHash, idempotencyConflict } from './command-args-hash.js';
-import type { CommandLog, OutboxStore } from '../storage/index.js';
+import type { CommandRecord, OutboxStore, SharedCommandLog } from '../storage/index.js';
 
 /**
  * One command: its schemas, whether its outcome is recorded under its id, and what it
@@ -45,14 +52,24 @@ export interface CommandMetricsSink {
   observeCommand(op: string, outcome: string, seconds: number): void;
 }
 
+/**
+ * Decides where a command runs (cluster mode): `undefined` to run it here; otherwise the
+ * answer of the daemon that runs it, or a promise of `undefined` when it turned out to be
+ * this one's after all. Called with the validated arguments, before any idempotency check.
+ */
+export type CommandRoute = (op: string, args: unknown, context: unknown) => Promise<Result<unknown> | undefined> | undefined;
+
 /** Collaborators of {@link createCommandExecutor}. */
 export interface CommandExecutorDeps {
-  commandLog: CommandLog;
+  /** The SQLite `CommandLog`, or in cluster mode the log the daemons share in Redis. */
+  commandLog: SharedCommandLog;
   /** Sends still queued, which a repeated id must match too (absent: no outbox, as in bridge tests). */
   outbox?: Pick<OutboxStore, 'find'>;
   logger: Logger;
   metrics?: CommandMetricsSink;
   now?: () => number;
+  /** Cluster mode: forwards a command for a session owned elsewhere (absent: everything runs here). */
+  route?: CommandRoute;
 }
 
 /** Runs commands; see the module comment for the order of checks. */
@@ -76,6 +93,12 @@ interface Running {
   op: string;
   argsHash: string;
   promise: Promise<Result<unknown>>;
+}
+
+/** A command's answer and what the metrics call its outcome. */
+interface Settled {
+  result: Result<unknown>;
+  outcome: string;
 }
 
 function commandId(args: unknown): string | undefined {
@@ -116,6 +139,7 @@ export function createCommandExecutor(deps: CommandExecutorDeps): CommandExecuto
     context: C,
     argsHash: string,
     id: string | undefined,
+    claimed = false,
   ): Promise<Result<z.output<RS>>> {
     let result: Result<z.output<RS>>;
     try {
@@ -140,10 +164,13 @@ export function createCommandExecutor(deps: CommandExecutorDeps): CommandExecuto
     // that removed it from the outbox (see outbound-queue.ts): that record stands.
     if (spec.record && id !== undefined && (result.ok || !result.error.retryable)) {
       try {
-        if (!deps.commandLog.has(id)) deps.commandLog.record({ id, argsHash, op: spec.op, sessionId: sessionIdOf(args), result, createdAt: now() });
+        if (!(await deps.commandLog.has(id))) await deps.commandLog.record({ id, argsHash, op: spec.op, sessionId: sessionIdOf(args), result, createdAt: now() });
       } catch (err) {
         log.error({ op: spec.op, id, err }, 'could not record the command outcome; a repeat of this id would act again');
       }
+    } else if (claimed && id !== undefined) {
+      // Nothing to record: the retry with this id must be free to run, here or on another daemon.
+      await deps.commandLog.release?.(id).catch((err: unknown) => log.warn({ op: spec.op, id, err }, 'could not release the command claim; it expires'));
     }
     return result;
   }
@@ -168,6 +195,14 @@ export function createCommandExecutor(deps: CommandExecutorDeps): CommandExecuto
       observe(spec.op, refused.error.code, startedAt);
       return refused;
     }
+    const routed = deps.route?.(spec.op, args, context);
+    if (routed !== undefined) {
+      const answer = await routed;
+      if (answer !== undefined) {
+        observe(spec.op, answer.ok ? 'forwarded' : answer.error.code, startedAt);
+        return answer as Result<R>;
+      }
+    }
     const id = commandId(args);
     const argsHash = commandArgsHash(args);
     if (id === undefined) {
@@ -186,40 +221,66 @@ export function createCommandExecutor(deps: CommandExecutorDeps): CommandExecuto
       observe(spec.op, 'replayed', startedAt);
       return result;
     }
-    if (spec.record) {
-      let recorded;
-      let queued;
-      try {
-        recorded = deps.commandLog.get(id);
-        queued = recorded === undefined ? deps.outbox?.find(id) : undefined;
-      } catch (err) {
-        log.error({ op: spec.op, id, err }, 'could not read the command log');
-        const failed = fail(new StickerbotError('INTERNAL', 'the command log is unavailable', { retryable: true }));
-        observe(spec.op, failed.error.code, startedAt);
-        return failed;
-      }
-      if (recorded !== undefined) {
-        const conflict = idempotencyConflict(id, spec.op, argsHash, recorded);
-        if (conflict !== undefined) return refuseRepeat(spec.op, id, conflict, startedAt);
-        log.debug({ op: spec.op, id }, 'repeated command id answered from the log');
-        observe(spec.op, 'replayed', startedAt);
-        return recorded.result as Result<R>;
-      }
-      // A send still queued (its caller gave up waiting, or the daemon restarted): the
-      // same send runs on and joins it in the queue; another one is refused.
-      const conflict = queued && idempotencyConflict(id, spec.op, argsHash, queued);
-      if (conflict) return refuseRepeat(spec.op, id, conflict, startedAt);
-    }
-
-    const promise = perform(spec, args, context, argsHash, id);
-    running.set(id, { op: spec.op, argsHash, promise });
+    // Registered before the first await, so that a twin arriving while the log is read joins this run.
+    const settled = decide(spec, args, context, argsHash, id);
+    running.set(id, { op: spec.op, argsHash, promise: settled.then(({ result }) => result) });
     try {
-      const result = await promise;
-      observe(spec.op, outcomeOf(result), startedAt);
-      return result;
+      const { result, outcome } = await settled;
+      observe(spec.op, outcome, startedAt);
+      return result as Result<R>;
     } finally {
       running.delete(id);
     }
+  }
+
+  function answered(op: string, id: string, argsHash: string, recorded: CommandRecord): Settled {
+    const conflict = idempotencyConflict(id, op, argsHash, recorded);
+    if (conflict !== undefined) return repeatRefused(op, id, conflict);
+    log.debug({ op, id }, 'repeated command id answered from the log');
+    return { result: recorded.result, outcome: 'replayed' };
+  }
+
+  function repeatRefused(op: string, id: string, error: StickerbotError): Settled {
+    log.warn({ op, id, code: error.code, reason: error.message }, 'repeated command id refused');
+    return { result: fail(error), outcome: error.code };
+  }
+
+  /** The idempotency checks of a command with an id, then its run: see the module comment. */
+  async function decide<AS extends z.ZodType, RS extends z.ZodType, C>(
+    spec: CommandSpec<AS, RS, C>,
+    args: z.output<AS>,
+    context: C,
+    argsHash: string,
+    id: string,
+  ): Promise<Settled> {
+    let claimed = false;
+    if (spec.record) {
+      const { commandLog } = deps;
+      try {
+        const recorded = await commandLog.get(id);
+        if (recorded !== undefined) return answered(spec.op, id, argsHash, recorded);
+        // A send still queued (its caller gave up waiting, or the daemon restarted): the
+        // same send runs on and joins it in the queue; another one is refused.
+        const queued = deps.outbox?.find(id);
+        const conflict = queued && idempotencyConflict(id, spec.op, argsHash, queued);
+        if (conflict) return repeatRefused(spec.op, id, conflict);
+        const claim = await commandLog.claim?.(id, { op: spec.op, argsHash, sessionId: sessionIdOf(args) });
+        if (claim?.state === 'recorded') return answered(spec.op, id, argsHash, claim.record);
+        if (claim?.state === 'running') {
+          const first = idempotencyConflict(id, spec.op, argsHash, claim);
+          if (first !== undefined) return repeatRefused(spec.op, id, first);
+          const busy = new StickerbotError('TIMEOUT', `command id ${id} is running on daemon ${claim.holder}; retry for its outcome`, { retryable: true });
+          return { result: fail(busy), outcome: busy.code };
+        }
+        claimed = claim?.state === 'claimed';
+      } catch (err) {
+        log.error({ op: spec.op, id, err }, 'could not read the command log');
+        const failed = fail(new StickerbotError('INTERNAL', 'the command log is unavailable', { retryable: true }));
+        return { result: failed, outcome: failed.error.code };
+      }
+    }
+    const result = await perform(spec, args, context, argsHash, id, claimed);
+    return { result, outcome: outcomeOf(result) };
   }
 
   async function close(timeoutMs: number): Promise<void> {

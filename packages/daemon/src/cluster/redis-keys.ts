@@ -59,6 +59,15 @@ export interface RedisKeys {
   readonly ownershipChannel: string;
   /** The journal's keys (`journal:p:<n>`, `journal:seq`, …). */
   readonly journal: JournalKeys;
+  /**
+   * Hash of one command id (redis-command-log.ts): a claim (`state` `running`, its holder) while
+   * a daemon runs it, then its recorded outcome (`state` `done`), expiring with the idempotency window.
+   */
+  command(commandId: string): string;
+  /** List of one daemon's forwarded command requests and their replies (command-forwarding.ts). */
+  inbox(daemonId: string): string;
+  /** String with an expiry: a forwarded request nobody took yet; whoever deletes it (owner or requester) decides its fate. */
+  forwardClaim(requestId: string): string;
 }
 
 const PREFIX_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -78,6 +87,9 @@ export function createRedisKeys(prefix: string = DEFAULT_REDIS_KEY_PREFIX): Redi
     daemons: `${prefix}daemons`,
     ownershipChannel: `${prefix}ownership`,
     journal: journalKeys(`${prefix}journal:`),
+    command: (commandId) => `${prefix}command:{${commandId}}`,
+    inbox: (daemonId) => `${prefix}daemon:{${daemonId}}:inbox`,
+    forwardClaim: (requestId) => `${prefix}forward:${requestId}`,
   };
 }
 

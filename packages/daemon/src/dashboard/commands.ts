@@ -11,6 +11,8 @@ import type { SessionRegistry } from '../session-registry.js';
 /** What a dashboard command knows about its caller. */
 export interface DashboardCommandContext {
   principal: Principal;
+  /** The caller's socket id (cluster mode: a command run at another daemon reaches the socket through the adapter). */
+  socketId: string;
   /** Joins the room of a session on the caller's socket and sends it the session's current QR, if any. */
   subscribe(sessionId: string): void;
   unsubscribe(sessionId: string): void;

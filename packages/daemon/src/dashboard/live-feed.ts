@@ -88,7 +88,8 @@ export function attachDashboardLiveFeed(deps: DashboardLiveFeedDeps): { detach()
     const text = JSON.stringify(current);
     if (text === lastSent) return;
     lastSent = text;
-    deps.dashboards.emit('journal:status', current);
+    // This daemon's own dashboards: with the cluster's adapter every daemon reports to its own.
+    deps.dashboards.local.emit('journal:status', current);
   };
   const timer = setInterval(tick, deps.statusIntervalMs ?? 1000);
   timer.unref();

@@ -15,6 +15,7 @@ export type {
   AuthStore,
   CommandLog,
   CommandRecord,
+  CommandClaim,
   CommandRecordInput,
   GroupPosition,
   Journal,
@@ -24,6 +25,7 @@ export type {
   PruneOutcome,
   RetentionPolicy,
   SessionStore,
+  SharedCommandLog,
   StoredSession,
 } from './stores.js';
 export { createJournalRetention, type JournalRetention, type JournalRetentionOptions, type RetentionStatus } from './journal-retention.js';
@@ -31,6 +33,7 @@ export type { SynchronousLevel } from './sqlite-database.js';
 export { credsLoggedIn, decodeAuthValue, decodeSignalKey, encodeAuthValue, lidReverseKeyId, phoneJidOfMapping } from './auth-codec.js';
 // The raw-message encoding is shared with the cluster's Redis journal (one format for both journals).
 export { decodeRawMessage, encodeRawMessage } from './raw-message-codec.js';
+export { parseWithBuffers, stringifyWithBuffers } from './buffer-json.js';
 export { baileys, loadBaileys } from './baileys-lib.js';
 
 /** Name of the daemon's database file inside the data folder. */

@@ -173,6 +173,31 @@ export interface CommandLog {
   prune(olderThanMs: number, now?: number): number;
 }
 
+/** What {@link SharedCommandLog.claim} found for a command id. */
+export type CommandClaim =
+  /** Nobody ran the id: it is reserved for this daemon until recorded, released, or the claim expires. */
+  | { state: 'claimed' }
+  /** An outcome is recorded already. */
+  | { state: 'recorded'; record: CommandRecord }
+  /** Another daemon holds the id's claim: it is running there now. */
+  | { state: 'running'; holder: string; op: string; argsHash?: string | undefined };
+
+/**
+ * The idempotency log as the command executor uses it: the synchronous SQLite
+ * {@link CommandLog} as it is, or a log shared by several daemons (cluster mode,
+ * cluster/redis-command-log.ts), which answers with promises and adds claims, so that two
+ * daemons that get one command id at once (while its session changes owner) cannot both run it.
+ */
+export interface SharedCommandLog {
+  get(id: string): CommandRecord | undefined | Promise<CommandRecord | undefined>;
+  has(id: string): boolean | Promise<boolean>;
+  record(record: CommandRecordInput): void | Promise<void>;
+  /** Atomically: the recorded outcome, or another daemon's claim, or a new claim for this daemon. Absent: one process, no claims needed. */
+  claim?(id: string, first: { op: string; argsHash: string; sessionId?: string | undefined }): Promise<CommandClaim>;
+  /** Drops this daemon's claim of an id that ran without an outcome to record (a retryable failure). */
+  release?(id: string): Promise<void>;
+}
+
 /** One pending outbound send, persisted so a daemon restart resumes it. */
 export interface OutboxItem {
   /** The command id of the `message:send` that queued it. */
