@@ -9,7 +9,8 @@ import type { LoginHelp } from '../login-help.js';
 import type { QrPrinter } from '../qr-output.js';
 import type { RegistryEmit } from './event-journaler.js';
 import type { GroupMetadataCache } from './group-metadata-cache.js';
-import type { AuthStore, Journal, SessionStore, StoredSession } from '../storage/index.js';
+import type { AuthStore, SessionStore, StoredSession } from '../storage/index.js';
+import type { SessionJournal } from './session-journal.js';
 import type { WaSocket, WaSocketFactory, WaSocketOptions } from './wa-socket.js';
 import type { ZombieOptions } from './zombie-watch.js';
 
@@ -56,7 +57,8 @@ export interface SessionSupervisorDeps {
   socketFactory: WaSocketFactory;
   authStore: AuthStore;
   sessionStore: SessionStore;
-  journal: Journal;
+  /** The SQLite journal, or cluster mode's Redis journal. */
+  journal: SessionJournal;
   /** The session's logger (child with `sessionId`). */
   logger: Logger;
   emit: RegistryEmit;

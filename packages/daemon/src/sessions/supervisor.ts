@@ -145,15 +145,15 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
         // Baileys is chatty at info; its warnings and errors are what an operator needs.
         logger: log.child({ module: 'baileys' }, { level: log.levelVal === 30 ? 'warn' : log.level }),
         beforeReceipt: events.received,
-        getMessage: (key) => {
-          if (!key.id) return Promise.resolve(undefined);
+        getMessage: async (key) => {
+          if (!key.id) return undefined;
           try {
-            return Promise.resolve(deps.journal.findRawMessage(id, key.id)?.message ?? undefined);
+            return (await deps.journal.findRawMessage(id, key.id))?.message ?? undefined;
           } catch (err) {
             // Baileys asks for a message to re-encrypt it for a retry receipt: an unreadable
             // row means no resend, not a broken socket.
             log.warn({ err, id: key.id }, 'a journaled message asked for by a retry receipt cannot be read');
-            return Promise.resolve(undefined);
+            return undefined;
           }
         },
       };
