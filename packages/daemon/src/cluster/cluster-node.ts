@@ -79,6 +79,8 @@ export interface ClusterNode {
   claim(sessionId: string): Promise<boolean>;
   /** Sessions running here (started under a lease, not stopped). */
   owned(): string[];
+  /** Whether the cluster's registry of sessions has this id (read from Redis, kept in the view). */
+  known(sessionId: string): Promise<boolean>;
   /** Joins the balancer with the registry's handlers: takes this daemon's share of the sessions. */
   start(handlers: ClusterSessionHandlers): Promise<void>;
   /** Hands every session over (stops it, releases its lease), leaves the cluster, closes the connections. */
@@ -131,10 +133,13 @@ export async function createClusterNode(options: ClusterNodeOptions): Promise<Cl
     epochOf: (sessionId) => leases.epochOf(sessionId),
     claim: (sessionId) => balancer?.claim(sessionId) ?? Promise.resolve(false),
     owned: () => balancer?.owned() ?? [],
+    known: async (sessionId) => (await sessions.fetch(sessionId)) !== undefined,
 
     async start(handlers) {
       if (balancer || stopped) throw new ClusterError('CLUSTER_CONFIG', `the cluster node ${daemonId} was started already`);
-      const subscriber = createRedisConnection(options.redisUrl, { name: `${name}:ownership` });
+      // No connection name: ioredis sends CLIENT SETNAME on every (re)connect, which a connection
+      // in subscriber mode refuses, and the error closes it (losing the subscription).
+      const subscriber = createRedisConnection(options.redisUrl);
       const tickMs = leases.timings.renewEveryMs;
       balancer = createSessionBalancer({
         leases,

@@ -6,7 +6,7 @@
  * - a session whose lease this daemon holds is written fenced by that epoch (the owner's
  *   status updates: refused once the session moved, so a daemon that lost it cannot
  *   overwrite its new owner's status);
- * - a session nobody knew (registered here) is written unfenced;
+ * - a session this daemon did not know (registered here) is inserted unless Redis has it;
  * - anything else (a session another daemon runs) is not written: its owner's record stands.
  *
  * `refresh` reloads the copy from Redis (the balancer does it every round: sessions
@@ -77,7 +77,8 @@ export function createRedisSessionView(options: RedisSessionViewOptions): RedisS
         return record;
       }
       records.set(session.id, record);
-      track(store.save({ ...session, updatedAt }, epoch), { sessionId: session.id, epoch });
+      if (epoch === undefined) track(store.insert({ ...session, updatedAt }), { sessionId: session.id });
+      else track(store.save({ ...session, updatedAt }, epoch), { sessionId: session.id, epoch });
       return record;
     },
     remove(id) {

@@ -242,6 +242,21 @@ export function createEventJournaler(deps: EventJournalerDeps): EventJournaler {
     }
   }
 
+  /** Whether the message is journaled already (WhatsApp delivers it again); a failed lookup refuses the message. */
+  function journaledBefore(id: string | null | undefined): MaybePromise<boolean> {
+    if (!id) return false;
+    const refuse = (err: unknown): never => {
+      logger.error({ err, id }, 'could not look the message up in the journal: refusing it so that WhatsApp keeps it');
+      throw err;
+    };
+    try {
+      const known = journal.hasMessage(sessionId, id);
+      return isPromise(known) ? known.catch(refuse) : known;
+    } catch (err) {
+      return refuse(err);
+    }
+  }
+
   /** Journals one message before its receipt; the duplicate check and the append are one step of the session's order. */
   function receive(raw: WAMessage, type: MessageUpsertType, known: boolean): MaybePromise<void> {
     const id = raw.key.id;
@@ -263,7 +278,7 @@ export function createEventJournaler(deps: EventJournalerDeps): EventJournaler {
     received: (raw, type) => {
       const id = raw.key.id;
       if (id) awaitedUpserts.add(id);
-      return inOrder(() => andThen(id ? journal.hasMessage(sessionId, id) : false, (known) => receive(raw, type, known)));
+      return inOrder(() => andThen(journaledBefore(id), (known) => receive(raw, type, known)));
     },
     upsert: ({ messages, type }) => {
       // Messages that reach the journal only here (those Baileys makes itself, and every

@@ -80,6 +80,8 @@ export interface SessionOwnership {
    * Resolves false when another daemon holds it.
    */
   claim(sessionId: string): Promise<boolean>;
+  /** Whether the cluster knows the session (it may have been registered on another daemon a moment ago). */
+  known(sessionId: string): Promise<boolean>;
 }
 
 interface Entry {
@@ -272,6 +274,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): LocalSessionRe
 
     // Baileys is loaded before the first session connects, not at start-up (storage/baileys-lib.ts).
     async create(id) {
+      if (deps.ownership && !entries.has(id) && (await deps.ownership.known(id))) throw new StickerbotError('SESSION_EXISTS', `session "${id}" already exists`);
       const { supervisor } = register(id);
       await loadBaileys();
       if (deps.ownership) return claim(id, deps.ownership);
