@@ -265,7 +265,8 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
         registry.registerAll(config.sessions);
         await cluster.start({
           startSession: (id, epoch, stored) => registry.startLeased(id, epoch, stored),
-          stopSession: (id, reason) => registry.stopLeased(id, reason === 'lost' ? 'its lease was lost' : `it was ${reason === 'removed' ? 'stopped' : 'handed over'}`),
+          stopSession: (id, reason) =>
+            registry.stopLeased(id, reason === 'lost' ? 'its lease was lost' : `it was ${reason === 'removed' ? 'stopped' : 'handed over'}`, { lost: reason === 'lost' }),
           isIdle: (id) => registry.isIdle(id),
         });
       } else {

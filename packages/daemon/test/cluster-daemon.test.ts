@@ -78,7 +78,7 @@ function statusOf(m: Member, id: string): SessionStatus | undefined {
 
 function text(id: string, sessionId: string, body: string) {
   const args = { id, sessionId, chat: ALICE, content: { type: 'text' as const, text: body } };
-  return { args, hash: commandArgsHash('message:send', args) };
+  return { args, hash: commandArgsHash(args) };
 }
 
 describe('cluster mode in createDaemon', () => {
@@ -197,6 +197,15 @@ describe('cluster mode in createDaemon', () => {
     // The worker's retry with the same command id at the new owner goes out, once.
     expect((await b.daemon.registry?.send(args, hash))?.messageId).toMatch(/^3EB0/);
     expect(wa.session('s1').sent.map((s) => s.content)).toEqual([{ text: 'hello' }]);
+
+    // a's timers run at last: it stops the session quietly, and what it says about it neither
+    // overwrites the new owner's record nor reaches the journal after the new owner's state.
+    await expect.poll(() => statusOf(a, 's1'), { ...POLL, timeout: LEASE_MS + 5_000 }).toBe('STOPPED');
+    const node = b.daemon.cluster;
+    expect((await node?.sessionStore.get('s1'))?.status).toBe('CONNECTED');
+    const journal = node?.journal;
+    const changes = journal ? (await journal.readPartition(journal.partitionOf('s1', { type: 'session:changed', session: { id: 's1', status: 'STOPPED', reconnectAttempts: 0, updatedAt: 0 } }), 0, 100)) : [];
+    expect(changes.flatMap((entry) => (entry.event.type === 'session:changed' ? [entry.event.session.status] : [])).at(-1)).toBe('CONNECTED');
   });
 
   it('takes the lease of a session added on a daemon there and shows its QR; the other daemon leaves it alone', async () => {
@@ -215,7 +224,7 @@ describe('cluster mode in createDaemon', () => {
     await fresh.waitForSocket();
     fresh.qr();
     await expect.poll(() => statusOf(a, 'fresh'), POLL).toBe('QR_REQUIRED');
-    await expect.poll(() => a.daemon.registry?.currentQr('fresh')?.qr, POLL).toMatch(/^2@fake-qr-fresh/);
+    await expect.poll(() => a.daemon.registry?.currentQr?.('fresh')?.qr, POLL).toMatch(/^2@fake-qr-fresh/);
     // A session in the middle of its login never moves, whatever the shares say (a holds 2 of 3, b 1).
     await a.daemon.cluster?.leases.holderOf('fresh');
     expect(owned(a)).toContain('fresh');

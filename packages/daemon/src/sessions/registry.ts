@@ -117,9 +117,10 @@ export interface LocalSessionRegistry extends SessionRegistry {
   /**
    * Cluster mode: the session leaves this daemon (lease lost, given up or handed over):
    * queued sends fail with a retryable error for the new owner, the socket closes without
-   * logging out.
+   * logging out. `lost`: the lease may be another daemon's already, so the stop is neither
+   * persisted nor journaled (the new owner reports the session's state).
    */
-  stopLeased(id: string, reason: string): Promise<void>;
+  stopLeased(id: string, reason: string, options?: { lost?: boolean }): Promise<void>;
   /** Whether a session may move to another daemon now: nothing queued to send, not in the middle of a login. */
   isIdle(id: string): boolean;
 }
@@ -403,13 +404,13 @@ export function createSessionRegistry(deps: SessionRegistryDeps): LocalSessionRe
       await entry.supervisor.start();
     },
 
-    async stopLeased(id, reason) {
+    async stopLeased(id, reason, options = {}) {
       const entry = entries.get(id);
       if (!entry) return;
       entry.lease.epoch = undefined;
       const handed = entry.queue.handOver(reason);
       if (handed > 0) log.warn({ sessionId: id, handed, reason }, 'queued sends handed over to the next owner');
-      await entry.supervisor.stop({ keepAutostart: true });
+      await entry.supervisor.stop({ keepAutostart: true, quiet: options.lost === true });
     },
 
     isIdle(id) {

@@ -93,8 +93,11 @@ export interface SessionSupervisor {
   settled(timeoutMs: number): Promise<void>;
   /** Connects (idempotent while running; a queued session jumps the queue); marks the session for autostart. */
   start(): Promise<Session>;
-  /** Closes the socket without logging out. `keepAutostart` for daemon shutdown. */
-  stop(options?: { keepAutostart?: boolean }): Promise<Session>;
+  /**
+   * Closes the socket without logging out. `keepAutostart` for daemon shutdown; `quiet`
+   * (cluster mode, the lease was lost) neither persists nor journals the stop.
+   */
+  stop(options?: { keepAutostart?: boolean; quiet?: boolean }): Promise<Session>;
   /** Logs out of WhatsApp and wipes this session's auth. */
   logout(): Promise<Session>;
   /** An 8-character pairing code for `phone` (starts the session if needed). */

@@ -94,14 +94,18 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
     }
   }
 
-  /** Applies a change, persists it, journals `session:changed` and broadcasts it. */
-  function changed(next: SessionStatus, at = now()): void {
+  /**
+   * Applies a change, persists it, journals `session:changed` and broadcasts it. `quiet`:
+   * only this daemon's listeners hear of it (a session whose lease was lost: its new owner
+   * persists and journals its state, and a late STOPPED from here would contradict it).
+   */
+  function changed(next: SessionStatus, at = now(), quiet = false): void {
     const previous = status;
     status = next;
     updatedAt = at;
-    persist();
+    if (!quiet) persist();
     const session = snapshot();
-    events.sessionChanged(session);
+    if (!quiet) events.sessionChanged(session);
     deps.emit('session:changed', session);
     if (previous !== next) {
       log.info({ from: previous, to: next, ...(lastDisconnect ? { lastDisconnect } : {}) }, 'session state changed');
@@ -396,8 +400,8 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
       nextRetryAt = undefined;
       queuedAt = undefined;
       backoff.reset();
-      if (status !== 'LOGGED_OUT' && status !== 'ERROR') changed('STOPPED');
-      else persist();
+      if (status !== 'LOGGED_OUT' && status !== 'ERROR') changed('STOPPED', now(), stopOptions.quiet);
+      else if (!stopOptions.quiet) persist();
       return snapshot();
     },
 
