@@ -126,6 +126,25 @@ describe('loadConfig', () => {
     expect(loadConfig({ STICKERBOT_HOST: '::1' }).host).toBe('::1');
   });
 
+  it('turns cluster mode on with STICKERBOT_REDIS_URL, with a default daemon id and a 30 s lease', () => {
+    expect(loadConfig({}).cluster).toBeUndefined();
+    const cluster = loadConfig({ STICKERBOT_REDIS_URL: 'redis://127.0.0.1:6379/0' }).cluster;
+    expect(cluster).toMatchObject({ redisUrl: 'redis://127.0.0.1:6379/0', leaseMs: 30_000 });
+    expect(cluster?.daemonId).toMatch(new RegExp(`-${process.pid}$`));
+    expect(loadConfig({ STICKERBOT_REDIS_URL: 'rediss://h:6380', STICKERBOT_DAEMON_ID: 'host-a:7420', STICKERBOT_LEASE_MS: '5000' }).cluster).toEqual({
+      redisUrl: 'rediss://h:6380',
+      daemonId: 'host-a:7420',
+      leaseMs: 5000,
+    });
+  });
+
+  it('refuses bad cluster settings, and cluster settings without a Redis URL, never echoing the URL', () => {
+    const problems = problemsOf({ STICKERBOT_REDIS_URL: 'http://user:hunter2@redis', STICKERBOT_DAEMON_ID: 'a b', STICKERBOT_LEASE_MS: '500' });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['STICKERBOT_DAEMON_ID', 'STICKERBOT_LEASE_MS', 'STICKERBOT_REDIS_URL']);
+    expect(problems.join('\n')).not.toContain('hunter2');
+    expect(problemsOf({ STICKERBOT_LEASE_MS: '5000' })).toEqual(['STICKERBOT_LEASE_MS: only used in cluster mode; set STICKERBOT_REDIS_URL too, or leave it unset']);
+  });
+
   it('returns a frozen object', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);

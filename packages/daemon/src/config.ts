@@ -6,6 +6,7 @@
 import { DEFAULT_MAX_MEDIA_BYTES, SESSION_ID_PATTERN } from '@stickerbot/protocol';
 import { ConfigError, LOG_LEVELS, type LogLevel } from '@stickerbot/runtime';
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { QR_TERMINAL_MODES, type QrTerminalMode } from './qr-output.js';
 
@@ -22,6 +23,20 @@ export interface JournalRetentionConfig {
   readonly maxUnacknowledged: number;
   /** How often retention runs (ms; `STICKERBOT_JOURNAL_PRUNE_INTERVAL_S`, default 60 s). */
   readonly intervalMs: number;
+}
+
+/** Cluster mode (issue 17), from `STICKERBOT_REDIS_URL` and its companions. */
+export interface ClusterConfig {
+  /** The Redis every daemon of the cluster shares, `redis://` or `rediss://` (`STICKERBOT_REDIS_URL`). */
+  readonly redisUrl: string;
+  /**
+   * This daemon's id in the cluster, the owner named in its session leases
+   * (`STICKERBOT_DAEMON_ID`, default `<hostname>-<pid>`). Unique per running daemon; best
+   * stable per host and port, so that logs and leases name the same daemon across restarts.
+   */
+  readonly daemonId: string;
+  /** How long a session lease lives without a renew (ms; `STICKERBOT_LEASE_MS`, default 30,000): a dead daemon's sessions move after about this long. */
+  readonly leaseMs: number;
 }
 
 /** The validated, frozen configuration of one daemon. */
@@ -75,6 +90,8 @@ export interface DaemonConfig {
   readonly metricsPublic: boolean;
   /** pino level (`LOG_LEVEL`, default `info`). */
   readonly logLevel: LogLevel;
+  /** Cluster mode when `STICKERBOT_REDIS_URL` is set; `undefined`: one host, SQLite only. */
+  readonly cluster: ClusterConfig | undefined;
 }
 
 const HOUR_MS = 3_600_000;
@@ -100,6 +117,14 @@ const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-
 
 function isHostName(host: string): boolean {
   return HOST_NAME.test(host) || isIP(host.replace(/^\[(.*)\]$/, '$1')) !== 0;
+}
+
+const DAEMON_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The default daemon id: the host name (reduced to the id's characters) and the process id. */
+function defaultDaemonId(): string {
+  const host = hostname().replace(/[^A-Za-z0-9._:-]/g, '-').slice(0, 100) || 'daemon';
+  return `${host}-${process.pid}`;
 }
 
 const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, false: false, '1': true, '0': false, yes: true, no: false, on: true, off: false };
@@ -167,6 +192,9 @@ const envSchema = z.object({
       .optional(),
   ),
   LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).optional()),
+  STICKERBOT_REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional()),
+  STICKERBOT_DAEMON_ID: optionalString.pipe(z.string().regex(DAEMON_ID, 'must be 1 to 128 characters of letters, digits and . _ : -').optional()),
+  STICKERBOT_LEASE_MS: integer(1_000, 600_000),
 });
 
 /** Whether a bind address only accepts connections from this machine. */
@@ -186,7 +214,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): D
     ? []
     : parsed.error.issues.map((issue) => {
         const variable = String(issue.path[0] ?? 'environment');
-        const value = variable === 'STICKERBOT_TOKEN' || variable === 'STICKERBOT_JWT_SECRET' ? '' : ` (got ${JSON.stringify(env[variable])})`;
+        // Secrets are never echoed (a Redis URL may carry a password).
+        const secret = variable === 'STICKERBOT_TOKEN' || variable === 'STICKERBOT_JWT_SECRET' || variable === 'STICKERBOT_REDIS_URL';
+        const value = secret ? '' : ` (got ${JSON.stringify(env[variable])})`;
         return `${variable}: ${issue.message}${value}`;
       });
   // Judged on the raw values, so that it is reported together with every other problem.
@@ -195,6 +225,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): D
   const rawToken = env.STICKERBOT_TOKEN?.trim() ?? '';
   if (isIP(rawHost) !== 0 && !isLoopbackHost(rawHost) && rawToken === '') {
     problems.push(`STICKERBOT_HOST: binding to ${rawHost} exposes the bridge beyond this machine; set STICKERBOT_TOKEN explicitly to do that`);
+  }
+  // A cluster setting without the Redis URL is a daemon that was meant to join a cluster and would run alone.
+  if ((env.STICKERBOT_REDIS_URL?.trim() ?? '') === '') {
+    for (const name of ['STICKERBOT_DAEMON_ID', 'STICKERBOT_LEASE_MS']) {
+      if ((env[name]?.trim() ?? '') !== '') problems.push(`${name}: only used in cluster mode; set STICKERBOT_REDIS_URL too, or leave it unset`);
+    }
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const vars = parsed.data;
@@ -223,6 +259,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): D
     allowedHosts: Object.freeze([...new Set((vars.STICKERBOT_ALLOWED_HOSTS ?? []).map((host) => host.replace(/^\[(.*)\]$/, '$1')))]),
     metricsPublic: vars.STICKERBOT_METRICS_PUBLIC ?? false,
     logLevel: vars.LOG_LEVEL ?? 'info',
+    cluster:
+      vars.STICKERBOT_REDIS_URL === undefined
+        ? undefined
+        : Object.freeze({ redisUrl: vars.STICKERBOT_REDIS_URL, daemonId: vars.STICKERBOT_DAEMON_ID ?? defaultDaemonId(), leaseMs: vars.STICKERBOT_LEASE_MS ?? 30_000 }),
   };
   return Object.freeze(config);
 }

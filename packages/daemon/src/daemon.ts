@@ -2,6 +2,13 @@
  * The daemon, composed: storage, session registry, command executor, HTTP server and
  * journal retention. `main.ts` builds one from the environment; tests build one with the
  * fake WhatsApp socket and a temp data folder.
+ *
+ * In cluster mode (`config.cluster`, `STICKERBOT_REDIS_URL`) a {@link ClusterNode} joins
+ * them: the sessions journal to Redis Streams, read and write their auth state and records
+ * in Redis, and run only where their lease is held (the node's balancer starts and stops
+ * them instead of `registry.startAll`). The bridge still delivers from the SQLite journal
+ * and serves local commands: worker delivery from Redis and command forwarding are wired
+ * on top of `Parts.cluster` (README, "Cluster mode").
  */
 import { StickerbotError } from '@stickerbot/protocol';
 import { ensurePrivateDataDir } from '@stickerbot/runtime';
@@ -12,7 +19,8 @@ import { createHttpServer, type HttpServer } from './http-server.js';
 import { createCommandExecutor, type CommandExecutor } from './bridge/command-executor.js';
 import { createJwtAuthenticator } from './dashboard/jwt.js';
 import type { DaemonConfig } from './config.js';
-import { createSessionRegistry, type SessionRegistryDeps } from './sessions/registry.js';
+import { createClusterNode, type ClusterNode, type ClusterNodeOptions } from './cluster/cluster-node.js';
+import { createSessionRegistry, type LocalSessionRegistry, type SessionRegistryDeps } from './sessions/registry.js';
 import { loginHelp, type LoginHelp } from './login-help.js';
 import { createMetrics, type CacheEntryCounts, type DaemonMetrics } from './metrics.js';
 import { shouldPrintQr, silentQrPrinter, terminalQrPrinter, type QrOutput } from './qr-output.js';
@@ -59,6 +67,8 @@ export interface DaemonDeps {
    * Absent: no text QR (embedding code and tests). A QR printer in `sessions.supervisor` wins.
    */
   qrOutput?: QrOutput;
+  /** Cluster-mode settings beyond the configuration (a key prefix, shorter timings, a lease clock for tests); used only with `config.cluster`. */
+  cluster?: Pick<ClusterNodeOptions, 'prefix' | 'partitions' | 'timings' | 'monotonicNow'>;
 }
 
 /** The socket caches' sizes and estimated bytes with each session's group cache added (`groups`). */
@@ -89,6 +99,8 @@ export interface Daemon {
   readonly token: string | undefined;
   /** The session registry, once started (for tests and embedding). */
   readonly registry: SessionRegistry | undefined;
+  /** Cluster mode: this daemon's node (Redis, journal, leases), once started; `undefined` on one host. */
+  readonly cluster: ClusterNode | undefined;
 }
 
 type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -96,7 +108,9 @@ type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 interface Parts {
   storage: Storage;
   metrics: DaemonMetrics;
-  registry: SessionRegistry;
+  registry: LocalSessionRegistry;
+  /** Cluster mode only: the node the registry runs over (the bridge's cluster parts take it from here). */
+  cluster: ClusterNode | undefined;
   executor: CommandExecutor;
   retention: JournalRetention;
   bridge: HttpServer;
@@ -136,7 +150,22 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
     return output && shouldPrintQr(config.qrTerminal, output.streams) ? terminalQrPrinter(output.stream, () => help) : silentQrPrinter;
   }
 
-  function compose(): Parts {
+  /** Cluster mode: connects to Redis, opens the journal, loads the sessions' records. */
+  async function joinCluster(): Promise<ClusterNode | undefined> {
+    const cluster = config.cluster;
+    if (!cluster) return undefined;
+    const node = await createClusterNode({
+      ...deps.cluster,
+      redisUrl: cluster.redisUrl,
+      daemonId: cluster.daemonId,
+      timings: { leaseMs: cluster.leaseMs, ...deps.cluster?.timings },
+      logger: deps.logger,
+    });
+    parts.cluster = node;
+    return node;
+  }
+
+  function compose(cluster: ClusterNode | undefined): Parts {
     ensurePrivateDataDir(config.dataDir, log);
     const storage = openStorage(config.dataDir, { synchronous: config.dbSynchronous, logger: deps.logger });
     parts.storage = storage;
@@ -145,7 +174,9 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
     const registry = createSessionRegistry({
       ...deps.sessions,
       supervisor: { ...deps.sessions?.supervisor, qrPrinter: qrPrinter(), loginHelp: () => help },
-      storage,
+      // Cluster mode: journal, auth and session records in Redis; the outbox stays this daemon's.
+      storage: cluster ? { journal: cluster.journal, auth: cluster.auth, sessions: cluster.sessions, outbox: storage.outbox } : storage,
+      ...(cluster ? { ownership: cluster } : {}),
       socketFactory: deps.socketFactory,
       socketOptions: { ...deps.socketOptions, waWebSocketUrl: config.waUrl, version: config.waVersion ? [...config.waVersion] : undefined },
       maxMediaBytes: config.maxMediaBytes,
@@ -202,17 +233,20 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
       allowedHosts: config.allowedHosts,
       metricsPublic: config.metricsPublic,
     });
-    return { storage, metrics, registry, executor, retention, bridge, token };
+    return { storage, metrics, registry, cluster, executor, retention, bridge, token };
   }
 
   async function shutdown(): Promise<void> {
     const started = performance.now();
     const left = (): number => SHUTDOWN_BUDGET_MS - (performance.now() - started);
-    const { executor, retention, registry, bridge, storage } = parts;
+    const { executor, retention, registry, bridge, storage, cluster } = parts;
     // 1. No new commands; the ones in flight get a moment to finish. A send still waiting
     //    in the outbound queue stays persisted and its caller gets SHUTTING_DOWN in step 2.
     if (executor) await executor.close(Math.min(2000, left()));
     retention?.stop();
+    // 1b. Cluster mode: hand every session over at once (socket closed, lease released, the
+    //     others told); queued sends fail retryably for the new owners.
+    if (cluster) await withinDeadline(cluster.stop(), left() - 3000, 'handing the sessions over', log);
     // 2. Persist the queue and close every WhatsApp socket without logging out.
     if (registry) await withinDeadline(registry.stopAll(), left() - 1500, 'stopping the sessions', log);
     // 3. Disconnect workers and dashboards, then close the store last.
@@ -222,12 +256,22 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
 
   async function boot(): Promise<AddressInfo> {
     try {
-      parts = compose();
-      const { bridge, registry, retention } = parts as Parts;
+      parts = compose(await joinCluster());
+      const { bridge, registry, retention, cluster } = parts as Parts;
       const address = await bridge.listen(config.host, config.port);
       help = loginHelp({ host: config.host, port: address.port, tokenConfigured: config.token !== undefined, dataDir: config.dataDir });
       retention.start();
-      await registry.startAll(config.sessions);
+      if (cluster) {
+        registry.registerAll(config.sessions);
+        await cluster.start({
+          startSession: (id, epoch, stored) => registry.startLeased(id, epoch, stored),
+          stopSession: (id, reason) =>
+            registry.stopLeased(id, reason === 'lost' ? 'its lease was lost' : `it was ${reason === 'removed' ? 'stopped' : 'handed over'}`, { lost: reason === 'lost' }),
+          isIdle: (id) => registry.isIdle(id),
+        });
+      } else {
+        await registry.startAll(config.sessions);
+      }
       phase = 'running';
       log.info(
         {
@@ -235,6 +279,7 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
           port: address.port,
           dataDir: config.dataDir,
           dashboard: help.dashboard,
+          ...(cluster ? { daemonId: cluster.daemonId, owned: cluster.owned() } : {}),
           sessions: registry.list().map((s) => `${s.id}:${s.status}`),
         },
         'daemon running',
@@ -282,6 +327,9 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
     },
     get registry() {
       return parts.registry;
+    },
+    get cluster() {
+      return parts.cluster;
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 export { createDaemon, SHUTDOWN_BUDGET_MS, type Daemon, type DaemonDeps } from './daemon.js';
 export { runDaemonProcess } from './run-daemon-process.js';
-export { isLoopbackHost, loadConfig, type DaemonConfig, type JournalRetentionConfig } from './config.js';
+export { isLoopbackHost, loadConfig, type ClusterConfig, type DaemonConfig, type JournalRetentionConfig } from './config.js';
 export {
   QR_TERMINAL_MODES,
   processQrOutput,
@@ -41,7 +41,8 @@ export {
 } from './bridge/command-executor.js';
 export type { ReadinessReport } from './bridge/health-routes.js';
 export type { SessionRegistry, SessionRegistryEvents } from './session-registry.js';
-export { createSessionRegistry, type RegistryStorage, type SessionRegistryDeps } from './sessions/registry.js';
+export { createSessionRegistry, type RegistryStorage, type SessionOwnership, type SessionRegistryDeps } from './sessions/registry.js';
+export type { MaybePromise, SessionJournal } from './sessions/session-journal.js';
 export { createBaileysSocketFactory, type BaileysSocketFactoryOptions } from './sessions/baileys-socket-factory.js';
 export {
   createSocketCacheRegistry,
@@ -107,6 +108,8 @@ export {
 } from './cluster/session-lease.js';
 export { createDaemonMembership, membershipTtlMs, type DaemonMembership, type DaemonMembershipOptions } from './cluster/daemon-membership.js';
 export { createSessionBalancer, type SessionBalancer, type SessionBalancerOptions, type SessionStopReason } from './cluster/session-balancer.js';
+export { createClusterNode, type ClusterNode, type ClusterNodeOptions, type ClusterSessionHandlers } from './cluster/cluster-node.js';
+export { createRedisSessionView, type RedisSessionView, type RedisSessionViewOptions } from './cluster/redis-session-view.js';
 export {
   createLeasedAuthStore,
   createRedisAuthStore,

@@ -27,6 +27,8 @@ export interface RedisSessionStore {
    * lease holds that epoch (the owner's status updates): `LEASE_FENCED` otherwise.
    */
   save(session: SessionSave, epoch?: number): Promise<StoredSession>;
+  /** Registers a session unless one of this id exists (`HSETNX`: two daemons registering one id at once keep the first). Whether it was added. */
+  insert(session: SessionSave): Promise<boolean>;
   remove(id: string): Promise<void>;
   /** Ids of the sessions marked to run (what the balancer divides). */
   autostartIds(): Promise<string[]>;
@@ -109,6 +111,19 @@ export function createRedisSessionStore(redis: Redis, keys: RedisKeys): RedisSes
         throw new ClusterError('LEASE_FENCED', `the status of session ${session.id} refused: written at epoch ${epoch}, the lease ${reply ? `is at epoch ${reply}` : 'is not held'}`);
       }
       return decode(session.id, reply);
+    },
+    async insert(session) {
+      const at = session.updatedAt ?? Date.now();
+      const record = {
+        createdAt: at,
+        id: session.id,
+        status: session.status,
+        autostart: session.autostart,
+        ...(session.account === undefined ? {} : { account: session.account }),
+        ...(session.lastError === undefined ? {} : { lastError: session.lastError }),
+        updatedAt: at,
+      };
+      return (await read(`could not register session ${session.id}`, () => redis.hsetnx(keys.sessions, session.id, JSON.stringify(record)))) === 1;
     },
     async remove(id) {
       await read(`could not remove session ${id}`, () => redis.hdel(keys.sessions, id));

@@ -67,6 +67,12 @@ export interface SessionBalancer {
   tick(): Promise<void>;
   /** Sessions started here and not stopped. */
   owned(): string[];
+  /**
+   * Takes a free session now, outside the rounds (a session just created or started on
+   * this daemon): acquire its lease, start it. Whether it runs here now (false when another
+   * daemon holds it, or this balancer stopped).
+   */
+  claim(sessionId: string): Promise<boolean>;
   /** Hands everything over: stops every session, releases the leases, leaves, tells the others. */
   stop(): Promise<void>;
   /** Stops ticking and renewing without releasing anything (a hung daemon, for tests). */
@@ -85,6 +91,8 @@ export function createSessionBalancer(options: SessionBalancerOptions): SessionB
   const tickMs = options.tickMs ?? leases.timings.renewEveryMs;
   const random = options.random ?? Math.random;
   const owned = new Set<string>();
+  // Sessions being taken (a claim and a round may try the same one).
+  const taking = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let again = false;
@@ -110,6 +118,16 @@ export function createSessionBalancer(options: SessionBalancerOptions): SessionB
   }
 
   async function take(sessionId: string): Promise<boolean> {
+    if (owned.has(sessionId) || taking.has(sessionId)) return false;
+    taking.add(sessionId);
+    try {
+      return await takeNow(sessionId);
+    } finally {
+      taking.delete(sessionId);
+    }
+  }
+
+  async function takeNow(sessionId: string): Promise<boolean> {
     const epoch = await leases.acquire(sessionId);
     if (epoch === undefined) return false;
     try {
@@ -212,6 +230,11 @@ export function createSessionBalancer(options: SessionBalancerOptions): SessionB
     },
     tick,
     owned: () => [...owned].sort(),
+    async claim(sessionId) {
+      if (stopped) return false;
+      if (owned.has(sessionId)) return true;
+      return take(sessionId);
+    },
     async stop() {
       stopped = true;
       if (timer) clearInterval(timer);

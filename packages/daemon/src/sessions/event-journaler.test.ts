@@ -93,7 +93,7 @@ describe('session events', () => {
     const events = createEventJournaler({ sessionId: 's', journal, emit: (event, ..._args) => void emitted.push(event), logger, selfJid: () => undefined });
     const early = buildTextMessage({ from: '4915100000001', text: 'before the receipt' });
     const made = buildTextMessage({ from: '4915100000001', text: 'only upserted' });
-    events.received(early, 'append');
+    void events.received(early, 'append');
     expect(journal.entries).toHaveLength(1);
     events.upsert({ type: 'append', messages: [early, made] });
     events.upsert({ type: 'notify', messages: [early] });
@@ -123,11 +123,11 @@ describe('session events', () => {
         return { db, journal: createSqliteJournal(db) };
       };
       const first = open();
-      createEventJournaler({ sessionId: 's', journal: first.journal, emit: () => undefined, logger, selfJid: () => undefined }).received(message, 'notify');
+      void createEventJournaler({ sessionId: 's', journal: first.journal, emit: () => undefined, logger, selfJid: () => undefined }).received(message, 'notify');
       first.db.close();
       const second = open();
       const events = createEventJournaler({ sessionId: 's', journal: second.journal, emit: () => undefined, logger, selfJid: () => undefined });
-      events.received(structuredClone(message), 'append');
+      void events.received(structuredClone(message), 'append');
       events.upsert({ type: 'append', messages: [structuredClone(message)] });
       expect(second.journal.readAfter(0, 10)).toHaveLength(1);
       second.journal.close();
@@ -146,7 +146,7 @@ describe('session events', () => {
     const reaction = from('R1', { reactionMessage: { key: target, text: '👍', senderTimestampMs: 1_700_000_000_000 } });
     const edit = from('E1', { protocolMessage: { type: 14, key: { remoteJid: chat, fromMe: false, id: 'ORIG' }, editedMessage: { conversation: 'fixed' } } });
     const revoke = from('D1', { protocolMessage: { type: 0, key: { remoteJid: chat, fromMe: false, id: 'ORIG' } } });
-    for (const raw of [reaction, edit, revoke]) events.received(raw, 'append');
+    for (const raw of [reaction, edit, revoke]) void events.received(raw, 'append');
     expect(journal.entries.map((e) => e.event.type)).toEqual(['reaction:received', 'message:updated', 'message:updated']);
     // What Baileys emits for them afterwards (process-message.js), then a receipt of the bot's reply.
     events.upsert({ type: 'append', messages: [reaction, edit, revoke] });

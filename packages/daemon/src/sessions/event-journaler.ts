@@ -1,6 +1,9 @@
 /**
  * Journaling of one session's WhatsApp events (DESIGN §4, delivery details). Every handler
- * appends to the journal first and synchronously, and only then tells anyone.
+ * appends to the journal first, and only then tells anyone. Over SQLite the append is
+ * synchronous; over cluster mode's Redis journal it is a promise, and the session's appends
+ * are chained (each waits for the one before it), so that its entries keep the order of its
+ * events whatever the connection does (a reconnect resends, a failed append is not retried).
  *
  * An incoming message is journaled by `received`, which the patched Baileys calls after
  * decrypting it and before its receipt leaves: from then on WhatsApp will not send it again,
@@ -29,7 +32,8 @@ import {
   type MapContext,
 } from './message-mapper.js';
 import type { SessionRegistryEvents } from '../session-registry.js';
-import type { Journal, JournalAppend } from '../storage/index.js';
+import type { JournalAppend } from '../storage/index.js';
+import { andThen, isPromise, type MaybePromise, type SessionJournal } from './session-journal.js';
 import type { WaSocketEvents } from './wa-socket.js';
 
 /** Emits a registry event (the registry's emitter; listeners' exceptions are its concern). */
@@ -38,7 +42,7 @@ export type RegistryEmit = <E extends keyof SessionRegistryEvents>(event: E, ...
 /** Collaborators of {@link createEventJournaler}. */
 export interface EventJournalerDeps {
   sessionId: string;
-  journal: Pick<Journal, 'append' | 'appendMany' | 'hasMessage'>;
+  journal: Pick<SessionJournal, 'append' | 'appendMany' | 'hasMessage'>;
   emit: RegistryEmit;
   logger: Logger;
   /** This session's account JID, once known. */
@@ -59,9 +63,10 @@ export interface EventJournalerDeps {
 export interface EventJournaler {
   /**
    * One decrypted message, before Baileys sends its receipt (`WaSocketOptions.beforeReceipt`).
-   * Throws when the journal could not take it, so that Baileys refuses the message.
+   * Throws (over SQLite) or rejects (over Redis: it resolves once Redis acknowledged the
+   * append) when the journal could not take it, so that Baileys refuses the message.
    */
-  received: (raw: WAMessage, type: MessageUpsertType) => void;
+  received: (raw: WAMessage, type: MessageUpsertType) => void | Promise<void>;
   upsert: (payload: WaSocketEvents['messages.upsert']) => void;
   update: (payload: WaSocketEvents['messages.update']) => void;
   reaction: (payload: WaSocketEvents['messages.reaction']) => void;
@@ -134,30 +139,67 @@ export function createEventJournaler(deps: EventJournalerDeps): EventJournaler {
     return context;
   }
 
-  function append(event: BotEvent, raw?: WAMessage): JournalEntry | undefined {
-    try {
-      const entry = journal.append(raw === undefined ? { sessionId, event } : { sessionId, event, raw });
-      deps.onJournaled?.(entry);
-      return entry;
-    } catch (err) {
+  // The session's last asynchronous append still under way (never set over SQLite, whose
+  // appends complete before they return): the next append starts after it settled.
+  let tail: Promise<unknown> | undefined;
+
+  /** Runs `work` after the session's appends under way, now if there are none. */
+  function inOrder<T>(work: () => MaybePromise<T>): MaybePromise<T> {
+    const result = tail ? tail.then(work) : work();
+    if (isPromise(result)) {
+      const settled = result.then(
+        () => undefined,
+        () => undefined,
+      );
+      tail = settled;
+      void settled.then(() => {
+        if (tail === settled) tail = undefined;
+      });
+    }
+    return result;
+  }
+
+  function journaled(entry: JournalEntry): JournalEntry {
+    deps.onJournaled?.(entry);
+    return entry;
+  }
+
+  function append(event: BotEvent, raw?: WAMessage): MaybePromise<JournalEntry | undefined> {
+    const lost = (err: unknown): undefined => {
       // Nothing else can keep this event: say so as loudly as the logger allows.
       logger.fatal({ err, type: event.type, id: 'message' in event ? event.message.id : undefined }, 'journal append failed: event lost');
       return undefined;
+    };
+    try {
+      const result = inOrder(() => journal.append(raw === undefined ? { sessionId, event } : { sessionId, event, raw }));
+      return isPromise(result) ? result.then(journaled, lost) : journaled(result);
+    } catch (err) {
+      return lost(err);
     }
   }
 
+  /** Waits for every value that is a promise; plain values stay synchronous. */
+  function all<T>(values: MaybePromise<T>[]): MaybePromise<T[]> {
+    return values.some(isPromise) ? Promise.all(values) : (values as T[]);
+  }
+
   /** One transaction for a batch when the journal can; one by one when it cannot or the batch failed. */
-  function appendAll(inputs: JournalAppend[]): (JournalEntry | undefined)[] {
-    if (inputs.length > 1 && journal.appendMany) {
-      try {
-        const entries = journal.appendMany(inputs);
-        for (const entry of entries) deps.onJournaled?.(entry);
-        return entries;
-      } catch (err) {
+  function appendAll(inputs: JournalAppend[]): MaybePromise<(JournalEntry | undefined)[]> {
+    const oneByOne = () => all(inputs.map((input) => append(input.event, input.raw)));
+    const appendMany = journal.appendMany?.bind(journal);
+    if (inputs.length > 1 && appendMany) {
+      const failed = (err: unknown) => {
         logger.error({ err, count: inputs.length }, 'batch journal append failed; appending one by one');
+        return oneByOne();
+      };
+      try {
+        const result = inOrder(() => appendMany(inputs));
+        return isPromise(result) ? result.then((entries) => entries.map(journaled), failed) : result.map(journaled);
+      } catch (err) {
+        return failed(err);
       }
     }
-    return inputs.map((input) => append(input.event, input.raw));
+    return oneByOne();
   }
 
   function publish(entries: readonly (JournalEntry | undefined)[]): void {
@@ -183,38 +225,60 @@ export function createEventJournaler(deps: EventJournalerDeps): EventJournaler {
   const awaitedUpserts = createAwaited();
   const awaitedEvents = createAwaited();
 
-  /** Appends before the receipt: a failure is thrown to Baileys, which then refuses the message. */
-  function appendBeforeReceipt(input: JournalAppend, id: string | null | undefined): JournalEntry {
-    try {
-      const entry = journal.append(input);
-      deps.onJournaled?.(entry);
-      return entry;
-    } catch (err) {
+  /**
+   * Appends before the receipt (called inside the session's append order): a failure is
+   * thrown to Baileys, which then refuses the message.
+   */
+  function appendBeforeReceipt(input: JournalAppend, id: string | null | undefined): MaybePromise<JournalEntry> {
+    const refuse = (err: unknown): never => {
       logger.error({ err, id }, 'journal append failed: refusing the message so that WhatsApp keeps it');
       throw err;
+    };
+    try {
+      const result = journal.append(input);
+      return isPromise(result) ? result.then(journaled, refuse) : journaled(result);
+    } catch (err) {
+      return refuse(err);
     }
+  }
+
+  /** Whether the message is journaled already (WhatsApp delivers it again); a failed lookup refuses the message. */
+  function journaledBefore(id: string | null | undefined): MaybePromise<boolean> {
+    if (!id) return false;
+    const refuse = (err: unknown): never => {
+      logger.error({ err, id }, 'could not look the message up in the journal: refusing it so that WhatsApp keeps it');
+      throw err;
+    };
+    try {
+      const known = journal.hasMessage(sessionId, id);
+      return isPromise(known) ? known.catch(refuse) : known;
+    } catch (err) {
+      return refuse(err);
+    }
+  }
+
+  /** Journals one message before its receipt; the duplicate check and the append are one step of the session's order. */
+  function receive(raw: WAMessage, type: MessageUpsertType, known: boolean): MaybePromise<void> {
+    const id = raw.key.id;
+    if (known) {
+      logger.info({ id }, 'WhatsApp delivered a journaled message again; not journaling it twice');
+      return;
+    }
+    const message = toMessage(raw, type);
+    if (message) return andThen(appendBeforeReceipt({ sessionId, event: { type: 'message:received', message }, raw }, id), (entry) => announce(entry, message));
+    const derived = mapDerivedEvent(raw, mapContext());
+    if (!derived) return;
+    return andThen(appendBeforeReceipt({ sessionId, event: derived }, id), (entry) => {
+      awaitedEvents.add(JSON.stringify(derived));
+      publish([entry]);
+    });
   }
 
   return {
     received: (raw, type) => {
       const id = raw.key.id;
-      if (id) {
-        awaitedUpserts.add(id);
-        if (journal.hasMessage(sessionId, id)) {
-          logger.info({ id }, 'WhatsApp delivered a journaled message again; not journaling it twice');
-          return;
-        }
-      }
-      const message = toMessage(raw, type);
-      if (message) {
-        announce(appendBeforeReceipt({ sessionId, event: { type: 'message:received', message }, raw }, id), message);
-        return;
-      }
-      const derived = mapDerivedEvent(raw, mapContext());
-      if (!derived) return;
-      const entry = appendBeforeReceipt({ sessionId, event: derived }, id);
-      awaitedEvents.add(JSON.stringify(derived));
-      publish([entry]);
+      if (id) awaitedUpserts.add(id);
+      return inOrder(() => andThen(journaledBefore(id), (known) => receive(raw, type, known)));
     },
     upsert: ({ messages, type }) => {
       // Messages that reach the journal only here (those Baileys makes itself, and every
@@ -230,13 +294,14 @@ export function createEventJournaler(deps: EventJournalerDeps): EventJournaler {
         const message = toMessage(raw, type);
         if (message) mapped.push({ message, raw });
       }
-      const entries = appendAll(mapped.map(({ message, raw }) => ({ sessionId, event: { type: 'message:received', message }, raw })));
-      const journaled: { entry: JournalEntry; message: Message }[] = [];
-      mapped.forEach(({ message }, i) => {
-        const entry = entries[i];
-        if (entry) journaled.push({ entry, message });
+      void andThen(appendAll(mapped.map(({ message, raw }) => ({ sessionId, event: { type: 'message:received', message }, raw }))), (entries) => {
+        const done: { entry: JournalEntry; message: Message }[] = [];
+        mapped.forEach(({ message }, i) => {
+          const entry = entries[i];
+          if (entry) done.push({ entry, message });
+        });
+        for (const { entry, message } of done) announce(entry, message);
       });
-      for (const { entry, message } of journaled) announce(entry, message);
     },
     update: (updates) => {
       const entries = [];
@@ -250,7 +315,7 @@ export function createEventJournaler(deps: EventJournalerDeps): EventJournaler {
           deps.onServerAck?.(update.key.id);
         }
       }
-      publish(entries);
+      void andThen(all(entries), publish);
     },
     reaction: (reactions) => {
       const context = mapContext();
@@ -259,7 +324,7 @@ export function createEventJournaler(deps: EventJournalerDeps): EventJournaler {
         const event = mapReaction(reaction, context);
         if (event && !awaitedEvents.take(JSON.stringify(event))) entries.push(append(event));
       }
-      publish(entries);
+      void andThen(all(entries), publish);
     },
     participants: (update) => {
       const context = mapContext();
@@ -267,11 +332,12 @@ export function createEventJournaler(deps: EventJournalerDeps): EventJournaler {
       if (!event) return;
       const subject = deps.groups?.subject(event.chat);
       if (subject !== undefined) event.subject = subject;
-      const entry = append(event);
       const people = participantsOf(update, context);
-      deps.groups?.applyParticipants({ chat: event.chat, action: event.action, people, includesSelf: people.some((p) => isSelf(p, context)) });
-      if (event.includesSelf && event.action === 'remove') logger.info({ chat: event.chat }, 'the bot left or was removed from a group');
-      publish([entry]);
+      void andThen(append(event), (entry) => {
+        deps.groups?.applyParticipants({ chat: event.chat, action: event.action, people, includesSelf: people.some((p) => isSelf(p, context)) });
+        if (event.includesSelf && event.action === 'remove') logger.info({ chat: event.chat }, 'the bot left or was removed from a group');
+        publish([entry]);
+      });
     },
     groups: (updates) => {
       const context = mapContext();
@@ -285,13 +351,17 @@ export function createEventJournaler(deps: EventJournalerDeps): EventJournaler {
         }
         const event = mapGroupUpdate(update, context);
         if (!event) continue;
-        entries.push(append(event));
-        deps.groups?.applyUpdate(event);
+        entries.push(
+          andThen(append(event), (entry) => {
+            deps.groups?.applyUpdate(event);
+            return entry;
+          }),
+        );
       }
-      publish(entries);
+      void andThen(all(entries), publish);
     },
     sessionChanged: (session) => {
-      publish([append({ type: 'session:changed', session })]);
+      void andThen(append({ type: 'session:changed', session }), (entry) => publish([entry]));
     },
   };
 }

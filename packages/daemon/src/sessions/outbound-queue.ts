@@ -15,6 +15,15 @@
  * it in one transaction. A crash between WhatsApp's answer and a separate record would
  * leave the item queued and unrecorded, and a send resumed after a restart, or one whose
  * caller stopped waiting, has nobody else to record it.
+ *
+ * In cluster mode a send is fenced: right before it goes to the socket (no await between
+ * the check and `sendMessage`) the queue asks whether this daemon still holds the session's
+ * lease at the epoch the session was started with. Baileys writes the Signal keys of a send
+ * only after the message left, so the auth store's fenced writes come too late to stop it:
+ * this check is what keeps a daemon that lost the session from sending. A refused send, and
+ * every send still queued when the session is handed over, fails with a retryable
+ * `SESSION_NOT_CONNECTED` and leaves the outbox unrecorded, so the worker's retry with the
+ * same command id acts at the new owner.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -30,7 +39,8 @@ import type { Logger } from 'pino';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { normalizeJid } from './message-mapper.js';
 import { DEFAULT_OP_TIMEOUTS, withTimeout, type OpTimeouts } from './op-timeout.js';
-import type { Journal, OutboxItem, OutboxStore } from '../storage/index.js';
+import type { OutboxItem, OutboxStore } from '../storage/index.js';
+import { isPromise, type SessionJournal } from './session-journal.js';
 import { createReplyBudget, type ReplyBudgetOptions } from './reply-budget.js';
 import { toSessionError } from './wa-errors.js';
 import type { WaSocket } from './wa-socket.js';
@@ -75,12 +85,18 @@ type SendResult = WorkerCommandResult<'message:send'>;
 export interface OutboundQueueDeps {
   sessionId: string;
   outbox: OutboxStore;
-  journal: Pick<Journal, 'findRawMessage' | 'hasMessage'>;
+  journal: Pick<SessionJournal, 'findRawMessage' | 'hasMessage'>;
   /** The session's socket while it is connected. */
   socket: () => WaSocket | undefined;
   breaker: CircuitBreaker;
   /** Hands a sent message id to the deaf-connection watchdog. */
   trackSent: (messageId: string) => void;
+  /**
+   * Cluster mode: whether this daemon still holds the session's lease at the epoch the
+   * session was started with (by its local deadline). Asked right before every send; false
+   * refuses the send and hands every queued send over. Absent (one host): always true.
+   */
+  leaseHeld?: () => boolean;
   logger: Logger;
   pacing?: Partial<PacingOptions>;
   timeouts?: Partial<OpTimeouts>;
@@ -107,6 +123,12 @@ export interface OutboundQueue {
   resume(): void;
   /** Fails and records every queued send of the session (e.g. after a logout). */
   abandonAll(reason: string): number;
+  /**
+   * The session moved to another daemon (cluster mode): every queued send fails with a
+   * retryable `SESSION_NOT_CONNECTED` and leaves the outbox without a recorded outcome, so
+   * the worker's retry with the same command id is sent by the new owner. Returns how many.
+   */
+  handOver(reason: string): number;
   /** Stops sending; queued items stay persisted for the next start. Waiters get `SHUTTING_DOWN`. */
   close(): void;
   /** Items queued for this session. */
@@ -259,29 +281,45 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
     });
   }
 
-  /**
-   * When the user's message this send answers was sent: the one it quotes or reacts to, if
-   * the journal has it as an incoming message of the same chat. Decided from the journal,
-   * not from the worker's word, so that no caller can make a bulk send look like replies.
-   */
-  function answeredAt(item: OutboxItem): number | null {
-    const cached = answers.get(item.commandId);
-    if (cached !== undefined) return cached;
-    const { content, quotedId } = item.args;
-    const target = content.type === 'reaction' ? content.messageId : quotedId;
-    let at: number | null = null;
-    try {
-      const raw = target === undefined ? undefined : deps.journal.findRawMessage(sessionId, target);
-      const remoteJid = raw?.key.remoteJid;
-      if (raw && !raw.key.fromMe && remoteJid && normalizeJid(remoteJid) === item.chat) {
-        const ts = timestampMs(raw, Number.NaN);
-        if (Number.isFinite(ts)) at = ts;
-      }
-    } catch (err) {
-      log.warn({ err, commandId: item.commandId }, 'could not read the message a send answers; pacing it as unsolicited');
+  function answerOf(item: OutboxItem, raw: WAMessage | undefined): number | null {
+    const remoteJid = raw?.key.remoteJid;
+    if (raw && !raw.key.fromMe && remoteJid && normalizeJid(remoteJid) === item.chat) {
+      const ts = timestampMs(raw, Number.NaN);
+      if (Number.isFinite(ts)) return ts;
     }
-    answers.set(item.commandId, at);
-    return at;
+    return null;
+  }
+
+  /**
+   * Finds, for each item not looked at yet, when the user's message it answers was sent: the
+   * one it quotes or reacts to, if the journal has it as an incoming message of the same chat.
+   * Decided from the journal, not from the worker's word, so that no caller can make a bulk
+   * send look like replies. Synchronous over SQLite; a promise over the Redis journal.
+   */
+  function lookUpAnswers(items: readonly OutboxItem[]): Promise<unknown> | undefined {
+    const lookups: Promise<unknown>[] = [];
+    for (const item of items) {
+      if (answers.has(item.commandId)) continue;
+      const { content, quotedId } = item.args;
+      const target = content.type === 'reaction' ? content.messageId : quotedId;
+      const unreadable = (err: unknown) => {
+        log.warn({ err, commandId: item.commandId }, 'could not read the message a send answers; pacing it as unsolicited');
+        answers.set(item.commandId, null);
+      };
+      try {
+        const raw = target === undefined ? undefined : deps.journal.findRawMessage(sessionId, target);
+        if (isPromise(raw)) lookups.push(raw.then((found) => answers.set(item.commandId, answerOf(item, found)), unreadable));
+        else answers.set(item.commandId, answerOf(item, raw));
+      } catch (err) {
+        unreadable(err);
+      }
+    }
+    return lookups.length > 0 ? Promise.all(lookups) : undefined;
+  }
+
+  /** When the user's message this send answers was sent (see {@link lookUpAnswers}), or `null`. */
+  function answeredAt(item: OutboxItem): number | null {
+    return answers.get(item.commandId) ?? null;
   }
 
   /** Whether `item` is a reply to a recent user message that the reply budget lets go out at once. */
@@ -309,7 +347,18 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
     return best;
   }
 
-  async function attempt(item: OutboxItem, socket: WaSocket, reply: boolean): Promise<void> {
+  /** A journaled message by id: at once over SQLite, awaited over Redis. */
+  async function rawMessage(messageId: string | undefined): Promise<WAMessage | undefined> {
+    if (messageId === undefined) return undefined;
+    const raw = deps.journal.findRawMessage(sessionId, messageId);
+    return isPromise(raw) ? await raw : raw;
+  }
+
+  /**
+   * Sends one item. Returns false when the send was refused because the session moved to
+   * another daemon (everything queued is handed over then, and the pump stops).
+   */
+  async function attempt(item: OutboxItem, socket: WaSocket, reply: boolean): Promise<boolean> {
     const { args } = item;
     if (reply) replyBudget.spend(item.chat, now());
     outbox.markAttempt(item.commandId);
@@ -317,9 +366,16 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
     const attempts = item.attempts;
     const messageId = messageIdFor(sessionId, item.commandId);
     try {
-      const quoted = args.quotedId === undefined ? undefined : deps.journal.findRawMessage(sessionId, args.quotedId);
-      const target = args.content.type === 'reaction' ? deps.journal.findRawMessage(sessionId, args.content.messageId) : undefined;
+      const quoted = await rawMessage(args.quotedId);
+      const target = args.content.type === 'reaction' ? await rawMessage(args.content.messageId) : undefined;
       const content = toBaileysContent(args.content, args.chat, target);
+      // The fence: nothing is awaited between this check and `sendMessage` (the breaker and
+      // the deadline call it synchronously), so a send goes out only while the lease holds.
+      if (deps.leaseHeld && !deps.leaseHeld()) {
+        const handed = handOver('this daemon no longer holds the session lease it was started with');
+        log.warn({ commandId: item.commandId, handedOver: handed }, 'send refused: the session moved to another daemon');
+        return false;
+      }
       const sent = await deps.breaker.run(() =>
         withTimeout('send', timeouts.sendMs, () => socket.sendMessage(args.chat, content, { messageId, ...(quoted ? { quoted } : {}) })).catch(
           (error: unknown) => {
@@ -331,17 +387,19 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
       deps.trackSent(id);
       log.debug({ commandId: item.commandId, chat: args.chat, messageId: id, attempts }, 'sent');
       complete(item, { ok: true, result: { messageId: id, timestamp: timestampMs(sent, now()) } });
+      return true;
     } catch (thrown) {
       const error = toSessionError('send', thrown);
       if (error.retryable && attempts < maxAttempts) {
         const delay = Math.min(60_000, 2_000 * 2 ** (attempts - 1));
         retryAt.set(item.commandId, now() + delay);
         log.warn({ commandId: item.commandId, attempts, delayMs: delay, code: error.code, reason: error.message }, 'send failed; will retry');
-        return;
+        return true;
       }
       log.warn({ commandId: item.commandId, attempts, code: error.code, reason: error.message }, 'send failed; giving up');
       const message = attempts > 1 ? `${error.message} (gave up after ${attempts} attempts)` : error.message;
       complete(item, { ok: false, error: { code: error.code, message, retryable: false } });
+      return true;
     } finally {
       sessionNextAt = now() + pacing.sessionGapMs + Math.floor(random() * pacing.sessionJitterMs);
       chatNextAt.set(args.chat, now() + pacing.chatGapMs + Math.floor(random() * pacing.chatJitterMs));
@@ -356,7 +414,13 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
         if (closed) return;
         const socket = deps.socket();
         if (!socket) return;
-        const next = pick(queuedItems());
+        const items = queuedItems();
+        const lookups = lookUpAnswers(items);
+        if (lookups) {
+          await lookups;
+          continue;
+        }
+        const next = pick(items);
         if (!next) return;
         if (deps.breaker.state === 'open') {
           await sleep(1_000);
@@ -367,7 +431,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
           await sleep(waitFor);
           continue;
         }
-        await attempt(next.item, socket, next.reply);
+        if (!(await attempt(next.item, socket, next.reply))) return;
       }
     } catch (err) {
       log.error({ err }, 'outbound queue stopped on an unexpected error');
@@ -385,6 +449,43 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
     void pump();
   }
 
+  function handOver(reason: string): number {
+    const items = [...queuedItems()];
+    for (const item of items) {
+      try {
+        outbox.remove(item.commandId);
+      } catch (err) {
+        log.error({ err, commandId: item.commandId }, 'could not remove a handed-over send from the outbox');
+      }
+      settle(item.commandId, {
+        ok: false,
+        error: { code: 'SESSION_NOT_CONNECTED', message: `session ${sessionId} moved to another daemon (${reason}); retry with the same command id`, retryable: true },
+      });
+    }
+    memory = [];
+    return items.length;
+  }
+
+  /** The checks and the enqueue of a new send, once the quoted message is known to be journaled (or not needed). */
+  function enqueue(args: SendArgs, argsHash: string, quotedKnown: boolean): Promise<SendResult> {
+    if (closed) return Promise.reject(new StickerbotError('SHUTTING_DOWN'));
+    if (queuedItems().some((item) => item.commandId === args.id)) {
+      const joined = await_(args.id);
+      kick();
+      return joined;
+    }
+    if (!quotedKnown) return Promise.reject(new StickerbotError('MESSAGE_NOT_FOUND', `no journaled message ${String(args.quotedId)} to quote`));
+    if (queuedItems().length >= maxQueued) {
+      return Promise.reject(new StickerbotError('RATE_LIMITED', `session ${sessionId} has ${maxQueued} sends queued already; slow down`));
+    }
+    const enqueuedAt = now();
+    outbox.enqueue({ commandId: args.id, sessionId, chat: args.chat, args, argsHash, enqueuedAt });
+    queuedItems().push({ commandId: args.id, sessionId, chat: args.chat, args, argsHash, enqueuedAt, attempts: 0 });
+    const pending = await_(args.id);
+    kick();
+    return pending;
+  }
+
   return {
     send(args, argsHash) {
       if (closed) return Promise.reject(new StickerbotError('SHUTTING_DOWN'));
@@ -397,20 +498,13 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
       if (deps.breaker.state === 'open') {
         return Promise.reject(new StickerbotError('CIRCUIT_OPEN', `session ${sessionId}: too many consecutive WhatsApp failures; failing fast`));
       }
-      if (args.quotedId !== undefined && !deps.journal.hasMessage(sessionId, args.quotedId)) {
-        return Promise.reject(new StickerbotError('MESSAGE_NOT_FOUND', `no journaled message ${args.quotedId} to quote`));
-      }
-      if (queuedItems().length >= maxQueued) {
-        return Promise.reject(new StickerbotError('RATE_LIMITED', `session ${sessionId} has ${maxQueued} sends queued already; slow down`));
-      }
-      const enqueuedAt = now();
-      outbox.enqueue({ commandId: args.id, sessionId, chat: args.chat, args, argsHash, enqueuedAt });
-      queuedItems().push({ commandId: args.id, sessionId, chat: args.chat, args, argsHash, enqueuedAt, attempts: 0 });
-      const pending = await_(args.id);
-      kick();
-      return pending;
+      const known = args.quotedId === undefined ? true : deps.journal.hasMessage(sessionId, args.quotedId);
+      // Over Redis the lookup is a round trip: the checks before the enqueue run again after it.
+      if (isPromise(known)) return known.then((quotedKnown) => enqueue(args, argsHash, quotedKnown));
+      return enqueue(args, argsHash, known);
     },
     resume: kick,
+    handOver,
     abandonAll(reason) {
       const items = [...queuedItems()];
       for (const item of items) {

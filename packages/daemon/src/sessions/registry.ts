@@ -3,10 +3,17 @@
  * one circuit breaker and one outbound queue per session, over the stores. The registry
  * is an object the composition root creates and passes down; nothing is module state,
  * and no Baileys global is used to find a socket.
+ *
+ * In cluster mode (`ownership` given) the registry knows every session of the cluster (its
+ * session store is a view of Redis') but runs only those whose lease this daemon holds: the
+ * cluster's balancer starts a session here once it took the lease (`startLeased`) and stops
+ * it when the lease is lost or handed over (`stopLeased`); a new session, or a stopped one
+ * started here, is claimed first (this daemon takes its lease, then shows its QR).
  */
 import {
   StickerbotError,
   sessionIdSchema,
+  type Session,
   type WorkerCommandResult,
 } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
@@ -20,13 +27,15 @@ import type { SessionRegistry, SessionRegistryEvents } from '../session-registry
 import { createStartQueue, DEFAULT_START_QUEUE, type StartQueue, type StartQueueOptions } from './start-queue.js';
 import { createSessionSupervisor } from './supervisor.js';
 import type { PassThroughSocketOptions, SessionMetricsSink, SessionSupervisor, SupervisorOptions } from './supervisor-types.js';
-import { loadBaileys, type AuthStore, type Journal, type OutboxStore, type SessionStore, type StoredSession } from '../storage/index.js';
+import { loadBaileys, type AuthStore, type OutboxStore, type SessionStore, type StoredSession } from '../storage/index.js';
+import type { SessionJournal } from './session-journal.js';
 import { toSessionError } from './wa-errors.js';
 import type { WaSocket, WaSocketFactory } from './wa-socket.js';
 
 /** The stores the registry works over (the `Storage` of `storage/index.ts` fits). */
 export interface RegistryStorage {
-  journal: Journal;
+  /** The SQLite journal, or cluster mode's Redis journal. */
+  journal: SessionJournal;
   auth: AuthStore;
   sessions: SessionStore;
   outbox: OutboxStore;
@@ -58,6 +67,21 @@ export interface SessionRegistryDeps {
   groupCache?: Partial<GroupCacheLimits>;
   /** How `startAll` spreads the connects (concurrency, jitter; defaults in `start-queue.ts`). */
   start?: Partial<StartQueueOptions>;
+  /** Cluster mode: who holds which session's lease (the cluster node). Absent: one host, every session is this daemon's. */
+  ownership?: SessionOwnership;
+}
+
+/** What the registry asks the cluster in cluster mode (`ClusterNode` implements it). */
+export interface SessionOwnership {
+  /** The epoch of the session's lease while this daemon holds it (by its local deadline), else `undefined`. */
+  epochOf(sessionId: string): number | undefined;
+  /**
+   * Takes the lease of a session nobody holds and starts it here (through `startLeased`).
+   * Resolves false when another daemon holds it.
+   */
+  claim(sessionId: string): Promise<boolean>;
+  /** Whether the cluster knows the session (it may have been registered on another daemon a moment ago). */
+  known(sessionId: string): Promise<boolean>;
 }
 
 interface Entry {
@@ -65,6 +89,8 @@ interface Entry {
   breaker: CircuitBreaker;
   queue: OutboundQueue;
   groups: GroupMetadataCache;
+  /** Cluster mode: the lease epoch the session was started with here (sends are fenced by it). */
+  lease: { epoch: number | undefined };
 }
 
 type Listener = (...args: never) => void;
@@ -81,7 +107,25 @@ export interface LocalSessionRegistry extends SessionRegistry {
   groupCacheSizes(): Map<string, number>;
   /** Estimated bytes of each session's group cache. */
   groupCacheBytes(): Map<string, number>;
+  /** Cluster mode: registers the sessions not known yet, without starting them (the balancer starts each where its lease is taken). */
+  registerAll(ids: readonly string[]): void;
+  /**
+   * Cluster mode: starts a session whose lease this daemon took at `epoch`; `stored` is its
+   * record as Redis has it now (the previous owner's status and account).
+   */
+  startLeased(id: string, epoch: number, stored: StoredSession | undefined): Promise<void>;
+  /**
+   * Cluster mode: the session leaves this daemon (lease lost, given up or handed over):
+   * queued sends fail with a retryable error for the new owner, the socket closes without
+   * logging out. `lost`: the lease may be another daemon's already, so the stop is neither
+   * persisted nor journaled (the new owner reports the session's state).
+   */
+  stopLeased(id: string, reason: string, options?: { lost?: boolean }): Promise<void>;
+  /** Whether a session may move to another daemon now: nothing queued to send, not in the middle of a login. */
+  isIdle(id: string): boolean;
 }
+
+const NOT_IDLE: ReadonlySet<string> = new Set(['CONNECTING', 'QR_REQUIRED']);
 
 /** Creates the session registry. Sessions persisted earlier are known (stopped) until {@link SessionRegistry.startAll}. */
 export function createSessionRegistry(deps: SessionRegistryDeps): LocalSessionRegistry {
@@ -106,6 +150,8 @@ export function createSessionRegistry(deps: SessionRegistryDeps): LocalSessionRe
   function build(id: string, stored: StoredSession | undefined): Entry {
     const sessionLog = deps.logger.child({ sessionId: id });
     const groups = createGroupMetadataCache((meta) => toGroupInfo(meta, { phoneOfLid: (lid) => storage.auth.phoneOfLid(id, lid) }), deps.groupCache, now);
+    const lease: Entry['lease'] = { epoch: undefined };
+    const ownership = deps.ownership;
     const breaker = createCircuitBreaker({
       ...deps.circuit,
       now,
@@ -145,6 +191,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): LocalSessionRe
       socket: () => supervisor.connectedSocket(),
       breaker,
       trackSent: (messageId) => supervisor.trackSent(messageId),
+      ...(ownership ? { leaseHeld: () => lease.epoch !== undefined && ownership.epochOf(id) === lease.epoch } : {}),
       logger: sessionLog.child({ module: 'outbound' }),
       ...(deps.pacing ? { pacing: deps.pacing } : {}),
       timeouts,
@@ -153,7 +200,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): LocalSessionRe
       ...(deps.sendWaitMs === undefined ? {} : { waitMs: deps.sendWaitMs }),
       ...(deps.maxQueuedSends === undefined ? {} : { maxQueued: deps.maxQueuedSends }),
     });
-    const entry = { supervisor, breaker, queue, groups };
+    const entry = { supervisor, breaker, queue, groups, lease };
     entries.set(id, entry);
     return entry;
   }
@@ -161,9 +208,19 @@ export function createSessionRegistry(deps: SessionRegistryDeps): LocalSessionRe
   for (const stored of storage.sessions.list()) build(stored.id, stored);
 
   function entryOf(id: string): Entry {
-    const entry = entries.get(id);
+    // Cluster mode: a session another daemon registered is known from the shared store.
+    const stored = entries.has(id) || !deps.ownership ? undefined : storage.sessions.get(id);
+    const entry = entries.get(id) ?? (stored ? build(id, stored) : undefined);
     if (!entry) throw new StickerbotError('SESSION_NOT_FOUND', `no session "${id}"`);
     return entry;
+  }
+
+  /** Cluster mode: takes the lease of a session this daemon does not hold, which starts it here. */
+  async function claim(id: string, ownership: SessionOwnership): Promise<Session> {
+    if (!(await ownership.claim(id))) {
+      throw new StickerbotError('SESSION_NOT_CONNECTED', `session "${id}" is held by another daemon of the cluster`, { retryable: true });
+    }
+    return entryOf(id).supervisor.snapshot();
   }
 
   function connected(id: string): { entry: Entry; socket: WaSocket } {
@@ -174,9 +231,9 @@ export function createSessionRegistry(deps: SessionRegistryDeps): LocalSessionRe
   }
 
   /** The copy of `messageId` embedded in the journaled message `quotedBy`, if it quotes it. */
-  function quotedCopy(sessionId: string, messageId: string, quotedBy: string | undefined) {
+  async function quotedCopy(sessionId: string, messageId: string, quotedBy: string | undefined) {
     if (quotedBy === undefined) return undefined;
-    const quoting = storage.journal.findRawMessage(sessionId, quotedBy);
+    const quoting = await storage.journal.findRawMessage(sessionId, quotedBy);
     return quoting ? quotedMessageOf(quoting, messageId) : undefined;
   }
 
@@ -192,7 +249,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): LocalSessionRe
   function register(id: string): Entry {
     const parsed = sessionIdSchema.safeParse(id);
     if (!parsed.success) throw new StickerbotError('INVALID_ARGS', `invalid session id "${id}": must match [a-z0-9_-]{1,64}`);
-    if (entries.has(id)) throw new StickerbotError('SESSION_EXISTS', `session "${id}" already exists`);
+    if (entries.has(id) || (deps.ownership && storage.sessions.get(id))) throw new StickerbotError('SESSION_EXISTS', `session "${id}" already exists`);
     storage.sessions.save({ id, status: 'STOPPED', autostart: true, updatedAt: now() });
     log.info({ sessionId: id }, 'session registered');
     return build(id, storage.sessions.get(id));
@@ -218,13 +275,16 @@ export function createSessionRegistry(deps: SessionRegistryDeps): LocalSessionRe
 
     // Baileys is loaded before the first session connects, not at start-up (storage/baileys-lib.ts).
     async create(id) {
+      if (deps.ownership && !entries.has(id) && (await deps.ownership.known(id))) throw new StickerbotError('SESSION_EXISTS', `session "${id}" already exists`);
       const { supervisor } = register(id);
       await loadBaileys();
+      if (deps.ownership) return claim(id, deps.ownership);
       return supervisor.start();
     },
     async start(id) {
       const { supervisor } = entryOf(id);
       await loadBaileys();
+      if (deps.ownership && deps.ownership.epochOf(id) === undefined) return claim(id, deps.ownership);
       return supervisor.start();
     },
     async stop(id) {
@@ -245,7 +305,7 @@ export function createSessionRegistry(deps: SessionRegistryDeps): LocalSessionRe
 
     async downloadMedia(args) {
       const entry = entryOf(args.sessionId);
-      const raw = storage.journal.findRawMessage(args.sessionId, args.messageId) ?? quotedCopy(args.sessionId, args.messageId, args.quotedBy);
+      const raw = (await storage.journal.findRawMessage(args.sessionId, args.messageId)) ?? (await quotedCopy(args.sessionId, args.messageId, args.quotedBy));
       if (!raw) throw new StickerbotError('MESSAGE_NOT_FOUND', `no journaled message ${args.messageId} in session "${args.sessionId}"`);
       const media = mapMessage(raw, false)?.media;
       if (!media) throw new StickerbotError('INVALID_ARGS', `message ${args.messageId} has no media`);
@@ -264,7 +324,9 @@ export function createSessionRegistry(deps: SessionRegistryDeps): LocalSessionRe
 
     async readMessages(args) {
       const { entry, socket } = connected(args.sessionId);
-      const keys = args.messageIds.map((id) => storage.journal.findRawMessage(args.sessionId, id)?.key ?? { remoteJid: args.chat, id, fromMe: false });
+      const keys = await Promise.all(
+        args.messageIds.map(async (id) => (await storage.journal.findRawMessage(args.sessionId, id))?.key ?? { remoteJid: args.chat, id, fromMe: false }),
+      );
       await call(entry, 'read receipts', timeouts.sendMs, () => socket.readMessages(keys));
       return { count: keys.length };
     },
@@ -320,9 +382,40 @@ export function createSessionRegistry(deps: SessionRegistryDeps): LocalSessionRe
       await Promise.all(
         [...entries.values()].map(async ({ supervisor, queue }) => {
           queue.close();
+          // Cluster mode: a session this daemon does not run is another daemon's; a stop here
+          // would journal and persist a STOPPED that is not true.
+          if (deps.ownership && supervisor.status === 'STOPPED') return;
           await supervisor.stop({ keepAutostart: true });
         }),
       );
+    },
+
+    registerAll(ids) {
+      for (const id of ids) if (!entries.has(id) && !storage.sessions.get(id)) register(id);
+    },
+
+    async startLeased(id, epoch, stored) {
+      await loadBaileys();
+      let entry = entries.get(id);
+      // The record as the previous owner left it (account, status) replaces what this daemon
+      // knew from earlier; a session running here keeps its supervisor.
+      if (!entry || entry.supervisor.status === 'STOPPED' || entry.supervisor.status === 'ERROR') entry = build(id, stored ?? storage.sessions.get(id));
+      entry.lease.epoch = epoch;
+      await entry.supervisor.start();
+    },
+
+    async stopLeased(id, reason, options = {}) {
+      const entry = entries.get(id);
+      if (!entry) return;
+      entry.lease.epoch = undefined;
+      const handed = entry.queue.handOver(reason);
+      if (handed > 0) log.warn({ sessionId: id, handed, reason }, 'queued sends handed over to the next owner');
+      await entry.supervisor.stop({ keepAutostart: true, quiet: options.lost === true });
+    },
+
+    isIdle(id) {
+      const entry = entries.get(id);
+      return !entry || (entry.queue.size === 0 && !NOT_IDLE.has(entry.supervisor.status));
     },
   };
   return registry;

@@ -9,7 +9,8 @@ import type { LoginHelp } from '../login-help.js';
 import type { QrPrinter } from '../qr-output.js';
 import type { RegistryEmit } from './event-journaler.js';
 import type { GroupMetadataCache } from './group-metadata-cache.js';
-import type { AuthStore, Journal, SessionStore, StoredSession } from '../storage/index.js';
+import type { AuthStore, SessionStore, StoredSession } from '../storage/index.js';
+import type { SessionJournal } from './session-journal.js';
 import type { WaSocket, WaSocketFactory, WaSocketOptions } from './wa-socket.js';
 import type { ZombieOptions } from './zombie-watch.js';
 
@@ -56,7 +57,8 @@ export interface SessionSupervisorDeps {
   socketFactory: WaSocketFactory;
   authStore: AuthStore;
   sessionStore: SessionStore;
-  journal: Journal;
+  /** The SQLite journal, or cluster mode's Redis journal. */
+  journal: SessionJournal;
   /** The session's logger (child with `sessionId`). */
   logger: Logger;
   emit: RegistryEmit;
@@ -91,8 +93,11 @@ export interface SessionSupervisor {
   settled(timeoutMs: number): Promise<void>;
   /** Connects (idempotent while running; a queued session jumps the queue); marks the session for autostart. */
   start(): Promise<Session>;
-  /** Closes the socket without logging out. `keepAutostart` for daemon shutdown. */
-  stop(options?: { keepAutostart?: boolean }): Promise<Session>;
+  /**
+   * Closes the socket without logging out. `keepAutostart` for daemon shutdown; `quiet`
+   * (cluster mode, the lease was lost) neither persists nor journals the stop.
+   */
+  stop(options?: { keepAutostart?: boolean; quiet?: boolean }): Promise<Session>;
   /** Logs out of WhatsApp and wipes this session's auth. */
   logout(): Promise<Session>;
   /** An 8-character pairing code for `phone` (starts the session if needed). */

@@ -94,14 +94,18 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
     }
   }
 
-  /** Applies a change, persists it, journals `session:changed` and broadcasts it. */
-  function changed(next: SessionStatus, at = now()): void {
+  /**
+   * Applies a change, persists it, journals `session:changed` and broadcasts it. `quiet`:
+   * only this daemon's listeners hear of it (a session whose lease was lost: its new owner
+   * persists and journals its state, and a late STOPPED from here would contradict it).
+   */
+  function changed(next: SessionStatus, at = now(), quiet = false): void {
     const previous = status;
     status = next;
     updatedAt = at;
-    persist();
+    if (!quiet) persist();
     const session = snapshot();
-    events.sessionChanged(session);
+    if (!quiet) events.sessionChanged(session);
     deps.emit('session:changed', session);
     if (previous !== next) {
       log.info({ from: previous, to: next, ...(lastDisconnect ? { lastDisconnect } : {}) }, 'session state changed');
@@ -145,15 +149,15 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
         // Baileys is chatty at info; its warnings and errors are what an operator needs.
         logger: log.child({ module: 'baileys' }, { level: log.levelVal === 30 ? 'warn' : log.level }),
         beforeReceipt: events.received,
-        getMessage: (key) => {
-          if (!key.id) return Promise.resolve(undefined);
+        getMessage: async (key) => {
+          if (!key.id) return undefined;
           try {
-            return Promise.resolve(deps.journal.findRawMessage(id, key.id)?.message ?? undefined);
+            return (await deps.journal.findRawMessage(id, key.id))?.message ?? undefined;
           } catch (err) {
             // Baileys asks for a message to re-encrypt it for a retry receipt: an unreadable
             // row means no resend, not a broken socket.
             log.warn({ err, id: key.id }, 'a journaled message asked for by a retry receipt cannot be read');
-            return Promise.resolve(undefined);
+            return undefined;
           }
         },
       };
@@ -396,8 +400,8 @@ export function createSessionSupervisor(deps: SessionSupervisorDeps): SessionSup
       nextRetryAt = undefined;
       queuedAt = undefined;
       backoff.reset();
-      if (status !== 'LOGGED_OUT' && status !== 'ERROR') changed('STOPPED');
-      else persist();
+      if (status !== 'LOGGED_OUT' && status !== 'ERROR') changed('STOPPED', now(), stopOptions.quiet);
+      else if (!stopOptions.quiet) persist();
       return snapshot();
     },
 

@@ -125,12 +125,13 @@ export interface WaSocketOptions {
   keepAliveIntervalMs?: number;
   /**
    * Called with each decrypted incoming message before its delivery receipt leaves (the
-   * Baileys patch's `beforeMessageReceipt`); the daemon journals it here, synchronously. If
-   * it throws, Baileys refuses (nacks) the message instead of acknowledging it. A message
+   * Baileys patch's `beforeMessageReceipt`, which awaits it); the daemon journals it here,
+   * synchronously over SQLite, before the promise resolves over Redis. If it throws (or
+   * rejects), Baileys refuses (nacks) the message instead of acknowledging it. A message
    * given here comes again in `messages.upsert`, which is then not held back by Baileys'
    * event buffer.
    */
-  beforeReceipt?: (message: WAMessage, type: MessageUpsertType) => void;
+  beforeReceipt?: (message: WAMessage, type: MessageUpsertType) => void | Promise<void>;
   /** Looks up a sent message for Baileys' retry receipts (the daemon answers from its journal). */
   getMessage?: (key: WAMessageKey) => Promise<WAMessage['message'] | undefined>;
   /** The session's logger (a pino child with `sessionId`). */

@@ -3,12 +3,10 @@ import { parseWithBuffers, stringifyWithBuffers } from './buffer-json.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { CommandLog, CommandRecordInput, OutboxItem, OutboxStore, QueuedCommand } from './stores.js';
 
-/** The SQLite outbox: {@link OutboxStore} plus removal without an outcome. */
+/** The SQLite outbox: {@link OutboxStore} plus removal of a session's items. */
 export interface SqliteOutbox extends OutboxStore {
   /** Queues an item; returns false (and changes nothing) when its command id is already queued. */
   enqueue(item: Parameters<OutboxStore['enqueue']>[0]): boolean;
-  /** Removes one queued item without recording an outcome. Returns whether it was queued. */
-  remove(commandId: string): boolean;
   /** Removes every queued item of a session (for example after a logout). Returns how many. */
   drop(sessionId: string): number;
 }

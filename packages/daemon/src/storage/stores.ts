@@ -231,4 +231,9 @@ export interface OutboxStore {
   complete(commandId: string, record: CommandRecordInput): void;
   /** Pending items across sessions. */
   size(): number;
+  /**
+   * Removes the item without recording an outcome, so that the same command id may act again
+   * (a send handed over to the daemon that owns its session now, cluster mode). Whether it was queued.
+   */
+  remove(commandId: string): boolean;
 }
