@@ -6,9 +6,10 @@
  * In cluster mode (`config.cluster`, `STICKERBOT_REDIS_URL`) a {@link ClusterNode} joins
  * them: the sessions journal to Redis Streams, read and write their auth state and records
  * in Redis, and run only where their lease is held (the node's balancer starts and stops
- * them instead of `registry.startAll`). The bridge still delivers from the SQLite journal
- * and serves local commands: worker delivery from Redis and command forwarding are wired
- * on top of `Parts.cluster` (README, "Cluster mode").
+ * them instead of `registry.startAll`). The bridge delivers to workers from the Redis journal
+ * (a consumer per worker connection), forwards commands for sessions held elsewhere to their
+ * owner, shares the command log in Redis, and its dashboards share the Socket.IO Redis
+ * Streams adapter (README, "Cluster mode").
  */
 import { StickerbotError } from '@stickerbot/protocol';
 import { ensurePrivateDataDir } from '@stickerbot/runtime';
@@ -19,7 +20,12 @@ import { createHttpServer, type HttpServer } from './http-server.js';
 import { createCommandExecutor, type CommandExecutor } from './bridge/command-executor.js';
 import { createJwtAuthenticator } from './dashboard/jwt.js';
 import type { DaemonConfig } from './config.js';
+import { createClusterAdapter, listClusterSessions } from './cluster/cluster-dashboards.js';
 import { createClusterNode, type ClusterNode, type ClusterNodeOptions } from './cluster/cluster-node.js';
+import { createCommandForwarding, type CommandForwarding } from './cluster/command-forwarding.js';
+import { createConsumerDeliveryFactory } from './cluster/consumer-delivery.js';
+import { createRedisCommandLog } from './cluster/redis-command-log.js';
+import { createRedisJournalRetention } from './cluster/redis-journal-retention.js';
 import { createSessionRegistry, type LocalSessionRegistry, type SessionRegistryDeps } from './sessions/registry.js';
 import { loginHelp, type LoginHelp } from './login-help.js';
 import { createMetrics, type CacheEntryCounts, type DaemonMetrics } from './metrics.js';
@@ -103,6 +109,9 @@ export interface Daemon {
   readonly cluster: ClusterNode | undefined;
 }
 
+/** The journal's retention loop: SQLite's, or the Redis journal's in cluster mode. */
+type Retention = Pick<JournalRetention, 'start' | 'stop' | 'status'>;
+
 type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 interface Parts {
@@ -111,8 +120,10 @@ interface Parts {
   registry: LocalSessionRegistry;
   /** Cluster mode only: the node the registry runs over (the bridge's cluster parts take it from here). */
   cluster: ClusterNode | undefined;
+  /** Cluster mode only: commands to and from the other daemons. */
+  forwarding: CommandForwarding | undefined;
   executor: CommandExecutor;
-  retention: JournalRetention;
+  retention: Retention;
   bridge: HttpServer;
   token: string;
 }
@@ -186,20 +197,38 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
       now,
     });
     metrics.watch({ sessions: () => registry.list(), caches: () => cacheEntries(deps.socketCaches, registry.groupCacheSizes(), registry.groupCacheBytes()) });
+    // Cluster mode: commands for a session held elsewhere go to its owner, and the command log
+    // is shared in Redis, so one command id runs once whichever daemon it reaches.
+    const forwarding = cluster
+      ? createCommandForwarding({
+          redis: cluster.redis,
+          keys: cluster.keys,
+          daemonId: cluster.daemonId,
+          ownerOf: (id) => cluster.ownerOf(id),
+          owns: (id) => cluster.owns(id),
+          logger: deps.logger.child({ module: 'forwarding' }),
+        })
+      : undefined;
     const executor = createCommandExecutor({
-      commandLog: storage.commands,
+      commandLog: cluster
+        ? createRedisCommandLog({ redis: cluster.redis, keys: cluster.keys, holder: cluster.daemonId, maxAgeMs: config.commandLogMaxAgeMs, now })
+        : storage.commands,
       outbox: storage.outbox,
+      route: forwarding?.route,
       logger: deps.logger.child({ module: 'commands' }),
       metrics,
       now,
     });
-    const retention = createJournalRetention({
+    const retentionPolicy = {
+      maxAgeMs: config.journal.maxAgeMs,
+      maxCount: config.journal.maxCount,
+      maxUnacknowledged: config.journal.maxUnacknowledged,
+    };
+    const retention: Retention = cluster
+      ? createRedisJournalRetention({ journal: cluster.journal, policy: retentionPolicy, intervalMs: config.journal.intervalMs, logger: deps.logger, now })
+      : createJournalRetention({
       journal: storage.journal,
-      policy: {
-        maxAgeMs: config.journal.maxAgeMs,
-        maxCount: config.journal.maxCount,
-        maxUnacknowledged: config.journal.maxUnacknowledged,
-      },
+      policy: retentionPolicy,
       intervalMs: config.journal.intervalMs,
       commandLog: { log: storage.commands, maxAgeMs: config.commandLogMaxAgeMs },
       logger: deps.logger,
@@ -232,17 +261,27 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
       workerMetrics: metrics,
       allowedHosts: config.allowedHosts,
       metricsPublic: config.metricsPublic,
+      ...(cluster && forwarding
+        ? {
+            workerDelivery: createConsumerDeliveryFactory({ journal: cluster.journal, redis: cluster.redis, daemonId: cluster.daemonId }),
+            adapter: createClusterAdapter(cluster.redis, cluster.keys),
+            forwarding,
+            clusterSessions: () => listClusterSessions(cluster.sessionStore, () => registry.list().filter((s) => cluster.owns(s.id))),
+          }
+        : {}),
     });
-    return { storage, metrics, registry, cluster, executor, retention, bridge, token };
+    return { storage, metrics, registry, cluster, forwarding, executor, retention, bridge, token };
   }
 
   async function shutdown(): Promise<void> {
     const started = performance.now();
     const left = (): number => SHUTDOWN_BUDGET_MS - (performance.now() - started);
-    const { executor, retention, registry, bridge, storage, cluster } = parts;
+    const { executor, retention, registry, bridge, storage, cluster, forwarding } = parts;
     // 1. No new commands; the ones in flight get a moment to finish. A send still waiting
     //    in the outbound queue stays persisted and its caller gets SHUTTING_DOWN in step 2.
+    //    Cluster mode: forwards waiting for another daemon are answered SHUTTING_DOWN.
     if (executor) await executor.close(Math.min(2000, left()));
+    if (forwarding) await withinDeadline(forwarding.close(Math.min(1000, left())), left() - 5000, 'closing the command forwarding', log);
     retention?.stop();
     // 1b. Cluster mode: hand every session over at once (socket closed, lease released, the
     //     others told); queued sends fail retryably for the new owners.
@@ -257,10 +296,11 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
   async function boot(): Promise<AddressInfo> {
     try {
       parts = compose(await joinCluster());
-      const { bridge, registry, retention, cluster } = parts as Parts;
+      const { bridge, registry, retention, cluster, forwarding } = parts as Parts;
       const address = await bridge.listen(config.host, config.port);
       help = loginHelp({ host: config.host, port: address.port, tokenConfigured: config.token !== undefined, dataDir: config.dataDir });
       retention.start();
+      forwarding?.start();
       if (cluster) {
         registry.registerAll(config.sessions);
         await cluster.start({
