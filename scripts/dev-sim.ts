@@ -56,21 +56,22 @@ export function scanQrCodes(options: {
   bridgeUrl: string;
   token: string;
   adminUrl: string;
-  sessions: readonly string[];
-  botPhone: string;
+  /** The sessions to watch, each with the emulator phone that scans its QR. */
+  phones: Readonly<Record<string, string>>;
   say: (line: string) => void;
   scanned?: Set<string>;
 }): Socket {
   const socket = io(`${options.bridgeUrl}/dashboard`, { auth: { token: options.token }, transports: ['websocket'] });
   socket.on('connect', () => {
-    for (const sessionId of options.sessions) socket.emit('session:subscribe', { sessionId }, () => undefined);
+    for (const sessionId of Object.keys(options.phones)) socket.emit('session:subscribe', { sessionId }, () => undefined);
   });
   socket.on('connect_error', (err: Error) => options.say(`dashboard: ${err.message}`));
   socket.on('session:qr', (payload: { sessionId: string; qr: string }) => {
-    if (options.scanned?.has(payload.qr)) return;
+    const phone = options.phones[payload.sessionId];
+    if (phone === undefined || options.scanned?.has(payload.qr)) return;
     options.scanned?.add(payload.qr);
-    options.say(`session ${payload.sessionId} shows a QR: the emulator's phone +${options.botPhone} scans it`);
-    post(`${options.adminUrl}/scan-qr`, { qr: payload.qr, phone: options.botPhone }).then(
+    options.say(`session ${payload.sessionId} shows a QR: the emulator's phone +${phone} scans it`);
+    post(`${options.adminUrl}/scan-qr`, { qr: payload.qr, phone }).then(
       () => options.say(`session ${payload.sessionId} linked (WhatsApp then asks for one reconnect: Baileys logs a 515 "stream errored out", which is normal)`),
       (err: unknown) => options.say(`scan failed: ${String(err)}`),
     );

@@ -12,10 +12,11 @@
  * daemon at it (fresh temp data folder, removed on exit), lets the emulator's phone scan
  * the QR, and turns the terminal into a chat: type `!help` and press Enter.
  *
- * `pnpm dev --cluster` (issue 17, cluster mode in progress; with or without `--sim`): a
- * private Redis (scripts/dev-redis.ts), two daemons on two ports with data folders and
- * daemon ids of their own and `STICKERBOT_REDIS_URL`, and two workers of one group, one per
- * daemon, each in watch mode. Stopping goes workers, daemons, emulator, Redis.
+ * `pnpm dev --cluster` (with or without `--sim`): a private Redis (scripts/dev-redis.ts),
+ * two daemons on two ports with data folders and daemon ids of their own sharing the
+ * sessions through `STICKERBOT_REDIS_URL`, and two workers of one group, one per daemon,
+ * each in watch mode. With `--sim` there are two sessions on two numbers, one per daemon
+ * once both run. Stopping goes workers, daemons, emulator, Redis.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -34,6 +35,8 @@ const clusterMode = process.argv.includes('--cluster');
 const colour = process.stdout.isTTY && !process.env.NO_COLOR;
 const TSX = ['--import', 'tsx', '--conditions=@stickerbot/source'];
 const BOT_PHONE = '4915100000001';
+// --cluster --sim: a second session on its own number, so that each daemon owns one.
+const SECOND_BOT_PHONE = '4915100000003';
 const CONTACT_PHONE = '4915200000002';
 
 // Once the terminal or a pipe this script writes to is gone (EPIPE, EIO), it writes no more.
@@ -174,7 +177,7 @@ if (started) {
   say(`emulator on ${emulator.wsUrl} (admin ${emulator.adminUrl}); data in ${simDataDir}`);
   Object.assign(env, {
     STICKERBOT_DATA_DIR: simDataDir,
-    STICKERBOT_SESSIONS: 'default',
+    STICKERBOT_SESSIONS: clusterMode ? 'default,second' : 'default',
     STICKERBOT_WA_URL: emulator.wsUrl,
     STICKERBOT_TOKEN: '',
     // The emulator's phone scans the QR (below): no QR drawn in the terminal.
@@ -191,7 +194,6 @@ async function daemonEnv(index: number): Promise<NodeJS.ProcessEnv> {
   const own: NodeJS.ProcessEnv = { ...env, STICKERBOT_PORT: port, STICKERBOT_BRIDGE_URL: `http://127.0.0.1:${port}` };
   if (!clusterMode) return own;
   const name = `daemon${index + 1}`;
-  // Cluster mode (in progress) reads these; until it is wired each daemon runs on its own.
   return { ...own, STICKERBOT_DATA_DIR: join(clusterDir, name), STICKERBOT_DAEMON_ID: `dev-${name}`, STICKERBOT_REDIS_URL: redisUrl ?? '' };
 }
 
@@ -245,8 +247,7 @@ for (let index = 0; index < daemonCount; index += 1) {
         bridgeUrl: ownEnv.STICKERBOT_BRIDGE_URL ?? '',
         token,
         adminUrl: emulator.adminUrl,
-        sessions: ['default'],
-        botPhone: BOT_PHONE,
+        phones: clusterMode ? { default: BOT_PHONE, second: SECOND_BOT_PHONE } : { default: BOT_PHONE },
         say,
         scanned,
       });

@@ -52,7 +52,7 @@ describe('the daemon process output', () => {
       const port = Number(await waitFor(() => /"port":(\d+),"msg":"bridge listening"/.exec(stdout)?.[1], 'the daemon to listen', 60_000));
       const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
       const url = `http://127.0.0.1:${port}`;
-      const dashboard = scanQrCodes({ bridgeUrl: url, token, adminUrl: emulator.adminUrl, sessions: ['default'], botPhone: BOT, say: () => undefined });
+      const dashboard = scanQrCodes({ bridgeUrl: url, token, adminUrl: emulator.adminUrl, phones: { default: BOT }, say: () => undefined });
       closers.push(() => dashboard.close());
       const client = await connectWorker(url, token);
       worker = client;

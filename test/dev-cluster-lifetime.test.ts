@@ -1,9 +1,8 @@
 /**
- * `pnpm dev --cluster --sim` (issue 17; the daemons' cluster mode is in progress, so today
- * each daemon runs on its own and ignores the Redis variables): it starts a private
- * redis-server, the emulator, two daemons on two ports with their own data folders and
- * daemon ids and one `STICKERBOT_REDIS_URL`, and two workers (one group), each linked and
- * answering; ending it (Ctrl-C, or SIGKILL of the dev script) leaves no process, Redis
+ * `pnpm dev --cluster --sim` (issue 17): it starts a private redis-server, the emulator, two
+ * daemons on two ports with their own data folders and daemon ids sharing the sessions
+ * through one `STICKERBOT_REDIS_URL`, and two workers (one group); the two sessions link
+ * and connect; ending it (Ctrl-C, or SIGKILL of the dev script) leaves no process, Redis
  * included. Without redis-server on PATH it refuses at once and says what to install.
  */
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';

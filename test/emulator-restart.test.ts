@@ -70,7 +70,7 @@ describe('worker restarts against the WhatsApp emulator (real Baileys in the dae
       });
       await until(() => port !== 0, 'the daemon to listen', 60_000);
       const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
-      const dashboard = scanQrCodes({ bridgeUrl: `http://127.0.0.1:${port}`, token, adminUrl: emulator.adminUrl, sessions: ['default'], botPhone: BOT, say: () => undefined });
+      const dashboard = scanQrCodes({ bridgeUrl: `http://127.0.0.1:${port}`, token, adminUrl: emulator.adminUrl, phones: { default: BOT }, say: () => undefined });
       closers.push(() => dashboard.close());
       const online = async () => {
         const { json } = await admin(emulator, '/status');

@@ -92,7 +92,7 @@ describe('a message received while Baileys waits for the first history sync (Awa
       let daemon = startDaemon(emulator, 'daemon#1');
       await until(() => daemon.port() !== 0, 'the daemon to listen');
       const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
-      const dashboard = scanQrCodes({ bridgeUrl: `http://127.0.0.1:${daemon.port()}`, token, adminUrl: emulator.adminUrl, sessions: ['default'], botPhone: BOT, say: () => undefined });
+      const dashboard = scanQrCodes({ bridgeUrl: `http://127.0.0.1:${daemon.port()}`, token, adminUrl: emulator.adminUrl, phones: { default: BOT }, say: () => undefined });
       closers.push(() => dashboard.close());
       await until(() => daemon.logged(AWAITING), 'Baileys to await the initial history sync');
       dashboard.close();

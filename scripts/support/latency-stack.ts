@@ -145,7 +145,7 @@ export async function startLatencyStack(): Promise<LatencyStack> {
     await startDaemon();
     const bridgeUrl = `http://127.0.0.1:${port}`;
     const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
-    dashboard = scanQrCodes({ bridgeUrl, token, adminUrl: admin.url, sessions: ['default'], botPhone: LATENCY_BOT, say: (line) => output.push(`link: ${line}`) });
+    dashboard = scanQrCodes({ bridgeUrl, token, adminUrl: admin.url, phones: { default: LATENCY_BOT }, say: (line) => output.push(`link: ${line}`) });
     await until(() => stdout.includes('"msg":"connected to WhatsApp"'), 'the session to link and connect', 60_000);
 
     let lastReceivedAt = 0;
