@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { muxAnimatedWebp } from './animated-webp-mux.js';
+import { keptBufferBytes } from './buffer-pool.js';
 import { rectangleAlpha } from './fit-still.js';
 import { changedRect, createFrameStreamEncoder } from './frame-stream-encoder.js';
 import { parseWebp } from './webp-container.js';
@@ -45,6 +46,25 @@ describe('changed rectangle', () => {
 });
 
 describe('frame stream encoder', () => {
+  it('gives its buffers back after the last encode, and the next animation made from them shows only its own pictures', async () => {
+    const red = canvas([220, 30, 30, 255]);
+    const first = createFrameStreamEncoder({ size: SIZE, quality: 90, effort: 0, durationOf: () => 100 });
+    first.push(Buffer.concat([red, paint(red, 0, 0, 40, 40, [30, 220, 30, 255]), paint(red, 8, 8, 8, 8, [30, 30, 220, 255])]));
+    await first.finish();
+    expect(keptBufferBytes()).toBeGreaterThanOrEqual(SIZE * SIZE * 4);
+
+    // The second animation's frames are the first one's buffers, overwritten: nothing of red or green may show.
+    const grey = canvas([128, 128, 128, 255]);
+    const second = createFrameStreamEncoder({ size: SIZE, quality: 90, effort: 0, durationOf: () => 100 });
+    second.push(Buffer.concat([grey, paint(grey, 48, 48, 8, 8, [250, 250, 250, 255])]));
+    const frames = await decodedFrames((await second.finish()).webp);
+    expect(frames).toHaveLength(2);
+    for (const [i, frame] of frames.entries()) {
+      for (const [x, y] of [[2, 2], [20, 20], [12, 12], [60, 2]] as const) expect(near(pixel(frame, x, y), [128, 128, 128, 255]), `frame ${i} at ${x},${y}`).toBe(true);
+    }
+    expect(near(pixel(frames[1]!, 50, 50), [250, 250, 250, 255])).toBe(true);
+  });
+
   it('merges repeated canvases into one longer frame and encodes only what changed', async () => {
     const blue = canvas([20, 40, 220, 255]);
     const withSquare = paint(blue, 32, 32, 16, 16, [240, 240, 20, 255]);

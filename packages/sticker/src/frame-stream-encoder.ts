@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { muxAnimatedWebp, type MuxFrame } from './animated-webp-mux.js';
+import { giveBack, takeBuffer, takeZeroed } from './buffer-pool.js';
 import { StickerError } from './errors.js';
 import { rectangleAlpha, withAlpha } from './fit-still.js';
 import { parseWebp } from './webp-container.js';
@@ -125,10 +126,17 @@ export function createFrameStreamEncoder(options: {
   }
   const frameBytes = place.width * place.height * 4;
   const full = { x: 0, y: 0, width: size, height: size };
+  /** Buffers this encoder took from the pool; they go back once every encode has settled. */
+  const taken: Buffer[] = [];
+  const take = (bytes: number, zeroed = false): Buffer => {
+    const buffer = zeroed ? takeZeroed(bytes) : takeBuffer(bytes);
+    taken.push(buffer);
+    return buffer;
+  };
   /** The first frame is always the whole canvas: the pushed image on transparency. */
   const wholeCanvas = (image: Buffer): Buffer => {
     if (place.width === size && place.height === size) return image;
-    const canvas = Buffer.alloc(size * size * 4);
+    const canvas = take(size * size * 4, true);
     for (let row = 0; row < place.height; row += 1) {
       image.copy(canvas, ((place.y + row) * size + place.x) * 4, row * place.width * 4, (row + 1) * place.width * 4);
     }
@@ -136,8 +144,9 @@ export function createFrameStreamEncoder(options: {
   };
   const frames: (Omit<MuxFrame, 'webp'> & { webp: Promise<Buffer> })[] = [];
   const listeners: (() => void)[] = [];
-  // Frame and crop buffers are recycled: a fresh 1 MiB buffer per frame is 256 page faults,
-  // which cost more than the encode in VMs with a software MMU.
+  // Frame and crop buffers are recycled, and kept for the next conversion (buffer-pool.ts):
+  // a fresh 1 MiB buffer is 256 page faults, which cost more than the encode in VMs with a
+  // software MMU.
   const spareFrames: Buffer[] = [];
   const spareCrops: Buffer[] = [];
   /** How many users (the previous-frame slot, running encodes) each frame buffer has. */
@@ -153,7 +162,7 @@ export function createFrameStreamEncoder(options: {
       spareFrames.push(buffer);
     }
   };
-  const takeFrame = (): Buffer => spareFrames.pop() ?? Buffer.allocUnsafeSlow(frameBytes);
+  const takeFrame = (): Buffer => spareFrames.pop() ?? take(frameBytes);
   let previous: Buffer | undefined;
   let filling = takeFrame();
   let filled = 0;
@@ -228,7 +237,7 @@ export function createFrameStreamEncoder(options: {
       return;
     }
     let scratch: Buffer | undefined;
-    const pixels = crop(image, place.width, rect, () => (scratch = spareCrops.pop() ?? Buffer.allocUnsafeSlow(frameBytes)));
+    const pixels = crop(image, place.width, rect, () => (scratch = spareCrops.pop() ?? take(frameBytes)));
     const copied = scratch;
     if (copied === undefined) hold(image);
     const webp = encode(pixels, rect, () => (copied === undefined ? release(image) : spareCrops.push(copied)));
@@ -259,7 +268,14 @@ export function createFrameStreamEncoder(options: {
     },
     async finish() {
       if (frames.length === 0) throw new StickerError('FFMPEG_FAILED', 'no frame came to encode');
-      const encoded = await Promise.all(frames.map(async (f) => ({ ...f, webp: await f.webp })));
+      // Every encode settles before the buffers go back: after a failed one, others may still be reading theirs.
+      const settled = await Promise.allSettled(frames.map((f) => f.webp));
+      giveBack(taken.splice(0));
+      const encoded = frames.map((f, i) => {
+        const outcome = settled[i]!;
+        if (outcome.status === 'rejected') throw outcome.reason;
+        return { ...f, webp: outcome.value };
+      });
       const webp = encoded.length === 1 ? encoded[0]!.webp : muxAnimatedWebp(encoded, { width: size, height: size });
       return { webp, frames: encoded.length, durationMs: encoded.length === 1 ? 0 : encoded.reduce((sum, f) => sum + f.durationMs, 0) };
     },

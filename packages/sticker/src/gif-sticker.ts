@@ -1,4 +1,5 @@
 import { encodeWithinBudget } from './animation-passes.js';
+import { giveBack, takeZeroed } from './buffer-pool.js';
 import type { AnimationPlan } from './animation-plan.js';
 import { StickerError, throwIfAborted } from './errors.js';
 import { createFrameStreamEncoder, type Rect } from './frame-stream-encoder.js';
@@ -78,7 +79,7 @@ export async function stickerFromGif(ctx: EngineContext, input: Buffer, gif: Gif
         ? { x: 0, y: 0, width: gif.width, height: gif.height }
         : { x: Math.floor((gif.width - side) / 2), y: Math.floor((gif.height - side) / 2), width: side, height: side };
     const resizer = createResizer(region, placement);
-    const picture = Buffer.alloc(placement.width * placement.height * 4);
+    const picture = takeZeroed(placement.width * placement.height * 4);
     const frameMs = 1000 / plan.fps;
     const encoder = createFrameStreamEncoder({
       size,
@@ -95,7 +96,7 @@ export async function stickerFromGif(ctx: EngineContext, input: Buffer, gif: Gif
     let canvas: Buffer | undefined;
     // What changed since the last resize: only the output it reaches is resized again.
     let changed: Region | undefined;
-    const masked = mask === undefined ? undefined : Buffer.alloc(picture.length);
+    const masked = mask === undefined ? undefined : takeZeroed(picture.length);
     try {
       for (const wanted of shown) {
         while (index < wanted) {
@@ -125,6 +126,9 @@ export async function stickerFromGif(ctx: EngineContext, input: Buffer, gif: Gif
       return { data: request.finish(animation.webp), animated: animation.frames > 1, frames: animation.frames, durationMs: animation.durationMs };
     } catch (err) {
       throw sharpError(err);
+    } finally {
+      // The encoder copies what is pushed into it: nothing reads these any more.
+      giveBack(masked === undefined ? [picture] : [picture, masked]);
     }
   };
   return encodeWithinBudget(totalMs / 1000, gif.durationsMs.length / (totalMs / 1000), pass);

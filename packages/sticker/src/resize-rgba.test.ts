@@ -40,6 +40,46 @@ describe('createResizer', () => {
     });
   }
 
+  it('copies repeated rows exactly: flat bands, a dithered picture and a changed part give what a full computation gives', () => {
+    const width = 300;
+    const height = 200;
+    // Bands of flat colour with a transparent hole and a square across some of them, rows that differ in one pixel, then noise.
+    const banded = Buffer.alloc(width * height * 4);
+    let seed = 1;
+    for (let y = 0; y < height; y += 1) {
+      for (let x = 0; x < width; x += 1) {
+        const p = (y * width + x) * 4;
+        if (y >= 150) {
+          seed = (seed * 1103515245 + 12345) >>> 0;
+          banded.set([seed >>> 24, (seed >>> 16) & 255, (seed >>> 8) & 255, 255], p);
+        } else if (y >= 120 && y % 3 === 0 && x === 250) {
+          // Rows that differ from their neighbours in one pixel only.
+          banded.set([250, 120, 60, 255], p);
+        } else if (!(x > 100 && x < 140 && y > 60 && y < 90)) {
+          banded.set(x > 30 && x < 90 && y > 40 && y < 120 ? [20, 30, 40, 255] : [y < 70 ? 200 : 90, 120, 60, 255], p);
+        }
+      }
+    }
+    const region = { x: 0, y: 0, width, height };
+    for (const target of [{ width: 512, height: 341 }, { width: 280, height: 190 }, { width: 90, height: 40 }]) {
+      const reused = Buffer.alloc(target.width * target.height * 4);
+      const computed = Buffer.alloc(reused.length);
+      const reusing = createResizer(region, target);
+      const computing = createResizer(region, target, { reuseRows: false });
+      reusing.resize({ data: banded, width, height }, reused);
+      computing.resize({ data: banded, width, height }, computed);
+      expect(reused.equals(computed)).toBe(true);
+      // A changed part that starts and ends inside flat bands.
+      const after = Buffer.from(banded);
+      for (let y = 50; y < 100; y += 1) after.fill(255, (y * width + 10) * 4, (y * width + 200) * 4);
+      const changed = { x: 10, y: 50, width: 190, height: 50 };
+      reusing.resize({ data: after, width, height }, reused, changed);
+      computing.resize({ data: after, width, height }, computed, changed);
+      expect(reused.equals(computed)).toBe(true);
+      expect(reused.equals(Buffer.alloc(reused.length))).toBe(false);
+    }
+  });
+
   it('stays close to libvips on the same picture, transparency edges included (straight alpha out)', async () => {
     const width = 240;
     const height = 180;

@@ -92,9 +92,11 @@ export interface Resizer {
 
 /**
  * A resizer of `region` of the pictures it gets to `target` size (stretching: the caller
- * picks the region's and the target's shapes).
+ * picks the region's and the target's shapes). `reuseRows: false` turns off the copying of
+ * repeated rows (the same output, computed in full: for tests and measurements).
  */
-export function createResizer(region: Region, target: { width: number; height: number }): Resizer {
+export function createResizer(region: Region, target: { width: number; height: number }, options: { reuseRows?: boolean } = {}): Resizer {
+  const reuseRows = options.reuseRows ?? true;
   const fx = Math.max(1, Math.floor(region.width / target.width));
   const fy = Math.max(1, Math.floor(region.height / target.height));
   const shrinks = fx > 1 || fy > 1;
@@ -159,25 +161,58 @@ export function createResizer(region: Region, target: { width: number; height: n
       const to = words(out);
       held[0] = -1;
       held[1] = -1;
-      /** Source row `source` resized horizontally over the reached columns, two rows kept (the pair an output row mixes). */
-      const horizontal = (source: number): Int32Array => {
-        const slot = held[0] === source ? 0 : held[1] === source ? 1 : -1;
-        if (slot !== -1) return rows[slot]!;
-        const into = held[0]! < held[1]! ? 0 : 1;
-        const row = rows[into]!;
-        const start = source * src.width;
-        const { at, next, weight } = x;
-        for (let col = columns.from; col < columns.to; col += 1) row[col] = mix(from[start + at[col]!]!, from[start + next[col]!]!, weight[col]!);
-        held[into] = source;
-        return row;
+      // Rows of flat colour repeat: a source row equal to the one resized before it (over
+      // the columns read) is copied, not mixed again, and an output line made from one
+      // content, the same as the line above, is a copy of that line. Exact: a pixel mixed
+      // with itself is itself. Comparing costs a word per pixel at most and stops at the
+      // first difference, so dithered pictures pay little for it.
+      const ids = [-1, -1];
+      let nextId = 0;
+      const spanLow = columns.from < columns.to ? x.at[columns.from]! : 0;
+      const spanHigh = columns.from < columns.to ? x.next[columns.to - 1]! + 1 : 0;
+      const sameSource = (a: number, b: number): boolean => {
+        const da = a * src.width;
+        const db = b * src.width;
+        for (let k = spanLow; k < spanHigh; k += 1) if (from[da + k] !== from[db + k]) return false;
+        return true;
       };
+      /** Source row `source` resized horizontally over the reached columns, two rows kept (the pair an output row mixes); returns its slot. */
+      const horizontal = (source: number): number => {
+        const slot = held[0] === source ? 0 : held[1] === source ? 1 : -1;
+        if (slot !== -1) return slot;
+        const into = held[0]! < held[1]! ? 0 : 1;
+        const other = 1 - into;
+        const row = rows[into]!;
+        if (reuseRows && held[other] !== -1 && sameSource(held[other]!, source)) {
+          row.set(rows[other]!.subarray(columns.from, columns.to), columns.from);
+          ids[into] = ids[other]!;
+        } else {
+          const start = source * src.width;
+          const { at, next, weight } = x;
+          for (let col = columns.from; col < columns.to; col += 1) row[col] = mix(from[start + at[col]!]!, from[start + next[col]!]!, weight[col]!);
+          ids[into] = nextId;
+          nextId += 1;
+        }
+        held[into] = source;
+        return into;
+      };
+      /** The content the previous output line was made of alone (-1: mixed from two contents, or none yet). */
+      let previousLine = -1;
       for (let line = lines.from; line < lines.to; line += 1) {
-        const top = horizontal(y.at[line]!);
-        const bottom = horizontal(y.next[line]!);
+        const topSlot = horizontal(y.at[line]!);
+        const bottomSlot = horizontal(y.next[line]!);
+        const top = rows[topSlot]!;
+        const bottom = rows[bottomSlot]!;
         const wy = y.weight[line]!;
         const o = line * target.width;
+        const single = wy === 0 || (reuseRows && ids[topSlot] === ids[bottomSlot]) ? ids[topSlot]! : -1;
+        if (reuseRows && single !== -1 && single === previousLine) {
+          out.copyWithin((o + columns.from) * 4, (o - target.width + columns.from) * 4, (o - target.width + columns.to) * 4);
+          continue;
+        }
+        previousLine = single;
         for (let col = columns.from; col < columns.to; col += 1) {
-          const value = wy === 0 ? top[col]! : mix(top[col]!, bottom[col]!, wy);
+          const value = single !== -1 ? top[col]! : mix(top[col]!, bottom[col]!, wy);
           to[o + col] = value;
           const alpha = value >>> 24;
           // Partly covered pixels (edges of transparency) back to straight alpha.
