@@ -17,6 +17,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '@stickerbot/daemon';
 import { PROTOCOL_VERSION, WORKER_NAMESPACE, type JournalEntry, type Session } from '@stickerbot/protocol';
 import { startSim, type ContactPhone, type RealisticAccount, type RealisticAccountOptions, type Sim } from '@stickerbot/wa-sim';
 import { io, type Socket } from 'socket.io-client';
@@ -92,7 +93,7 @@ export interface RealBenchResult {
   readonly p99JournalToConsumerMs: number;
   /** Daemon CPU time per message sent during traffic, ms. */
   readonly cpuMsPerMessage: number;
-  /** Bytes the daemon wrote to storage per message during traffic, KB. */
+  /** Bytes the daemon wrote to storage per message, from the traffic's start to a WAL checkpoint after its end, KB. */
   readonly kbWrittenPerMessage: number;
   readonly messages: number;
   readonly commands: number;
@@ -364,6 +365,10 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     await addPhase({ phase: `${n} sessions linked`, seconds: (all.at - restStarted) / 1000, rssMb: mb(all.rssBytes), cpuPct: cpuPercent(beforeRest, all), note: 'settled' });
 
     // 3. The worker and the bench's consumer; the contacts' first messages; idle.
+    // The dashboard leaves the sessions' rooms: subscribed, it gets a summary of every message
+    // (a Socket.IO packet per message that no one watches during a real traffic hour). The
+    // restart subscribes again.
+    for (const id of ids) await dashboard.command('session:unsubscribe', { sessionId: id });
     const arrivals = new Map<string, { at: number; journaledAt: number }>();
     consumer = connectConsumer(bridgeUrl, token, arrivals);
     worker = spawnWorker({ STICKERBOT_BRIDGE_URL: bridgeUrl, STICKERBOT_TOKEN: token, STICKERBOT_DATA_DIR: join(dataDir, 'worker'), LOG_LEVEL: 'info' });
@@ -467,6 +472,11 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     const sorted = (pick: (t: (typeof timed)[number]) => number) => timed.map(pick).sort((a, b) => a - b);
     const latencies = sorted((t) => t.total);
     const answeredCount = answered();
+    // Bytes written: what the traffic put in the WAL and, once the background checkpointer
+    // ran after it, what the checkpoint copied into the database (each changed page once an
+    // interval, so a window that ended with the traffic would miss up to an interval of them).
+    await sleep(trafficTo.at + DEFAULT_CHECKPOINT_INTERVAL_MS + 2000 - Date.now());
+    const written = sampleProcess(daemon.pid).writeBytes - trafficFrom.writeBytes;
 
     // 5. Restart: SIGTERM, then the time from the new process's spawn until every session is CONNECTED.
     // For a CPU profile: the traffic's window on the clock of the daemon's life.
@@ -526,7 +536,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
       p99ToJournalMs: percentile(sorted((t) => t.toJournal), 0.99),
       p99JournalToConsumerMs: percentile(sorted((t) => t.toConsumer), 0.99),
       cpuMsPerMessage: messages > 0 ? (trafficTo.cpuMs - trafficFrom.cpuMs) / messages : 0,
-      kbWrittenPerMessage: messages > 0 ? (trafficTo.writeBytes - trafficFrom.writeBytes) / messages / 1024 : 0,
+      kbWrittenPerMessage: messages > 0 ? written / messages / 1024 : 0,
       messages,
       commands: commands.size,
       answered: answeredCount,

@@ -39,7 +39,7 @@ export const DATABASE_FILE = 'daemon.sqlite';
 /** Options of {@link openStorage}. */
 export interface OpenStorageOptions extends OpenDatabaseOptions {
   /**
-   * Who checkpoints the WAL: `background` (default) a worker thread every 5 s, off the
+   * Who checkpoints the WAL: `background` (default) a worker thread every 30 s, off the
    * event loop (see wal-checkpointer.ts); `commit` SQLite itself inside the committing append.
    */
   checkpoint?: 'background' | 'commit';
