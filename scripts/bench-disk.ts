@@ -23,6 +23,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '@stickerbot/daemon';
 import { startLatencyStack } from './support/latency-stack.js';
 import { until } from './support/process-stack.js';
 
@@ -91,8 +92,8 @@ const trace = process.env.BENCH_STRACE ? spawn('strace', ['-f', '-y', '-e', 'tra
 if (trace) await new Promise((resolve) => setTimeout(resolve, 1000));
 const start = sample(pid);
 await round(messages, 'measured');
-// The background checkpointer copies the WAL into the database every second or so: let it.
-await new Promise((resolve) => setTimeout(resolve, 3000));
+// The background checkpointer copies the WAL into the database once an interval: let it.
+await new Promise((resolve) => setTimeout(resolve, DEFAULT_CHECKPOINT_INTERVAL_MS + 1000));
 const end = sample(pid);
 trace?.kill('SIGINT');
 const rows = db.prepare<[], { type: string; n: number; bytes: number }>('SELECT type, count(*) AS n, avg(length(value)) AS bytes FROM auth_keys GROUP BY type').all();

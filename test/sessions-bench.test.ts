@@ -43,6 +43,9 @@ describe('bench:sessions --real', () => {
       expect(result.baseMb).toBeGreaterThan(30);
       expect(result.baseMb).toBeLessThan(1000);
       expect(result.totalMb).toBeGreaterThan(result.baseMb);
+      // The base is the daemon without Baileys (its trust preload is left out of that phase):
+      // 13-18 MB of heap, where Baileys' protobuf definitions alone bring it to 35-40.
+      expect(result.phases[0]?.heapMb).toBeLessThan(30);
       expect(result.idleCpuPct).toBeGreaterThanOrEqual(0);
       expect(result.idleCpuPct).toBeLessThan(100);
       expect(result.p99Ms).toBeGreaterThan(0);

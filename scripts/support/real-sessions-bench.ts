@@ -3,7 +3,8 @@
  * emulated accounts, measured from outside. The emulator (wa-sim, in this process) stands for
  * WhatsApp and every phone; the daemon runs as production runs it (`node scripts/run.mjs
  * daemon`, its own process; a plain-JS preload makes its Baileys trust the emulator's noise
- * root); the real worker answers the commands. Phases: the daemon with no session (base), one
+ * root, except for the base, measured without it since it imports Baileys); the real worker
+ * answers the commands. Phases: the daemon with no session (base), one
  * session linked, N linked, idle, traffic (one message per second per session from a contact,
  * a fifth of them `!ping`), a daemon restart. Memory, CPU and writes come from /proc.
  *
@@ -16,6 +17,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '@stickerbot/daemon';
 import { PROTOCOL_VERSION, WORKER_NAMESPACE, type JournalEntry, type Session } from '@stickerbot/protocol';
 import { startSim, type ContactPhone, type RealisticAccount, type RealisticAccountOptions, type Sim } from '@stickerbot/wa-sim';
 import { io, type Socket } from 'socket.io-client';
@@ -47,6 +49,11 @@ export interface RealBenchOptions {
   readonly say?: (line: string) => void;
   /** RSS is sampled this often during traffic, ms (default 5000). */
   readonly sampleEveryMs?: number;
+  /**
+   * A directory for the daemon's CPU profile (`node --cpu-prof`) of its life from the first
+   * session to the restart (default: none): where the CPU per message goes.
+   */
+  readonly cpuProfDir?: string;
 }
 
 /** One row of the phase table. */
@@ -84,9 +91,9 @@ export interface RealBenchResult {
   readonly p99ToJournalMs: number;
   /** p99 of journaled → the bench consumer has it: the bridge. */
   readonly p99JournalToConsumerMs: number;
-  /** Daemon CPU time per message sent during traffic, ms. */
+  /** Daemon CPU time from the traffic's start until it was delivered (or 60 s after its end), per message delivered, ms. */
   readonly cpuMsPerMessage: number;
-  /** Bytes the daemon wrote to storage per message during traffic, KB. */
+  /** Bytes the daemon wrote to storage from the traffic's start to a WAL checkpoint after it was delivered, per message delivered, KB. */
   readonly kbWrittenPerMessage: number;
   readonly messages: number;
   readonly commands: number;
@@ -174,15 +181,37 @@ function connectDashboard(bridgeUrl: string, token: string): Promise<Dashboard> 
   });
 }
 
-/** A consumer in group `bench`: the moment each `message:received` entry arrives, by message id. */
+/** The worker's acknowledgement pacing (its event pump's defaults): every 50 entries or 250 ms. */
+const ACK_EVERY = 50;
+const ACK_DELAY_MS = 250;
+
+/**
+ * A consumer in group `bench`: the moment each `message:received` entry arrives, by message
+ * id. It acknowledges as the worker does: an acknowledgement per batch would be a stored
+ * position (a database page) per message, which no real consumer costs the daemon.
+ */
 function connectConsumer(bridgeUrl: string, token: string, arrivals: Map<string, { at: number; journaledAt: number }>): Socket {
   const socket: Socket = io(`${bridgeUrl}${WORKER_NAMESPACE}`, { auth: { token, protocol: PROTOCOL_VERSION, group: 'bench' }, transports: ['websocket'] });
+  let received = 0;
+  let acked = 0;
+  let unacked = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const ack = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    unacked = 0;
+    if (received > acked && socket.connected) socket.emit('event:ack', { position: received });
+    acked = received;
+  };
   socket.on('events:journaled', (batch: JournalEntry[]) => {
     const now = Date.now();
     for (const entry of batch) if (entry.event.type === 'message:received') arrivals.set(entry.event.message.id, { at: now, journaledAt: entry.ts });
-    const last = batch.at(-1);
-    if (last) socket.emit('event:ack', { position: last.seq });
+    received = batch.at(-1)?.seq ?? received;
+    unacked += batch.length;
+    if (unacked >= ACK_EVERY) ack();
+    else timer ??= setTimeout(ack, ACK_DELAY_MS);
   });
+  socket.on('disconnect', () => clearTimeout(timer));
   return socket;
 }
 
@@ -203,6 +232,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
   let dashboard: Dashboard | undefined;
   let consumer: Socket | undefined;
   let worker: WorkerProcess | undefined;
+  let profiled = false;
 
   try {
     sim = await startSim({ transcript: false, receiptDelayMs: 150 });
@@ -213,11 +243,17 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     const wsUrl = sim.url;
     const noiseRoot = sim.noiseRootPublicKey.toString('base64');
 
-    const startDaemon = async (): Promise<DaemonHandle> => {
+    /**
+     * `trust`: with the preload that makes Baileys trust the emulator (it imports Baileys, about
+     * 60 MB, which a daemon with no session never loads): every phase but the base.
+     */
+    const startDaemon = async (trust = true): Promise<DaemonHandle> => {
       const spawnedAt = Date.now();
       // exit-with-parent: a benchmark stopped with Ctrl-C or killed leaves no daemon holding 100 sessions.
-      const preloads = [EXIT_WITH_PARENT, TRUST_PRELOAD].flatMap((file) => ['--import', pathToFileURL(file).href]);
-      const child = spawn(process.execPath, [...preloads, join(repoRoot, 'scripts/run.mjs'), 'daemon'], {
+      const preloads = [EXIT_WITH_PARENT, ...(trust ? [TRUST_PRELOAD] : [])].flatMap((file) => ['--import', pathToFileURL(file).href]);
+      const profile = trust && options.cpuProfDir !== undefined && !profiled ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
+      profiled ||= profile.length > 0;
+      const child = spawn(process.execPath, [...preloads, ...profile, join(repoRoot, 'scripts/run.mjs'), 'daemon'], {
         cwd: repoRoot,
         env: {
           ...baseEnv(),
@@ -267,13 +303,21 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
       }
     };
 
-    // 1. The daemon with no session.
+    // 1. The daemon with no session, as production runs it: without the trust preload, which
+    // imports Baileys up front (no session, no Baileys). Then the same data directory again
+    // with the preload for every session phase.
     say('starting the daemon with no session');
-    daemon = await startDaemon();
+    daemon = await startDaemon(false);
     token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
     dashboard = await connectDashboard(bridgeUrl, token);
     const base = await settle(15_000);
-    await addPhase({ phase: 'base (no session)', seconds: (base.at - daemon.spawnedAt) / 1000, rssMb: mb(base.rssBytes), cpuPct: 0, note: 'after start, settled' });
+    await addPhase({ phase: 'base (no session)', seconds: (base.at - daemon.spawnedAt) / 1000, rssMb: mb(base.rssBytes), cpuPct: 0, note: 'after start, settled; no trust preload' });
+    dashboard.close();
+    daemon.child.kill('SIGTERM');
+    await Promise.race([exited(daemon.child), sleep(30_000)]);
+    await killAll([daemon.child]);
+    daemon = await startDaemon();
+    dashboard = await connectDashboard(bridgeUrl, token);
 
     // 2. Link sessions: each account provisioned, then the daemon's QR scanned by its phone.
     const ids = Array.from({ length: n }, (_, i) => `s${String(i + 1).padStart(3, '0')}`);
@@ -321,6 +365,10 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     await addPhase({ phase: `${n} sessions linked`, seconds: (all.at - restStarted) / 1000, rssMb: mb(all.rssBytes), cpuPct: cpuPercent(beforeRest, all), note: 'settled' });
 
     // 3. The worker and the bench's consumer; the contacts' first messages; idle.
+    // The dashboard leaves the sessions' rooms: subscribed, it gets a summary of every message
+    // (a Socket.IO packet per message that no one watches during a real traffic hour). The
+    // restart subscribes again.
+    for (const id of ids) await dashboard.command('session:unsubscribe', { sessionId: id });
     const arrivals = new Map<string, { at: number; journaledAt: number }>();
     consumer = connectConsumer(bridgeUrl, token, arrivals);
     worker = spawnWorker({ STICKERBOT_BRIDGE_URL: bridgeUrl, STICKERBOT_TOKEN: token, STICKERBOT_DATA_DIR: join(dataDir, 'worker'), LOG_LEVEL: 'info' });
@@ -417,6 +465,10 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     await until(() => answered() === commands.size && [...sentAt.keys()].every((id) => arrivals.has(id)), 'every command answered and every message delivered', 60_000, 200).catch(
       () => undefined,
     );
+    // CPU and bytes per message count what the daemon did until the traffic was delivered (a
+    // daemon behind at the traffic's end still owes the rest), divided by the messages delivered.
+    const drained = sampleProcess(daemon.pid);
+    const handled = [...sentAt.keys()].filter((id) => arrivals.has(id)).length;
     const timed = [...sentAt].flatMap(([id, at]) => {
       const arrived = arrivals.get(id);
       return arrived === undefined ? [] : [{ total: arrived.at - at, toJournal: arrived.journaledAt - at, toConsumer: arrived.at - arrived.journaledAt }];
@@ -424,9 +476,15 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     const sorted = (pick: (t: (typeof timed)[number]) => number) => timed.map(pick).sort((a, b) => a - b);
     const latencies = sorted((t) => t.total);
     const answeredCount = answered();
+    // Bytes written: what the traffic put in the WAL and, once the background checkpointer
+    // ran after it, what the checkpoint copied into the database (each changed page once an
+    // interval, so a window that ended with the traffic would miss up to an interval of them).
+    await sleep(drained.at + DEFAULT_CHECKPOINT_INTERVAL_MS + 2000 - Date.now());
+    const written = sampleProcess(daemon.pid).writeBytes - trafficFrom.writeBytes;
 
     // 5. Restart: SIGTERM, then the time from the new process's spawn until every session is CONNECTED.
-    say('restarting the daemon');
+    // For a CPU profile: the traffic's window on the clock of the daemon's life.
+    say(`restarting the daemon (traffic was ${((started - daemon.spawnedAt) / 1000).toFixed(1)}–${((trafficTo.at - daemon.spawnedAt) / 1000).toFixed(1)} s after its spawn)`);
     dashboard.close();
     daemon.child.kill('SIGTERM');
     await Promise.race([exited(daemon.child), sleep(30_000)]);
@@ -440,7 +498,21 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
       dashboard.statuses.set(id, answer.session.status);
     }
     const reconnectTimeoutMs = Math.max(120_000, n * 3000);
-    await until(() => ids.every((id) => dashboard!.statuses.get(id) === 'CONNECTED'), 'every session to reconnect after the restart', reconnectTimeoutMs, 20);
+    // A change between a subscription's answer and its room join can be missed (seen under
+    // load): every second the sessions not connected yet are asked again.
+    const currentDashboard = dashboard;
+    const recheck = setInterval(() => {
+      for (const id of ids) {
+        if (currentDashboard.statuses.get(id) === 'CONNECTED') continue;
+        currentDashboard.command<{ session: Session }>('session:subscribe', { sessionId: id }).then(
+          (answer) => void (currentDashboard.statuses.get(id) !== 'CONNECTED' && currentDashboard.statuses.set(id, answer.session.status)),
+          () => undefined,
+        );
+      }
+    }, 1000);
+    await until(() => ids.every((id) => dashboard!.statuses.get(id) === 'CONNECTED'), 'every session to reconnect after the restart', reconnectTimeoutMs, 20).finally(() =>
+      clearInterval(recheck),
+    );
     const reconnectedAt = Date.now();
     const reconnectAllS = (reconnectedAt - daemon.spawnedAt) / 1000;
     const afterRestart = sampleProcess(daemon.pid);
@@ -467,8 +539,8 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
       p50Ms: percentile(latencies, 0.5),
       p99ToJournalMs: percentile(sorted((t) => t.toJournal), 0.99),
       p99JournalToConsumerMs: percentile(sorted((t) => t.toConsumer), 0.99),
-      cpuMsPerMessage: messages > 0 ? (trafficTo.cpuMs - trafficFrom.cpuMs) / messages : 0,
-      kbWrittenPerMessage: messages > 0 ? (trafficTo.writeBytes - trafficFrom.writeBytes) / messages / 1024 : 0,
+      cpuMsPerMessage: handled > 0 ? (drained.cpuMs - trafficFrom.cpuMs) / handled : 0,
+      kbWrittenPerMessage: handled > 0 ? written / handled / 1024 : 0,
       messages,
       commands: commands.size,
       answered: answeredCount,

@@ -3,7 +3,7 @@
  * `messages.upsert` → map → journal append (real SQLite file) → `journaled` event, one
  * message per upsert as WhatsApp delivers live traffic. Prints a table and one summary line.
  *
- * `pnpm bench:sessions --real N [--idle-s S] [--traffic-s S]`: N real Baileys sessions of
+ * `pnpm bench:sessions --real N [--idle-s S] [--traffic-s S] [--cpu-prof DIR]`: N real Baileys sessions of
  * realistic emulated accounts in one daemon process, measured from outside
  * (scripts/support/real-sessions-bench.ts).
  */
@@ -17,7 +17,7 @@ import { routeConsoleToLogger } from '@stickerbot/runtime';
 import { buildTextMessage, createFakeWa } from '@stickerbot/daemon/test-kit';
 import { phaseTable, runRealSessionsBench, summaryLine } from '../../../scripts/support/real-sessions-bench.js';
 
-const { values } = parseArgs({ options: { real: { type: 'string' }, 'idle-s': { type: 'string' }, 'traffic-s': { type: 'string' } } });
+const { values } = parseArgs({ options: { real: { type: 'string' }, 'idle-s': { type: 'string' }, 'traffic-s': { type: 'string' }, 'cpu-prof': { type: 'string' } } });
 const wholeNumber = (name: string, raw: string | undefined, fallback: number, min: number): number => {
   if (raw === undefined) return fallback;
   const value = Number(raw);
@@ -39,7 +39,7 @@ if (values.real !== undefined) {
   const print = (line: string) => void process.stdout.write(`${line}\n`);
   // The emulator's libsignal prints whole session records to the console when it replaces one.
   routeConsoleToLogger(pino({ level: 'silent' }));
-  const result = await runRealSessionsBench({ sessions, idleS, trafficS, say: (line) => print(`# ${line}`) });
+  const result = await runRealSessionsBench({ sessions, idleS, trafficS, ...(values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {}), say: (line) => print(`# ${line}`) });
   print(phaseTable(result));
   print(
     `messages ${result.messages} (send errors ${result.sendErrors}), delivered to the bench consumer ${result.delivered}, commands ${result.commands}, answered ${result.answered}; ` +

@@ -30,6 +30,7 @@ export type {
 } from './stores.js';
 export { createJournalRetention, type JournalRetention, type JournalRetentionOptions, type RetentionStatus } from './journal-retention.js';
 export type { SynchronousLevel } from './sqlite-database.js';
+export { DEFAULT_CHECKPOINT_INTERVAL_MS } from './wal-checkpointer.js';
 export { credsLoggedIn, decodeAuthValue, decodeSignalKey, encodeAuthValue, lidReverseKeyId, phoneJidOfMapping } from './auth-codec.js';
 // The raw-message encoding is shared with the cluster's Redis journal (one format for both journals).
 export { decodeRawMessage, encodeRawMessage } from './raw-message-codec.js';
@@ -42,7 +43,7 @@ export const DATABASE_FILE = 'daemon.sqlite';
 /** Options of {@link openStorage}. */
 export interface OpenStorageOptions extends OpenDatabaseOptions {
   /**
-   * Who checkpoints the WAL: `background` (default) a worker thread every 5 s, off the
+   * Who checkpoints the WAL: `background` (default) a worker thread every 30 s, off the
    * event loop (see wal-checkpointer.ts); `commit` SQLite itself inside the committing append.
    */
   checkpoint?: 'background' | 'commit';

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { StickerbotError, type BotEvent } from '@stickerbot/protocol';
 import type { WAMessage } from '@whiskeysockets/baileys';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type SqliteDatabase } from './sqlite-database.js';
-import { createSqliteJournal, type SqliteJournal } from './sqlite-journal.js';
+import { createSqliteJournal, DEFAULT_INDEX_DELAY_MS, type SqliteJournal } from './sqlite-journal.js';
 
 let dir: string;
 let file: string;
@@ -171,6 +171,26 @@ describe('sqlite journal', () => {
     expect(indexed.get()).toBe(3);
     expect(journal.findRawMessage('default', 'K1')).toEqual(stored('K1', 1));
     expect(journal.findRawMessage('other', 'K1')).toBeUndefined();
+  });
+
+  it('by default indexes the messages of two seconds in one commit (each batch rewrites whole pages)', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate'] });
+    try {
+      const { db, journal } = openJournal();
+      const indexed = db.prepare<[], number>('SELECT count(*) FROM journal_messages').pluck();
+      journal.append({ sessionId: 'default', event: received('D1'), raw: stored('D1', 1) });
+      vi.advanceTimersByTime(DEFAULT_INDEX_DELAY_MS / 2);
+      journal.append({ sessionId: 'default', event: received('D2'), raw: stored('D2', 2) });
+      vi.advanceTimersByTime(DEFAULT_INDEX_DELAY_MS / 2 - 1);
+      expect(indexed.get()).toBe(0);
+      expect(journal.findRawMessage('default', 'D1')).toEqual(stored('D1', 1));
+      vi.advanceTimersByTime(1);
+      expect(indexed.get()).toBe(2);
+      expect(journal.findRawMessage('default', 'D2')).toEqual(stored('D2', 2));
+      journal.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('reports a failed index write, keeps finding the messages, and indexes them once it can', async () => {
