@@ -46,6 +46,15 @@ export interface TakeoverTrial {
   close?(): Promise<void>;
 }
 
+/**
+ * Waits a random part of a renew period (a third of the lease) before a kill: the victim has
+ * just taken its sessions when a run's split is reached, and a crash comes at any point of
+ * the renew cycle, so its leases then run out anywhere between ⅔ and all of a lease after it.
+ */
+function randomPhase(leaseMs: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * (leaseMs / 3)));
+}
+
 /** Options of {@link balancerTakeover}. */
 export interface BalancerTakeoverOptions {
   /** Lease time (ms): the daemon's `STICKERBOT_LEASE_MS`, default 30,000. */
@@ -68,8 +77,8 @@ export function balancerTakeover(options: BalancerTakeoverOptions): TakeoverTria
   const sessions = Array.from({ length: options.sessions ?? 12 }, (_, i) => `s${String(i + 1).padStart(2, '0')}`);
   const names = Array.from({ length: options.processes ?? 3 }, (_, i) => String.fromCharCode(97 + i));
   const description =
-    `${names.length} session-balancer processes share ${sessions.length} sessions through leases of ${options.leaseMs / 1000} s, one SIGKILLed; ` +
-    "taken = a survivor's balancer started the session (the daemon's reconnect not included yet)";
+    `${names.length} session-balancer processes share ${sessions.length} sessions through leases of ${options.leaseMs / 1000} s, one SIGKILLed at a random point of its renew period; ` +
+    "taken = a survivor's balancer started the session (the lease part alone, no WhatsApp socket)";
   const run = async (redisUrl: string, prefix: string): Promise<TakeoverSample> => {
     const reports: Report[] = [];
     const running = new Map<string, string>();
@@ -91,6 +100,7 @@ export function balancerTakeover(options: BalancerTakeoverOptions): TakeoverTria
       const victim = names[names.length - 1] as string;
       const victimSessions = [...running].filter(([, d]) => d === victim).map(([s]) => s);
       const child = children.get(victim) as ChildProcess;
+      await randomPhase(options.leaseMs);
       const killedAt = Date.now();
       child.kill('SIGKILL');
       await exited(child);
@@ -139,7 +149,7 @@ export function daemonTakeover(options: DaemonTakeoverOptions): TakeoverTrial {
   const token = randomBytes(24).toString('hex');
   const description =
     `${names.length} daemons in cluster mode (real Baileys, the emulator) share ${ids.length} linked sessions through leases of ${options.leaseMs / 1000} s; ` +
-    "the owner of the most is SIGKILLed; taken = a survivor holds the lease, up = CONNECTED at a survivor (its /readyz)";
+    "the owner of the most is SIGKILLed at a random point of its renew period; taken = a survivor holds the lease, up = CONNECTED at a survivor (its /readyz)";
   let stack: { dataDir: string; emulator: Emulator; redisUrl: string; members: Map<string, Member>; killed: string | undefined } | undefined;
 
   async function verbose(member: Member): Promise<Verbose | undefined> {
@@ -243,6 +253,7 @@ export function daemonTakeover(options: DaemonTakeoverOptions): TakeoverTrial {
     const victim = [...counts].sort((x, y) => y[1] - x[1])[0]?.[0] ?? names[0];
     const moved = ids.filter((id) => before.get(id)?.daemon === victim);
     const member = stack.members.get(victim ?? '') as Member;
+    await randomPhase(options.leaseMs);
     const killedAt = Date.now();
     member.child.kill('SIGKILL');
     await exited(member.child);
