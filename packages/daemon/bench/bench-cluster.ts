@@ -10,10 +10,13 @@
  * - W: end to end, append → read by a consumer of a group (`openJournalConsumer`, one worker
  *   connection, blocking reads, acknowledging what it read), appends paced at 1,000 a second;
  *   the consumer runs in this process, beside the appends.
- * - Z: `BENCH_TAKEOVER_RUNS` (default 5) takeovers, each a SIGKILL of one of three real
- *   processes that own sessions through leases (`takeover-trial.ts`: today the session
- *   balancer's processes; the real daemons with their reconnect swap in there), lease
- *   `STICKERBOT_LEASE_MS` (default 30,000, the daemon's default): median and spread.
+ * - Z: `BENCH_DAEMON_TAKEOVER_RUNS` (default 3) takeovers with real daemons
+ *   (`takeover-trial.ts`, `daemonTakeover`): three daemons in cluster mode against the
+ *   emulator, six linked sessions, the owner of the most SIGKILLed; from the kill until every
+ *   session it ran is CONNECTED at a survivor (lease time + reconnect): median and spread.
+ *   Beside it, `BENCH_TAKEOVER_RUNS` (default 5) takeovers of the session balancer's processes
+ *   alone (`balancerTakeover`, twelve sessions): the lease part without any WhatsApp socket.
+ *   Lease `STICKERBOT_LEASE_MS` (default 30,000, the daemon's default).
  *
  * The load average is printed beside the figures: the machine is shared.
  */
@@ -40,7 +43,7 @@ import {
   throughputOf,
   type Appendfsync,
 } from './journal-bench.js';
-import { balancerTakeover, type TakeoverSample, type TakeoverTrial } from './takeover-trial.js';
+import { balancerTakeover, daemonTakeover, type TakeoverSample, type TakeoverTrial } from './takeover-trial.js';
 
 const POLICIES: readonly Appendfsync[] = ['always', 'everysec', 'no'];
 const fsync = (process.env.BENCH_APPENDFSYNC ?? 'always') as Appendfsync;
@@ -48,6 +51,7 @@ if (!POLICIES.includes(fsync)) throw new Error(`BENCH_APPENDFSYNC must be one of
 const leaseMs = Number(process.env.STICKERBOT_LEASE_MS ?? 30_000);
 if (!Number.isInteger(leaseMs) || leaseMs < 1_000) throw new Error(`STICKERBOT_LEASE_MS must be a whole number of ms ≥ 1000, not "${process.env.STICKERBOT_LEASE_MS}"`);
 const TAKEOVER_RUNS = Math.max(1, Number(process.env.BENCH_TAKEOVER_RUNS ?? 5) || 5);
+const DAEMON_TAKEOVER_RUNS = Math.max(1, Number(process.env.BENCH_DAEMON_TAKEOVER_RUNS ?? 3) || 3);
 const E2E_EVENTS = 3_000;
 
 /** p50 and p99 (ms) from append call to the consumer's read, appends paced at {@link PACED_RATE} a second. */
@@ -104,6 +108,7 @@ async function takeovers(trial: TakeoverTrial, runs: number): Promise<TakeoverSa
     for (let run = 0; run < runs; run += 1) samples.push(await trial.run(server.url, `bench-takeover-${run}:`));
     return samples;
   } finally {
+    await trial.close?.();
     await server.close();
   }
 }
@@ -121,17 +126,24 @@ try {
 }
 const loadE2e = loadAverage();
 
-// The takeover measured; a trial with real daemons and their reconnect swaps in here.
+// The lease part alone (balancer processes), then real daemons with their reconnect.
 const trial = balancerTakeover({ leaseMs });
 const samples = await takeovers(trial, TAKEOVER_RUNS);
 const loadTakeover = loadAverage();
+const daemonTrial = daemonTakeover({ leaseMs, say: (line) => console.error(line) });
+const daemonSamples = await takeovers(daemonTrial, DAEMON_TAKEOVER_RUNS);
+const loadDaemons = loadAverage();
 
 const sqlite = throughputOf(journals, ROWS.sqliteOne);
 const redis = throughputOf(journals, ROWS.redisInFlight(fsync));
 const p99 = median(e2e.map((r) => r.p99));
-const all = samples.map((s) => s.allMs).sort((a, b) => a - b);
-const first = samples.map((s) => s.firstMs).sort((a, b) => a - b);
+const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
+const all = sorted(samples.map((s) => s.allMs));
+const first = sorted(samples.map((s) => s.firstMs));
+const up = sorted(daemonSamples.map((s) => s.allMs));
 const seconds = (ms: number, digits = 1) => fmt(ms / 1000, digits);
+/** `median (min–max)` in seconds. */
+const spread = (values: number[]) => `${seconds(median(values), 2)} (${seconds(values[0] ?? NaN, 2)}–${seconds(values.at(-1) ?? NaN, 2)})`;
 
 console.log(`node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} cores; redis-server AOF appendfsync ${fsync}; load average ${loadBefore} at the start`);
 console.log(`journal: ${fmt(EVENTS)} appends per row, text messages with their raw WAMessage over ${CHATS} chats, median of ${REPEAT} runs (load ${loadJournal})`);
@@ -144,12 +156,20 @@ console.log('');
 console.log('| run | sessions moved | first taken (s) | all taken (s) |');
 console.log('| ---: | ---: | ---: | ---: |');
 samples.forEach((s, i) => console.log(`| ${i + 1} | ${s.moved} | ${seconds(s.firstMs, 2)} | ${seconds(s.allMs, 2)} |`));
-console.log(`| median (min–max) | | ${seconds(median(first), 2)} (${seconds(first[0] ?? NaN, 2)}–${seconds(first.at(-1) ?? NaN, 2)}) | ${seconds(median(all), 2)} (${seconds(all[0] ?? NaN, 2)}–${seconds(all.at(-1) ?? NaN, 2)}) |`);
+console.log(`| median (min–max) | | ${spread(first)} | ${spread(all)} |`);
+console.log('');
+console.log(`takeover with real daemons: ${DAEMON_TAKEOVER_RUNS} runs; ${daemonTrial.description} (load ${loadDaemons} after)`);
+console.log('');
+console.log('| run | sessions moved | all taken (s) | first up (s) | all up (s) |');
+console.log('| ---: | ---: | ---: | ---: | ---: |');
+daemonSamples.forEach((s, i) => console.log(`| ${i + 1} | ${s.moved} | ${seconds(s.takenMs ?? NaN, 2)} | ${seconds(s.firstMs, 2)} | ${seconds(s.allMs, 2)} |`));
+console.log(`| median (min–max) | | ${spread(sorted(daemonSamples.map((s) => s.takenMs ?? NaN)))} | ${spread(sorted(daemonSamples.map((s) => s.firstMs)))} | ${spread(up)} |`);
 console.log('');
 console.log(
   `X = ${IN_FLIGHT} appends in flight on Redis (AOF ${fsync}); one at a time ${fmt(throughputOf(journals, ROWS.redisOne(fsync)))} ev/s. ` +
-    `Takeover = from the SIGKILL until the survivors run every session.`,
+    `Takeover = from the SIGKILL until every session the killed daemon ran is CONNECTED at a survivor (real daemons: lease + reconnect); ` +
+      `the balancer processes alone took ${spread(all)} s (lease part only).`,
 );
 console.log(
-  `cluster: journaled ${fmt(redis)} ev/s on Redis = ${fmt((100 * redis) / sqlite)}% of the SQLite journal, takeover median ${seconds(median(all))} s, p99 ${fmt(p99)} ms at 1k ev/s (load ${loadAverage()})`,
+  `cluster: journaled ${fmt(redis)} ev/s on Redis = ${fmt((100 * redis) / sqlite)}% of the SQLite journal, takeover median ${seconds(median(up))} s, p99 ${fmt(p99)} ms at 1k ev/s (load ${loadAverage()})`,
 );

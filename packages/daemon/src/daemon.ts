@@ -30,7 +30,7 @@ import { createSessionRegistry, type LocalSessionRegistry, type SessionRegistryD
 import { loginHelp, type LoginHelp } from './login-help.js';
 import { createMetrics, type CacheEntryCounts, type DaemonMetrics } from './metrics.js';
 import { shouldPrintQr, silentQrPrinter, terminalQrPrinter, type QrOutput } from './qr-output.js';
-import { createReadiness } from './bridge/readiness.js';
+import { createClusterFacts, createReadiness, type ClusterFactsCache } from './bridge/readiness.js';
 import type { SessionRegistry } from './session-registry.js';
 import { createJournalRetention, openStorage, type JournalRetention, type Storage } from './storage/index.js';
 import { loadOrCreateToken, tokensEqual } from './token.js';
@@ -124,6 +124,8 @@ interface Parts {
   forwarding: CommandForwarding | undefined;
   executor: CommandExecutor;
   retention: Retention;
+  /** Cluster mode only: the Redis journal's and the cluster's facts `/readyz` and `/metrics` read, refreshed in the background. */
+  clusterFacts: ClusterFactsCache | undefined;
   bridge: HttpServer;
   token: string;
 }
@@ -197,6 +199,10 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
       now,
     });
     metrics.watch({ sessions: () => registry.list(), caches: () => cacheEntries(deps.socketCaches, registry.groupCacheSizes(), registry.groupCacheBytes()) });
+    const clusterFacts = cluster
+      ? createClusterFacts({ journal: cluster.journal, redis: cluster.redis, keys: cluster.keys, daemonId: cluster.daemonId, owned: () => cluster.owned(), logger: deps.logger, now })
+      : undefined;
+    if (clusterFacts) metrics.watch({ journal: () => clusterFacts.journal(), cluster: () => clusterFacts.cluster() });
     // Cluster mode: commands for a session held elsewhere go to its owner, and the command log
     // is shared in Redis, so one command id runs once whichever daemon it reaches.
     const forwarding = cluster
@@ -253,9 +259,10 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
       readiness: createReadiness({
         isStoreOpen: () => storage.isOpen(),
         isRunning: () => phase === 'running',
-        journal: storage.journal,
+        journal: clusterFacts ? () => clusterFacts.journal() : storage.journal,
         registry,
         retention: () => retention.status(),
+        ...(clusterFacts ? { cluster: () => clusterFacts.cluster() } : {}),
       }),
       metrics,
       workerMetrics: metrics,
@@ -270,19 +277,20 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
           }
         : {}),
     });
-    return { storage, metrics, registry, cluster, forwarding, executor, retention, bridge, token };
+    return { storage, metrics, registry, cluster, forwarding, executor, retention, clusterFacts, bridge, token };
   }
 
   async function shutdown(): Promise<void> {
     const started = performance.now();
     const left = (): number => SHUTDOWN_BUDGET_MS - (performance.now() - started);
-    const { executor, retention, registry, bridge, storage, cluster, forwarding } = parts;
+    const { executor, retention, registry, bridge, storage, cluster, forwarding, clusterFacts } = parts;
     // 1. No new commands; the ones in flight get a moment to finish. A send still waiting
     //    in the outbound queue stays persisted and its caller gets SHUTTING_DOWN in step 2.
     //    Cluster mode: forwards waiting for another daemon are answered SHUTTING_DOWN.
     if (executor) await executor.close(Math.min(2000, left()));
     if (forwarding) await withinDeadline(forwarding.close(Math.min(1000, left())), left() - 5000, 'closing the command forwarding', log);
     retention?.stop();
+    clusterFacts?.stop();
     // 1b. Cluster mode: hand every session over at once (socket closed, lease released, the
     //     others told); queued sends fail retryably for the new owners.
     if (cluster) await withinDeadline(cluster.stop(), left() - 3000, 'handing the sessions over', log);
@@ -296,10 +304,11 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
   async function boot(): Promise<AddressInfo> {
     try {
       parts = compose(await joinCluster());
-      const { bridge, registry, retention, cluster, forwarding } = parts as Parts;
+      const { bridge, registry, retention, cluster, forwarding, clusterFacts } = parts as Parts;
       const address = await bridge.listen(config.host, config.port);
       help = loginHelp({ host: config.host, port: address.port, tokenConfigured: config.token !== undefined, dataDir: config.dataDir });
       retention.start();
+      clusterFacts?.start();
       forwarding?.start();
       if (cluster) {
         registry.registerAll(config.sessions);

@@ -1,11 +1,19 @@
 import { SESSION_STATUSES, type JournalEntry, type SessionStatus } from '@stickerbot/protocol';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Journal } from './storage/index.js';
+import type { ClusterFacts, JournalFacts } from './bridge/readiness.js';
+
+/** What the metrics read of a journal (the SQLite journal fits, and the Redis journal's cached facts). */
+export type MetricsJournal = Pick<JournalFacts, 'lastSeq' | 'positions'>;
 
 /** Where the metrics read values that are cheaper to compute at scrape time than to track. */
 export interface MetricsSources {
-  /** The journal: lag per group is `lastSeq - position`, read at every scrape. */
-  journal?: Pick<Journal, 'lastSeq' | 'positions'>;
+  /**
+   * The journal: lag per group is `lastSeq - position`, read at every scrape; a function for
+   * facts that may not be known yet (the Redis journal's cache before its first read).
+   */
+  journal?: MetricsJournal | (() => MetricsJournal | undefined);
+  /** Cluster mode only: this daemon's part in the cluster (adds the `stickerbot_cluster_*` and `stickerbot_redis_up` gauges). */
+  cluster?: () => ClusterFacts;
   /** The sessions' states, counted at every scrape. */
   sessions?: () => readonly { status: SessionStatus }[];
   /** Entries in the caches each session holds, and in those shared by all, read at every scrape. */
@@ -51,6 +59,15 @@ export const COMMAND_LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
  * | `stickerbot_shared_cache_entries` | gauge | `cache` (`signalKeys`: all sessions together) |
  * | `stickerbot_session_memory_bytes` | gauge | `session`: estimated bytes of what the daemon's caches hold for it |
  *
+ * and in cluster mode (a `cluster` source) also:
+ *
+ * | metric | type | labels |
+ * | --- | --- | --- |
+ * | `stickerbot_redis_up` | gauge | `daemon`: 1 while Redis answers this daemon's refreshes, else 0 |
+ * | `stickerbot_cluster_sessions_owned` | gauge | `daemon`: sessions running here |
+ * | `stickerbot_cluster_live_daemons` | gauge | live daemons as this one last read them |
+ * | `stickerbot_journal_unacknowledged` | gauge | `group`: entries of the Redis journal pending or not yet delivered |
+ *
  * plus prom-client's default `process_*` and `nodejs_*` metrics. The typed handles are
  * exported for direct use; the methods below are the shapes the bridge and the sessions
  * call (`observeCommand` fits the executor's `CommandMetricsSink`; `eventsDelivered` and
@@ -95,7 +112,8 @@ export interface DaemonMetrics {
 export function createMetrics(options: MetricsOptions = {}): DaemonMetrics {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
-  const sources: MetricsSources = { journal: options.journal, sessions: options.sessions, caches: options.caches, memory: options.memory };
+  const sources: MetricsSources = { journal: options.journal, sessions: options.sessions, caches: options.caches, memory: options.memory, cluster: options.cluster };
+  const journalNow = (): MetricsJournal | undefined => (typeof sources.journal === 'function' ? sources.journal() : sources.journal);
   // Without a journal source, lag is computed from what the daemon reported.
   let lastSeqSeen = 0;
   const positionsSeen = new Map<string, number>();
@@ -137,9 +155,11 @@ export function createMetrics(options: MetricsOptions = {}): DaemonMetrics {
     registers: [registry],
     collect() {
       if (sources.journal) {
-        const lastSeq = sources.journal.lastSeq();
+        const journal = journalNow();
         this.reset();
-        for (const { group, position } of sources.journal.positions()) this.set({ group }, Math.max(0, lastSeq - position));
+        if (!journal) return;
+        const lastSeq = journal.lastSeq();
+        for (const { group, position } of journal.positions()) this.set({ group }, Math.max(0, lastSeq - position));
         return;
       }
       for (const [group, position] of positionsSeen) this.set({ group }, Math.max(0, lastSeqSeen - position));
@@ -204,6 +224,56 @@ export function createMetrics(options: MetricsOptions = {}): DaemonMetrics {
     },
   });
 
+  // Registered only in cluster mode, so that one host's exposition stays as it was.
+  let clusterGauges = false;
+  const registerClusterGauges = (): void => {
+    if (clusterGauges) return;
+    clusterGauges = true;
+    const facts = (): ClusterFacts | undefined => sources.cluster?.();
+    new Gauge({
+      name: 'stickerbot_redis_up',
+      help: "1 while Redis answers this daemon's refreshes, else 0 (cluster mode)",
+      labelNames: ['daemon'] as const,
+      registers: [registry],
+      collect() {
+        const f = facts();
+        this.reset();
+        if (f) this.set({ daemon: f.daemonId }, f.redisReachable ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'stickerbot_cluster_sessions_owned',
+      help: 'Sessions running on this daemon under a lease (cluster mode)',
+      labelNames: ['daemon'] as const,
+      registers: [registry],
+      collect() {
+        const f = facts();
+        this.reset();
+        if (f) this.set({ daemon: f.daemonId }, f.owned.length);
+      },
+    });
+    new Gauge({
+      name: 'stickerbot_cluster_live_daemons',
+      help: 'Live daemons in the cluster, as this daemon last read the membership (cluster mode)',
+      registers: [registry],
+      collect() {
+        const f = facts();
+        if (f) this.set(f.liveDaemons.length);
+      },
+    });
+    new Gauge({
+      name: 'stickerbot_journal_unacknowledged',
+      help: 'Entries of the Redis journal a consumer group still has to handle (pending + undelivered), by group (cluster mode)',
+      labelNames: ['group'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const { group, unacknowledged } of journalNow()?.positions() ?? []) if (unacknowledged !== undefined) this.set({ group }, unacknowledged);
+      },
+    });
+  };
+  if (sources.cluster) registerClusterGauges();
+
   return {
     registry,
     get contentType() {
@@ -241,6 +311,10 @@ export function createMetrics(options: MetricsOptions = {}): DaemonMetrics {
     },
     watch(more) {
       if (more.journal) sources.journal = more.journal;
+      if (more.cluster) {
+        sources.cluster = more.cluster;
+        registerClusterGauges();
+      }
       if (more.sessions) sources.sessions = more.sessions;
       if (more.caches) sources.caches = more.caches;
       if (more.memory) sources.memory = more.memory;

@@ -1,6 +1,6 @@
 /**
  * The plain HTTP endpoints on the bridge port: `/healthz` (the process answers), `/readyz`
- * (store open, journal not full; sessions by state) and `/metrics` (Prometheus text).
+ * (store open, journal not full, in cluster mode Redis answering; sessions by state) and `/metrics` (Prometheus text).
  * Socket.IO handles its own `/socket.io/` path before this handler sees a request.
  *
  * Anyone who reaches the port may learn whether the daemon is alive and ready and how many
@@ -11,6 +11,7 @@
 import { SESSION_STATUSES, type Session, type SessionStatus } from '@stickerbot/protocol';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { ClusterFacts } from './readiness.js';
 
 /** The daemon's readiness, as `/readyz?verbose` reports it to the admin. */
 export interface ReadinessReport {
@@ -29,9 +30,11 @@ export interface ReadinessReport {
       entries: number;
       /** Whether the unacknowledged entries passed the configured bound (see retention). */
       full: boolean;
-      /** Acknowledged position of every consumer group. */
-      groups: Array<{ group: string; position: number; lag: number }>;
+      /** Acknowledged position of every consumer group; on Redis also what it still has to handle (pending + undelivered). */
+      groups: Array<{ group: string; position: number; lag: number; unacknowledged?: number }>;
     } | null;
+    /** Cluster mode only: Redis' reachability, this daemon's id, the sessions it runs, the live daemons. */
+    cluster?: ClusterFacts;
   };
   /** Every session's state, why it last disconnected, its last error, its next retry and, while it waits to connect after a restart, since when. */
   sessions: Array<Pick<Session, 'id' | 'status' | 'lastDisconnect' | 'lastError' | 'reconnectAttempts' | 'nextRetryAt' | 'queuedAt'>>;

@@ -37,6 +37,12 @@ export interface DaemonMembership {
   heartbeat(): Promise<string[]>;
   /** The live daemons, sorted, without renewing. */
   live(): Promise<string[]>;
+  /**
+   * Renews this daemon's membership like {@link heartbeat}; resolves with every live daemon
+   * and how long (ms, on Redis' clock) its membership lasts without another heartbeat, so a
+   * caller can act the moment a silent daemon drops out.
+   */
+  heartbeatUntil(): Promise<Map<string, number>>;
   /** Leaves the cluster now. */
   leave(): Promise<void>;
 }
@@ -45,14 +51,34 @@ export interface DaemonMembership {
 const HEARTBEAT = `${LEASE_LUA_FUNCTIONS}
 return heartbeat(KEYS[1], ARGV[1], ARGV[2])`;
 
+// The same, answering member, remaining ms, member, remaining ms…
+const HEARTBEAT_UNTIL = `${LEASE_LUA_FUNCTIONS}
+heartbeat(KEYS[1], ARGV[1], ARGV[2])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local out = {}
+local members = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+for i = 1, #members, 2 do
+  out[#out + 1] = members[i]
+  out[#out + 1] = tostring(tonumber(members[i + 1]) - now)
+end
+return out`;
+
 /** Creates the membership of one daemon (it is no member until its first heartbeat). */
 export function createDaemonMembership(options: DaemonMembershipOptions): DaemonMembership {
   const { redis, keys, daemonId, ttlMs } = options;
   const script = defineScript<string[]>(redis, 'stickerbotHeartbeat', 1, HEARTBEAT);
+  const until = defineScript<string[]>(redis, 'stickerbotHeartbeatUntil', 1, HEARTBEAT_UNTIL);
   return {
     daemonId,
     heartbeat: async () => (await script([keys.daemons], [daemonId, ttlMs])).sort(),
     live: async () => (await script([keys.daemons], ['', 0])).sort(),
+    async heartbeatUntil() {
+      const reply = await until([keys.daemons], [daemonId, ttlMs]);
+      const remaining = new Map<string, number>();
+      for (let i = 0; i + 1 < reply.length; i += 2) remaining.set(reply[i] as string, Number(reply[i + 1]));
+      return remaining;
+    },
     async leave() {
       try {
         await redis.zrem(keys.daemons, daemonId);

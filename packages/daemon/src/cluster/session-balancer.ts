@@ -14,8 +14,15 @@
  * A graceful stop stops every session, releases its leases, leaves the membership and
  * publishes on the ownership channel, so the others tick at once instead of waiting for the
  * leases to run out; a daemon that joins publishes too, so the others give up their surplus
- * at once. A dead daemon's sessions are taken within the lease time plus one tick: its
- * membership (shorter than a lease) has run out by the time its leases do.
+ * at once.
+ *
+ * A dead daemon publishes nothing, and its leases and membership run out between two ticks.
+ * So a round also notes when the next of those runs out (the shortest PTTL of a lease held
+ * by another daemon, the shortest remaining membership of another daemon) and, when that is
+ * before the next tick, runs another round a few ms after it: a dead daemon's sessions are
+ * taken the moment both its lease and its membership are gone, within the lease time of its
+ * death. Every survivor wakes at that moment; each takes only what its share allows, and the
+ * acquire is atomic, so for each session one wins and the others see it held and try the next.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -23,6 +30,9 @@ import type { DaemonMembership } from './daemon-membership.js';
 import { toClusterError } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { SessionLeases } from './session-lease.js';
+
+/** How long after a lease's or membership's expiry the extra round runs (Redis' and our timers differ by a few ms). */
+const WAKE_SLACK_MS = 5;
 
 /** Why the balancer stops a session. */
 export type SessionStopReason =
@@ -94,6 +104,8 @@ export function createSessionBalancer(options: SessionBalancerOptions): SessionB
   // Sessions being taken (a claim and a round may try the same one).
   const taking = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
+  // The extra round when a lease or a membership runs out before the next tick.
+  let wake: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
@@ -146,12 +158,30 @@ export function createSessionBalancer(options: SessionBalancerOptions): SessionB
     return true;
   }
 
-  async function freeOf(candidates: readonly string[]): Promise<string[]> {
-    if (candidates.length === 0) return [];
+  /** Each candidate's lease PTTL: -2 when nobody holds it (free). */
+  async function leaseTtls(candidates: readonly string[]): Promise<Map<string, number>> {
+    const ttls = new Map<string, number>();
+    if (candidates.length === 0) return ttls;
     const pipeline = redis.pipeline();
-    for (const id of candidates) pipeline.exists(keys.session(id).lease);
+    for (const id of candidates) pipeline.pttl(keys.session(id).lease);
     const replies = await pipeline.exec();
-    return candidates.filter((_, i) => replies?.[i]?.[0] === null && replies[i]?.[1] === 0);
+    candidates.forEach((id, i) => {
+      const [err, ttl] = replies?.[i] ?? [new Error('no reply')];
+      if (err === null && typeof ttl === 'number') ttls.set(id, ttl);
+    });
+    return ttls;
+  }
+
+  /** Runs a round `ms` from now (plus a few ms, so the key is gone on Redis' clock), unless the next tick comes first. */
+  function wakeIn(ms: number): void {
+    if (wake) clearTimeout(wake);
+    wake = undefined;
+    if (!Number.isFinite(ms) || ms >= tickMs || stopped) return;
+    wake = setTimeout(() => {
+      wake = undefined;
+      void tick();
+    }, Math.max(0, ms) + WAKE_SLACK_MS);
+    wake.unref?.();
   }
 
   function shuffled<T>(items: readonly T[]): T[] {
@@ -164,12 +194,14 @@ export function createSessionBalancer(options: SessionBalancerOptions): SessionB
   }
 
   async function round(): Promise<void> {
-    const live = await membership.heartbeat();
+    const members = await membership.heartbeatUntil();
+    const live = [...members.keys()];
     const all = new Set(await options.sessions());
     // Every daemon may hold up to the ceiling, not partition-leases.ts' exact shares: only idle
     // sessions move, so a busy surplus must be allowed to wait without the others overfilling.
     const share = Math.ceil(all.size / Math.max(1, live.length));
     for (const id of [...owned]) if (!all.has(id)) await giveUp(id, 'removed');
+    const ttls = await leaseTtls([...all].filter((id) => !owned.has(id)));
     if (owned.size > share) {
       // Stopped together: closing a socket can take seconds, and the heartbeat waits for this round.
       const released = [...owned].filter((id) => options.isIdle(id)).slice(0, owned.size - share);
@@ -180,12 +212,19 @@ export function createSessionBalancer(options: SessionBalancerOptions): SessionB
       }
     } else if (owned.size < share) {
       const taken: string[] = [];
-      for (const id of shuffled(await freeOf([...all].filter((id) => !owned.has(id))))) {
+      for (const id of shuffled([...ttls].filter(([, ttl]) => ttl === -2).map(([id]) => id))) {
         if (owned.size >= share || stopped) break;
-        if (await take(id)) taken.push(id);
+        if (await take(id)) {
+          taken.push(id);
+          ttls.delete(id);
+        }
       }
       if (taken.length > 0) log?.info({ taken, share, live: live.length }, 'sessions taken');
     }
+    // The next lease or membership of another daemon to run out: a dead daemon's, unless renewed first.
+    const expiries = [...ttls.values()].filter((ttl) => ttl >= 0);
+    for (const [daemonId, remaining] of members) if (daemonId !== membership.daemonId) expiries.push(remaining);
+    wakeIn(Math.min(...expiries));
   }
 
   function tick(): Promise<void> {
@@ -238,6 +277,7 @@ export function createSessionBalancer(options: SessionBalancerOptions): SessionB
     async stop() {
       stopped = true;
       if (timer) clearInterval(timer);
+      if (wake) clearTimeout(wake);
       timer = undefined;
       await running;
       const ids = [...owned];
@@ -251,6 +291,7 @@ export function createSessionBalancer(options: SessionBalancerOptions): SessionB
     halt() {
       stopped = true;
       if (timer) clearInterval(timer);
+      if (wake) clearTimeout(wake);
       timer = undefined;
       leases.halt();
       subscriber.disconnect();
