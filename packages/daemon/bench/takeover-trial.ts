@@ -226,12 +226,9 @@ export function daemonTakeover(options: DaemonTakeoverOptions): TakeoverTrial {
     try {
       for (const name of names) {
         const member = await startMember(name);
-        // One dashboard per session and daemon: each session is its own account, scanned by its own phone.
-        for (const id of ids) {
-          dashboards.push(
-            scanQrCodes({ bridgeUrl: `http://127.0.0.1:${member.port}`, token, adminUrl: emulator.adminUrl, sessions: [id], botPhone: phoneOf.get(id) ?? '', say: () => undefined, scanned }),
-          );
-        }
+        // One dashboard per daemon: each session is its own account, scanned by its own phone.
+        const phones = Object.fromEntries(ids.map((id) => [id, phoneOf.get(id) ?? '']));
+        dashboards.push(scanQrCodes({ bridgeUrl: `http://127.0.0.1:${member.port}`, token, adminUrl: emulator.adminUrl, phones, say: () => undefined, scanned }));
       }
       await poll(settled, 'every session linked, CONNECTED and fairly divided', 240_000, 250);
     } finally {
