@@ -22,9 +22,10 @@ export const WORKER_ARGS = [join(repoRoot, 'scripts/run.mjs'), 'worker'];
 /** Resolves when `check()` is true; rejects after `timeoutMs` with `what` in the message. */
 /**
  * `scripts/sim-daemon.ts` (the daemon with real Baileys, trusting the emulator) as its own
- * process on `port` (0: a free one), session `default`, pointed at an emulator from `startEmulator`.
+ * process on `port` (0: a free one), session `default`, pointed at an emulator from `startEmulator`;
+ * `env` adds or overrides variables (the cluster proof's sessions, Redis and daemon id).
  */
-export function spawnSimDaemon(emulator: { wsUrl: string; caFile: string }, dataDir: string, logLevel = 'info', port = 0): ChildProcess {
+export function spawnSimDaemon(emulator: { wsUrl: string; caFile: string }, dataDir: string, logLevel = 'info', port = 0, env: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, [...TSX_ARGS, join(repoRoot, 'scripts/sim-daemon.ts')], {
     cwd: repoRoot,
     env: {
@@ -35,6 +36,7 @@ export function spawnSimDaemon(emulator: { wsUrl: string; caFile: string }, data
       STICKERBOT_WA_URL: emulator.wsUrl,
       WA_SIM_CA_FILE: emulator.caFile,
       LOG_LEVEL: logLevel,
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
