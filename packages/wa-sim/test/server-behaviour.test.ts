@@ -41,6 +41,28 @@ describe('server behaviour a daemon must cope with', () => {
     expect(upserts.filter((u) => u.id === first.id || u.id === second.id).map((u) => u.type)).toEqual(['append', 'append']);
   });
 
+  it('sends a message again at the next login when the connection closed before its receipt, and a receipted one not', async () => {
+    const carol = h.sim.phone(CAROL, { name: 'Carol' });
+    const receipted = await carol.sendText('this one is receipted');
+    await expect.poll(() => h.sim.receiptsFor(receipted.id).length, { timeout: 10_000 }).toBeGreaterThan(0);
+    // The server stops hearing the client: its receipt for the next message never arrives.
+    h.sim.faults.blackhole(h.bot, deviceId);
+    const unreceipted = await carol.sendText('this one is not');
+    const sends = (id: string) => h.sim.transcript().split('\n').filter((line) => line.includes('S→C <message') && line.includes(`id=${id}`));
+    await expect.poll(() => sends(unreceipted.id).length, { timeout: 10_000 }).toBe(1);
+    h.sim.faults.clear();
+    const closed = h.client.waitClosed();
+    h.sim.kick(h.bot, deviceId, 'close');
+    await closed;
+    await expect.poll(() => h.sim.isOnline(h.bot, deviceId), { timeout: 10_000 }).toBe(false);
+    await h.client.reconnect();
+    await h.client.waitOpen();
+    // WhatsApp keeps a message until its receipt: the next connection gets it again, flagged offline.
+    await expect.poll(() => sends(unreceipted.id).length, { timeout: 15_000 }).toBe(2);
+    expect(sends(unreceipted.id)[1]).toContain('offline=1');
+    expect(sends(receipted.id)).toHaveLength(1);
+  });
+
   it('lets the client reconnect after the server restarts its stream (515) or the TCP socket drops', async () => {
     let closed = h.client.waitClosed();
     h.sim.kick(h.bot, deviceId, 'restart');

@@ -65,6 +65,18 @@ describe('redis connection', () => {
     await expect(hashGet(['plain'], [])).rejects.toMatchObject({ code: 'REDIS_REFUSED', message: expect.stringContaining('WRONGTYPE') as unknown });
   });
 
+  it('rides out a Redis restart shorter than the command timeout: a command sent while it is down completes once it is back', async () => {
+    const client = connect({ commandTimeoutMs: 5_000, maxReconnectDelayMs: 100 });
+    const incrBy = defineScript<number>(client, 'testIncrByDown', 1, "return redis.call('INCRBY', KEYS[1], ARGV[1])");
+    expect(await incrBy(['down'], [1])).toBe(1);
+    await cluster.server.kill();
+    const sent = incrBy(['down'], [2]);
+    // Longer than the reconnect attempts a retry limit of 2 allowed (100 + 200 ms), as a real restart takes.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    await cluster.server.restart();
+    expect(await sent).toBe(3);
+  });
+
   it('fails a command with REDIS_UNAVAILABLE when Redis is gone', async () => {
     const client = connect({ commandTimeoutMs: 300, maxReconnectDelayMs: 100 });
     cluster.afterTest(() => cluster.server.restart());

@@ -82,7 +82,11 @@ export function createRedisConnection(url: string, options: RedisConnectionOptio
     ...(options.name === undefined ? {} : { connectionName: options.name }),
     commandTimeout: options.commandTimeoutMs ?? 5_000,
     connectTimeout: options.connectTimeoutMs ?? 5_000,
-    maxRetriesPerRequest: 2,
+    // A command waits through reconnects (in ioredis' offline queue) until `commandTimeout`
+    // fails it: a Redis restart shorter than that is invisible. With a retry limit instead
+    // (it was 2: about 300 ms of reconnect attempts), every journal append, auth write and
+    // lease renewal of a one-second restart failed, and the messages in flight were refused.
+    maxRetriesPerRequest: null,
     retryStrategy: (times) => Math.min(times * 100, maxDelay),
     // A script's NOSCRIPT after a Redis restart is handled by ioredis itself; a `LOADING`
     // Redis (replaying its AOF) answers errors until ready: reconnect and retry then.

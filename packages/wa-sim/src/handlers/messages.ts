@@ -4,7 +4,7 @@ import { textOf } from '../e2e/mailbox.js';
 import { verifyDeviceIdentity } from '../pairing/adv.js';
 import type { HandlerContext, HandlerTable } from '../server/router.js';
 import { child, childBytes, children, nodeBytes, unixNow } from '../server/nodes.js';
-import { deliverToCompanion, mailboxOf, type World } from '../server/world.js';
+import { deliverToCompanion, mailboxOf, receiptedByCompanion, type World } from '../server/world.js';
 import { lidJid, pnJid, type Account } from '../directory/accounts.js';
 import { decodeBigEndian } from '../crypto/primitives.js';
 import type { PreKeyBundle } from '../e2e/fake-device.js';
@@ -191,6 +191,8 @@ async function onClientReceipt(ctx: HandlerContext, node: BinaryNode): Promise<v
     seen.push(type);
     world.receiptsFromCompanions.set(messageId, seen);
   }
+  // A retry receipt asks for the message again; any other receipt means the companion has it.
+  if (type !== 'retry' && connection.login) receiptedByCompanion(world, connection.login.pn, connection.login.deviceId, ids);
   connection.send({
     tag: 'ack',
     attrs: { class: 'receipt', id, from: node.attrs.to ?? '', ...(node.attrs.type ? { type: node.attrs.type } : {}) },

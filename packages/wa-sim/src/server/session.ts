@@ -4,7 +4,7 @@ import { forgetRegistration, startRegistration } from '../pairing/qr-pairing.js'
 import type { HandshakeResult } from '../transport/noise-responder.js';
 import type { ClientConnection } from './client-connection.js';
 import { unixNow } from './nodes.js';
-import { deviceKey, type World } from './world.js';
+import { deviceKey, redeliverUnreceipted, sendToCompanion, type World } from './world.js';
 
 /** Routes a freshly authenticated connection to registration (QR) or login. */
 export function onAuthenticated(world: World, connection: ClientConnection, handshake: HandshakeResult): void {
@@ -67,7 +67,7 @@ function login(world: World, connection: ClientConnection, { payload, clientStat
   });
   const queued = world.offline.get(key) ?? [];
   world.offline.delete(key);
-  for (const node of queued) connection.send(node);
+  for (const node of queued) sendToCompanion(world, key, connection, node);
   connection.send({ tag: 'ib', attrs: {}, content: [{ tag: 'offline', attrs: { count: String(queued.length) } }] });
   if (!companion.historySynced && !world.faults.withholdHistorySync) {
     companion.historySynced = true;
@@ -91,5 +91,6 @@ export function onClosed(world: World, connection: ClientConnection): void {
   const key = deviceKey(login.pn, login.deviceId);
   if (world.online.get(key) === connection) world.online.delete(key);
   world.connections.closed(key, connection);
+  redeliverUnreceipted(world, login.pn, login.deviceId);
   world.events.emit('logout', { ...login, connectionId: connection.id });
 }

@@ -69,6 +69,12 @@ export interface World {
   readonly linkCodes: Map<string, LinkCodeRequest>;
   /** Stanzas queued for a companion that is offline, by `pn:device`. */
   readonly offline: Map<string, BinaryNode[]>;
+  /**
+   * Message stanzas a companion's connection was sent and has not receipted yet, by `pn:device`
+   * and message id: when that connection closes, they are delivered again (the offline queue),
+   * as WhatsApp keeps a message until its delivery receipt.
+   */
+  readonly awaitingReceipt: Map<string, Map<string, BinaryNode>>;
   readonly unhandled: UnhandledNode[];
   /** Protocol violations by clients (bad signatures, undecryptable copies). Tests assert it stays empty. */
   readonly problems: string[];
@@ -101,6 +107,7 @@ export function createWorld(log: Logger, directory: Directory, media: MediaHost)
     registrations: new Map(),
     linkCodes: new Map(),
     offline: new Map(),
+    awaitingReceipt: new Map(),
     unhandled: [],
     problems: [],
     mailboxes: new Map(),
@@ -120,13 +127,40 @@ export function createWorld(log: Logger, directory: Directory, media: MediaHost)
 export function deliverToCompanion(world: World, pn: string, deviceId: number, node: BinaryNode): void {
   const key = deviceKey(pn, deviceId);
   const connection = world.online.get(key);
-  if (connection && !connection.closed) {
-    connection.send(node);
+  // A socket that has started to close would drop the stanza: it waits for the next login.
+  if (connection?.open) {
+    sendToCompanion(world, key, connection, node);
     return;
   }
   const queue = world.offline.get(key) ?? [];
   queue.push({ ...node, attrs: { ...node.attrs, offline: '1' } });
   world.offline.set(key, queue);
+}
+
+/** Sends a stanza on a companion's live connection; a message is kept until the companion receipts it. */
+export function sendToCompanion(world: World, key: string, connection: ClientConnection, node: BinaryNode): void {
+  const id = node.attrs.id;
+  if (node.tag === 'message' && id) {
+    const awaiting = world.awaitingReceipt.get(key) ?? new Map<string, BinaryNode>();
+    awaiting.set(id, node);
+    world.awaitingReceipt.set(key, awaiting);
+  }
+  connection.send(node);
+}
+
+/** A companion receipted these messages: they are not delivered again. */
+export function receiptedByCompanion(world: World, pn: string, deviceId: number, ids: readonly string[]): void {
+  const awaiting = world.awaitingReceipt.get(deviceKey(pn, deviceId));
+  for (const id of ids) awaiting?.delete(id);
+}
+
+/** A companion's connection closed: what it never receipted is delivered again (now on another live connection, else at the next login). */
+export function redeliverUnreceipted(world: World, pn: string, deviceId: number): void {
+  const key = deviceKey(pn, deviceId);
+  const awaiting = world.awaitingReceipt.get(key);
+  if (!awaiting || awaiting.size === 0) return;
+  world.awaitingReceipt.delete(key);
+  for (const node of awaiting.values()) deliverToCompanion(world, pn, deviceId, node);
 }
 
 export function mailboxOf(world: World, pn: string): Mailbox {
