@@ -119,7 +119,7 @@ export {
   type RedisAuthStore,
 } from './cluster/redis-auth-store.js';
 export { createRedisSessionStore, type RedisSessionStore, type SessionSave } from './cluster/redis-session-store.js';
-// Cluster mode (in progress): the journal on Redis Streams and its consumers.
+// Cluster mode: the journal on Redis Streams and its consumers.
 export { consumerIdOf, createConsumerDelivery, createConsumerDeliveryFactory, type ConsumerDeliveryOptions } from './cluster/consumer-delivery.js';
 export { createSqliteDeliveryFactory, type WorkerDelivery, type WorkerDeliveryFactory, type WorkerDeliveryRequest } from './bridge/worker-delivery.js';
 export { openJournalConsumer, type ConsumerBatch, type JournalConsumer, type JournalConsumerOptions, type ReadOptions, type RejectedEntry } from './cluster/journal-consumer.js';

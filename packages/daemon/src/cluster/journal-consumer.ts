@@ -1,6 +1,6 @@
 /**
  * One worker connection's reader of the Redis journal: the cluster's counterpart of the
- * bridge's `readAfter` loop (`bridge/journal-delivery.ts`), built for it but not wired yet.
+ * bridge's `readAfter` loop (`bridge/journal-delivery.ts`), driven by `consumer-delivery.ts`.
  *
  * - **Assignment.** The consumer heartbeats, renews its partition leases and takes or hands
  *   back partitions towards its fair share (`partition-assignment.ts`) every `renewEveryMs`.
