@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { QR_TERMINAL_MODES, type QrTerminalMode } from './qr-output.js';
+import { DAEMON_ID } from './cluster/redis-keys.js';
 
 /** Journal retention, from the `STICKERBOT_JOURNAL_*` variables. */
 export interface JournalRetentionConfig {
@@ -119,11 +120,10 @@ function isHostName(host: string): boolean {
   return HOST_NAME.test(host) || isIP(host.replace(/^\[(.*)\]$/, '$1')) !== 0;
 }
 
-const DAEMON_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 /** The default daemon id: the host name (reduced to the id's characters) and the process id. */
 function defaultDaemonId(): string {
-  const host = hostname().replace(/[^A-Za-z0-9._:-]/g, '-').slice(0, 100) || 'daemon';
+  // Room for `-` and the pid within the id's 100 characters.
+  const host = hostname().replace(/[^A-Za-z0-9._:-]/g, '-').slice(0, 90) || 'daemon';
   return `${host}-${process.pid}`;
 }
 
@@ -193,7 +193,7 @@ const envSchema = z.object({
   ),
   LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).optional()),
   STICKERBOT_REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional()),
-  STICKERBOT_DAEMON_ID: optionalString.pipe(z.string().regex(DAEMON_ID, 'must be 1 to 128 characters of letters, digits and . _ : -').optional()),
+  STICKERBOT_DAEMON_ID: optionalString.pipe(z.string().regex(DAEMON_ID, 'must be 1 to 100 characters of letters, digits and . _ : -').optional()),
   STICKERBOT_LEASE_MS: integer(1_000, 600_000),
 });
 

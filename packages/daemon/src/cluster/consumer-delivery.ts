@@ -37,6 +37,7 @@ import { openJournalConsumer, type JournalConsumer } from './journal-consumer.js
 import type { PartitionedEntry } from './redis-journal-codec.js';
 import { ClusterError } from './redis-connection.js';
 import type { RedisJournal } from './redis-journal.js';
+import { DAEMON_ID } from './redis-keys.js';
 
 /** Options of {@link createConsumerDeliveryFactory}. */
 export interface ConsumerDeliveryOptions {
@@ -59,8 +60,6 @@ export interface ConsumerDeliveryOptions {
   blockMs?: number;
 }
 
-const CONSUMER_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
-
 /** The consumer id of a connection: the daemon id and the socket id (unique per connection), sanitized. */
 export function consumerIdOf(daemonId: string, socketId: string): string {
   return `${daemonId}:${socketId.replace(/[^A-Za-z0-9_.:-]/g, '_')}`.slice(0, 128);
@@ -72,7 +71,7 @@ export function consumerIdOf(daemonId: string, socketId: string): string {
  * `position` is ignored: the group's consumer-group state in Redis is the position.
  */
 export function createConsumerDeliveryFactory(options: ConsumerDeliveryOptions): WorkerDeliveryFactory {
-  if (!CONSUMER_ID.test(`${options.daemonId}:x`)) {
+  if (!DAEMON_ID.test(options.daemonId)) {
     throw new ClusterError('CLUSTER_CONFIG', `invalid daemon id "${options.daemonId}": [A-Za-z0-9_.:-], at most 100 characters`);
   }
   const blockMs = options.blockMs ?? 500;

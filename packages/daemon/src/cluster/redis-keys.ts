@@ -11,6 +11,12 @@
  * whole journal).
  */
 
+/**
+ * A daemon id (`STICKERBOT_DAEMON_ID`): it names the daemon's inbox key and, with `:` and a
+ * socket id (20 characters), its worker connections' consumer ids, which must stay within 128.
+ */
+export const DAEMON_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
 /** The default prefix of every key (`STICKERBOT_REDIS_PREFIX` later). */
 export const DEFAULT_REDIS_KEY_PREFIX = 'stickerbot:';
 
