@@ -194,11 +194,17 @@ export function createMetrics(options: MetricsOptions = {}): DaemonMetrics {
     help: "Entries a session holds in each bounded cache (its current socket's, and its share of the shared Signal key cache)",
     labelNames: ['session', 'cache'] as const,
     registers: [registry],
+    // One snapshot per scrape fills the three cache gauges (it walks every cache): this
+    // collect runs before the other two gauges are read.
     collect() {
       if (!sources.caches) return;
+      const caches = sources.caches();
       // Reset first: a deleted session's series must go, not stay at its last value.
       this.reset();
-      for (const [session, caches] of sources.caches().sessions) for (const [cache, entries] of Object.entries(caches)) this.set({ session, cache }, entries);
+      for (const [session, counts] of caches.sessions) for (const [cache, entries] of Object.entries(counts)) this.set({ session, cache }, entries);
+      for (const [cache, entries] of Object.entries(caches.shared)) sharedCacheGauge.set({ cache }, entries);
+      sessionMemoryGauge.reset();
+      for (const [session, bytes] of caches.sessionBytes ?? []) sessionMemoryGauge.set({ session }, bytes);
     },
   });
   const sharedCacheGauge = new Gauge({
@@ -206,22 +212,12 @@ export function createMetrics(options: MetricsOptions = {}): DaemonMetrics {
     help: 'Entries in the caches shared by all sessions',
     labelNames: ['cache'] as const,
     registers: [registry],
-    collect() {
-      if (!sources.caches) return;
-      for (const [cache, entries] of Object.entries(sources.caches().shared)) this.set({ cache }, entries);
-    },
   });
-
   const sessionMemoryGauge = new Gauge({
     name: 'stickerbot_session_memory_bytes',
     help: "Estimated bytes the daemon's caches hold for a session (Signal keys, device lists, retry and call caches, groups); Baileys' socket and internal state not included",
     labelNames: ['session'] as const,
     registers: [registry],
-    collect() {
-      if (!sources.caches) return;
-      this.reset();
-      for (const [session, bytes] of sources.caches().sessionBytes ?? []) this.set({ session }, bytes);
-    },
   });
 
   // Registered only in cluster mode, so that one host's exposition stays as it was.
@@ -230,28 +226,22 @@ export function createMetrics(options: MetricsOptions = {}): DaemonMetrics {
     if (clusterGauges) return;
     clusterGauges = true;
     const facts = (): ClusterFacts | undefined => sources.cluster?.();
-    new Gauge({
-      name: 'stickerbot_redis_up',
-      help: "1 while Redis answers this daemon's refreshes, else 0 (cluster mode)",
-      labelNames: ['daemon'] as const,
-      registers: [registry],
-      collect() {
-        const f = facts();
-        this.reset();
-        if (f) this.set({ daemon: f.daemonId }, f.redisReachable ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'stickerbot_cluster_sessions_owned',
-      help: 'Sessions running on this daemon under a lease (cluster mode)',
-      labelNames: ['daemon'] as const,
-      registers: [registry],
-      collect() {
-        const f = facts();
-        this.reset();
-        if (f) this.set({ daemon: f.daemonId }, f.owned.length);
-      },
-    });
+    /** A gauge of this daemon's, labelled with its id. */
+    const daemonGauge = (name: string, help: string, value: (f: ClusterFacts) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['daemon'] as const,
+        registers: [registry],
+        collect() {
+          const f = facts();
+          this.reset();
+          if (f) this.set({ daemon: f.daemonId }, value(f));
+        },
+      });
+    };
+    daemonGauge('stickerbot_redis_up', "1 while Redis answers this daemon's refreshes, else 0 (cluster mode)", (f) => (f.redisReachable ? 1 : 0));
+    daemonGauge('stickerbot_cluster_sessions_owned', 'Sessions running on this daemon under a lease (cluster mode)', (f) => f.owned.length);
     new Gauge({
       name: 'stickerbot_cluster_live_daemons',
       help: 'Live daemons in the cluster, as this daemon last read the membership (cluster mode)',
