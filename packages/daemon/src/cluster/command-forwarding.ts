@@ -145,10 +145,6 @@ type ForwardRequest = z.infer<typeof requestSchema>;
 
 const answerSchema = resultSchema(z.unknown());
 
-interface Pending {
-  settle(result: Result<unknown>): void;
-}
-
 function sessionIdOf(args: unknown): string | undefined {
   if (typeof args !== 'object' || args === null || !('sessionId' in args)) return undefined;
   return typeof args.sessionId === 'string' ? args.sessionId : undefined;
@@ -169,7 +165,7 @@ export function createCommandForwarding(options: CommandForwardingOptions): Comm
   const log = options.logger.child({ module: 'command-forwarding' });
   const tables = new Map<ForwardedTableName, ForwardedTable<unknown>>();
   const byOp = new Map<string, ForwardedTable<unknown>>();
-  const pending = new Map<string, Pending>();
+  const pending = new Map<string, (result: Result<unknown>) => void>();
   const serving = new Set<Promise<void>>();
   let reader: Redis | undefined;
   let closed = false;
@@ -189,14 +185,12 @@ export function createCommandForwarding(options: CommandForwardingOptions): Comm
     const claim = keys.forwardClaim(rid);
     return new Promise<Result<unknown>>((resolve) => {
       const settle = (result: Result<unknown>): void => {
-        if (pending.get(rid) !== entry) return;
-        pending.delete(rid);
+        if (!pending.delete(rid)) return;
         clearTimeout(acceptTimer);
         clearTimeout(replyTimer);
         resolve(result);
       };
-      const entry: Pending = { settle };
-      pending.set(rid, entry);
+      pending.set(rid, settle);
       const acceptTimer = setTimeout(() => {
         redis.del(claim).then(
           (deleted) => {
@@ -295,7 +289,7 @@ export function createCommandForwarding(options: CommandForwardingOptions): Comm
     if (message.kind === 'reply') {
       const parsed = answerSchema.safeParse(message.result);
       const result = parsed.success ? (parsed.data as Result<unknown>) : fail(new StickerbotError('INTERNAL', 'the owner answered a malformed result'));
-      pending.get(message.rid)?.settle(result);
+      pending.get(message.rid)?.(result);
       return;
     }
     const served = serve(message).catch((err: unknown) => log.error({ err, op: message.op }, 'serving a forwarded command failed'));
@@ -341,7 +335,7 @@ export function createCommandForwarding(options: CommandForwardingOptions): Comm
       if (closed) return;
       closed = true;
       reader?.disconnect();
-      for (const entry of [...pending.values()]) entry.settle(fail(new StickerbotError('SHUTTING_DOWN', 'this daemon is stopping; retry at another')));
+      for (const settle of [...pending.values()]) settle(fail(new StickerbotError('SHUTTING_DOWN', 'this daemon is stopping; retry at another')));
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([Promise.allSettled([...serving]), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
       clearTimeout(timer);
