@@ -6,7 +6,7 @@
  * hands the delivery the connection's acknowledgements and the live entries this daemon
  * journals.
  */
-import { StickerbotError, type JournalEntry } from '@stickerbot/protocol';
+import type { JournalEntry } from '@stickerbot/protocol';
 import type { Logger } from 'pino';
 import type { Journal } from '../storage/index.js';
 import { createJournalDelivery, type DeliveryTarget } from './journal-delivery.js';
@@ -64,20 +64,14 @@ export type WorkerDeliveryFactory = (request: WorkerDeliveryRequest) => WorkerDe
 export function createSqliteDeliveryFactory(journal: Journal): WorkerDeliveryFactory {
   return (request) => {
     const { group, logger: log } = request;
-    let lastSeq: number;
-    let after: number;
-    try {
-      lastSeq = journal.lastSeq();
-      after = request.position ?? journal.position(group);
-      // Register a new group now, not at its first ack: retention must not prune what it
-      // has not seen yet. A known group keeps its stored position; one that asked for an
-      // older position still gets the replay from `after` below.
-      journal.ensureGroup(group, Math.min(after, lastSeq));
-    } catch (err) {
-      // The store is closing (shutdown) or broken: refuse this connection, keep the daemon up.
-      log.error({ err }, 'worker handshake could not read the journal');
-      throw new StickerbotError('SHUTTING_DOWN', 'The journal is not available; retry shortly');
-    }
+    // A store closing (shutdown) or broken throws here: the namespace refuses this connection
+    // (retryably) and the daemon stays up.
+    const lastSeq = journal.lastSeq();
+    let after = request.position ?? journal.position(group);
+    // Register a new group now, not at its first ack: retention must not prune what it
+    // has not seen yet. A known group keeps its stored position; one that asked for an
+    // older position still gets the replay from `after` below.
+    journal.ensureGroup(group, Math.min(after, lastSeq));
     if (after > lastSeq) {
       // The worker remembers a position this journal never reached (a wiped data folder):
       // start from what the journal holds rather than skipping the new entries.

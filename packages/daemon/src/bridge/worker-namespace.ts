@@ -13,7 +13,6 @@ import {
   fail,
   workerAuthSchema,
   type JournalEntry,
-  type ErrorCode,
   type WireError,
   type WorkerClientToServerEvents,
   type WorkerServerToClientEvents,
@@ -137,10 +136,9 @@ export function attachWorkerNamespace(deps: WorkerNamespaceDeps): { detach(): vo
     }
     const { group } = verdict;
     const refuse = (err: unknown): void => {
-      const code: ErrorCode = err instanceof StickerbotError ? err.code : 'SHUTTING_DOWN';
       if (!(err instanceof StickerbotError)) log.error({ err, group }, 'worker delivery could not start');
-      const message = err instanceof StickerbotError ? err.message : 'The journal is not available; retry shortly';
-      next(new HandshakeRefusal(new StickerbotError(code, message).toWire()));
+      const error = err instanceof StickerbotError ? err : new StickerbotError('SHUTTING_DOWN', 'The journal is not available; retry shortly');
+      next(new HandshakeRefusal(error.toWire()));
     };
     const accept = (delivery: WorkerDelivery): void => {
       // A handshake the client gave up on while the delivery was being made never connects.

@@ -349,9 +349,7 @@ export function createOutboundQueue(deps: OutboundQueueDeps): OutboundQueue {
 
   /** A journaled message by id: at once over SQLite, awaited over Redis. */
   async function rawMessage(messageId: string | undefined): Promise<WAMessage | undefined> {
-    if (messageId === undefined) return undefined;
-    const raw = deps.journal.findRawMessage(sessionId, messageId);
-    return isPromise(raw) ? await raw : raw;
+    return messageId === undefined ? undefined : deps.journal.findRawMessage(sessionId, messageId);
   }
 
   /**
