@@ -25,6 +25,7 @@ import { pino } from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../scripts/support/free-port.js';
+import { quotedIdOf } from '../scripts/support/latency-stack.js';
 import { exited, killAll, spawnSimDaemon, until } from '../scripts/support/process-stack.js';
 import { spawnWorker, type WorkerProcess } from '../scripts/support/worker-process.js';
 
@@ -311,7 +312,7 @@ describe('cluster proof: three daemons, two workers, one Redis, with kills', { t
       const byQuoted = new Map<string, Set<string>>();
       for (const pn of sentByChat.keys()) {
         for (const received of sim.phone(pn).received) {
-          const quoted = received.message.extendedTextMessage?.contextInfo?.stanzaId;
+          const quoted = quotedIdOf(received.message);
           if (!quoted) continue;
           const ids = byQuoted.get(quoted) ?? new Set<string>();
           ids.add(received.id);

@@ -22,6 +22,7 @@ import { PROTOCOL_VERSION, WORKER_NAMESPACE, type JournalEntry, type Session } f
 import { startSim, type ContactPhone, type RealisticAccount, type RealisticAccountOptions, type Sim } from '@stickerbot/wa-sim';
 import { io, type Socket } from 'socket.io-client';
 import { freePort } from './free-port.js';
+import { quotedIdOf } from './latency-stack.js';
 import { baseEnv, exited, killAll, repoRoot, until } from './process-stack.js';
 import { cpuPercent, loadAverage, mb, sampleProcess, slope, type ProcSample } from './proc-stats.js';
 import { spawnWorker, type WorkerProcess } from './worker-process.js';
@@ -132,11 +133,6 @@ export function phaseTable(r: RealBenchResult): string {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
-
-/** The bot quotes the command it answers: the id a reply refers to. */
-function quotedId(message: { extendedTextMessage?: { contextInfo?: { stanzaId?: string | null } | null } | null }): string | undefined {
-  return message.extendedTextMessage?.contextInfo?.stanzaId ?? undefined;
-}
 
 interface DaemonHandle {
   readonly child: ChildProcess;
@@ -286,12 +282,13 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
       return { child, pid: child.pid, spawnedAt, tail: () => output.slice(-30).join('\n') };
     };
 
-    /** Waits until the daemon's CPU over 2 s falls under 5% of a core (at most `maxMs`): background work after a link is done. */
+    /** Records a phase row with the daemon's V8 heap from `/metrics`. */
     const addPhase = async (row: Omit<PhaseRow, 'heapMb'>) => {
       const heap = await readHeap(bridgeUrl, token);
       phases.push({ ...row, ...(heap ? { heapMb: heap.usedMb } : {}) });
     };
     let token = '';
+    /** Waits until the daemon's CPU over 2 s falls under 5% of a core (at most `maxMs`): background work after a link is done. */
     const settle = async (maxMs: number): Promise<ProcSample> => {
       const deadline = Date.now() + maxMs;
       let previous = sampleProcess(daemon!.pid);
@@ -459,7 +456,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     // Every command answered (the bot quotes it), every message journaled and delivered.
     const answered = () => {
       let count = 0;
-      for (const [id, phone] of commands) if (phone.received.some((received) => quotedId(received.message) === id)) count += 1;
+      for (const [id, phone] of commands) if (phone.received.some((received) => quotedIdOf(received.message) === id)) count += 1;
       return count;
     };
     await until(() => answered() === commands.size && [...sentAt.keys()].every((id) => arrivals.has(id)), 'every command answered and every message delivered', 60_000, 200).catch(

@@ -40,7 +40,7 @@ export interface TakeoverSample {
 export interface TakeoverTrial {
   /** What is started and killed, and what "taken" means, for the printed table. */
   readonly description: string;
-  /** One takeover: start owners over Redis at `redisUrl` (keys under `prefix`), SIGKILL one, time it. */
+  /** One takeover: owners over Redis at `redisUrl` (keys under `prefix`; a trial may keep its first run's owners and ignore both), SIGKILL one, time it. */
   run(redisUrl: string, prefix: string): Promise<TakeoverSample>;
   /** Stops what the trial keeps between runs (its daemons and emulator); absent when every run cleans up after itself. */
   close?(): Promise<void>;

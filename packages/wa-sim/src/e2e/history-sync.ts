@@ -3,6 +3,7 @@ import { proto } from '@whiskeysockets/baileys';
 import type { Account, CompanionDevice } from '../directory/accounts.js';
 import { newMessageId } from '../pairing/qr-pairing.js';
 import type { ClientConnection } from '../server/client-connection.js';
+import { unixNow } from '../server/nodes.js';
 import type { World } from '../server/world.js';
 import { phoneStanzaFor } from './phone-send.js';
 
@@ -51,5 +52,5 @@ export async function sendInitialHistorySync(
       },
     });
   }
-  connection.send({ tag: 'ib', attrs: {}, content: [{ tag: 'dirty', attrs: { type: 'groups', timestamp: String(Math.floor(Date.now() / 1000)) } }] });
+  connection.send({ tag: 'ib', attrs: {}, content: [{ tag: 'dirty', attrs: { type: 'groups', timestamp: unixNow() } }] });
 }
