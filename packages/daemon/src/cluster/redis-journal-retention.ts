@@ -3,7 +3,10 @@
  * (`STICKERBOT_JOURNAL_*`), applied by every daemon on its own interval. Trimming is one
  * script per partition that never passes any group's need (`RedisJournal.prune`), so two
  * daemons pruning at once only repeat each other's work. The status has the SQLite loop's
- * shape, so `/readyz` fails the same way when a group stops acknowledging.
+ * shape, so `/readyz` fails the same way when a group stops acknowledging. Unlike the SQLite
+ * loop, which logs "journal full" with each group's lag on every pass, this one logs it once
+ * when the journal becomes full, without the groups: every daemon runs it, and the groups'
+ * lag is in `/readyz` and `/metrics` (cluster facts).
  */
 import type { Logger } from 'pino';
 import type { RetentionPolicy, RetentionStatus } from '../storage/index.js';
