@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { commandArgsHash } from './command-args-hash.js';
 import { createCommandExecutor, type CommandSpec } from './command-executor.js';
-import type { CommandLog, CommandRecord } from '../storage/index.js';
+import type { CommandClaim, CommandLog, CommandRecord } from '../storage/index.js';
 
 /** An in-memory double of the CommandLog contract. */
 function memoryCommandLog(): CommandLog & { records: Map<string, CommandRecord> } {
@@ -61,6 +61,28 @@ describe('createCommandExecutor', () => {
     expect(runs).toBe(1);
     expect(commandLog.records.get('c1')).toMatchObject({ op: 'test:send', sessionId: 's' });
     expect(observed.map(([, outcome]) => outcome)).toEqual(['ok', 'replayed']);
+  });
+
+  it("with a shared log: answers TIMEOUT for an id another daemon is running, refuses other arguments, and releases its own claim after a retryable failure", async () => {
+    const commandLog = memoryCommandLog();
+    const args = { id: 'c9', sessionId: 's', text: 'hi' };
+    const claims = new Map<string, CommandClaim>([['c9', { state: 'running', holder: 'd2', op: 'test:send', argsHash: commandArgsHash(args) }]]);
+    const released: string[] = [];
+    const executor = createCommandExecutor({
+      commandLog: { ...commandLog, claim: async (id) => claims.get(id) ?? { state: 'claimed' }, release: async (id) => void released.push(id) },
+      logger: pino({ level: 'silent' }),
+    });
+    let runs = 0;
+    const spec = sendSpec(() => ({ messageId: `m${++runs}` }));
+    expect(await executor.execute(spec, args, undefined)).toMatchObject({ ok: false, error: { code: 'TIMEOUT', retryable: true } });
+    expect(await executor.execute(spec, { ...args, text: 'other' }, undefined)).toMatchObject({ ok: false, error: { code: 'IDEMPOTENCY_CONFLICT' } });
+    expect(runs).toBe(0);
+
+    const failing = sendSpec(() => {
+      throw new StickerbotError('SESSION_NOT_CONNECTED', 'not yet', { retryable: true });
+    });
+    expect(await executor.execute(failing, { id: 'c10', sessionId: 's', text: 'hi' }, undefined)).toMatchObject({ ok: false, error: { code: 'SESSION_NOT_CONNECTED' } });
+    expect(released).toEqual(['c10']);
   });
 
   it('answers a recorded id from a previous daemon life (the log survives restarts)', async () => {
