@@ -192,5 +192,16 @@ describe('runProcess under a memory cap', () => {
       message: expect.stringContaining('under its memory cap') as unknown,
     });
   });
+
+  it.skipIf(cap === undefined || helper === undefined)('reports the same through the spawn helper, with stdout on a socket (how video conversions run)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'run-process-test-'));
+    try {
+      await expect(
+        runProcess('/nonexistent/ffmpeg', { args: [], timeoutMs: 30_000, maxStdoutBytes: 1024, memoryCap: cap, stdoutSocketDir: dir, spawnHelper: helper, onStdout: () => undefined }),
+      ).rejects.toMatchObject({ code: 'FFMPEG_FAILED', message: expect.stringContaining('under its memory cap') as unknown });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
