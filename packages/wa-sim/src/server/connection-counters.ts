@@ -19,7 +19,7 @@ export interface DeviceConnectionCounters {
 
 /** Counters per `pn:device`, kept by the session layer. */
 export interface ConnectionCounters {
-  /** Records a login; `replaced` is the live connection it conflicts with, if any. */
+  /** Records a login; `replaced`: it replaced a live connection (a conflict). */
   login(key: string, pn: string, deviceId: number, connection: ClientConnection, replaced: boolean): void;
   /** Records that a logged-in connection closed. */
   closed(key: string, connection: ClientConnection): void;
@@ -28,7 +28,7 @@ export interface ConnectionCounters {
 }
 
 export function createConnectionCounters(): ConnectionCounters {
-  const devices = new Map<string, DeviceConnectionCounters & { readonly connections: Set<ClientConnection> }>();
+  const devices = new Map<string, Omit<DeviceConnectionCounters, 'live'> & { readonly connections: Set<ClientConnection> }>();
   // A connection the server or the client has started to close is no longer live, even if its
   // close event has not arrived yet (a client reconnecting after a 515 may log in before it does).
   const prune = (entry: { connections: Set<ClientConnection> }) => {
@@ -38,22 +38,17 @@ export function createConnectionCounters(): ConnectionCounters {
     login(key, pn, deviceId, connection, replaced) {
       let entry = devices.get(key);
       if (!entry) {
-        entry = { pn, deviceId, logins: 0, conflicts: 0, live: 0, maxLive: 0, connections: new Set() };
+        entry = { pn, deviceId, logins: 0, conflicts: 0, maxLive: 0, connections: new Set() };
         devices.set(key, entry);
       }
       prune(entry);
       entry.connections.add(connection);
       entry.logins += 1;
       if (replaced) entry.conflicts += 1;
-      entry.live = entry.connections.size;
-      entry.maxLive = Math.max(entry.maxLive, entry.live);
+      entry.maxLive = Math.max(entry.maxLive, entry.connections.size);
     },
     closed(key, connection) {
-      const entry = devices.get(key);
-      if (!entry) return;
-      entry.connections.delete(connection);
-      prune(entry);
-      entry.live = entry.connections.size;
+      devices.get(key)?.connections.delete(connection);
     },
     snapshot() {
       return [...devices.values()].map((entry) => {
