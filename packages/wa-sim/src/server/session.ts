@@ -91,6 +91,6 @@ export function onClosed(world: World, connection: ClientConnection): void {
   const key = deviceKey(login.pn, login.deviceId);
   if (world.online.get(key) === connection) world.online.delete(key);
   world.connections.closed(key, connection);
-  redeliverUnreceipted(world, login.pn, login.deviceId);
+  redeliverUnreceipted(world, login.pn, login.deviceId, connection);
   world.events.emit('logout', { ...login, connectionId: connection.id });
 }

@@ -74,7 +74,7 @@ export interface World {
    * and message id: when that connection closes, they are delivered again (the offline queue),
    * as WhatsApp keeps a message until its delivery receipt.
    */
-  readonly awaitingReceipt: Map<string, Map<string, BinaryNode>>;
+  readonly awaitingReceipt: Map<string, Map<string, { node: BinaryNode; connection: ClientConnection }>>;
   readonly unhandled: UnhandledNode[];
   /** Protocol violations by clients (bad signatures, undecryptable copies). Tests assert it stays empty. */
   readonly problems: string[];
@@ -141,8 +141,8 @@ export function deliverToCompanion(world: World, pn: string, deviceId: number, n
 export function sendToCompanion(world: World, key: string, connection: ClientConnection, node: BinaryNode): void {
   const id = node.attrs.id;
   if (node.tag === 'message' && id) {
-    const awaiting = world.awaitingReceipt.get(key) ?? new Map<string, BinaryNode>();
-    awaiting.set(id, node);
+    const awaiting = world.awaitingReceipt.get(key) ?? new Map<string, { node: BinaryNode; connection: ClientConnection }>();
+    awaiting.set(id, { node, connection });
     world.awaitingReceipt.set(key, awaiting);
   }
   connection.send(node);
@@ -154,13 +154,19 @@ export function receiptedByCompanion(world: World, pn: string, deviceId: number,
   for (const id of ids) awaiting?.delete(id);
 }
 
-/** A companion's connection closed: what it never receipted is delivered again (now on another live connection, else at the next login). */
-export function redeliverUnreceipted(world: World, pn: string, deviceId: number): void {
-  const key = deviceKey(pn, deviceId);
-  const awaiting = world.awaitingReceipt.get(key);
-  if (!awaiting || awaiting.size === 0) return;
-  world.awaitingReceipt.delete(key);
-  for (const node of awaiting.values()) deliverToCompanion(world, pn, deviceId, node);
+/**
+ * A companion's connection closed: what was sent on it and never receipted is delivered again
+ * (now on another live connection, else at the next login). What a newer connection was sent
+ * stays with that connection.
+ */
+export function redeliverUnreceipted(world: World, pn: string, deviceId: number, closed: ClientConnection): void {
+  const awaiting = world.awaitingReceipt.get(deviceKey(pn, deviceId));
+  if (!awaiting) return;
+  for (const [id, { node, connection }] of awaiting) {
+    if (connection !== closed) continue;
+    awaiting.delete(id);
+    deliverToCompanion(world, pn, deviceId, node);
+  }
 }
 
 export function mailboxOf(world: World, pn: string): Mailbox {
