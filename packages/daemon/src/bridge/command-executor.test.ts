@@ -69,7 +69,7 @@ describe('createCommandExecutor', () => {
     const claims = new Map<string, CommandClaim>([['c9', { state: 'running', holder: 'd2', op: 'test:send', argsHash: commandArgsHash(args) }]]);
     const released: string[] = [];
     const executor = createCommandExecutor({
-      commandLog: { ...commandLog, claim: async (id) => claims.get(id) ?? { state: 'claimed' }, release: async (id) => void released.push(id) },
+      commandLog: { ...commandLog, claim: (id) => Promise.resolve(claims.get(id) ?? { state: 'claimed' }), release: (id) => Promise.resolve(void released.push(id)) },
       logger: pino({ level: 'silent' }),
     });
     let runs = 0;

@@ -155,7 +155,7 @@ describe('session registry: sessions', () => {
 
 describe('session registry: cluster ownership', () => {
   it('refuses, retryably, to create or start a session whose lease another daemon holds, and connects nothing', async () => {
-    const registry = makeRegistry({ ownership: { epochOf: () => undefined, claim: async () => false, known: async () => false } });
+    const registry = makeRegistry({ ownership: { epochOf: () => undefined, claim: () => Promise.resolve(false), known: () => Promise.resolve(false) } });
     await expect(registry.create('held')).rejects.toMatchObject({ code: 'SESSION_NOT_CONNECTED', retryable: true });
     await expect(registry.start('held')).rejects.toMatchObject({ code: 'SESSION_NOT_CONNECTED', retryable: true });
     expect(wa.session('held').sockets).toHaveLength(0);
