@@ -119,11 +119,9 @@ async function healthy(url: string): Promise<boolean> {
 }
 
 async function waitHealthy(url: string, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!(await healthy(url))) {
-    if (Date.now() > deadline) throw new Error(`${what} did not answer /healthz:\n${output.slice(-30).join('\n')}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await until(() => healthy(url), `${what} to answer /healthz`, 60_000, 100).catch((err: unknown) => {
+    throw new Error(`${String(err)}:\n${output.slice(-30).join('\n')}`);
+  });
 }
 
 function startWorker(slot: Pick<WorkerSlot, 'dataDir' | 'url'>): WorkerProcess {

@@ -42,9 +42,10 @@ export function spawnSimDaemon(emulator: { wsUrl: string; caFile: string }, data
   });
 }
 
-export async function until(check: () => boolean, what: string, timeoutMs = 60_000, everyMs = 20): Promise<void> {
+/** Resolves once `check` holds (it may ask asynchronously), polling every `everyMs`; rejects after `timeoutMs`. */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000, everyMs = 20): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }

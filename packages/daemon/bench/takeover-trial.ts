@@ -172,15 +172,12 @@ export function daemonTakeover(options: DaemonTakeoverOptions): TakeoverTrial {
     return where;
   }
 
+  /** {@link until}, printing each daemon's last lines when it times out. */
   async function poll(check: () => Promise<boolean>, what: string, timeoutMs: number, everyMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) {
-        for (const m of stack?.members.values() ?? []) for (const line of m.output.slice(-15)) options.say?.(`${m.name}: ${line}`);
-        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, everyMs));
-    }
+    await until(check, what, timeoutMs, everyMs).catch((err: unknown) => {
+      for (const m of stack?.members.values() ?? []) for (const line of m.output.slice(-15)) options.say?.(`${m.name}: ${line}`);
+      throw err;
+    });
   }
 
   async function startMember(name: string): Promise<Member> {
