@@ -19,52 +19,22 @@
  *                          round with strace (where the bytes go, by file)
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '@stickerbot/daemon';
 import { startLatencyStack } from './support/latency-stack.js';
 import { until } from './support/process-stack.js';
+import { sampleProcess } from './support/proc-stats.js';
 
 const messages = Number(process.env.BENCH_MESSAGES ?? 500);
 const contacts = Number(process.env.BENCH_CONTACTS ?? 10);
 const rate = Number(process.env.BENCH_RATE ?? 20);
-const CLOCK_TICKS = 100; // USER_HZ on Linux
-
-/** The daemon: the child of this process running scripts/sim-daemon.ts. */
-function daemonPid(): number {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('sim-daemon.ts')) return Number(entry);
-    } catch {
-      // A process that ended while we looked.
-    }
-  }
-  throw new Error('the daemon process was not found');
-}
-
-interface Sample {
-  writeBytes: number;
-  cpuMs: number;
-}
-
-function sample(pid: number): Sample {
-  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
-  const writeBytes = Number(/^write_bytes: (\d+)$/m.exec(io)?.[1]);
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command.
-  const cpuMs = ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  return { writeBytes, cpuMs };
-}
 
 await using stack = await startLatencyStack();
 stack.startWorker();
 await stack.workerConnectedAt();
-const pid = daemonPid();
+const pid = stack.daemonPid();
 const db = new Database(join(stack.dataDir, 'daemon.sqlite'), { readonly: true, fileMustExist: true });
 const journaled = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM journal WHERE type = 'message:received'");
 const lastSeq = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM journal');
@@ -90,11 +60,11 @@ await new Promise((resolve) => setTimeout(resolve, 3000));
 const load = loadavg()[0] ?? 0;
 const trace = process.env.BENCH_STRACE ? spawn('strace', ['-f', '-y', '-e', 'trace=write,pwrite64,pwritev,fsync,fdatasync', '-o', process.env.BENCH_STRACE, '-p', String(pid)], { stdio: 'ignore' }) : undefined;
 if (trace) await new Promise((resolve) => setTimeout(resolve, 1000));
-const start = sample(pid);
+const start = sampleProcess(pid);
 await round(messages, 'measured');
 // The background checkpointer copies the WAL into the database once an interval: let it.
 await new Promise((resolve) => setTimeout(resolve, DEFAULT_CHECKPOINT_INTERVAL_MS + 1000));
-const end = sample(pid);
+const end = sampleProcess(pid);
 trace?.kill('SIGINT');
 const rows = db.prepare<[], { type: string; n: number; bytes: number }>('SELECT type, count(*) AS n, avg(length(value)) AS bytes FROM auth_keys GROUP BY type').all();
 const journal = db.prepare<[], { n: number; event: number; raw: number }>("SELECT count(*) AS n, avg(length(event)) AS event, avg(length(raw)) AS raw FROM journal WHERE type = 'message:received'").get();

@@ -57,6 +57,8 @@ export interface LatencyStack extends AsyncDisposable {
   readonly sim: Sim;
   /** The daemon's data folder (`daemon.sqlite`); the worker's is `worker/` in it. */
   readonly dataDir: string;
+  /** The running daemon process's pid. */
+  daemonPid(): number;
   /** A contact phone (created on first use) with timed exchanges. */
   phone(pn: string): TimedPhone;
   /** Spawns the worker (`env` added to its environment); `startedAt` is the moment before the spawn. */
@@ -186,6 +188,10 @@ export async function startLatencyStack(): Promise<LatencyStack> {
     const stack: LatencyStack = {
       sim,
       dataDir,
+      daemonPid() {
+        if (daemon?.pid === undefined) throw new Error('the daemon is not running');
+        return daemon.pid;
+      },
       phone(pn) {
         let timed = phones.get(pn);
         if (!timed) {
