@@ -200,7 +200,7 @@ export function createDaemon(deps: DaemonDeps, config: DaemonConfig): Daemon {
     });
     metrics.watch({ sessions: () => registry.list(), caches: () => cacheEntries(deps.socketCaches, registry.groupCacheSizes(), registry.groupCacheBytes()) });
     const clusterFacts = cluster
-      ? createClusterFacts({ journal: cluster.journal, redis: cluster.redis, keys: cluster.keys, daemonId: cluster.daemonId, owned: () => cluster.owned(), logger: deps.logger, now })
+      ? createClusterFacts({ journal: cluster.journal, daemonId: cluster.daemonId, liveDaemons: () => cluster.liveDaemons(), owned: () => cluster.owned(), logger: deps.logger, now })
       : undefined;
     if (clusterFacts) metrics.watch({ journal: () => clusterFacts.journal(), cluster: () => clusterFacts.cluster() });
     // Cluster mode: commands for a session held elsewhere go to its owner, and the command log

@@ -7,13 +7,10 @@
  * in the background ({@link createClusterFacts}), so `/readyz` never waits on Redis; a daemon
  * whose Redis does not answer (the last refresh failed, or none succeeded lately) is not ready.
  */
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ReadinessReport } from './health-routes.js';
 import type { SessionRegistry } from '../session-registry.js';
-import { createDaemonMembership } from '../cluster/daemon-membership.js';
 import type { RedisJournal } from '../cluster/redis-journal.js';
-import type { RedisKeys } from '../cluster/redis-keys.js';
 
 /** What `/readyz` and `/metrics` read of a journal, synchronously (the SQLite journal fits). */
 export interface JournalFacts {
@@ -99,9 +96,9 @@ export function createReadiness(deps: ReadinessDeps): () => ReadinessReport {
 /** Options of {@link createClusterFacts}. */
 export interface ClusterFactsOptions {
   journal: Pick<RedisJournal, 'lastSeq' | 'count' | 'positions'>;
-  redis: Redis;
-  keys: RedisKeys;
   daemonId: string;
+  /** The live daemons (the node's membership, `ClusterNode.liveDaemons`). */
+  liveDaemons: () => Promise<string[]>;
   /** Sessions running here (read at every report, no Redis round trip). */
   owned: () => string[];
   /** How often Redis is read (default 2 s). */
@@ -139,8 +136,6 @@ export function createClusterFacts(options: ClusterFactsOptions): ClusterFactsCa
   const timeoutMs = options.timeoutMs ?? intervalMs;
   const now = options.now ?? Date.now;
   const log = options.logger?.child({ module: 'cluster-facts' });
-  // Read only (`live` never renews): the balancer heartbeats this daemon.
-  const membership = createDaemonMembership({ redis: options.redis, keys: options.keys, daemonId, ttlMs: 1 });
   let snapshot: { lastSeq: number; entries: number; groups: Array<{ group: string; position: number; unacknowledged: number }> } | undefined;
   let liveDaemons: string[] = [];
   let checkedAt: number | null = null;
@@ -149,8 +144,8 @@ export function createClusterFacts(options: ClusterFactsOptions): ClusterFactsCa
   let timer: NodeJS.Timeout | undefined;
 
   async function read(): Promise<void> {
-    const [lastSeq, entries, groups, live] = await Promise.all([journal.lastSeq(), journal.count(), journal.positions(), membership.live()]);
-    snapshot = { lastSeq, entries, groups: groups.map(({ group, position, unacknowledged }) => ({ group, position, unacknowledged })) };
+    const [lastSeq, entries, groups, live] = await Promise.all([journal.lastSeq(), journal.count(), journal.positions(), options.liveDaemons()]);
+    snapshot = { lastSeq, entries, groups };
     liveDaemons = live;
   }
 

@@ -79,6 +79,8 @@ export interface ClusterNode {
   claim(sessionId: string): Promise<boolean>;
   /** Sessions running here (started under a lease, not stopped). */
   owned(): string[];
+  /** The live daemons of the cluster, as the membership holds them now (a Redis round trip). */
+  liveDaemons(): Promise<string[]>;
   /** Whether the cluster's registry of sessions has this id (read from Redis, kept in the view). */
   known(sessionId: string): Promise<boolean>;
   /** Joins the balancer with the registry's handlers: takes this daemon's share of the sessions. */
@@ -116,6 +118,7 @@ export async function createClusterNode(options: ClusterNodeOptions): Promise<Cl
     redis.disconnect();
     throw error;
   }
+  const membership = createDaemonMembership({ redis, keys, daemonId, ttlMs: membershipTtlMs(leases.timings.renewEveryMs, leases.timings.leaseMs) });
   let balancer: SessionBalancer | undefined;
   let stopped = false;
 
@@ -133,6 +136,7 @@ export async function createClusterNode(options: ClusterNodeOptions): Promise<Cl
     epochOf: (sessionId) => leases.epochOf(sessionId),
     claim: (sessionId) => balancer?.claim(sessionId) ?? Promise.resolve(false),
     owned: () => balancer?.owned() ?? [],
+    liveDaemons: () => membership.live(),
     known: async (sessionId) => (await sessions.fetch(sessionId)) !== undefined,
 
     async start(handlers) {
@@ -143,7 +147,7 @@ export async function createClusterNode(options: ClusterNodeOptions): Promise<Cl
       const tickMs = leases.timings.renewEveryMs;
       balancer = createSessionBalancer({
         leases,
-        membership: createDaemonMembership({ redis, keys, daemonId, ttlMs: membershipTtlMs(tickMs, leases.timings.leaseMs) }),
+        membership,
         keys,
         redis,
         subscriber,
