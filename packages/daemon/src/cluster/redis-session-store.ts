@@ -61,6 +61,22 @@ local record = '{"createdAt":' .. createdAt .. ',' .. string.sub(ARGV[2], 2)
 redis.call('HSET', KEYS[1], ARGV[1], record)
 return {1, record}`;
 
+
+/** A session's stored record, without `createdAt` (the writer keeps the first one). */
+export function recordOf(session: SessionSave, updatedAt: number): Omit<StoredSession, 'createdAt'> {
+  return {
+    id: session.id,
+    status: session.status,
+    autostart: session.autostart,
+    ...(session.account === undefined ? {} : { account: session.account }),
+    ...(session.lastError === undefined ? {} : { lastError: session.lastError }),
+    updatedAt,
+  };
+}
+
+/** The registry's order: oldest first, then by id. */
+export const byAge = (a: StoredSession, b: StoredSession): number => a.createdAt - b.createdAt || a.id.localeCompare(b.id);
+
 /** Creates the Redis session store. */
 export function createRedisSessionStore(redis: Redis, keys: RedisKeys): RedisSessionStore {
   const saveScript = defineScript<[number, string]>(redis, 'stickerbotSessionSave', 2, SAVE);
@@ -90,7 +106,7 @@ export function createRedisSessionStore(redis: Redis, keys: RedisKeys): RedisSes
       const all = await read('could not list the sessions', () => redis.hgetall(keys.sessions));
       return Object.entries(all)
         .map(([id, text]) => decode(id, text))
-        .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+        .sort(byAge);
     },
     async get(id) {
       const text = await read(`could not read session ${id}`, () => redis.hget(keys.sessions, id));
@@ -98,14 +114,7 @@ export function createRedisSessionStore(redis: Redis, keys: RedisKeys): RedisSes
     },
     async save(session, epoch) {
       const updatedAt = session.updatedAt ?? Date.now();
-      const record = {
-        id: session.id,
-        status: session.status,
-        autostart: session.autostart,
-        ...(session.account === undefined ? {} : { account: session.account }),
-        ...(session.lastError === undefined ? {} : { lastError: session.lastError }),
-        updatedAt,
-      };
+      const record = recordOf(session, updatedAt);
       const [done, reply] = await saveScript([keys.sessions, keys.session(session.id).lease], [session.id, JSON.stringify(record), updatedAt, epoch ?? '']);
       if (done !== 1) {
         throw new ClusterError('LEASE_FENCED', `the status of session ${session.id} refused: written at epoch ${epoch}, the lease ${reply ? `is at epoch ${reply}` : 'is not held'}`);
@@ -114,15 +123,7 @@ export function createRedisSessionStore(redis: Redis, keys: RedisKeys): RedisSes
     },
     async insert(session) {
       const at = session.updatedAt ?? Date.now();
-      const record = {
-        createdAt: at,
-        id: session.id,
-        status: session.status,
-        autostart: session.autostart,
-        ...(session.account === undefined ? {} : { account: session.account }),
-        ...(session.lastError === undefined ? {} : { lastError: session.lastError }),
-        updatedAt: at,
-      };
+      const record = { createdAt: at, ...recordOf(session, at) };
       return (await read(`could not register session ${session.id}`, () => redis.hsetnx(keys.sessions, session.id, JSON.stringify(record)))) === 1;
     },
     async remove(id) {

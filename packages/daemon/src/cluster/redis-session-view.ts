@@ -16,7 +16,7 @@
  */
 import type { Logger } from 'pino';
 import type { SessionStore, StoredSession } from '../storage/index.js';
-import type { RedisSessionStore, SessionSave } from './redis-session-store.js';
+import { byAge, recordOf, type RedisSessionStore, type SessionSave } from './redis-session-store.js';
 
 /** The synchronous view; see the module comment. */
 export interface RedisSessionView extends SessionStore {
@@ -36,8 +36,6 @@ export interface RedisSessionViewOptions {
   logger?: Logger;
   now?: () => number;
 }
-
-const byAge = (a: StoredSession, b: StoredSession): number => a.createdAt - b.createdAt || a.id.localeCompare(b.id);
 
 /** Creates the view (empty until the first {@link RedisSessionView.refresh}). */
 export function createRedisSessionView(options: RedisSessionViewOptions): RedisSessionView {
@@ -62,15 +60,7 @@ export function createRedisSessionView(options: RedisSessionViewOptions): RedisS
     save(session: SessionSave) {
       const existing = records.get(session.id);
       const updatedAt = session.updatedAt ?? now();
-      const record: StoredSession = {
-        id: session.id,
-        status: session.status,
-        autostart: session.autostart,
-        ...(session.account === undefined ? {} : { account: session.account }),
-        ...(session.lastError === undefined ? {} : { lastError: session.lastError }),
-        createdAt: existing?.createdAt ?? updatedAt,
-        updatedAt,
-      };
+      const record: StoredSession = { ...recordOf(session, updatedAt), createdAt: existing?.createdAt ?? updatedAt };
       const epoch = epochOf(session.id);
       if (epoch === undefined && existing !== undefined) {
         log?.debug({ sessionId: session.id, status: session.status }, 'not written: another daemon owns the session record');
