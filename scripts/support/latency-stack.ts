@@ -16,7 +16,7 @@ import { pino } from 'pino';
 import type { Socket } from 'socket.io-client';
 import { scanQrCodes } from '../dev-sim.js';
 import { freePort } from './free-port.js';
-import { exited, killAll, spawnSimDaemon, until } from './process-stack.js';
+import { exited, spawnSimDaemon, stopWithin, until } from './process-stack.js';
 import { spawnWorker, type WorkerProcess } from './worker-process.js';
 
 /** The bot's phone number in the emulator. */
@@ -115,9 +115,7 @@ export async function startLatencyStack(): Promise<LatencyStack> {
     dashboard?.close();
     if (worker) await worker[Symbol.asyncDispose]();
     if (daemon) {
-      daemon.kill('SIGTERM');
-      await Promise.race([exited(daemon), new Promise((resolve) => setTimeout(resolve, 10_000))]);
-      await killAll([daemon]);
+      await stopWithin(daemon, 10_000);
     }
     await admin?.close();
     await sim.close();

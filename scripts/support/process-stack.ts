@@ -57,6 +57,13 @@ export function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
+/** SIGTERM, then SIGKILL if the child has not exited within `graceMs`; resolves once it has exited. */
+export async function stopWithin(child: ChildProcess, graceMs: number): Promise<void> {
+  child.kill('SIGTERM');
+  await Promise.race([exited(child), new Promise((resolve) => setTimeout(resolve, graceMs))]);
+  await killAll([child]);
+}
+
 /** SIGKILLs every child still running and waits until each has exited (teardown). */
 export async function killAll(children: readonly ChildProcess[]): Promise<void> {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -23,7 +23,7 @@ import { startSim, type ContactPhone, type RealisticAccount, type RealisticAccou
 import { io, type Socket } from 'socket.io-client';
 import { freePort } from './free-port.js';
 import { quotedIdOf } from './latency-stack.js';
-import { baseEnv, exited, killAll, repoRoot, until } from './process-stack.js';
+import { baseEnv, repoRoot, stopWithin, until } from './process-stack.js';
 import { cpuPercent, loadAverage, mb, sampleProcess, slope, type ProcSample } from './proc-stats.js';
 import { spawnWorker, type WorkerProcess } from './worker-process.js';
 
@@ -310,9 +310,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     const base = await settle(15_000);
     await addPhase({ phase: 'base (no session)', seconds: (base.at - daemon.spawnedAt) / 1000, rssMb: mb(base.rssBytes), cpuPct: 0, note: 'after start, settled; no trust preload' });
     dashboard.close();
-    daemon.child.kill('SIGTERM');
-    await Promise.race([exited(daemon.child), sleep(30_000)]);
-    await killAll([daemon.child]);
+    await stopWithin(daemon.child, 30_000);
     daemon = await startDaemon();
     dashboard = await connectDashboard(bridgeUrl, token);
 
@@ -483,9 +481,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     // For a CPU profile: the traffic's window on the clock of the daemon's life.
     say(`restarting the daemon (traffic was ${((started - daemon.spawnedAt) / 1000).toFixed(1)}–${((trafficTo.at - daemon.spawnedAt) / 1000).toFixed(1)} s after its spawn)`);
     dashboard.close();
-    daemon.child.kill('SIGTERM');
-    await Promise.race([exited(daemon.child), sleep(30_000)]);
-    await killAll([daemon.child]);
+    await stopWithin(daemon.child, 30_000);
     daemon = await startDaemon();
     const listeningAt = Date.now();
     dashboard = await connectDashboard(bridgeUrl, token);
@@ -561,9 +557,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
       await worker[Symbol.asyncDispose]();
     }
     if (daemon) {
-      daemon.child.kill('SIGTERM');
-      await Promise.race([exited(daemon.child), sleep(15_000)]);
-      await killAll([daemon.child]);
+      await stopWithin(daemon.child, 15_000);
     }
     await sim?.close();
     rmSync(dataDir, { recursive: true, force: true });
