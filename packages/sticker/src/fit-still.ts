@@ -40,7 +40,7 @@ export function rectangleAlpha(rect: Rect, size: number = STICKER_RULES.size): P
 }
 
 /** A still WebP (VP8X, ALPH, VP8) of the square canvas from an opaque VP8 bitstream and an ALPH chunk. */
-export function withAlpha(vp8: WebpChunk, alph: Buffer, size: number = STICKER_RULES.size): Buffer {
+function withAlpha(vp8: WebpChunk, alph: Buffer, size: number): Buffer {
   const vp8x = Buffer.alloc(10);
   vp8x[0] = FLAG_ALPHA;
   writeUInt24LE(vp8x, size - 1, 4);
@@ -82,7 +82,12 @@ export async function fitStill(input: Buffer, options: { maxInputPixels: number;
     .webp({ quality: options.quality, effort: options.effort })
     .toBuffer();
   if (alph === undefined) return webp;
+  return attachAlpha(webp, alph, size, 'an opaque picture');
+}
+
+/** The still WebP of `webp`'s VP8 bitstream (libwebp's opaque encode) with the ALPH chunk `alph`; `what` names it in the error. */
+export async function attachAlpha(webp: Buffer, alph: Promise<Buffer>, size: number, what: string): Promise<Buffer> {
   const vp8 = parseWebp(webp).chunks.find((c) => c.fourcc === 'VP8 ');
-  if (vp8 === undefined) throw new StickerError('FFMPEG_FAILED', 'libwebp wrote no VP8 bitstream for an opaque picture');
+  if (vp8 === undefined) throw new StickerError('FFMPEG_FAILED', `libwebp wrote no VP8 bitstream for ${what}`);
   return withAlpha(vp8, await alph, size);
 }

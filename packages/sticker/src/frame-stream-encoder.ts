@@ -2,8 +2,7 @@ import sharp from 'sharp';
 import { muxAnimatedWebp, type MuxFrame } from './animated-webp-mux.js';
 import { giveBack, takeBuffer, takeZeroed } from './buffer-pool.js';
 import { StickerError } from './errors.js';
-import { rectangleAlpha, withAlpha } from './fit-still.js';
-import { parseWebp } from './webp-container.js';
+import { attachAlpha, rectangleAlpha } from './fit-still.js';
 
 /** A rectangle of the canvas. */
 export interface Rect {
@@ -206,9 +205,7 @@ export function createFrameStreamEncoder(options: {
           .extend({ top: place.y, bottom: size - place.y - place.height, left: place.x, right: size - place.x - place.width, background: { r: 0, g: 0, b: 0 } })
           .webp({ quality: options.quality, effort: options.effort })
           .toBuffer();
-        const vp8 = parseWebp(opaque).chunks.find((c) => c.fourcc === 'VP8 ');
-        if (vp8 === undefined) throw new StickerError('FFMPEG_FAILED', 'libwebp wrote no VP8 bitstream for an opaque frame');
-        return withAlpha(vp8, await alph, size);
+        return attachAlpha(opaque, alph, size, 'an opaque frame');
       })(),
       done,
     );
