@@ -7,7 +7,8 @@
  *   each socket in a namespace of its own (`<session>#<n>.`) so a bound holds for the whole
  *   daemon, a busy session may use what idle ones do not, and a new socket (after a
  *   reconnect, a logout) never reads what its predecessor cached, as with Baileys' per-socket
- *   cache; the previous socket's entries are dropped when the next one is made.
+ *   cache; the previous socket's entries are dropped when the next one is made. Key types
+ *   read rarely or cached elsewhere go straight to SQLite ({@link UNCACHED_SIGNAL_KEY_TYPES}).
  * - **User devices** (which devices a user has, asked of WhatsApp before each send): per
  *   socket. Not shared, though it looks like a fact about the user: Baileys caches the list
  *   as the asking socket sees it, without its own device for its own account
@@ -44,6 +45,37 @@ export const DEFAULT_SOCKET_CACHE_LIMITS: Readonly<SocketCacheLimits> = Object.f
   placeholderResend: { maxEntries: 500, ttlMs: 60 * MINUTE_MS },
   callOffer: { maxEntries: 50, ttlMs: 5 * MINUTE_MS },
 });
+
+/**
+ * Signal key types the shared cache does not hold (Baileys' cacheable store then reads them
+ * from SQLite each time): a login writes 812 pre-keys, read once each when a contact starts a
+ * Signal session; an app-state version (one per collection) carries a MAC per synced entry,
+ * hundreds of KB for an account with a few hundred contacts, read once per app-state sync;
+ * LID mappings (two per contact at a login) are kept by Baileys' own `LIDMappingStore` cache.
+ * Cached, a hundred logins fill the daemon-wide bound with them and push out the Signal
+ * sessions every message reads (issue #16: they were about a third of a session's heap).
+ */
+export const UNCACHED_SIGNAL_KEY_TYPES: ReadonlySet<string> = new Set(['pre-key', 'app-state-sync-version', 'lid-mapping']);
+
+/** Whether Baileys' cache key `<type>.<id>` names a type the shared cache holds. */
+const cachedKey = (key: string): boolean => !UNCACHED_SIGNAL_KEY_TYPES.has(key.slice(0, key.indexOf('.')));
+
+/** `cache` without the writes of {@link UNCACHED_SIGNAL_KEY_TYPES} (reads of them then miss). */
+function signalKeyView(cache: BoundedCache): BoundedCache {
+  return {
+    ...cache,
+    set(key, value) {
+      if (cachedKey(key)) cache.set(key, value);
+    },
+    mset: (list) => cache.mset(list.filter(({ key }) => cachedKey(key))),
+    get size() {
+      return cache.size;
+    },
+    get bytes() {
+      return cache.bytes;
+    },
+  };
+}
 
 /** The caches of one socket. */
 export interface SocketCaches {
@@ -84,7 +116,7 @@ export function createSocketCacheRegistry(limits: Partial<SocketCacheLimits> = {
       current.get(sessionId)?.signalKeys.flushAll();
       generation += 1;
       const caches: SocketCaches = {
-        signalKeys: namespacedCache(signalKeys, `${sessionId}#${generation}.`),
+        signalKeys: signalKeyView(namespacedCache(signalKeys, `${sessionId}#${generation}.`)),
         userDevices: createBoundedCache({ ...bounds.userDevices, now }),
         msgRetry: createBoundedCache({ ...bounds.msgRetry, now }),
         placeholderResend: createBoundedCache({ ...bounds.placeholderResend, now }),
