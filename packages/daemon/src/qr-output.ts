@@ -29,6 +29,15 @@ export type QrTerminalMode = (typeof QR_TERMINAL_MODES)[number];
  */
 const QUIET_ZONE = 2;
 
+/**
+ * The QR's content as one byte-mode segment. Given the plain string, `qrcode` searches the
+ * cheapest mix of numeric, alphanumeric and byte segments (a shortest path over a graph of
+ * every split), which for a WhatsApp login QR allocated about 5 MB per rendering: with a
+ * hundred sessions linking and each QR drawn twice (text, PNG), the largest garbage of a
+ * login after Baileys' own (issue #16).
+ */
+const byteSegments = (qr: string): QRCodeModule.QRCodeSegment[] => [{ data: qr, mode: 'byte' }];
+
 // Two modules a character (upper, lower), light modules drawn in the terminal's foreground:
 // on a dark background (what terminals and `pm2 logs` mostly have) this is dark-on-light,
 // the polarity scanners expect. Byte mode, error correction L, as WhatsApp Web's own QR.
@@ -39,7 +48,7 @@ const HALF_BLOCKS = { lightLight: '█', lightDark: '▀', darkLight: '▄', dar
  * (which a log file would keep as noise), so it scans from a terminal, `pm2 logs` or `less` alike.
  */
 export function renderQrText(qr: string): string {
-  const { modules } = qrcode().create(qr, { errorCorrectionLevel: 'L' });
+  const { modules } = qrcode().create(byteSegments(qr), { errorCorrectionLevel: 'L' });
   const size = modules.size;
   const total = size + 2 * QUIET_ZONE;
   const dark = (row: number, col: number): boolean => {
@@ -133,5 +142,5 @@ export function shouldPrintQr(mode: QrTerminalMode, streams: QrStreams): boolean
 
 /** The QR as a PNG `data:` URL. */
 export function qrDataUrl(qr: string): Promise<string> {
-  return qrcode().toDataURL(qr, { errorCorrectionLevel: 'L', margin: 2, scale: 6 });
+  return qrcode().toDataURL(byteSegments(qr), { errorCorrectionLevel: 'L', margin: 2, scale: 6 });
 }
