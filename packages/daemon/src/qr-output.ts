@@ -36,7 +36,7 @@ const QUIET_ZONE = 2;
  * hundred sessions linking and each QR drawn twice (text, PNG), the largest garbage of a
  * login after Baileys' own (issue #16).
  */
-const byteSegments = (qr: string): QRCodeModule.QRCodeSegment[] => [{ data: qr, mode: 'byte' }];
+const byteSegments = (qr: string): QRCodeModule.QRCodeSegment[] => [{ data: Buffer.from(qr, 'utf8'), mode: 'byte' }];
 
 // Two modules a character (upper, lower), light modules drawn in the terminal's foreground:
 // on a dark background (what terminals and `pm2 logs` mostly have) this is dark-on-light,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeCacheableSignalKeyStore, type SignalDataSet, type SignalKeyStore } from '@whiskeysockets/baileys';
+import { makeCacheableSignalKeyStore, type SignalDataSet, type SignalDataTypeMap, type SignalKeyStore } from '@whiskeysockets/baileys';
 import { createLogger } from '@stickerbot/runtime';
 import { createSocketCacheRegistry, UNCACHED_SIGNAL_KEY_TYPES } from './socket-caches.js';
 
@@ -65,9 +65,11 @@ describe('socket caches', () => {
     const stored = new Map<string, unknown>();
     let reads = 0;
     const store: SignalKeyStore = {
-      get(type, ids) {
+      get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]) {
         reads += ids.length;
-        return Promise.resolve(Object.fromEntries(ids.flatMap((id) => (stored.has(`${type}.${id}`) ? [[id, stored.get(`${type}.${id}`)]] : []))));
+        const found: { [id: string]: SignalDataTypeMap[T] } = {};
+        for (const id of ids) if (stored.has(`${type}.${id}`)) found[id] = stored.get(`${type}.${id}`) as SignalDataTypeMap[T];
+        return Promise.resolve(found);
       },
       set(data: SignalDataSet) {
         for (const [type, values] of Object.entries(data)) for (const [id, value] of Object.entries(values ?? {})) stored.set(`${type}.${id}`, value);
