@@ -13,7 +13,7 @@
  * journal entry: the path every event takes to a worker.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -29,6 +29,7 @@ import { spawnWorker, type WorkerProcess } from './worker-process.js';
 
 const TRUST_PRELOAD = fileURLToPath(new URL('../../packages/daemon/bench/emulator-trust.mjs', import.meta.url));
 const EXIT_WITH_PARENT = fileURLToPath(new URL('../exit-with-parent.mjs', import.meta.url));
+const LIVE_HEAP_PRELOAD = fileURLToPath(new URL('../../packages/daemon/bench/live-heap.mjs', import.meta.url));
 /** Contacts of each account that take turns sending (a phone's Signal session is used by one send at a time). */
 const SENDERS_PER_SESSION = 5;
 /** Every fifth message is a command the worker answers. */
@@ -55,6 +56,12 @@ export interface RealBenchOptions {
    * session to the restart (default: none): where the CPU per message goes.
    */
   readonly cpuProfDir?: string;
+  /**
+   * After each phase's figures, a full GC in the daemon (preload `bench/live-heap.mjs`) and the
+   * heap used after it: what the sessions hold rather than what the heap has not collected yet
+   * (default off: each GC changes what the next phase starts from, and stalls the daemon).
+   */
+  readonly liveHeap?: boolean;
 }
 
 /** One row of the phase table. */
@@ -65,6 +72,8 @@ export interface PhaseRow {
   readonly cpuPct: number;
   /** V8 heap used at the end of the phase (the daemon's /metrics), MB, when it exposes it. */
   readonly heapMb?: number;
+  /** V8 heap used after a full GC at the end of the phase, MB (with {@link RealBenchOptions.liveHeap}). */
+  readonly liveHeapMb?: number;
   readonly note: string;
 }
 
@@ -124,9 +133,14 @@ export function summaryLine(r: RealBenchResult): string {
 
 /** The phase table, markdown. */
 export function phaseTable(r: RealBenchResult): string {
-  const lines = ['| phase | s | daemon RSS (MB) | V8 heap used (MB) | daemon CPU (% of a core) | note |', '| --- | ---: | ---: | ---: | ---: | --- |'];
+  const live = r.phases.some((row) => row.liveHeapMb !== undefined);
+  const lines = [
+    `| phase | s | daemon RSS (MB) | V8 heap used (MB) |${live ? ' after a full GC (MB) |' : ''} daemon CPU (% of a core) | note |`,
+    `| --- | ---: | ---: | ---: |${live ? ' ---: |' : ''} ---: | --- |`,
+  ];
   for (const row of r.phases) {
-    lines.push(`| ${row.phase} | ${row.seconds.toFixed(1)} | ${row.rssMb.toFixed(1)} | ${row.heapMb?.toFixed(1) ?? '–'} | ${row.cpuPct.toFixed(1)} | ${row.note} |`);
+    const after = live ? ` ${row.liveHeapMb?.toFixed(1) ?? '–'} |` : '';
+    lines.push(`| ${row.phase} | ${row.seconds.toFixed(1)} | ${row.rssMb.toFixed(1)} | ${row.heapMb?.toFixed(1) ?? '–'} |${after} ${row.cpuPct.toFixed(1)} | ${row.note} |`);
   }
   return lines.join('\n');
 }
@@ -246,7 +260,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     const startDaemon = async (trust = true): Promise<DaemonHandle> => {
       const spawnedAt = Date.now();
       // exit-with-parent: a benchmark stopped with Ctrl-C or killed leaves no daemon holding 100 sessions.
-      const preloads = [EXIT_WITH_PARENT, ...(trust ? [TRUST_PRELOAD] : [])].flatMap((file) => ['--import', pathToFileURL(file).href]);
+      const preloads = [EXIT_WITH_PARENT, ...(trust ? [TRUST_PRELOAD] : []), ...(options.liveHeap ? [LIVE_HEAP_PRELOAD] : [])].flatMap((file) => ['--import', pathToFileURL(file).href]);
       const profile = trust && options.cpuProfDir !== undefined && !profiled ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
       profiled ||= profile.length > 0;
       const child = spawn(process.execPath, [...preloads, ...profile, join(repoRoot, 'scripts/run.mjs'), 'daemon'], {
@@ -262,6 +276,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
           // Media uploads and downloads trust the emulator's per-run CA.
           NODE_EXTRA_CA_CERTS: caFile,
           LOG_LEVEL: 'info',
+          ...(options.liveHeap ? { STICKERBOT_BENCH_LIVE_HEAP_FILE: liveHeapFile } : {}),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -282,10 +297,20 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
       return { child, pid: child.pid, spawnedAt, tail: () => output.slice(-30).join('\n') };
     };
 
-    /** Records a phase row with the daemon's V8 heap from `/metrics`. */
-    const addPhase = async (row: Omit<PhaseRow, 'heapMb'>) => {
+    /** Records a phase row with the daemon's V8 heap from `/metrics` (and after a full GC with `liveHeap`). */
+    const addPhase = async (row: Omit<PhaseRow, 'heapMb' | 'liveHeapMb'>) => {
       const heap = await readHeap(bridgeUrl, token);
-      phases.push({ ...row, ...(heap ? { heapMb: heap.usedMb } : {}) });
+      const liveHeapMb = options.liveHeap ? await collectGarbage() : undefined;
+      phases.push({ ...row, ...(heap ? { heapMb: heap.usedMb } : {}), ...(liveHeapMb === undefined ? {} : { liveHeapMb }) });
+    };
+    const liveHeapFile = join(dataDir, 'live-heap.json');
+    /** Asks the daemon's live-heap preload for a full GC; its heap used after it, MB. */
+    const collectGarbage = async (): Promise<number> => {
+      rmSync(liveHeapFile, { force: true });
+      daemon!.child.kill('SIGUSR2');
+      await until(() => existsSync(liveHeapFile), 'the daemon to collect its garbage', 120_000, 100);
+      const { after } = JSON.parse(readFileSync(liveHeapFile, 'utf8')) as { after: NodeJS.MemoryUsage };
+      return mb(after.heapUsed);
     };
     let token = '';
     /** Waits until the daemon's CPU over 2 s falls under 5% of a core (at most `maxMs`): background work after a link is done. */
