@@ -248,6 +248,8 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     sim = await startSim({ transcript: false, receiptDelayMs: 150 });
     const caFile = join(dataDir, 'wa-sim-ca.pem');
     writeFileSync(caFile, sim.media.ca);
+    /** Where the daemon's live-heap preload answers (with `liveHeap`). */
+    const liveHeapFile = join(dataDir, 'live-heap.json');
     const port = await freePort();
     const bridgeUrl = `http://127.0.0.1:${port}`;
     const wsUrl = sim.url;
@@ -303,7 +305,6 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
       const liveHeapMb = options.liveHeap ? await collectGarbage() : undefined;
       phases.push({ ...row, ...(heap ? { heapMb: heap.usedMb } : {}), ...(liveHeapMb === undefined ? {} : { liveHeapMb }) });
     };
-    const liveHeapFile = join(dataDir, 'live-heap.json');
     /** Asks the daemon's live-heap preload for a full GC; its heap used after it, MB. */
     const collectGarbage = async (): Promise<number> => {
       rmSync(liveHeapFile, { force: true });
