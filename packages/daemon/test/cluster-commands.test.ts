@@ -224,6 +224,44 @@ describe('cluster: commands reach the owner', () => {
     expect(await answer).toMatchObject({ ok: false, error: { code: 'SHUTTING_DOWN', retryable: true } });
     expect(a.forwarding.pending).toBe(0);
   });
+
+  it('refuses, at the owner, a request for a session it no longer holds or a command it does not know, and ignores a malformed item', async () => {
+    const { b, prefix } = await twoDaemons();
+    const keys = createRedisKeys(prefix);
+    const redis = cluster.connect();
+    /** Pushes a request into b's inbox as daemon-x would (with its claim) and reads b's answer from daemon-x's inbox. */
+    async function requestAtB(request: Record<string, unknown>): Promise<unknown> {
+      const rid = randomUUID();
+      await redis.multi().set(keys.forwardClaim(rid), 'daemon-x', 'PX', 10_000).lpush(keys.inbox(b.id), JSON.stringify({ kind: 'request', rid, from: 'daemon-x', context: null, ...request })).exec();
+      const popped = await redis.brpop(keys.inbox('daemon-x'), 10);
+      expect(popped).not.toBeNull();
+      const reply = JSON.parse(popped?.[1] ?? 'null') as { kind: string; rid: string; result: unknown };
+      expect(reply).toMatchObject({ kind: 'reply', rid });
+      return reply.result;
+    }
+    // The lease moved on between the requester's lookup and the owner taking the request.
+    expect(await requestAtB({ table: 'worker', op: 'message:send', args: { ...send('moved-1'), sessionId: 'elsewhere' } })).toMatchObject({
+      ok: false,
+      error: { code: 'SESSION_NOT_CONNECTED', retryable: true, message: expect.stringContaining('moved away from daemon daemon-b') as unknown },
+    });
+    expect(await requestAtB({ table: 'worker', op: 'session:reboot', args: {} })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS' } });
+    expect(await requestAtB({ table: 'worker', op: 'message:send', args: { sessionId: 'shop' } })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS' } });
+    await redis.lpush(keys.inbox(b.id), '{"kind":"request"');
+    // b still serves after the malformed item: its own session's send runs there.
+    expect(await requestAtB({ table: 'worker', op: 'message:send', args: send('after-junk') })).toMatchObject({ ok: true });
+    expect(b.registry.sent.map((args) => args.id)).toEqual(['after-junk']);
+  });
+
+  it('refuses a forwarding set up wrongly with CLUSTER_CONFIG', () => {
+    const base = { redis: cluster.connect(), keys: createRedisKeys('cfg:'), daemonId: 'daemon-z', ownerOf: () => Promise.resolve(undefined), owns: () => false, logger: pino({ level: 'silent' }) };
+    expect(() => createCommandForwarding({ ...base, acceptTimeoutMs: 5_000, replyTimeoutMs: 5_000 })).toThrow(expect.objectContaining({ code: 'CLUSTER_CONFIG' }));
+    expect(() => createCommandForwarding({ ...base, acceptTimeoutMs: 0 })).toThrow(expect.objectContaining({ code: 'CLUSTER_CONFIG' }));
+    const forwarding = createCommandForwarding(base);
+    const executor = createCommandExecutor({ commandLog: createRedisCommandLog({ redis: base.redis, keys: base.keys, holder: 'daemon-z', maxAgeMs: 60_000 }), logger: base.logger });
+    const table = { name: 'worker' as const, commands: {}, executor, encodeContext: () => null, decodeContext: () => null };
+    forwarding.serve(table);
+    expect(() => forwarding.serve(table)).toThrow(expect.objectContaining({ code: 'CLUSTER_CONFIG', message: expect.stringContaining('served already') as unknown }));
+  });
 });
 
 describe('cluster: dashboards see the whole cluster', () => {
