@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { converterEnv } from '../src/converter-env.js';
 import { testFfmpeg } from '../src/test-kit/index.js';
 import { generateBenchInputs, type BenchInput } from './bench-inputs.js';
 import { descendants, sampleTreeRss } from './rss-sampler.js';
@@ -47,7 +48,9 @@ interface Worker {
 function startWorker(engine: EngineName, ffmpeg: string): Worker {
   const child = spawn(tsx, ['--conditions=@stickerbot/source', workerScript, engine, ffmpeg], {
     // wa-sticker-formatter's fluent-ffmpeg reads FFMPEG_PATH: both sides use the same binary.
-    env: { ...process.env, FFMPEG_PATH: ffmpeg },
+    // Ours runs with the malloc settings the worker starts its converters with
+    // (converter-env.ts); the anchor with the environment it is given, as a bot using it would.
+    env: engine === 'ours' ? converterEnv({ ...process.env, FFMPEG_PATH: ffmpeg }) : { ...process.env, FFMPEG_PATH: ffmpeg },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   child.stderr.resume();

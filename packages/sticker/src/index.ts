@@ -1,6 +1,7 @@
 export { createStickerEngine, type StickerEngine } from './engine.js';
 export { STICKER_ERROR_CODES, StickerError, isStickerError, type StickerErrorCode } from './errors.js';
 export { STICKER_RULES } from './rules.js';
+export { CONVERTER_MALLOC_ENV, converterEnv } from './converter-env.js';
 export type { StickerShape } from './shape-mask.js';
 export {
   decodeStickerExif,

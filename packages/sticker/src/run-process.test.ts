@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CONVERTER_MALLOC_ENV } from './converter-env.js';
 import { locateMemoryCap } from './memory-cap.js';
 import { runProcess } from './run-process.js';
 import { startSpawnHelper } from './spawn-helper.js';
@@ -64,6 +65,22 @@ describe.each([
     // One reused read buffer, not a new chunk per read (each of which faults in fresh pages).
     expect(backing.size).toBe(1);
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('starts the child with the converter malloc settings (glibc reads them only at a process start)', async () => {
+    const received: Buffer[] = [];
+    const result = await runProcess(process.execPath, {
+      args: ['-e', `process.stdout.write(JSON.stringify(Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_')))))`],
+      timeoutMs: 30_000,
+      maxStdoutBytes: 1024 * 1024,
+      stdoutSocketDir: dir,
+      spawnHelper,
+      onStdout: (chunk) => void received.push(Buffer.from(chunk)),
+    });
+    expect(result.exitCode).toBe(0);
+    // Ours, unless this test's environment sets one of them already (then that one wins).
+    const ownSettings = Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('MALLOC_')));
+    expect(JSON.parse(Buffer.concat(received).toString('utf8'))).toEqual({ ...CONVERTER_MALLOC_ENV, ...ownSettings });
   });
 
   it('kills a child that writes past maxStdoutBytes through the socket', async () => {

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { converterEnv } from './converter-env.js';
 import { StickerError } from './errors.js';
 import { cappedCommand, type MemoryCap } from './memory-cap.js';
 import type { HelperExit, SpawnHelper } from './spawn-helper.js';
@@ -90,7 +91,7 @@ export async function runProcess(command: string, options: RunOptions): Promise<
       viaHelper.result.then(resolve, reject);
       return;
     }
-    const child = spawn(line.command, line.args, { stdio: ['pipe', socket?.childEnd ?? 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn(line.command, line.args, { stdio: ['pipe', socket?.childEnd ?? 'pipe', 'pipe'], env: converterEnv(process.env), windowsHide: true });
     // The child holds its own copy now; ours must go, or the socket never reaches EOF.
     socket?.childEnd.destroy();
     const stdin = child.stdin!;

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { converterEnv } from './converter-env.js';
 
 /**
  * The helper's whole program, run with `node -e` (no module to resolve, so it works from
@@ -86,7 +87,8 @@ interface Running {
  * when it cannot be started; the caller then spawns directly.
  */
 export function startSpawnHelper(): SpawnHelper | undefined {
-  const env = { ...process.env };
+  // The helper hands its environment to ffmpeg: the converter malloc settings with it.
+  const env = converterEnv(process.env);
   // A loader the parent was started with (tsx, a test runner) has nothing to do in the helper.
   delete env.NODE_OPTIONS;
   let helper: ChildProcess;

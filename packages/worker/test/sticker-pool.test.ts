@@ -1,6 +1,8 @@
 import { isStickerError, readStickerMetadata } from '@stickerbot/sticker';
 import { makeGif, makePng } from '@stickerbot/sticker/test-kit';
+import { CONVERTER_MALLOC_ENV } from '@stickerbot/sticker/converter-env';
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConverterCrashedError, createStickerPool, type StickerPool, type StickerPoolOptions } from '../src/media/sticker-pool.js';
 import { alive, captureLog, engineEnvironment, waitFor } from '../src/test-kit/index.js';
@@ -90,6 +92,17 @@ describe('sticker pool', { timeout: 90_000 }, () => {
     expect(isStickerError(err, 'TOO_MANY_PIXELS')).toBe(true);
     expect((err as Error).message).toMatch(/more than its 32 MiB memory budget/);
     await waitFor(() => pool.stats().ready === 1, 30_000);
+  });
+
+  it('starts its members with the converter malloc settings, a setting of its environment winning', async () => {
+    await using pool = await startPool({ size: 1, env: { ...process.env, MALLOC_ARENA_MAX: '3' } });
+    const job = pool.toSticker(slowGif);
+    const [pid] = pool.stats().busyPids;
+    const environment = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    await job;
+    expect(environment).toEqual(
+      expect.arrayContaining(['MALLOC_ARENA_MAX=3', ...Object.entries(CONVERTER_MALLOC_ENV).filter(([key]) => key !== 'MALLOC_ARENA_MAX').map(([key, value]) => `${key}=${value}`)]),
+    );
   });
 
   it('fails the job of a member that crashes with ConverterCrashedError and starts a new member', async () => {

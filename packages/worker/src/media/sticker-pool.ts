@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ImageResult, StickerEngine, StickerResult } from '@stickerbot/sticker';
+import { converterEnv } from '@stickerbot/sticker/converter-env';
 import { StickerError, type StickerErrorCode } from '@stickerbot/sticker/errors';
 import type { Logger } from 'pino';
 import type { JobMessage, MemberCall, MemberMessage, MemberOptions, WireError } from './sticker-pool-protocol.js';
@@ -224,7 +225,8 @@ export function createStickerPool(options: StickerPoolOptions): StickerPool {
     const child = fork(MEMBER_ENTRY, [JSON.stringify(options.engine)], {
       execArgv: MEMBER_EXEC_ARGV,
       serialization: 'advanced',
-      ...(options.env === undefined ? {} : { env: options.env }),
+      // glibc reads its malloc settings at the member's start (see converter-env.ts).
+      env: converterEnv(options.env ?? process.env),
       detached: true,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
