@@ -15,7 +15,7 @@ import pino from 'pino';
 import { createSessionRegistry, openStorage } from '@stickerbot/daemon';
 import { routeConsoleToLogger } from '@stickerbot/runtime';
 import { buildTextMessage, createFakeWa } from '@stickerbot/daemon/test-kit';
-import { phaseTable, runRealSessionsBench, summaryLine } from '../../../scripts/support/real-sessions-bench.js';
+import { growthLine, phaseTable, runRealSessionsBench, summaryLine } from '../../../scripts/support/real-sessions-bench.js';
 
 const { values } = parseArgs({ options: { real: { type: 'string' }, 'idle-s': { type: 'string' }, 'traffic-s': { type: 'string' }, 'cpu-prof': { type: 'string' } } });
 const wholeNumber = (name: string, raw: string | undefined, fallback: number, min: number): number => {
@@ -44,8 +44,9 @@ if (values.real !== undefined) {
   print(
     `messages ${result.messages} (send errors ${result.sendErrors}), delivered to the bench consumer ${result.delivered}, commands ${result.commands}, answered ${result.answered}; ` +
       `event latency p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms = up to ${result.p99ToJournalMs} ms send → journaled + up to ${result.p99JournalToConsumerMs} ms journaled → consumer; RSS with one session ${result.oneMb} MB; RSS slope over the last two thirds of traffic ${result.lateSlopeMbPerMin.toFixed(2)} MB/min` +
-      (result.heap ? `; V8 heap used ${result.heap.usedMb} MB, external ${result.heap.externalMb} MB at the end of traffic` : ''),
+      (result.heap ? `; V8 heap used ${result.heap.usedMb} MB, total ${result.heap.totalMb} MB, external ${result.heap.externalMb} MB at the end of traffic` : ''),
   );
+  if (result.growth) print(growthLine(result));
   print(`load average before ${result.loadBefore}, after ${result.loadAfter} (${cpus().length} cores)`);
   print(summaryLine(result));
   process.exit(0);
