@@ -5,7 +5,8 @@
  *
  * `pnpm bench:sessions --real N [--idle-s S] [--traffic-s S] [--cpu-prof DIR]`: N real Baileys sessions of
  * realistic emulated accounts in one daemon process, measured from outside
- * (scripts/support/real-sessions-bench.ts).
+ * (scripts/support/real-sessions-bench.ts). `STICKERBOT_DAEMON_V8_FLAGS=` (empty) runs that daemon
+ * with V8's defaults instead of scripts/run.mjs's flags: the before side of a comparison.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
