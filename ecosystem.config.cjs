@@ -72,7 +72,9 @@ module.exports = {
       // stop() closes the WhatsApp sockets (without logging out), the bridge and SQLite
       // within its 10 s budget; main.ts exits at 12 s at the latest. pm2 waits 15 s.
       kill_timeout: 15_000,
-      max_memory_restart: '1G',
+      // A safety net for a leak, above what 100 sessions hold under traffic (1.1-1.5 GB in
+      // `pnpm bench:sessions --real 100`): at 1 GB pm2 restarted such a daemon over and over.
+      max_memory_restart: '2G',
       out_file: logFile('daemon.out.log'),
       error_file: logFile('daemon.err.log'),
     },

@@ -27,6 +27,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -363,6 +364,33 @@ async function watch() {
   startWorker();
 }
 
+/**
+ * V8 flags the daemon runs with unless `STICKERBOT_DAEMON_V8_FLAGS` says otherwise (empty: none).
+ * Under traffic its RSS is the high-water mark of V8's old space: a message's garbage is
+ * promoted (Baileys, libsignal and the journal keep it past a scavenge), and V8 lets the old
+ * generation grow up to 4 times what survived the last full GC before the next one on a
+ * machine with 16 GB or more (its heap limit, 4 GB, allows it), touching fresh pages all the
+ * way; RSS keeps them. At most 20% growth keeps the full GCs frequent and the peak low (issue
+ * #16's V: see "Where the memory goes" in packages/daemon/README.md). malloc (SQLite,
+ * OpenSSL, libuv) stayed flat under traffic, so glibc's settings are left alone.
+ *
+ * Set here rather than on Node's command line so that every way of starting the daemon (pm2,
+ * `pnpm daemon`, the benchmarks) has them: V8 reads these at each GC, so setting them before
+ * the daemon's code runs is as good as the command line.
+ */
+const DAEMON_V8_FLAGS = '--heap-growing-percent=20';
+
+/** Applies the daemon's V8 flags; a value that is not a list of `--flag[=value]` is refused. */
+function applyDaemonV8Flags() {
+  const flags = (process.env.STICKERBOT_DAEMON_V8_FLAGS ?? DAEMON_V8_FLAGS).split(/\s+/).filter((flag) => flag !== '');
+  const bad = flags.find((flag) => !/^--[a-z0-9-]+(=[\w.-]+)?$/i.test(flag));
+  if (bad !== undefined) {
+    process.stderr.write(`STICKERBOT_DAEMON_V8_FLAGS: ${JSON.stringify(bad)} is not a V8 flag (--name or --name=value, separated by spaces)\n`);
+    process.exit(2);
+  }
+  for (const flag of flags) setFlagsFromString(flag);
+}
+
 if (MODE === '--spare') spare();
 else if (MODE === '--watch') await watch();
 else {
@@ -373,5 +401,6 @@ else {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }
+  if (APP === 'daemon') applyDaemonV8Flags();
   await run(manifest.bundle);
 }

@@ -74,6 +74,8 @@ export interface PhaseRow {
   readonly heapMb?: number;
   /** V8 heap used after a full GC at the end of the phase, MB (with {@link RealBenchOptions.liveHeap}). */
   readonly liveHeapMb?: number;
+  /** V8 heap total (what V8 has committed: used plus free space in its pages) at the end of the phase, MB. */
+  readonly heapTotalMb?: number;
   readonly note: string;
 }
 
@@ -117,9 +119,34 @@ export interface RealBenchResult {
   /** Slope of RSS over the last two thirds of traffic, MB per minute. */
   readonly lateSlopeMbPerMin: number;
   /** V8 heap used and external memory at the end of traffic (the daemon's /metrics), MB, when it exposes them. */
-  readonly heap?: { readonly usedMb: number; readonly externalMb: number };
+  readonly heap?: HeapFigures;
+  /**
+   * Where V's growth went: RSS and the V8 heap at the two ends of V's window (the end of the
+   * traffic's first minute and the traffic's end), MB, when the daemon exposes its heap.
+   */
+  readonly growth?: { readonly from: MemoryFigures; readonly to: MemoryFigures };
   readonly loadBefore: string;
   readonly loadAfter: string;
+}
+
+/** The daemon's V8 heap as its `/metrics` reports it, MB. */
+export interface HeapFigures {
+  readonly usedMb: number;
+  readonly totalMb: number;
+  readonly externalMb: number;
+}
+
+/** RSS and the V8 heap at one moment, MB. */
+export interface MemoryFigures extends HeapFigures {
+  readonly rssMb: number;
+}
+
+/** RSS against the V8 heap at the two ends of V's window, one line (empty when the heap is unknown). */
+export function growthLine(r: RealBenchResult): string {
+  if (!r.growth) return '';
+  const { from, to } = r.growth;
+  const delta = (pick: (m: MemoryFigures) => number) => `${pick(from).toFixed(0)} → ${pick(to).toFixed(0)} (${pick(to) - pick(from) >= 0 ? '+' : ''}${(pick(to) - pick(from)).toFixed(0)})`;
+  return `V's window (end of the first minute → end of traffic), MB: RSS ${delta((m) => m.rssMb)}, V8 heap total ${delta((m) => m.totalMb)}, used ${delta((m) => m.usedMb)}, external ${delta((m) => m.externalMb)}`;
 }
 
 /** The summary line the issue asks for. */
@@ -135,12 +162,12 @@ export function summaryLine(r: RealBenchResult): string {
 export function phaseTable(r: RealBenchResult): string {
   const live = r.phases.some((row) => row.liveHeapMb !== undefined);
   const lines = [
-    `| phase | s | daemon RSS (MB) | V8 heap used (MB) |${live ? ' after a full GC (MB) |' : ''} daemon CPU (% of a core) | note |`,
-    `| --- | ---: | ---: | ---: |${live ? ' ---: |' : ''} ---: | --- |`,
+    `| phase | s | daemon RSS (MB) | V8 heap used (MB) | V8 heap total (MB) |${live ? ' used after a full GC (MB) |' : ''} daemon CPU (% of a core) | note |`,
+    `| --- | ---: | ---: | ---: | ---: |${live ? ' ---: |' : ''} ---: | --- |`,
   ];
   for (const row of r.phases) {
     const after = live ? ` ${row.liveHeapMb?.toFixed(1) ?? '–'} |` : '';
-    lines.push(`| ${row.phase} | ${row.seconds.toFixed(1)} | ${row.rssMb.toFixed(1)} | ${row.heapMb?.toFixed(1) ?? '–'} |${after} ${row.cpuPct.toFixed(1)} | ${row.note} |`);
+    lines.push(`| ${row.phase} | ${row.seconds.toFixed(1)} | ${row.rssMb.toFixed(1)} | ${row.heapMb?.toFixed(1) ?? '–'} | ${row.heapTotalMb?.toFixed(1) ?? '–'} |${after} ${row.cpuPct.toFixed(1)} | ${row.note} |`);
   }
   return lines.join('\n');
 }
@@ -279,6 +306,8 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
           NODE_EXTRA_CA_CERTS: caFile,
           LOG_LEVEL: 'info',
           ...(options.liveHeap ? { STICKERBOT_BENCH_LIVE_HEAP_FILE: liveHeapFile } : {}),
+          // A comparison of the daemon's V8 flags (scripts/run.mjs; empty: V8's defaults).
+          ...(process.env.STICKERBOT_DAEMON_V8_FLAGS === undefined ? {} : { STICKERBOT_DAEMON_V8_FLAGS: process.env.STICKERBOT_DAEMON_V8_FLAGS }),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -300,10 +329,10 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     };
 
     /** Records a phase row with the daemon's V8 heap from `/metrics` (and after a full GC with `liveHeap`). */
-    const addPhase = async (row: Omit<PhaseRow, 'heapMb' | 'liveHeapMb'>) => {
+    const addPhase = async (row: Omit<PhaseRow, 'heapMb' | 'heapTotalMb' | 'liveHeapMb'>) => {
       const heap = await readHeap(bridgeUrl, token);
       const liveHeapMb = options.liveHeap ? await collectGarbage() : undefined;
-      phases.push({ ...row, ...(heap ? { heapMb: heap.usedMb } : {}), ...(liveHeapMb === undefined ? {} : { liveHeapMb }) });
+      phases.push({ ...row, ...(heap ? { heapMb: heap.usedMb, heapTotalMb: heap.totalMb } : {}), ...(liveHeapMb === undefined ? {} : { liveHeapMb }) });
     };
     /** Asks the daemon's live-heap preload for a full GC; its heap used after it, MB. */
     const collectGarbage = async (): Promise<number> => {
@@ -437,6 +466,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     }, sampleEveryMs);
     const firstWindowS = Math.min(60, trafficS / 3);
     let firstWindow: ProcSample | undefined;
+    let firstHeap: Promise<HeapFigures | undefined> | undefined;
     for (let second = 0; second < trafficS; second++) {
       for (const [index, id] of ids.entries()) {
         await sleep(started + second * 1000 + (index * 1000) / n - Date.now());
@@ -458,7 +488,11 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
           ),
         );
       }
-      if (!firstWindow && second + 1 >= firstWindowS) firstWindow = sampleProcess(daemon.pid);
+      if (!firstWindow && second + 1 >= firstWindowS) {
+        firstWindow = sampleProcess(daemon.pid);
+        // Not awaited: the sends go on while the daemon answers.
+        firstHeap = readHeap(bridgeUrl, token);
+      }
     }
     await Promise.all(sends);
     const trafficTo = sampleProcess(daemon.pid);
@@ -544,6 +578,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     });
 
     const firstRss = (firstWindow ?? trafficFrom).rssBytes;
+    const heapFrom = await firstHeap;
     const lateFrom = (trafficTo.at - started) / 60_000 / 3;
     return {
       sessions: n,
@@ -569,6 +604,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
       trafficRss,
       lateSlopeMbPerMin: slope(trafficRss.filter(([minute]) => minute >= lateFrom)),
       ...(heap ? { heap } : {}),
+      ...(heap && heapFrom ? { growth: { from: { rssMb: mb(firstRss), ...heapFrom }, to: { rssMb: mb(trafficTo.rssBytes), ...heap } } } : {}),
       loadBefore,
       loadAfter: loadAverage(),
     };
@@ -590,16 +626,18 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
   }
 }
 
-/** V8 heap used and external memory from the daemon's `/metrics` (prom-client's process metrics), MB. */
-async function readHeap(bridgeUrl: string, token: string): Promise<{ usedMb: number; externalMb: number } | undefined> {
+/** V8 heap used, total and external memory from the daemon's `/metrics` (prom-client's process metrics), MB. */
+async function readHeap(bridgeUrl: string, token: string): Promise<HeapFigures | undefined> {
   try {
     const response = await fetch(`${bridgeUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
     if (!response.ok) return undefined;
     const text = await response.text();
     const metric = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
     const used = metric('nodejs_heap_size_used_bytes');
+    const total = metric('nodejs_heap_size_total_bytes');
     const external = metric('nodejs_external_memory_bytes');
-    return Number.isNaN(used) ? undefined : { usedMb: mb(used), externalMb: Number.isNaN(external) ? 0 : mb(external) };
+    const orZero = (value: number) => (Number.isNaN(value) ? 0 : mb(value));
+    return Number.isNaN(used) ? undefined : { usedMb: mb(used), totalMb: orZero(total), externalMb: orZero(external) };
   } catch {
     return undefined;
   }

@@ -6,7 +6,8 @@
  * `pnpm bench:sessions --real N [--idle-s S] [--traffic-s S] [--cpu-prof DIR] [--live-heap]`: N real
  * Baileys sessions of realistic emulated accounts in one daemon process, measured from outside
  * (scripts/support/real-sessions-bench.ts); `--live-heap` adds the daemon's heap after a full
- * GC at the end of each phase.
+ * GC at the end of each phase. `STICKERBOT_DAEMON_V8_FLAGS=` (empty) runs that daemon with V8's
+ * defaults instead of scripts/run.mjs's flags: the before side of a comparison.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ import pino from 'pino';
 import { createSessionRegistry, openStorage } from '@stickerbot/daemon';
 import { routeConsoleToLogger } from '@stickerbot/runtime';
 import { buildTextMessage, createFakeWa } from '@stickerbot/daemon/test-kit';
-import { phaseTable, runRealSessionsBench, summaryLine } from '../../../scripts/support/real-sessions-bench.js';
+import { growthLine, phaseTable, runRealSessionsBench, summaryLine } from '../../../scripts/support/real-sessions-bench.js';
 
 const { values } = parseArgs({ options: { real: { type: 'string' }, 'idle-s': { type: 'string' }, 'traffic-s': { type: 'string' }, 'cpu-prof': { type: 'string' }, 'live-heap': { type: 'boolean' } } });
 const wholeNumber = (name: string, raw: string | undefined, fallback: number, min: number): number => {
@@ -45,13 +46,14 @@ if (values.real !== undefined) {
   print(
     `messages ${result.messages} (send errors ${result.sendErrors}), delivered to the bench consumer ${result.delivered}, commands ${result.commands}, answered ${result.answered}; ` +
       `event latency p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms = up to ${result.p99ToJournalMs} ms send → journaled + up to ${result.p99JournalToConsumerMs} ms journaled → consumer; RSS with one session ${result.oneMb} MB; RSS slope over the last two thirds of traffic ${result.lateSlopeMbPerMin.toFixed(2)} MB/min` +
-      (result.heap ? `; V8 heap used ${result.heap.usedMb} MB, external ${result.heap.externalMb} MB at the end of traffic` : ''),
+      (result.heap ? `; V8 heap used ${result.heap.usedMb} MB, total ${result.heap.totalMb} MB, external ${result.heap.externalMb} MB at the end of traffic` : ''),
   );
   const live = (phase: string) => result.phases.find((row) => row.phase === phase)?.liveHeapMb;
   const [liveOne, liveAll] = [live('one session linked'), live(`${sessions} sessions linked`)];
   if (liveOne !== undefined && liveAll !== undefined && sessions > 1) {
     print(`heap after a full GC: ${liveOne} MB with one session, ${liveAll} MB with ${sessions}, ${((liveAll - liveOne) / (sessions - 1)).toFixed(2)} MB per extra session`);
   }
+  if (result.growth) print(growthLine(result));
   print(`load average before ${result.loadBefore}, after ${result.loadAfter} (${cpus().length} cores)`);
   print(summaryLine(result));
   process.exit(0);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { BotEvent } from '@stickerbot/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommandMetricsSink } from './bridge/command-executor.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, readResidentMemory } from './metrics.js';
 import { openStorage, type Storage } from './storage/index.js';
 import type { WorkerNamespaceMetrics } from './bridge/worker-namespace.js';
 
@@ -119,13 +119,30 @@ describe('daemon metrics', () => {
     expect(text).toContain('stickerbot_sessions{state="QR_REQUIRED"} 1');
   });
 
+  it("reads the V8 heap's resident pages and, on Linux, RSS split into anonymous and file-backed", async () => {
+    const resident = readResidentMemory();
+    const { rss, heapUsed } = process.memoryUsage();
+    // Resident heap pages hold at least the live objects' bytes less what a page leaves free.
+    expect(resident.heapPhysical).toBeGreaterThan(heapUsed / 2);
+    if (process.platform === 'linux') {
+      expect(resident.rssAnon).toBeGreaterThan(resident.heapPhysical);
+      expect(resident.rssFile).toBeGreaterThan(0);
+      // Read a moment apart from memoryUsage's RSS, and shared memory is left out of both.
+      expect((resident.rssAnon ?? 0) + (resident.rssFile ?? 0)).toBeGreaterThan(rss * 0.8);
+      expect((resident.rssAnon ?? 0) + (resident.rssFile ?? 0)).toBeLessThan(rss * 1.2);
+    }
+    const text = await createMetrics({ defaultMetrics: false }).metrics();
+    expect(text).toMatch(/stickerbot_memory_bytes\{kind="heapPhysical"\} [1-9]\d{6,}/);
+    if (process.platform === 'linux') expect(text).toMatch(/stickerbot_memory_bytes\{kind="rssAnon"\} [1-9]\d{6,}/);
+  });
+
   it('reports memory by kind and cache entries by session, dropping a session that is gone', async () => {
     const memory = { rss: 150e6, heapTotal: 60e6, heapUsed: 50e6, external: 5e6, arrayBuffers: 1e6 };
     let sessions = new Map([
       ['a', { signalKeys: 12, msgRetry: 1, groups: 3 }],
       ['b', { signalKeys: 4, msgRetry: 0, groups: 0 }],
     ]);
-    const metrics = createMetrics({ defaultMetrics: false, memory: () => memory });
+    const metrics = createMetrics({ defaultMetrics: false, memory: () => memory, resident: () => ({ heapPhysical: 45e6, rssAnon: 110e6, rssFile: 40e6 }) });
     let sessionBytes = new Map([
       ['a', 48_000],
       ['b', 0],
@@ -134,6 +151,9 @@ describe('daemon metrics', () => {
     const text = await metrics.metrics();
     expect(text).toContain('stickerbot_memory_bytes{kind="rss"} 150000000');
     expect(text).toContain('stickerbot_memory_bytes{kind="heapUsed"} 50000000');
+    expect(text).toContain('stickerbot_memory_bytes{kind="heapPhysical"} 45000000');
+    expect(text).toContain('stickerbot_memory_bytes{kind="rssAnon"} 110000000');
+    expect(text).toContain('stickerbot_memory_bytes{kind="rssFile"} 40000000');
     expect(text).toContain('stickerbot_session_cache_entries{session="a",cache="signalKeys"} 12');
     expect(text).toContain('stickerbot_session_cache_entries{session="b",cache="groups"} 0');
     expect(text).toContain('stickerbot_shared_cache_entries{cache="signalKeys"} 16');

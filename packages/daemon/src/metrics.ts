@@ -1,4 +1,6 @@
 import { SESSION_STATUSES, type JournalEntry, type SessionStatus } from '@stickerbot/protocol';
+import { readFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ClusterFacts, JournalFacts } from './bridge/readiness.js';
 
@@ -20,6 +22,41 @@ export interface MetricsSources {
   caches?: () => CacheEntryCounts;
   /** The process's memory (default `process.memoryUsage`; tests pass figures). */
   memory?: () => NodeJS.MemoryUsage;
+  /** Where its resident memory is (default {@link readResidentMemory}; tests pass figures). */
+  resident?: () => ResidentMemory;
+}
+
+/**
+ * Resident memory beyond `process.memoryUsage()`. RSS minus `rssFile` is anonymous memory;
+ * `rssAnon − heapPhysical` is what malloc (SQLite, OpenSSL, zlib, Node's own) and thread stacks hold.
+ */
+export interface ResidentMemory {
+  /** Bytes of V8's heap pages that are resident (`v8.getHeapStatistics().total_physical_size`; `heapTotal` is what V8 committed). */
+  heapPhysical: number;
+  /** Anonymous resident bytes (`RssAnon` of /proc/self/status): V8's heap, malloc, thread stacks. Linux only. */
+  rssAnon?: number;
+  /** Resident bytes of mapped files (`RssFile`: Node's binary, native modules). Linux only. */
+  rssFile?: number;
+}
+
+/** The `kind` labels of `stickerbot_memory_bytes` from {@link ResidentMemory}. */
+export const RESIDENT_KINDS = ['heapPhysical', 'rssAnon', 'rssFile'] as const;
+
+/** Reads this process's {@link ResidentMemory} (a small /proc file and V8's counters: cheap at every scrape). */
+export function readResidentMemory(): ResidentMemory {
+  const resident: ResidentMemory = { heapPhysical: getHeapStatistics().total_physical_size };
+  let status = '';
+  try {
+    status = readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return resident; // not Linux
+  }
+  const kb = (field: string) => new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1];
+  const anon = kb('RssAnon');
+  const file = kb('RssFile');
+  if (anon !== undefined) resident.rssAnon = Number(anon) * 1024;
+  if (file !== undefined) resident.rssFile = Number(file) * 1024;
+  return resident;
 }
 
 /** Cache entries by session and cache name, and of the caches shared across sessions. */
@@ -54,7 +91,7 @@ export const COMMAND_LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
  * | `stickerbot_journal_lag` | gauge | `group`: entries appended but not acknowledged |
  * | `stickerbot_command_duration_seconds` | histogram | `op`, `outcome` (`ok`, `replayed` or an error code) |
  * | `stickerbot_reconnects_total` | counter | `reason` (Baileys `DisconnectReason` name) |
- * | `stickerbot_memory_bytes` | gauge | `kind`: `rss`, `heapTotal`, `heapUsed`, `external`, `arrayBuffers` |
+ * | `stickerbot_memory_bytes` | gauge | `kind`: `rss`, `heapTotal`, `heapUsed`, `external`, `arrayBuffers`, `heapPhysical`, `rssAnon`, `rssFile` ({@link ResidentMemory}) |
  * | `stickerbot_session_cache_entries` | gauge | `session`, `cache` (`signalKeys`, `userDevices`, `msgRetry`, `placeholderResend`, `callOffer`, `groups`) |
  * | `stickerbot_shared_cache_entries` | gauge | `cache` (`signalKeys`: all sessions together) |
  * | `stickerbot_session_memory_bytes` | gauge | `session`: estimated bytes of what the daemon's caches hold for it |
@@ -112,7 +149,7 @@ export interface DaemonMetrics {
 export function createMetrics(options: MetricsOptions = {}): DaemonMetrics {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
-  const sources: MetricsSources = { journal: options.journal, sessions: options.sessions, caches: options.caches, memory: options.memory, cluster: options.cluster };
+  const sources: MetricsSources = { journal: options.journal, sessions: options.sessions, caches: options.caches, memory: options.memory, resident: options.resident, cluster: options.cluster };
   const journalNow = (): MetricsJournal | undefined => (typeof sources.journal === 'function' ? sources.journal() : sources.journal);
   // Without a journal source, lag is computed from what the daemon reported.
   let lastSeqSeen = 0;
@@ -181,12 +218,18 @@ export function createMetrics(options: MetricsOptions = {}): DaemonMetrics {
 
   const memoryGauge = new Gauge({
     name: 'stickerbot_memory_bytes',
-    help: 'Memory of the daemon process, by kind (process.memoryUsage(): rss, heapTotal, heapUsed, external, arrayBuffers)',
+    help:
+      'Memory of the daemon process, by kind (process.memoryUsage(): rss, heapTotal, heapUsed, external, arrayBuffers; V8 heap pages resident: heapPhysical; Linux: rssAnon, rssFile)',
     labelNames: ['kind'] as const,
     registers: [registry],
     collect() {
       const usage = (sources.memory ?? process.memoryUsage)();
       for (const kind of MEMORY_KINDS) this.set({ kind }, usage[kind]);
+      const resident = (sources.resident ?? readResidentMemory)();
+      for (const kind of RESIDENT_KINDS) {
+        const bytes = resident[kind];
+        if (bytes !== undefined) this.set({ kind }, bytes);
+      }
     },
   });
   const sessionCacheGauge = new Gauge({

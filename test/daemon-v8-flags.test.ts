@@ -1,0 +1,77 @@
+/**
+ * The daemon's V8 flags (issue #16's V): `scripts/run.mjs daemon`, the way pm2, `pnpm daemon`
+ * and the benchmarks start it, sets `--heap-growing-percent=20` in the daemon's own process
+ * before the daemon's code runs; `STICKERBOT_DAEMON_V8_FLAGS` replaces the list (empty: V8's
+ * defaults) and is refused when it is not a list of flags.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { exited, repoRoot, until } from '../scripts/support/process-stack.js';
+
+const PROBE = join(repoRoot, 'test/support/v8-flags-probe.mjs');
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+/** Starts the bundled daemon with no session and the probe; `flags()` lists what it passed to V8. */
+function startDaemon(env: Record<string, string>): { child: ChildProcess; output: () => string; flags: () => string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'stickerbot-v8-flags-'));
+  const file = join(dir, 'flags.txt');
+  const child = spawn(process.execPath, ['--import', PROBE, join(repoRoot, 'scripts/run.mjs'), 'daemon'], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', STICKERBOT_DATA_DIR: join(dir, 'data'), STICKERBOT_PORT: '0', STICKERBOT_SESSIONS: '', LOG_LEVEL: 'info', V8_FLAGS_FILE: file, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  cleanups.push(() => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  let output = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const flags = () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((line) => line !== '') : []);
+  return { child, output: () => output, flags };
+}
+
+const running = (daemon: { output: () => string }) => until(() => daemon.output().includes('"msg":"daemon running"'), 'the daemon to run', 60_000);
+
+describe('scripts/run.mjs daemon', () => {
+  it('runs the daemon with V8 growing its heap by at most 20% between full GCs', async () => {
+    const daemon = startDaemon({});
+    await running(daemon);
+    expect(daemon.flags()).toEqual(['--heap-growing-percent=20']);
+    daemon.child.kill('SIGTERM');
+    await exited(daemon.child);
+    expect(daemon.child.exitCode).toBe(0);
+  }, 90_000);
+
+  it('applies STICKERBOT_DAEMON_V8_FLAGS instead, in the daemon process itself', async () => {
+    // --trace-gc shows that V8 took a flag set at run time: every GC after it prints a line
+    // (V8 prints with C's stdio, which flushes a pipe at exit).
+    const daemon = startDaemon({ STICKERBOT_DAEMON_V8_FLAGS: '--trace-gc  --heap-growing-percent=50' });
+    await running(daemon);
+    expect(daemon.flags()).toEqual(['--trace-gc', '--heap-growing-percent=50']);
+    daemon.child.kill('SIGTERM');
+    await exited(daemon.child);
+    expect(daemon.output()).toMatch(/\bScavenge\b|\bMark-Compact\b/);
+  }, 90_000);
+
+  it('runs the daemon with V8 defaults when STICKERBOT_DAEMON_V8_FLAGS is empty', async () => {
+    const daemon = startDaemon({ STICKERBOT_DAEMON_V8_FLAGS: '' });
+    await running(daemon);
+    expect(daemon.flags()).toEqual([]);
+  }, 90_000);
+
+  it('refuses a STICKERBOT_DAEMON_V8_FLAGS that is not a list of flags', async () => {
+    const daemon = startDaemon({ STICKERBOT_DAEMON_V8_FLAGS: '--heap-growing-percent=20 ; rm -rf' });
+    await exited(daemon.child);
+    expect(daemon.child.exitCode).toBe(2);
+    expect(daemon.output()).toContain('STICKERBOT_DAEMON_V8_FLAGS: ";" is not a V8 flag');
+    expect(daemon.flags()).toEqual([]);
+  }, 90_000);
+});
