@@ -18,6 +18,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '@stickerbot/daemon';
 import type { Session } from '@stickerbot/protocol';
@@ -396,6 +397,10 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     const started = trafficFrom.at;
     // The other processes' share: this one (the emulator and every phone) and the worker.
     const harnessFrom = process.cpuUsage();
+    // How long work in this process (the emulator, the phones) kept a ready callback waiting: what
+    // the harness itself can add to a message's latency.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const workerPid = worker.child.pid ?? 0;
     const workerFrom = sampleProcess(workerPid);
     const consumerPid = consumer.pid ?? 0;
@@ -432,6 +437,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     await Promise.all(sends);
     const trafficTo = sampleProcess(daemon.pid);
     const harness = process.cpuUsage(harnessFrom);
+    loopDelay.disable();
     const harnessCpuPct = ((harness.user + harness.system) / 1000 / (trafficTo.at - started)) * 100;
     const workerCpuPct = cpuPercent(workerFrom, sampleProcess(workerPid));
     const consumerCpuPct = cpuPercent(consumerFrom, sampleProcess(consumerPid));
@@ -444,7 +450,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
       seconds: (trafficTo.at - started) / 1000,
       rssMb: mb(trafficTo.rssBytes),
       cpuPct: cpuPercent(trafficFrom, trafficTo),
-      note: `${messages} messages, ${commands.size} commands, ${mb(trafficTo.writeBytes - trafficFrom.writeBytes)} MB written; CPU of the emulator and phones ${harnessCpuPct.toFixed(0)}%, of the bench consumer ${consumerCpuPct.toFixed(0)}%, of the worker ${workerCpuPct.toFixed(0)}%`,
+      note: `${messages} messages, ${commands.size} commands, ${mb(trafficTo.writeBytes - trafficFrom.writeBytes)} MB written; CPU of the emulator and phones ${harnessCpuPct.toFixed(0)}% (event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms), of the bench consumer ${consumerCpuPct.toFixed(0)}%, of the worker ${workerCpuPct.toFixed(0)}%`,
     });
 
     // Every command answered (the bot quotes it), every message journaled and delivered.
