@@ -198,10 +198,15 @@ async function startConsumer(bridgeUrl: string, token: string, arrivals: Map<str
     'inherit',
     [EXIT_WITH_PARENT],
   );
-  await until(() => {
-    if (child.exitCode !== null) throw new Error(`the bench consumer exited (${child.exitCode})`);
-    return ready;
-  }, 'the bench consumer to connect', 60_000);
+  try {
+    await until(() => {
+      if (child.exitCode !== null) throw new Error(`the bench consumer exited (${child.exitCode})`);
+      return ready;
+    }, 'the bench consumer to connect', 60_000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
   return child;
 }
 
@@ -359,8 +364,10 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     // restart subscribes again.
     for (const id of ids) await dashboard.command('session:unsubscribe', { sessionId: id });
     const arrivals = new Map<string, { at: number; journaledAt: number }>();
-    consumer = await startConsumer(bridgeUrl, token, arrivals);
+    // The consumer's start (a TypeScript child) overlaps the worker's.
+    const consumerStarting = startConsumer(bridgeUrl, token, arrivals);
     worker = spawnWorker({ STICKERBOT_BRIDGE_URL: bridgeUrl, STICKERBOT_TOKEN: token, STICKERBOT_DATA_DIR: join(dataDir, 'worker'), LOG_LEVEL: 'info' });
+    consumer = await consumerStarting;
     await worker.waitForLog('connected to the daemon', { timeoutMs: 60_000 });
 
     // Each sending contact writes once before the measured phases: a contact of a real number

@@ -135,7 +135,7 @@ describe('a group of three fake phones and the real Baileys client', () => {
     // A receipt that reaches Baileys while its event buffer still holds the sent message's own
     // upsert is folded into that upsert's userReceipt instead of a message-receipt.update.
     h.client.on('messages.upsert', ({ messages }) => {
-      for (const m of messages) for (const r of m.key.id === id ? (m.userReceipt ?? []) : []) if (r.receiptTimestamp) delivered.push(r.userJid);
+      for (const m of messages) for (const r of m.key.id === id ? (m.userReceipt ?? []) : []) if (r.receiptTimestamp) delivered.push(r.userJid ?? '');
     });
     h.client.on('messages.update', (batch) => {
       for (const u of batch) {
