@@ -61,6 +61,7 @@ describe('bench:sessions --real', () => {
         expect(result.lateSlopeMbPerMin * lateMinutes).toBeLessThan(result.totalMb * 0.05);
       }
     },
-    soak ? 50 * 60_000 : 90_000,
+    // 82-86 s on the shared machine at load 10: 90 s timed out at load 20-25.
+    soak ? 50 * 60_000 : 150_000,
   );
 });

@@ -3,7 +3,7 @@
  * stdout (test/support/cluster-children.ts for the tests, the takeover of `pnpm bench:cluster`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { baseEnv, repoRoot, TSX_ARGS } from './process-stack.js';
 
 /** `balancer-child.ts`: one daemon's session balancer over the leases, reporting each session it starts and stops. */
@@ -20,9 +20,23 @@ export function spawnJsonLinesChild<T>(
   onLine: (line: T) => void,
   stderr: 'pipe' | 'inherit' | 'ignore' = 'pipe',
 ): ChildProcess {
-  const child = spawn(process.execPath, [...TSX_ARGS, script], {
+  return spawnJsonLines(script, { REDIS_URL: redis.url, KEY_PREFIX: redis.prefix, ...env }, onLine, stderr);
+}
+
+/**
+ * Starts the TypeScript file `script` with `env` (over `baseEnv()`) and `preloads` (plain-JS
+ * files to `--import` first); every stdout line is parsed as JSON and handed to `onLine`.
+ */
+export function spawnJsonLines<T>(
+  script: string,
+  env: Record<string, string>,
+  onLine: (line: T) => void,
+  stderr: 'pipe' | 'inherit' | 'ignore' = 'pipe',
+  preloads: readonly string[] = [],
+): ChildProcess {
+  const child = spawn(process.execPath, [...preloads.flatMap((file) => ['--import', pathToFileURL(file).href]), ...TSX_ARGS, script], {
     cwd: repoRoot,
-    env: { ...baseEnv(), REDIS_URL: redis.url, KEY_PREFIX: redis.prefix, ...env },
+    env: { ...baseEnv(), ...env },
     stdio: ['ignore', 'pipe', stderr],
   });
   let partial = '';

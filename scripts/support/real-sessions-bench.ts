@@ -10,17 +10,21 @@
  *
  * Event latency is timed from the moment before a phone encrypts its message to the moment
  * a consumer on the bridge (its own consumer group, `bench`, beside the worker's) gets the
- * journal entry: the path every event takes to a worker.
+ * journal entry: the path every event takes to a worker. That consumer runs in its own process
+ * (bench-consumer.ts), stamping with the same host clock (`Date.now()`), so its stamps do not
+ * wait behind the emulator's work in this one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '@stickerbot/daemon';
-import { PROTOCOL_VERSION, WORKER_NAMESPACE, type JournalEntry, type Session } from '@stickerbot/protocol';
+import type { Session } from '@stickerbot/protocol';
 import { startSim, type ContactPhone, type RealisticAccount, type RealisticAccountOptions, type Sim } from '@stickerbot/wa-sim';
 import { io, type Socket } from 'socket.io-client';
+import { spawnJsonLines } from './cluster-children.js';
 import { freePort } from './free-port.js';
 import { quotedIdOf } from './latency-stack.js';
 import { baseEnv, repoRoot, stopWithin, until } from './process-stack.js';
@@ -30,6 +34,7 @@ import { spawnWorker, type WorkerProcess } from './worker-process.js';
 const TRUST_PRELOAD = fileURLToPath(new URL('../../packages/daemon/bench/emulator-trust.mjs', import.meta.url));
 const EXIT_WITH_PARENT = fileURLToPath(new URL('../exit-with-parent.mjs', import.meta.url));
 const LIVE_HEAP_PRELOAD = fileURLToPath(new URL('../../packages/daemon/bench/live-heap.mjs', import.meta.url));
+const BENCH_CONSUMER = fileURLToPath(new URL('./bench-consumer.ts', import.meta.url));
 /** Contacts of each account that take turns sending (a phone's Signal session is used by one send at a time). */
 const SENDERS_PER_SESSION = 5;
 /** Every fifth message is a command the worker answers. */
@@ -218,38 +223,32 @@ function connectDashboard(bridgeUrl: string, token: string): Promise<Dashboard> 
   });
 }
 
-/** The worker's acknowledgement pacing (its event pump's defaults): every 50 entries or 250 ms. */
-const ACK_EVERY = 50;
-const ACK_DELAY_MS = 250;
-
 /**
- * A consumer in group `bench`: the moment each `message:received` entry arrives, by message
- * id. It acknowledges as the worker does: an acknowledgement per batch would be a stored
- * position (a database page) per message, which no real consumer costs the daemon.
+ * Starts the bench consumer (bench-consumer.ts) in its own process and collects its arrivals
+ * by message id. Resolves once it is connected.
  */
-function connectConsumer(bridgeUrl: string, token: string, arrivals: Map<string, { at: number; journaledAt: number }>): Socket {
-  const socket: Socket = io(`${bridgeUrl}${WORKER_NAMESPACE}`, { auth: { token, protocol: PROTOCOL_VERSION, group: 'bench' }, transports: ['websocket'] });
-  let received = 0;
-  let acked = 0;
-  let unacked = 0;
-  let timer: NodeJS.Timeout | undefined;
-  const ack = () => {
-    clearTimeout(timer);
-    timer = undefined;
-    unacked = 0;
-    if (received > acked && socket.connected) socket.emit('event:ack', { position: received });
-    acked = received;
-  };
-  socket.on('events:journaled', (batch: JournalEntry[]) => {
-    const now = Date.now();
-    for (const entry of batch) if (entry.event.type === 'message:received') arrivals.set(entry.event.message.id, { at: now, journaledAt: entry.ts });
-    received = batch.at(-1)?.seq ?? received;
-    unacked += batch.length;
-    if (unacked >= ACK_EVERY) ack();
-    else timer ??= setTimeout(ack, ACK_DELAY_MS);
-  });
-  socket.on('disconnect', () => clearTimeout(timer));
-  return socket;
+async function startConsumer(bridgeUrl: string, token: string, arrivals: Map<string, { at: number; journaledAt: number }>): Promise<ChildProcess> {
+  let ready = false;
+  const child = spawnJsonLines<{ ready?: true; arrivals?: Array<[string, number, number]> }>(
+    BENCH_CONSUMER,
+    { BRIDGE_URL: bridgeUrl, STICKERBOT_TOKEN: token },
+    (line) => {
+      ready ||= line.ready === true;
+      for (const [id, at, journaledAt] of line.arrivals ?? []) arrivals.set(id, { at, journaledAt });
+    },
+    'inherit',
+    [EXIT_WITH_PARENT],
+  );
+  try {
+    await until(() => {
+      if (child.exitCode !== null) throw new Error(`the bench consumer exited (${child.exitCode})`);
+      return ready;
+    }, 'the bench consumer to connect', 60_000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return child;
 }
 
 /** Runs the whole benchmark; throws (after cleaning up) when a phase cannot complete. */
@@ -267,7 +266,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
   let sim: Sim | undefined;
   let daemon: DaemonHandle | undefined;
   let dashboard: Dashboard | undefined;
-  let consumer: Socket | undefined;
+  let consumer: ChildProcess | undefined;
   let worker: WorkerProcess | undefined;
   let profiled = false;
 
@@ -420,8 +419,10 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     // restart subscribes again.
     for (const id of ids) await dashboard.command('session:unsubscribe', { sessionId: id });
     const arrivals = new Map<string, { at: number; journaledAt: number }>();
-    consumer = connectConsumer(bridgeUrl, token, arrivals);
+    // The consumer's start (a TypeScript child) overlaps the worker's.
+    const consumerStarting = startConsumer(bridgeUrl, token, arrivals);
     worker = spawnWorker({ STICKERBOT_BRIDGE_URL: bridgeUrl, STICKERBOT_TOKEN: token, STICKERBOT_DATA_DIR: join(dataDir, 'worker'), LOG_LEVEL: 'info' });
+    consumer = await consumerStarting;
     await worker.waitForLog('connected to the daemon', { timeoutMs: 60_000 });
 
     // Each sending contact writes once before the measured phases: a contact of a real number
@@ -458,8 +459,14 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     const started = trafficFrom.at;
     // The other processes' share: this one (the emulator and every phone) and the worker.
     const harnessFrom = process.cpuUsage();
+    // How long work in this process (the emulator, the phones) kept a ready callback waiting: what
+    // the harness itself can add to a message's latency.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const workerPid = worker.child.pid ?? 0;
     const workerFrom = sampleProcess(workerPid);
+    const consumerPid = consumer.pid ?? 0;
+    const consumerFrom = sampleProcess(consumerPid);
     const sampler = setInterval(() => {
       const sample = sampleProcess(daemon!.pid);
       trafficRss.push([(sample.at - started) / 60_000, mb(sample.rssBytes)]);
@@ -497,8 +504,10 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     await Promise.all(sends);
     const trafficTo = sampleProcess(daemon.pid);
     const harness = process.cpuUsage(harnessFrom);
+    loopDelay.disable();
     const harnessCpuPct = ((harness.user + harness.system) / 1000 / (trafficTo.at - started)) * 100;
     const workerCpuPct = cpuPercent(workerFrom, sampleProcess(workerPid));
+    const consumerCpuPct = cpuPercent(consumerFrom, sampleProcess(consumerPid));
     clearInterval(sampler);
     trafficRss.push([(trafficTo.at - started) / 60_000, mb(trafficTo.rssBytes)]);
     const messages = sentAt.size;
@@ -508,7 +517,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
       seconds: (trafficTo.at - started) / 1000,
       rssMb: mb(trafficTo.rssBytes),
       cpuPct: cpuPercent(trafficFrom, trafficTo),
-      note: `${messages} messages, ${commands.size} commands, ${mb(trafficTo.writeBytes - trafficFrom.writeBytes)} MB written; CPU of the emulator and phones ${harnessCpuPct.toFixed(0)}%, of the worker ${workerCpuPct.toFixed(0)}%`,
+      note: `${messages} messages, ${commands.size} commands, ${mb(trafficTo.writeBytes - trafficFrom.writeBytes)} MB written; CPU of the emulator and phones ${harnessCpuPct.toFixed(0)}% (event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms), of the bench consumer ${consumerCpuPct.toFixed(0)}%, of the worker ${workerCpuPct.toFixed(0)}%`,
     });
 
     // Every command answered (the bot quotes it), every message journaled and delivered.
@@ -611,7 +620,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
   } catch (err) {
     throw new Error(`bench:sessions --real: ${err instanceof Error ? err.message : String(err)}\n${output.slice(-30).join('\n')}`, { cause: err });
   } finally {
-    consumer?.close();
+    if (consumer) await stopWithin(consumer, 5000);
     dashboard?.close();
     if (worker) {
       worker.kill('SIGTERM');

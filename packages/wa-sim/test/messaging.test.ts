@@ -150,4 +150,16 @@ describe('text messaging between a fake phone and a real Baileys client', () => 
     expect(h.sim.unhandled.map((u) => u.key)).toEqual([]);
     expect(h.sim.problems).toEqual([]);
   });
+
+  // Last: it leaves a problem behind on purpose.
+  it('checks the device identity of every message, also after the same companion sent a valid one', async () => {
+    const companion = [...h.sim.account(h.bot).companions.values()][0]!;
+    // The bot's pkmsg copies to its own phone carried one, and it verified.
+    expect(companion.verifiedIdentity).toBeDefined();
+    const tampered = Buffer.from(companion.verifiedIdentity!);
+    // The last field of ADVSignedDeviceIdentity is the device signature.
+    tampered[tampered.length - 1]! ^= 1;
+    await h.client.socket.sendNode({ tag: 'message', attrs: { to: `${ALICE}@s.whatsapp.net`, id: 'TAMPERED1', type: 'text' }, content: [{ tag: 'device-identity', attrs: {}, content: tampered }] });
+    await expect.poll(() => h.sim.problems, { timeout: 10_000 }).toEqual(['message TAMPERED1: device signature does not verify']);
+  });
 });

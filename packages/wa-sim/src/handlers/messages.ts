@@ -93,9 +93,10 @@ async function onClientMessage({ world, connection }: HandlerContext, node: Bina
   }
 
   const identity = childBytes(node, 'device-identity');
-  if (identity) {
+  if (identity && !companion.verifiedIdentity?.equals(identity)) {
     try {
       verifyDeviceIdentity(identity, sender.accountKey.public, companion.identityKey, companion.deviceDetails);
+      companion.verifiedIdentity = Buffer.from(identity);
     } catch (err) {
       world.problems.push(`message ${id}: ${(err as Error).message}`);
     }
