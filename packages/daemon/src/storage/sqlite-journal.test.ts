@@ -279,7 +279,7 @@ describe('sqlite journal', () => {
       pushName: 'Contact 0002',
       broadcast: false,
       message: { conversation: 'see you at the usual place at eight' },
-    }) as WAMessage;
+    });
     for (let i = 0; i < 40; i += 1) {
       const id = `3EB0086C14C5ED66D0C4${String(i).padStart(2, '0')}`;
       journal.append({ sessionId: 'default', event: received(id, 'see you at the usual place at eight'), raw: raw(id) });
