@@ -173,7 +173,7 @@ describe('sqlite journal', () => {
     expect(journal.findRawMessage('other', 'K1')).toBeUndefined();
   });
 
-  it('by default indexes the messages of two seconds in one commit (each batch rewrites whole pages)', () => {
+  it('by default indexes the messages of ten seconds in one commit (each batch rewrites whole pages)', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate'] });
     try {
       const { db, journal } = openJournal();

@@ -51,11 +51,12 @@ export interface SqliteJournalOptions {
  * How long an appended message waits for the message-id index by default (ms). Each index
  * batch is a commit of its own that rewrites the index's last pages and the database header
  * whole (1 KB WAL frames): at 200 ms that was about 1.8 frames per message at ten messages a
- * second (issue #16, `pnpm bench:sessions --real`); at 2 s a batch holds every message of
- * those seconds. Nothing waits for it: lookups find unindexed messages in memory, and a
- * crash loses no lookup (the rows are read back at open).
+ * second (issue #16, `pnpm bench:sessions --real`); at 2 s still about one a message at one
+ * message a second; at 10 s a batch holds every message of those seconds (or `indexBatch`
+ * of them, whichever comes first). Nothing waits for it: lookups find unindexed messages in
+ * memory, and a crash loses no lookup (the rows are read back at open).
  */
-export const DEFAULT_INDEX_DELAY_MS = 2000;
+export const DEFAULT_INDEX_DELAY_MS = 10_000;
 
 interface GroupRow {
   name: string;
