@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { unpackText, type StoredText } from '@stickerbot/daemon';
 import { createStickerEngine } from '@stickerbot/sticker';
 import type { JournalEntry, Message } from '@stickerbot/protocol';
 import type { ContactPhone } from '@stickerbot/wa-sim';
@@ -33,7 +34,8 @@ const messageOf = (entry: JournalEntry): Message | undefined => (entry.event.typ
 function journaledRaw(dataDir: string, messageId: string): string | undefined {
   const db = new Database(path.join(dataDir, 'daemon.sqlite'), { readonly: true });
   try {
-    return (db.prepare('SELECT raw FROM journal WHERE message_id = ? ORDER BY seq DESC LIMIT 1').pluck().get(messageId) as string | null) ?? undefined;
+    const stored = db.prepare('SELECT raw FROM journal WHERE message_id = ? ORDER BY seq DESC LIMIT 1').pluck().get(messageId) as StoredText | null | undefined;
+    return stored === null || stored === undefined ? undefined : unpackText(stored);
   } finally {
     db.close();
   }

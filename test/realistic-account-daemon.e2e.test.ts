@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { unpackText, type StoredText } from '@stickerbot/daemon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWorker, removeDataDir, startSimDaemon, startTrustedSim, waitFor, type SimDaemon, type WorkerClient } from '../scripts/support/emulator-stack.js';
 
@@ -41,7 +42,7 @@ describe('a realistic account linked into the daemon', () => {
       const keyCount = (type: string) =>
         (db.prepare('SELECT count(*) AS n FROM auth_keys WHERE session_id = ? AND type = ?').get('main', type) as { n: number }).n;
       const creds = () =>
-        JSON.parse((db.prepare('SELECT creds FROM auth_creds WHERE session_id = ?').get('main') as { creds: string }).creds) as {
+        JSON.parse(unpackText((db.prepare('SELECT creds FROM auth_creds WHERE session_id = ?').get('main') as { creds: StoredText }).creds)) as {
           accountSyncCounter?: number;
           processedHistoryMessages?: unknown[];
           myAppStateKeyId?: string;

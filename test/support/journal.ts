@@ -3,6 +3,7 @@
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { unpackText, type StoredText } from '@stickerbot/daemon';
 
 /** What the journal holds. */
 export interface JournalSnapshot {
@@ -21,8 +22,8 @@ export interface JournalSnapshot {
 export function readJournalEvents(dataDir: string, type: string): Array<{ seq: number; event: Record<string, unknown> }> {
   const db = new Database(join(dataDir, 'daemon.sqlite'), { readonly: true, fileMustExist: true });
   try {
-    const rows = db.prepare('SELECT seq, event FROM journal WHERE type = ? ORDER BY seq').all(type) as Array<{ seq: number; event: string }>;
-    return rows.map((row) => ({ seq: row.seq, event: JSON.parse(row.event) as Record<string, unknown> }));
+    const rows = db.prepare('SELECT seq, event FROM journal WHERE type = ? ORDER BY seq').all(type) as Array<{ seq: number; event: StoredText }>;
+    return rows.map((row) => ({ seq: row.seq, event: JSON.parse(unpackText(row.event)) as Record<string, unknown> }));
   } finally {
     db.close();
   }

@@ -63,7 +63,7 @@ export type {
   WaTransport,
   WaTransportEvents,
 } from './sessions/wa-socket.js';
-export { DATABASE_FILE, openStorage, type OpenStorageOptions, type Storage, type SynchronousLevel } from './storage/index.js';
+export { DATABASE_FILE, openStorage, unpackText, type OpenStorageOptions, type Storage, type StoredText, type SynchronousLevel } from './storage/index.js';
 export type {
   AuthStore,
   CommandLog,

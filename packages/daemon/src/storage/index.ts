@@ -35,6 +35,8 @@ export { credsLoggedIn, decodeAuthValue, decodeSignalKey, encodeAuthValue, lidRe
 // The raw-message encoding is shared with the cluster's Redis journal (one format for both journals).
 export { decodeRawMessage, encodeRawMessage } from './raw-message-codec.js';
 export { parseWithBuffers, stringifyWithBuffers } from './buffer-json.js';
+// Readers of the database file outside the stores (tests, benchmarks) unpack its JSON columns.
+export { unpackText, type StoredText } from './packed-text.js';
 export { baileys, loadBaileys } from './baileys-lib.js';
 
 /** Name of the daemon's database file inside the data folder. */

@@ -129,6 +129,45 @@ describe('sqlite auth store', () => {
     expect(bytesOf((await keys.get('session', ['a'])).a)).toBe(bytesOf(Buffer.from([1, 3])));
   });
 
+  it('stores a Signal session packed in one page (no overflow page), and reads keys and creds written before packing', async () => {
+    const { db, store } = openStore();
+    // What the code before packing wrote: BufferJSON text.
+    const oldSession = { _sessions: { base: { registrationId: 7, rootKey: Buffer.alloc(32, 3) } }, version: 'v1' };
+    db.prepare("INSERT INTO auth_keys (session_id, type, id, value) VALUES ('default', 'session', 'old.0', ?)").run(bytesOf(oldSession));
+    const { state } = store.open('default');
+    db.prepare('INSERT INTO auth_creds (session_id, creds, updated_at) VALUES (?, ?, 0)').run('default', bytesOf({ ...state.creds, me: { id: '4915@s.whatsapp.net' } }));
+    expect(bytesOf((await state.keys.get('session', ['old.0']))['old.0'])).toBe(bytesOf(oldSession));
+    expect(store.hasCredentials('default')).toBe(true);
+
+    // A session record as libsignal serialises it: ~1.9 KB of JSON with base64 keys.
+    const key = (n: number): string => Buffer.alloc(32, n).toString('base64');
+    const chains = Object.fromEntries(Array.from({ length: 4 }, (_, i) => [key(i + 10), { chainKey: { counter: i, key: key(i + 20) }, chainType: 1, messageKeys: { [i]: key(i + 30) } }]));
+    const record = JSON.stringify({
+      _sessions: {
+        [key(1)]: {
+          registrationId: 12_328,
+          currentRatchet: { ephemeralKeyPair: { pubKey: key(2), privKey: key(3) }, lastRemoteEphemeralKey: key(4), previousCounter: 0, rootKey: key(5) },
+          indexInfo: { baseKey: key(1), baseKeyType: 2, closed: -1, used: 1_796_172_318_125, created: 1_796_172_318_125, remoteIdentityKey: key(6) },
+          _chains: chains,
+        },
+      },
+      version: 'v1',
+    });
+    const session = Buffer.from(record);
+    expect(bytesOf(session).length).toBeGreaterThan(1200);
+    await state.keys.set({ session: { 'new.0': session } });
+    const row = db.prepare<[], { kind: string; bytes: number }>("SELECT typeof(value) AS kind, length(value) AS bytes FROM auth_keys WHERE id = 'new.0'").get();
+    expect(row?.kind).toBe('blob');
+    // A table leaf of a 1 KB page keeps up to 989 bytes of a row locally.
+    expect(row?.bytes).toBeLessThan(900);
+    expect(bytesOf((await state.keys.get('session', ['new.0']))['new.0'])).toBe(bytesOf(session));
+
+    const writes = db.prepare<[], number>('SELECT total_changes()').pluck();
+    const before = writes.get() ?? 0;
+    await state.keys.set({ session: { 'new.0': Buffer.from(record) } });
+    expect(writes.get()).toBe(before);
+  });
+
   it('writes every key of one set call in one transaction: all or nothing', async () => {
     const { store } = openStore();
     const { keys } = store.open('default').state;

@@ -7,6 +7,7 @@ import type {
 } from '@whiskeysockets/baileys';
 import { credsLoggedIn, decodeAuthValue as revive, decodeSignalKey, encodeAuthValue as serialise, lidReverseKeyId, phoneJidOfMapping } from './auth-codec.js';
 import { baileys } from './baileys-lib.js';
+import { packText, sameStoredText, unpackText, type StoredText } from './packed-text.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { AuthStore } from './stores.js';
 
@@ -40,15 +41,15 @@ type KeyType = keyof SignalDataTypeMap;
  * The socket factory wraps `state.keys` in Baileys' `makeCacheableSignalKeyStore`.
  */
 export function createSqliteAuthStore(db: SqliteDatabase): SqliteAuthStore {
-  const selectCreds = db.prepare<[string], string>('SELECT creds FROM auth_creds WHERE session_id = ?').pluck();
-  const upsertCreds = db.prepare<[string, string, number]>(
+  const selectCreds = db.prepare<[string], StoredText>('SELECT creds FROM auth_creds WHERE session_id = ?').pluck();
+  const upsertCreds = db.prepare<[string, StoredText, number]>(
     `INSERT INTO auth_creds (session_id, creds, updated_at) VALUES (?, ?, ?)
      ON CONFLICT (session_id) DO UPDATE SET creds = excluded.creds, updated_at = excluded.updated_at`,
   );
   const selectKey = db
-    .prepare<[string, string, string], string>('SELECT value FROM auth_keys WHERE session_id = ? AND type = ? AND id = ?')
+    .prepare<[string, string, string], StoredText>('SELECT value FROM auth_keys WHERE session_id = ? AND type = ? AND id = ?')
     .pluck();
-  const upsertKey = db.prepare<[string, string, string, string]>(
+  const upsertKey = db.prepare<[string, string, string, StoredText]>(
     `INSERT INTO auth_keys (session_id, type, id, value) VALUES (?, ?, ?, ?)
      ON CONFLICT (session_id, type, id) DO UPDATE SET value = excluded.value`,
   );
@@ -69,8 +70,11 @@ export function createSqliteAuthStore(db: SqliteDatabase): SqliteAuthStore {
         }
         // Baileys sets many keys again with the bytes they already have (device lists,
         // LID mappings, identities): reading one is far cheaper than writing its page.
-        const text = serialise(value);
-        if (selectKey.get(sessionId, type, id) !== text) upsertKey.run(sessionId, type, id, text);
+        // Packed (packed-text.ts: a Signal session, rewritten on every decrypt, fits one page
+        // instead of a page and an overflow page); packing is deterministic, so an unchanged
+        // value compares equal as stored.
+        const stored = packText(serialise(value), 'auth');
+        if (!sameStoredText(selectKey.get(sessionId, type, id), stored)) upsertKey.run(sessionId, type, id, stored);
       }
     }
   });
@@ -86,7 +90,7 @@ export function createSqliteAuthStore(db: SqliteDatabase): SqliteAuthStore {
         const data: { [id: string]: SignalDataTypeMap[T] } = {};
         for (const id of ids) {
           const stored = selectKey.get(sessionId, type, id);
-          if (stored !== undefined) data[id] = decodeSignalKey(type, stored);
+          if (stored !== undefined) data[id] = decodeSignalKey(type, unpackText(stored));
         }
         return data;
       },
@@ -102,11 +106,11 @@ export function createSqliteAuthStore(db: SqliteDatabase): SqliteAuthStore {
   return {
     open(sessionId: string): { state: AuthenticationState; saveCreds: () => void } {
       const stored = selectCreds.get(sessionId);
-      const creds = stored === undefined ? baileys().initAuthCreds() : (revive(stored) as AuthenticationCreds);
+      const creds = stored === undefined ? baileys().initAuthCreds() : (revive(unpackText(stored)) as AuthenticationCreds);
       const state: AuthenticationState = { creds, keys: keyStore(sessionId) };
       // Baileys mutates `state.creds` in place on `creds.update`; this persists the current object.
       const saveCreds = (): void => {
-        upsertCreds.run(sessionId, serialise(state.creds), Date.now());
+        upsertCreds.run(sessionId, packText(serialise(state.creds), 'auth'), Date.now());
       };
       return { state, saveCreds };
     },
@@ -114,7 +118,7 @@ export function createSqliteAuthStore(db: SqliteDatabase): SqliteAuthStore {
     hasCredentials(sessionId: string): boolean {
       const stored = selectCreds.get(sessionId);
       if (stored === undefined) return false;
-      return credsLoggedIn(revive(stored) as Partial<AuthenticationCreds>);
+      return credsLoggedIn(revive(unpackText(stored)) as Partial<AuthenticationCreds>);
     },
 
     clear(sessionId: string): void {
@@ -125,7 +129,7 @@ export function createSqliteAuthStore(db: SqliteDatabase): SqliteAuthStore {
       const keyId = lidReverseKeyId(lid);
       if (keyId === undefined) return undefined;
       const stored = selectKey.get(sessionId, 'lid-mapping', keyId);
-      return stored === undefined ? undefined : phoneJidOfMapping(stored);
+      return stored === undefined ? undefined : phoneJidOfMapping(unpackText(stored));
     },
 
     sessionIds(): string[] {

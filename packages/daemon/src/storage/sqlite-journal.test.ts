@@ -173,7 +173,7 @@ describe('sqlite journal', () => {
     expect(journal.findRawMessage('other', 'K1')).toBeUndefined();
   });
 
-  it('by default indexes the messages of two seconds in one commit (each batch rewrites whole pages)', () => {
+  it('by default indexes the messages of ten seconds in one commit (each batch rewrites whole pages)', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate'] });
     try {
       const { db, journal } = openJournal();
@@ -260,6 +260,42 @@ describe('sqlite journal', () => {
     expect(db.prepare('SELECT count(*) FROM journal_messages').pluck().get()).toBe(1);
     expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'journal_message'").pluck().get()).toBe(0);
     expect(journal.findRawMessage('default', 'OLD')).toEqual({ key: { id: 'OLD' } });
+  });
+
+  it('stores a text message packed, three rows to a 1 KB page (one before), and reads rows written before packing (TEXT)', () => {
+    // A database as the code before packing left it: every migration, JSON text in the columns.
+    const old = openDatabase(file);
+    const oldRaw = JSON.stringify(stored('OLD', 1));
+    old
+      .prepare("INSERT INTO journal (seq, session_id, ts, type, message_id, event, raw) VALUES (1, 'default', 5, 'message:received', 'OLD', ?, ?)")
+      .run(JSON.stringify(received('OLD', 'written before')), oldRaw);
+    old.prepare("INSERT INTO journal_messages (seq, session_id, message_id) VALUES (1, 'default', 'OLD')").run();
+    old.close();
+
+    const { db, journal } = openJournal();
+    const raw = (id: string): WAMessage => ({
+      key: { remoteJid: '491700000002@s.whatsapp.net', remoteJidAlt: '385107784870891@lid', fromMe: false, id, participant: '', addressingMode: 'pn' },
+      messageTimestamp: 1_796_172_380,
+      pushName: 'Contact 0002',
+      broadcast: false,
+      message: { conversation: 'see you at the usual place at eight' },
+    });
+    for (let i = 0; i < 40; i += 1) {
+      const id = `3EB0086C14C5ED66D0C4${String(i).padStart(2, '0')}`;
+      journal.append({ sessionId: 'default', event: received(id, 'see you at the usual place at eight'), raw: raw(id) });
+    }
+    expect(db.prepare("SELECT typeof(event) || typeof(raw) FROM journal WHERE seq = 2").pluck().get()).toBe('blobblob');
+    const pages = db.prepare<[], number>("SELECT count(*) FROM dbstat WHERE name = 'journal' AND pagetype = 'leaf'").pluck().get() ?? 0;
+    expect(pages).toBeLessThanOrEqual(Math.ceil(41 / 3));
+
+    const entries = journal.readAfter(0, 100);
+    expect(entries).toHaveLength(41);
+    expect(entries[0]).toEqual({ seq: 1, sessionId: 'default', ts: 5, event: received('OLD', 'written before') });
+    expect(entries[40]?.event).toEqual(received('3EB0086C14C5ED66D0C439', 'see you at the usual place at eight'));
+    expect(journal.findRawMessage('default', 'OLD')).toEqual(stored('OLD', 1));
+    expect(journal.findRawMessage('default', '3EB0086C14C5ED66D0C439')).toEqual(raw('3EB0086C14C5ED66D0C439'));
+    journal.flushIndex();
+    expect(journal.findRawMessage('default', '3EB0086C14C5ED66D0C407')).toEqual(raw('3EB0086C14C5ED66D0C407'));
   });
 
   it('returns the newest raw message when the same id was journaled twice', () => {

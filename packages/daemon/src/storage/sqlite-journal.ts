@@ -1,6 +1,7 @@
 import { StickerbotError, type BotEvent, type JournalEntry } from '@stickerbot/protocol';
 import type { WAMessage } from '@whiskeysockets/baileys';
 import type { SqliteDatabase } from './sqlite-database.js';
+import { packText, unpackText, type StoredText } from './packed-text.js';
 import { decodeRawMessage, encodeRawMessage } from './raw-message-codec.js';
 import type { GroupPosition, Journal, JournalAppend, PruneOutcome, RetentionPolicy } from './stores.js';
 
@@ -24,7 +25,7 @@ interface EntryRow {
   seq: number;
   session_id: string;
   ts: number;
-  event: string;
+  event: StoredText;
 }
 
 interface MessageRow {
@@ -50,11 +51,12 @@ export interface SqliteJournalOptions {
  * How long an appended message waits for the message-id index by default (ms). Each index
  * batch is a commit of its own that rewrites the index's last pages and the database header
  * whole (1 KB WAL frames): at 200 ms that was about 1.8 frames per message at ten messages a
- * second (issue #16, `pnpm bench:sessions --real`); at 2 s a batch holds every message of
- * those seconds. Nothing waits for it: lookups find unindexed messages in memory, and a
- * crash loses no lookup (the rows are read back at open).
+ * second (issue #16, `pnpm bench:sessions --real`); at 2 s still about one a message at one
+ * message a second; at 10 s a batch holds every message of those seconds (or `indexBatch`
+ * of them, whichever comes first). Nothing waits for it: lookups find unindexed messages in
+ * memory, and a crash loses no lookup (the rows are read back at open).
  */
-export const DEFAULT_INDEX_DELAY_MS = 2000;
+export const DEFAULT_INDEX_DELAY_MS = 10_000;
 
 interface GroupRow {
   name: string;
@@ -91,7 +93,10 @@ const hasMedia = (event: BotEvent): boolean => event.type === 'message:received'
  *   all or nothing. Measured with `pnpm bench:bridge`.
  * - The raw Baileys `WAMessage` is stored by `raw-message-codec.ts` (JSON, with a media
  *   message's content as protobuf bytes) and `findRawMessage` returns it typed, with its
- *   Buffers (or throws `INTERNAL` for a row that does not decode).
+ *   Buffers (or throws `INTERNAL` for a row that does not decode). The event and the raw
+ *   message are stored packed (`packed-text.ts`: a text message's row ~250 bytes instead of
+ *   ~650, so four share a 1 KB page and most appends rewrite one leaf instead of adding a
+ *   leaf, its parent and the database header); rows written before are TEXT and read as such.
  * - An append writes its journal row and nothing else: one B-tree page in the WAL. The
  *   message-id lookup behind `findRawMessage` lives in `journal_messages` (migration 003),
  *   written in one transaction per batch, `indexDelayMs` after the first unindexed message
@@ -105,15 +110,15 @@ const hasMedia = (event: BotEvent): boolean => event.type === 'message:received'
 export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOptions = {}): SqliteJournal {
   const indexDelayMs = Math.max(0, options.indexDelayMs ?? DEFAULT_INDEX_DELAY_MS);
   const indexBatch = Math.max(1, options.indexBatch ?? 512);
-  const insert = db.prepare<[number, string, number, string, string | null, string, string | null]>(
+  const insert = db.prepare<[number, string, number, string, string | null, StoredText, StoredText | null]>(
     'INSERT INTO journal (seq, session_id, ts, type, message_id, event, raw) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
   const selectAfter = db.prepare<[number, number], EntryRow>(
     'SELECT seq, session_id, ts, event FROM journal WHERE seq > ? ORDER BY seq LIMIT ?',
   );
-  const selectRawBySeq = db.prepare<[number], string | null>('SELECT raw FROM journal WHERE seq = ?').pluck();
+  const selectRawBySeq = db.prepare<[number], StoredText | null>('SELECT raw FROM journal WHERE seq = ?').pluck();
   const selectRawIndexed = db
-    .prepare<[string, string], string | null>(
+    .prepare<[string, string], StoredText | null>(
       `SELECT journal.raw FROM journal_messages JOIN journal ON journal.seq = journal_messages.seq
        WHERE journal_messages.session_id = ? AND journal_messages.message_id = ? ORDER BY journal_messages.seq DESC LIMIT 1`,
     )
@@ -197,7 +202,7 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
   }
 
   /** The stored raw message of an id: the in-memory map finds what the index does not hold yet. */
-  function rawText(sessionId: string, messageId: string): string | undefined {
+  function storedRaw(sessionId: string, messageId: string): StoredText | undefined {
     const recent = unindexed.get(keyOf(sessionId, messageId))?.seq;
     return (recent === undefined ? undefined : selectRawBySeq.get(recent)) ?? selectRawIndexed.get(sessionId, messageId) ?? undefined;
   }
@@ -219,7 +224,7 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
     const rawJson = raw === undefined ? null : encodeRawMessage(raw, hasMedia(event));
     const seq = highest + 1;
     const messageId = messageIdOf(event);
-    insert.run(seq, sessionId, at, event.type, messageId, JSON.stringify(event), rawJson);
+    insert.run(seq, sessionId, at, event.type, messageId, packText(JSON.stringify(event), 'event'), rawJson === null ? null : packText(rawJson, 'raw'));
     highest = seq;
     return { entry: { seq, sessionId, ts: at, event }, indexed: rawJson === null ? null : messageId };
   }
@@ -293,21 +298,21 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
         seq: row.seq,
         sessionId: row.session_id,
         ts: row.ts,
-        event: JSON.parse(row.event) as BotEvent,
+        event: JSON.parse(unpackText(row.event)) as BotEvent,
       }));
     },
 
     findRawMessage(sessionId: string, messageId: string): WAMessage | undefined {
-      const raw = rawText(sessionId, messageId);
-      if (raw === undefined) return undefined;
+      const stored = storedRaw(sessionId, messageId);
+      if (stored === undefined) return undefined;
       try {
-        return decodeRawMessage(raw);
+        return decodeRawMessage(unpackText(stored));
       } catch (cause) {
         throw new StickerbotError('INTERNAL', `the journaled message ${messageId} of session "${sessionId}" cannot be read`, { cause });
       }
     },
 
-    hasMessage: (sessionId: string, messageId: string) => rawText(sessionId, messageId) !== undefined,
+    hasMessage: (sessionId: string, messageId: string) => storedRaw(sessionId, messageId) !== undefined,
 
     flushIndex,
 
