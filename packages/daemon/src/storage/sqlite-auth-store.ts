@@ -68,9 +68,11 @@ export function createSqliteAuthStore(db: SqliteDatabase): SqliteAuthStore {
           continue;
         }
         // Baileys sets many keys again with the bytes they already have (device lists,
-        // LID mappings, identities): reading one is far cheaper than writing its page.
+        // LID mappings, identities): reading one is far cheaper than writing its page. A
+        // Signal session is set after each message it decrypts or encrypts, changed by it
+        // (its chain advanced): the read would never find it the same.
         const text = serialise(value);
-        if (selectKey.get(sessionId, type, id) !== text) upsertKey.run(sessionId, type, id, text);
+        if (type === 'session' || selectKey.get(sessionId, type, id) !== text) upsertKey.run(sessionId, type, id, text);
       }
     }
   });
