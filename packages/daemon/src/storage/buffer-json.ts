@@ -30,32 +30,9 @@ function isBufferObject(value: unknown): value is { type: 'Buffer'; data?: unkno
   return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'Buffer';
 }
 
-/** Deeper than this, {@link stringifyWithBuffers} does not look for bytes and takes the replacer's path. */
-const MAX_PLAIN_DEPTH = 32;
-
-/**
- * Whether `value` serialises the same without the replacer: nothing in it is bytes, and
- * nothing has a `toJSON` (the replacer sees what that returns, Buffers' number arrays too).
- */
-function isPlainJson(value: unknown, depth: number): boolean {
-  if (typeof value !== 'object' || value === null) return true;
-  if (depth > MAX_PLAIN_DEPTH || value instanceof Uint8Array || isBufferObject(value) || typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
-  if (Array.isArray(value)) {
-    for (const item of value) if (!isPlainJson(item, depth + 1)) return false;
-    return true;
-  }
-  const record = value as Record<string, unknown>;
-  for (const key of Object.keys(record)) if (!isPlainJson(record[key], depth + 1)) return false;
-  return true;
-}
-
-/**
- * Serialises `value` with {@link bufferReplacer}. A value with no bytes in it (a Signal
- * session record, stored on every message: all strings) skips the replacer, whose call for
- * every property costs more than looking once.
- */
+/** Serialises `value` with {@link bufferReplacer}. */
 export function stringifyWithBuffers(value: unknown): string {
-  return isPlainJson(value, 0) ? JSON.stringify(value) : JSON.stringify(value, bufferReplacer);
+  return JSON.stringify(value, bufferReplacer);
 }
 
 /** Parses what {@link stringifyWithBuffers} wrote. */
