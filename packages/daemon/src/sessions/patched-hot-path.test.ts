@@ -63,7 +63,7 @@ describe("Baileys' timeouts, their stacks formatted only when needed", () => {
       for (let i = 0; i < 10; i += 1) await promiseTimeout(1_000, (resolve: (value: number) => void) => resolve(i));
     } finally {
       if (hook) Object.defineProperty(Error, 'prepareStackTrace', hook);
-      else delete Error.prepareStackTrace;
+      else Reflect.deleteProperty(Error, 'prepareStackTrace');
     }
     expect(formatted).toBe(0);
   });
