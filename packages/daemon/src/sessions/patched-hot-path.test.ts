@@ -1,24 +1,10 @@
 /**
- * What the patches cut from every message's path does the same as before: Baileys'
- * timeouts (patches/@whiskeysockets__baileys@7.0.0-rc14.patch) still name their caller,
- * though its stack is formatted only when one fires, and libsignal's X25519
- * (patches/libsignal@6.0.0.patch, keys imported as JWK instead of DER) still yields the
- * shared secrets OpenSSL computes from the DER encodings.
+ * What the Baileys patch (patches/@whiskeysockets__baileys@7.0.0-rc14.patch) cut from every
+ * frame's path does the same as before: its timeouts still name their caller, though the
+ * stack is formatted only when one fires.
  */
-import { createPrivateKey, createPublicKey, diffieHellman } from 'node:crypto';
-import { Curve, delayCancellable, promiseTimeout } from '@whiskeysockets/baileys';
+import { delayCancellable, promiseTimeout } from '@whiskeysockets/baileys';
 import { describe, expect, it } from 'vitest';
-
-const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const SPKI_X25519 = Buffer.from('302a300506032b656e032100', 'hex');
-
-/** The shared secret as stock libsignal computed it (DER import). */
-function derAgreement(privateKey: Uint8Array, publicKey: Uint8Array): Buffer {
-  return diffieHellman({
-    privateKey: createPrivateKey({ key: Buffer.concat([PKCS8_X25519, privateKey]), format: 'der', type: 'pkcs8' }),
-    publicKey: createPublicKey({ key: Buffer.concat([SPKI_X25519, publicKey]), format: 'der', type: 'spki' }),
-  });
-}
 
 /** What Baileys rejects with (a Boom: not a dependency of ours, so checked by its shape). */
 interface BoomLike extends Error {
@@ -83,21 +69,5 @@ describe("Baileys' timeouts, their stacks formatted only when needed", () => {
     const err = await rejection(delay);
     expect(err.message).toBe('Cancelled');
     expect(String((err.data as { stack?: unknown }).stack)).toContain('makerOfTheDelay');
-  });
-});
-
-describe("libsignal's X25519 over JWK", () => {
-  it('computes the same shared secrets as over DER, both ways, with the keys it generates', () => {
-    for (let i = 0; i < 50; i += 1) {
-      const alice = Curve.generateKeyPair();
-      const bob = Curve.generateKeyPair();
-      expect(alice.private).toHaveLength(32);
-      expect(alice.public).toHaveLength(32);
-      // The public key generated is the private key's.
-      expect(createPublicKey(createPrivateKey({ key: Buffer.concat([PKCS8_X25519, alice.private]), format: 'der', type: 'pkcs8' })).export({ format: 'der', type: 'spki' }).subarray(SPKI_X25519.length)).toEqual(alice.public);
-      const secret = Curve.sharedKey(alice.private, bob.public);
-      expect(Buffer.from(secret)).toEqual(derAgreement(alice.private, bob.public));
-      expect(Buffer.from(Curve.sharedKey(bob.private, alice.public))).toEqual(Buffer.from(secret));
-    }
   });
 });
