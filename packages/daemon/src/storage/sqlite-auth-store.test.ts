@@ -116,17 +116,22 @@ describe('sqlite auth store', () => {
     expect(store.keyCount('default')).toBe(1);
   });
 
-  it('writes a key again only when its bytes changed', async () => {
+  it('writes a key again only when its bytes changed; a Signal session always', async () => {
     const { db, store } = openStore();
     const { keys } = store.open('default').state;
     const writes = db.prepare<[], number>('SELECT total_changes()').pluck();
-    await keys.set({ 'lid-mapping': { '4915': '9001' }, session: { a: bytes(1, 2) } });
+    await keys.set({ 'lid-mapping': { '4915': '9001' }, 'identity-key': { a: bytes(1, 2) } });
     const afterFirst = writes.get() ?? 0;
-    await keys.set({ 'lid-mapping': { '4915': '9001' }, session: { a: bytes(1, 2) } });
+    await keys.set({ 'lid-mapping': { '4915': '9001' }, 'identity-key': { a: bytes(1, 2) } });
     expect(writes.get()).toBe(afterFirst);
-    await keys.set({ 'lid-mapping': { '4915': '9001' }, session: { a: bytes(1, 3) } });
+    await keys.set({ 'lid-mapping': { '4915': '9001' }, 'identity-key': { a: bytes(1, 3) } });
     expect(writes.get()).toBe(afterFirst + 1);
-    expect(bytesOf((await keys.get('session', ['a'])).a)).toBe(bytesOf(Buffer.from([1, 3])));
+    expect(bytesOf((await keys.get('identity-key', ['a'])).a)).toBe(bytesOf(Buffer.from([1, 3])));
+    // Baileys sets a session after each message it ciphers, always changed: written unread.
+    await keys.set({ session: { s: bytes(4) } });
+    await keys.set({ session: { s: bytes(4) } });
+    expect(writes.get()).toBe(afterFirst + 3);
+    expect(bytesOf((await keys.get('session', ['s'])).s)).toBe(bytesOf(Buffer.from([4])));
   });
 
   it('stores a Signal session packed in one page (no overflow page), and reads keys and creds written before packing', async () => {

@@ -69,12 +69,13 @@ export function createSqliteAuthStore(db: SqliteDatabase): SqliteAuthStore {
           continue;
         }
         // Baileys sets many keys again with the bytes they already have (device lists,
-        // LID mappings, identities): reading one is far cheaper than writing its page.
-        // Packed (packed-text.ts: a Signal session, rewritten on every decrypt, fits one page
-        // instead of a page and an overflow page); packing is deterministic, so an unchanged
-        // value compares equal as stored.
+        // LID mappings, identities): reading one is far cheaper than writing its page. A
+        // Signal session is set after each message it decrypts or encrypts, changed by it
+        // (its chain advanced): the read would never find it the same. Packed (packed-text.ts:
+        // a Signal session fits one page instead of a page and an overflow page); packing is
+        // deterministic, so an unchanged value compares equal as stored.
         const stored = packText(serialise(value), 'auth');
-        if (!sameStoredText(selectKey.get(sessionId, type, id), stored)) upsertKey.run(sessionId, type, id, stored);
+        if (type === 'session' || !sameStoredText(selectKey.get(sessionId, type, id), stored)) upsertKey.run(sessionId, type, id, stored);
       }
     }
   });
