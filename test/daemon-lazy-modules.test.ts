@@ -4,12 +4,11 @@
  * Asserted on the modules the bundled daemon (`scripts/run.mjs daemon`, as production runs
  * it) has loaded, not on its RSS, which would be a flaky bound.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exited, repoRoot, until } from '../scripts/support/process-stack.js';
+import { startProbedDaemon, type ProbedDaemon } from './support/probed-daemon.js';
 
 const PROBE = join(repoRoot, 'test/support/loaded-modules.mjs');
 /** Packages a daemon without a session must not load, by a path segment of their files. */
@@ -21,30 +20,19 @@ afterEach(() => {
 });
 
 /** Starts the bundled daemon with the probe; `loaded()` asks it for the files of its loaded modules. */
-async function startDaemon(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string; loaded: () => Promise<string[]> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'stickerbot-lazy-'));
-  const list = join(dir, 'loaded.txt');
-  const child = spawn(process.execPath, ['--import', PROBE, join(repoRoot, 'scripts/run.mjs'), 'daemon'], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', STICKERBOT_DATA_DIR: join(dir, 'data'), STICKERBOT_PORT: '0', LOG_LEVEL: 'info', LOADED_MODULES_FILE: list, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  cleanups.push(() => {
-    child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  });
-  let output = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  await until(() => output.includes('"msg":"daemon running"'), 'the daemon to run', 60_000);
+async function startDaemon(env: Record<string, string>): Promise<ProbedDaemon & { loaded: () => Promise<string[]> }> {
+  const daemon = startProbedDaemon(PROBE, (dir) => ({ LOADED_MODULES_FILE: join(dir, 'loaded.txt'), ...env }));
+  cleanups.push(() => daemon.cleanup());
+  const list = join(daemon.dir, 'loaded.txt');
+  await until(() => daemon.output().includes('"msg":"daemon running"'), 'the daemon to run', 60_000);
   const loaded = async (): Promise<string[]> => {
     rmSync(list, { force: true });
-    child.kill('SIGUSR2');
+    daemon.child.kill('SIGUSR2');
     await until(() => existsSync(list), 'the module list', 10_000);
     const esm = existsSync(`${list}.esm`) ? readFileSync(`${list}.esm`, 'utf8') : '';
     return `${readFileSync(list, 'utf8')}${esm}`.split('\n').filter((line) => line !== '');
   };
-  return { child, output: () => output, loaded };
+  return { ...daemon, loaded };
 }
 
 const lazyLoaded = (files: string[]): string[] => LAZY.filter((segment) => files.some((file) => file.includes(segment)));

@@ -4,12 +4,11 @@
  * before the daemon's code runs; `STICKERBOT_DAEMON_V8_FLAGS` replaces the list (empty: V8's
  * defaults) and is refused when it is not a list of flags.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exited, repoRoot, until } from '../scripts/support/process-stack.js';
+import { startProbedDaemon, type ProbedDaemon } from './support/probed-daemon.js';
 
 const PROBE = join(repoRoot, 'test/support/v8-flags-probe.mjs');
 
@@ -19,23 +18,12 @@ afterEach(() => {
 });
 
 /** Starts the bundled daemon with no session and the probe; `flags()` lists what it passed to V8. */
-function startDaemon(env: Record<string, string>): { child: ChildProcess; output: () => string; flags: () => string[] } {
-  const dir = mkdtempSync(join(tmpdir(), 'stickerbot-v8-flags-'));
-  const file = join(dir, 'flags.txt');
-  const child = spawn(process.execPath, ['--import', PROBE, join(repoRoot, 'scripts/run.mjs'), 'daemon'], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', STICKERBOT_DATA_DIR: join(dir, 'data'), STICKERBOT_PORT: '0', STICKERBOT_SESSIONS: '', LOG_LEVEL: 'info', V8_FLAGS_FILE: file, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  cleanups.push(() => {
-    child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  });
-  let output = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+function startDaemon(env: Record<string, string>): ProbedDaemon & { flags: () => string[] } {
+  const daemon = startProbedDaemon(PROBE, (dir) => ({ STICKERBOT_SESSIONS: '', V8_FLAGS_FILE: join(dir, 'flags.txt'), ...env }));
+  cleanups.push(() => daemon.cleanup());
+  const file = join(daemon.dir, 'flags.txt');
   const flags = () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((line) => line !== '') : []);
-  return { child, output: () => output, flags };
+  return { ...daemon, flags };
 }
 
 const running = (daemon: { output: () => string }) => until(() => daemon.output().includes('"msg":"daemon running"'), 'the daemon to run', 60_000);
