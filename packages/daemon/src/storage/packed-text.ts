@@ -5,7 +5,7 @@
  * a 1 KB page alone, so each append wrote a new leaf, its parent and the database header;
  * the sender's Signal session (~1.9 KB of JSON) took a page and an overflow page on every
  * decrypt. Deflated against a preset dictionary of what such JSON always contains, a text
- * message's event and raw message take ~150 bytes together (six rows a page), a Signal
+ * message's event and raw message take ~150-250 bytes together (at least three rows a page), a Signal
  * session ~850 (one page).
  *
  * A packed value is a BLOB: one format byte (which dictionary), then raw deflate. Values

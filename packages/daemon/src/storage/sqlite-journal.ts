@@ -95,7 +95,7 @@ const hasMedia = (event: BotEvent): boolean => event.type === 'message:received'
  *   message's content as protobuf bytes) and `findRawMessage` returns it typed, with its
  *   Buffers (or throws `INTERNAL` for a row that does not decode). The event and the raw
  *   message are stored packed (`packed-text.ts`: a text message's row ~250 bytes instead of
- *   ~650, so four share a 1 KB page and most appends rewrite one leaf instead of adding a
+ *   ~650, so at least three share a 1 KB page and most appends rewrite one leaf instead of adding a
  *   leaf, its parent and the database header); rows written before are TEXT and read as such.
  * - An append writes its journal row and nothing else: one B-tree page in the WAL. The
  *   message-id lookup behind `findRawMessage` lives in `journal_messages` (migration 003),
