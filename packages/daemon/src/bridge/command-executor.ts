@@ -273,6 +273,12 @@ export function createCommandExecutor(deps: CommandExecutorDeps): CommandExecuto
           return { result: fail(busy), outcome: busy.code };
         }
         claimed = claim?.state === 'claimed';
+        if (claim?.state === 'claimed' && claim.takenFrom) {
+          log.warn(
+            { op: spec.op, id, holder: claim.takenFrom.holder, epoch: claim.takenFrom.epoch },
+            'took over the claim of a daemon that lost the session since; a send goes out under the same WhatsApp message id, which a phone shows once',
+          );
+        }
       } catch (err) {
         log.error({ op: spec.op, id, err }, 'could not read the command log');
         const failed = fail(new StickerbotError('INTERNAL', 'the command log is unavailable', { retryable: true }));

@@ -9,6 +9,7 @@ import { createCommandExecutor, type CommandSpec } from '../bridge/command-execu
 import { createRedisCommandLog } from './redis-command-log.js';
 import { createRedisConnection } from './redis-connection.js';
 import { createRedisKeys } from './redis-keys.js';
+import { createSessionLeases } from './session-lease.js';
 
 const cluster = useClusterRedis();
 const keys = createRedisKeys('test-commands:');
@@ -77,6 +78,38 @@ describe('Redis command log', () => {
     expect((await b.claim('lapse', { op: 'message:send', argsHash: 'h' })).state).toBe('running');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect((await b.claim('lapse', { op: 'message:send', argsHash: 'h' })).state).toBe('claimed');
+  });
+});
+
+describe('Redis command log across an owner change', () => {
+  it("lets the session's new owner take the claim of the old one at once, also with other arguments, and only then", async () => {
+    const { logs, executors } = twoDaemons();
+    const [a, b] = logs as [ReturnType<typeof createRedisCommandLog>, ReturnType<typeof createRedisCommandLog>];
+    const leases = ['d1', 'd2'].map((owner) => createSessionLeases({ redis: cluster.connect(), keys, owner, timings: { leaseMs: 300 } }));
+    const [first, second] = leases as [ReturnType<typeof createSessionLeases>, ReturnType<typeof createSessionLeases>];
+    try {
+      const epoch = await first.acquire('owned');
+      expect(epoch).toBeGreaterThan(0);
+      expect((await a.claim('t1', { op: 'message:send', argsHash: 'h', sessionId: 'owned' })).state).toBe('claimed');
+      const firstRun = { id: 't2', sessionId: 'owned', text: 'first run' };
+      expect((await a.claim('t2', { op: 'message:send', argsHash: commandArgsHash(firstRun), sessionId: 'owned' })).state).toBe('claimed');
+      // d1 still holds the session: its claim stands, whatever the arguments.
+      expect(await b.claim('t1', { op: 'message:send', argsHash: 'other', sessionId: 'owned' })).toMatchObject({ state: 'running', holder: 'd1' });
+
+      // d1 dies; once its lease ran out, d2 holds the session under a newer epoch.
+      first.halt();
+      const newer = await eventually(() => second.acquire('owned'), (held) => held !== undefined, "d2's lease of the session");
+      expect(newer).toBeGreaterThan(epoch ?? 0);
+      expect(await b.claim('t1', { op: 'message:send', argsHash: 'other', sessionId: 'owned' })).toEqual({ state: 'claimed', takenFrom: { holder: 'd1', epoch } });
+      // The taken claim is d2's now, under its epoch: d1 back with an old claim in mind cannot take it back.
+      expect(await a.claim('t1', { op: 'message:send', argsHash: 'h', sessionId: 'owned' })).toMatchObject({ state: 'running', holder: 'd2', argsHash: 'other' });
+
+      // Through d2's executor: a send with other arguments than the dead owner's claim runs instead of being refused.
+      const [, two] = executors as [ReturnType<typeof createCommandExecutor>, ReturnType<typeof createCommandExecutor>];
+      expect(await two.execute(sendSpec(() => ({ messageId: 'resent' })), { id: 't2', sessionId: 'owned', text: 'second run' }, undefined)).toEqual({ ok: true, result: { messageId: 'resent' } });
+    } finally {
+      await Promise.all(leases.map((lease) => lease.close()));
+    }
   });
 });
 

@@ -12,7 +12,12 @@
  * runs; the other answers `TIMEOUT` (retryable) or `IDEMPOTENCY_CONFLICT`. Recording replaces
  * the claim (and keeps an outcome recorded first); a run with nothing to record (a retryable
  * failure) releases it. A claim expires after `claimTtlMs`, so a daemon that died running a
- * command blocks its id only that long.
+ * command blocks its id only that long; and a claim carries the epoch of its session's lease
+ * when it was taken, so that once the session has a newer lease (its owner died or handed it
+ * over) the new owner takes the claim at once: the old holder can no longer send on the
+ * session (fencing), so it will never record an outcome. What it may have sent before went out
+ * under the command's WhatsApp message id (`messageIdFor`), which the new owner's send
+ * reuses, and a phone shows one message per id: the contact sees one answer, not two.
  *
  * Retention by age is Redis' own expiry: a record lives `maxAgeMs` from its `createdAt`
  * (`STICKERBOT_COMMAND_LOG_MAX_AGE_H`), so no daemon has to prune.
@@ -49,17 +54,27 @@ export interface RedisCommandLog extends SharedCommandLog {
   release(id: string): Promise<void>;
 }
 
-// KEYS[1]: the command's hash. ARGV: holder, op, args hash, session id ('' none), claim ms.
-// Returns {} when claimed here (a claim of our own left behind is taken again), else the hash.
+// KEYS[1]: the command's hash, KEYS[2]: its session's lease (KEYS[1] again without a session).
+// ARGV: holder, op, args hash, session id ('' none), claim ms. Returns {} when claimed here (a
+// claim of our own left behind is taken again), {'taken', holder, epoch} when it took over a
+// claim made under an older lease of the session, else the hash.
 const CLAIM = `
 local state = redis.call('HGET', KEYS[1], 'state')
-if state == 'done' or (state == 'running' and redis.call('HGET', KEYS[1], 'holder') ~= ARGV[1]) then
-  return redis.call('HGETALL', KEYS[1])
+local epoch = ''
+if ARGV[4] ~= '' then epoch = redis.call('HGET', KEYS[2], 'epoch') or '' end
+local taken = {}
+if state == 'done' then return redis.call('HGETALL', KEYS[1]) end
+if state == 'running' then
+  local held = redis.call('HMGET', KEYS[1], 'holder', 'epoch')
+  if held[1] ~= ARGV[1] then
+    if not (held[2] and epoch ~= '' and tonumber(held[2]) < tonumber(epoch)) then return redis.call('HGETALL', KEYS[1]) end
+    taken = {'taken', held[1], held[2]}
+  end
 end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'state', 'running', 'holder', ARGV[1], 'op', ARGV[2], 'argsHash', ARGV[3], 'sessionId', ARGV[4])
+redis.call('HSET', KEYS[1], 'state', 'running', 'holder', ARGV[1], 'op', ARGV[2], 'argsHash', ARGV[3], 'sessionId', ARGV[4], 'epoch', epoch)
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
-return {}`;
+return taken`;
 
 // KEYS[1]: the command's hash. ARGV: op, args hash ('' none), session id ('' none), result, createdAt, ttl ms.
 // The first outcome recorded stands (1: recorded now, 0: one was there).
@@ -85,7 +100,7 @@ export function createRedisCommandLog(options: RedisCommandLogOptions): RedisCom
   if (!(maxAgeMs > 0) || !(claimTtlMs > 0)) {
     throw new ClusterError('CLUSTER_CONFIG', `bad command log timings: maxAgeMs ${maxAgeMs} and claimTtlMs ${claimTtlMs} must be positive`);
   }
-  const claimScript = defineScript<string[]>(redis, 'stickerbotCommandClaim', 1, CLAIM);
+  const claimScript = defineScript<string[]>(redis, 'stickerbotCommandClaim', 2, CLAIM);
   const recordScript = defineScript<number>(redis, 'stickerbotCommandRecord', 1, RECORD);
   const releaseScript = defineScript<number>(redis, 'stickerbotCommandRelease', 1, RELEASE);
 
@@ -140,8 +155,11 @@ export function createRedisCommandLog(options: RedisCommandLogOptions): RedisCom
     },
 
     async claim(id, first): Promise<CommandClaim> {
-      const reply = await claimScript([keys.command(id)], [holder, first.op, first.argsHash, first.sessionId ?? '', claimTtlMs]);
+      const key = keys.command(id);
+      const lease = first.sessionId ? keys.session(first.sessionId).lease : key;
+      const reply = await claimScript([key, lease], [holder, first.op, first.argsHash, first.sessionId ?? '', claimTtlMs]);
       if (reply.length === 0) return { state: 'claimed' };
+      if (reply[0] === 'taken') return { state: 'claimed', takenFrom: { holder: reply[1] ?? '', epoch: Number(reply[2]) } };
       const fields = fieldsOf(reply);
       if (fields.state === 'done') return { state: 'recorded', record: decodeRecord(id, fields) };
       return { state: 'running', holder: fields.holder ?? '', op: fields.op ?? '', argsHash: fields.argsHash || undefined };

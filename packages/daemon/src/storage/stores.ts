@@ -175,8 +175,12 @@ export interface CommandLog {
 
 /** What {@link SharedCommandLog.claim} found for a command id. */
 export type CommandClaim =
-  /** Nobody ran the id: it is reserved for this daemon until recorded, released, or the claim expires. */
-  | { state: 'claimed' }
+  /**
+   * Nobody ran the id, or the daemon that claimed it lost the session's lease since (`takenFrom`:
+   * that holder and the lease epoch it claimed under): it is reserved for this daemon until
+   * recorded, released, or the claim expires.
+   */
+  | { state: 'claimed'; takenFrom?: { holder: string; epoch: number } }
   /** An outcome is recorded already. */
   | { state: 'recorded'; record: CommandRecord }
   /** Another daemon holds the id's claim: it is running there now. */

@@ -28,9 +28,13 @@ export function createMailbox() {
   const items: ReceivedMessage[] = [];
   const waiters: Array<(m: ReceivedMessage) => void> = [];
   const all: ReceivedMessage[] = [];
+  const keys = new Set<string>();
   return {
     all: all as readonly ReceivedMessage[],
+    /** Whether a message with this id from this sender device is here already: a phone shows a message id once. */
+    holds: (id: string, from: string): boolean => keys.has(`${from} ${id}`),
     push(message: ReceivedMessage): void {
+      keys.add(`${message.from} ${message.id}`);
       all.push(message);
       const waiter = waiters.shift();
       if (waiter) waiter(message);

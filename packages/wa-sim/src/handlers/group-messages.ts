@@ -110,11 +110,12 @@ export async function onClientGroupMessage({ world, connection }: HandlerContext
       const message = proto.Message.decode(unpadRandomMax16(plaintext));
       const text = textOf(message);
       const mailbox = mailboxOf(world, member.pn);
+      const from = pnJid(sender.pn, senderDevice);
       // A resend after some member's retry receipt reaches everyone again; phones show it once.
-      if (mailbox.all.some((m) => m.id === id && m.group === group.jid)) continue;
+      if (mailbox.holds(id, from)) continue;
       mailbox.push({
         id,
-        from: pnJid(sender.pn, senderDevice),
+        from,
         group: group.jid,
         message,
         encType: 'skmsg',

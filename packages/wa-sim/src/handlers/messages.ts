@@ -9,7 +9,8 @@ import { lidJid, pnJid, type Account } from '../directory/accounts.js';
 import { decodeBigEndian } from '../crypto/primitives.js';
 import type { PreKeyBundle } from '../e2e/fake-device.js';
 import { phoneGroupRetryStanza, phoneStanzaFor } from '../e2e/phone-send.js';
-import { takeCompanionBundle } from './prekeys.js';
+import type { ClientConnection } from '../server/client-connection.js';
+import { retryKeyNodes, takeCompanionBundle } from './prekeys.js';
 import { onClientGroupMessage } from './group-messages.js';
 
 interface Copy {
@@ -43,9 +44,14 @@ async function deliverCopyToPhone(
   const dsm = recipient === sender ? decoded.deviceSentMessage : undefined;
   const message = dsm?.message ?? decoded;
   const text = textOf(message);
-  mailboxOf(world, recipient.pn).push({
+  const from = `${sender.pn}:${senderDevice}@s.whatsapp.net`;
+  const mailbox = mailboxOf(world, recipient.pn);
+  // A message id is shown once: a resend after some phone's retry receipt reaches every device
+  // of both accounts again, and a new owner of the session may send again what the old one sent.
+  if (mailbox.holds(id, from)) return;
+  mailbox.push({
     id,
-    from: `${sender.pn}:${senderDevice}@s.whatsapp.net`,
+    from,
     message,
     encType: type,
     receivedAt: Date.now(),
@@ -76,6 +82,38 @@ function relayToCompanion(
       ...(recipient === sender ? { recipient: node.attrs.to ?? '' } : { notify: sender.pushName }),
     },
     content: [copy.enc],
+  });
+}
+
+/** Retry receipts a fake phone sends for one message before it gives up. */
+const MAX_PHONE_RETRIES = 3;
+
+/**
+ * A fake phone could not decrypt a companion's copy: the companion's Signal state is behind
+ * the phone's (say its last ratchet step was lost with a killed process). Like a WhatsApp
+ * client, the phone sends a retry receipt carrying a fresh prekey bundle; the client starts a
+ * new session from it and sends the message again. Still failing after MAX_PHONE_RETRIES is a
+ * protocol problem.
+ */
+function askPhoneRetry(world: World, connection: ClientConnection, node: BinaryNode, copy: Copy, sender: Account, phone: Account, reason: string): void {
+  const id = node.attrs.id ?? '';
+  const asked = world.phoneRetries.get(id) ?? new Map<string, number>();
+  world.phoneRetries.set(id, asked);
+  const count = (asked.get(phone.pn) ?? 0) + 1;
+  if (count > MAX_PHONE_RETRIES) {
+    world.problems.push(`message ${id}: ${copy.jid} could not decrypt, after ${MAX_PHONE_RETRIES} retry receipts: ${reason}`);
+    return;
+  }
+  asked.set(phone.pn, count);
+  world.log.info({ id, phone: phone.pn, count, reason }, 'a phone could not decrypt a message and asks for it again');
+  connection.send({
+    tag: 'receipt',
+    // The own phone's receipt names the chat, as for the copy of a message to someone else.
+    attrs: { from: copy.jid, id, type: 'retry', t: unixNow(), ...(phone === sender ? { recipient: node.attrs.to ?? '' } : {}) },
+    content: [
+      { tag: 'retry', attrs: { count: String(count), id, t: node.attrs.t ?? unixNow(), v: '1' } },
+      ...retryKeyNodes(phone.primary.takeBundle()),
+    ],
   });
 }
 
@@ -124,7 +162,7 @@ async function onClientMessage({ world, connection }: HandlerContext, node: Bina
       await deliverCopyToPhone(world, sender, login.deviceId, recipient, id, copy);
       if (recipient !== sender) recipients.add(recipient);
     } catch (err) {
-      world.problems.push(`message ${id}: ${copy.jid} could not decrypt: ${(err as Error).message}`);
+      askPhoneRetry(world, connection, node, copy, sender, recipient, (err as Error).message);
     }
   }
 

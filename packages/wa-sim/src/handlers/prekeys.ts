@@ -55,33 +55,35 @@ function takeBundle(companion: CompanionDevice): PreKeyBundle {
   };
 }
 
+/** A bundle's keys as WhatsApp nodes carry them: `type`, `identity`, `skey` and the one-time `key` if any. */
+const keyNodes = (bundle: PreKeyBundle): BinaryNode[] => [
+  bytesNode('type', KEY_TYPE_DJB),
+  bytesNode('identity', bundle.identityKey),
+  {
+    tag: 'skey',
+    attrs: {},
+    content: [
+      bytesNode('id', encodeBigEndian(bundle.signedPreKey.keyId, 3)),
+      bytesNode('value', bundle.signedPreKey.publicKey),
+      bytesNode('signature', bundle.signedPreKey.signature),
+    ],
+  },
+  ...(bundle.preKey
+    ? [{ tag: 'key', attrs: {}, content: [bytesNode('id', encodeBigEndian(bundle.preKey.keyId, 3)), bytesNode('value', bundle.preKey.publicKey)] }]
+    : []),
+];
+
 const bundleNode = (jid: string, bundle: PreKeyBundle): BinaryNode => ({
   tag: 'user',
   attrs: { jid },
-  content: [
-    bytesNode('registration', encodeBigEndian(bundle.registrationId, 4)),
-    bytesNode('type', KEY_TYPE_DJB),
-    bytesNode('identity', bundle.identityKey),
-    {
-      tag: 'skey',
-      attrs: {},
-      content: [
-        bytesNode('id', encodeBigEndian(bundle.signedPreKey.keyId, 3)),
-        bytesNode('value', bundle.signedPreKey.publicKey),
-        bytesNode('signature', bundle.signedPreKey.signature),
-      ],
-    },
-    ...(bundle.preKey
-      ? [
-          {
-            tag: 'key',
-            attrs: {},
-            content: [bytesNode('id', encodeBigEndian(bundle.preKey.keyId, 3)), bytesNode('value', bundle.preKey.publicKey)],
-          },
-        ]
-      : []),
-  ],
+  content: [bytesNode('registration', encodeBigEndian(bundle.registrationId, 4)), ...keyNodes(bundle)],
 });
+
+/** The `<registration>` and `<keys>` a retry receipt carries so that the sender starts a fresh session from them. */
+export const retryKeyNodes = (bundle: PreKeyBundle): BinaryNode[] => [
+  bytesNode('registration', encodeBigEndian(bundle.registrationId, 4)),
+  { tag: 'keys', attrs: {}, content: keyNodes(bundle) },
+];
 
 /** `encrypt` iqs: prekey count, upload, digest, signed-prekey rotation and key-bundle fetch. */
 export const prekeyHandlers: HandlerTable = {

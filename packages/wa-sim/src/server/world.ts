@@ -80,6 +80,8 @@ export interface World {
   readonly problems: string[];
   /** Messages fake phones sent, by id, to answer retry receipts. */
   readonly phoneSent: Map<string, PhoneSentMessage>;
+  /** Retry receipts fake phones sent for companions' messages they could not decrypt: by message id, then phone number, how many. */
+  readonly phoneRetries: Map<string, Map<string, number>>;
   /** Decrypted messages per fake primary phone, by phone number. */
   readonly mailboxes: Map<string, Mailbox>;
   /** Receipts companions sent for messages from fake phones, by message id. */
@@ -112,6 +114,7 @@ export function createWorld(log: Logger, directory: Directory, media: MediaHost)
     problems: [],
     mailboxes: new Map(),
     phoneSent: new Map(),
+    phoneRetries: new Map(),
     receiptsFromCompanions: new Map(),
     routingInfo: Buffer.from(`wa-sim-edge-${Date.now().toString(36)}`),
     faults: { loginFailures: [], messageAckErrors: [], blackholed: new Set(), forgeAccountSignature: false, withholdHistorySync: false, withheldSenderKeys: new Set(), lostSenderKeys: new Set() },
