@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { converterEnv } from './converter-env.js';
 import { StickerError } from './errors.js';
 import { cappedCommand, type MemoryCap } from './memory-cap.js';
-import type { HelperExit, SpawnHelper } from './spawn-helper.js';
+import type { SpawnHelper } from './spawn-helper.js';
 import { openStdoutSocket, type StdoutSocket } from './stdout-socket.js';
 
 /** One run of a child process. */
@@ -63,65 +63,79 @@ export interface RunResult {
 const STDERR_KEEP = 16 * 1024;
 const PIPE_CLOSED = new Set(['EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
 
+/** How a started child is stopped and named, whoever started it. */
+interface ChildHandle {
+  /** Kills the child (SIGKILL) and unblocks whatever waits for its output. */
+  kill(): void;
+  /** Its pid, once known. */
+  pid(): number | undefined;
+}
+
+/** What both ways of starting a child report to its {@link Supervision}. */
+interface Supervision {
+  /** A chunk of stdout: handed to `onStdout` or collected; past the cap, or when `onStdout` throws, the child is killed. */
+  received(chunk: Buffer): void;
+  /** Kills the child; `err` becomes the result unless a failure came first. */
+  kill(err: StickerError): void;
+  /** The child could not be started. */
+  startFailed(reason: string, cause?: unknown): void;
+  /** The child is gone, with its exit code and the end of its stderr. */
+  exited(code: number | null, stderr: string): void;
+  /** stdout reached its end (only awaited when it is a socket). */
+  stdoutClosed(): void;
+  readonly control: StdoutControl;
+}
+
 /**
- * Spawns `command` with an argument array and collects its output. Resolves on any exit
- * code (the caller decides what a non-zero code means); rejects with TIMEOUT, ABORTED or
- * FFMPEG_FAILED (could not start, output too large). Always waits for the child to be
- * gone before settling, so the caller may remove its temp files right after.
+ * The deadline, abort, output cap and exit reading of one run, the same whether our process
+ * or the spawn helper started the child. Settles once the child is gone and its stdout closed.
  */
-export async function runProcess(command: string, options: RunOptions): Promise<RunResult> {
-  let deliver: (bytes: number) => boolean = () => true;
-  const readBuffer = options.onStdout !== undefined && options.stdoutSocketDir !== undefined ? Buffer.allocUnsafeSlow(SOCKET_READ_BYTES) : undefined;
-  // Without a socket (path too long, no Unix sockets) stdout stays a pipe: slower, same bytes.
-  const socket =
-    readBuffer === undefined || options.signal?.aborted
-      ? undefined
-      : await openStdoutSocket(options.stdoutSocketDir!, readBuffer, (bytes) => deliver(bytes)).catch(() => undefined);
-  return new Promise((resolve, reject) => {
-    if (options.signal?.aborted) {
-      socket?.ours.destroy();
-      socket?.childEnd.destroy();
-      reject(new StickerError('ABORTED', 'the conversion was aborted', { cause: options.signal.reason }));
-      return;
-    }
-    const line = cappedCommand(command, options.args, options.memoryCap);
-    if (socket !== undefined && options.spawnHelper !== undefined && options.stdin === undefined) {
-      const viaHelper = runThroughHelper(options.spawnHelper, command, line, socket, readBuffer!, options);
-      deliver = viaHelper.deliver;
-      viaHelper.result.then(resolve, reject);
-      return;
-    }
-    const child = spawn(line.command, line.args, { stdio: ['pipe', socket?.childEnd ?? 'pipe', 'pipe'], env: converterEnv(process.env), windowsHide: true });
-    // The child holds its own copy now; ours must go, or the socket never reaches EOF.
-    socket?.childEnd.destroy();
-    const stdin = child.stdin!;
-    const stderrStream = child.stderr!;
-    const out: Buffer[] = [];
-    let outBytes = 0;
-    let stderr = '';
-    let failure: StickerError | undefined;
-    let exited: number | null | undefined;
-    let stdoutOpen = socket !== undefined;
+function supervise(
+  command: string,
+  line: { command: string; args: readonly string[] },
+  options: RunOptions,
+  socket: StdoutSocket | undefined,
+  child: ChildHandle,
+  pipe: { pause(): void; resume(): void } | undefined,
+  resolve: (result: RunResult) => void,
+  reject: (err: StickerError) => void,
+): Supervision {
+  const out: Buffer[] = [];
+  let outBytes = 0;
+  let failure: StickerError | undefined;
+  let exit: { code: number | null; stderr: string } | undefined;
+  let stdoutOpen = socket !== undefined;
+  // The helper learns the pid a few milliseconds after the run: filled in at the kill and again when the child is gone.
+  const details: { pid?: number | undefined } = {};
 
-    const kill = (err: StickerError): void => {
-      failure ??= err;
-      child.kill('SIGKILL');
-      // A paused pipe would never end, and 'close' waits for it.
-      child.stdout?.resume();
-      socket?.ours.destroy();
-    };
-    const timer = setTimeout(() => {
-      kill(new StickerError('TIMEOUT', `ffmpeg ran past its ${options.timeoutMs} ms deadline and was killed`, { details: { pid: child.pid } }));
-    }, options.timeoutMs);
-    const control: StdoutControl = {
-      pause: () => (socket === undefined ? child.stdout?.pause() : socket.ours.pause()),
-      resume: () => (socket === undefined ? child.stdout?.resume() : socket.ours.resume()),
-      fail: kill,
-    };
-    const onAbort = (): void => kill(new StickerError('ABORTED', 'the conversion was aborted', { cause: options.signal?.reason, details: { pid: child.pid } }));
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-
-    const received = (chunk: Buffer): void => {
+  const kill = (err: StickerError): void => {
+    failure ??= err;
+    details.pid ??= child.pid();
+    child.kill();
+    socket?.ours.destroy();
+  };
+  const timer = setTimeout(() => {
+    kill(new StickerError('TIMEOUT', `ffmpeg ran past its ${options.timeoutMs} ms deadline and was killed`, { details }));
+  }, options.timeoutMs);
+  const onAbort = (): void => kill(new StickerError('ABORTED', 'the conversion was aborted', { cause: options.signal?.reason, details }));
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const control: StdoutControl = {
+    pause: () => (socket === undefined ? pipe?.pause() : socket.ours.pause()),
+    resume: () => (socket === undefined ? pipe?.resume() : socket.ours.resume()),
+    fail: kill,
+  };
+  const settle = (): void => {
+    if (exit === undefined || stdoutOpen) return;
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+    details.pid ??= child.pid();
+    if (failure !== undefined) reject(failure);
+    else resolve({ stdout: Buffer.concat(out), stderr: exit.stderr, exitCode: exit.code });
+  };
+  return {
+    control,
+    kill,
+    received(chunk) {
       outBytes += chunk.length;
       if (outBytes > options.maxStdoutBytes) {
         kill(new StickerError('FFMPEG_FAILED', `ffmpeg wrote more than ${options.maxStdoutBytes} bytes`));
@@ -135,129 +149,108 @@ export async function runProcess(command: string, options: RunOptions): Promise<
           kill(err instanceof StickerError ? err : new StickerError('FFMPEG_FAILED', `reading ffmpeg's output failed: ${String(err)}`, { cause: err }));
         }
       }
-    };
-    const settle = (): void => {
-      if (exited === undefined || stdoutOpen) return;
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      if (failure !== undefined) reject(failure);
-      else resolve({ stdout: Buffer.concat(out), stderr, exitCode: exited });
-    };
-    if (socket === undefined) child.stdout?.on('data', received);
-    else {
-      deliver = (bytes) => {
-        received(readBuffer!.subarray(0, bytes));
-        return true;
-      };
-      socket.ours.on('error', () => undefined);
-      socket.ours.on('close', () => {
-        stdoutOpen = false;
-        settle();
-      });
-    }
-    stderrStream.setEncoding('utf8');
-    stderrStream.on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-STDERR_KEEP);
-    });
-    // ffmpeg may stop reading stdin early (e.g. after an error): that EPIPE is not ours to report.
-    stdin.on('error', () => undefined);
-    child.on('error', (err) => {
-      failure ??= new StickerError('FFMPEG_FAILED', `could not start ${command}: ${err.message}`, { cause: err });
-    });
-    child.on('close', (exitCode) => {
+    },
+    startFailed(reason, cause) {
+      failure ??= new StickerError('FFMPEG_FAILED', `could not start ${command}: ${reason}`, { cause });
+    },
+    exited(code, stderr) {
       // prlimit's own "could not execute" codes (a missing binary, or libraries that do not fit the cap).
-      if (line.command !== command && (exitCode === 126 || exitCode === 127)) {
+      if (line.command !== command && (code === 126 || code === 127)) {
         failure ??= new StickerError('FFMPEG_FAILED', `could not start ${command} under its memory cap: ${stderr.trim().slice(-300)}`);
       }
-      exited = exitCode;
+      exit = { code, stderr };
       // The child is gone: if it never ran, nothing will end our socket.
       if (failure !== undefined) socket?.ours.destroy();
       settle();
+    },
+    stdoutClosed() {
+      stdoutOpen = false;
+      settle();
+    },
+  };
+}
+
+/**
+ * Spawns `command` with an argument array and collects its output. Resolves on any exit
+ * code (the caller decides what a non-zero code means); rejects with TIMEOUT, ABORTED or
+ * FFMPEG_FAILED (could not start, output too large). Always waits for the child to be
+ * gone before settling, so the caller may remove its temp files right after.
+ */
+export async function runProcess(command: string, options: RunOptions): Promise<RunResult> {
+  const readBuffer = options.onStdout !== undefined && options.stdoutSocketDir !== undefined ? Buffer.allocUnsafeSlow(SOCKET_READ_BYTES) : undefined;
+  let run: Supervision | undefined;
+  // Without a socket (path too long, no Unix sockets) stdout stays a pipe: slower, same bytes.
+  const socket =
+    readBuffer === undefined || options.signal?.aborted
+      ? undefined
+      : await openStdoutSocket(options.stdoutSocketDir!, readBuffer, (bytes) => {
+          run?.received(readBuffer.subarray(0, bytes));
+          return true;
+        }).catch(() => undefined);
+  return new Promise((resolve, reject) => {
+    if (options.signal?.aborted) {
+      socket?.ours.destroy();
+      socket?.childEnd.destroy();
+      reject(new StickerError('ABORTED', 'the conversion was aborted', { cause: options.signal.reason }));
+      return;
+    }
+    const line = cappedCommand(command, options.args, options.memoryCap);
+    if (socket !== undefined) {
+      socket.ours.on('error', () => undefined);
+      socket.ours.on('close', () => run?.stdoutClosed());
+    }
+    const helper = socket !== undefined && options.stdin === undefined ? options.spawnHelper : undefined;
+    if (helper !== undefined && socket !== undefined) {
+      // The helper reports the exit in a later tick, when `run` is set.
+      const child = helper.run(line.command, line.args, socket.childEnd, (ended) => {
+        if (ended.error !== undefined) run?.startFailed(ended.error);
+        run?.exited(ended.code, ended.stderr);
+      });
+      run = supervise(command, line, options, socket, { kill: () => child.kill(), pid: () => child.pid }, undefined, resolve, reject);
+      return;
+    }
+    const child = spawn(line.command, line.args, { stdio: ['pipe', socket?.childEnd ?? 'pipe', 'pipe'], env: converterEnv(process.env), windowsHide: true });
+    // The child holds its own copy now; ours must go, or the socket never reaches EOF.
+    socket?.childEnd.destroy();
+    const supervision = supervise(
+      command,
+      line,
+      options,
+      socket,
+      {
+        kill: () => {
+          child.kill('SIGKILL');
+          // A paused pipe would never end, and 'close' waits for it.
+          child.stdout?.resume();
+        },
+        pid: () => child.pid,
+      },
+      child.stdout ?? undefined,
+      resolve,
+      reject,
+    );
+    run = supervision;
+    let stderr = '';
+    if (socket === undefined) child.stdout?.on('data', (chunk: Buffer) => supervision.received(chunk));
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-STDERR_KEEP);
     });
+    const stdin = child.stdin!;
+    // ffmpeg may stop reading stdin early (e.g. after an error): that EPIPE is not ours to report.
+    stdin.on('error', () => undefined);
+    child.on('error', (err) => supervision.startFailed(err.message, err));
+    child.on('close', (exitCode) => supervision.exited(exitCode, stderr));
     if (options.stdin === undefined) stdin.end();
     else if (Buffer.isBuffer(options.stdin)) stdin.end(options.stdin);
     else {
       pipeline(Readable.from(options.stdin), stdin).catch((err: unknown) => {
-        if (err instanceof StickerError) kill(err);
+        if (err instanceof StickerError) supervision.kill(err);
         // ffmpeg exiting early breaks the pipe: its exit code tells why, not the pipe error.
         else if (!PIPE_CLOSED.has((err as NodeJS.ErrnoException).code ?? '')) {
-          kill(new StickerError('FFMPEG_FAILED', `writing to ${command} failed: ${String(err)}`, { cause: err }));
+          supervision.kill(new StickerError('FFMPEG_FAILED', `writing to ${command} failed: ${String(err)}`, { cause: err }));
         }
       });
     }
   });
-}
-
-/**
- * runProcess's path through the spawn helper: the same deadline, abort, output cap and
- * exit-code reading, with the child started (and killed) by the helper.
- */
-function runThroughHelper(
-  helper: SpawnHelper,
-  command: string,
-  line: { command: string; args: readonly string[] },
-  socket: StdoutSocket,
-  readBuffer: Buffer,
-  options: RunOptions,
-): { deliver: (bytes: number) => boolean; result: Promise<RunResult> } {
-  let deliver: (bytes: number) => boolean = () => true;
-  const result = new Promise<RunResult>((resolve, reject) => {
-    let failure: StickerError | undefined;
-    let exit: HelperExit | undefined;
-    let stdoutOpen = true;
-    let outBytes = 0;
-    const child = helper.run(line.command, line.args, socket.childEnd, (ended) => {
-      exit = ended;
-      if (ended.error !== undefined) failure ??= new StickerError('FFMPEG_FAILED', `could not start ${command}: ${ended.error}`);
-      // prlimit's own "could not execute" codes (a missing binary, or libraries that do not fit the cap).
-      if (line.command !== command && (ended.code === 126 || ended.code === 127)) {
-        failure ??= new StickerError('FFMPEG_FAILED', `could not start ${command} under its memory cap: ${ended.stderr.trim().slice(-300)}`);
-      }
-      // The child is gone: if it never ran, nothing will end our socket.
-      if (failure !== undefined) socket.ours.destroy();
-      settle();
-    });
-    const kill = (err: StickerError): void => {
-      failure ??= err;
-      child.kill();
-      socket.ours.destroy();
-    };
-    // The pid arrives a few milliseconds after the run (the helper may still be starting): filled in when the child is gone.
-    const killed: { pid?: number | undefined } = {};
-    const timer = setTimeout(() => {
-      kill(new StickerError('TIMEOUT', `ffmpeg ran past its ${options.timeoutMs} ms deadline and was killed`, { details: killed }));
-    }, options.timeoutMs);
-    const control: StdoutControl = { pause: () => socket.ours.pause(), resume: () => socket.ours.resume(), fail: kill };
-    const onAbort = (): void => kill(new StickerError('ABORTED', 'the conversion was aborted', { cause: options.signal?.reason, details: killed }));
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    const settle = (): void => {
-      if (exit === undefined || stdoutOpen) return;
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      killed.pid = child.pid;
-      if (failure !== undefined) reject(failure);
-      else resolve({ stdout: Buffer.alloc(0), stderr: exit.stderr, exitCode: exit.code });
-    };
-    deliver = (bytes) => {
-      outBytes += bytes;
-      if (outBytes > options.maxStdoutBytes) {
-        kill(new StickerError('FFMPEG_FAILED', `ffmpeg wrote more than ${options.maxStdoutBytes} bytes`));
-        return true;
-      }
-      if (failure === undefined) {
-        try {
-          options.onStdout!(readBuffer.subarray(0, bytes), control);
-        } catch (err) {
-          kill(err instanceof StickerError ? err : new StickerError('FFMPEG_FAILED', `reading ffmpeg's output failed: ${String(err)}`, { cause: err }));
-        }
-      }
-      return true;
-    };
-    socket.ours.on('error', () => undefined);
-    socket.ours.on('close', () => {
-      stdoutOpen = false;
-      settle();
-    });
-  });
-  return { deliver, result };
 }
