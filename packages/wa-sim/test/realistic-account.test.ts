@@ -110,5 +110,6 @@ describe('a realistic account', () => {
   it('refuses sizes that cannot make an account, with a typed error', async () => {
     await expect(sim.provisionAccount('4915100000202', { contacts: 5, groupSize: 40 })).rejects.toThrow(SimProtocolError);
     await expect(sim.provisionAccount('4915100000202', { historyMessages: -1 })).rejects.toThrow(/historyMessages/);
+    await expect(sim.provisionAccount('4915100000202', { contactPool: 1500.5 })).rejects.toThrow(/contactPool must be a whole number/);
   });
 });

@@ -47,7 +47,7 @@ export function provisionRealisticAccount(world: World, groups: SimGroups, pn: s
   const groupSize = options.groupSize ?? 40;
   const historyMessages = options.historyMessages ?? 1000;
   const pool = Math.max(options.contactPool ?? 1000, contactCount);
-  for (const [name, value] of Object.entries({ contacts: contactCount, groups: groupCount, historyMessages })) {
+  for (const [name, value] of Object.entries({ contacts: contactCount, groups: groupCount, historyMessages, contactPool: pool })) {
     if (!Number.isInteger(value) || value < 0) throw new SimProtocolError('bad-request', `${name} must be a whole number ≥ 0, got ${value}`);
   }
   if (!Number.isInteger(groupSize) || groupSize < 2 || groupSize - 1 > contactCount) {
