@@ -86,7 +86,8 @@ describe('daemon crash (SIGKILL mid-stream)', () => {
         expect(ids.filter((id) => !records.processed.has(id))).toEqual([]);
         const journal = readJournal(s.dataDir);
         expect(ids.filter((id) => !journal.messages.has(id))).toEqual([]);
-        expect(records.position).toBe(journal.positions.get('bot'));
+        // The daemon writes an acknowledged position within five seconds (DEFAULT_POSITION_DELAY_MS).
+        await until(() => readJournal(s.dataDir).positions.get('bot') === records.position, "the worker's last position stored", 10_000, 100);
       } catch (err) {
         throw new Error(`${String(err)}\n--- recent output ---\n${s.log.slice(-40).join('\n')}`, { cause: err });
       }

@@ -89,6 +89,7 @@ export function openStorage(dataDir: string, options: OpenStorageOptions = {}): 
   const commands = createSqliteCommandLog(db);
   const journal = createSqliteJournal(db, {
     onIndexError: (err) => options.logger?.error({ err }, 'could not write the journal message index; retrying with the next batch'),
+    onPositionError: (err) => options.logger?.error({ err }, 'could not write acknowledged positions; retrying with the next acknowledgement'),
   });
   return {
     db,

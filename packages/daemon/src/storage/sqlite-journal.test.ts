@@ -8,7 +8,7 @@ import { StickerbotError, type BotEvent } from '@stickerbot/protocol';
 import type { WAMessage } from '@whiskeysockets/baileys';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type SqliteDatabase } from './sqlite-database.js';
-import { createSqliteJournal, DEFAULT_INDEX_DELAY_MS, type SqliteJournal } from './sqlite-journal.js';
+import { createSqliteJournal, DEFAULT_INDEX_DELAY_MS, DEFAULT_POSITION_DELAY_MS, type SqliteJournal } from './sqlite-journal.js';
 
 let dir: string;
 let file: string;
@@ -344,6 +344,68 @@ describe('sqlite journal', () => {
       { group: 'bot', position: 10 },
     ]);
     expect(journal.positions()[1]?.updatedAt).toBeGreaterThan(0);
+  });
+
+  it('writes acknowledged positions five seconds later, every group in one commit, before a prune and at close; reads see them at once', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate'] });
+    try {
+      const { db, journal } = openJournal();
+      appendMany(journal, 10, () => 1);
+      const stored = db.prepare<[], { name: string; position: number }>('SELECT name, position FROM journal_groups ORDER BY name');
+      journal.ensureGroup('bot', 0);
+      journal.ack('bot', 3);
+      vi.advanceTimersByTime(DEFAULT_POSITION_DELAY_MS / 2);
+      journal.ack('bot', 4);
+      journal.ack('audit', 2);
+      expect(stored.all()).toEqual([{ name: 'bot', position: 0 }]);
+      expect(journal.position('bot')).toBe(4);
+      expect(journal.positions().map(({ group, position }) => ({ group, position }))).toEqual([
+        { group: 'audit', position: 2 },
+        { group: 'bot', position: 4 },
+      ]);
+      // data_version moves when another connection commits: read it from a second one.
+      const other = openDatabase(file);
+      open.push(other);
+      const otherCommits = other.prepare<[], number>('PRAGMA data_version').pluck();
+      const before = otherCommits.get();
+      vi.advanceTimersByTime(DEFAULT_POSITION_DELAY_MS / 2);
+      expect(stored.all()).toEqual([
+        { name: 'audit', position: 2 },
+        { name: 'bot', position: 4 },
+      ]);
+      expect((otherCommits.get() ?? 0) - (before ?? 0)).toBe(1);
+
+      // A prune counts what was acknowledged a moment ago.
+      journal.ack('bot', 8);
+      journal.ack('audit', 8);
+      expect(journal.prune({ ...policy, maxAgeMs: 0 }).pruned).toBe(8);
+      expect(stored.all()).toEqual([
+        { name: 'audit', position: 8 },
+        { name: 'bot', position: 8 },
+      ]);
+      journal.ack('bot', 10);
+      journal.close();
+      expect(stored.all()).toEqual([
+        { name: 'audit', position: 8 },
+        { name: 'bot', position: 10 },
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('loses at most the positions acknowledged within the last five seconds to a crash, never an entry', () => {
+    const first = openJournal();
+    appendMany(first.journal, 5);
+    first.journal.ack('bot', 2);
+    // A prune writes the positions acknowledged so far (and here prunes nothing).
+    expect(first.journal.prune({ ...policy, maxAgeMs: Infinity }).pruned).toBe(0);
+    first.journal.ack('bot', 5);
+    // Closed without journal.close(): as after a SIGKILL.
+    first.db.close();
+    const { journal } = openJournal();
+    expect(journal.position('bot')).toBe(2);
+    expect(journal.readAfter(journal.position('bot'), 10).map((entry) => entry.seq)).toEqual([3, 4, 5]);
   });
 
   it('registers a new group at a position without moving a known one', () => {

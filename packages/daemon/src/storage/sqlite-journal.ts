@@ -45,6 +45,10 @@ export interface SqliteJournalOptions {
   indexBatch?: number;
   /** Told when writing the index failed (it is retried with the next batch; lookups keep working). */
   onIndexError?: (err: unknown) => void;
+  /** How long an acknowledged position waits to be written (ms, default {@link DEFAULT_POSITION_DELAY_MS}). */
+  positionDelayMs?: number;
+  /** Told when writing acknowledged positions failed (they stay in memory and are written with the next one). */
+  onPositionError?: (err: unknown) => void;
 }
 
 /**
@@ -57,6 +61,18 @@ export interface SqliteJournalOptions {
  * memory, and a crash loses no lookup (the rows are read back at open).
  */
 export const DEFAULT_INDEX_DELAY_MS = 10_000;
+
+/**
+ * How long an acknowledged position waits to be written by default (ms). Each write is a
+ * commit of its own (the group's row and the database header, 1 KB WAL frames), and a worker
+ * acknowledges every 250 ms: at one message a second each consumer group wrote a position
+ * after each entry (issue #16, D); now every group's positions of five seconds are one
+ * commit. Positions are read through memory, so nothing sees the delay but a crash, which
+ * loses at most this much of them: the stored position is where a worker that presents none
+ * resumes, and entries after it are delivered again (at least once, as after any reconnect;
+ * the protocol asks workers to deduplicate).
+ */
+export const DEFAULT_POSITION_DELAY_MS = 5_000;
 
 interface GroupRow {
   name: string;
@@ -105,11 +121,14 @@ const hasMedia = (event: BotEvent): boolean => event.type === 'message:received'
  *   back into it, so no lookup is lost to a crash.
  * - Positions are per consumer group and cumulative; `prune` deletes only entries every
  *   known group has acknowledged (none while no group is known) and reports the journal
- *   `full` when more than `maxUnacknowledged` entries wait: loud, never silent loss.
+ *   `full` when more than `maxUnacknowledged` entries wait: loud, never silent loss. An
+ *   acknowledged position is written `positionDelayMs` later, every group's in one commit
+ *   (and before a prune, and at close); reads see it at once.
  */
 export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOptions = {}): SqliteJournal {
   const indexDelayMs = Math.max(0, options.indexDelayMs ?? DEFAULT_INDEX_DELAY_MS);
   const indexBatch = Math.max(1, options.indexBatch ?? 512);
+  const positionDelayMs = Math.max(0, options.positionDelayMs ?? DEFAULT_POSITION_DELAY_MS);
   const insert = db.prepare<[number, string, number, string, string | null, StoredText, StoredText | null]>(
     'INSERT INTO journal (seq, session_id, ts, type, message_id, event, raw) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
@@ -253,19 +272,51 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
     return inserted.map(({ entry }) => entry);
   };
 
-  const ack = db.transaction((group: string, position: number, now: number): number => {
-    const clamped = Math.min(assertPosition(position, 'position'), lastSeq());
-    upsertGroup.run(group, clamped, now);
-    return selectPosition.get(group) ?? clamped;
+  // Acknowledged positions not written yet, by group: the highest one and when it came.
+  const pendingPositions = new Map<string, { position: number; at: number }>();
+  let positionTimer: NodeJS.Timeout | undefined;
+
+  const writePositions = db.transaction((rows: ReadonlyArray<[string, { position: number; at: number }]>) => {
+    for (const [group, { position, at }] of rows) upsertGroup.run(group, position, at);
   });
+
+  function flushPositions(): void {
+    if (positionTimer) clearTimeout(positionTimer);
+    positionTimer = undefined;
+    if (pendingPositions.size === 0 || !db.open) return;
+    writePositions([...pendingPositions]);
+    pendingPositions.clear();
+  }
+
+  /** A group's position: the stored one, or the acknowledged one not written yet. */
+  const currentPosition = (group: string): number | undefined => pendingPositions.get(group)?.position ?? selectPosition.get(group);
+
+  function ack(group: string, position: number, now: number): number {
+    const clamped = Math.min(assertPosition(position, 'position'), lastSeq());
+    const current = currentPosition(group);
+    if (current !== undefined && current >= clamped) return current;
+    pendingPositions.set(group, { position: clamped, at: now });
+    if (!closed && !positionTimer) {
+      positionTimer = setTimeout(() => {
+        try {
+          flushPositions();
+        } catch (err) {
+          options.onPositionError?.(err);
+        }
+      }, positionDelayMs);
+      positionTimer.unref();
+    }
+    if (closed) flushPositions();
+    return clamped;
+  }
 
   const ensureGroup = db.transaction((group: string, position: number, now: number): number => {
     const clamped = Math.min(assertPosition(position, 'position'), lastSeq());
     insertGroup.run(group, clamped, now);
-    return selectPosition.get(group) ?? clamped;
+    return currentPosition(group) ?? clamped;
   });
 
-  const prune = db.transaction((policy: RetentionPolicy): PruneOutcome => {
+  const pruneAcknowledged = db.transaction((policy: RetentionPolicy): PruneOutcome => {
     const now = policy.now ?? Date.now();
     const upTo = prunablePosition();
     const maxCount = assertPosition(policy.maxCount, 'maxCount');
@@ -319,6 +370,7 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
     close(): void {
       closed = true;
       flushIndex();
+      flushPositions();
     },
 
     ack(group: string, position: number): number {
@@ -330,17 +382,22 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
     },
 
     position(group: string): number {
-      return selectPosition.get(group) ?? 0;
+      return currentPosition(group) ?? 0;
     },
 
     positions(): GroupPosition[] {
-      return selectGroups.all().map((row) => ({ group: row.name, position: row.position, updatedAt: row.updated_at }));
+      const stored = new Map(selectGroups.all().map((row) => [row.name, { position: row.position, at: row.updated_at }]));
+      for (const [group, pending] of pendingPositions) stored.set(group, pending);
+      return [...stored]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([group, { position, at }]) => ({ group, position, updatedAt: at }));
     },
 
     lastSeq,
 
     prune(policy: RetentionPolicy): PruneOutcome {
-      return prune(policy);
+      flushPositions();
+      return pruneAcknowledged(policy);
     },
 
     count(): number {
@@ -348,7 +405,8 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
     },
 
     removeGroup(group: string): boolean {
-      return deleteGroup.run(group).changes > 0;
+      const pending = pendingPositions.delete(group);
+      return deleteGroup.run(group).changes > 0 || pending;
     },
 
     unacknowledged,
