@@ -22,7 +22,7 @@ import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '@stickerbot/daemon';
+import { DEFAULT_CHECKPOINT_IDLE_MS, DEFAULT_POSITION_DELAY_MS } from '@stickerbot/daemon';
 import { startLatencyStack } from './support/latency-stack.js';
 import { until } from './support/process-stack.js';
 import { sampleProcess } from './support/proc-stats.js';
@@ -62,8 +62,8 @@ const trace = process.env.BENCH_STRACE ? spawn('strace', ['-f', '-y', '-e', 'tra
 if (trace) await new Promise((resolve) => setTimeout(resolve, 1000));
 const start = sampleProcess(pid);
 await round(messages, 'measured');
-// The background checkpointer copies the WAL into the database once an interval: let it.
-await new Promise((resolve) => setTimeout(resolve, DEFAULT_CHECKPOINT_INTERVAL_MS + 1000));
+// The background checkpointer copies the WAL into the database once writes paused (its idle time, read each second): let it.
+await new Promise((resolve) => setTimeout(resolve, DEFAULT_POSITION_DELAY_MS + DEFAULT_CHECKPOINT_IDLE_MS + 2000));
 const end = sampleProcess(pid);
 trace?.kill('SIGINT');
 const rows = db.prepare<[], { type: string; n: number; bytes: number }>('SELECT type, count(*) AS n, avg(length(value)) AS bytes FROM auth_keys GROUP BY type').all();

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '@stickerbot/daemon';
+import { DEFAULT_CHECKPOINT_IDLE_MS, DEFAULT_POSITION_DELAY_MS } from '@stickerbot/daemon';
 import type { Session } from '@stickerbot/protocol';
 import { startSim, type ContactPhone, type RealisticAccount, type RealisticAccountOptions, type Sim } from '@stickerbot/wa-sim';
 import { io, type Socket } from 'socket.io-client';
@@ -541,9 +541,10 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     const latencies = sorted((t) => t.total);
     const answeredCount = answered();
     // Bytes written: what the traffic put in the WAL and, once the background checkpointer
-    // ran after it, what the checkpoint copied into the database (each changed page once an
-    // interval, so a window that ended with the traffic would miss up to an interval of them).
-    await sleep(drained.at + DEFAULT_CHECKPOINT_INTERVAL_MS + 2000 - Date.now());
+    // ran after it (writes paused for its idle time after the last positions were written),
+    // what the checkpoint copied into the database (each changed page once, so a window that
+    // ended with the traffic would miss them).
+    await sleep(drained.at + DEFAULT_POSITION_DELAY_MS + DEFAULT_CHECKPOINT_IDLE_MS + 2000 - Date.now());
     const written = sampleProcess(daemon.pid).writeBytes - trafficFrom.writeBytes;
 
     // 5. Restart: SIGTERM, then the time from the new process's spawn until every session is CONNECTED.

@@ -80,7 +80,7 @@ export type {
 } from './storage/index.js';
 export { createMetrics, type DaemonMetrics, type MetricsOptions } from './metrics.js';
 export { createJournalRetention, type JournalRetention, type RetentionStatus } from './storage/index.js';
-export { DEFAULT_CHECKPOINT_INTERVAL_MS } from './storage/index.js';
+export { DEFAULT_CHECKPOINT_IDLE_MS, DEFAULT_POSITION_DELAY_MS } from './storage/index.js';
 export {
   ALL_SESSIONS,
   DASHBOARD_JWT_AUDIENCE,

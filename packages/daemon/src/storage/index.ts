@@ -30,7 +30,8 @@ export type {
 } from './stores.js';
 export { createJournalRetention, type JournalRetention, type JournalRetentionOptions, type RetentionStatus } from './journal-retention.js';
 export type { SynchronousLevel } from './sqlite-database.js';
-export { DEFAULT_CHECKPOINT_INTERVAL_MS } from './wal-checkpointer.js';
+export { DEFAULT_CHECKPOINT_IDLE_MS } from './wal-checkpointer.js';
+export { DEFAULT_POSITION_DELAY_MS } from './sqlite-journal.js';
 export { credsLoggedIn, decodeAuthValue, decodeSignalKey, encodeAuthValue, lidReverseKeyId, phoneJidOfMapping } from './auth-codec.js';
 // The raw-message encoding is shared with the cluster's Redis journal (one format for both journals).
 export { decodeRawMessage, encodeRawMessage } from './raw-message-codec.js';

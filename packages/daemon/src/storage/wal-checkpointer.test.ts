@@ -34,7 +34,7 @@ const reaction: BotEvent = {
 
 describe('background WAL checkpointer', () => {
   it('turns commit-time checkpoints off and copies the WAL back from a worker thread', async () => {
-    checkpointer = startWalCheckpointer(db, { intervalMs: 20 });
+    checkpointer = startWalCheckpointer(db, { idleMs: 0, pollMs: 20 });
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     const journal = createSqliteJournal(db);
     const sizeBefore = statSync(join(dir, 'daemon.sqlite')).size;
@@ -47,8 +47,42 @@ describe('background WAL checkpointer', () => {
     expect(checkpointer.isRunning()).toBe(true);
   });
 
+  it('waits while writes keep coming, and copies the WAL back once they pause', async () => {
+    checkpointer = startWalCheckpointer(db, { idleMs: 300, pollMs: 20, maxIntervalMs: 60_000 });
+    const journal = createSqliteJournal(db);
+    let checkpoints = 0;
+    const count = (): void => {
+      void checkpointer?.nextCheckpoint().then(() => {
+        checkpoints += 1;
+        count();
+      });
+    };
+    count();
+    for (let i = 0; i < 40; i += 1) {
+      journal.append({ sessionId: 'default', event: reaction });
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(checkpoints).toBe(0);
+    const result = await checkpointer.nextCheckpoint();
+    expect(result.log).toBeGreaterThanOrEqual(40);
+    expect(result.checkpointed).toBe(result.log);
+    // Nothing new in the WAL: no checkpoint runs again.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(checkpoints).toBe(1);
+  });
+
+  it('copies the WAL back at once when it holds maxFrames, however busy', async () => {
+    checkpointer = startWalCheckpointer(db, { idleMs: 60_000, maxFrames: 50, pollMs: 20, maxIntervalMs: 60_000 });
+    const journal = createSqliteJournal(db);
+    const pad = { key: { id: 'PAD' }, message: { conversation: 'x'.repeat(200) } };
+    const checkpointed = checkpointer.nextCheckpoint();
+    for (let i = 0; i < 100; i += 1) journal.append({ sessionId: 'default', event: reaction, raw: pad });
+    const result = await checkpointed;
+    expect(result.log).toBeGreaterThanOrEqual(50);
+  });
+
   it('gives the connection its automatic checkpoints back when stopped', async () => {
-    checkpointer = startWalCheckpointer(db, { intervalMs: 20 });
+    checkpointer = startWalCheckpointer(db, { idleMs: 0, pollMs: 20 });
     await checkpointer.nextCheckpoint();
     await checkpointer.stop();
     expect(checkpointer.isRunning()).toBe(false);
@@ -60,7 +94,7 @@ describe('background WAL checkpointer', () => {
     const logger = { error: (...args: unknown[]) => void errors.push(args), warn: () => undefined, debug: () => undefined };
     // The open connection keeps working on an unlinked file; a second connection cannot open it.
     rmSync(join(dir, 'daemon.sqlite'));
-    checkpointer = startWalCheckpointer(db, { intervalMs: 20, logger });
+    checkpointer = startWalCheckpointer(db, { idleMs: 0, pollMs: 20, logger });
     for (let i = 0; i < 500 && checkpointer.isRunning(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(checkpointer.isRunning()).toBe(false);
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
