@@ -99,4 +99,17 @@ describe('retry receipts after a client lost its last Signal state change', () =
     await expect.poll(() => h.sim.receiptsFor(sent.id).filter((type) => type !== 'retry').length, { timeout: 10_000 }).toBeGreaterThan(0);
     expect(h.sim.problems).toEqual([]);
   });
+
+  it('gives up on a copy the phone cannot decrypt after three retry receipts, and records it as a protocol problem', async () => {
+    const alice = h.sim.phone(ALICE);
+    const id = '3EB0BADC0FFEE0000000AB';
+    // The same undecryptable stanza four times: the client has no such message to send again.
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      await client.socket.sendNode({ tag: 'message', attrs: { id, to: alice.jid, type: 'text' }, content: [{ tag: 'enc', attrs: { v: '2', type: 'msg' }, content: Buffer.from('not a signal message') }] });
+    }
+    await expect.poll(() => h.sim.problems.filter((problem) => problem.includes(id)), { timeout: 10_000 }).toHaveLength(1);
+    expect(h.sim.problems.find((problem) => problem.includes(id))).toMatch(/could not decrypt, after 3 retry receipts/);
+    expect(h.sim.transcript().match(new RegExp(`S→C <receipt from=\\S+ id=${id} type=retry`, 'g'))).toHaveLength(3);
+    expect(alice.received.some((m) => m.id === id)).toBe(false);
+  });
 });

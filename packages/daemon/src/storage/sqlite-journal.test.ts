@@ -394,6 +394,29 @@ describe('sqlite journal', () => {
     }
   });
 
+  it('reports a failed position write, keeps the position for reads, and writes it once it can', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate'] });
+    try {
+      const db = openDatabase(file);
+      open.push(db);
+      const errors: unknown[] = [];
+      const journal = createSqliteJournal(db, { onPositionError: (err) => errors.push(err) });
+      appendMany(journal, 5);
+      db.exec("CREATE TRIGGER refuse_positions BEFORE INSERT ON journal_groups BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+      journal.ack('bot', 3);
+      vi.advanceTimersByTime(DEFAULT_POSITION_DELAY_MS);
+      expect(errors).toHaveLength(1);
+      expect(journal.position('bot')).toBe(3);
+      db.exec('DROP TRIGGER refuse_positions');
+      journal.ack('bot', 4);
+      vi.advanceTimersByTime(DEFAULT_POSITION_DELAY_MS);
+      expect(db.prepare('SELECT name, position FROM journal_groups').all()).toEqual([{ name: 'bot', position: 4 }]);
+      journal.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('loses at most the positions acknowledged within the last five seconds to a crash, never an entry', () => {
     const first = openJournal();
     appendMany(first.journal, 5);
