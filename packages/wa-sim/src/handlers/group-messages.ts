@@ -6,10 +6,10 @@ import { companionAddress, deviceOfJid } from '../e2e/addresses.js';
 import { textOf } from '../e2e/mailbox.js';
 import { senderKeyAuthor } from '../e2e/phone-send.js';
 import type { HandlerContext } from '../server/router.js';
-import { bytesNode, child, children, nodeBytes, unixNow } from '../server/nodes.js';
+import { child, children, nodeBytes, unixNow } from '../server/nodes.js';
 import type { ClientConnection } from '../server/client-connection.js';
-import { encodeBigEndian } from '../crypto/primitives.js';
 import { deliverToCompanion, deviceKey, mailboxOf, type World } from '../server/world.js';
+import { phoneRetryReceipt } from './prekeys.js';
 
 /** A fake phone's pairwise copy: usually a SenderKeyDistributionMessage, stored in its sender-key store. */
 async function takePairwiseCopy(world: World, group: Group, sender: Account, senderDevice: number, phone: Account, enc: BinaryNode): Promise<void> {
@@ -38,14 +38,7 @@ function askForRetry(world: World, connection: ClientConnection, group: Group, m
     return;
   }
   asked.add(`${id} ${member.pn}`);
-  connection.send({
-    tag: 'receipt',
-    attrs: { from: group.jid, participant: memberJid(group, member), id, type: 'retry', t: unixNow() },
-    content: [
-      { tag: 'retry', attrs: { count: '1', id, t: node.attrs.t ?? unixNow(), v: '1' } },
-      bytesNode('registration', encodeBigEndian(member.primary.registrationId, 4)),
-    ],
-  });
+  connection.send(phoneRetryReceipt(member, { from: group.jid, participant: memberJid(group, member) }, id, node.attrs.t ?? unixNow(), 1, false));
 }
 
 /**

@@ -10,7 +10,7 @@ import { decodeBigEndian } from '../crypto/primitives.js';
 import type { PreKeyBundle } from '../e2e/fake-device.js';
 import { phoneGroupRetryStanza, phoneStanzaFor } from '../e2e/phone-send.js';
 import type { ClientConnection } from '../server/client-connection.js';
-import { retryKeyNodes, takeCompanionBundle } from './prekeys.js';
+import { phoneRetryReceipt, takeCompanionBundle } from './prekeys.js';
 import { onClientGroupMessage } from './group-messages.js';
 
 interface Copy {
@@ -106,15 +106,9 @@ function askPhoneRetry(world: World, connection: ClientConnection, node: BinaryN
   }
   asked.set(phone.pn, count);
   world.log.info({ id, phone: phone.pn, count, reason }, 'a phone could not decrypt a message and asks for it again');
-  connection.send({
-    tag: 'receipt',
-    // The own phone's receipt names the chat, as for the copy of a message to someone else.
-    attrs: { from: copy.jid, id, type: 'retry', t: unixNow(), ...(phone === sender ? { recipient: node.attrs.to ?? '' } : {}) },
-    content: [
-      { tag: 'retry', attrs: { count: String(count), id, t: node.attrs.t ?? unixNow(), v: '1' } },
-      ...retryKeyNodes(phone.primary.takeBundle()),
-    ],
-  });
+  // The own phone's receipt names the chat, as for the copy of a message to someone else.
+  const attrs = { from: copy.jid, ...(phone === sender ? { recipient: node.attrs.to ?? '' } : {}) };
+  connection.send(phoneRetryReceipt(phone, attrs, id, node.attrs.t ?? unixNow(), count, true));
 }
 
 async function onClientMessage({ world, connection }: HandlerContext, node: BinaryNode): Promise<void> {

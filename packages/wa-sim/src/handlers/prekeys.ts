@@ -79,11 +79,23 @@ const bundleNode = (jid: string, bundle: PreKeyBundle): BinaryNode => ({
   content: [bytesNode('registration', encodeBigEndian(bundle.registrationId, 4)), ...keyNodes(bundle)],
 });
 
-/** The `<registration>` and `<keys>` a retry receipt carries so that the sender starts a fresh session from them. */
-export const retryKeyNodes = (bundle: PreKeyBundle): BinaryNode[] => [
-  bytesNode('registration', encodeBigEndian(bundle.registrationId, 4)),
-  { tag: 'keys', attrs: {}, content: keyNodes(bundle) },
-];
+/**
+ * A fake phone's retry receipt for the message `id` (sent at `t`, the `count`th): with a fresh
+ * prekey bundle the sender starts a new session from (`withKeys`), else only the phone's
+ * registration id (the sender keeps its session, e.g. to distribute a sender key again).
+ */
+export function phoneRetryReceipt(phone: Account, attrs: Record<string, string>, id: string, t: string, count: number, withKeys: boolean): BinaryNode {
+  const bundle = withKeys ? phone.primary.takeBundle() : undefined;
+  return {
+    tag: 'receipt',
+    attrs: { ...attrs, id, type: 'retry', t: unixNow() },
+    content: [
+      { tag: 'retry', attrs: { count: String(count), id, t, v: '1' } },
+      bytesNode('registration', encodeBigEndian(phone.primary.registrationId, 4)),
+      ...(bundle ? [{ tag: 'keys', attrs: {}, content: keyNodes(bundle) }] : []),
+    ],
+  };
+}
 
 /** `encrypt` iqs: prekey count, upload, digest, signed-prekey rotation and key-bundle fetch. */
 export const prekeyHandlers: HandlerTable = {
