@@ -104,6 +104,11 @@ describe('Redis command log across an owner change', () => {
       // The taken claim is d2's now, under its epoch: d1 back with an old claim in mind cannot take it back.
       expect(await a.claim('t1', { op: 'message:send', argsHash: 'h', sessionId: 'owned' })).toMatchObject({ state: 'running', holder: 'd2', argsHash: 'other' });
 
+      // A claim made while nobody held the session's lease has no epoch to compare: it stands until it expires.
+      expect((await a.claim('t3', { op: 'message:send', argsHash: 'h', sessionId: 'unleased' })).state).toBe('claimed');
+      expect(await second.acquire('unleased')).toBeGreaterThan(0);
+      expect(await b.claim('t3', { op: 'message:send', argsHash: 'h', sessionId: 'unleased' })).toMatchObject({ state: 'running', holder: 'd1' });
+
       // Through d2's executor: a send with other arguments than the dead owner's claim runs instead of being refused.
       const [, two] = executors as [ReturnType<typeof createCommandExecutor>, ReturnType<typeof createCommandExecutor>];
       expect(await two.execute(sendSpec(() => ({ messageId: 'resent' })), { id: 't2', sessionId: 'owned', text: 'second run' }, undefined)).toEqual({ ok: true, result: { messageId: 'resent' } });

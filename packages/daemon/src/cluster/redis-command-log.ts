@@ -67,7 +67,9 @@ if state == 'done' then return redis.call('HGETALL', KEYS[1]) end
 if state == 'running' then
   local held = redis.call('HMGET', KEYS[1], 'holder', 'epoch')
   if held[1] ~= ARGV[1] then
-    if not (held[2] and epoch ~= '' and tonumber(held[2]) < tonumber(epoch)) then return redis.call('HGETALL', KEYS[1]) end
+    -- A claim made with no lease of its session (or by a daemon before epochs) stays until it expires.
+    local claimedAt = tonumber(held[2] or '')
+    if not (claimedAt and epoch ~= '' and claimedAt < tonumber(epoch)) then return redis.call('HGETALL', KEYS[1]) end
     taken = {'taken', held[1], held[2]}
   end
 end
