@@ -29,3 +29,7 @@ const check = setInterval(() => {
 }, CHECK_EVERY_MS);
 check.unref();
 process.once('disconnect', leave);
+// A forked child whose parent died while it was starting: its channel closed before this
+// module ran, so 'disconnect' was emitted to nobody and `parent` above is already the
+// process that adopted it.
+if (process.send !== undefined && !process.connected) leave();

@@ -267,9 +267,13 @@ async function watch() {
   let stopping = false;
   const say = (/** @type {string} */ text) => process.stderr.write(`[run ${APP}] ${text}\n`);
 
+  /** Every process forked here and not exited yet: `stop` ends them all, whatever role they had. */
+  const children = new Set();
   const startSpare = () => {
     // A worker never outlives its watcher (exit-with-parent.mjs: SIGTERM to itself, so a graceful stop).
     const child = fork(SELF, [APP, '--spare'], { stdio: 'inherit', execArgv: ['--import', EXIT_WITH_PARENT] });
+    children.add(child);
+    child.once('exit', () => children.delete(child));
     child.send({ preload: current?.preload ?? [] });
     return child;
   };
@@ -351,7 +355,9 @@ async function watch() {
     if (stopping) return;
     stopping = true;
     for (const watcher of watchers.values()) watcher.close();
-    ready?.kill('SIGKILL');
+    // Spares run nothing yet: no shutdown to wait for.
+    for (const child of children) if (child !== worker) child.kill('SIGKILL');
+    ready = undefined;
     await stopWorker();
     await context.dispose();
     process.exit(0);

@@ -6,9 +6,10 @@
  * process of the tree from /proc, ends it, and then requires every recorded process to be
  * gone. All starts share one daemon port: each start after the first also proves that the
  * one before left nothing holding it. Last, the piece that makes SIGKILL survivable: a
- * worker whose watcher (scripts/run.mjs worker --watch) dies stops by itself.
+ * worker whose watcher (scripts/run.mjs worker --watch) dies stops by itself, and so does a
+ * forked process orphaned before it had finished starting.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -138,4 +139,36 @@ describe('a process of pnpm dev whose parent dies', () => {
     expect(output()).toMatch(/"signal":"SIGTERM".*"msg":"shutting down"/);
     expect(output()).toContain('"msg":"worker stopped"');
   }, START_TIMEOUT_MS + 60_000);
+
+  it('a forked process whose parent dies while it is still starting leaves too', async () => {
+    // The child's first preload waits 3 s with its event loop running, as a loaded
+    // machine's module loading does: the parent is gone before exit-with-parent runs, its
+    // IPC channel closed with nobody listening and its parent pid already the adopter's.
+    const dir = mkdtempSync(join(tmpdir(), 'stickerbot-exit-with-parent-'));
+    try {
+      writeFileSync(join(dir, 'slow-start.mjs'), 'await new Promise((resolve) => setTimeout(resolve, 3000));\n');
+      // Lives until something ends it.
+      writeFileSync(join(dir, 'child.mjs'), 'setInterval(() => undefined, 1000);\n');
+      const url = (path: string) => JSON.stringify(pathToFileURL(path).href);
+      writeFileSync(
+        join(dir, 'parent.mjs'),
+        [
+          "import { fork } from 'node:child_process';",
+          `const execArgv = ['--import', ${url(join(dir, 'slow-start.mjs'))}, '--import', ${url(join(repoRoot, 'scripts/exit-with-parent.mjs'))}];`,
+          `const child = fork(${JSON.stringify(join(dir, 'child.mjs'))}, [], { stdio: 'ignore', execArgv });`,
+          'console.log(child.pid);',
+          'process.exit(0);',
+        ].join('\n'),
+      );
+      const parent = launch(process.execPath, [join(dir, 'parent.mjs')], {});
+      await until(() => parent.child.exitCode !== null && parent.stdout.length > 0, 'the parent to fork and exit', 30_000, 50);
+      // Recorded in the run, so that killRuns ends it if it stays.
+      parent.tree = processTree(Number(parent.stdout[0]));
+      const [child] = parent.tree;
+      expect(child?.command).toContain('child.mjs');
+      await until(() => parent.tree.every((info) => !isAlive(info)), 'the orphaned child to exit', 20_000, 100);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -4,7 +4,7 @@
  * the check that every recorded process is gone.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { isAlive, type ProcessInfo } from './process-tree.js';
 import { exited, repoRoot, until } from '../../scripts/support/process-stack.js';
@@ -73,8 +73,18 @@ function procState(pid: number): string {
       return '';
     }
   };
-  const state = /^State:\s+(.*)$/m.exec(read('status'))?.[1] ?? '?';
-  return `state ${state}, wchan ${read('wchan') || '?'}`;
+  const status = read('status');
+  const field = (name: string) => new RegExp(`^${name}:\\s+(.*)$`, 'm').exec(status)?.[1] ?? '?';
+  // SigCgt/SigIgn: the signals it handles or ignores (SIGTERM is bit 15, 0x4000); fds: whether it still holds an IPC channel.
+  let fds = '?';
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`)
+      .map((fd) => `${fd}→${readlinkSync(`/proc/${pid}/fd/${fd}`)}`)
+      .join(' ');
+  } catch {
+    // gone meanwhile
+  }
+  return `state ${field('State')}, ppid ${field('PPid')}, threads ${field('Threads')}, SigCgt ${field('SigCgt')}, SigIgn ${field('SigIgn')}, wchan ${read('wchan') || '?'}, fds ${fds}`;
 }
 
 /** Every recorded process of the tree must be gone within END_TIMEOUT_MS; `roles` must have been in it. */
