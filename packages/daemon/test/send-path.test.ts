@@ -171,7 +171,6 @@ describe('send path', () => {
     const daemon = await connected();
     const incoming = wa.session('default').receiveText({ from: '4915100000001', text: '!sticker' });
     const quotedId = incoming.key.id ?? '';
-    storage.journal.flushIndex();
     storage.db.prepare('UPDATE journal SET raw = ? WHERE message_id = ?').run('{"key":', quotedId);
     const records = countRecords();
     const result = await daemon.send({ ...text('quoting', 'here'), quotedId });

@@ -74,8 +74,8 @@ export interface Storage {
 /**
  * Opens the daemon's storage in one call for the composition root: the database file
  * `<dataDir>/daemon.sqlite` (created with its folder, migrated, WAL) and every store over
- * it. Layout of the file (migrations/): `journal`, `journal_groups` and `journal_messages`
- * (event journal, consumer positions, message-id index), `sessions` (registry),
+ * it. Layout of the file (migrations/): `journal`, `journal_groups` and `journal_high_water`
+ * (event journal, consumer positions, the highest seq handed out), `sessions` (registry),
  * `auth_creds` and `auth_keys` (Baileys auth state), `command_log` (idempotency), `outbox`
  * (queued sends). WAL checkpoints run in a background worker thread unless
  * `checkpoint: 'commit'`.
@@ -89,7 +89,6 @@ export function openStorage(dataDir: string, options: OpenStorageOptions = {}): 
       : undefined;
   const commands = createSqliteCommandLog(db);
   const journal = createSqliteJournal(db, {
-    onIndexError: (err) => options.logger?.error({ err }, 'could not write the journal message index; retrying with the next batch'),
     onPositionError: (err) => options.logger?.error({ err }, 'could not write acknowledged positions; retrying with the next acknowledgement'),
   });
   return {

@@ -30,7 +30,7 @@ describe('the daemon database', () => {
     const db = track(openDatabase(join(dir, 'daemon.sqlite')));
     expect(db.pragma('user_version', { simple: true })).toBe(loadMigrations(DAEMON_MIGRATIONS_DIR).length);
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
-    expect(tables).toEqual(['auth_creds', 'auth_keys', 'command_log', 'journal', 'journal_groups', 'journal_high_water', 'journal_messages', 'outbox', 'sessions']);
+    expect(tables).toEqual(['auth_creds', 'auth_keys', 'command_log', 'journal', 'journal_groups', 'journal_high_water', 'outbox', 'sessions']);
   });
 
   it('keeps data across a reopen without applying migrations twice', () => {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { StickerbotError, type BotEvent } from '@stickerbot/protocol';
 import type { WAMessage } from '@whiskeysockets/baileys';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type SqliteDatabase } from './sqlite-database.js';
-import { createSqliteJournal, DEFAULT_INDEX_DELAY_MS, DEFAULT_POSITION_DELAY_MS, type SqliteJournal } from './sqlite-journal.js';
+import { createSqliteJournal, DEFAULT_POSITION_DELAY_MS, type SqliteJournal } from './sqlite-journal.js';
 
 let dir: string;
 let file: string;
@@ -158,107 +158,61 @@ describe('sqlite journal', () => {
     expect(reopened.findRawMessage('default', 'NOPE')).toBeUndefined();
   });
 
-  it('writes only the journal row on append and the message index in one batch later; lookups work before and after', async () => {
-    const db = openDatabase(file);
-    open.push(db);
-    const journal = createSqliteJournal(db, { indexDelayMs: 20 });
-    const indexed = db.prepare<[], number>('SELECT count(*) FROM journal_messages').pluck();
+  it('writes only the journal row on append: the message-id lookup is in memory, no index table on disk', () => {
+    const { db, journal } = openJournal();
     for (let i = 0; i < 3; i++) journal.append({ sessionId: 'default', event: received(`K${i}`), raw: stored(`K${i}`, i) });
     journal.append({ sessionId: 'default', event: reaction });
-    expect(indexed.get()).toBe(0);
-    expect(journal.findRawMessage('default', 'K1')).toEqual(stored('K1', 1));
-    await new Promise((resolve) => setTimeout(resolve, 80));
-    expect(indexed.get()).toBe(3);
     expect(journal.findRawMessage('default', 'K1')).toEqual(stored('K1', 1));
     expect(journal.findRawMessage('other', 'K1')).toBeUndefined();
-  });
-
-  it('by default indexes the messages of ten seconds in one commit (each batch rewrites whole pages)', () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate'] });
-    try {
-      const { db, journal } = openJournal();
-      const indexed = db.prepare<[], number>('SELECT count(*) FROM journal_messages').pluck();
-      journal.append({ sessionId: 'default', event: received('D1'), raw: stored('D1', 1) });
-      vi.advanceTimersByTime(DEFAULT_INDEX_DELAY_MS / 2);
-      journal.append({ sessionId: 'default', event: received('D2'), raw: stored('D2', 2) });
-      vi.advanceTimersByTime(DEFAULT_INDEX_DELAY_MS / 2 - 1);
-      expect(indexed.get()).toBe(0);
-      expect(journal.findRawMessage('default', 'D1')).toEqual(stored('D1', 1));
-      vi.advanceTimersByTime(1);
-      expect(indexed.get()).toBe(2);
-      expect(journal.findRawMessage('default', 'D2')).toEqual(stored('D2', 2));
-      journal.close();
-    } finally {
-      vi.useRealTimers();
-    }
-  });
-
-  it('reports a failed index write, keeps finding the messages, and indexes them once it can', async () => {
-    const db = openDatabase(file);
-    open.push(db);
-    const errors: unknown[] = [];
-    const journal = createSqliteJournal(db, { indexDelayMs: 10, onIndexError: (err) => errors.push(err) });
-    db.exec('ALTER TABLE journal_messages RENAME TO journal_messages_away');
-    journal.append({ sessionId: 'default', event: received('F1'), raw: stored('F1', 1) });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(errors).toHaveLength(1);
-    expect(journal.findRawMessage('default', 'F1')).toEqual(stored('F1', 1));
-    db.exec('ALTER TABLE journal_messages_away RENAME TO journal_messages');
-    journal.flushIndex();
-    expect(db.prepare('SELECT message_id FROM journal_messages').pluck().all()).toEqual(['F1']);
-  });
-
-  it('indexes at once when a batch of messages waits', async () => {
-    const db = openDatabase(file);
-    open.push(db);
-    const journal = createSqliteJournal(db, { indexDelayMs: 60_000, indexBatch: 4 });
-    journal.appendMany(Array.from({ length: 5 }, (_, i) => ({ sessionId: 'default', event: received(`B${i}`), raw: stored(`B${i}`, i) })));
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(db.prepare('SELECT count(*) FROM journal_messages').pluck().get()).toBe(5);
+    expect(journal.hasMessage('default', 'K2')).toBe(true);
+    const tables = db.prepare<[], string>("SELECT name FROM sqlite_master WHERE tbl_name LIKE 'journal%' ORDER BY name").pluck().all();
+    expect(tables).toEqual(['journal', 'journal_groups', 'journal_high_water']);
     journal.close();
   });
 
-  it('finds messages a killed run appended but never indexed, and indexes them', () => {
+  it('finds at open the messages a run killed without closing appended, from the journal itself', () => {
     const first = openJournal();
     first.journal.append({ sessionId: 'default', event: received('LOST1'), raw: stored('LOST1', 1) });
     first.journal.append({ sessionId: 'default', event: received('NORAW') });
-    // Closed without journal.close(): as after a SIGKILL, the index was never written.
+    first.journal.append({ sessionId: 'second', event: received('LOST1'), raw: stored('LOST1', 2) });
+    // Closed without journal.close(), as after a SIGKILL.
     first.db.close();
 
-    const { db, journal } = openJournal();
-    expect(db.prepare('SELECT count(*) FROM journal_messages').pluck().get()).toBe(0);
+    const { journal } = openJournal();
     expect(journal.findRawMessage('default', 'LOST1')).toEqual(stored('LOST1', 1));
+    expect(journal.findRawMessage('second', 'LOST1')).toEqual(stored('LOST1', 2));
     expect(journal.findRawMessage('default', 'NORAW')).toBeUndefined();
     journal.close();
-    expect(db.prepare('SELECT seq, message_id FROM journal_messages').all()).toEqual([{ seq: 1, message_id: 'LOST1' }]);
   });
 
-  it('prunes the index rows of pruned entries', () => {
-    const { db, journal } = openJournal();
-    for (let i = 0; i < 4; i++) journal.append({ sessionId: 'default', event: received(`P${i}`), raw: stored(`P${i}`, i), ts: 0 });
-    journal.flushIndex();
-    journal.ack('bot', 3);
-    expect(journal.prune({ ...policy, now: 120_000 }).pruned).toBe(3);
-    expect(db.prepare('SELECT message_id FROM journal_messages').pluck().all()).toEqual(['P3']);
-    expect(journal.findRawMessage('default', 'P0')).toBeUndefined();
-    expect(journal.findRawMessage('default', 'P3')).toEqual(stored('P3', 3));
+  it('forgets the messages retention pruned, so the lookup holds what the journal holds', () => {
+    const { journal } = openJournal();
+    for (let i = 0; i < 200; i++) journal.append({ sessionId: i % 2 === 0 ? 'default' : 'second', event: received(`P${i}`), raw: stored(`P${i}`, i), ts: 0 });
+    journal.ack('bot', 200);
+    // Past the count bound: the oldest 150 go.
+    expect(journal.prune({ ...policy, maxAgeMs: Number.MAX_SAFE_INTEGER, maxCount: 50, now: 1 }).pruned).toBe(150);
+    expect(journal.hasMessage('default', 'P0')).toBe(false);
+    expect(journal.hasMessage('second', 'P149')).toBe(false);
+    expect(journal.findRawMessage('default', 'P150')).toEqual(stored('P150', 150));
+    expect(journal.findRawMessage('second', 'P199')).toEqual(stored('P199', 199));
+    journal.close();
   });
 
-  it('moves the messages of a journal written before migration 003 into the new index', () => {
-    const v2 = join(dir, 'migrations-v2');
-    mkdirSync(v2);
-    for (const name of ['001-init.sql', '002-journal-seq-high-water.sql']) {
-      copyFileSync(fileURLToPath(new URL(`./migrations/${name}`, import.meta.url)), join(v2, name));
+  it('drops the on-disk index of migration 003 and still finds the messages written before it', () => {
+    const v6 = join(dir, 'migrations-v6');
+    mkdirSync(v6);
+    for (const name of readdirSync(fileURLToPath(new URL('./migrations/', import.meta.url))).filter((file) => file < '007')) {
+      copyFileSync(fileURLToPath(new URL(`./migrations/${name}`, import.meta.url)), join(v6, name));
     }
-    const old = openDatabase(file, { migrationsDir: pathToFileURL(`${v2}/`) });
+    const old = openDatabase(file, { migrationsDir: pathToFileURL(`${v6}/`) });
     old
       .prepare("INSERT INTO journal (seq, session_id, ts, type, message_id, event, raw) VALUES (1, 'default', 0, 'message:received', 'OLD', '{}', '{\"key\":{\"id\":\"OLD\"}}')")
       .run();
+    old.prepare("INSERT INTO journal_messages (seq, session_id, message_id) VALUES (1, 'default', 'OLD')").run();
     old.close();
 
     const { db, journal } = openJournal();
-    expect(db.prepare('SELECT count(*) FROM journal_messages').pluck().get()).toBe(1);
-    expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'journal_message'").pluck().get()).toBe(0);
+    expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name LIKE 'journal_message%'").pluck().get()).toBe(0);
     expect(journal.findRawMessage('default', 'OLD')).toEqual({ key: { id: 'OLD' } });
   });
 
@@ -269,7 +223,6 @@ describe('sqlite journal', () => {
     old
       .prepare("INSERT INTO journal (seq, session_id, ts, type, message_id, event, raw) VALUES (1, 'default', 5, 'message:received', 'OLD', ?, ?)")
       .run(JSON.stringify(received('OLD', 'written before')), oldRaw);
-    old.prepare("INSERT INTO journal_messages (seq, session_id, message_id) VALUES (1, 'default', 'OLD')").run();
     old.close();
 
     const { db, journal } = openJournal();
@@ -294,7 +247,6 @@ describe('sqlite journal', () => {
     expect(entries[40]?.event).toEqual(received('3EB0086C14C5ED66D0C439', 'see you at the usual place at eight'));
     expect(journal.findRawMessage('default', 'OLD')).toEqual(stored('OLD', 1));
     expect(journal.findRawMessage('default', '3EB0086C14C5ED66D0C439')).toEqual(raw('3EB0086C14C5ED66D0C439'));
-    journal.flushIndex();
     expect(journal.findRawMessage('default', '3EB0086C14C5ED66D0C407')).toEqual(raw('3EB0086C14C5ED66D0C407'));
   });
 
@@ -304,15 +256,12 @@ describe('sqlite journal', () => {
     journal.append({ sessionId: 'default', event: received('DUP'), raw: stored('DUP', 2) });
     journal.append({ sessionId: 'default', event: received('DUP') });
     expect(journal.findRawMessage('default', 'DUP')).toEqual(stored('DUP', 2));
-    journal.flushIndex();
-    expect(journal.findRawMessage('default', 'DUP')).toEqual(stored('DUP', 2));
   });
 
   it('tells a journaled id from an unknown one without decoding, and refuses a row that no longer decodes with a typed error', () => {
     const { db, journal } = openJournal();
     journal.append({ sessionId: 'default', event: received('GOOD'), raw: stored('GOOD', 1) });
     journal.append({ sessionId: 'default', event: received('BAD'), raw: stored('BAD', 1) });
-    journal.flushIndex();
     db.prepare("UPDATE journal SET raw = '{\"key\":' WHERE message_id = 'BAD'").run();
     expect(journal.hasMessage('default', 'GOOD')).toBe(true);
     expect(journal.hasMessage('default', 'BAD')).toBe(true);

@@ -8,9 +8,7 @@ import type { GroupPosition, Journal, JournalAppend, PruneOutcome, RetentionPoli
 /** The SQLite journal: {@link Journal} plus a few administrative extras. */
 export interface SqliteJournal extends Journal {
   appendMany(inputs: readonly JournalAppend[]): JournalEntry[];
-  /** Writes the message-id index of every appended message now (tests, shutdown). */
-  flushIndex(): void;
-  /** Flushes the message-id index and stops its timer; call before closing the database. */
+  /** Writes the acknowledged positions not written yet and stops their timer; call before closing the database. */
   close(): void;
   /**
    * Forgets a consumer group (a retired worker group that would otherwise hold every
@@ -36,31 +34,11 @@ interface MessageRow {
 
 /** Options of {@link createSqliteJournal}. */
 export interface SqliteJournalOptions {
-  /**
-   * How long an appended message waits to be written to the message-id index (ms, default
-   * {@link DEFAULT_INDEX_DELAY_MS}).
-   */
-  indexDelayMs?: number;
-  /** Index at once (on the next turn of the event loop) when this many messages wait (default 512). */
-  indexBatch?: number;
-  /** Told when writing the index failed (it is retried with the next batch; lookups keep working). */
-  onIndexError?: (err: unknown) => void;
   /** How long an acknowledged position waits to be written (ms, default {@link DEFAULT_POSITION_DELAY_MS}). */
   positionDelayMs?: number;
   /** Told when writing acknowledged positions failed (they stay in memory and are written with the next one). */
   onPositionError?: (err: unknown) => void;
 }
-
-/**
- * How long an appended message waits for the message-id index by default (ms). Each index
- * batch is a commit of its own that rewrites the index's last pages and the database header
- * whole (1 KB WAL frames): at 200 ms that was about 1.8 frames per message at ten messages a
- * second (issue #16, `pnpm bench:sessions --real`); at 2 s still about one a message at one
- * message a second; at 10 s a batch holds every message of those seconds (or `indexBatch`
- * of them, whichever comes first). Nothing waits for it: lookups find unindexed messages in
- * memory, and a crash loses no lookup (the rows are read back at open).
- */
-export const DEFAULT_INDEX_DELAY_MS = 10_000;
 
 /**
  * How long an acknowledged position waits to be written by default (ms). Each write is a
@@ -114,11 +92,14 @@ const hasMedia = (event: BotEvent): boolean => event.type === 'message:received'
  *   ~650, so at least three share a 1 KB page and most appends rewrite one leaf instead of adding a
  *   leaf, its parent and the database header); rows written before are TEXT and read as such.
  * - An append writes its journal row and nothing else: one B-tree page in the WAL. The
- *   message-id lookup behind `findRawMessage` lives in `journal_messages` (migration 003),
- *   written in one transaction per batch, `indexDelayMs` after the first unindexed message
- *   or as soon as `indexBatch` wait. Until then the messages are found through an
- *   in-memory map, and at open the message rows after the highest indexed seq are read
- *   back into it, so no lookup is lost to a crash.
+ *   message-id lookup behind `findRawMessage` is a map in memory (per session, message id →
+ *   seq of its newest row that holds a raw message), read from the journal's `message_id`
+ *   column at open and trimmed as retention prunes, so it holds what the journal holds. On
+ *   disk it was an index keyed by (session, message id) (migration 003, dropped by 007):
+ *   random keys, so once it outgrew a batch each indexed message rewrote a 1 KB leaf of its
+ *   own, and the checkpoint copied it again (issue #16, D over 30 minutes of traffic). In
+ *   memory it costs about 90 bytes a message: 8.6 MB of heap and 0.35 s at open for
+ *   `STICKERBOT_JOURNAL_MAX_COUNT`'s default 100,000 (texts with 20-character ids, 10 sessions).
  * - Positions are per consumer group and cumulative; `prune` deletes only entries every
  *   known group has acknowledged (none while no group is known) and reports the journal
  *   `full` when more than `maxUnacknowledged` entries wait: loud, never silent loss. An
@@ -126,8 +107,6 @@ const hasMedia = (event: BotEvent): boolean => event.type === 'message:received'
  *   (and before a prune, and at close); reads see it at once.
  */
 export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOptions = {}): SqliteJournal {
-  const indexDelayMs = Math.max(0, options.indexDelayMs ?? DEFAULT_INDEX_DELAY_MS);
-  const indexBatch = Math.max(1, options.indexBatch ?? 512);
   const positionDelayMs = Math.max(0, options.positionDelayMs ?? DEFAULT_POSITION_DELAY_MS);
   const insert = db.prepare<[number, string, number, string, string | null, StoredText, StoredText | null]>(
     'INSERT INTO journal (seq, session_id, ts, type, message_id, event, raw) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -136,23 +115,10 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
     'SELECT seq, session_id, ts, event FROM journal WHERE seq > ? ORDER BY seq LIMIT ?',
   );
   const selectRawBySeq = db.prepare<[number], StoredText | null>('SELECT raw FROM journal WHERE seq = ?').pluck();
-  const selectRawIndexed = db
-    .prepare<[string, string], StoredText | null>(
-      `SELECT journal.raw FROM journal_messages JOIN journal ON journal.seq = journal_messages.seq
-       WHERE journal_messages.session_id = ? AND journal_messages.message_id = ? ORDER BY journal_messages.seq DESC LIMIT 1`,
-    )
-    .pluck();
-  const insertIndex = db.prepare<[number, string, string]>(
-    'INSERT OR IGNORE INTO journal_messages (seq, session_id, message_id) VALUES (?, ?, ?)',
+  const selectMessages = db.prepare<[], MessageRow>(
+    'SELECT seq, session_id, message_id FROM journal WHERE message_id IS NOT NULL AND raw IS NOT NULL ORDER BY seq',
   );
-  const selectUnindexed = db.prepare<[], MessageRow>(
-    `SELECT seq, session_id, message_id FROM journal
-     WHERE seq > (SELECT coalesce(max(seq), 0) FROM journal_messages) AND message_id IS NOT NULL AND raw IS NOT NULL
-     ORDER BY seq`,
-  );
-  const deleteIndexBefore = db.prepare<[number]>(
-    'DELETE FROM journal_messages WHERE seq < coalesce((SELECT min(seq) FROM journal), ?)',
-  );
+  const selectFirstSeq = db.prepare<[], number | null>('SELECT min(seq) FROM journal').pluck();
   const selectLastSeq = db
     .prepare<[], number>('SELECT max(coalesce((SELECT max(seq) FROM journal), 0), coalesce((SELECT seq FROM journal_high_water WHERE id = 1), 0))')
     .pluck();
@@ -179,55 +145,39 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
 
   let highest = selectLastSeq.get() ?? 0;
 
-  // Appended messages not in journal_messages yet, by lookup key: the newest row of a
-  // message id is the one a lookup returns, so it is the one to index.
-  const unindexed = new Map<string, MessageRow>();
-  const keyOf = (sessionId: string, messageId: string): string => `${sessionId}\u0000${messageId}`;
-  let indexTimer: NodeJS.Timeout | undefined;
-  let indexSoon: NodeJS.Immediate | undefined;
-  let closed = false;
-
-  const writeIndex = db.transaction((rows: readonly MessageRow[]) => {
-    for (const row of rows) insertIndex.run(row.seq, row.session_id, row.message_id);
-  });
-
-  function flushIndex(): void {
-    if (indexTimer) clearTimeout(indexTimer);
-    if (indexSoon) clearImmediate(indexSoon);
-    indexTimer = undefined;
-    indexSoon = undefined;
-    if (unindexed.size === 0 || !db.open) return;
-    writeIndex([...unindexed.values()]);
-    unindexed.clear();
-  }
-
-  function flushInBackground(): void {
-    try {
-      flushIndex();
-    } catch (err) {
-      // Kept in memory and retried with the next batch; lookups still find them.
-      options.onIndexError?.(err);
-    }
-  }
+  // The message-id lookup: per session, message id → seq of the newest row holding that
+  // message. A session's map is in seq order (a repeated id moves to its end), so pruning
+  // trims it from its start.
+  const messages = new Map<string, Map<string, number>>();
 
   function remember(rows: readonly MessageRow[]): void {
-    for (const row of rows) unindexed.set(keyOf(row.session_id, row.message_id), row);
-    if (closed || unindexed.size === 0) return;
-    if (unindexed.size >= indexBatch) indexSoon ??= setImmediate(flushInBackground);
-    else if (!indexTimer) {
-      indexTimer = setTimeout(flushInBackground, indexDelayMs);
-      indexTimer.unref();
+    for (const { seq, session_id: sessionId, message_id: messageId } of rows) {
+      let ids = messages.get(sessionId);
+      if (!ids) messages.set(sessionId, (ids = new Map<string, number>()));
+      ids.delete(messageId);
+      ids.set(messageId, seq);
     }
   }
 
-  /** The stored raw message of an id: the in-memory map finds what the index does not hold yet. */
-  function storedRaw(sessionId: string, messageId: string): StoredText | undefined {
-    const recent = unindexed.get(keyOf(sessionId, messageId))?.seq;
-    return (recent === undefined ? undefined : selectRawBySeq.get(recent)) ?? selectRawIndexed.get(sessionId, messageId) ?? undefined;
+  /** Forgets the messages of the rows a prune deleted: every seq below the first one held. */
+  function forgetPruned(): void {
+    const first = selectFirstSeq.get() ?? highest + 1;
+    for (const [sessionId, ids] of messages) {
+      for (const [messageId, seq] of ids) {
+        if (seq >= first) break;
+        ids.delete(messageId);
+      }
+      if (ids.size === 0) messages.delete(sessionId);
+    }
   }
 
-  // Message rows a previous run appended but did not index (it crashed or was killed).
-  remember(selectUnindexed.all());
+  /** The stored raw message of an id (a row a prune took out of the middle finds nothing). */
+  function storedRaw(sessionId: string, messageId: string): StoredText | undefined {
+    const seq = messages.get(sessionId)?.get(messageId);
+    return seq === undefined ? undefined : (selectRawBySeq.get(seq) ?? undefined);
+  }
+
+  remember(selectMessages.all());
   const lastSeq = (): number => highest;
   // With no group known nothing counts as acknowledged, so nothing may be pruned.
   const prunablePosition = (): number => selectMinPosition.get() ?? 0;
@@ -272,6 +222,7 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
     return inserted.map(({ entry }) => entry);
   };
 
+  let closed = false;
   // Acknowledged positions not written yet, by group: the highest one and when it came.
   const pendingPositions = new Map<string, { position: number; at: number }>();
   let positionTimer: NodeJS.Timeout | undefined;
@@ -324,11 +275,7 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
     const countBoundary = lastSeq() - maxCount;
     const limit = policy.maxDelete === undefined ? -1 : assertPosition(policy.maxDelete, 'maxDelete');
     const pruned = upTo > 0 && limit !== 0 ? deleteAcknowledged.run(upTo, now - policy.maxAgeMs, countBoundary, limit).changes : 0;
-    if (pruned > 0) {
-      storeHighWater.run(highest);
-      // Index rows of pruned entries (any left in the middle find no journal row to join).
-      deleteIndexBefore.run(highest + 1);
-    }
+    if (pruned > 0) storeHighWater.run(highest);
     const waiting = countAfter(upTo);
     return { pruned, unacknowledged: waiting, full: waiting > policy.maxUnacknowledged };
   });
@@ -365,11 +312,8 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
 
     hasMessage: (sessionId: string, messageId: string) => storedRaw(sessionId, messageId) !== undefined,
 
-    flushIndex,
-
     close(): void {
       closed = true;
-      flushIndex();
       flushPositions();
     },
 
@@ -397,7 +341,10 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
 
     prune(policy: RetentionPolicy): PruneOutcome {
       flushPositions();
-      return pruneAcknowledged(policy);
+      const outcome = pruneAcknowledged(policy);
+      // After the commit: a prune that rolled back deleted nothing.
+      if (outcome.pruned > 0) forgetPruned();
+      return outcome;
     },
 
     count(): number {
