@@ -3,6 +3,8 @@ import type { proto } from '@whiskeysockets/baileys';
 import { startPairedHarness, type PairedHarness } from './support/paired-client.js';
 
 const ALICE = '4915200000002';
+/** A phone that never wrote to the bot and that the bot never wrote to. */
+const STRANGER = '4915200000009';
 
 describe('text messaging between a fake phone and a real Baileys client', () => {
   let h: PairedHarness;
@@ -154,7 +156,10 @@ describe('text messaging between a fake phone and a real Baileys client', () => 
   // Last: it leaves a problem behind on purpose.
   it('checks the device identity of every message, also after the same companion sent a valid one', async () => {
     const companion = [...h.sim.account(h.bot).companions.values()][0]!;
-    // The bot's pkmsg copies to its own phone carried one, and it verified.
+    // A first message to a phone the bot has no session with is a pkmsg: it carries one, and it verified.
+    const stranger = h.sim.phone(STRANGER);
+    await h.client.socket.sendMessage(stranger.jid, { text: 'first contact' });
+    expect((await stranger.nextMessage()).encType).toBe('pkmsg');
     expect(companion.verifiedIdentity).toBeDefined();
     const tampered = Buffer.from(companion.verifiedIdentity!);
     // The last field of ADVSignedDeviceIdentity is the device signature.

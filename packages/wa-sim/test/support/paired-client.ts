@@ -1,3 +1,4 @@
+import type { UserFacingSocketConfig } from '@whiskeysockets/baileys';
 import type { Sim } from '../../src/index.js';
 import { createTestClient, makeAuthDir, removeAuthDir, type TestClient } from './baileys-client.js';
 import { startTrustedSim } from './trusted-sim.js';
@@ -15,11 +16,11 @@ export interface PairedHarness extends AsyncDisposable {
  * Starts an emulator, trusts its noise root (test-only, loopback), turns on real signature
  * checks in Baileys, and pairs a client by QR.
  */
-export async function startPairedHarness(bot = '4915100000001'): Promise<PairedHarness> {
+export async function startPairedHarness(bot = '4915100000001', extra?: Partial<UserFacingSocketConfig>): Promise<PairedHarness> {
   const trusted = await startTrustedSim();
   const { sim } = trusted;
   const authDir = await makeAuthDir();
-  const client = await createTestClient(sim, { authDir });
+  const client = await createTestClient(sim, { authDir, ...(extra ? { extra } : {}) });
   await sim.scanQr(await client.nextQr(), { phone: bot });
   await client.waitOpen();
   const close = async () => {
