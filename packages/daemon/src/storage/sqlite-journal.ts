@@ -73,7 +73,7 @@ const hasMedia = (event: BotEvent): boolean => event.type === 'message:received'
 
 /**
  * The durable event journal in the daemon's SQLite database (tables `journal`,
- * `journal_groups` and `journal_messages`, see migrations/).
+ * `journal_groups` and `journal_high_water`, see migrations/).
  *
  * - `seq` is strictly increasing and never reused, even after every entry was pruned and
  *   the daemon restarted: the journal hands out `lastSeq + 1` itself (kept in memory, read
@@ -150,13 +150,11 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
   // trims it from its start.
   const messages = new Map<string, Map<string, number>>();
 
-  function remember(rows: readonly MessageRow[]): void {
-    for (const { seq, session_id: sessionId, message_id: messageId } of rows) {
-      let ids = messages.get(sessionId);
-      if (!ids) messages.set(sessionId, (ids = new Map<string, number>()));
-      ids.delete(messageId);
-      ids.set(messageId, seq);
-    }
+  function remember(sessionId: string, messageId: string, seq: number): void {
+    let ids = messages.get(sessionId);
+    if (!ids) messages.set(sessionId, (ids = new Map<string, number>()));
+    ids.delete(messageId);
+    ids.set(messageId, seq);
   }
 
   /** Forgets the messages of the rows a prune deleted: every seq below the first one held. */
@@ -177,7 +175,8 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
     return seq === undefined ? undefined : (selectRawBySeq.get(seq) ?? undefined);
   }
 
-  remember(selectMessages.all());
+  // Row by row: a full journal is 100,000 of them.
+  for (const row of selectMessages.iterate()) remember(row.session_id, row.message_id, row.seq);
   const lastSeq = (): number => highest;
   // With no group known nothing counts as acknowledged, so nothing may be pruned.
   const prunablePosition = (): number => selectMinPosition.get() ?? 0;
@@ -198,12 +197,13 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
     return { entry: { seq, sessionId, ts: at, event }, indexed: rawJson === null ? null : messageId };
   }
 
-  const messageRow = ({ entry, indexed }: { entry: JournalEntry; indexed: string | null }): MessageRow[] =>
-    indexed === null ? [] : [{ seq: entry.seq, session_id: entry.sessionId, message_id: indexed }];
+  const rememberInserted = ({ entry, indexed }: { entry: JournalEntry; indexed: string | null }): void => {
+    if (indexed !== null) remember(entry.sessionId, indexed, entry.seq);
+  };
 
   function appendOne(input: JournalAppend): JournalEntry {
     const inserted = insertEntry(input);
-    remember(messageRow(inserted));
+    rememberInserted(inserted);
     return inserted.entry;
   }
 
@@ -218,7 +218,7 @@ export function createSqliteJournal(db: SqliteDatabase, options: SqliteJournalOp
       highest = before;
       throw err;
     }
-    remember(inserted.flatMap(messageRow));
+    inserted.forEach(rememberInserted);
     return inserted.map(({ entry }) => entry);
   };
 
