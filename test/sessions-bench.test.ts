@@ -9,7 +9,7 @@
 import { pino } from 'pino';
 import { routeConsoleToLogger } from '@stickerbot/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { phaseTable, runRealSessionsBench, summaryLine } from '../scripts/support/real-sessions-bench.js';
+import { cpuSplitLine, phaseTable, runRealSessionsBench, summaryLine } from '../scripts/support/real-sessions-bench.js';
 
 const soak = process.env.STICKERBOT_SOAK === '1';
 /** Small accounts keep the short run quick; the soak uses the full default sizes. */
@@ -29,7 +29,7 @@ describe('bench:sessions --real', () => {
       : 'links realistic sessions, answers every command under traffic, reconnects after a restart and prints sane figures',
     async () => {
       const result = await runRealSessionsBench({ ...size, ...(size.account ? { account: size.account } : {}), sampleEveryMs: soak ? 30_000 : 2_000 });
-      process.stdout.write(`${phaseTable(result)}\n${summaryLine(result)}\nload ${result.loadBefore} → ${result.loadAfter}\n`);
+      process.stdout.write(`${phaseTable(result)}\n${summaryLine(result)}\n${cpuSplitLine(result)}\nload ${result.loadBefore} → ${result.loadAfter}\n`);
       const line = summaryLine(result);
       expect(line).toMatch(
         /^sessions: \d+ real, RSS \d+ MB total, -?[\d.]+ MB per extra session, base \d+ MB, idle CPU [\d.]+%, reconnect all [\d.]+ s, RSS growth under traffic -?[\d.]+%, p99 event latency \d+ ms, [\d.]+ ms CPU and [\d.]+ KB written per message$/,
@@ -52,6 +52,19 @@ describe('bench:sessions --real', () => {
       expect(result.p99Ms).toBeLessThan(30_000);
       expect(result.cpuMsPerMessage).toBeGreaterThan(0);
       expect(result.kbWrittenPerMessage).toBeGreaterThan(0);
+      // Where C went: the main thread's share of it, GC pauses a part of that (the daemon's
+      // /metrics reports them), the rest on V8's and SQLite's helper threads.
+      const split = result.cpuSplit;
+      expect(split, 'the daemon reports its GC pauses in /metrics').toBeDefined();
+      if (split) {
+        expect(split.mainMs).toBeGreaterThan(0);
+        expect(split.mainMs + split.otherThreadsMs).toBeCloseTo(result.cpuMsPerMessage, 6);
+        expect(split.otherThreadsMs).toBeGreaterThanOrEqual(0);
+        expect(split.scavenges).toBeGreaterThan(0);
+        expect(split.gcPauseMs).toBeGreaterThan(0);
+        expect(split.gcPauseMs).toBeLessThan(split.mainMs);
+        expect(cpuSplitLine(result)).toMatch(/^daemon CPU per message: [\d.]+ ms on the main thread \(of which GC pauses [\d.]+ ms: \d+ scavenges and \d+ full GCs in the window\) \+ [\d.]+ ms on other threads/);
+      }
       expect(result.reconnectAllS).toBeGreaterThan(0);
       expect(result.phases.map((row) => row.phase)).toEqual(['base (no session)', 'one session linked', `${size.sessions} sessions linked`, 'contacts write once', 'idle', 'traffic', 'restart']);
       if (soak) {

@@ -12,8 +12,10 @@ export interface ProcSample {
   readonly at: number;
   /** Resident set size, bytes (`VmRSS`). */
   readonly rssBytes: number;
-  /** User + system CPU time so far, ms. */
+  /** User + system CPU time so far, ms (every thread). */
   readonly cpuMs: number;
+  /** User + system CPU time of the main thread (the event loop's) so far, ms. */
+  readonly mainThreadCpuMs: number;
   /** Bytes the process caused to be sent to storage so far (`write_bytes`; page-cache writeback included). */
   readonly writeBytes: number;
 }
@@ -36,14 +38,19 @@ function clockTicks(): number {
 export function sampleProcess(pid: number): ProcSample {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rssKb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? 0);
-  // Fields after the command name (which may hold spaces) in its parentheses: utime and
-  // stime are fields 14 and 15 of the line, 12th and 13th after the ')'.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
   const io = readFileSync(`/proc/${pid}/io`, 'utf8');
   const writeBytes = Number(/^write_bytes:\s+(\d+)/m.exec(io)?.[1] ?? 0);
-  return { at: Date.now(), rssBytes: rssKb * 1024, cpuMs: (ticks * 1000) / clockTicks(), writeBytes };
+  // The main thread is the task whose id is the process's.
+  return { at: Date.now(), rssBytes: rssKb * 1024, cpuMs: statCpuMs(`/proc/${pid}/stat`), mainThreadCpuMs: statCpuMs(`/proc/${pid}/task/${pid}/stat`), writeBytes };
+}
+
+/** User + system CPU time of a `stat` file (a process's or a thread's), ms. */
+function statCpuMs(file: string): number {
+  // Fields after the command name (which may hold spaces) in its parentheses: utime and
+  // stime are fields 14 and 15 of the line, 12th and 13th after the ')'.
+  const stat = readFileSync(file, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * 1000) / clockTicks();
 }
 
 /** CPU use between two samples, in percent of one core. */

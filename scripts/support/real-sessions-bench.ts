@@ -110,6 +110,8 @@ export interface RealBenchResult {
   readonly p99JournalToConsumerMs: number;
   /** Daemon CPU time from the traffic's start until it was delivered (or 60 s after its end), per message delivered, ms. */
   readonly cpuMsPerMessage: number;
+  /** {@link cpuMsPerMessage} by thread, and the main thread's GC pauses (when the daemon reports them). */
+  readonly cpuSplit?: CpuSplit;
   /** Bytes the daemon wrote to storage from the traffic's start to a WAL checkpoint after it was delivered, per message delivered, KB. */
   readonly kbWrittenPerMessage: number;
   readonly messages: number;
@@ -139,6 +141,40 @@ export interface HeapFigures {
   readonly usedMb: number;
   readonly totalMb: number;
   readonly externalMb: number;
+  /** What V8 committed for the young generation (its semi-spaces) and for the old space, parts of `totalMb`. */
+  readonly newSpaceMb: number;
+  readonly oldSpaceMb: number;
+}
+
+/** GC pauses of the daemon's main thread so far: scavenges (young generation) and full GCs (with their incremental steps and weak callbacks), ms and counts. */
+export interface GcTotals {
+  readonly scavengeMs: number;
+  readonly scavenges: number;
+  readonly fullMs: number;
+  readonly fulls: number;
+}
+
+/** Where C went: the daemon's CPU from the traffic's start until it was delivered, per message delivered. */
+export interface CpuSplit {
+  /** On the main thread (the event loop: Baileys, libsignal, the journal, the bridge), ms. */
+  readonly mainMs: number;
+  /** Of that, GC pauses (scavenges and full GCs), ms. */
+  readonly gcPauseMs: number;
+  /** Scavenges and full GCs in the window (not per message). */
+  readonly scavenges: number;
+  readonly fulls: number;
+  /** On the other threads (V8's GC and compiler helpers, the WAL checkpointer, libuv's pool), ms. */
+  readonly otherThreadsMs: number;
+}
+
+/** The line saying where C went (empty when the daemon did not report its GC pauses). */
+export function cpuSplitLine(r: RealBenchResult): string {
+  if (!r.cpuSplit) return '';
+  const { mainMs, gcPauseMs, scavenges, fulls, otherThreadsMs } = r.cpuSplit;
+  return (
+    `daemon CPU per message: ${mainMs.toFixed(2)} ms on the main thread (of which GC pauses ${gcPauseMs.toFixed(2)} ms: ${scavenges} scavenges and ${fulls} full GCs in the window) ` +
+    `+ ${otherThreadsMs.toFixed(2)} ms on other threads (V8's GC and compiler helpers, the WAL checkpointer, libuv)`
+  );
 }
 
 /** RSS and the V8 heap at one moment, MB. */
@@ -151,7 +187,7 @@ export function growthLine(r: RealBenchResult): string {
   if (!r.growth) return '';
   const { from, to } = r.growth;
   const delta = (pick: (m: MemoryFigures) => number) => `${pick(from).toFixed(0)} → ${pick(to).toFixed(0)} (${pick(to) - pick(from) >= 0 ? '+' : ''}${(pick(to) - pick(from)).toFixed(0)})`;
-  return `V's window (end of the first minute → end of traffic), MB: RSS ${delta((m) => m.rssMb)}, V8 heap total ${delta((m) => m.totalMb)}, used ${delta((m) => m.usedMb)}, external ${delta((m) => m.externalMb)}`;
+  return `V's window (end of the first minute → end of traffic), MB: RSS ${delta((m) => m.rssMb)}, V8 heap total ${delta((m) => m.totalMb)} (new space ${delta((m) => m.newSpaceMb)}, old space ${delta((m) => m.oldSpaceMb)}), used ${delta((m) => m.usedMb)}, external ${delta((m) => m.externalMb)}`;
 }
 
 /** The summary line the issue asks for. */
@@ -455,6 +491,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     let sendErrors = 0;
     const sends: Promise<void>[] = [];
     const trafficRss: Array<readonly [number, number]> = [];
+    const gcFrom = await readGcTotals(bridgeUrl, token);
     const trafficFrom = sampleProcess(daemon.pid);
     const started = trafficFrom.at;
     // The other processes' share: this one (the emulator and every phone) and the worker.
@@ -532,6 +569,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
     // CPU and bytes per message count what the daemon did until the traffic was delivered (a
     // daemon behind at the traffic's end still owes the rest), divided by the messages delivered.
     const drained = sampleProcess(daemon.pid);
+    const gcTo = await readGcTotals(bridgeUrl, token);
     const handled = [...sentAt.keys()].filter((id) => arrivals.has(id)).length;
     const timed = [...sentAt].flatMap(([id, at]) => {
       const arrived = arrivals.get(id);
@@ -583,7 +621,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
       phase: 'restart',
       seconds: reconnectAllS,
       rssMb: mb(afterRestart.rssBytes),
-      cpuPct: cpuPercent({ at: daemon.spawnedAt, rssBytes: 0, cpuMs: 0, writeBytes: 0 }, afterRestart),
+      cpuPct: cpuPercent({ at: daemon.spawnedAt, rssBytes: 0, cpuMs: 0, mainThreadCpuMs: 0, writeBytes: 0 }, afterRestart),
       note: `listening after ${((listeningAt - daemon.spawnedAt) / 1000).toFixed(1)} s, all ${n} CONNECTED after ${reconnectAllS.toFixed(1)} s`,
     });
 
@@ -605,6 +643,17 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
       p99JournalToConsumerMs: percentile(sorted((t) => t.toConsumer), 0.99),
       cpuMsPerMessage: handled > 0 ? (drained.cpuMs - trafficFrom.cpuMs) / handled : 0,
       kbWrittenPerMessage: handled > 0 ? written / handled / 1024 : 0,
+      ...(gcFrom && gcTo && handled > 0
+        ? {
+            cpuSplit: {
+              mainMs: (drained.mainThreadCpuMs - trafficFrom.mainThreadCpuMs) / handled,
+              gcPauseMs: (gcTo.scavengeMs - gcFrom.scavengeMs + gcTo.fullMs - gcFrom.fullMs) / handled,
+              scavenges: gcTo.scavenges - gcFrom.scavenges,
+              fulls: gcTo.fulls - gcFrom.fulls,
+              otherThreadsMs: (drained.cpuMs - trafficFrom.cpuMs - (drained.mainThreadCpuMs - trafficFrom.mainThreadCpuMs)) / handled,
+            },
+          }
+        : {}),
       messages,
       commands: commands.size,
       answered: answeredCount,
@@ -636,19 +685,48 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
   }
 }
 
-/** V8 heap used, total and external memory from the daemon's `/metrics` (prom-client's process metrics), MB. */
-async function readHeap(bridgeUrl: string, token: string): Promise<HeapFigures | undefined> {
+/** The daemon's `/metrics` text (prom-client's process metrics among them), or undefined when it does not answer. */
+async function readMetrics(bridgeUrl: string, token: string): Promise<string | undefined> {
   try {
     const response = await fetch(`${bridgeUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
-    if (!response.ok) return undefined;
-    const text = await response.text();
-    const metric = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
-    const used = metric('nodejs_heap_size_used_bytes');
-    const total = metric('nodejs_heap_size_total_bytes');
-    const external = metric('nodejs_external_memory_bytes');
-    const orZero = (value: number) => (Number.isNaN(value) ? 0 : mb(value));
-    return Number.isNaN(used) ? undefined : { usedMb: mb(used), totalMb: orZero(total), externalMb: orZero(external) };
+    return response.ok ? await response.text() : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The value of metric `name` (with label `label`, e.g. `kind="minor"`, when given) in a `/metrics` text, NaN when absent. */
+function metricValue(text: string, name: string, label?: string): number {
+  const labels = label === undefined ? '(?:\\{[^}]*\\})?' : `\\{[^}]*${label}[^}]*\\}`;
+  return Number(new RegExp(`^${name}${labels} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+}
+
+/** V8 heap used, total and external memory from the daemon's `/metrics`, MB. */
+async function readHeap(bridgeUrl: string, token: string): Promise<HeapFigures | undefined> {
+  const text = await readMetrics(bridgeUrl, token);
+  if (text === undefined) return undefined;
+  const used = metricValue(text, 'nodejs_heap_size_used_bytes');
+  const orZero = (value: number) => (Number.isNaN(value) ? 0 : mb(value));
+  const space = (name: string) => orZero(metricValue(text, 'nodejs_heap_space_size_total_bytes', `space="${name}"`));
+  return Number.isNaN(used)
+    ? undefined
+    : {
+        usedMb: mb(used),
+        totalMb: orZero(metricValue(text, 'nodejs_heap_size_total_bytes')),
+        externalMb: orZero(metricValue(text, 'nodejs_external_memory_bytes')),
+        newSpaceMb: space('new'),
+        oldSpaceMb: space('old'),
+      };
+}
+
+/** The daemon's GC pauses so far (prom-client's `nodejs_gc_duration_seconds` by kind), or undefined when it does not report them. */
+async function readGcTotals(bridgeUrl: string, token: string): Promise<GcTotals | undefined> {
+  const text = await readMetrics(bridgeUrl, token);
+  if (text === undefined) return undefined;
+  const sum = (kind: string) => metricValue(text, 'nodejs_gc_duration_seconds_sum', `kind="${kind}"`) * 1000;
+  const count = (kind: string) => metricValue(text, 'nodejs_gc_duration_seconds_count', `kind="${kind}"`);
+  const scavengeMs = sum('minor');
+  if (Number.isNaN(scavengeMs)) return undefined;
+  const orZero = (value: number) => (Number.isNaN(value) ? 0 : value);
+  return { scavengeMs, scavenges: orZero(count('minor')), fullMs: orZero(sum('major')) + orZero(sum('incremental')) + orZero(sum('weakcb')), fulls: orZero(count('major')) };
 }

@@ -17,7 +17,7 @@ import pino from 'pino';
 import { createSessionRegistry, openStorage } from '@stickerbot/daemon';
 import { routeConsoleToLogger } from '@stickerbot/runtime';
 import { buildTextMessage, createFakeWa } from '@stickerbot/daemon/test-kit';
-import { growthLine, phaseTable, runRealSessionsBench, summaryLine } from '../../../scripts/support/real-sessions-bench.js';
+import { cpuSplitLine, growthLine, phaseTable, runRealSessionsBench, summaryLine } from '../../../scripts/support/real-sessions-bench.js';
 
 const { values } = parseArgs({ options: { real: { type: 'string' }, 'idle-s': { type: 'string' }, 'traffic-s': { type: 'string' }, 'cpu-prof': { type: 'string' }, 'live-heap': { type: 'boolean' } } });
 const wholeNumber = (name: string, raw: string | undefined, fallback: number, min: number): number => {
@@ -54,6 +54,7 @@ if (values.real !== undefined) {
     print(`heap after a full GC: ${liveOne} MB with one session, ${liveAll} MB with ${sessions}, ${((liveAll - liveOne) / (sessions - 1)).toFixed(2)} MB per extra session`);
   }
   if (result.growth) print(growthLine(result));
+  if (result.cpuSplit) print(cpuSplitLine(result));
   print(`load average before ${result.loadBefore}, after ${result.loadAfter} (${cpus().length} cores)`);
   print(summaryLine(result));
   process.exit(0);
