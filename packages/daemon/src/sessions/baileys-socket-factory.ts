@@ -5,6 +5,7 @@
  */
 import type { BinaryNode, UserFacingSocketConfig, WABrowserDescription, makeWASocket } from '@whiskeysockets/baileys';
 import { baileys } from '../storage/index.js';
+import { cachedSignalKeyStore } from './cached-key-store.js';
 import { createSocketCacheRegistry, type SocketCacheRegistry, type SocketCaches } from './socket-caches.js';
 import type { WaSocket, WaSocketFactory, WaSocketOptions, WaTransport, WaTransportEvents } from './wa-socket.js';
 
@@ -33,8 +34,9 @@ export function baileysConfig(options: WaSocketOptions, defaults: BaileysSocketF
   const { logger } = options;
   return {
     // Baileys reads and writes Signal keys on every message: the in-memory cache in front
-    // of the SQLite store is what Baileys recommends for any non-file store.
-    auth: { creds: options.auth.creds, keys: baileys().makeCacheableSignalKeyStore(options.auth.keys, logger, caches?.signalKeys) },
+    // of the SQLite store is what Baileys recommends for any non-file store (the daemon's own
+    // wrapper with its bounded cache; Baileys' with its unbounded default without one).
+    auth: { creds: options.auth.creds, keys: caches ? cachedSignalKeyStore(options.auth.keys, caches.signalKeys) : baileys().makeCacheableSignalKeyStore(options.auth.keys, logger) },
     ...(caches
       ? {
           userDevicesCache: caches.userDevices,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { makeCacheableSignalKeyStore, type SignalDataSet, type SignalDataTypeMap, type SignalKeyStore } from '@whiskeysockets/baileys';
-import { createLogger } from '@stickerbot/runtime';
+import type { SignalDataSet, SignalDataTypeMap, SignalKeyStore } from '@whiskeysockets/baileys';
+import { cachedSignalKeyStore } from './cached-key-store.js';
 import { createSocketCacheRegistry, UNCACHED_SIGNAL_KEY_TYPES } from './socket-caches.js';
 
 const limits = {
@@ -76,7 +76,7 @@ describe('socket caches', () => {
         return Promise.resolve();
       },
     };
-    const keys = makeCacheableSignalKeyStore(store, createLogger({ service: 'test', level: 'silent' }), caches.signalKeys);
+    const keys = cachedSignalKeyStore(store, caches.signalKeys);
     // A login's worth, past the cache's bound: 812 pre-keys, 600 LID mappings, an app-state version.
     const preKeys = Object.fromEntries(Array.from({ length: 812 }, (_, i) => [String(i + 1), { public: Buffer.alloc(32, i), private: Buffer.alloc(32, i) }]));
     const mappings = Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`4915${i}`, `${900_000 + i}`]));

@@ -1,0 +1,90 @@
+/**
+ * The Signal key store Baileys reads and writes on every message, with the daemon's bounded
+ * cache in front: Baileys' `makeCacheableSignalKeyStore` without its cost. Baileys' wrapper
+ * serialises every read and write of a socket behind one mutex and awaits each cache lookup,
+ * because its cache and its store may answer later; with the daemon's SQLite store and
+ * bounded cache both answer at once, so that was a mutex, a chain of promises and a queue for
+ * every read on the hottest path (issue #16: the mutex and the wrapper were about 9% of the
+ * daemon's main thread at a hundred sessions). Here an operation whose store answers at once
+ * runs whole in one turn of the event loop (nothing can come between a miss and its filling of
+ * the cache) and answers a plain value; an operation whose store answers with a promise (Redis,
+ * in cluster mode) holds the others back until it settled, as Baileys' mutex did.
+ *
+ * The behaviour is Baileys' otherwise: a value read from the store is cached; a set writes the
+ * cache, then the store; a falsy value (a delete) is cached as it is, so a read answers it.
+ */
+import type { SignalDataSet, SignalDataTypeMap, SignalKeyStore } from '@whiskeysockets/baileys';
+import type { BoundedCache } from './bounded-cache.js';
+
+type KeyType = keyof SignalDataTypeMap;
+type Found<T extends KeyType> = { [id: string]: SignalDataTypeMap[T] };
+
+const isPromiseLike = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> => typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+
+/**
+ * Runs operations in order: at once while none is pending, after the pending ones otherwise.
+ * An operation that answers with a promise is pending until that settles.
+ */
+function createSerialiser(): <T>(operation: () => T | PromiseLike<T>) => T | Promise<T> {
+  let tail: Promise<void> | undefined;
+  const track = <T>(result: Promise<T>): Promise<T> => {
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    tail = settled;
+    void settled.then(() => {
+      if (tail === settled) tail = undefined;
+    });
+    return result;
+  };
+  return (operation) => {
+    if (tail !== undefined) return track(tail.then(() => operation()));
+    const result = operation();
+    return isPromiseLike(result) ? track(Promise.resolve(result)) : result;
+  };
+}
+
+/** `store` behind `cache` (Baileys' cache key: `<type>.<id>`). */
+export function cachedSignalKeyStore(store: SignalKeyStore, cache: BoundedCache): SignalKeyStore {
+  const serialise = createSerialiser();
+  return {
+    get<T extends KeyType>(type: T, ids: string[]) {
+      return serialise(() => {
+        const found: Found<T> = {};
+        const missing: string[] = [];
+        for (const id of ids) {
+          const item = cache.get<SignalDataTypeMap[T]>(`${type}.${id}`);
+          if (item === undefined) missing.push(id);
+          else found[id] = item;
+        }
+        if (missing.length === 0) return found;
+        const fill = (fetched: Found<T>): Found<T> => {
+          for (const id of missing) {
+            const item = fetched[id];
+            if (!item) continue;
+            found[id] = item;
+            cache.set(`${type}.${id}`, item);
+          }
+          return found;
+        };
+        const fetched = store.get(type, missing);
+        return isPromiseLike(fetched) ? Promise.resolve(fetched).then(fill) : fill(fetched);
+      });
+    },
+    set(data: SignalDataSet) {
+      return serialise(() => {
+        for (const type of Object.keys(data) as KeyType[]) {
+          for (const [id, value] of Object.entries(data[type] ?? {})) cache.set(`${type}.${id}`, value);
+        }
+        return store.set(data);
+      });
+    },
+    clear() {
+      return serialise(() => {
+        cache.flushAll();
+        return store.clear?.();
+      });
+    },
+  };
+}
