@@ -29,22 +29,17 @@ export interface BaileysSocketFactoryOptions {
 type BaileysSocket = ReturnType<typeof makeWASocket>;
 type AckListener = (...args: WaTransportEvents['message-ack']) => void;
 
-/** Builds Baileys' configuration from the port's options (`caches`: the socket's bounded caches, else Baileys' unbounded defaults). */
-export function baileysConfig(options: WaSocketOptions, defaults: BaileysSocketFactoryOptions = {}, caches?: SocketCaches): UserFacingSocketConfig {
+/** Builds Baileys' configuration from the port's options and the socket's bounded caches. */
+export function baileysConfig(options: WaSocketOptions, defaults: BaileysSocketFactoryOptions, caches: SocketCaches): UserFacingSocketConfig {
   const { logger } = options;
   return {
-    // Baileys reads and writes Signal keys on every message: the in-memory cache in front
-    // of the SQLite store is what Baileys recommends for any non-file store (the daemon's own
-    // wrapper with its bounded cache; Baileys' with its unbounded default without one).
-    auth: { creds: options.auth.creds, keys: caches ? cachedSignalKeyStore(options.auth.keys, caches.signalKeys) : baileys().makeCacheableSignalKeyStore(options.auth.keys, logger) },
-    ...(caches
-      ? {
-          userDevicesCache: caches.userDevices,
-          msgRetryCounterCache: caches.msgRetry,
-          placeholderResendCache: caches.placeholderResend,
-          callOfferCache: caches.callOffer,
-        }
-      : {}),
+    // Baileys reads and writes Signal keys on every message: an in-memory cache in front of
+    // the store, as Baileys recommends for any non-file store (cached-key-store.ts).
+    auth: { creds: options.auth.creds, keys: cachedSignalKeyStore(options.auth.keys, caches.signalKeys) },
+    userDevicesCache: caches.userDevices,
+    msgRetryCounterCache: caches.msgRetry,
+    placeholderResendCache: caches.placeholderResend,
+    callOfferCache: caches.callOffer,
     logger,
     ...(options.waWebSocketUrl === undefined ? {} : { waWebSocketUrl: options.waWebSocketUrl }),
     ...(options.agent === undefined ? {} : { agent: options.agent }),

@@ -38,7 +38,7 @@ type KeyType = keyof SignalDataTypeMap;
  * - `keys.set` writes a value and deletes on a falsy one (`null`), every change of one
  *   call in ONE transaction, so a crash never leaves half a Signal ratchet update behind.
  *
- * The socket factory wraps `state.keys` in Baileys' `makeCacheableSignalKeyStore`.
+ * The socket factory puts the daemon's bounded cache in front of `state.keys` (`cached-key-store.ts`).
  */
 export function createSqliteAuthStore(db: SqliteDatabase): SqliteAuthStore {
   const selectCreds = db.prepare<[string], StoredText>('SELECT creds FROM auth_creds WHERE session_id = ?').pluck();
