@@ -42,7 +42,8 @@ export {
 export type { ReadinessReport } from './bridge/health-routes.js';
 export type { SessionRegistry, SessionRegistryEvents } from './session-registry.js';
 export { createSessionRegistry, type RegistryStorage, type SessionOwnership, type SessionRegistryDeps } from './sessions/registry.js';
-export type { MaybePromise, SessionJournal } from './sessions/session-journal.js';
+export type { MaybePromise } from './sessions/maybe-promise.js';
+export type { SessionJournal } from './sessions/session-journal.js';
 export { createBaileysSocketFactory, type BaileysSocketFactoryOptions } from './sessions/baileys-socket-factory.js';
 export {
   createSocketCacheRegistry,

@@ -15,42 +15,17 @@
  */
 import type { SignalDataSet, SignalDataTypeMap, SignalKeyStore } from '@whiskeysockets/baileys';
 import type { BoundedCache } from './bounded-cache.js';
+import { createInOrder, isPromise } from './maybe-promise.js';
 
 type KeyType = keyof SignalDataTypeMap;
 type Found<T extends KeyType> = { [id: string]: SignalDataTypeMap[T] };
 
-const isPromiseLike = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> => typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
-
-/**
- * Runs operations in order: at once while none is pending, after the pending ones otherwise.
- * An operation that answers with a promise is pending until that settles.
- */
-function createSerialiser(): <T>(operation: () => T | PromiseLike<T>) => T | Promise<T> {
-  let tail: Promise<void> | undefined;
-  const track = <T>(result: Promise<T>): Promise<T> => {
-    const settled = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    tail = settled;
-    void settled.then(() => {
-      if (tail === settled) tail = undefined;
-    });
-    return result;
-  };
-  return (operation) => {
-    if (tail !== undefined) return track(tail.then(() => operation()));
-    const result = operation();
-    return isPromiseLike(result) ? track(Promise.resolve(result)) : result;
-  };
-}
-
 /** `store` behind `cache` (Baileys' cache key: `<type>.<id>`). */
 export function cachedSignalKeyStore(store: SignalKeyStore, cache: BoundedCache): SignalKeyStore {
-  const serialise = createSerialiser();
+  const inOrder = createInOrder();
   return {
     get<T extends KeyType>(type: T, ids: string[]) {
-      return serialise(() => {
+      return inOrder(() => {
         const found: Found<T> = {};
         const missing: string[] = [];
         for (const id of ids) {
@@ -69,11 +44,11 @@ export function cachedSignalKeyStore(store: SignalKeyStore, cache: BoundedCache)
           return found;
         };
         const fetched = store.get(type, missing);
-        return isPromiseLike(fetched) ? Promise.resolve(fetched).then(fill) : fill(fetched);
+        return isPromise(fetched) ? fetched.then(fill) : fill(fetched);
       });
     },
     set(data: SignalDataSet) {
-      return serialise(() => {
+      return inOrder(() => {
         for (const type of Object.keys(data) as KeyType[]) {
           for (const [id, value] of Object.entries(data[type] ?? {})) cache.set(`${type}.${id}`, value);
         }
@@ -81,7 +56,7 @@ export function cachedSignalKeyStore(store: SignalKeyStore, cache: BoundedCache)
       });
     },
     clear() {
-      return serialise(() => {
+      return inOrder(() => {
         cache.flushAll();
         return store.clear?.();
       });

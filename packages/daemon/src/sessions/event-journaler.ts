@@ -33,7 +33,8 @@ import {
 } from './message-mapper.js';
 import type { SessionRegistryEvents } from '../session-registry.js';
 import type { JournalAppend } from '../storage/index.js';
-import { andThen, isPromise, type MaybePromise, type SessionJournal } from './session-journal.js';
+import { andThen, createInOrder, isPromise, type MaybePromise } from './maybe-promise.js';
+import type { SessionJournal } from './session-journal.js';
 import type { WaSocketEvents } from './wa-socket.js';
 
 /** Emits a registry event (the registry's emitter; listeners' exceptions are its concern). */
@@ -139,25 +140,9 @@ export function createEventJournaler(deps: EventJournalerDeps): EventJournaler {
     return context;
   }
 
-  // The session's last asynchronous append still under way (never set over SQLite, whose
-  // appends complete before they return): the next append starts after it settled.
-  let tail: Promise<unknown> | undefined;
-
-  /** Runs `work` after the session's appends under way, now if there are none. */
-  function inOrder<T>(work: () => MaybePromise<T>): MaybePromise<T> {
-    const result = tail ? tail.then(work) : work();
-    if (isPromise(result)) {
-      const settled = result.then(
-        () => undefined,
-        () => undefined,
-      );
-      tail = settled;
-      void settled.then(() => {
-        if (tail === settled) tail = undefined;
-      });
-    }
-    return result;
-  }
+  // Each append starts after the session's asynchronous one still under way (never one over
+  // SQLite, whose appends complete before they return).
+  const inOrder = createInOrder();
 
   function journaled(entry: JournalEntry): JournalEntry {
     deps.onJournaled?.(entry);
