@@ -146,11 +146,10 @@ export interface HeapFigures {
   readonly oldSpaceMb: number;
 }
 
-/** GC pauses of the daemon's main thread so far: scavenges (young generation) and full GCs (with their incremental steps and weak callbacks), ms and counts. */
+/** GC pauses of the daemon's main thread so far: their total (scavenges, and full GCs with their incremental steps and weak callbacks), ms, and the scavenges and full GCs counted. */
 export interface GcTotals {
-  readonly scavengeMs: number;
+  readonly pauseMs: number;
   readonly scavenges: number;
-  readonly fullMs: number;
   readonly fulls: number;
 }
 
@@ -627,6 +626,8 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
 
     const firstRss = (firstWindow ?? trafficFrom).rssBytes;
     const heapFrom = await firstHeap;
+    const cpuMsPerMessage = handled > 0 ? (drained.cpuMs - trafficFrom.cpuMs) / handled : 0;
+    const mainThreadMsPerMessage = handled > 0 ? (drained.mainThreadCpuMs - trafficFrom.mainThreadCpuMs) / handled : 0;
     const lateFrom = (trafficTo.at - started) / 60_000 / 3;
     return {
       sessions: n,
@@ -641,16 +642,16 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
       p50Ms: percentile(latencies, 0.5),
       p99ToJournalMs: percentile(sorted((t) => t.toJournal), 0.99),
       p99JournalToConsumerMs: percentile(sorted((t) => t.toConsumer), 0.99),
-      cpuMsPerMessage: handled > 0 ? (drained.cpuMs - trafficFrom.cpuMs) / handled : 0,
+      cpuMsPerMessage,
       kbWrittenPerMessage: handled > 0 ? written / handled / 1024 : 0,
       ...(gcFrom && gcTo && handled > 0
         ? {
             cpuSplit: {
-              mainMs: (drained.mainThreadCpuMs - trafficFrom.mainThreadCpuMs) / handled,
-              gcPauseMs: (gcTo.scavengeMs - gcFrom.scavengeMs + gcTo.fullMs - gcFrom.fullMs) / handled,
+              mainMs: mainThreadMsPerMessage,
+              gcPauseMs: (gcTo.pauseMs - gcFrom.pauseMs) / handled,
               scavenges: gcTo.scavenges - gcFrom.scavenges,
               fulls: gcTo.fulls - gcFrom.fulls,
-              otherThreadsMs: (drained.cpuMs - trafficFrom.cpuMs - (drained.mainThreadCpuMs - trafficFrom.mainThreadCpuMs)) / handled,
+              otherThreadsMs: cpuMsPerMessage - mainThreadMsPerMessage,
             },
           }
         : {}),
@@ -728,5 +729,5 @@ async function readGcTotals(bridgeUrl: string, token: string): Promise<GcTotals 
   const scavengeMs = sum('minor');
   if (Number.isNaN(scavengeMs)) return undefined;
   const orZero = (value: number) => (Number.isNaN(value) ? 0 : value);
-  return { scavengeMs, scavenges: orZero(count('minor')), fullMs: orZero(sum('major')) + orZero(sum('incremental')) + orZero(sum('weakcb')), fulls: orZero(count('major')) };
+  return { pauseMs: scavengeMs + orZero(sum('major')) + orZero(sum('incremental')) + orZero(sum('weakcb')), scavenges: orZero(count('minor')), fulls: orZero(count('major')) };
 }
