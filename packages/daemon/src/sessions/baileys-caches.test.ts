@@ -1,11 +1,16 @@
 /**
  * The caches Baileys keeps inside a socket that its options cannot replace, bounded by our
  * patch (patches/@whiskeysockets__baileys@7.0.0-rc14.patch): each filled past its bound
- * stays at it, and what it dropped is still answered from where it came from.
+ * stays at it, and what it dropped is still answered from where it came from. And what the
+ * patch keeps from outliving its use: purge timers per cache entry, and the Signal keys of a
+ * key-store transaction that ended.
  */
+import { AsyncResource } from 'node:async_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { addTransactionCapability } from '@whiskeysockets/baileys';
 import { LID_MAPPING_CACHE_MAX, LIDMappingStore } from '@whiskeysockets/baileys/lib/Signal/lid-mapping.js';
 import { MIGRATED_SESSION_CACHE_MAX, makeMigratedSessionCache } from '@whiskeysockets/baileys/lib/Signal/libsignal.js';
@@ -17,6 +22,30 @@ import { openStorage, type Storage } from '../storage/index.js';
 const logger = createLogger({ service: 'test', level: 'silent' });
 /** The size of a private LRU cache of a Baileys object. */
 const sizeOf = (owner: object, field: string): number => (owner as Record<string, { size: number }>)[field]?.size ?? Number.NaN;
+
+/** Counts the `setTimeout` calls `work` makes (lru-cache arms its timers through the global). */
+async function timersArmedBy(work: () => Promise<void>): Promise<number> {
+  const original = globalThis.setTimeout;
+  let armed = 0;
+  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+    armed += 1;
+    return original(...args);
+  }) as typeof setTimeout;
+  try {
+    await work();
+  } finally {
+    globalThis.setTimeout = original;
+  }
+  return armed;
+}
+
+/** A full garbage collection (`--expose-gc` set at run time reaches contexts made after it). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  gc();
+}
 
 let dir: string | undefined;
 let storage: Storage | undefined;
@@ -44,6 +73,22 @@ describe("Baileys' own caches, bounded by the patch", () => {
     expect(sizeOf(store, 'mappingCache')).toBe(LID_MAPPING_CACHE_MAX);
   });
 
+  it('arms no timer per LID mapping stored or read (a 3-day purge timer each, re-armed on every read, before the patch)', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'stickerbot-lid-timers-'));
+    storage = openStorage(dir);
+    const keys = addTransactionCapability(storage.auth.open('main').state.keys, logger, { maxCommitRetries: 1, delayBetweenTriesMs: 1 });
+    const store = new LIDMappingStore(keys, logger);
+    const pairs = Array.from({ length: 500 }, (_, i) => ({ lid: `${700_000 + i}@lid`, pn: `49152${String(i).padStart(6, '0')}@s.whatsapp.net` }));
+    const armed = await timersArmedBy(async () => {
+      await store.storeLIDPNMappings(pairs);
+      for (let round = 0; round < 2; round += 1) {
+        for (const { lid, pn } of pairs) expect(await store.getLIDForPN(pn)).toBe(lid);
+      }
+    });
+    // 1,000 entries and 1,000 reads: at most the cache's one-second clock, never one per entry.
+    expect(armed).toBeLessThan(10);
+  });
+
   it('keeps at most MIGRATED_SESSION_CACHE_MAX migrated-session markers', () => {
     const cache = makeMigratedSessionCache();
     for (let i = 0; i < MIGRATED_SESSION_CACHE_MAX * 2; i += 1) cache.set(`${i}@lid`, true);
@@ -51,6 +96,34 @@ describe("Baileys' own caches, bounded by the patch", () => {
     // Least recently used out first.
     expect(cache.get('0@lid')).toBeUndefined();
     expect(cache.get(`${MIGRATED_SESSION_CACHE_MAX * 2 - 1}@lid`)).toBe(true);
+  });
+
+  it("drops a key-store transaction's keys when it ends, though a timer made inside it lives on, and writes from that timer reach the store", async () => {
+    dir = mkdtempSync(join(tmpdir(), 'stickerbot-tx-context-'));
+    storage = openStorage(dir);
+    const keys = addTransactionCapability(storage.auth.open('main').state.keys, logger, { maxCommitRetries: 1, delayBetweenTriesMs: 1 });
+    await keys.set({ session: { 'a.0': new Uint8Array(64 * 1024).fill(1) } });
+    let read: WeakRef<Uint8Array> | undefined;
+    // Stands for a purge timer armed inside the transaction: it keeps the transaction's context.
+    let outlivesIt: AsyncResource | undefined;
+    await keys.transaction(async () => {
+      const session = (await keys.get('session', ['a.0']))['a.0'];
+      if (!session) throw new Error('the session written before the transaction is not there');
+      read = new WeakRef(session);
+      outlivesIt = new AsyncResource('stickerbot.test');
+      expect(keys.isInTransaction()).toBe(true);
+    }, 'a');
+    if (!outlivesIt || !read) throw new Error('the transaction did not run');
+    const late = outlivesIt;
+    expect(late.runInAsyncScope(() => keys.isInTransaction())).toBe(false);
+    // Before the patch this write went to the ended transaction's uncommitted mutations: lost.
+    await late.runInAsyncScope(() => keys.set({ session: { 'b.0': Buffer.from([7]) } }));
+    expect((await keys.get('session', ['b.0']))['b.0']).toEqual(Buffer.from([7]));
+    // The session the transaction read is garbage once it ended, though `late` is still alive.
+    await new Promise((resolve) => setImmediate(resolve));
+    collectGarbage();
+    expect(read.deref()).toBeUndefined();
+    expect(late.asyncId()).toBeGreaterThan(0);
   });
 
   it('keeps at most RETRY_TRACKING_MAX retry counters and session-recreation times', () => {
