@@ -126,6 +126,41 @@ describe("Baileys' own caches, bounded by the patch", () => {
     expect(late.asyncId()).toBeGreaterThan(0);
   });
 
+  it('makes one AsyncLocalStorage for the transactions of every key store, not one more per socket, and keeps each store to its own', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'stickerbot-tx-storage-'));
+    storage = openStorage(dir);
+    /** The properties Node copies onto every async resource: one per enabled AsyncLocalStorage. */
+    const propertiesOfATimer = (): number => {
+      const timer = setTimeout(() => undefined, 1);
+      clearTimeout(timer);
+      return Object.getOwnPropertySymbols(timer).length;
+    };
+    const stores = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((id) =>
+      addTransactionCapability(storage!.auth.open(id).state.keys, logger, { maxCommitRetries: 1, delayBetweenTriesMs: 1 }),
+    );
+    const [a, b] = stores;
+    if (!a || !b) throw new Error('no stores');
+    await a.transaction(() => Promise.resolve(), 'warm-up'); // the shared storage is enabled now
+    const before = propertiesOfATimer();
+    for (const keys of stores) await keys.transaction(() => Promise.resolve(), 'x');
+    expect(propertiesOfATimer()).toBe(before);
+
+    // Inside a's transaction b is in none; b's own transaction nested in it commits b's writes.
+    await a.transaction(async () => {
+      expect(a.isInTransaction()).toBe(true);
+      expect(b.isInTransaction()).toBe(false);
+      await a.set({ session: { 'a.1': Buffer.from([1]) } });
+      await b.transaction(async () => {
+        expect(a.isInTransaction()).toBe(true);
+        await b.set({ session: { 'b.1': Buffer.from([2]) } });
+      }, 'b');
+      expect(storage!.auth.open('b').state.keys.get('session', ['b.1'])).toEqual({ 'b.1': Buffer.from([2]) });
+      // a's write waits for the end of a's transaction.
+      expect(storage!.auth.open('a').state.keys.get('session', ['a.1'])).toEqual({});
+    }, 'a');
+    expect(storage.auth.open('a').state.keys.get('session', ['a.1'])).toEqual({ 'a.1': Buffer.from([1]) });
+  });
+
   it('keeps at most RETRY_TRACKING_MAX retry counters and session-recreation times', () => {
     const manager = new MessageRetryManager(logger, 5);
     for (let i = 0; i < RETRY_TRACKING_MAX * 3; i += 1) {
