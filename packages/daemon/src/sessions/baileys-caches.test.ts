@@ -56,28 +56,39 @@ afterEach(() => {
   dir = undefined;
 });
 
+/** Opens a storage in a new directory (closed after the test); its key store for `sessionId`, with Baileys' transactions. */
+function openKeys(sessionId = 'main'): ReturnType<typeof addTransactionCapability> {
+  dir = mkdtempSync(join(tmpdir(), 'stickerbot-baileys-caches-'));
+  storage = openStorage(dir);
+  return withTransactions(sessionId);
+}
+
+/** The open storage's auth store. */
+function auth(): Storage['auth'] {
+  if (!storage) throw new Error('no storage open');
+  return storage.auth;
+}
+
+/** The session's key store in the open storage, with Baileys' transactions over it. */
+function withTransactions(sessionId: string): ReturnType<typeof addTransactionCapability> {
+  return addTransactionCapability(auth().open(sessionId).state.keys, logger, { maxCommitRetries: 1, delayBetweenTriesMs: 1 });
+}
+
 describe("Baileys' own caches, bounded by the patch", () => {
   it('keeps at most LID_MAPPING_CACHE_MAX LID mappings in memory and reads a dropped one back from the key store', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'stickerbot-lid-cache-'));
-    storage = openStorage(dir);
-    const { state } = storage.auth.open('main');
-    const keys = addTransactionCapability(state.keys, logger, { maxCommitRetries: 1, delayBetweenTriesMs: 1 });
-    const store = new LIDMappingStore(keys, logger);
+    const store = new LIDMappingStore(openKeys(), logger);
     const contacts = LID_MAPPING_CACHE_MAX; // two entries each (pn → lid, lid → pn): twice the bound
     const pairs = Array.from({ length: contacts }, (_, i) => ({ lid: `${900_000 + i}@lid`, pn: `49151${String(i).padStart(6, '0')}@s.whatsapp.net` }));
     for (let i = 0; i < pairs.length; i += 500) await store.storeLIDPNMappings(pairs.slice(i, i + 500));
     expect(sizeOf(store, 'mappingCache')).toBe(LID_MAPPING_CACHE_MAX);
     // The first contacts went out of the cache; the key store still answers for them.
     expect(await store.getLIDForPN(pairs[0]?.pn ?? '')).toBe(pairs[0]?.lid);
-    expect(storage.auth.phoneOfLid('main', pairs[1]?.lid ?? '')).toBe(pairs[1]?.pn);
+    expect(auth().phoneOfLid('main', pairs[1]?.lid ?? '')).toBe(pairs[1]?.pn);
     expect(sizeOf(store, 'mappingCache')).toBe(LID_MAPPING_CACHE_MAX);
   });
 
   it('arms no timer per LID mapping stored or read (a 3-day purge timer each, re-armed on every read, before the patch)', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'stickerbot-lid-timers-'));
-    storage = openStorage(dir);
-    const keys = addTransactionCapability(storage.auth.open('main').state.keys, logger, { maxCommitRetries: 1, delayBetweenTriesMs: 1 });
-    const store = new LIDMappingStore(keys, logger);
+    const store = new LIDMappingStore(openKeys(), logger);
     const pairs = Array.from({ length: 500 }, (_, i) => ({ lid: `${700_000 + i}@lid`, pn: `49152${String(i).padStart(6, '0')}@s.whatsapp.net` }));
     const armed = await timersArmedBy(async () => {
       await store.storeLIDPNMappings(pairs);
@@ -99,9 +110,7 @@ describe("Baileys' own caches, bounded by the patch", () => {
   });
 
   it("drops a key-store transaction's keys when it ends, though a timer made inside it lives on, and writes from that timer reach the store", async () => {
-    dir = mkdtempSync(join(tmpdir(), 'stickerbot-tx-context-'));
-    storage = openStorage(dir);
-    const keys = addTransactionCapability(storage.auth.open('main').state.keys, logger, { maxCommitRetries: 1, delayBetweenTriesMs: 1 });
+    const keys = openKeys();
     await keys.set({ session: { 'a.0': new Uint8Array(64 * 1024).fill(1) } });
     let read: WeakRef<Uint8Array> | undefined;
     // Stands for a purge timer armed inside the transaction: it keeps the transaction's context.
@@ -127,17 +136,14 @@ describe("Baileys' own caches, bounded by the patch", () => {
   });
 
   it('makes one AsyncLocalStorage for the transactions of every key store, not one more per socket, and keeps each store to its own', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'stickerbot-tx-storage-'));
-    storage = openStorage(dir);
+    openKeys();
     /** The properties Node copies onto every async resource: one per enabled AsyncLocalStorage. */
     const propertiesOfATimer = (): number => {
       const timer = setTimeout(() => undefined, 1);
       clearTimeout(timer);
       return Object.getOwnPropertySymbols(timer).length;
     };
-    const stores = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((id) =>
-      addTransactionCapability(storage!.auth.open(id).state.keys, logger, { maxCommitRetries: 1, delayBetweenTriesMs: 1 }),
-    );
+    const stores = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map(withTransactions);
     const [a, b] = stores;
     if (!a || !b) throw new Error('no stores');
     await a.transaction(() => Promise.resolve(), 'warm-up'); // the shared storage is enabled now
@@ -154,11 +160,11 @@ describe("Baileys' own caches, bounded by the patch", () => {
         expect(a.isInTransaction()).toBe(true);
         await b.set({ session: { 'b.1': Buffer.from([2]) } });
       }, 'b');
-      expect(storage!.auth.open('b').state.keys.get('session', ['b.1'])).toEqual({ 'b.1': Buffer.from([2]) });
+      expect(auth().open('b').state.keys.get('session', ['b.1'])).toEqual({ 'b.1': Buffer.from([2]) });
       // a's write waits for the end of a's transaction.
-      expect(storage!.auth.open('a').state.keys.get('session', ['a.1'])).toEqual({});
+      expect(auth().open('a').state.keys.get('session', ['a.1'])).toEqual({});
     }, 'a');
-    expect(storage.auth.open('a').state.keys.get('session', ['a.1'])).toEqual({ 'a.1': Buffer.from([1]) });
+    expect(auth().open('a').state.keys.get('session', ['a.1'])).toEqual({ 'a.1': Buffer.from([1]) });
   });
 
   it('keeps at most RETRY_TRACKING_MAX retry counters and session-recreation times', () => {
