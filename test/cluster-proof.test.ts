@@ -137,6 +137,18 @@ function liveByBot(): Map<string, number> {
   return live;
 }
 
+/** The ids of the daemons holding a session's lease now, as Redis has them. */
+async function leaseHolders(): Promise<Set<string>> {
+  const client = createRedisConnection(redis.url);
+  try {
+    const keys = createRedisKeys();
+    const owners = await Promise.all(sessionIds.map((sessionId) => client.hget(keys.session(sessionId).lease, 'owner')));
+    return new Set(owners.filter((owner): owner is string => typeof owner === 'string' && owner !== ''));
+  } finally {
+    client.disconnect();
+  }
+}
+
 /** Scans each session's first QR with its bot's phone, from every daemon's dashboard (whichever owns the session pushes it). */
 function scanQrs(url: string, scanned: Set<string>): Socket {
   const socket = io(`${url}/dashboard`, { auth: { token: TOKEN }, transports: ['websocket'] });
@@ -265,8 +277,12 @@ describe('cluster proof: three daemons, two workers, one Redis, with kills', { t
     const takeovers: number[] = [];
     const killDaemon = (async () => {
       await sleep(between(0.15, 0.35) * TRAFFIC_MS);
-      const victim = daemons[Math.floor(Math.random() * daemons.length)] ?? daemons[0];
-      if (!victim) return;
+      // A daemon that holds sessions: with four sessions on three daemons one may hold none, and
+      // killing it would prove nothing about a takeover.
+      const holders = await leaseHolders();
+      const candidates = daemons.filter((d) => holders.has(d.id));
+      const victim = candidates[Math.floor(Math.random() * candidates.length)];
+      if (!victim) throw new Error(`no daemon holds a session lease (holders: ${[...holders].join(', ') || 'none'})`);
       const before = liveByBot();
       const killedAt = Date.now();
       victim.child.kill('SIGKILL');
