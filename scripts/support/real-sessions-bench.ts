@@ -517,8 +517,8 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
       const sample = sampleProcess(daemon!.pid);
       trafficRss.push([(sample.at - started) / 60_000, mb(sample.rssBytes)]);
     }, sampleEveryMs);
-    const firstWindowS = growthFromS(trafficS);
-    let firstWindow: ProcSample | undefined;
+    const windowFromS = growthFromS(trafficS);
+    let windowFrom: ProcSample | undefined;
     let firstHeap: Promise<HeapFigures | undefined> | undefined;
     for (let second = 0; second < trafficS; second++) {
       for (const [index, id] of ids.entries()) {
@@ -541,8 +541,8 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
           ),
         );
       }
-      if (!firstWindow && second + 1 >= firstWindowS) {
-        firstWindow = sampleProcess(daemon.pid);
+      if (!windowFrom && second + 1 >= windowFromS) {
+        windowFrom = sampleProcess(daemon.pid);
         // Not awaited: the sends go on while the daemon answers.
         firstHeap = readHeap(bridgeUrl, token);
       }
@@ -634,7 +634,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
       note: `listening after ${((listeningAt - daemon.spawnedAt) / 1000).toFixed(1)} s, all ${n} CONNECTED after ${reconnectAllS.toFixed(1)} s`,
     });
 
-    const firstRss = (firstWindow ?? trafficFrom).rssBytes;
+    const firstRss = (windowFrom ?? trafficFrom).rssBytes;
     const heapFrom = await firstHeap;
     const cpuMsPerMessage = handled > 0 ? (drained.cpuMs - trafficFrom.cpuMs) / handled : 0;
     const mainThreadMsPerMessage = handled > 0 ? (drained.mainThreadCpuMs - trafficFrom.mainThreadCpuMs) / handled : 0;
@@ -648,7 +648,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
       idleCpuPct,
       reconnectAllS,
       growthPct: ((trafficTo.rssBytes - firstRss) / firstRss) * 100,
-      growthFromS: firstWindowS,
+      growthFromS: windowFromS,
       p99Ms: percentile(latencies, 0.99),
       p50Ms: percentile(latencies, 0.5),
       p99ToJournalMs: percentile(sorted((t) => t.toJournal), 0.99),
