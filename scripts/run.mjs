@@ -371,24 +371,19 @@ async function watch() {
 }
 
 /**
- * V8 flags the daemon runs with unless `STICKERBOT_DAEMON_V8_FLAGS` says otherwise (empty: none).
- * Under traffic its RSS is the high-water mark of V8's old space: a message's garbage is
- * promoted (Baileys, libsignal and the journal keep it past a scavenge), and V8 lets the old
- * generation grow up to 4 times what survived the last full GC before the next one on a
- * machine with 16 GB or more (its heap limit, 4 GB, allows it), touching fresh pages all the
- * way; RSS keeps them. At most 20% growth keeps the full GCs frequent and the peak low (issue
- * #16's V: see "Where the memory goes" in packages/daemon/README.md). malloc (SQLite,
- * OpenSSL, libuv) stayed flat under traffic, so glibc's settings are left alone.
- *
- * Set here rather than on Node's command line so that every way of starting the daemon (pm2,
- * `pnpm daemon`, the benchmarks) has them: V8 reads these at each GC, so setting them before
- * the daemon's code runs is as good as the command line.
+ * Applies `STICKERBOT_DAEMON_V8_FLAGS` (space-separated `--flag[=value]`; unset or empty: V8's
+ * defaults, which the daemon runs with) in the daemon's own process before its code runs; a
+ * value that is not a list of flags is refused. Set here rather than on Node's command line so
+ * that every way of starting the daemon (pm2, `pnpm daemon`, the benchmarks) takes them, and
+ * for flags Node refuses in `NODE_OPTIONS` (`--heap-growing-percent`: V8 reads it at each GC,
+ * so setting it now is as good as the command line). The daemon ran with
+ * `--heap-growing-percent=20` until its heap per session shrank (issue #16, seventh round):
+ * 100 sessions then held 300 MB instead of 390 once linked, but reached the same ~375 MB under
+ * traffic only slowly, and that slow climb is what a growth bound sees ("Where the memory
+ * goes" in packages/daemon/README.md).
  */
-const DAEMON_V8_FLAGS = '--heap-growing-percent=20';
-
-/** Applies the daemon's V8 flags; a value that is not a list of `--flag[=value]` is refused. */
 function applyDaemonV8Flags() {
-  const flags = (process.env.STICKERBOT_DAEMON_V8_FLAGS ?? DAEMON_V8_FLAGS).split(/\s+/).filter((flag) => flag !== '');
+  const flags = (process.env.STICKERBOT_DAEMON_V8_FLAGS ?? '').split(/\s+/).filter((flag) => flag !== '');
   const bad = flags.find((flag) => !/^--[a-z0-9-]+(=[\w.-]+)?$/i.test(flag));
   if (bad !== undefined) {
     process.stderr.write(`STICKERBOT_DAEMON_V8_FLAGS: ${JSON.stringify(bad)} is not a V8 flag (--name or --name=value, separated by spaces)\n`);
