@@ -72,7 +72,7 @@ module.exports = {
       // stop() closes the WhatsApp sockets (without logging out), the bridge and SQLite
       // within its 10 s budget; main.ts exits at 12 s at the latest. pm2 waits 15 s.
       kill_timeout: 15_000,
-      // A safety net for a leak, far above what 100 sessions hold under traffic (330-395 MB in
+      // A safety net for a leak, far above what 100 sessions hold under traffic (315-410 MB in
       // `pnpm bench:sessions --real 100`; 1.1-1.5 GB before issue #16's seventh round).
       max_memory_restart: '2G',
       out_file: logFile('daemon.out.log'),

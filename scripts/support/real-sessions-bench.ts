@@ -350,7 +350,7 @@ export async function runRealSessionsBench(options: RealBenchOptions): Promise<R
           NODE_EXTRA_CA_CERTS: caFile,
           LOG_LEVEL: 'info',
           ...(options.liveHeap ? { STICKERBOT_BENCH_LIVE_HEAP_FILE: liveHeapFile } : {}),
-          // A comparison of the daemon's V8 flags (scripts/run.mjs; empty: V8's defaults).
+          // A comparison of V8 flags against the daemon's defaults (scripts/run.mjs applies them).
           ...(process.env.STICKERBOT_DAEMON_V8_FLAGS === undefined ? {} : { STICKERBOT_DAEMON_V8_FLAGS: process.env.STICKERBOT_DAEMON_V8_FLAGS }),
         },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,8 +6,8 @@
  * `pnpm bench:sessions --real N [--idle-s S] [--traffic-s S] [--cpu-prof DIR] [--live-heap]`: N real
  * Baileys sessions of realistic emulated accounts in one daemon process, measured from outside
  * (scripts/support/real-sessions-bench.ts); `--live-heap` adds the daemon's heap after a full
- * GC at the end of each phase. `STICKERBOT_DAEMON_V8_FLAGS=` (empty) runs that daemon with V8's
- * defaults instead of scripts/run.mjs's flags: the before side of a comparison.
+ * GC at the end of each phase. `STICKERBOT_DAEMON_V8_FLAGS` reaches that daemon (scripts/run.mjs
+ * applies it), to compare V8 flags against its defaults.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
