@@ -9,8 +9,8 @@
 import { createPrivateKey, createPublicKey, diffieHellman } from 'node:crypto';
 import * as curve from 'libsignal/src/curve.js';
 import { describe, expect, it } from 'vitest';
+import { X25519_PKCS8_PREFIX } from '../src/crypto/primitives.js';
 
-const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const SPKI_X25519 = Buffer.from('302a300506032b656e032100', 'hex');
 
 /** libsignal's keys are Buffers at run time; its typings say Uint8Array. */
@@ -24,7 +24,7 @@ const keyPair = () => {
 /** The agreement as libsignal computed it before the patch. */
 function agreementThroughDer(publicKey: Buffer, privateKey: Buffer): Buffer {
   return diffieHellman({
-    privateKey: createPrivateKey({ key: Buffer.concat([PKCS8_X25519, privateKey]), format: 'der', type: 'pkcs8' }),
+    privateKey: createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, privateKey]), format: 'der', type: 'pkcs8' }),
     publicKey: createPublicKey({ key: Buffer.concat([SPKI_X25519, publicKey.subarray(1)]), format: 'der', type: 'spki' }),
   });
 }

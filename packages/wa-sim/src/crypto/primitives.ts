@@ -45,7 +45,8 @@ export function generateKeyPair(): KeyPair {
   return { public: Buffer.from(pubKey).subarray(1), private: Buffer.from(privKey) };
 }
 
-const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+/** What precedes a raw X25519 private key in its PKCS #8 DER form. */
+export const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
 
 /** A deterministic key pair, so several emulators in one process can share one noise root. */
 export function keyPairFromSeed(seed: string): KeyPair {
