@@ -60,8 +60,13 @@ describe('bench:sessions --real', () => {
         expect(split.mainMs).toBeGreaterThan(0);
         expect(split.mainMs + split.otherThreadsMs).toBeCloseTo(result.cpuMsPerMessage, 6);
         expect(split.otherThreadsMs).toBeGreaterThanOrEqual(0);
-        expect(split.scavenges).toBeGreaterThan(0);
-        expect(split.gcPauseMs).toBeGreaterThan(0);
+        // The short run's 40 messages may allocate less than one semi-space (none in a CI run):
+        // the window's counts can be 0, but a pause counted is time spent. That /metrics reports
+        // scavenges at all is what `cpuSplit` being defined shows: the daemon's startup had some.
+        expect(Number.isInteger(split.scavenges) && split.scavenges >= 0).toBe(true);
+        expect(Number.isInteger(split.fulls) && split.fulls >= 0).toBe(true);
+        if (split.scavenges + split.fulls > 0) expect(split.gcPauseMs).toBeGreaterThan(0);
+        expect(split.gcPauseMs).toBeGreaterThanOrEqual(0);
         expect(split.gcPauseMs).toBeLessThan(split.mainMs);
         expect(cpuSplitLine(result)).toMatch(/^daemon CPU per message: [\d.]+ ms on the main thread \(of which GC pauses [\d.]+ ms: \d+ scavenges and \d+ full GCs in the window\) \+ [\d.]+ ms on other threads/);
       }
