@@ -14,8 +14,10 @@ export const START_TIMEOUT_MS = 150_000;
 /**
  * Past exit-with-parent's forced SIGKILL (30 s after its SIGTERM), so a shutdown that is slow
  * on a loaded machine is not mistaken for an orphan; whether it was clean is checked apart
- * (no `-wal` file left). Two runs in about a dozen, under the full suite's load, saw the
- * daemon still up after 20 s; the failure message now says what such a survivor was doing.
+ * (no `-wal` file left). The survivors this once caught, under load, were daemons that had
+ * stopped cleanly and then hung in `process.exit`: pino's asynchronous stdout retried the
+ * dead pipe forever in its exit flush, where no timer runs (createLogger now writes
+ * synchronously; packages/runtime/test/logger-exit.test.ts).
  */
 export const END_TIMEOUT_MS = 40_000;
 

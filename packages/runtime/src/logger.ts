@@ -50,7 +50,16 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
-/** Creates the root logger; give each module `log.child({ module })`, each session `log.child({ sessionId })`. */
+/**
+ * Creates the root logger; give each module `log.child({ module })`, each session `log.child({ sessionId })`.
+ *
+ * Records go to stdout synchronously, as Node itself writes to a pipe on Linux: a record is
+ * out before the next statement runs, so the lines before a crash or an exit are not lost,
+ * and a reader that went away (the dev script killed, pm2 gone) ends logging at the first
+ * write that fails with EPIPE. pino's default, an asynchronous stdout, flushes at exit with
+ * sonic-boom 4's `flushSync`, which retries a broken pipe every 100 ms forever: a `pnpm dev`
+ * daemon whose parent was killed hung there, past every timer (test/logger-exit.test.ts).
+ */
 export function createLogger(options: LoggerOptions): Logger {
   const base = {
     level: options.level,
@@ -58,15 +67,13 @@ export function createLogger(options: LoggerOptions): Logger {
     redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  if (options.pretty === true) {
-    const destination = options.destination ?? pino.destination({ dest: 1, sync: true });
-    return pino(base, {
-      write(record: string) {
-        destination.write(`${formatLogRecord(record, { colour: true }) ?? record.trimEnd()}\n`);
-      },
-    });
-  }
-  return options.destination === undefined ? pino(base) : pino(base, options.destination);
+  const destination = options.destination ?? pino.destination({ dest: 1, sync: true });
+  if (options.pretty !== true) return pino(base, destination);
+  return pino(base, {
+    write(record: string) {
+      destination.write(`${formatLogRecord(record, { colour: true }) ?? record.trimEnd()}\n`);
+    },
+  });
 }
 
 export type { Logger } from 'pino';
