@@ -5,7 +5,7 @@
  */
 export { createBackoff, type Backoff, type BackoffOptions } from './backoff.js';
 export { ConfigError } from './config-error.js';
-export { LOG_LEVELS, REDACTED_PATHS, createLogger, type LogLevel, type Logger, type LoggerOptions } from './logger.js';
+export { LOG_LEVELS, REDACTED_PATHS, createLogger, stdioLogDestination, type LogLevel, type Logger, type LoggerOptions } from './logger.js';
 export { formatLogRecord, type LogFormatOptions } from './log-format.js';
 export { ensurePrivateDataDir } from './private-data-dir.js';
 export { routeConsoleToLogger } from './route-console.js';

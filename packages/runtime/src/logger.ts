@@ -51,15 +51,19 @@ export interface LoggerOptions {
 }
 
 /**
- * Creates the root logger; give each module `log.child({ module })`, each session `log.child({ sessionId })`.
- *
- * Records go to stdout synchronously, as Node itself writes to a pipe on Linux: a record is
+ * Where a process's log records go when no destination is given: standard output (fd 1) or
+ * error (fd 2), written synchronously, as Node itself writes to a pipe on Linux. A record is
  * out before the next statement runs, so the lines before a crash or an exit are not lost,
  * and a reader that went away (the dev script killed, pm2 gone) ends logging at the first
  * write that fails with EPIPE. pino's default, an asynchronous stdout, flushes at exit with
  * sonic-boom 4's `flushSync`, which retries a broken pipe every 100 ms forever: a `pnpm dev`
  * daemon whose parent was killed hung there, past every timer (test/logger-exit.test.ts).
  */
+export function stdioLogDestination(fd: 1 | 2): DestinationStream {
+  return pino.destination({ dest: fd, sync: true });
+}
+
+/** Creates the root logger (to stdout unless `destination` says otherwise); give each module `log.child({ module })`, each session `log.child({ sessionId })`. */
 export function createLogger(options: LoggerOptions): Logger {
   const base = {
     level: options.level,
@@ -67,7 +71,7 @@ export function createLogger(options: LoggerOptions): Logger {
     redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  const destination = options.destination ?? pino.destination({ dest: 1, sync: true });
+  const destination = options.destination ?? stdioLogDestination(1);
   if (options.pretty !== true) return pino(base, destination);
   return pino(base, {
     write(record: string) {

@@ -7,8 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TSX_ARGS, repoRoot } from '../../../scripts/support/process-stack.js';
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const childFile = fileURLToPath(new URL('./logger-exit-child.ts', import.meta.url));
 
 const children: ChildProcess[] = [];
@@ -21,7 +21,7 @@ describe('createLogger writing to a closed stdout', () => {
     ['JSON', '0'],
     ['pretty', '1'],
   ])('lets the process exit (%s records)', async (_format, pretty) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@stickerbot/source', childFile], {
+    const child = spawn(process.execPath, [...TSX_ARGS, childFile], {
       cwd: repoRoot,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PRETTY: pretty },
       stdio: ['pipe', 'pipe', 'pipe'],

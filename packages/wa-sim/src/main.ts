@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { routeConsoleToLogger } from '@stickerbot/runtime';
+import { routeConsoleToLogger, stdioLogDestination } from '@stickerbot/runtime';
 import { pino } from 'pino';
 import { startAdminServer } from './control/admin-http.js';
 import { startSim } from './control/sim.js';
@@ -7,9 +7,8 @@ import { startSim } from './control/sim.js';
 // Composition root for running the emulator as its own process (daemon e2e tests, the demo).
 // Prints one JSON line {wsUrl, adminUrl, caFile} on stdout and sends it over IPC when forked.
 const env = process.env;
-// Synchronous, as createLogger's stdout (@stickerbot/runtime): an asynchronous destination
-// retries a broken pipe forever when it flushes at exit.
-const log = pino({ level: env.WA_SIM_LOG ?? 'info' }, pino.destination({ dest: 2, sync: true }));
+// Records on stderr: stdout carries the ready line below.
+const log = pino({ level: env.WA_SIM_LOG ?? 'info' }, stdioLogDestination(2));
 // libsignal prints whole session records (key material) with console.info when a session is
 // replaced; like the daemon, the emulator logs that as one safe record instead.
 routeConsoleToLogger(log);
